@@ -1,0 +1,237 @@
+//! One problem found in a file: a stable code, where it is (file, line,
+//! column, key path), what is wrong and what to do. Every stage reports with
+//! this type; `lint/` renders lists of them (human, JSON, JUnit, Code Quality).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::source::SourceFile;
+use super::yaml::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($( $variant:ident = $code:literal, $name:literal, $severity:ident, $description:literal; )*) => {
+        /// Stable diagnostic codes. Never renumber: CI configurations and
+        /// suppressions refer to them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// `E001`, `W002`…
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+            /// Kebab-case name shown beside the code.
+            pub fn name(self) -> &'static str {
+                match self { $( Code::$variant => $name, )* }
+            }
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$severity, )* }
+            }
+            /// One line on what the code means.
+            pub fn description(self) -> &'static str {
+                match self { $( Code::$variant => $description, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    YamlSyntax = "E001", "yaml-syntax", Error, "the file is not valid YAML";
+    NotUtf8 = "E002", "not-utf8", Error, "the file is not UTF-8 text";
+    FileTooLarge = "E003", "file-too-large", Error, "the file exceeds the size limit";
+    EmptyFile = "E004", "empty-file", Error, "the file is empty";
+    YamlBudget = "E005", "yaml-budget", Error, "the YAML exceeds a parsing budget (aliases, nesting, size)";
+    DuplicateKey = "E006", "duplicate-key", Error, "a mapping has the same key twice";
+    WrongType = "E007", "wrong-type", Error, "a value has the wrong YAML type";
+    UnknownKey = "E008", "unknown-key", Error, "a key is not part of the format";
+    MissingKey = "E009", "missing-key", Error, "a required key is absent";
+    UnsupportedSchema = "E010", "unsupported-schema", Error, "the `schema` is not one this oent reads";
+    InvalidName = "E011", "invalid-name", Error, "a module or distribution name is not `namespace/name`";
+    InvalidVersion = "E012", "invalid-version", Error, "a version is not semver";
+    InvalidRequirement = "E013", "invalid-requirement", Error, "a version requirement does not parse";
+    InvalidLicence = "E014", "invalid-licence", Error, "a licence is not a valid SPDX expression";
+    InvalidValue = "E015", "invalid-value", Error, "a value is not one of the allowed values or formats";
+    InvalidOption = "E016", "invalid-option", Error, "a config option declaration is inconsistent";
+    DefaultMismatch = "E017", "default-mismatch", Error, "an option's default does not match its type or bounds";
+    TemplateMissing = "E018", "template-missing", Error, "a listed template file does not exist";
+    TemplateTooLarge = "E019", "template-too-large", Error, "a template exceeds the size limit";
+    TemplateSyntax = "E020", "template-syntax", Error, "a template does not parse with Tera";
+    TemplateUndeclaredVariable = "E021", "template-undeclared-variable", Error, "a template reads a variable nothing declares";
+    InvalidUai = "E022", "invalid-uai", Error, "a UAI is not 7 digits and the right check letter";
+    DuplicateUai = "E023", "duplicate-uai", Error, "two établissements have the same UAI";
+    InvalidEtablissement = "E024", "invalid-etablissement", Error, "an établissement has a missing or invalid field";
+    ExtendsCycle = "E025", "extends-cycle", Error, "distributions extend each other in a cycle";
+    ExtendsMissing = "E026", "extends-missing", Error, "the distribution named by `extends` does not exist";
+    UndeclaredValue = "E027", "undeclared-value", Error, "a value is set for an option the module does not declare";
+    ValueType = "E028", "value-type", Error, "a value does not match its option's type or bounds";
+    CsvError = "E029", "csv-error", Error, "the établissements CSV file is malformed";
+    DependencyConflict = "E030", "dependency-conflict", Error, "a module requires and conflicts with the same module, or itself";
+    UnknownFeatureDependency = "E031", "unknown-feature-dependency", Error, "a feature enables a module that is not an optional dependency";
+    NotEtablissementScope = "E032", "not-etablissement-scope", Error, "an établissement overrides an option that is not `scope: etablissement`";
+    SecretInClear = "E033", "secret-in-clear", Error, "a secret is written in clear instead of as a reference";
+    MissingRepository = "W001", "missing-repository", Warning, "a module has no `repository`: nothing can be reversed upstream";
+    ByteOrderMark = "W002", "byte-order-mark", Warning, "the file starts with a byte-order mark";
+    CrlfLineEndings = "W003", "crlf-line-endings", Warning, "the file uses CRLF line endings";
+    ModuleNotFound = "W004", "module-not-found", Warning, "a module named by a distribution is not found locally: its values are not checked";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where in a file a diagnostic points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub span: Span,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub path: PathBuf,
+    pub position: Option<Position>,
+    /// Dotted path of the key concerned (`config.retention_days.default`).
+    pub key: Option<String>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, path: &Path, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            path: path.to_path_buf(),
+            position: None,
+            key: None,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// A diagnostic of an error code. (Same as `new`; reads better at call sites.)
+    pub fn error(code: Code, path: &Path, message: impl Into<String>) -> Self {
+        Self::new(code, path, message)
+    }
+
+    pub fn warning(code: Code, path: &Path, message: impl Into<String>) -> Self {
+        Self::new(code, path, message)
+    }
+
+    pub fn at(mut self, source: &SourceFile, span: Span) -> Self {
+        let (line, column) = source.line_col(span.start);
+        self.position = Some(Position { span, line, column });
+        self
+    }
+
+    pub fn at_offset(self, source: &SourceFile, offset: usize) -> Self {
+        let end = source.text[offset.min(source.text.len())..]
+            .chars()
+            .next()
+            .map_or(offset, |c| offset + c.len_utf8());
+        self.at(source, Span::new(offset, end))
+    }
+
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn line(&self) -> usize {
+        self.position.as_ref().map_or(1, |p| p.line)
+    }
+
+    pub fn column(&self) -> usize {
+        self.position.as_ref().map_or(1, |p| p.column)
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// One line: `path:line:column: error[E008]: message (key: …)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}[{}]: {}",
+            self.path.display(),
+            self.line(),
+            self.column(),
+            self.severity.as_str(),
+            self.code,
+            self.message
+        )?;
+        if let Some(help) = &self.help {
+            write!(f, " (help: {help})")?;
+        }
+        Ok(())
+    }
+}
+
+/// "Did you mean" for a misspelt name: the closest candidate within edit distance 2.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::levenshtein(word, c), c))
+        .filter(|(d, c)| *d <= 2 && *d < c.len().max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_stable() {
+        let codes: HashSet<_> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        let names: HashSet<_> = Code::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(codes.len(), Code::ALL.len());
+        assert_eq!(names.len(), Code::ALL.len());
+        let table: Vec<String> = Code::ALL
+            .iter()
+            .map(|c| format!("{} {} {}", c.as_str(), c.name(), c.severity().as_str()))
+            .collect();
+        insta::assert_snapshot!(table.join("\n"));
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let keys = ["licence", "version", "requires"];
+        assert_eq!(suggest("license", keys), Some("licence"));
+        assert_eq!(suggest("requiers", keys), Some("requires"));
+        assert_eq!(suggest("colour", keys), None);
+    }
+}
