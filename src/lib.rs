@@ -1,1 +1,15 @@
+//! oent: the Open ENT as a software distribution.
+//!
+//! The crate follows the data flow, one folder per stage; a stage may use the
+//! stages above it in this list, never those below:
+//!
+//! - [`manifest`]: `module.yaml` and `distribution.yaml`, loaded with spans and validated;
+//! - [`lint`]: every problem of a tree of manifests, as human, JSON, JUnit or Code Quality reports;
+//!
+//! [`fsutil`] holds the atomic file writes every stage uses. The `oent`
+//! binary (`src/main.rs`, `src/cli/`) parses arguments and calls one
+//! operation per command.
+
+pub mod fsutil;
+pub mod lint;
 pub mod manifest;

@@ -3,8 +3,32 @@
 //!
 //! - [`source`]: reading files (size cap, UTF-8, BOM, CRLF) and line:column maps;
 //! - [`yaml`]: YAML into a tree of spanned nodes (serde-saphyr, with budgets);
+//! - [`fields`]: typed reads out of that tree, collecting every problem;
 //! - [`diagnostic`]: codes and diagnostics shared by every stage;
+//! - [`names`], [`formats`]: module names, versions, requirements, UAI, URLs…;
+//! - [`option`]: typed config options and value checks;
+//! - [`module`]: `module.yaml`; [`template_check`] and [`template_vars`] check its templates
+//!   against the [`render_context`];
+//! - [`distribution`]: `distribution.yaml`, its `extends` chain and établissements.
 
 pub mod diagnostic;
+pub mod distribution;
+pub mod etablissement;
+pub mod fields;
+pub mod formats;
+pub mod load;
+pub mod module;
+pub mod names;
+pub mod option;
+pub mod render_context;
+pub mod scaffold;
+pub mod settings;
 pub mod source;
+pub mod template_check;
+pub mod template_vars;
 pub mod yaml;
+
+pub use diagnostic::{Code, Diagnostic, Severity};
+pub use distribution::{Distribution, DistributionChain};
+pub use load::{Loaded, ReadError};
+pub use module::Module;

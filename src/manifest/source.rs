@@ -69,12 +69,15 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 pub enum ReadFailure {
     Io(std::io::Error),
     /// The problem is reported as a diagnostic (too large, not UTF-8, empty).
-    Refused(Diagnostic),
+    Refused(Box<Diagnostic>),
 }
 
 /// Reads a manifest: refuses oversized, non-UTF-8 and empty files; warns on a
 /// BOM (stripped) and CRLF line endings (kept: YAML accepts them).
-pub fn read_manifest(path: &Path, warnings: &mut Vec<Diagnostic>) -> Result<SourceFile, ReadFailure> {
+pub fn read_manifest(
+    path: &Path,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<SourceFile, ReadFailure> {
     read_text(path, MAX_MANIFEST_BYTES, warnings)
 }
 
@@ -87,14 +90,14 @@ pub fn read_text(
     let file = std::fs::File::open(path).map_err(ReadFailure::Io)?;
     let size = file.metadata().map_err(ReadFailure::Io)?.len();
     if size > max_bytes {
-        return Err(ReadFailure::Refused(
+        return Err(ReadFailure::Refused(Box::new(
             Diagnostic::error(
                 Code::FileTooLarge,
                 path,
                 format!("file is {size} bytes; the limit is {max_bytes} bytes"),
             )
             .help("manifests are small: move large data (établissements) to a CSV file"),
-        ));
+        )));
     }
     let mut bytes = Vec::with_capacity(size as usize);
     // Read one byte past the cap in case the file grew after stat.
@@ -102,11 +105,11 @@ pub fn read_text(
         .read_to_end(&mut bytes)
         .map_err(ReadFailure::Io)?;
     if bytes.len() as u64 > max_bytes {
-        return Err(ReadFailure::Refused(Diagnostic::error(
+        return Err(ReadFailure::Refused(Box::new(Diagnostic::error(
             Code::FileTooLarge,
             path,
             format!("file is larger than {max_bytes} bytes"),
-        )));
+        ))));
     }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -116,38 +119,49 @@ pub fn read_text(
             let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
             let source = SourceFile::new(path, prefix);
             let (line, column) = source.line_col(valid);
-            return Err(ReadFailure::Refused(
+            return Err(ReadFailure::Refused(Box::new(
                 Diagnostic::error(
                     Code::NotUtf8,
                     path,
-                    format!("byte 0x{:02X} at line {line}, column {column} is not valid UTF-8", bytes[valid]),
+                    format!(
+                        "byte 0x{:02X} at line {line}, column {column} is not valid UTF-8",
+                        bytes[valid]
+                    ),
                 )
                 .at_offset(&source, valid)
                 .help("save the file as UTF-8 (from Latin-1: `iconv -f latin1 -t utf-8`)"),
-            ));
+            )));
         }
     };
     let mut source = SourceFile::new(path, text);
     if let Some(stripped) = source.text.strip_prefix('\u{feff}') {
         warnings.push(
-            Diagnostic::warning(Code::ByteOrderMark, path, "file starts with a UTF-8 byte-order mark")
-                .help("save the file as UTF-8 without BOM"),
+            Diagnostic::warning(
+                Code::ByteOrderMark,
+                path,
+                "file starts with a UTF-8 byte-order mark",
+            )
+            .help("save the file as UTF-8 without BOM"),
         );
         // Replace the BOM by nothing; offsets below refer to the stripped text.
         source = SourceFile::new(path, stripped.to_owned());
     }
     if let Some(pos) = source.text.find("\r\n") {
         warnings.push(
-            Diagnostic::warning(Code::CrlfLineEndings, path, "file uses CRLF (Windows) line endings")
-                .at(&source, Span::new(pos, pos + 2))
-                .help("configure your editor or git (`core.autocrlf=input`) to write LF"),
+            Diagnostic::warning(
+                Code::CrlfLineEndings,
+                path,
+                "file uses CRLF (Windows) line endings",
+            )
+            .at(&source, Span::new(pos, pos + 2))
+            .help("configure your editor or git (`core.autocrlf=input`) to write LF"),
         );
     }
     if source.text.trim().is_empty() {
-        return Err(ReadFailure::Refused(
+        return Err(ReadFailure::Refused(Box::new(
             Diagnostic::error(Code::EmptyFile, path, "file is empty")
                 .help("start from `oent new module NS/NAME` or `oent new distribution NAME`"),
-        ));
+        )));
     }
     Ok(source)
 }

@@ -100,9 +100,12 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(NodeKind::Int(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<NodeKind, E> {
-        i64::try_from(v)
-            .map(NodeKind::Int)
-            .map_err(|_| E::custom(format!("integer {v} is too large (the maximum is {})", i64::MAX)))
+        i64::try_from(v).map(NodeKind::Int).map_err(|_| {
+            E::custom(format!(
+                "integer {v} is too large (the maximum is {})",
+                i64::MAX
+            ))
+        })
     }
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<NodeKind, E> {
         i64::try_from(v)
@@ -207,9 +210,9 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses one YAML document. A syntax error, a duplicate key or an exceeded
 /// budget becomes a diagnostic pointing where the parser stopped.
-pub fn parse(source: &SourceFile) -> Result<Node, Diagnostic> {
+pub fn parse(source: &SourceFile) -> Result<Node, Box<Diagnostic>> {
     serde_saphyr::from_str_with_options::<Node>(&source.text, options())
-        .map_err(|err| parse_error(source, &err))
+        .map_err(|err| Box::new(parse_error(source, &err)))
 }
 
 fn parse_error(source: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
@@ -270,9 +273,7 @@ fn parse_error(source: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
 fn strip_location_prefix(message: &str) -> &str {
     let first_line = message.lines().next().unwrap_or(message);
     match first_line.strip_prefix("line ") {
-        Some(rest) => rest
-            .split_once(": ")
-            .map_or(first_line, |(_, text)| text),
+        Some(rest) => rest.split_once(": ").map_or(first_line, |(_, text)| text),
         None => first_line,
     }
 }
@@ -281,7 +282,7 @@ fn strip_location_prefix(message: &str) -> &str {
 mod tests {
     use super::*;
 
-    fn parse_str(text: &str) -> Result<Node, Diagnostic> {
+    fn parse_str(text: &str) -> Result<Node, Box<Diagnostic>> {
         parse(&SourceFile::new("t.yaml", text.to_owned()))
     }
 
@@ -289,10 +290,16 @@ mod tests {
     fn keeps_spans_of_keys_and_values() {
         let text = "a: 1\nb:\n  c: [x, 2.5, true]\n";
         let node = parse_str(text).unwrap();
-        let NodeKind::Map(entries) = &node.kind else { panic!("not a map") };
+        let NodeKind::Map(entries) = &node.kind else {
+            panic!("not a map")
+        };
         assert_eq!(entries[1].0.name, "b");
-        let NodeKind::Map(inner) = &entries[1].1.kind else { panic!("not a map") };
-        let NodeKind::Seq(items) = &inner[0].1.kind else { panic!("not a seq") };
+        let NodeKind::Map(inner) = &entries[1].1.kind else {
+            panic!("not a map")
+        };
+        let NodeKind::Seq(items) = &inner[0].1.kind else {
+            panic!("not a seq")
+        };
         assert_eq!(&text[items[1].span.start..items[1].span.end], "2.5");
         assert_eq!(items[2].kind, NodeKind::Bool(true));
     }
@@ -300,7 +307,9 @@ mod tests {
     #[test]
     fn yaml_1_1_booleans_stay_strings() {
         let node = parse_str("pays: no\n").unwrap();
-        let NodeKind::Map(entries) = &node.kind else { panic!("not a map") };
+        let NodeKind::Map(entries) = &node.kind else {
+            panic!("not a map")
+        };
         assert_eq!(entries[0].1.kind, NodeKind::Str("no".into()));
     }
 
@@ -331,7 +340,10 @@ mod tests {
     fn deep_nesting_is_refused() {
         let text = format!("a: {}{}\n", "[".repeat(500), "]".repeat(500));
         let err = parse_str(&text).unwrap_err();
-        assert!(matches!(err.code, Code::YamlBudget | Code::YamlSyntax), "{err}");
+        assert!(
+            matches!(err.code, Code::YamlBudget | Code::YamlSyntax),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,0 +1,66 @@
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use super::exit;
+use oent::lint::{self, LintOptions, codequality, human, json, junit};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Junit,
+    Codequality,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    Warnings,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files or directories to check (default: modules/ and examples/).
+    paths: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Make warnings fail the run (exit 1).
+    #[arg(long, value_enum)]
+    deny: Vec<Deny>,
+    /// Write the report to this file (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+pub fn run(args: LintArgs) -> anyhow::Result<u8> {
+    let deny_warnings = args.deny.contains(&Deny::Warnings);
+    let report = lint::lint(&LintOptions {
+        paths: args.paths,
+        root: PathBuf::from("."),
+    })?;
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
+    let text = match args.format {
+        Format::Human => human::render(&report, color),
+        Format::Json => json::render(&report),
+        Format::Junit => junit::render(&report, deny_warnings),
+        Format::Codequality => codequality::render(&report),
+    };
+    match &args.output {
+        Some(path) => {
+            oent::fsutil::write_atomic(path, text.as_bytes())
+                .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
+            // The file holds the details; say in one line what happened.
+            eprint!("{}", human::summary(&report));
+        }
+        None => print!("{text}"),
+    }
+    Ok(if report.fails(deny_warnings) {
+        exit::PROBLEMS
+    } else {
+        exit::OK
+    })
+}

@@ -1,0 +1,67 @@
+//! Command-line interface: parses arguments, calls one operation, prints.
+//! The only place that uses anyhow and decides exit codes.
+
+mod lint;
+mod new;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit statuses shared by every command (documented in README.md).
+pub mod exit {
+    /// Success; for lint: no problems.
+    pub const OK: u8 = 0;
+    /// The command ran and found problems (lint errors, denied warnings).
+    pub const PROBLEMS: u8 = 1;
+    /// The command could not run: bad arguments, unreadable paths.
+    pub const FAILURE: u8 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "oent",
+    version,
+    about = "The Open ENT as a software distribution: modules, distributions, releases."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check module and distribution manifests, their templates and values.
+    Lint(lint::LintArgs),
+    /// Create a new module or distribution from a commented starting point.
+    #[command(subcommand)]
+    New(new::NewCommand),
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() {
+                exit::FAILURE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    let result = match cli.command {
+        Command::Lint(args) => lint::run(args),
+        Command::New(command) => new::run(command),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(exit::FAILURE)
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! `oent lint`: finds the manifests under the given paths, validates each
+//! (modules with their templates, distributions with their `extends` chain,
+//! établissements and values), and returns every diagnostic at once. The
+//! report renderers (human, JSON, JUnit, GitLab Code Quality) live beside it.
+//! Uses `manifest/` only.
+
+pub mod codequality;
+pub mod human;
+pub mod json;
+pub mod junit;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::manifest::distribution::{DISTRIBUTION_FILE, DistributionChain, check_values};
+use crate::manifest::module::MODULE_FILE;
+use crate::manifest::names::ModuleName;
+use crate::manifest::source::SourceFile;
+use crate::manifest::{Diagnostic, Module, ReadError, Severity};
+
+#[derive(Debug, Clone)]
+pub struct LintOptions {
+    /// Files or directories; empty means `modules/` and `examples/` under `root`.
+    pub paths: Vec<PathBuf>,
+    /// The repository root: where `modules/` (the catalogue) is looked for.
+    pub root: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LintError {
+    #[error("`{}` does not exist", .0.display())]
+    NoSuchPath(PathBuf),
+    #[error("nothing to lint: neither `modules/` nor `examples/` exists in `{}`", .0.display())]
+    NothingToLint(PathBuf),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("cannot list `{}`: {source}", path.display())]
+    Walk {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Sorted by file, line, column; no duplicates.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every manifest checked, sorted.
+    pub files: Vec<PathBuf>,
+    /// Texts of the files diagnostics point into, for snippets.
+    pub sources: BTreeMap<PathBuf, SourceFile>,
+}
+
+impl Report {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+
+    /// Whether the run fails: any error, or any warning when warnings are denied.
+    pub fn fails(&self, deny_warnings: bool) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.is_error() || deny_warnings)
+    }
+}
+
+/// What kind of manifest a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Module,
+    Distribution,
+}
+
+pub fn lint(options: &LintOptions) -> Result<Report, LintError> {
+    let mut targets: BTreeSet<(PathBuf, Kind)> = BTreeSet::new();
+    if options.paths.is_empty() {
+        let defaults: Vec<PathBuf> = ["modules", "examples"]
+            .iter()
+            .map(|d| relative_to(&options.root, d))
+            .filter(|p| p.is_dir())
+            .collect();
+        if defaults.is_empty() {
+            return Err(LintError::NothingToLint(options.root.clone()));
+        }
+        for dir in defaults {
+            walk(&dir, &mut targets)?;
+        }
+    } else {
+        for path in &options.paths {
+            if path.is_dir() {
+                walk(path, &mut targets)?;
+            } else if path.is_file() {
+                targets.insert((path.clone(), kind_of(path)));
+            } else {
+                return Err(LintError::NoSuchPath(path.clone()));
+            }
+        }
+    }
+
+    let mut report = Report::default();
+    let mut modules: BTreeMap<ModuleName, Module> = BTreeMap::new();
+    for (path, _) in targets.iter().filter(|(_, k)| *k == Kind::Module) {
+        let loaded = Module::load(path)?;
+        report.diagnostics.extend(loaded.diagnostics);
+        report
+            .sources
+            .extend(loaded.sources.into_iter().map(|s| (s.path.clone(), s)));
+        if let Some(module) = loaded.value {
+            modules.insert(module.name.clone(), module);
+        }
+    }
+    // Distributions may name modules that were not linted this time: take
+    // them from the repository's catalogue, silently (they are not the target).
+    let catalogue = relative_to(&options.root, "modules");
+    let needs_catalogue = targets.iter().any(|(_, k)| *k == Kind::Distribution);
+    if needs_catalogue && catalogue.is_dir() {
+        let mut extra = BTreeSet::new();
+        walk(&catalogue, &mut extra)?;
+        for (path, _) in extra
+            .iter()
+            .filter(|(p, k)| *k == Kind::Module && !targets.contains(&(p.clone(), Kind::Module)))
+        {
+            if let Ok(Some(module)) = Module::load(path).map(|l| l.value) {
+                modules.entry(module.name.clone()).or_insert(module);
+            }
+        }
+    }
+    for (path, _) in targets.iter().filter(|(_, k)| *k == Kind::Distribution) {
+        let loaded = DistributionChain::load(path)?;
+        report.diagnostics.extend(loaded.diagnostics);
+        report
+            .sources
+            .extend(loaded.sources.into_iter().map(|s| (s.path.clone(), s)));
+        if let Some(chain) = loaded.value {
+            report
+                .diagnostics
+                .extend(check_values(&chain, |name| modules.get(name)));
+        }
+    }
+    report.files = targets.into_iter().map(|(p, _)| p).collect();
+    report.diagnostics.sort_by(|a, b| {
+        (&a.path, a.line(), a.column(), a.code, &a.message).cmp(&(
+            &b.path,
+            b.line(),
+            b.column(),
+            b.code,
+            &b.message,
+        ))
+    });
+    report.diagnostics.dedup();
+    Ok(report)
+}
+
+/// `root/dir`, written without a leading `./` when root is the current directory.
+fn relative_to(root: &Path, dir: &str) -> PathBuf {
+    if root == Path::new(".") || root.as_os_str().is_empty() {
+        PathBuf::from(dir)
+    } else {
+        root.join(dir)
+    }
+}
+
+fn kind_of(path: &Path) -> Kind {
+    if path.file_name().is_some_and(|n| n == DISTRIBUTION_FILE) {
+        return Kind::Distribution;
+    }
+    if path.file_name().is_some_and(|n| n == MODULE_FILE) {
+        return Kind::Module;
+    }
+    // Another name, given explicitly: look at its `schema:` line.
+    let head = std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b[..b.len().min(4096)]).into_owned())
+        .unwrap_or_default();
+    if head.contains("oent/distribution/") {
+        Kind::Distribution
+    } else {
+        Kind::Module
+    }
+}
+
+/// Collects module.yaml and distribution.yaml files, skipping hidden
+/// directories, build output and fixtures of hostile input.
+fn walk(dir: &Path, out: &mut BTreeSet<(PathBuf, Kind)>) -> Result<(), LintError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| LintError::Walk {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
+            if !name.starts_with('.') && name != "target" && name != "node_modules" {
+                walk(&path, out)?;
+            }
+        } else if file_type.is_file() {
+            if name == MODULE_FILE {
+                out.insert((path, Kind::Module));
+            } else if name == DISTRIBUTION_FILE {
+                out.insert((path, Kind::Distribution));
+            }
+        }
+    }
+    Ok(())
+}

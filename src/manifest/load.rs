@@ -1,0 +1,75 @@
+//! The common path of every manifest: read the file, parse the YAML, hand the
+//! tree to a format's parser, and collect what went wrong.
+
+use std::path::{Path, PathBuf};
+
+use super::diagnostic::Diagnostic;
+use super::fields::Checker;
+use super::source::{ReadFailure, SourceFile, read_manifest};
+use super::yaml::{self, Node};
+
+/// The result of loading a file: every diagnostic, and the value when there
+/// was no error (warnings do not prevent it).
+#[derive(Debug)]
+pub struct Loaded<T> {
+    pub value: Option<T>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Texts read while loading (the manifest, templates, CSV files), for snippets.
+    pub sources: Vec<SourceFile>,
+}
+
+impl<T> Loaded<T> {
+    pub fn failed(diagnostics: Vec<Diagnostic>, sources: Vec<SourceFile>) -> Self {
+        Loaded {
+            value: None,
+            diagnostics,
+            sources,
+        }
+    }
+}
+
+/// A file that could not be read at all: lint cannot run on it.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read `{}`: {source}", path.display())]
+pub struct ReadError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+pub fn load_yaml<T>(
+    path: &Path,
+    parse: impl FnOnce(&mut Checker, &Node) -> Option<T>,
+) -> Result<Loaded<T>, ReadError> {
+    let mut diagnostics = Vec::new();
+    let source = match read_manifest(path, &mut diagnostics) {
+        Ok(source) => source,
+        Err(ReadFailure::Io(source)) => {
+            return Err(ReadError {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+        Err(ReadFailure::Refused(diagnostic)) => {
+            diagnostics.push(*diagnostic);
+            return Ok(Loaded::failed(diagnostics, Vec::new()));
+        }
+    };
+    let root = match yaml::parse(&source) {
+        Ok(root) => root,
+        Err(diagnostic) => {
+            diagnostics.push(*diagnostic);
+            return Ok(Loaded::failed(diagnostics, vec![source]));
+        }
+    };
+    let mut checker = Checker::new(&source);
+    let value = parse(&mut checker, &root);
+    diagnostics.append(&mut checker.diagnostics);
+    let mut sources = vec![source.clone()];
+    sources.append(&mut checker.extra_sources);
+    Ok(Loaded {
+        value,
+        diagnostics,
+        sources,
+    })
+}

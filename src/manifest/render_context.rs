@@ -1,0 +1,103 @@
+//! The documented render context: every variable a template may read
+//! (docs/formats.md, "Render context"). Lint checks template reads against
+//! it, and `render/` builds exactly these keys.
+
+/// What a name in the context holds.
+pub enum Shape {
+    /// Fixed attributes, each with its own shape.
+    Fields(&'static [(&'static str, Shape)]),
+    /// Any attribute (maps keyed by data: module names, list values).
+    Open,
+}
+
+use Shape::{Fields, Open};
+
+const SERVICE: Shape = Fields(&[
+    ("image", Open),
+    ("port", Open),
+    ("health", Open),
+    ("path", Open),
+]);
+
+const MODULE: Shape = Fields(&[
+    ("name", Open),
+    ("namespace", Open),
+    ("short_name", Open),
+    ("slug", Open),
+    ("version", Open),
+    ("licence", Open),
+    ("summary", Open),
+    ("category", Open),
+    ("audiences", Open),
+    ("repository", Open),
+    ("service", SERVICE),
+]);
+
+const ETAB: Shape = Fields(&[
+    ("uai", Open),
+    ("nom", Open),
+    ("type", Open),
+    ("commune", Open),
+    ("departement", Open),
+    ("secteur", Open),
+]);
+
+/// Distribution settings; also the keys `settings:` accepts in distribution.yaml.
+pub const SETTINGS: Shape = Fields(&[
+    ("domaine", Open),
+    ("sso", Fields(&[("type", Open), ("url", Open)])),
+    (
+        "smtp",
+        Fields(&[("host", Open), ("port", Open), ("from", Open)]),
+    ),
+    ("fuseau_horaire", Open),
+    ("langue", Open),
+    ("contact", Open),
+    (
+        "proxy",
+        Fields(&[("http", Open), ("https", Open), ("no_proxy", Open)]),
+    ),
+]);
+
+/// Top-level names; `config` is checked against the module's own options,
+/// and `etab` exists only in templates rendered once per établissement.
+pub const ROOTS: &[(&str, Shape)] = &[
+    ("module", MODULE),
+    ("config", Open),
+    ("settings", SETTINGS),
+    (
+        "distribution",
+        Fields(&[("name", Open), ("version", Open), ("target", Open)]),
+    ),
+    (
+        "collectivite",
+        Fields(&[("nom", Open), ("type", Open), ("siren", Open)]),
+    ),
+    ("etablissements", Open),
+    ("etab", ETAB),
+    ("modules", Open),
+];
+
+pub fn root_names() -> impl Iterator<Item = &'static str> {
+    ROOTS.iter().map(|(n, _)| *n)
+}
+
+pub fn root(name: &str) -> Option<&'static Shape> {
+    ROOTS.iter().find(|(n, _)| *n == name).map(|(_, s)| s)
+}
+
+impl Shape {
+    pub fn field(&self, name: &str) -> Option<&Shape> {
+        match self {
+            Fields(fields) => fields.iter().find(|(n, _)| *n == name).map(|(_, s)| s),
+            Open => Some(&Open),
+        }
+    }
+
+    pub fn field_names(&self) -> Vec<&'static str> {
+        match self {
+            Fields(fields) => fields.iter().map(|(n, _)| *n).collect(),
+            Open => Vec::new(),
+        }
+    }
+}

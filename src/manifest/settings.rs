@@ -1,0 +1,152 @@
+//! Distribution settings: the few values every module may read (domain, SSO,
+//! mail…), typed like options. Unknown keys are errors, so that a template
+//! reading `settings.domain` is caught instead of rendering an empty string.
+
+use serde_json::{Map, Value};
+
+use super::diagnostic::Code;
+use super::fields::{Checker, describe};
+use super::option::{OptionType, check_typed};
+use super::yaml::{Node, Span};
+
+/// A setting's type: a scalar, an enum, a list of a scalar, or a nested group.
+enum Kind {
+    Scalar(OptionType),
+    Enum(&'static [&'static str]),
+    List(OptionType),
+    Group(&'static [(&'static str, Kind, bool)]),
+}
+
+use Kind::{Enum, Group, List, Scalar};
+
+/// (key, kind, required within its group). Mirrors `render_context::SETTINGS`.
+const SETTINGS: &[(&str, Kind, bool)] = &[
+    ("domaine", Scalar(OptionType::Hostname), false),
+    (
+        "sso",
+        Group(&[
+            ("type", Enum(&["cas", "oidc", "saml"]), true),
+            ("url", Scalar(OptionType::Url), true),
+        ]),
+        false,
+    ),
+    (
+        "smtp",
+        Group(&[
+            ("host", Scalar(OptionType::Hostname), true),
+            ("port", Scalar(OptionType::Integer), false),
+            ("from", Scalar(OptionType::Email), true),
+        ]),
+        false,
+    ),
+    ("fuseau_horaire", Scalar(OptionType::String), false),
+    ("langue", Scalar(OptionType::String), false),
+    ("contact", Scalar(OptionType::Email), false),
+    (
+        "proxy",
+        Group(&[
+            ("http", Scalar(OptionType::Url), false),
+            ("https", Scalar(OptionType::Url), false),
+            ("no_proxy", List(OptionType::Hostname), false),
+        ]),
+        false,
+    ),
+];
+
+/// Checks `settings:` and returns it as a JSON object (only valid entries).
+pub fn parse_settings(checker: &mut Checker, node: &Node, anchor: Span) -> Map<String, Value> {
+    group(checker, node, "settings", anchor, SETTINGS)
+}
+
+fn group(
+    checker: &mut Checker,
+    node: &Node,
+    path: &str,
+    anchor: Span,
+    spec: &[(&str, Kind, bool)],
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    let names: Vec<&str> = spec.iter().map(|(n, _, _)| *n).collect();
+    let Some(fields) = checker.map(node, path, anchor, &names) else {
+        return out;
+    };
+    for (name, kind, required) in spec {
+        let key = fields.key(name);
+        let value = if *required {
+            fields.required(checker, name, "…")
+        } else {
+            fields.get(name)
+        };
+        let Some(value) = value else { continue };
+        let anchor = fields
+            .entries()
+            .iter()
+            .find(|(k, _)| k.name == *name)
+            .map_or(anchor, |(k, _)| k.span);
+        let checked = match kind {
+            Scalar(ty) => check(checker, *ty, &[], value, &key),
+            Enum(values) => {
+                let values: Vec<String> = values.iter().map(|s| s.to_string()).collect();
+                check(checker, OptionType::Enum, &values, value, &key)
+            }
+            List(item) => match check_typed(OptionType::List, *item, &[], value) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    checker.report(
+                        Code::ValueType,
+                        value.span,
+                        &key,
+                        format!("`{key}`: {e}"),
+                        "correct the value",
+                    );
+                    None
+                }
+            },
+            Group(inner) => Some(Value::Object(group(checker, value, &key, anchor, inner))),
+        };
+        if let Some(v) = checked {
+            out.insert(name.to_string(), v);
+        }
+    }
+    if let (Some(port), Some(node)) = (out.get("port").and_then(Value::as_i64), fields.get("port"))
+        && !(1..=65535).contains(&port)
+    {
+        checker.report(
+            Code::ValueType,
+            node.span,
+            &fields.key("port"),
+            format!("port {port} is not between 1 and 65535"),
+            "use 587 (submission) or 465 (SMTPS)",
+        );
+    }
+    out
+}
+
+fn check(
+    checker: &mut Checker,
+    ty: OptionType,
+    values: &[String],
+    node: &Node,
+    key: &str,
+) -> Option<Value> {
+    match check_typed(ty, ty, values, node) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let help = match ty {
+                OptionType::Hostname => {
+                    "write a lowercase host name, e.g. `monlycee.net`".to_owned()
+                }
+                OptionType::Url => "write a full URL, e.g. `https://cas.monlycee.net`".to_owned(),
+                _ => format!("correct `{key}` (found {})", describe(node)),
+            };
+            checker.report(
+                Code::ValueType,
+                node.span,
+                key,
+                format!("`{key}`: {e}"),
+                help,
+            );
+            None
+        }
+    }
+}
