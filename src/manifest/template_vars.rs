@@ -167,10 +167,18 @@ fn expression_blocks(source: &str) -> Vec<(Range<usize>, bool)> {
                 continue;
             }
         };
-        let start = i + 2;
-        let Some(end) = find_close(source, start, close) else {
+        let Some(close_at) = find_close(source, i + 2, close) else {
             break;
         };
+        // Whitespace control (`{%-`, `-%}`, `+`) is not part of the expression.
+        let mut start = i + 2;
+        let mut end = close_at;
+        if start < end && matches!(bytes[start], b'-' | b'+') {
+            start += 1;
+        }
+        if end > start && matches!(bytes[end - 1], b'-' | b'+') {
+            end -= 1;
+        }
         let inner = source[start..end].trim_matches(|c: char| c == '-' || c.is_whitespace());
         if bytes[i + 1] == b'#' {
             // comment
@@ -183,7 +191,7 @@ fn expression_blocks(source: &str) -> Vec<(Range<usize>, bool)> {
         } else {
             blocks.push((start..end, is_tag));
         }
-        i = end + 2;
+        i = close_at + 2;
     }
     blocks
 }
@@ -428,6 +436,12 @@ mod tests {
         let ifs = "{% if a %}".repeat(70) + &"{% endif %}".repeat(70);
         assert!(too_deep(&ifs).is_some());
         assert_eq!(too_deep("{% if a %}{{ (1 + 2) }}{% endif %}"), None);
+    }
+
+    #[test]
+    fn whitespace_control_does_not_hide_loop_variables() {
+        let t = "{%- for name, m in modules -%}{{- name }}{{ m.summary -}}{%- endfor %}";
+        assert_eq!(paths(t), ["modules"]);
     }
 
     #[test]

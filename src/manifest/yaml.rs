@@ -190,6 +190,9 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_ALIASES: usize = 1_000;
 /// Parser events (roughly: nodes) allowed in one document.
 pub const MAX_EVENTS: usize = 200_000;
+/// Events that aliases may replay in all: aliases are a convenience in a
+/// manifest, never a multiplier; a "billion laughs" stops here.
+pub const MAX_REPLAYED_EVENTS: usize = 10_000;
 
 fn options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::budget::Budget::default();
@@ -198,7 +201,7 @@ fn options() -> serde_saphyr::Options {
     budget.max_events = MAX_EVENTS;
     budget.max_nodes = MAX_EVENTS;
     let mut alias_limits = serde_saphyr::options::AliasLimits::default();
-    alias_limits.max_total_replayed_events = MAX_EVENTS;
+    alias_limits.max_total_replayed_events = MAX_REPLAYED_EVENTS;
     serde_saphyr::options! {
         budget: Some(budget),
         alias_limits: alias_limits,
@@ -237,6 +240,14 @@ fn parse_error(source: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
             Code::YamlBudget,
             format!("refused: {message}"),
             "manifests need no deep nesting nor repeated aliases; write the values out",
+        ),
+        _ if message.contains("alias") && message.contains("limit") => (
+            Code::YamlBudget,
+            format!(
+                "refused: aliases expand to more than {MAX_REPLAYED_EVENTS} YAML events \
+                 (nested aliases: a \"billion laughs\" document?)"
+            ),
+            "manifests need no repeated aliases; write the values out",
         ),
         _ if message.contains("budget breached") => (
             Code::YamlBudget,
@@ -330,10 +341,8 @@ mod tests {
                 "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
             ));
         }
-        let started = std::time::Instant::now();
         let err = parse_str(&text).unwrap_err();
         assert_eq!(err.code, Code::YamlBudget, "{err}");
-        assert!(started.elapsed().as_secs() < 2);
     }
 
     #[test]
