@@ -16,7 +16,7 @@ use crate::manifest::distribution::{DISTRIBUTION_FILE, DistributionChain, check_
 use crate::manifest::module::MODULE_FILE;
 use crate::manifest::names::ModuleName;
 use crate::manifest::source::SourceFile;
-use crate::manifest::{Diagnostic, Module, ReadError, Severity};
+use crate::manifest::{Diagnostic, Loaded, Module, ReadError, Severity};
 
 #[derive(Debug, Clone)]
 pub struct LintOptions {
@@ -123,7 +123,7 @@ pub fn lint(options: &LintOptions) -> Result<Report, LintError> {
             .iter()
             .filter(|(p, k)| *k == Kind::Module && !targets.contains(&(p.clone(), Kind::Module)))
         {
-            if let Ok(Some(module)) = Module::load(path).map(|l| l.value) {
+            if let Ok(Some(module)) = Module::load(path).map(Loaded::into_valid) {
                 modules.entry(module.name.clone()).or_insert(module);
             }
         }

@@ -160,9 +160,8 @@ fn parse_distribution(checker: &mut Checker, root: &Node) -> Option<Distribution
             "kubernetes" => Target::Kubernetes,
             _ => Target::Compose,
         });
-    if checker.has_errors() {
-        return None;
-    }
+    // Returned even with errors elsewhere in the file, so that lint can go on
+    // checking values and bases; `Loaded::into_valid` withholds it from real work.
     Some(Distribution {
         manifest_path: checker.source.path.clone(),
         name: name?,
@@ -516,8 +515,10 @@ fn inline_etablissement(checker: &mut Checker, item: &Node, i: usize) -> Option<
     let fields = checker.map(item, &path, item.span, ETAB_KEYS)?;
     let text = |name: &str| fields.get(name).and_then(node_str);
     // Non-string scalars (a UAI or département written as a number) are type errors.
+    let mut mistyped = Vec::new();
     for name in ["uai", "nom", "type", "commune", "departement", "secteur"] {
         if let Some(n) = fields.get(name)
+            && n.kind != NodeKind::Null
             && node_str(n).is_none()
         {
             checker.wrong_type(
@@ -525,6 +526,7 @@ fn inline_etablissement(checker: &mut Checker, item: &Node, i: usize) -> Option<
                 &fields.key(name),
                 "a string (quote codes such as \"044\")",
             );
+            mistyped.push(name);
         }
     }
     let raw = RawEtablissement {
@@ -539,7 +541,11 @@ fn inline_etablissement(checker: &mut Checker, item: &Node, i: usize) -> Option<
     let validated = etablissement::validate(&raw, |code, field, message, help| {
         problems.push((code, field.to_owned(), message, help))
     });
-    for (code, field, message, help) in problems {
+    // A mistyped field was reported above; do not also call it missing.
+    for (code, field, message, help) in problems
+        .into_iter()
+        .filter(|p| !mistyped.contains(&p.1.as_str()))
+    {
         let span = fields.get(&field).map_or(item.span, |n| n.span);
         checker.report(code, span, &fields.key(&field), message, help);
     }
@@ -626,11 +632,15 @@ impl DistributionChain {
             next = distribution.extends.clone().map(|(p, o)| (p, Some(o)));
             layers.push(distribution);
         }
-        let complete = diagnostics.iter().all(|d| !d.is_error()) && !layers.is_empty();
         layers.reverse();
-        let value = complete.then(|| DistributionChain { layers });
+        // Kept even with errors (see `Loaded`), so that lint checks values too.
+        let value = (!layers.is_empty()).then_some(DistributionChain { layers });
+        let collectivite_reported = diagnostics
+            .iter()
+            .any(|d| d.key.as_deref().is_some_and(|k| k.starts_with("collectivite")));
         if let Some(chain) = &value
             && chain.layers.iter().all(|l| l.collectivite.is_none())
+            && !collectivite_reported
         {
             let top = chain.top();
             diagnostics.push(
@@ -642,7 +652,6 @@ impl DistributionChain {
                 .key("collectivite")
                 .help("add `collectivite: { nom: …, type: region }`"),
             );
-            return Ok(Loaded::failed(diagnostics, sources));
         }
         Ok(Loaded {
             value,

@@ -8,8 +8,10 @@ use super::fields::Checker;
 use super::source::{ReadFailure, SourceFile, read_manifest};
 use super::yaml::{self, Node};
 
-/// The result of loading a file: every diagnostic, and the value when there
-/// was no error (warnings do not prevent it).
+/// The result of loading a file: every diagnostic, and the value as far as
+/// it could be read. A value that came with errors is still useful to lint
+/// (it lets later checks report more problems in the same run) but must not
+/// be used for real work: take it through [`Loaded::into_valid`].
 #[derive(Debug)]
 pub struct Loaded<T> {
     pub value: Option<T>,
@@ -19,6 +21,15 @@ pub struct Loaded<T> {
 }
 
 impl<T> Loaded<T> {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The value, only if loading found no error.
+    pub fn into_valid(self) -> Option<T> {
+        if self.has_errors() { None } else { self.value }
+    }
+
     pub fn failed(diagnostics: Vec<Diagnostic>, sources: Vec<SourceFile>) -> Self {
         Loaded {
             value: None,

@@ -1,0 +1,156 @@
+//! The repository's own manifests, and lint's machine-readable reports,
+//! checked by the real tools CI systems use: check-jsonschema for the JSON
+//! Schemas in manifests/, junitparser for JUnit, and GitLab's documented
+//! Code Quality fields. The Python tools come from `.ci/setup`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use serde_json::Value;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A program from the test virtualenv; a missing tool fails the test, it never skips.
+fn venv_tool(name: &str) -> PathBuf {
+    let path = repo().join(".ci/venv/bin").join(name);
+    assert!(path.exists(), "`{}` is missing: run `.ci/setup` once to install the test tools", path.display());
+    path
+}
+
+fn manifests_under(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            manifests_under(&path, name, out);
+        } else if path.file_name().is_some_and(|n| n == name) {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_repository_lints_clean() {
+    let output = cargo_bin_cmd!("oent").current_dir(repo()).arg("lint").output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "oent lint failed on the repository:\n{stdout}");
+    assert!(stdout.ends_with("no problems\n"), "{stdout}");
+}
+
+fn check_jsonschema(schema: &str, files: &[PathBuf]) {
+    assert!(!files.is_empty());
+    let output = Command::new(venv_tool("check-jsonschema"))
+        .arg("--schemafile")
+        .arg(repo().join("manifests").join(schema))
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{schema}:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn every_module_in_the_repository_matches_the_module_schema() {
+    let mut files = Vec::new();
+    manifests_under(&repo().join("modules"), "module.yaml", &mut files);
+    // The scaffold has placeholders: check what `oent new` writes.
+    let dir = tempfile::tempdir().unwrap();
+    cargo_bin_cmd!("oent").current_dir(dir.path()).args(["new", "module", "openent/demo"]).assert().success();
+    files.push(dir.path().join("modules/openent/demo/module.yaml"));
+    check_jsonschema("module.schema.json", &files);
+}
+
+#[test]
+fn every_distribution_in_the_repository_matches_the_distribution_schema() {
+    let mut files = Vec::new();
+    manifests_under(&repo().join("examples"), "distribution.yaml", &mut files);
+    let dir = tempfile::tempdir().unwrap();
+    cargo_bin_cmd!("oent").current_dir(dir.path()).args(["new", "distribution", "idf/lilie"]).assert().success();
+    files.push(dir.path().join("lilie/distribution.yaml"));
+    check_jsonschema("distribution.schema.json", &files);
+}
+
+#[test]
+fn the_schemas_are_valid_json_schemas() {
+    let output = Command::new(venv_tool("check-jsonschema"))
+        .arg("--check-metaschema")
+        .arg(repo().join("manifests/module.schema.json"))
+        .arg(repo().join("manifests/distribution.schema.json"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+}
+
+/// A tree with one clean module, one module with two errors and a warning.
+fn project_with_problems() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    cargo_bin_cmd!("oent").current_dir(dir.path()).args(["new", "module", "openent/propre"]).assert().success();
+    let broken = dir.path().join("modules/openent/casse");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(
+        broken.join("module.yaml"),
+        "schema: oent/module/v1\nname: openent/casse\nversion: 1.0.0\nlicence: CECILL-2.1\n\
+         summary: \"<cassé> & \\\"cité\\\"\"\ncategory: pedagogy\naudiences: [eleve]\nservce: {}\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn junit_report_is_read_by_junitparser() {
+    let dir = project_with_problems();
+    let report = dir.path().join("oent-lint.xml");
+    cargo_bin_cmd!("oent")
+        .current_dir(dir.path())
+        .args(["lint", "--format", "junit", "-o"])
+        .arg(&report)
+        .assert()
+        .code(1);
+    let script = r#"
+import sys
+from junitparser import JUnitXml, Failure
+xml = JUnitXml.fromfile(sys.argv[1])
+cases = [c for suite in xml for c in suite]
+failed = [c for c in cases if any(isinstance(r, Failure) for r in c.result)]
+print(len(cases), len(failed), failed[0].name, failed[0].result[0].type)
+"#;
+    let output = Command::new(venv_tool("python")).arg("-c").arg(script).arg(&report).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(stdout.trim(), "2 1 modules/openent/casse/module.yaml E015");
+}
+
+#[test]
+fn codequality_report_has_gitlab_fields() {
+    let dir = project_with_problems();
+    let output = cargo_bin_cmd!("oent").current_dir(dir.path()).args(["lint", "--format", "codequality"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let issues: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(issues.len(), 3, "{issues:#?}");
+    let mut fingerprints = std::collections::HashSet::new();
+    for issue in &issues {
+        // The fields GitLab documents as required for Code Quality reports.
+        assert!(issue["description"].as_str().is_some_and(|d| !d.is_empty()));
+        assert!(issue["check_name"].as_str().is_some_and(|c| c.starts_with("oent/")));
+        assert!(["info", "minor", "major", "critical", "blocker"].contains(&issue["severity"].as_str().unwrap()));
+        assert_eq!(issue["location"]["path"], "modules/openent/casse/module.yaml");
+        assert!(issue["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
+        assert!(fingerprints.insert(issue["fingerprint"].as_str().unwrap().to_owned()));
+    }
+    let lines: Vec<u64> = issues.iter().map(|i| i["location"]["lines"]["begin"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [1, 6, 8]);
+}
+
+#[test]
+fn json_report_is_stable() {
+    let dir = project_with_problems();
+    let output = cargo_bin_cmd!("oent").current_dir(dir.path()).args(["lint", "--format", "json"]).output().unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    insta::assert_snapshot!(serde_json::to_string_pretty(&report).unwrap());
+}
