@@ -4,6 +4,7 @@
 //! stages above it in this list, never those below:
 //!
 //! - [`manifest`]: `module.yaml` and `distribution.yaml`, loaded with spans and validated;
+//! - [`package`]: deterministic module archives and their safe unpacking;
 //! - [`lint`]: every problem of a tree of manifests, as human, JSON, JUnit or Code Quality reports;
 //!
 //! [`fsutil`] holds the atomic file writes every stage uses. The `oent`
@@ -12,4 +13,5 @@
 
 pub mod fsutil;
 pub mod lint;
+pub mod package;
 pub mod manifest;

@@ -3,6 +3,7 @@
 
 mod lint;
 mod new;
+mod package;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,8 @@ enum Command {
     /// Create a new module or distribution from a commented starting point.
     #[command(subcommand)]
     New(new::NewCommand),
+    /// Lint a module and pack it into a deterministic .tar.gz with its .sha256.
+    Package(package::PackageArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -53,6 +56,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Lint(args) => lint::run(args),
         Command::New(command) => new::run(command),
+        Command::Package(args) => package::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
