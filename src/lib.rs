@@ -13,5 +13,6 @@
 
 pub mod fsutil;
 pub mod lint;
-pub mod package;
 pub mod manifest;
+pub mod package;
+pub mod registry;

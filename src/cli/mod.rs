@@ -4,6 +4,7 @@
 mod lint;
 mod new;
 mod package;
+mod registry;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,9 @@ enum Command {
     New(new::NewCommand),
     /// Lint a module and pack it into a deterministic .tar.gz with its .sha256.
     Package(package::PackageArgs),
+    /// Create, fill and check static registries.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -57,6 +61,7 @@ pub fn main() -> ExitCode {
         Command::Lint(args) => lint::run(args),
         Command::New(command) => new::run(command),
         Command::Package(args) => package::run(args),
+        Command::Registry(command) => registry::run(command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -11,15 +11,27 @@ pub struct PackageArgs {
     #[arg(default_value = ".")]
     module_dir: PathBuf,
     /// Output directory; the archive goes to DIR/<namespace>/<name>-<version>.tar.gz.
-    #[arg(long, short = 'o', value_name = "DIR", default_value = "target/oent/package")]
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "DIR",
+        default_value = "target/oent/package"
+    )]
     out: PathBuf,
 }
 
 pub fn run(args: PackageArgs) -> anyhow::Result<u8> {
-    let options = PackOptions { module_dir: args.module_dir, out_dir: args.out, mtime: None };
+    let options = PackOptions {
+        module_dir: args.module_dir,
+        out_dir: args.out,
+        mtime: None,
+    };
     match package::pack(&options) {
         Ok(packed) => {
-            println!("packed {} {} ({} files, {} bytes)", packed.module.name, packed.module.version, packed.files, packed.size);
+            println!(
+                "packed {} {} ({} files, {} bytes)",
+                packed.module.name, packed.module.version, packed.files, packed.size
+            );
             println!("{}", packed.archive.display());
             println!("sha256 {}", packed.sha256);
             Ok(exit::OK)
@@ -28,7 +40,11 @@ pub fn run(args: PackageArgs) -> anyhow::Result<u8> {
             for d in &diagnostics {
                 eprintln!("{d}");
             }
-            eprintln!("error: `{}` was not packed: fix the problems above (`oent lint {}` shows them with context)", path.display(), path.display());
+            eprintln!(
+                "error: `{}` was not packed: fix the problems above (`oent lint {}` shows them with context)",
+                path.display(),
+                path.display()
+            );
             Ok(exit::PROBLEMS)
         }
         Err(err) => Err(err.into()),

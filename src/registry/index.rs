@@ -1,0 +1,190 @@
+//! The index: `index/<ns>/<name>.jsonl`, one JSON line per published version,
+//! in publication order. Like cargo's index, each line carries a format
+//! number `v`; readers skip lines with a `v` they do not know, so that newer
+//! publishers do not break older clients. Documented in docs/registry.md.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::RegistryError;
+use crate::manifest::Module;
+
+/// The newest index line format this oent reads and writes.
+pub const INDEX_V_MAX: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexLine {
+    /// Format of this line (since v1).
+    pub v: u32,
+    /// `namespace/name`.
+    pub name: String,
+    /// Semver.
+    pub version: String,
+    /// Module name → requirement, as in module.yaml.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub requires: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub optional: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub conflicts: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provides: Vec<String>,
+    /// Feature → optional modules it enables.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub features: BTreeMap<String, Vec<String>>,
+    /// SPDX expression.
+    pub licence: String,
+    /// sha256 of the archive, lowercase hex.
+    pub sha256: String,
+    /// Archive size in bytes.
+    pub size: u64,
+    /// Path of the archive, relative to the registry root.
+    pub archive: String,
+    #[serde(default)]
+    pub yanked: bool,
+    /// Name of the registry that published the version (mirrors keep it).
+    pub origin: String,
+    /// RFC 3339 UTC.
+    pub published_at: String,
+}
+
+impl IndexLine {
+    /// The line for a module whose archive has this checksum and size.
+    pub fn for_module(
+        module: &Module,
+        sha256: &str,
+        size: u64,
+        archive: &str,
+        origin: &str,
+        published_at: &str,
+    ) -> Self {
+        let deps = |map: &BTreeMap<
+            crate::manifest::names::ModuleName,
+            crate::manifest::module::Dependency,
+        >| {
+            map.iter()
+                .map(|(n, d)| (n.to_string(), d.req.to_string()))
+                .collect()
+        };
+        IndexLine {
+            v: INDEX_V_MAX,
+            name: module.name.to_string(),
+            version: module.version.to_string(),
+            requires: deps(&module.requires),
+            optional: deps(&module.optional),
+            conflicts: deps(&module.conflicts),
+            provides: module.provides.clone(),
+            features: module
+                .features
+                .iter()
+                .map(|(f, ms)| (f.clone(), ms.iter().map(ToString::to_string).collect()))
+                .collect(),
+            licence: module.licence.clone(),
+            sha256: sha256.to_owned(),
+            size,
+            archive: archive.to_owned(),
+            yanked: false,
+            origin: origin.to_owned(),
+            published_at: published_at.to_owned(),
+        }
+    }
+
+    /// Whether two lines describe the same published content (ignoring
+    /// publication metadata: date, yanked, origin).
+    pub fn same_content(&self, other: &IndexLine) -> bool {
+        let strip = |l: &IndexLine| IndexLine {
+            yanked: false,
+            published_at: String::new(),
+            origin: String::new(),
+            ..l.clone()
+        };
+        strip(self) == strip(other)
+    }
+
+    pub fn to_json_line(&self) -> String {
+        let mut line = serde_json::to_string(self).expect("index lines always serialise");
+        line.push('\n');
+        line
+    }
+}
+
+/// `index/<ns>/<name>.jsonl` for a module name.
+pub fn index_path(name: &str) -> String {
+    format!("index/{name}.jsonl")
+}
+
+/// Parses an index file; lines of an unknown `v` are skipped, malformed lines are errors.
+pub fn parse(path: &Path, text: &str) -> Result<Vec<IndexLine>, RegistryError> {
+    let mut lines = Vec::new();
+    for (number, raw) in text.lines().enumerate() {
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let invalid = |message: String| RegistryError::InvalidIndex {
+            path: path.to_path_buf(),
+            line: number + 1,
+            message,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(raw).map_err(|e| invalid(format!("not JSON: {e}")))?;
+        let v = value
+            .get("v")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| invalid("no format number `v`".into()))?;
+        if v > u64::from(INDEX_V_MAX) {
+            continue;
+        }
+        let line: IndexLine = serde_json::from_value(value)
+            .map_err(|e| invalid(format!("invalid index line: {e}")))?;
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(version: &str) -> IndexLine {
+        IndexLine {
+            v: 1,
+            name: "openent/x".into(),
+            version: version.into(),
+            requires: BTreeMap::from([("openent/y".into(), "^1.2".into())]),
+            optional: BTreeMap::new(),
+            conflicts: BTreeMap::new(),
+            provides: vec![],
+            features: BTreeMap::new(),
+            licence: "CECILL-2.1".into(),
+            sha256: "ab".repeat(32),
+            size: 10,
+            archive: "archives/openent/x-1.0.0.tar.gz".into(),
+            yanked: false,
+            origin: "openent".into(),
+            published_at: "2026-11-26T10:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn round_trip_and_unknown_versions_are_skipped() {
+        let text = format!(
+            "{}{{\"v\":9,\"name\":\"openent/x\",\"new_field\":true}}\n{}",
+            line("1.0.0").to_json_line(),
+            line("1.1.0").to_json_line()
+        );
+        let parsed = parse(Path::new("i.jsonl"), &text).unwrap();
+        assert_eq!(parsed, [line("1.0.0"), line("1.1.0")]);
+    }
+
+    #[test]
+    fn malformed_line_names_file_and_line() {
+        let err = parse(
+            Path::new("i.jsonl"),
+            &format!("{}{{oops\n", line("1.0.0").to_json_line()),
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("i.jsonl:2: not JSON"), "{err}");
+    }
+}

@@ -1,0 +1,308 @@
+//! Operations on a registry directory: `init`, `add` (publish one archive),
+//! `build` (publish every module of a tree) and `check` (is the directory
+//! exactly what the tree produces?).
+//!
+//! Publishing is ordered so that a crash at any point leaves a registry that
+//! readers accept: the archive is written under a temporary name, flushed,
+//! linked to its final name only if that name is free (create-if-absent), its
+//! directory flushed; only then is the index file rewritten atomically with
+//! the new line appended.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::config::RegistryConfig;
+use super::index::{self, IndexLine};
+use super::{REGISTRY_FILE, RegistryError, io_error, time};
+use crate::manifest::{Module, module::MODULE_FILE};
+use crate::package::checksum::{HashingWriter, sha256_hex};
+use crate::package::files::module_files;
+use crate::package::unpack::{self, Limits};
+use crate::package::{archive, load_module};
+
+/// Archives larger than this are refused before they are read whole.
+pub const MAX_ARCHIVE_BYTES: u64 = 256 << 20;
+
+/// A registry on disk.
+#[derive(Debug, Clone)]
+pub struct LocalRegistry {
+    pub root: PathBuf,
+    pub config: RegistryConfig,
+}
+
+/// What `add` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    Published(IndexLine),
+    /// The same bytes were already published: nothing to do.
+    AlreadyPresent(IndexLine),
+}
+
+impl LocalRegistry {
+    pub fn init(root: &Path, config: RegistryConfig) -> Result<LocalRegistry, RegistryError> {
+        let file = root.join(REGISTRY_FILE);
+        if file.exists() {
+            return Err(RegistryError::AlreadyExists(root.to_path_buf()));
+        }
+        for dir in ["index", "archives"] {
+            let path = root.join(dir);
+            std::fs::create_dir_all(&path).map_err(io_error(&path))?;
+        }
+        crate::fsutil::write_atomic(&file, config.to_yaml().as_bytes()).map_err(io_error(&file))?;
+        Ok(LocalRegistry {
+            root: root.to_path_buf(),
+            config,
+        })
+    }
+
+    pub fn open(root: &Path) -> Result<LocalRegistry, RegistryError> {
+        let file = root.join(REGISTRY_FILE);
+        if !file.is_file() {
+            return Err(RegistryError::NotARegistry(root.to_path_buf()));
+        }
+        Ok(LocalRegistry {
+            root: root.to_path_buf(),
+            config: RegistryConfig::load(&file)?,
+        })
+    }
+
+    /// Every published version of a module, in publication order.
+    pub fn versions(&self, name: &str) -> Result<Vec<IndexLine>, RegistryError> {
+        let path = self.root.join(index::index_path(name));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => index::parse(&path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(RegistryError::Io { path, source: e }),
+        }
+    }
+
+    /// Publishes an archive file (immutable versions; the same bytes again is a no-op).
+    pub fn add_archive(&self, archive_path: &Path) -> Result<Added, RegistryError> {
+        let bytes = read_bounded(archive_path)?;
+        self.add_bytes(archive_path, &bytes)
+    }
+
+    /// Publishes archive bytes: unpacks them safely, lints the manifest
+    /// inside, checks the namespace, then writes archive and index line.
+    pub fn add_bytes(&self, label: &Path, bytes: &[u8]) -> Result<Added, RegistryError> {
+        let module = inspect_archive(label, bytes)?;
+        let namespace = module.name.namespace();
+        if !self.config.owns(namespace) {
+            return Err(RegistryError::NamespaceNotOwned {
+                registry: self.config.name.clone(),
+                namespace: namespace.to_owned(),
+                owned: self.config.namespaces.join(", "),
+            });
+        }
+        let sha256 = sha256_hex(bytes);
+        let relative = format!(
+            "archives/{namespace}/{}",
+            archive::archive_file_name(&module)
+        );
+        let line = IndexLine::for_module(
+            &module,
+            &sha256,
+            bytes.len() as u64,
+            &relative,
+            &self.config.name,
+            &time::now_rfc3339(),
+        );
+        let existing = self.versions(module.name.as_str())?;
+        if let Some(published) = existing.iter().find(|l| l.version == line.version) {
+            if published.sha256 == sha256 && published.same_content(&line) {
+                return Ok(Added::AlreadyPresent(published.clone()));
+            }
+            return Err(RegistryError::VersionExists {
+                name: line.name,
+                version: line.version,
+                existing: published.sha256.clone(),
+            });
+        }
+        let archive_path = self.root.join(&relative);
+        write_create_if_absent(&archive_path, bytes)?;
+        let index_path = self.root.join(index::index_path(module.name.as_str()));
+        let mut text = std::fs::read_to_string(&index_path).unwrap_or_default();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&line.to_json_line());
+        crate::fsutil::write_atomic(&index_path, text.as_bytes()).map_err(io_error(&index_path))?;
+        sync_dir(index_path.parent().unwrap_or(&self.root))?;
+        Ok(Added::Published(line))
+    }
+
+    /// Packs every module under `modules_dir` and publishes those not yet present.
+    pub fn build(&self, modules_dir: &Path) -> Result<Vec<Added>, RegistryError> {
+        let mut added = Vec::new();
+        for dir in module_dirs(modules_dir)? {
+            let bytes = pack_to_memory(&dir)?;
+            added.push(self.add_bytes(&dir, &bytes)?);
+        }
+        Ok(added)
+    }
+
+    /// Differences between the registry and what `modules_dir` produces:
+    /// missing versions, versions whose archive differs, archives on disk
+    /// that do not match their index line. Empty: up to date.
+    pub fn check(&self, modules_dir: &Path) -> Result<Vec<String>, RegistryError> {
+        let mut differences = Vec::new();
+        for dir in module_dirs(modules_dir)? {
+            let bytes = pack_to_memory(&dir)?;
+            let module = inspect_archive(&dir, &bytes)?;
+            let sha256 = sha256_hex(&bytes);
+            let versions = self.versions(module.name.as_str())?;
+            match versions.iter().find(|l| l.version == module.version.to_string()) {
+                None => differences.push(format!("- {} {} ({}) is not in the registry", module.name, module.version, dir.display())),
+                Some(line) if line.sha256 != sha256 => differences.push(format!(
+                    "- {} {} in {} differs from the published archive (sha256 {} vs {}): bump its version",
+                    module.name, module.version, dir.display(), &sha256[..12], &line.sha256[..12]
+                )),
+                Some(line) => {
+                    let path = self.root.join(&line.archive);
+                    match std::fs::read(&path) {
+                        Ok(on_disk) if sha256_hex(&on_disk) == line.sha256 => {}
+                        Ok(_) => differences.push(format!("- {} does not match its index line", path.display())),
+                        Err(_) => differences.push(format!("- {} is missing", path.display())),
+                    }
+                }
+            }
+        }
+        Ok(differences)
+    }
+}
+
+/// Module directories (holding module.yaml) under `dir`, sorted.
+pub fn module_dirs(dir: &Path) -> Result<Vec<PathBuf>, RegistryError> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        if current.join(MODULE_FILE).is_file() {
+            out.push(current);
+            continue;
+        }
+        for entry in std::fs::read_dir(&current).map_err(io_error(&current))? {
+            let entry = entry.map_err(io_error(&current))?;
+            let name = entry.file_name();
+            if entry.file_type().is_ok_and(|t| t.is_dir())
+                && !name.to_string_lossy().starts_with('.')
+            {
+                stack.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn pack_to_memory(dir: &Path) -> Result<Vec<u8>, RegistryError> {
+    let module = load_module(dir)?;
+    let files = module_files(dir)?;
+    let root = format!("{}-{}", module.name.short_name(), module.version);
+    let (bytes, _, _) = archive::write_archive(
+        HashingWriter::new(Vec::new()),
+        &root,
+        &files,
+        archive::source_date_epoch(),
+    )?;
+    Ok(bytes)
+}
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>, RegistryError> {
+    let file = std::fs::File::open(path).map_err(io_error(path))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_ARCHIVE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error(path))?;
+    if bytes.len() as u64 > MAX_ARCHIVE_BYTES {
+        return Err(RegistryError::InvalidArchive {
+            path: path.to_path_buf(),
+            reason: format!("larger than {MAX_ARCHIVE_BYTES} bytes"),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Unpacks an archive into a temporary directory and validates its manifest.
+pub fn inspect_archive(label: &Path, bytes: &[u8]) -> Result<Module, RegistryError> {
+    let temp = tempfile::tempdir().map_err(io_error(label))?;
+    let root = archive_root(bytes).ok_or_else(|| RegistryError::InvalidArchive {
+        path: label.to_path_buf(),
+        reason: "it has no `<name>-<version>/` root directory".into(),
+    })?;
+    let dest = temp.path().join("module");
+    unpack::unpack(bytes, &root, &dest, Limits::default())?;
+    let loaded = Module::load(&dest.join(MODULE_FILE))?;
+    if loaded.has_errors() {
+        return Err(RegistryError::InvalidManifest {
+            path: label.to_path_buf(),
+            diagnostics: loaded.diagnostics,
+        });
+    }
+    let module = loaded
+        .into_valid()
+        .ok_or_else(|| RegistryError::InvalidArchive {
+            path: label.to_path_buf(),
+            reason: "no module.yaml".into(),
+        })?;
+    let expected = format!("{}-{}", module.name.short_name(), module.version);
+    if root != expected {
+        return Err(RegistryError::InvalidArchive {
+            path: label.to_path_buf(),
+            reason: format!(
+                "its root directory is `{root}` but the manifest inside says `{expected}`"
+            ),
+        });
+    }
+    Ok(module)
+}
+
+/// The first path component of the first entry.
+fn archive_root(bytes: &[u8]) -> Option<String> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    let mut entries = archive.entries().ok()?;
+    let first = entries.next()?.ok()?;
+    let path = first.path().ok()?.into_owned();
+    path.components().find_map(|c| match c {
+        std::path::Component::Normal(p) => p.to_str().map(str::to_owned),
+        _ => None,
+    })
+}
+
+/// Writes `bytes` at `path` only if nothing is there: temporary file, fsync,
+/// hard link to the final name (fails if taken), fsync of the directory.
+fn write_create_if_absent(path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".oent-add-")
+        .tempfile_in(dir)
+        .map_err(io_error(dir))?;
+    temp.write_all(bytes).map_err(io_error(path))?;
+    temp.as_file().sync_all().map_err(io_error(path))?;
+    match std::fs::hard_link(temp.path(), path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // A leftover from an interrupted publish: accept it only if identical.
+            if std::fs::read(path).map_err(io_error(path))? != bytes {
+                return Err(RegistryError::InvalidArchive {
+                    path: path.to_path_buf(),
+                    reason: "another archive already has this name; versions are immutable".into(),
+                });
+            }
+        }
+        Err(e) => {
+            return Err(RegistryError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            });
+        }
+    }
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), RegistryError> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error(dir))
+}

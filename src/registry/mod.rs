@@ -1,0 +1,93 @@
+//! Registries: static files that list published module versions and hold
+//! their archives, served from a directory, any web server, or the forge.
+//! Uses `manifest/` and `package/`.
+//!
+//! ```text
+//! registry.yaml                     name, namespaces owned, API URL, public keys
+//! index/<ns>/<name>.jsonl           one JSON line per published version
+//! archives/<ns>/<name>-<v>.tar.gz   the archives, immutable
+//! ```
+//!
+//! - [`config`] — `registry.yaml`;
+//! - [`index`] — the index line format (versioned like cargo's, unknown `v` skipped);
+//! - [`local`] — operations on a registry directory: init, add, build, check;
+//! - [`time`] — RFC 3339 timestamps without a date library.
+
+pub mod config;
+pub mod index;
+pub mod local;
+pub mod time;
+
+use std::path::PathBuf;
+
+use crate::manifest::{Diagnostic, ReadError};
+use crate::package::{PackageError, unpack::UnpackError};
+
+pub const REGISTRY_FILE: &str = "registry.yaml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("`{}` is not a registry: it has no registry.yaml (create one with `oent registry init`)", .0.display())]
+    NotARegistry(PathBuf),
+    #[error("`{}` already holds a registry", .0.display())]
+    AlreadyExists(PathBuf),
+    #[error("`{}` is invalid", .path.display())]
+    InvalidConfig {
+        path: PathBuf,
+        diagnostics: Vec<Diagnostic>,
+    },
+    #[error(
+        "registry `{registry}` does not own namespace `{namespace}` (it owns: {owned}); a namespace is published by its own registry only"
+    )]
+    NamespaceNotOwned {
+        registry: String,
+        namespace: String,
+        owned: String,
+    },
+    #[error(
+        "{name} {version} is already published with other content (sha256 {existing}); versions are immutable: bump the version"
+    )]
+    VersionExists {
+        name: String,
+        version: String,
+        existing: String,
+    },
+    #[error("archive `{}` is invalid: {reason}", .path.display())]
+    InvalidArchive { path: PathBuf, reason: String },
+    #[error("the manifest inside `{}` has problems", .path.display())]
+    InvalidManifest {
+        path: PathBuf,
+        diagnostics: Vec<Diagnostic>,
+    },
+    #[error("{}:{line}: {message}", .path.display())]
+    InvalidIndex {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("registry `{}` is out of date:\n{}\nhelp: run `oent registry build` and commit the result", .path.display(), .differences.join("\n"))]
+    OutOfDate {
+        path: PathBuf,
+        differences: Vec<String>,
+    },
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    #[error(transparent)]
+    Unpack(#[from] UnpackError),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+pub(crate) fn io_error(
+    path: &std::path::Path,
+) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
+    move |source| RegistryError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}

@@ -1,0 +1,154 @@
+//! Registries on disk: init, add, build and the CI check, driven through the binary.
+
+use std::path::Path;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use predicates::str::contains;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_committed_registry_is_what_modules_produce() {
+    cargo_bin_cmd!("oent")
+        .current_dir(repo())
+        .args([
+            "registry", "build", "modules", "--to", "registry", "--check",
+        ])
+        .env_remove("SOURCE_DATE_EPOCH")
+        .assert()
+        .success()
+        .stdout(contains("is up to date"));
+}
+
+fn new_module(dir: &Path, name: &str, version: &str) {
+    let module_dir = dir.join("modules").join(name);
+    cargo_bin_cmd!("oent")
+        .current_dir(dir)
+        .args(["new", "module", name])
+        .assert()
+        .success();
+    let manifest = module_dir.join("module.yaml");
+    let text = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("version: 0.1.0", &format!("version: {version}"));
+    std::fs::write(manifest, text).unwrap();
+}
+
+#[test]
+fn publishing_is_immutable_and_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    cargo_bin_cmd!("oent")
+        .current_dir(d)
+        .args([
+            "registry",
+            "init",
+            "reg",
+            "--name",
+            "idf",
+            "--namespace",
+            "idf",
+        ])
+        .assert()
+        .success();
+    new_module(d, "idf/agenda", "1.0.0");
+    cargo_bin_cmd!("oent")
+        .current_dir(d)
+        .args(["package", "modules/idf/agenda", "-o", "out"])
+        .assert()
+        .success();
+    let archive = "out/idf/agenda-1.0.0.tar.gz";
+    cargo_bin_cmd!("oent")
+        .current_dir(d)
+        .args(["registry", "add", archive, "--to", "reg"])
+        .assert()
+        .success()
+        .stdout(contains("published idf/agenda 1.0.0"));
+    let index = std::fs::read(d.join("reg/index/idf/agenda.jsonl")).unwrap();
+    // The same bytes again: nothing changes.
+    cargo_bin_cmd!("oent")
+        .current_dir(d)
+        .args(["registry", "add", archive, "--to", "reg"])
+        .assert()
+        .success()
+        .stdout(contains("unchanged idf/agenda 1.0.0"));
+    assert_eq!(
+        std::fs::read(d.join("reg/index/idf/agenda.jsonl")).unwrap(),
+        index
+    );
+    // Other bytes under the same version: refused, and the registry is untouched.
+    let manifest = d.join("modules/idf/agenda/module.yaml");
+    std::fs::write(
+        &manifest,
+        std::fs::read_to_string(&manifest)
+            .unwrap()
+            .replace("log_level", "niveau_log"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("modules/idf/agenda/templates/app.conf.tera"),
+        "niveau = {{ config.niveau_log }}\n",
+    )
+    .unwrap();
+    cargo_bin_cmd!("oent")
+        .current_dir(d)
+        .args(["package", "modules/idf/agenda", "-o", "out2"])
+        .assert()
+        .success();
+    cargo_bin_cmd!("oent")
+        .current_dir(d)
+        .args([
+            "registry",
+            "add",
+            "out2/idf/agenda-1.0.0.tar.gz",
+            "--to",
+            "reg",
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "idf/agenda 1.0.0 is already published with other content",
+        ));
+    assert_eq!(
+        std::fs::read(d.join("reg/index/idf/agenda.jsonl")).unwrap(),
+        index
+    );
+    // And the CI check names the module that changed without a version bump.
+    cargo_bin_cmd!("oent")
+        .current_dir(d)
+        .args(["registry", "build", "modules", "--to", "reg", "--check"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "idf/agenda 1.0.0 in modules/idf/agenda differs from the published archive",
+        ));
+}
+
+#[test]
+fn a_registry_refuses_namespaces_it_does_not_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    cargo_bin_cmd!("oent")
+        .current_dir(d)
+        .args([
+            "registry",
+            "init",
+            "reg",
+            "--name",
+            "idf",
+            "--namespace",
+            "idf",
+        ])
+        .assert()
+        .success();
+    new_module(d, "openent/intrus", "1.0.0");
+    cargo_bin_cmd!("oent")
+        .current_dir(d)
+        .args(["registry", "build", "modules", "--to", "reg"])
+        .assert()
+        .code(2)
+        .stderr(contains("registry `idf` does not own namespace `openent`"));
+    assert!(!d.join("reg/index/openent").exists());
+}
