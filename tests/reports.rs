@@ -16,7 +16,11 @@ fn repo() -> &'static Path {
 /// A program from the test virtualenv; a missing tool fails the test, it never skips.
 fn venv_tool(name: &str) -> PathBuf {
     let path = repo().join(".ci/venv/bin").join(name);
-    assert!(path.exists(), "`{}` is missing: run `.ci/setup` once to install the test tools", path.display());
+    assert!(
+        path.exists(),
+        "`{}` is missing: run `.ci/setup` once to install the test tools",
+        path.display()
+    );
     path
 }
 
@@ -33,9 +37,16 @@ fn manifests_under(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn the_repository_lints_clean() {
-    let output = cargo_bin_cmd!("oent").current_dir(repo()).arg("lint").output().unwrap();
+    let output = cargo_bin_cmd!("oent")
+        .current_dir(repo())
+        .arg("lint")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "oent lint failed on the repository:\n{stdout}");
+    assert!(
+        output.status.success(),
+        "oent lint failed on the repository:\n{stdout}"
+    );
     assert!(stdout.ends_with("no problems\n"), "{stdout}");
 }
 
@@ -61,7 +72,11 @@ fn every_module_in_the_repository_matches_the_module_schema() {
     manifests_under(&repo().join("modules"), "module.yaml", &mut files);
     // The scaffold has placeholders: check what `oent new` writes.
     let dir = tempfile::tempdir().unwrap();
-    cargo_bin_cmd!("oent").current_dir(dir.path()).args(["new", "module", "openent/demo"]).assert().success();
+    cargo_bin_cmd!("oent")
+        .current_dir(dir.path())
+        .args(["new", "module", "openent/demo"])
+        .assert()
+        .success();
     files.push(dir.path().join("modules/openent/demo/module.yaml"));
     check_jsonschema("module.schema.json", &files);
 }
@@ -71,7 +86,11 @@ fn every_distribution_in_the_repository_matches_the_distribution_schema() {
     let mut files = Vec::new();
     manifests_under(&repo().join("examples"), "distribution.yaml", &mut files);
     let dir = tempfile::tempdir().unwrap();
-    cargo_bin_cmd!("oent").current_dir(dir.path()).args(["new", "distribution", "idf/lilie"]).assert().success();
+    cargo_bin_cmd!("oent")
+        .current_dir(dir.path())
+        .args(["new", "distribution", "idf/lilie"])
+        .assert()
+        .success();
     files.push(dir.path().join("lilie/distribution.yaml"));
     check_jsonschema("distribution.schema.json", &files);
 }
@@ -84,13 +103,21 @@ fn the_schemas_are_valid_json_schemas() {
         .arg(repo().join("manifests/distribution.schema.json"))
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 }
 
 /// A tree with one clean module, one module with two errors and a warning.
 fn project_with_problems() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    cargo_bin_cmd!("oent").current_dir(dir.path()).args(["new", "module", "openent/propre"]).assert().success();
+    cargo_bin_cmd!("oent")
+        .current_dir(dir.path())
+        .args(["new", "module", "openent/propre"])
+        .assert()
+        .success();
     let broken = dir.path().join("modules/openent/casse");
     std::fs::create_dir_all(&broken).unwrap();
     std::fs::write(
@@ -120,16 +147,29 @@ cases = [c for suite in xml for c in suite]
 failed = [c for c in cases if any(isinstance(r, Failure) for r in c.result)]
 print(len(cases), len(failed), failed[0].name, failed[0].result[0].type)
 "#;
-    let output = Command::new(venv_tool("python")).arg("-c").arg(script).arg(&report).output().unwrap();
+    let output = Command::new(venv_tool("python"))
+        .arg("-c")
+        .arg(script)
+        .arg(&report)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(stdout.trim(), "2 1 modules/openent/casse/module.yaml E015");
 }
 
 #[test]
 fn codequality_report_has_gitlab_fields() {
     let dir = project_with_problems();
-    let output = cargo_bin_cmd!("oent").current_dir(dir.path()).args(["lint", "--format", "codequality"]).output().unwrap();
+    let output = cargo_bin_cmd!("oent")
+        .current_dir(dir.path())
+        .args(["lint", "--format", "codequality"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let issues: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(issues.len(), 3, "{issues:#?}");
@@ -137,20 +177,37 @@ fn codequality_report_has_gitlab_fields() {
     for issue in &issues {
         // The fields GitLab documents as required for Code Quality reports.
         assert!(issue["description"].as_str().is_some_and(|d| !d.is_empty()));
-        assert!(issue["check_name"].as_str().is_some_and(|c| c.starts_with("oent/")));
-        assert!(["info", "minor", "major", "critical", "blocker"].contains(&issue["severity"].as_str().unwrap()));
-        assert_eq!(issue["location"]["path"], "modules/openent/casse/module.yaml");
+        assert!(
+            issue["check_name"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("oent/"))
+        );
+        assert!(
+            ["info", "minor", "major", "critical", "blocker"]
+                .contains(&issue["severity"].as_str().unwrap())
+        );
+        assert_eq!(
+            issue["location"]["path"],
+            "modules/openent/casse/module.yaml"
+        );
         assert!(issue["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
         assert!(fingerprints.insert(issue["fingerprint"].as_str().unwrap().to_owned()));
     }
-    let lines: Vec<u64> = issues.iter().map(|i| i["location"]["lines"]["begin"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> = issues
+        .iter()
+        .map(|i| i["location"]["lines"]["begin"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, [1, 6, 8]);
 }
 
 #[test]
 fn json_report_is_stable() {
     let dir = project_with_problems();
-    let output = cargo_bin_cmd!("oent").current_dir(dir.path()).args(["lint", "--format", "json"]).output().unwrap();
+    let output = cargo_bin_cmd!("oent")
+        .current_dir(dir.path())
+        .args(["lint", "--format", "json"])
+        .output()
+        .unwrap();
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     insta::assert_snapshot!(serde_json::to_string_pretty(&report).unwrap());
 }

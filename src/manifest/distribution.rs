@@ -635,9 +635,11 @@ impl DistributionChain {
         layers.reverse();
         // Kept even with errors (see `Loaded`), so that lint checks values too.
         let value = (!layers.is_empty()).then_some(DistributionChain { layers });
-        let collectivite_reported = diagnostics
-            .iter()
-            .any(|d| d.key.as_deref().is_some_and(|k| k.starts_with("collectivite")));
+        let collectivite_reported = diagnostics.iter().any(|d| {
+            d.key
+                .as_deref()
+                .is_some_and(|k| k.starts_with("collectivite"))
+        });
         if let Some(chain) = &value
             && chain.layers.iter().all(|l| l.collectivite.is_none())
             && !collectivite_reported

@@ -43,7 +43,10 @@ pub struct Packed {
 
 /// `SOURCE_DATE_EPOCH` if set and valid, else 0 (reproducible-builds.org).
 pub fn source_date_epoch() -> u64 {
-    std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// `<name>-<version>.tar.gz`, e.g. `cahier-de-textes-2.3.1.tar.gz`.
@@ -63,22 +66,57 @@ pub fn pack(options: &PackOptions) -> Result<Packed, PackageError> {
     let root = format!("{}-{}", module.name.short_name(), module.version);
     let mtime = options.mtime.unwrap_or_else(source_date_epoch);
 
-    let temp = tempfile::Builder::new().prefix(".oent-pack-").tempfile_in(&dir).map_err(io_error(&dir))?;
-    let writer = HashingWriter::new(BufWriter::with_capacity(1 << 20, temp.as_file().try_clone().map_err(io_error(&dir))?));
+    let temp = tempfile::Builder::new()
+        .prefix(".oent-pack-")
+        .tempfile_in(&dir)
+        .map_err(io_error(&dir))?;
+    let writer = HashingWriter::new(BufWriter::with_capacity(
+        1 << 20,
+        temp.as_file().try_clone().map_err(io_error(&dir))?,
+    ));
     let (writer, sha256, size) = write_archive(writer, &root, &files, mtime)?;
-    writer.into_inner().map_err(|e| PackageError::Io { path: archive_path.clone(), source: e.into_error() })?.sync_all().map_err(io_error(&archive_path))?;
-    temp.persist(&archive_path).map_err(|e| PackageError::Io { path: archive_path.clone(), source: e.error })?;
+    writer
+        .into_inner()
+        .map_err(|e| PackageError::Io {
+            path: archive_path.clone(),
+            source: e.into_error(),
+        })?
+        .sync_all()
+        .map_err(io_error(&archive_path))?;
+    temp.persist(&archive_path).map_err(|e| PackageError::Io {
+        path: archive_path.clone(),
+        source: e.error,
+    })?;
 
     let checksum_file = dir.join(format!("{file_name}.sha256"));
-    crate::fsutil::write_atomic(&checksum_file, sha256sum_line(&sha256, &file_name).as_bytes()).map_err(io_error(&checksum_file))?;
-    Ok(Packed { module, archive: archive_path, checksum_file, sha256, size, files: files.len() })
+    crate::fsutil::write_atomic(
+        &checksum_file,
+        sha256sum_line(&sha256, &file_name).as_bytes(),
+    )
+    .map_err(io_error(&checksum_file))?;
+    Ok(Packed {
+        module,
+        archive: archive_path,
+        checksum_file,
+        sha256,
+        size,
+        files: files.len(),
+    })
 }
 
 /// Writes the tar.gz of `files` under `root/` and returns the writer, the
 /// archive's sha256 and its size.
-pub fn write_archive<W: Write>(out: HashingWriter<W>, root: &str, files: &[ModuleFile], mtime: u64) -> Result<(W, String, u64), PackageError> {
+pub fn write_archive<W: Write>(
+    out: HashingWriter<W>,
+    root: &str,
+    files: &[ModuleFile],
+    mtime: u64,
+) -> Result<(W, String, u64), PackageError> {
     // No file name, mtime 0, OS "unknown": the gzip header carries nothing variable.
-    let gz = GzBuilder::new().mtime(0).operating_system(255).write(out, Compression::new(COMPRESSION_LEVEL));
+    let gz = GzBuilder::new()
+        .mtime(0)
+        .operating_system(255)
+        .write(out, Compression::new(COMPRESSION_LEVEL));
     let mut tar = tar::Builder::new(gz);
     for file in files {
         let mut header = tar::Header::new_gnu();
@@ -93,11 +131,15 @@ pub fn write_archive<W: Write>(out: HashingWriter<W>, root: &str, files: &[Modul
         let mut data = File::open(&file.path).map_err(io_error(&file.path))?;
         let length = data.metadata().map_err(io_error(&file.path))?.len();
         if length != file.size {
-            return Err(PackageError::Io { path: file.path.clone(), source: std::io::Error::other("the file changed while being packed") });
+            return Err(PackageError::Io {
+                path: file.path.clone(),
+                source: std::io::Error::other("the file changed while being packed"),
+            });
         }
         let path = format!("{root}/{}", file.relative);
         // append_data sets the path (with a GNU long-name entry if needed) and the checksum.
-        tar.append_data(&mut header, Path::new(&path), &mut data).map_err(io_error(&file.path))?;
+        tar.append_data(&mut header, Path::new(&path), &mut data)
+            .map_err(io_error(&file.path))?;
     }
     let gz = tar.into_inner().map_err(io_error(Path::new(root)))?;
     let hashing = gz.finish().map_err(io_error(Path::new(root)))?;

@@ -26,7 +26,11 @@ pub struct HashingWriter<W> {
 
 impl<W: Write> HashingWriter<W> {
     pub fn new(inner: W) -> Self {
-        HashingWriter { inner, hasher: Sha256::new(), written: 0 }
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+            written: 0,
+        }
     }
 
     /// The inner writer, the hex digest and the byte count.
@@ -54,11 +58,17 @@ mod tests {
 
     #[test]
     fn known_digest() {
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         let mut w = HashingWriter::new(Vec::new());
         w.write_all(b"ab").unwrap();
         w.write_all(b"c").unwrap();
         let (inner, hash, n) = w.finish();
-        assert_eq!((inner.as_slice(), hash.as_str(), n), (&b"abc"[..], sha256_hex(b"abc").as_str(), 3));
+        assert_eq!(
+            (inner.as_slice(), hash.as_str(), n),
+            (&b"abc"[..], sha256_hex(b"abc").as_str(), 3)
+        );
     }
 }

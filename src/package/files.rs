@@ -28,13 +28,22 @@ pub fn module_files(dir: &Path) -> Result<Vec<ModuleFile>, PackageError> {
         .require_git(false)
         .add_custom_ignore_filename(".oentignore")
         .follow_links(false)
-        .filter_entry(|e| !(e.depth() > 0 && e.file_type().is_some_and(|t| t.is_dir()) && VCS_DIRS.iter().any(|v| e.file_name() == *v)))
+        .filter_entry(|e| {
+            !(e.depth() > 0
+                && e.file_type().is_some_and(|t| t.is_dir())
+                && VCS_DIRS.iter().any(|v| e.file_name() == *v))
+        })
         .build();
     let mut files = Vec::new();
     for entry in walker {
-        let entry = entry.map_err(|e| PackageError::Walk { path: dir.to_path_buf(), message: e.to_string() })?;
+        let entry = entry.map_err(|e| PackageError::Walk {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
         let path = entry.path().to_path_buf();
-        let file_type = entry.file_type().ok_or_else(|| PackageError::SpecialFile(path.clone()))?;
+        let file_type = entry
+            .file_type()
+            .ok_or_else(|| PackageError::SpecialFile(path.clone()))?;
         if file_type.is_dir() {
             continue;
         }
@@ -47,10 +56,24 @@ pub fn module_files(dir: &Path) -> Result<Vec<ModuleFile>, PackageError> {
         let canonical = path.canonicalize().map_err(super::io_error(&path))?;
         let relative = canonical
             .strip_prefix(&root)
-            .map_err(|_| PackageError::Outside { path: path.clone(), module: dir.to_path_buf() })?;
-        let relative = relative.to_str().ok_or_else(|| PackageError::NonUtf8Name(path.clone()))?.to_owned();
-        let metadata = entry.metadata().map_err(|e| PackageError::Walk { path: path.clone(), message: e.to_string() })?;
-        files.push(ModuleFile { relative, path, executable: metadata.permissions().mode() & 0o111 != 0, size: metadata.len() });
+            .map_err(|_| PackageError::Outside {
+                path: path.clone(),
+                module: dir.to_path_buf(),
+            })?;
+        let relative = relative
+            .to_str()
+            .ok_or_else(|| PackageError::NonUtf8Name(path.clone()))?
+            .to_owned();
+        let metadata = entry.metadata().map_err(|e| PackageError::Walk {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        files.push(ModuleFile {
+            relative,
+            path,
+            executable: metadata.permissions().mode() & 0o111 != 0,
+            size: metadata.len(),
+        });
     }
     files.sort_by(|a, b| a.relative.as_bytes().cmp(b.relative.as_bytes()));
     Ok(files)
@@ -64,14 +87,36 @@ mod tests {
     fn skips_vcs_and_ignored_files_and_sorts() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        for f in ["b.txt", "a/z.txt", "a/b.txt", ".git/config", "build/out.bin", "notes.tmp", "templates/x.tera"] {
+        for f in [
+            "b.txt",
+            "a/z.txt",
+            "a/b.txt",
+            ".git/config",
+            "build/out.bin",
+            "notes.tmp",
+            "templates/x.tera",
+        ] {
             std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
             std::fs::write(d.join(f), f).unwrap();
         }
         std::fs::write(d.join(".gitignore"), "build/\n").unwrap();
         std::fs::write(d.join(".oentignore"), "*.tmp\n").unwrap();
-        let names: Vec<_> = module_files(d).unwrap().into_iter().map(|f| f.relative).collect();
-        assert_eq!(names, [".gitignore", ".oentignore", "a/b.txt", "a/z.txt", "b.txt", "templates/x.tera"]);
+        let names: Vec<_> = module_files(d)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.relative)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ".gitignore",
+                ".oentignore",
+                "a/b.txt",
+                "a/z.txt",
+                "b.txt",
+                "templates/x.tera"
+            ]
+        );
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub use archive::{PackOptions, Packed, pack};
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
     #[error("`{}` has problems; run `oent lint {}` for details", .path.display(), .path.display())]
-    Invalid { path: PathBuf, diagnostics: Vec<Diagnostic> },
+    Invalid {
+        path: PathBuf,
+        diagnostics: Vec<Diagnostic>,
+    },
     #[error(transparent)]
     Read(#[from] ReadError),
     #[error("`{}` is a symbolic link: archives hold regular files only; copy the target into the module instead", .0.display())]
@@ -34,13 +37,19 @@ pub enum PackageError {
     #[error("`{}`: file names must be UTF-8 to be packed portably", .0.display())]
     NonUtf8Name(PathBuf),
     #[error("{}: {source}", .path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("listing `{}`: {message}", .path.display())]
     Walk { path: PathBuf, message: String },
 }
 
 pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> PackageError + '_ {
-    move |source| PackageError::Io { path: path.to_path_buf(), source }
+    move |source| PackageError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Loads and lints the module in `dir`; errors refuse packing.
@@ -48,7 +57,13 @@ pub fn load_module(dir: &Path) -> Result<Module, PackageError> {
     let manifest = dir.join(crate::manifest::module::MODULE_FILE);
     let loaded = Module::load(&manifest)?;
     if loaded.has_errors() {
-        return Err(PackageError::Invalid { path: dir.to_path_buf(), diagnostics: loaded.diagnostics });
+        return Err(PackageError::Invalid {
+            path: dir.to_path_buf(),
+            diagnostics: loaded.diagnostics,
+        });
     }
-    loaded.into_valid().ok_or(PackageError::Invalid { path: dir.to_path_buf(), diagnostics: Vec::new() })
+    loaded.into_valid().ok_or(PackageError::Invalid {
+        path: dir.to_path_buf(),
+        diagnostics: Vec::new(),
+    })
 }

@@ -21,7 +21,11 @@ pub struct Limits {
 impl Default for Limits {
     /// A module is configuration and templates: 10,000 files and 512 MiB is generous.
     fn default() -> Self {
-        Limits { max_entries: 10_000, max_total_bytes: 512 << 20, max_file_bytes: 256 << 20 }
+        Limits {
+            max_entries: 10_000,
+            max_total_bytes: 512 << 20,
+            max_file_bytes: 256 << 20,
+        }
     }
 }
 
@@ -44,20 +48,45 @@ pub enum UnpackError {
 /// Unpacks a `.tar.gz` whose entries must all lie under `root/` into `dest`
 /// (which must not exist), enforcing `limits`. Returns the files written,
 /// relative to `dest`.
-pub fn unpack(archive: impl Read, root: &str, dest: &Path, limits: Limits) -> Result<Vec<String>, UnpackError> {
-    let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|source| UnpackError::Io { path: parent.to_path_buf(), source })?;
-    let staging = tempfile::Builder::new().prefix(".oent-unpack-").tempdir_in(parent).map_err(|source| UnpackError::Io { path: parent.to_path_buf(), source })?;
+pub fn unpack(
+    archive: impl Read,
+    root: &str,
+    dest: &Path,
+    limits: Limits,
+) -> Result<Vec<String>, UnpackError> {
+    let parent = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|source| UnpackError::Io {
+        path: parent.to_path_buf(),
+        source,
+    })?;
+    let staging = tempfile::Builder::new()
+        .prefix(".oent-unpack-")
+        .tempdir_in(parent)
+        .map_err(|source| UnpackError::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     let written = unpack_into(archive, root, staging.path(), limits)?;
     let staged = staging.keep();
     std::fs::rename(&staged, dest).map_err(|source| {
         let _ = std::fs::remove_dir_all(&staged);
-        UnpackError::Io { path: dest.to_path_buf(), source }
+        UnpackError::Io {
+            path: dest.to_path_buf(),
+            source,
+        }
     })?;
     Ok(written)
 }
 
-fn unpack_into(archive: impl Read, root: &str, dir: &Path, limits: Limits) -> Result<Vec<String>, UnpackError> {
+fn unpack_into(
+    archive: impl Read,
+    root: &str,
+    dir: &Path,
+    limits: Limits,
+) -> Result<Vec<String>, UnpackError> {
     let mut archive = tar::Archive::new(GzDecoder::new(archive));
     let mut seen: HashSet<String> = HashSet::new();
     let mut written = Vec::new();
@@ -69,8 +98,14 @@ fn unpack_into(archive: impl Read, root: &str, dir: &Path, limits: Limits) -> Re
         }
         let mut entry = entry.map_err(UnpackError::Corrupt)?;
         let raw_path = entry.path_bytes().into_owned();
-        let name = String::from_utf8(raw_path).map_err(|e| UnpackError::Refused { entry: String::from_utf8_lossy(e.as_bytes()).into_owned(), reason: "the path is not UTF-8" })?;
-        let refuse = |reason| UnpackError::Refused { entry: name.clone(), reason };
+        let name = String::from_utf8(raw_path).map_err(|e| UnpackError::Refused {
+            entry: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            reason: "the path is not UTF-8",
+        })?;
+        let refuse = |reason| UnpackError::Refused {
+            entry: name.clone(),
+            reason,
+        };
         let relative = checked_path(&name, root).map_err(refuse)?;
         let header = entry.header();
         let kind = header.entry_type();
@@ -83,34 +118,56 @@ fn unpack_into(archive: impl Read, root: &str, dir: &Path, limits: Limits) -> Re
             tar::EntryType::Directory => {
                 if let Some(relative) = relative {
                     let path = dir.join(&relative);
-                    std::fs::create_dir_all(&path).map_err(|source| UnpackError::Io { path, source })?;
+                    std::fs::create_dir_all(&path)
+                        .map_err(|source| UnpackError::Io { path, source })?;
                 }
                 continue;
             }
             tar::EntryType::Symlink => return Err(refuse("symbolic links are not allowed")),
             tar::EntryType::Link => return Err(refuse("hard links are not allowed")),
-            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => return Err(refuse("device files and FIFOs are not allowed")),
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
+                return Err(refuse("device files and FIFOs are not allowed"));
+            }
             _ => return Err(refuse("only regular files and directories are allowed")),
         }
-        let Some(relative) = relative else { return Err(refuse("a file cannot be the root directory")) };
+        let Some(relative) = relative else {
+            return Err(refuse("a file cannot be the root directory"));
+        };
         if !seen.insert(relative.clone()) {
             return Err(refuse("duplicate entry"));
         }
         let path = dir.join(&relative);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| UnpackError::Io { path: parent.to_path_buf(), source })?;
+            std::fs::create_dir_all(parent).map_err(|source| UnpackError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
         }
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|source| UnpackError::Io { path: path.clone(), source })?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|source| UnpackError::Io {
+                path: path.clone(),
+                source,
+            })?;
         // Read through a budget: the header's size is not trusted.
         let allowed = limits.max_file_bytes.min(limits.max_total_bytes - total) + 1;
-        let copied = io::copy(&mut (&mut entry).take(allowed), &mut file).map_err(UnpackError::Corrupt)?;
+        let copied =
+            io::copy(&mut (&mut entry).take(allowed), &mut file).map_err(UnpackError::Corrupt)?;
         if copied >= allowed {
-            return Err(UnpackError::TooLarge(limits.max_total_bytes.min(limits.max_file_bytes)));
+            return Err(UnpackError::TooLarge(
+                limits.max_total_bytes.min(limits.max_file_bytes),
+            ));
         }
         total += copied;
         let mode = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
         use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(mode)).map_err(|source| UnpackError::Io { path: path.clone(), source })?;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|source| UnpackError::Io {
+                path: path.clone(),
+                source,
+            })?;
         written.push(relative);
     }
     if written.is_empty() && seen.is_empty() {
@@ -149,7 +206,10 @@ mod tests {
 
     #[test]
     fn paths() {
-        assert_eq!(checked_path("m-1.0.0/a/b.txt", "m-1.0.0"), Ok(Some("a/b.txt".into())));
+        assert_eq!(
+            checked_path("m-1.0.0/a/b.txt", "m-1.0.0"),
+            Ok(Some("a/b.txt".into()))
+        );
         assert_eq!(checked_path("m-1.0.0/", "m-1.0.0"), Ok(None));
         assert_eq!(checked_path("./m-1.0.0/x", "m-1.0.0"), Ok(Some("x".into())));
         assert!(checked_path("/etc/passwd", "m-1.0.0").is_err());
