@@ -17,7 +17,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new()
+    let mut temp = public_temp()
         .prefix(".oent-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
@@ -27,9 +27,62 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// `a/b/../c/./d` → `a/c/d`, without touching the file system, so that a
+/// file reached through `extends: ../base` has the same name as when it is
+/// named directly (one diagnostic, not two).
+pub fn normalize(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        std::path::PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
+/// A temporary-file builder whose files get the mode of an ordinary new
+/// file (0666 minus the umask, applied by the kernel at creation), not the
+/// 0600 of a private temporary: published registries are read by web
+/// servers running as another user.
+pub fn public_temp<'a, 'b>() -> tempfile::Builder<'a, 'b> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut builder = tempfile::Builder::new();
+    builder.permissions(std::fs::Permissions::from_mode(0o666));
+    builder
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalizes_lexically() {
+        assert_eq!(normalize(Path::new("./a/b/../c/./d")), Path::new("a/c/d"));
+        assert_eq!(normalize(Path::new("../x/../y")), Path::new("../y"));
+        assert_eq!(normalize(Path::new("/a/../b")), Path::new("/b"));
+    }
+
+    #[test]
+    fn files_are_not_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        write_atomic(&path, b"x").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        // Whatever the umask, "group/other may read" is not stripped by us.
+        assert_ne!(mode & 0o777, 0o600, "{mode:o}");
+    }
 
     #[test]
     fn replaces_whole_file_and_leaves_no_temporaries() {

@@ -12,6 +12,7 @@ pub mod junit;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::fsutil::normalize;
 use crate::manifest::distribution::{DISTRIBUTION_FILE, DistributionChain, check_values};
 use crate::manifest::module::MODULE_FILE;
 use crate::manifest::names::ModuleName;
@@ -93,7 +94,7 @@ pub fn lint(options: &LintOptions) -> Result<Report, LintError> {
             if path.is_dir() {
                 walk(path, &mut targets)?;
             } else if path.is_file() {
-                targets.insert((path.clone(), kind_of(path)));
+                targets.insert((normalize(path), kind_of(path)));
             } else {
                 return Err(LintError::NoSuchPath(path.clone()));
             }
@@ -171,9 +172,12 @@ fn kind_of(path: &Path) -> Kind {
         return Kind::Module;
     }
     // Another name, given explicitly: look at its `schema:` line.
-    let head = std::fs::read(path)
-        .map(|b| String::from_utf8_lossy(&b[..b.len().min(4096)]).into_owned())
-        .unwrap_or_default();
+    let mut head = Vec::new();
+    if let Ok(file) = std::fs::File::open(path) {
+        use std::io::Read;
+        let _ = file.take(4096).read_to_end(&mut head);
+    }
+    let head = String::from_utf8_lossy(&head);
     if head.contains("oent/distribution/") {
         Kind::Distribution
     } else {
@@ -182,7 +186,7 @@ fn kind_of(path: &Path) -> Kind {
 }
 
 /// Collects module.yaml and distribution.yaml files, skipping hidden
-/// directories, build output and fixtures of hostile input.
+/// directories and build output (`target/`, `node_modules/`).
 fn walk(dir: &Path, out: &mut BTreeSet<(PathBuf, Kind)>) -> Result<(), LintError> {
     let entries = std::fs::read_dir(dir).map_err(|source| LintError::Walk {
         path: dir.to_path_buf(),
@@ -203,9 +207,9 @@ fn walk(dir: &Path, out: &mut BTreeSet<(PathBuf, Kind)>) -> Result<(), LintError
             }
         } else if file_type.is_file() {
             if name == MODULE_FILE {
-                out.insert((path, Kind::Module));
+                out.insert((normalize(&path), Kind::Module));
             } else if name == DISTRIBUTION_FILE {
-                out.insert((path, Kind::Distribution));
+                out.insert((normalize(&path), Kind::Distribution));
             }
         }
     }

@@ -123,7 +123,7 @@ fn parse_distribution(checker: &mut Checker, root: &Node) -> Option<Distribution
         .unwrap_or_default();
     let extends = fields.get("extends").and_then(|n| {
         let text = checker.string(n, "extends")?;
-        let mut path = dir.join(&text);
+        let mut path = crate::fsutil::normalize(&dir.join(&text));
         if path.is_dir() || text.ends_with('/') {
             path = path.join(DISTRIBUTION_FILE);
         }

@@ -46,6 +46,19 @@ impl<'s> Checker<'s> {
     }
 
     pub fn wrong_type(&mut self, node: &Node, key: &str, expected: &str) {
+        if key.is_empty() {
+            self.report(
+                Code::WrongType,
+                node.span,
+                key,
+                format!(
+                    "the file must be a YAML mapping of keys, found {}",
+                    describe(node)
+                ),
+                "a manifest starts with `schema: …` then one `key: value` per line",
+            );
+            return;
+        }
         self.report(
             Code::WrongType,
             node.span,

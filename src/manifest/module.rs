@@ -344,10 +344,7 @@ fn licence(checker: &mut Checker, node: &Node, key: &str) -> Option<String> {
         Ok(_) => Some(text),
         Err(err) => {
             let unknown = &text[err.span.clone()];
-            let help = match spdx::imprecise_license_id(unknown) {
-                Some((id, _)) => format!("did you mean `{}`?", id.name),
-                None => "use an SPDX identifier (https://spdx.org/licenses/), e.g. `CECILL-2.1`, `AGPL-3.0-or-later`, `MIT OR Apache-2.0`".into(),
-            };
+            let help = licence_help(unknown);
             // Point at the offending part when the value is written unquoted.
             let unquoted =
                 checker.source.text.get(node.span.start..node.span.end) == Some(text.as_str());
@@ -368,6 +365,45 @@ fn licence(checker: &mut Checker, node: &Node, key: &str) -> Option<String> {
             );
             None
         }
+    }
+}
+
+/// What to write instead of an identifier SPDX refused: the `-only` /
+/// `-or-later` forms of a deprecated id, the ids that start with what was
+/// written (`GPL-3` → `GPL-3.0-only`…), or the nearest id by spelling.
+fn licence_help(written: &str) -> String {
+    let current = |name: &str| spdx::license_id(name).is_some_and(|id| !id.is_deprecated());
+    let forms: Vec<String> = ["-only", "-or-later"]
+        .iter()
+        .map(|s| format!("{written}{s}"))
+        .filter(|f| current(f))
+        .collect();
+    if !forms.is_empty() {
+        return format!(
+            "`{written}` is deprecated in SPDX: write `{}`",
+            forms.join("` or `")
+        );
+    }
+    let lower = written.to_ascii_lowercase();
+    let ids = spdx::identifiers::LICENSES
+        .iter()
+        .filter(|l| current(l.name))
+        .map(|l| l.name);
+    let prefixed: Vec<&str> = ids
+        .clone()
+        .filter(|n| n.to_ascii_lowercase().starts_with(&lower) && lower.len() >= 3)
+        .take(3)
+        .collect();
+    if !prefixed.is_empty() {
+        return format!("did you mean `{}`?", prefixed.join("`, `"));
+    }
+    let nearest = ids
+        .map(|n| (strsim::levenshtein(&lower, &n.to_ascii_lowercase()), n))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d);
+    match nearest {
+        Some((_, n)) => format!("did you mean `{n}`?"),
+        None => "use an SPDX identifier (https://spdx.org/licenses/), e.g. `CECILL-2.1`, `AGPL-3.0-or-later`, `MIT OR Apache-2.0`".into(),
     }
 }
 

@@ -136,11 +136,7 @@ impl ConfigOption {
         }
         let fields = checker.map(node, path, key.span, OPTION_KEYS)?;
         let ty_node = fields.required(checker, "type", OptionType::NAMES.join("|").as_str())?;
-        let ty = OptionType::from_name(checker.one_of(
-            ty_node,
-            &fields.key("type"),
-            OptionType::NAMES,
-        )?)?;
+        let ty = option_type(checker, ty_node, &fields.key("type"))?;
         let mut option = ConfigOption {
             name: key.name.clone(),
             ty,
@@ -342,6 +338,25 @@ impl ConfigOption {
         }
         Ok(value)
     }
+}
+
+/// The option's `type`; an unknown one is an invalid option declaration (E016).
+fn option_type(checker: &mut Checker, node: &Node, key: &str) -> Option<OptionType> {
+    let name = checker.string(node, key)?;
+    OptionType::from_name(&name).or_else(|| {
+        let help = match super::diagnostic::suggest(&name, OptionType::NAMES.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("use one of: {}", OptionType::NAMES.join(", ")),
+        };
+        checker.report(
+            Code::InvalidOption,
+            node.span,
+            key,
+            format!("`{key}`: unknown option type `{name}`"),
+            help,
+        );
+        None
+    })
 }
 
 fn is_option_name(name: &str) -> bool {
@@ -547,7 +562,7 @@ mod tests {
             ["E016 enum option `opt` has no `values`"]
         );
         assert!(option("{ type: secret, default: x }").1[0].starts_with("E017"));
-        assert!(option("{ type: strng }").1[0].starts_with("E015"));
+        assert!(option("{ type: strng }").1[0].starts_with("E016"));
     }
 
     #[test]

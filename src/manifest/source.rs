@@ -78,7 +78,14 @@ pub fn read_manifest(
     path: &Path,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<SourceFile, ReadFailure> {
-    read_text(path, MAX_MANIFEST_BYTES, warnings)
+    read_text(path, MAX_MANIFEST_BYTES, warnings).map_err(|failure| match failure {
+        ReadFailure::Refused(mut d) if d.code == Code::FileTooLarge => {
+            d.help =
+                Some("manifests are small: move large data (établissements) to a CSV file".into());
+            ReadFailure::Refused(d)
+        }
+        other => other,
+    })
 }
 
 pub fn read_text(
@@ -96,7 +103,7 @@ pub fn read_text(
                 path,
                 format!("file is {size} bytes; the limit is {max_bytes} bytes"),
             )
-            .help("manifests are small: move large data (établissements) to a CSV file"),
+            .help("check that this is the right file: files this large are refused to protect the tools that read them"),
         )));
     }
     let mut bytes = Vec::with_capacity(size as usize);

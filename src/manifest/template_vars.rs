@@ -112,19 +112,30 @@ pub fn too_deep(source: &str) -> Option<usize> {
         "raw",
         "component",
     ];
+    // Levels each open block adds: Tera nests every `elif` one level deeper
+    // inside its `if`, so an `if` with 1,000 branches is 1,000 levels deep.
+    let mut open: Vec<usize> = Vec::new();
     let mut blocks = 0usize;
     for (range, is_tag) in expression_blocks(source) {
         let tokens = tokenize(source, range.clone());
         if is_tag {
             match tokens.first() {
-                Some((Token::Ident(k), r)) if OPENERS.contains(&k.as_str()) => {
+                Some((Token::Ident(k), r)) if OPENERS.contains(&k.as_str()) || k == "elif" => {
+                    if k == "elif" {
+                        match open.last_mut() {
+                            Some(levels) => *levels += 1,
+                            None => open.push(1),
+                        }
+                    } else {
+                        open.push(1);
+                    }
                     blocks += 1;
                     if blocks > MAX_NESTING {
                         return Some(r.start);
                     }
                 }
                 Some((Token::Ident(k), _)) if k.starts_with("end") => {
-                    blocks = blocks.saturating_sub(1)
+                    blocks = blocks.saturating_sub(open.pop().unwrap_or(1));
                 }
                 _ => {}
             }
@@ -435,6 +446,10 @@ mod tests {
         assert_eq!(too_deep(&brackets), Some(3 + MAX_NESTING));
         let ifs = "{% if a %}".repeat(70) + &"{% endif %}".repeat(70);
         assert!(too_deep(&ifs).is_some());
+        let elifs = format!("{{% if a %}}{}{{% endif %}}", "{% elif b %}x".repeat(100));
+        assert!(too_deep(&elifs).is_some());
+        let siblings = "{% if a %}{% elif b %}{% elif c %}{% endif %}".repeat(100);
+        assert_eq!(too_deep(&siblings), None);
         assert_eq!(too_deep("{% if a %}{{ (1 + 2) }}{% endif %}"), None);
     }
 

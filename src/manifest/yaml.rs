@@ -249,6 +249,16 @@ fn parse_error(source: &SourceFile, err: &serde_saphyr::Error) -> Diagnostic {
             ),
             "manifests need no repeated aliases; write the values out",
         ),
+        _ if message.contains("recursion limit") => (
+            Code::YamlBudget,
+            format!("refused: the document nests deeper than {MAX_DEPTH} levels"),
+            "manifests need no deep nesting; flatten the structure",
+        ),
+        _ if message.contains("from_str_multiple") || message.contains("multiple documents") => (
+            Code::YamlSyntax,
+            "the file holds several YAML documents (separated by `---`); a manifest is one document".to_owned(),
+            "keep one document per file: remove the extra `---` and what follows, or split the file",
+        ),
         _ if message.contains("budget breached") => (
             Code::YamlBudget,
             format!(

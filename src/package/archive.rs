@@ -66,7 +66,7 @@ pub fn pack(options: &PackOptions) -> Result<Packed, PackageError> {
     let root = format!("{}-{}", module.name.short_name(), module.version);
     let mtime = options.mtime.unwrap_or_else(source_date_epoch);
 
-    let temp = tempfile::Builder::new()
+    let temp = crate::fsutil::public_temp()
         .prefix(".oent-pack-")
         .tempfile_in(&dir)
         .map_err(io_error(&dir))?;

@@ -274,7 +274,7 @@ fn write_create_if_absent(path: &Path, bytes: &[u8]) -> Result<(), RegistryError
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-    let mut temp = tempfile::Builder::new()
+    let mut temp = crate::fsutil::public_temp()
         .prefix(".oent-add-")
         .tempfile_in(dir)
         .map_err(io_error(dir))?;

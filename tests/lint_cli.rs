@@ -1,0 +1,498 @@
+//! `oent lint` and `oent new` as a user sees them: exact human output for
+//! representative problems, exit statuses, `--deny warnings`, `-o FILE`, and
+//! the scaffolds linting clean. Each test runs in its own temporary
+//! directory ([`support::Test`]).
+
+mod support;
+
+use support::Test;
+
+/// A valid module, to which tests add or remove lines.
+const MODULE: &str = "
+    schema: oent/module/v1
+    name: openent/demo
+    version: 1.0.0
+    licence: CECILL-2.1
+    summary: Module de démonstration
+    category: pedagogie
+    audiences: [eleve, enseignant]
+    repository: https://forge.example.org/openent/demo.git
+";
+
+fn module_with(extra: &str) -> String {
+    support::unindent(MODULE) + &support::unindent(extra)
+}
+
+#[test]
+fn a_misspelt_key_is_shown_with_its_line_and_the_key_it_resembles() {
+    Test::new()
+        .write(
+            "modules/openent/demo/module.yaml",
+            &module_with(
+                "
+                config:
+                  retention_days: { type: integer, defualt: 365 }
+                ",
+            ),
+        )
+        .arg("lint")
+        .run()
+        .status(1)
+        .stdout_is(
+            "
+            error[E008/unknown-key]: unknown key `defualt`
+               ┌─ modules/openent/demo/module.yaml:10:36
+               │
+            10 │   retention_days: { type: integer, defualt: 365 }
+               │                                    ^^^^^^^ in `config.retention_days.defualt`
+               │
+               = help: did you mean `default`?
+
+            oent lint: 1 error, 0 warnings in 1 file checked
+            ",
+        );
+}
+
+#[test]
+fn a_wrong_uai_check_letter_in_the_csv_gives_the_expected_letter() {
+    Test::new()
+        .write(
+            "examples/idf/distribution.yaml",
+            "
+            schema: oent/distribution/v1
+            name: idf/lilie
+            version: 2026.1.0
+            collectivite: { nom: Région Île-de-France, type: region }
+            settings:
+              domaine: monlycee.net
+            etablissements:
+              file: etablissements.csv
+            ",
+        )
+        .write(
+            "examples/idf/etablissements.csv",
+            r#"
+            uai,nom,type,commune,departement,secteur
+            0750655E,Lycée Charlemagne,lycee,Paris,75,public
+            0440001N,"Collège exemple, site annexe",college,Nantes,44,public
+            "#,
+        )
+        .arg("lint")
+        .run()
+        .status(1)
+        .stdout_is(
+            r#"
+            error[E022/invalid-uai]: UAI `0440001N` has check letter `N`, but 0440001 mod 23 = 11 gives `M`
+              ┌─ examples/idf/etablissements.csv:3:1
+              │
+            3 │ 0440001N,"Collège exemple, site annexe",college,Nantes,44,public
+              │ ^^^^^^^^ in `uai`
+              │
+              = help: copy the UAI from the académie's directory (ramsese); the letter is a checksum
+
+            oent lint: 1 error, 0 warnings in 1 file checked
+            "#,
+        );
+}
+
+#[test]
+fn an_undeclared_template_variable_points_into_the_template() {
+    Test::new()
+        .write(
+            "modules/openent/demo/module.yaml",
+            &module_with(
+                r#"
+                config:
+                  retention_days: { type: integer, default: 365, min: 30 }
+                templates:
+                  - { source: templates/app.properties.tera, target: "conf/{{ module.slug }}/app.properties" }
+                "#,
+            ),
+        )
+        .write(
+            "modules/openent/demo/templates/app.properties.tera",
+            "
+            # {{ module.name }} {{ module.version }}
+            url = https://{{ settings.domaine }}/demo
+            retention.days = {{ config.retention_dayz }}
+            ",
+        )
+        .arg("lint")
+        .run()
+        .status(1)
+        .stdout_is(
+            "
+            error[E021/template-undeclared-variable]: `config.retention_dayz`: `retention_dayz` is not a config option of `openent/demo`
+              ┌─ modules/openent/demo/templates/app.properties.tera:3:21
+              │
+            3 │ retention.days = {{ config.retention_dayz }}
+              │                     ^^^^^^^^^^^^^^^^^^^^^
+              │
+              = help: did you mean `config.retention_days`?
+
+            oent lint: 1 error, 0 warnings in 1 file checked
+            ",
+        );
+}
+
+#[test]
+fn line_numbers_are_right_in_a_crlf_file() {
+    let text = support::unindent(
+        "
+        schema: oent/module/v1
+        name: openent/demo
+        licence: CECILL-2.1
+        summary: Module de démonstration
+        version: v2.3.1
+        category: pedagogie
+        audiences: [eleve, enseignant]
+        repository: https://forge.example.org/openent/demo.git
+        ",
+    )
+    .replace('\n', "\r\n");
+    let report = Test::new()
+        .write_bytes("modules/openent/demo/module.yaml", text.as_bytes())
+        .args(["lint", "--format", "json"])
+        .run()
+        .status(1)
+        .json();
+    let found: Vec<String> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}:{}",
+                d["code"].as_str().unwrap(),
+                d["line"],
+                d["column"]
+            )
+        })
+        .collect();
+    // W003 at the first line break, E012 on the value of line 5.
+    assert_eq!(found, ["W003 1:23", "E012 5:10"]);
+}
+
+#[test]
+fn a_path_that_does_not_exist_cannot_be_linted() {
+    Test::new()
+        .args(["lint", "nope"])
+        .run()
+        .status(2)
+        .stdout_is("")
+        .stderr_is("error: `nope` does not exist\n");
+}
+
+#[test]
+fn lint_without_paths_needs_modules_or_examples() {
+    Test::new()
+        .arg("lint")
+        .run()
+        .status(2)
+        .stdout_is("")
+        .stderr_is("error: nothing to lint: neither `modules/` nor `examples/` exists in `.`\n");
+}
+
+#[test]
+fn an_unknown_format_is_a_usage_error() {
+    Test::new()
+        .args(["lint", "--format", "xml"])
+        .run()
+        .status(2)
+        .stdout_is("")
+        .stderr_contains("invalid value 'xml' for '--format <FORMAT>'");
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let module = support::unindent(MODULE).replace(
+        "repository: https://forge.example.org/openent/demo.git\n",
+        "",
+    );
+    let expected = "
+        warning[W001/missing-repository]: module `openent/demo` has no `repository`
+          ┌─ modules/openent/demo/module.yaml:1:1
+          │
+        1 │ schema: oent/module/v1
+          │ ^ in `repository`
+          │
+          = help: add `repository: https://…/…git` so that modifications can be reversed upstream
+
+        oent lint: 0 errors, 1 warning in 1 file checked
+        ";
+    Test::new()
+        .write("modules/openent/demo/module.yaml", &module)
+        .arg("lint")
+        .run()
+        .status(0)
+        .stdout_is(expected)
+        .then()
+        .args(["lint", "--deny", "warnings"])
+        .run()
+        .status(1)
+        .stdout_is(expected);
+}
+
+#[test]
+fn the_report_file_is_replaced_whole_and_the_summary_goes_to_stderr() {
+    let output = Test::new()
+        .write("modules/openent/demo/module.yaml", MODULE)
+        // A longer previous report: nothing of it may remain.
+        .write("out/report.json", &"x".repeat(10_000))
+        .args(["lint", "--format", "json", "-o", "out/report.json"])
+        .run()
+        .status(0)
+        .stdout_is("")
+        .stderr_is("oent lint: 1 file checked, no problems\n");
+    let report: serde_json::Value = serde_json::from_str(&output.read("out/report.json")).unwrap();
+    assert_eq!(report["summary"]["errors"], 0);
+    assert_eq!(
+        report["files"],
+        serde_json::json!(["modules/openent/demo/module.yaml"])
+    );
+    // No temporary file left beside the report.
+    let names: Vec<String> = std::fs::read_dir(output.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["report.json"]);
+}
+
+#[test]
+fn a_report_file_with_errors_still_fails_the_run() {
+    Test::new()
+        .write(
+            "modules/openent/demo/module.yaml",
+            &module_with("servce: {}\n"),
+        )
+        .args(["lint", "--format", "junit", "-o", "lint.xml"])
+        .run()
+        .status(1)
+        .stdout_is("")
+        .stderr_is("oent lint: 1 error, 0 warnings in 1 file checked\n");
+}
+
+#[test]
+fn a_new_module_lints_clean() {
+    Test::new()
+        .args(["new", "module", "openent/demo"])
+        .run()
+        .status(0)
+        .stdout_is(
+            "
+            created modules/openent/demo/module.yaml
+            created modules/openent/demo/templates/app.conf.tera
+            next: edit modules/openent/demo/module.yaml then run `oent lint modules/openent/demo`
+            ",
+        )
+        .then()
+        .arg("lint")
+        .run()
+        .status(0)
+        .stdout_is("oent lint: 1 file checked, no problems\n")
+        .then()
+        .args(["lint", "--deny", "warnings", "modules/openent/demo"])
+        .run()
+        .status(0);
+}
+
+#[test]
+fn a_new_distribution_lints_clean() {
+    Test::new()
+        .args(["new", "distribution", "idf/lilie"])
+        .run()
+        .status(0)
+        .stdout_is(
+            "
+            created lilie/distribution.yaml
+            created lilie/etablissements.csv
+            next: edit lilie/distribution.yaml then run `oent lint lilie`
+            ",
+        )
+        .then()
+        .args(["lint", "--deny", "warnings", "lilie"])
+        .run()
+        .status(0)
+        .stdout_is("oent lint: 1 file checked, no problems\n");
+}
+
+#[test]
+fn a_new_module_never_overwrites() {
+    let output = Test::new()
+        .write("modules/openent/demo/notes.txt", "à garder\n")
+        .args(["new", "module", "openent/demo"])
+        .run()
+        .status(2)
+        .stdout_is("")
+        .stderr_is(
+            "error: `modules/openent/demo` already exists and is not empty; \
+             choose another directory with --dir, or remove it\n",
+        );
+    assert_eq!(output.read("modules/openent/demo/notes.txt"), "à garder\n");
+    assert!(
+        !output
+            .path()
+            .join("modules/openent/demo/module.yaml")
+            .exists()
+    );
+}
+
+#[test]
+fn a_new_module_needs_a_valid_name() {
+    Test::new()
+        .args(["new", "module", "OpenENT/Demo"])
+        .run()
+        .status(2)
+        .stdout_is("")
+        .stderr_contains("error: `OpenENT/Demo` is not a valid name");
+}
+
+// Bugs found while writing the corpus: these tests state the behaviour the
+// documentation promises.
+
+/// A file that is a list, or only comments, must say that the file should be
+/// a mapping; the message of a top-level problem has no key to name.
+#[test]
+fn a_top_level_type_error_names_no_empty_key() {
+    let mut wrong = Vec::new();
+    for text in ["- a\n- b\n", "# rien que des commentaires\n"] {
+        let output = Test::new()
+            .write("modules/openent/demo/module.yaml", text)
+            .args(["lint", "--format", "json"])
+            .run()
+            .status(1);
+        let report = output.json();
+        let diagnostic = &report["diagnostics"][0];
+        let message = diagnostic["message"].as_str().unwrap();
+        let help = diagnostic["help"].as_str().unwrap_or("");
+        if message.contains("``") || help.contains("``") {
+            wrong.push(format!("{text:?}: {message:?} (help: {help:?})"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "messages naming an empty key:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// One document per file (E001): the message is for a user, not a Rust programmer.
+#[test]
+fn two_documents_are_explained_without_library_function_names() {
+    let output = Test::new()
+        .write(
+            "modules/openent/demo/module.yaml",
+            &(support::unindent(MODULE) + "---\nschema: oent/module/v1\n"),
+        )
+        .args(["lint", "--format", "json"])
+        .run()
+        .status(1);
+    let report = output.json();
+    let diagnostic = &report["diagnostics"][0];
+    assert_eq!(diagnostic["code"], "E001");
+    let message = diagnostic["message"].as_str().unwrap();
+    assert!(
+        !message.contains("from_str_multiple"),
+        "the message tells the user to call a Rust function: {message:?}"
+    );
+}
+
+/// "did you mean" for a licence must not suggest another licence (GPL-2.0 for
+/// GPL-3), nor the deprecated identifier that was just refused (AGPL-3.0).
+#[test]
+fn licence_suggestions_keep_the_licence_written() {
+    let mut misleading = Vec::new();
+    for (written, wrong) in [
+        ("GPL-3", "did you mean `GPL-2.0"),
+        ("AGPL-3.0", "did you mean `AGPL-3.0`?"),
+    ] {
+        let output = Test::new()
+            .write(
+                "modules/openent/demo/module.yaml",
+                &support::unindent(MODULE)
+                    .replace("licence: CECILL-2.1", &format!("licence: {written}")),
+            )
+            .args(["lint", "--format", "json"])
+            .run()
+            .status(1);
+        let report = output.json();
+        let diagnostic = &report["diagnostics"][0];
+        assert_eq!(diagnostic["code"], "E014");
+        let help = diagnostic["help"].as_str().unwrap_or("");
+        if help.contains(wrong) {
+            misleading.push(format!("licence `{written}`: help {help:?}"));
+        }
+    }
+    assert!(misleading.is_empty(), "{}", misleading.join("\n"));
+}
+
+/// Files written by `oent new` (and `-o`) are ordinary files: their mode
+/// follows the umask, like any file the user creates (0644 under umask 022),
+/// not the 0600 of a private temporary file.
+#[cfg(unix)]
+#[test]
+fn written_files_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let test = Test::new();
+    let root = test.path().to_path_buf();
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 022 && exec \"$0\" \"$@\"")
+        .arg(support::oent())
+        .args(["new", "module", "openent/demo"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    for file in [
+        "modules/openent/demo/module.yaml",
+        "modules/openent/demo/templates/app.conf.tera",
+    ] {
+        let mode = std::fs::metadata(root.join(file))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(format!("{mode:o}"), "644", "mode of {file}");
+    }
+}
+
+/// An établissements CSV over its size cap: the help must not tell the user
+/// to move the établissements to a CSV file, which is what they did.
+#[test]
+fn an_oversized_csv_is_not_told_to_move_to_a_csv_file() {
+    let test = Test::new()
+        .write(
+            "examples/idf/distribution.yaml",
+            "
+            schema: oent/distribution/v1
+            name: idf/lilie
+            version: 2026.1.0
+            collectivite: { nom: Région Île-de-France, type: region }
+            settings:
+              domaine: monlycee.net
+            etablissements:
+              file: etablissements.csv
+            ",
+        )
+        .write(
+            "examples/idf/etablissements.csv",
+            "uai,nom,type,commune,departement,secteur\n",
+        );
+    // 17 MiB, over the 16 MiB cap; sparse where the file system allows it.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(test.path().join("examples/idf/etablissements.csv"))
+        .unwrap()
+        .set_len(17 * 1024 * 1024)
+        .unwrap();
+    let output = test.args(["lint", "--format", "json"]).run().status(1);
+    let report = output.json();
+    let diagnostic = &report["diagnostics"][0];
+    assert_eq!(diagnostic["file"], "examples/idf/etablissements.csv");
+    let help = diagnostic["help"].as_str().unwrap_or("");
+    assert!(
+        !help.contains("to a CSV file"),
+        "misleading help for a CSV file: {help:?}"
+    );
+}
