@@ -16,3 +16,4 @@ pub mod lint;
 pub mod manifest;
 pub mod package;
 pub mod registry;
+pub mod resolve;

@@ -1,6 +1,7 @@
 //! Command-line interface: parses arguments, calls one operation, prints.
 //! The only place that uses anyhow and decides exit codes.
 
+mod fetch;
 mod lint;
 mod new;
 mod package;
@@ -33,6 +34,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Download and verify module archives from a registry into the cache.
+    Fetch(fetch::FetchArgs),
     /// Check module and distribution manifests, their templates and values.
     Lint(lint::LintArgs),
     /// Create a new module or distribution from a commented starting point.
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Fetch(args) => fetch::run(args),
         Command::Lint(args) => lint::run(args),
         Command::New(command) => new::run(command),
         Command::Package(args) => package::run(args),

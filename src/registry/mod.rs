@@ -11,11 +11,17 @@
 //! - [`config`] — `registry.yaml`;
 //! - [`index`] — the index line format (versioned like cargo's, unknown `v` skipped);
 //! - [`local`] — operations on a registry directory: init, add, build, check;
+//! - [`source`] — reading a registry (directory or [`http`]), its errors;
+//! - [`cache`] — the download cache; [`fetch`] — concurrent downloads;
 //! - [`time`] — RFC 3339 timestamps without a date library.
 
+pub mod cache;
 pub mod config;
+pub mod fetch;
+pub mod http;
 pub mod index;
 pub mod local;
+pub mod source;
 pub mod time;
 
 use std::path::PathBuf;

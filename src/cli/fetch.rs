@@ -1,0 +1,133 @@
+//! `oent fetch NS/NAME[@REQ] --registry URL_OR_DIR`: downloads and verifies
+//! module archives into the cache, and prints where they are. Also home of
+//! the terminal progress bar ([`progress`]), the only user of indicatif.
+
+use std::io::IsTerminal;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::exit;
+use oent::manifest::names::{ModuleName, parse_requirement};
+use oent::registry::cache::Cache;
+use oent::registry::fetch::{self, DEFAULT_JOBS, NoProgress, Progress};
+use oent::registry::index::IndexLine;
+use oent::registry::source::{Source, open_source};
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// `namespace/name`, optionally with a requirement: `openent/portail@^1.4`.
+    module: String,
+    /// The registry: a directory, or an http:// or https:// URL.
+    #[arg(long, value_name = "URL_OR_DIR")]
+    registry: String,
+    /// Use the cache only; fail on anything not downloaded before.
+    #[arg(long)]
+    offline: bool,
+    /// Downloads in flight at once.
+    #[arg(long, default_value_t = DEFAULT_JOBS as u16, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+    /// Every version matching the requirement, yanked ones too, instead of the newest.
+    #[arg(long)]
+    all: bool,
+}
+
+pub fn run(args: FetchArgs) -> anyhow::Result<u8> {
+    let (name, req) = parse_spec(&args.module)?;
+    let cache = Cache::default_location()?;
+    let source = open_source(&args.registry, &cache, args.offline)?;
+    // Fails early and clearly when the location is not a registry at all.
+    source.config()?;
+    let lines = select(source.as_ref(), &name, &req, args.all)?;
+    let bar = progress();
+    let paths = fetch::fetch_all(
+        source.as_ref(),
+        &lines,
+        usize::from(args.jobs),
+        bar.as_ref(),
+    )?;
+    for (line, path) in lines.iter().zip(paths) {
+        println!("fetched {} {} {}", line.name, line.version, path.display());
+    }
+    Ok(exit::OK)
+}
+
+/// `ns/name` or `ns/name@req` (`*` when absent).
+fn parse_spec(spec: &str) -> anyhow::Result<(ModuleName, semver::VersionReq)> {
+    let (name, req) = spec.split_once('@').unwrap_or((spec, "*"));
+    let name: ModuleName = name.parse().map_err(anyhow::Error::msg)?;
+    let req = parse_requirement(req).map_err(anyhow::Error::msg)?;
+    Ok((name, req))
+}
+
+fn select(
+    source: &dyn Source,
+    name: &ModuleName,
+    req: &semver::VersionReq,
+    all: bool,
+) -> anyhow::Result<Vec<IndexLine>> {
+    let lines = source
+        .versions(name)
+        .with_context(|| format!("reading the versions of {name}"))?;
+    if lines.is_empty() {
+        bail!(
+            "{} has no version of {name}; check the module name",
+            source.label()
+        );
+    }
+    let chosen: Vec<IndexLine> = if all {
+        lines
+            .iter()
+            .filter(|l| semver::Version::parse(&l.version).is_ok_and(|v| req.matches(&v)))
+            .cloned()
+            .collect()
+    } else {
+        fetch::newest_matching(&lines, req)
+            .cloned()
+            .into_iter()
+            .collect()
+    };
+    if chosen.is_empty() {
+        let published: Vec<_> = lines
+            .iter()
+            .map(|l| format!("{}{}", l.version, if l.yanked { " (yanked)" } else { "" }))
+            .collect();
+        bail!(
+            "no version of {name} in {} satisfies `{req}`; published: {}",
+            source.label(),
+            published.join(", ")
+        );
+    }
+    Ok(chosen)
+}
+
+/// A bar on a terminal, nothing in CI or when stderr is redirected.
+pub fn progress() -> Box<dyn Progress> {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    if ci || !std::io::stderr().is_terminal() {
+        return Box::new(NoProgress);
+    }
+    Box::new(Bar(ProgressBar::hidden()))
+}
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, total: u64) {
+        self.0.set_length(total);
+        self.0.set_style(
+            ProgressStyle::with_template("{spinner} fetching [{bar:30}] {pos}/{len} archives")
+                .expect("the template is valid")
+                .progress_chars("=> "),
+        );
+        self.0
+            .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    }
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}

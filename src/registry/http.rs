@@ -1,0 +1,453 @@
+//! A registry served over HTTP(S) by any static web server: [`HttpSource`].
+//!
+//! - `registry.yaml` and index files are small: each request carries the
+//!   cached ETag (`If-None-Match`), a 304 answer reuses the cached copy;
+//! - archives are streamed into a temporary file of the cache while being
+//!   hashed, refused as soon as the body exceeds the index's size, compared
+//!   with the index's sha256, and only then renamed to their
+//!   content-addressed name; any failure drops (deletes) the temporary file;
+//! - failures of the network or the server (unreachable, reset, cut short,
+//!   5xx) are retried with exponential backoff ([`Retry`]); answers that
+//!   would be the same next time (404, wrong size or checksum) are not;
+//! - offline, only the cache is read.
+//!
+//! reqwest's blocking client over rustls: no OpenSSL, no async in the API.
+
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::header::{ETAG, IF_NONE_MATCH};
+
+use super::cache::{Cache, normalise};
+use super::config::RegistryConfig;
+use super::index::{self, IndexLine};
+use super::source::{FetchError, Source, check_line, check_names, io_error, verify_file};
+use super::{REGISTRY_FILE, RegistryError};
+use crate::manifest::names::ModuleName;
+use crate::package::checksum::HashingWriter;
+
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for the answer's headers and then for each read of its body.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+pub const USER_AGENT: &str = concat!("oent/", env!("CARGO_PKG_VERSION"));
+/// Bounds on the small files, so that a misbehaving server cannot fill memory.
+pub const MAX_INDEX_BYTES: u64 = 32 << 20;
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// How often and after what pauses a transient failure is tried again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    /// The pause before each new attempt: `n` delays mean `n + 1` attempts.
+    pub delays: Vec<Duration>,
+}
+
+impl Default for Retry {
+    /// 3 attempts, 200 ms then 800 ms apart: enough for a server restart or
+    /// a dropped connection, short enough not to hide an outage.
+    fn default() -> Self {
+        Retry {
+            delays: vec![Duration::from_millis(200), Duration::from_millis(800)],
+        }
+    }
+}
+
+impl Retry {
+    /// Runs `attempt` until it succeeds, fails for good (not
+    /// [`FetchError::is_transient`]), or the attempts are spent.
+    pub fn run<T>(
+        &self,
+        mut attempt: impl FnMut() -> Result<T, FetchError>,
+    ) -> Result<T, FetchError> {
+        let mut delays = self.delays.iter();
+        loop {
+            match attempt() {
+                Err(err) if err.is_transient() => match delays.next() {
+                    Some(delay) => std::thread::sleep(*delay),
+                    None => return Err(err),
+                },
+                result => return result,
+            }
+        }
+    }
+}
+
+/// A registry at an `http://` or `https://` base URL.
+#[derive(Debug)]
+pub struct HttpSource {
+    base: String,
+    cache: Cache,
+    /// `None` offline: nothing may touch the network.
+    client: Option<Client>,
+    retry: Retry,
+}
+
+impl HttpSource {
+    pub fn new(base: &str, cache: Cache, offline: bool) -> Result<HttpSource, FetchError> {
+        let base = normalise(base).to_owned();
+        let client = if offline {
+            None
+        } else {
+            Some(build_client(&base)?)
+        };
+        Ok(HttpSource {
+            base,
+            cache,
+            client,
+            retry: Retry::default(),
+        })
+    }
+
+    pub fn with_retry(mut self, retry: Retry) -> HttpSource {
+        self.retry = retry;
+        self
+    }
+
+    fn url(&self, relative: &str) -> String {
+        format!("{}/{relative}", self.base)
+    }
+
+    /// A small registry file (`registry.yaml`, an index file): from the
+    /// server when it changed, else from the cache. `None`: the registry
+    /// has no such file.
+    fn small_file(&self, relative: &str, limit: u64) -> Result<Option<Vec<u8>>, FetchError> {
+        let cached = self.cache.file(&self.base, relative);
+        let url = self.url(relative);
+        let Some(client) = &self.client else {
+            return match cached.read()? {
+                Some(bytes) => Ok(Some(bytes)),
+                None => Err(FetchError::Offline { what: url }),
+            };
+        };
+        let etag = cached.etag();
+        let get = |etag: Option<&str>| {
+            self.retry
+                .run(|| conditional_get(client, &url, etag, limit))
+        };
+        let fetched = match get(etag.as_deref())? {
+            // The cached copy vanished since we read its ETag: ask for the body.
+            Fetched::NotModified => match cached.read()? {
+                Some(bytes) => return Ok(Some(bytes)),
+                None => get(None)?,
+            },
+            fetched => fetched,
+        };
+        match fetched {
+            Fetched::Body { bytes, etag } => {
+                cached.store(&bytes, etag.as_deref())?;
+                Ok(Some(bytes))
+            }
+            Fetched::Missing => {
+                cached.remove()?;
+                Ok(None)
+            }
+            Fetched::NotModified => Err(FetchError::HttpStatus { url, status: 304 }),
+        }
+    }
+
+    /// One attempt at downloading an archive into the cache.
+    fn download(&self, client: &Client, url: &str, line: &IndexLine) -> Result<(), FetchError> {
+        let mut response = send(client.get(url), url)?;
+        check_status(&response, url)?;
+        let temp = self.cache.archive_temp(&line.sha256)?;
+        let mut writer = HashingWriter::new(BufWriter::new(temp.as_file()));
+        copy_bounded(
+            &mut response,
+            url,
+            Some(line.size),
+            line.size,
+            &mut writer,
+            temp.path(),
+        )?;
+        let (buffered, sha256, _) = writer.finish();
+        buffered
+            .into_inner()
+            .map_err(|e| io_error(temp.path())(e.into_error()))?;
+        if sha256 != line.sha256 {
+            return Err(FetchError::ChecksumMismatch {
+                url: url.to_owned(),
+                expected: line.sha256.clone(),
+                got: sha256,
+            });
+        }
+        temp.as_file().sync_all().map_err(io_error(temp.path()))?;
+        let path = self.cache.archive_path(&line.sha256);
+        temp.persist(&path).map_err(|e| io_error(&path)(e.error))?;
+        Ok(())
+    }
+}
+
+impl Source for HttpSource {
+    fn label(&self) -> String {
+        self.base.clone()
+    }
+
+    fn config(&self) -> Result<RegistryConfig, FetchError> {
+        if self.small_file(REGISTRY_FILE, MAX_CONFIG_BYTES)?.is_none() {
+            return Err(RegistryError::NotARegistry(PathBuf::from(&self.base)).into());
+        }
+        // The loader reads files: parse the copy just stored in the cache.
+        let cached = self.cache.file(&self.base, REGISTRY_FILE);
+        Ok(RegistryConfig::load(&cached.body)?)
+    }
+
+    fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
+        let relative = index::index_path(name.as_str());
+        let Some(bytes) = self.small_file(&relative, MAX_INDEX_BYTES)? else {
+            return Ok(Vec::new());
+        };
+        let url = self.url(&relative);
+        let text = String::from_utf8(bytes).map_err(|_| RegistryError::InvalidIndex {
+            path: PathBuf::from(&url),
+            line: 1,
+            message: "the file is not UTF-8".into(),
+        })?;
+        let lines = index::parse(Path::new(&url), &text)?;
+        check_names(&lines, name, &self.base)?;
+        Ok(lines)
+    }
+
+    fn archive(&self, line: &IndexLine) -> Result<PathBuf, FetchError> {
+        check_line(line, &self.base)?;
+        let path = self.cache.archive_path(&line.sha256);
+        let url = self.url(&line.archive);
+        if path.is_file() {
+            match verify_file(&path, line) {
+                Ok(()) => return Ok(path),
+                // Damaged in the cache (disk, hand edits): say so offline,
+                // else replace it.
+                Err(err) if self.client.is_none() => return Err(err),
+                Err(_) => std::fs::remove_file(&path).map_err(io_error(&path))?,
+            }
+        }
+        let Some(client) = &self.client else {
+            return Err(FetchError::Offline {
+                what: format!("{} {} ({url})", line.name, line.version),
+            });
+        };
+        self.retry.run(|| self.download(client, &url, line))?;
+        Ok(path)
+    }
+}
+
+fn build_client(base: &str) -> Result<Client, FetchError> {
+    Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        // In the blocking client this bounds the wait for the headers and
+        // each read of the body, not the whole transfer: large archives on
+        // slow links still complete.
+        .timeout(READ_TIMEOUT)
+        .build()
+        .map_err(|e| FetchError::ServerUnreachable {
+            url: base.to_owned(),
+            reason: reason(&e),
+        })
+}
+
+/// What a conditional GET of a small file brought.
+enum Fetched {
+    NotModified,
+    Body {
+        bytes: Vec<u8>,
+        etag: Option<String>,
+    },
+    Missing,
+}
+
+fn conditional_get(
+    client: &Client,
+    url: &str,
+    etag: Option<&str>,
+    limit: u64,
+) -> Result<Fetched, FetchError> {
+    let mut request = client.get(url);
+    if let Some(tag) = etag {
+        request = request.header(IF_NONE_MATCH, tag);
+    }
+    let mut response = send(request, url)?;
+    match response.status() {
+        StatusCode::NOT_MODIFIED if etag.is_some() => return Ok(Fetched::NotModified),
+        StatusCode::NOT_FOUND | StatusCode::GONE => return Ok(Fetched::Missing),
+        _ => check_status(&response, url)?,
+    }
+    let etag = response
+        .headers()
+        .get(ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let expected = response.content_length();
+    let mut bytes = Vec::new();
+    copy_bounded(
+        &mut response,
+        url,
+        expected,
+        limit,
+        &mut bytes,
+        Path::new(url),
+    )?;
+    Ok(Fetched::Body { bytes, etag })
+}
+
+fn send(request: RequestBuilder, url: &str) -> Result<Response, FetchError> {
+    request.send().map_err(|e| FetchError::ServerUnreachable {
+        url: url.to_owned(),
+        reason: reason(&e),
+    })
+}
+
+fn check_status(response: &Response, url: &str) -> Result<(), FetchError> {
+    let status = response.status();
+    if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+        return Err(FetchError::NotFound {
+            url: url.to_owned(),
+        });
+    }
+    if !status.is_success() {
+        return Err(FetchError::HttpStatus {
+            url: url.to_owned(),
+            status: status.as_u16(),
+        });
+    }
+    Ok(())
+}
+
+/// Copies a body into `out`; refuses more than `limit` bytes (reading stops
+/// at the first byte too many) and fewer than `expected`. A read error
+/// (reset, timeout, a body shorter than its Content-Length) is a truncation,
+/// worth retrying; a complete body of the wrong size is not.
+fn copy_bounded(
+    response: &mut Response,
+    url: &str,
+    expected: Option<u64>,
+    limit: u64,
+    out: &mut dyn Write,
+    dest: &Path,
+) -> Result<u64, FetchError> {
+    let too_long = || FetchError::TooLong {
+        url: url.to_owned(),
+        limit,
+    };
+    // Read it now: reqwest's value is what remains of the body.
+    let announced = response.content_length();
+    if announced.is_some_and(|len| len > limit) {
+        return Err(too_long());
+    }
+    let expected = expected.or(announced);
+    let truncated = |got| FetchError::Truncated {
+        url: url.to_owned(),
+        expected,
+        got,
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut got = 0u64;
+    loop {
+        let n = match response.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return Err(truncated(got)),
+        };
+        got += n as u64;
+        if got > limit {
+            return Err(too_long());
+        }
+        out.write_all(&buf[..n]).map_err(io_error(dest))?;
+    }
+    match expected {
+        // The server announced and sent a whole body, just not the one
+        // the index describes: asking again would bring the same.
+        Some(expected) if got < expected && announced == Some(got) => {
+            Err(FetchError::SizeMismatch {
+                url: url.to_owned(),
+                expected,
+                got,
+            })
+        }
+        Some(expected) if got < expected => Err(truncated(got)),
+        _ => Ok(got),
+    }
+}
+
+/// The most precise cause of a reqwest error ("Connection refused (os
+/// error 111)", "operation timed out"), rather than its generic summary.
+fn reason(err: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    fn no_wait(attempts: usize) -> Retry {
+        Retry {
+            delays: vec![Duration::ZERO; attempts - 1],
+        }
+    }
+
+    fn status(status: u16) -> FetchError {
+        FetchError::HttpStatus {
+            url: "u".into(),
+            status,
+        }
+    }
+
+    #[test]
+    fn retries_transient_failures_until_success() {
+        let calls = Cell::new(0);
+        let result = no_wait(3).run(|| {
+            calls.set(calls.get() + 1);
+            if calls.get() < 3 {
+                Err(status(503))
+            } else {
+                Ok(7)
+            }
+        });
+        assert_eq!((result.unwrap(), calls.get()), (7, 3));
+    }
+
+    #[test]
+    fn gives_up_after_the_last_attempt() {
+        let calls = Cell::new(0);
+        let result: Result<(), _> = no_wait(3).run(|| {
+            calls.set(calls.get() + 1);
+            Err(status(500))
+        });
+        assert!(matches!(
+            result,
+            Err(FetchError::HttpStatus { status: 500, .. })
+        ));
+        assert_eq!(calls.get(), 3);
+    }
+
+    #[test]
+    fn never_retries_what_would_fail_again() {
+        let calls = Cell::new(0);
+        let result: Result<(), _> = no_wait(3).run(|| {
+            calls.set(calls.get() + 1);
+            Err(FetchError::NotFound { url: "u".into() })
+        });
+        assert!(result.is_err());
+        assert_eq!(calls.get(), 1);
+    }
+
+    #[test]
+    fn offline_reads_nothing_but_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let source =
+            HttpSource::new("http://127.0.0.1:9/reg/", Cache::new(dir.path()), true).unwrap();
+        let err = source.config().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "http://127.0.0.1:9/reg/registry.yaml is not in the cache; run without --offline to download it"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,348 @@
+//! Where a registry is read from: the [`Source`] trait that the rest of oent
+//! uses (resolution, fetching), the [`DirSource`] over a registry directory,
+//! [`open_source`] that picks one from a location, and [`FetchError`], the
+//! errors of reading a source. The HTTP source lives in [`super::http`], the
+//! download cache in [`super::cache`].
+//!
+//! Every archive a source hands out has been checked against its index line
+//! (size and sha256) just before: callers never see unverified bytes.
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use super::RegistryError;
+use super::cache::Cache;
+use super::config::RegistryConfig;
+use super::http::HttpSource;
+use super::index::IndexLine;
+use super::local::{LocalRegistry, MAX_ARCHIVE_BYTES};
+use crate::manifest::names::ModuleName;
+use crate::package::checksum::HashingWriter;
+
+/// A registry to read from: a directory or a web server.
+///
+/// Sync and object-safe: the fetcher shares one source between its workers.
+pub trait Source: Send + Sync {
+    /// The URL or path, for messages.
+    fn label(&self) -> String;
+    /// The registry's `registry.yaml`.
+    fn config(&self) -> Result<RegistryConfig, FetchError>;
+    /// Every published version of a module, in publication order; empty when
+    /// the registry has no index file for it.
+    fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError>;
+    /// A local file holding the archive of `line`, whose size and sha256 have
+    /// just been checked against the line.
+    fn archive(&self, line: &IndexLine) -> Result<PathBuf, FetchError>;
+}
+
+/// Errors of reading a registry. Each names the URL or path involved and
+/// says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(
+        "cannot reach {url}: {reason}; check the registry URL and the network, or pass --offline to work from the cache"
+    )]
+    ServerUnreachable { url: String, reason: String },
+    #[error(
+        "{url} does not exist (HTTP 404); check the registry URL, or tell the registry's maintainers if its index lists this file"
+    )]
+    NotFound { url: String },
+    #[error(
+        "{url}: the server answered HTTP {status}; try again later, or tell the registry's maintainers"
+    )]
+    HttpStatus { url: String, status: u16 },
+    #[error(
+        "{url}: the transfer stopped after {got} bytes{}; the connection was cut, try again",
+        expected.map(|e| format!(" of {e}")).unwrap_or_default()
+    )]
+    Truncated {
+        url: String,
+        expected: Option<u64>,
+        got: u64,
+    },
+    #[error(
+        "{url}: the server sent more than the {limit} bytes expected; refusing it (the registry is inconsistent or the file was replaced)"
+    )]
+    TooLong { url: String, limit: u64 },
+    #[error(
+        "{url} is {got} bytes but the index says {expected}; the file is corrupt or was replaced: refusing it"
+    )]
+    SizeMismatch {
+        url: String,
+        expected: u64,
+        got: u64,
+    },
+    #[error(
+        "{url} has sha256 {got} but the index says {expected}; the archive is corrupt or was tampered with: refusing it"
+    )]
+    ChecksumMismatch {
+        url: String,
+        expected: String,
+        got: String,
+    },
+    #[error("{what} is not in the cache; run without --offline to download it")]
+    Offline { what: String },
+    #[error("the index of {registry} has an unusable line for {name} {version}: {message}")]
+    InvalidLine {
+        registry: String,
+        name: String,
+        version: String,
+        message: String,
+    },
+    #[error("no cache directory: set OENT_CACHE_DIR, XDG_CACHE_HOME or HOME")]
+    NoCacheDir,
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Invalid(#[from] RegistryError),
+}
+
+impl FetchError {
+    /// Whether trying again may help: the network or the server failed, not
+    /// the content. A 404 or a wrong checksum will be the same next time.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::ServerUnreachable { .. } | FetchError::Truncated { .. } => true,
+            FetchError::HttpStatus { status, .. } => {
+                *status >= 500 || *status == 408 || *status == 429
+            }
+            _ => false,
+        }
+    }
+}
+
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> FetchError + '_ {
+    move |source| FetchError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Opens the registry at `location`: an `http://` or `https://` URL (read
+/// through `cache`; with `offline`, from the cache only), else a directory
+/// (`file://` allowed), read in place.
+pub fn open_source(
+    location: &str,
+    cache: &Cache,
+    offline: bool,
+) -> Result<Box<dyn Source>, FetchError> {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        return Ok(Box::new(HttpSource::new(location, cache.clone(), offline)?));
+    }
+    let path = location.strip_prefix("file://").unwrap_or(location);
+    Ok(Box::new(DirSource::open(Path::new(path))?))
+}
+
+/// A registry directory, read in place: nothing is copied into the cache.
+#[derive(Debug, Clone)]
+pub struct DirSource {
+    registry: LocalRegistry,
+}
+
+impl DirSource {
+    pub fn open(root: &Path) -> Result<DirSource, FetchError> {
+        Ok(DirSource {
+            registry: LocalRegistry::open(root)?,
+        })
+    }
+}
+
+impl Source for DirSource {
+    fn label(&self) -> String {
+        self.registry.root.display().to_string()
+    }
+
+    fn config(&self) -> Result<RegistryConfig, FetchError> {
+        Ok(self.registry.config.clone())
+    }
+
+    fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
+        let lines = self.registry.versions(name.as_str())?;
+        check_names(&lines, name, &self.label())?;
+        Ok(lines)
+    }
+
+    fn archive(&self, line: &IndexLine) -> Result<PathBuf, FetchError> {
+        check_line(line, &self.label())?;
+        let path = self.registry.root.join(&line.archive);
+        verify_file(&path, line)?;
+        Ok(path)
+    }
+}
+
+/// Refuses index lines that could make oent read or write outside the
+/// registry or the cache: the archive path must be relative and plain, the
+/// sha256 64 lowercase hex digits (it names the cache file), the size bounded.
+pub fn check_line(line: &IndexLine, registry: &str) -> Result<(), FetchError> {
+    let invalid = |message: &str| FetchError::InvalidLine {
+        registry: registry.to_owned(),
+        name: line.name.clone(),
+        version: line.version.clone(),
+        message: message.to_owned(),
+    };
+    let plain = !line.archive.is_empty()
+        && !line.archive.contains('\\')
+        && Path::new(&line.archive)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)));
+    if !plain {
+        return Err(invalid(
+            "its archive path must be relative, without `..` (like `archives/ns/name-1.0.0.tar.gz`)",
+        ));
+    }
+    let hex = line.sha256.len() == 64
+        && line
+            .sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !hex {
+        return Err(invalid("its sha256 is not 64 lowercase hexadecimal digits"));
+    }
+    if line.size > MAX_ARCHIVE_BYTES {
+        return Err(invalid(&format!(
+            "its size {} is larger than the {MAX_ARCHIVE_BYTES} bytes oent accepts",
+            line.size
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses an index file holding lines of another module: a resolver
+/// trusting them would take one module for another.
+pub fn check_names(
+    lines: &[IndexLine],
+    name: &ModuleName,
+    registry: &str,
+) -> Result<(), FetchError> {
+    match lines.iter().find(|l| l.name != name.as_str()) {
+        Some(line) => Err(FetchError::InvalidLine {
+            registry: registry.to_owned(),
+            name: line.name.clone(),
+            version: line.version.clone(),
+            message: format!("it is in the index file of {name}"),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks that the file at `path` has the size and sha256 of `line`.
+pub fn verify_file(path: &Path, line: &IndexLine) -> Result<(), FetchError> {
+    let label = path.display().to_string();
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(FetchError::NotFound { url: label });
+        }
+        Err(e) => return Err(io_error(path)(e)),
+    };
+    let size = file.metadata().map_err(io_error(path))?.len();
+    if size != line.size {
+        return Err(FetchError::SizeMismatch {
+            url: label,
+            expected: line.size,
+            got: size,
+        });
+    }
+    let mut hasher = HashingWriter::new(std::io::sink());
+    // `take`: the file may grow while we read it; hash what the size allows.
+    std::io::copy(&mut file.take(line.size), &mut hasher).map_err(io_error(path))?;
+    let (_, sha256, _) = hasher.finish();
+    if sha256 != line.sha256 {
+        return Err(FetchError::ChecksumMismatch {
+            url: label,
+            expected: line.sha256.clone(),
+            got: sha256,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::checksum::sha256_hex;
+    use std::collections::BTreeMap;
+
+    fn line(archive: &str, sha256: &str, size: u64) -> IndexLine {
+        IndexLine {
+            v: 1,
+            name: "t/x".into(),
+            version: "1.0.0".into(),
+            requires: BTreeMap::new(),
+            optional: BTreeMap::new(),
+            conflicts: BTreeMap::new(),
+            provides: vec![],
+            features: BTreeMap::new(),
+            licence: "CECILL-2.1".into(),
+            sha256: sha256.into(),
+            size,
+            archive: archive.into(),
+            yanked: false,
+            origin: "t".into(),
+            published_at: "2026-11-26T10:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn lines_that_escape_are_refused() {
+        let good = "ab".repeat(32);
+        assert!(check_line(&line("archives/t/x-1.0.0.tar.gz", &good, 1), "r").is_ok());
+        for archive in ["../x.tar.gz", "/etc/passwd", "a/../../b", "a\\b", ""] {
+            let err = check_line(&line(archive, &good, 1), "r").unwrap_err();
+            assert!(err.to_string().contains("archive path"), "{archive}: {err}");
+        }
+        for sha in ["../../../../x", &"AB".repeat(32), "ab"] {
+            let err = check_line(&line("a.tar.gz", sha, 1), "r").unwrap_err();
+            assert!(err.to_string().contains("sha256"), "{sha}: {err}");
+        }
+    }
+
+    #[test]
+    fn verify_file_checks_size_then_sha256() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.tar.gz");
+        std::fs::write(&path, b"abc").unwrap();
+        let sha = sha256_hex(b"abc");
+        assert!(verify_file(&path, &line("a", &sha, 3)).is_ok());
+        let err = verify_file(&path, &line("a", &sha, 4)).unwrap_err();
+        assert!(
+            matches!(err, FetchError::SizeMismatch { got: 3, .. }),
+            "{err}"
+        );
+        let err = verify_file(&path, &line("a", &"0".repeat(64), 3)).unwrap_err();
+        assert!(matches!(err, FetchError::ChecksumMismatch { .. }), "{err}");
+        let err = verify_file(&dir.path().join("none"), &line("a", &sha, 3)).unwrap_err();
+        assert!(matches!(err, FetchError::NotFound { .. }), "{err}");
+    }
+
+    #[test]
+    fn only_network_and_server_failures_are_transient() {
+        let url = || "http://x/".to_string();
+        assert!(
+            FetchError::HttpStatus {
+                url: url(),
+                status: 503
+            }
+            .is_transient()
+        );
+        assert!(
+            !FetchError::HttpStatus {
+                url: url(),
+                status: 403
+            }
+            .is_transient()
+        );
+        assert!(!FetchError::NotFound { url: url() }.is_transient());
+        assert!(
+            !FetchError::ChecksumMismatch {
+                url: url(),
+                expected: String::new(),
+                got: String::new()
+            }
+            .is_transient()
+        );
+    }
+}

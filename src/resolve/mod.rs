@@ -1,0 +1,2 @@
+//! Resolution: which module versions a distribution gets, and why.
+pub mod ranges;

@@ -1,0 +1,571 @@
+//! Helpers for the HTTP registry tests: a registry built with the `oent`
+//! binary ([`Fixture`]), a real nginx serving it on loopback ([`Nginx`]), a
+//! small misbehaving HTTP/1.1 server ([`FaultServer`]), and the check that a
+//! cache holds nothing half-written ([`assert_cache_clean`]).
+
+// Each test file uses a different part of this module.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use oent::package::checksum::sha256_hex;
+use tempfile::TempDir;
+
+/// What one `oent` run printed and returned.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn success(self) -> Self {
+        assert_eq!(self.code, Some(0), "{self:#?}");
+        self
+    }
+
+    /// Exit status 2 (the command could not run), without a panic.
+    #[track_caller]
+    pub fn failure(self) -> Self {
+        assert_eq!(self.code, Some(2), "{self:#?}");
+        assert!(!self.stderr.contains("panicked"), "{self:#?}");
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_contains(self, part: &str) -> Self {
+        assert!(
+            self.stderr.contains(part),
+            "stderr lacks {part:?}\n{self:#?}"
+        );
+        self
+    }
+
+    /// The paths printed by `fetched NS/NAME VERSION PATH` lines, by version.
+    pub fn fetched(&self) -> Vec<(String, PathBuf)> {
+        self.stdout
+            .lines()
+            .filter_map(|l| {
+                let mut words = l.strip_prefix("fetched ")?.splitn(3, ' ');
+                let _name = words.next()?;
+                Some((words.next()?.to_owned(), PathBuf::from(words.next()?)))
+            })
+            .collect()
+    }
+}
+
+/// A temporary directory holding a registry `reg/` (name and namespace `t`)
+/// where module `t/x` is published, and an empty cache `cache/`.
+pub struct Fixture {
+    dir: TempDir,
+}
+
+impl Fixture {
+    /// Publishes `t/x` at each version, in order.
+    pub fn new(versions: &[&str]) -> Fixture {
+        let dir = tempfile::Builder::new()
+            .prefix("oent-http-")
+            .tempdir()
+            .unwrap();
+        // nginx workers run as another user: let them through.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let fixture = Fixture { dir };
+        fixture
+            .oent(&["registry", "init", "reg", "--name", "t", "--namespace", "t"])
+            .success();
+        fixture.oent(&["new", "module", "t/x"]).success();
+        for version in versions {
+            fixture.publish(version);
+        }
+        fixture
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn registry(&self) -> PathBuf {
+        self.path().join("reg")
+    }
+
+    pub fn cache(&self) -> PathBuf {
+        self.path().join("cache")
+    }
+
+    /// Sets the module's version and publishes it.
+    pub fn publish(&self, version: &str) {
+        let manifest = self.path().join("modules/t/x/module.yaml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let text: String = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("version:") {
+                    format!("version: {version}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        std::fs::write(&manifest, text).unwrap();
+        self.oent(&["registry", "build", "modules", "--to", "reg"])
+            .success();
+        // `oent registry build` writes files readable by their owner only;
+        // a deployer makes them readable by the web server's user.
+        make_readable(&self.registry());
+    }
+
+    /// The index line of a version, as JSON.
+    pub fn line(&self, version: &str) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.registry().join("index/t/x.jsonl")).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|l| l["version"] == version)
+            .unwrap_or_else(|| panic!("no line for {version}"))
+    }
+
+    /// Runs `oent` in the directory with the cache at `cache/`.
+    pub fn oent(&self, args: &[&str]) -> Run {
+        let output = Command::new(assert_cmd::cargo::cargo_bin!("oent"))
+            .args(args)
+            .current_dir(self.path())
+            .env("OENT_CACHE_DIR", self.cache())
+            // Loopback only: no proxy may get in the way.
+            .env_remove("http_proxy")
+            .env_remove("HTTP_PROXY")
+            .env_remove("https_proxy")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("all_proxy")
+            .env_remove("ALL_PROXY")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+fn make_readable(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let mode = if entry.file_type().unwrap().is_dir() {
+            make_readable(&entry.path());
+            0o755
+        } else {
+            0o644
+        };
+        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
+/// A loopback port nothing listens on (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something accepts connections on the port.
+fn wait_listening(port: u16, child: &mut Child) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// A real nginx serving a directory on 127.0.0.1, stopped on drop. Its
+/// access log records `METHOD URI STATUS "If-None-Match" "User-Agent"`.
+pub struct Nginx {
+    child: Child,
+    pub port: u16,
+    work: PathBuf,
+}
+
+pub const NGINX: &str = "/usr/sbin/nginx";
+
+impl Nginx {
+    /// Starts nginx over `root`, keeping its files in `work`. Fails (never
+    /// skips) when nginx is not installed.
+    pub fn start(root: &Path, work: &Path) -> Nginx {
+        assert!(
+            Path::new(NGINX).is_file(),
+            "{NGINX} is missing: run .ci/setup (it installs nginx), then the tests again"
+        );
+        std::fs::create_dir_all(work.join("tmp")).unwrap();
+        // The port may be taken between choosing and binding it: try again.
+        for _ in 0..3 {
+            let port = free_port();
+            std::fs::write(work.join("nginx.conf"), nginx_conf(root, work, port)).unwrap();
+            let mut child = Command::new(NGINX)
+                .arg("-p")
+                .arg(work)
+                .arg("-e")
+                .arg(work.join("error.log"))
+                .arg("-c")
+                .arg(work.join("nginx.conf"))
+                .arg("-g")
+                .arg(format!(
+                    "daemon off; pid {};",
+                    work.join("nginx.pid").display()
+                ))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("nginx starts");
+            if wait_listening(port, &mut child) {
+                let nginx = Nginx {
+                    child,
+                    port,
+                    work: work.to_path_buf(),
+                };
+                nginx.check_serves_registry();
+                return nginx;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!(
+            "nginx did not start; its error log:\n{}",
+            std::fs::read_to_string(work.join("error.log")).unwrap_or_default()
+        );
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Fails clearly when nginx cannot read the registry (its workers run
+    /// as another user when started by root), then empties the access log
+    /// so that tests see their own requests only.
+    fn check_serves_registry(&self) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .write_all(b"GET /registry.yaml HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        let _ = std::io::Read::read_to_string(&mut stream, &mut answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "nginx does not serve the registry: {}\nits error log:\n{}",
+            answer.lines().next().unwrap_or("no answer"),
+            std::fs::read_to_string(self.work.join("error.log")).unwrap_or_default()
+        );
+        // nginx appends (O_APPEND): after truncation it writes from the start.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.work.join("access.log"))
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+    }
+
+    /// The access log's lines so far.
+    pub fn access_log(&self) -> Vec<String> {
+        std::fs::read_to_string(self.work.join("access.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for Nginx {
+    /// SIGTERM lets the master stop its workers; SIGKILL would orphan them.
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nginx_conf(root: &Path, work: &Path, port: u16) -> String {
+    let w = work.display();
+    format!(
+        r#"worker_processes 1;
+error_log {w}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    log_format oent '$request_method $uri $status "$http_if_none_match" "$http_user_agent"';
+    access_log {w}/access.log oent;
+    client_body_temp_path {w}/tmp/body;
+    proxy_temp_path {w}/tmp/proxy;
+    fastcgi_temp_path {w}/tmp/fastcgi;
+    uwsgi_temp_path {w}/tmp/uwsgi;
+    scgi_temp_path {w}/tmp/scgi;
+    default_type application/octet-stream;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+    }}
+}}
+"#,
+        root = root.display()
+    )
+}
+
+/// How the fault server answers one path.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// This status, empty body, every time.
+    Status(u16),
+    /// This status for the first `n` requests, then the file.
+    StatusFirst(u16, usize),
+    /// The full Content-Length, `n` bytes of the body, then a TCP reset.
+    ResetAfter(usize),
+    /// The full Content-Length, `n` bytes of the body, then a clean close.
+    CutAfter(usize),
+    /// A complete answer whose Content-Length and body are `n` bytes short.
+    ShortBy(usize),
+    /// No Content-Length: the file and `n` more bytes, then close.
+    LongerUnannounced(usize),
+    /// Content-Length and body both `n` bytes longer than the file.
+    LongerAnnounced(usize),
+    /// The file with one byte changed: same size, other sha256.
+    FlipByte,
+}
+
+/// A hand-written HTTP/1.1 server on 127.0.0.1 serving a directory, with
+/// faults on chosen paths. One thread per connection, `Connection: close`.
+pub struct FaultServer {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FaultServer {
+    pub fn start(root: &Path, faults: &[(&str, Fault)]) -> FaultServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let counts = Arc::new(Mutex::new(HashMap::new()));
+        let faults: Arc<HashMap<String, Fault>> = Arc::new(
+            faults
+                .iter()
+                .map(|(p, f)| ((*p).to_owned(), f.clone()))
+                .collect(),
+        );
+        let root = root.to_path_buf();
+        let thread = {
+            let (stop, counts) = (stop.clone(), counts.clone());
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let (root, faults, counts) = (root.clone(), faults.clone(), counts.clone());
+                    std::thread::spawn(move || serve(stream, &root, &faults, &counts));
+                }
+            })
+        };
+        FaultServer {
+            port,
+            stop,
+            counts,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// How many requests reached this path (e.g. `/registry.yaml`).
+    pub fn requests(&self, path: &str) -> usize {
+        self.counts.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for FaultServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve(
+    mut stream: TcpStream,
+    root: &Path,
+    faults: &HashMap<String, Fault>,
+    counts: &Mutex<HashMap<String, usize>>,
+) {
+    let Some(path) = read_request(&stream) else {
+        return;
+    };
+    let seen = {
+        let mut counts = counts.lock().unwrap();
+        let count = counts.entry(path.clone()).or_insert(0);
+        *count += 1;
+        *count - 1
+    };
+    let file = std::fs::read(root.join(path.trim_start_matches('/'))).ok();
+    let Some(body) = file else {
+        return respond(&mut stream, 404, Some(0), b"");
+    };
+    let len = body.len();
+    match faults.get(&path).cloned() {
+        None => respond(&mut stream, 200, Some(len), &body),
+        Some(Fault::Status(code)) => respond(&mut stream, code, Some(0), b""),
+        Some(Fault::StatusFirst(code, n)) if seen < n => respond(&mut stream, code, Some(0), b""),
+        Some(Fault::StatusFirst(..)) => respond(&mut stream, 200, Some(len), &body),
+        Some(Fault::ResetAfter(n)) => {
+            respond(&mut stream, 200, Some(len), &body[..n]);
+            // Let the client read headers and the first bytes: the reset
+            // then comes in the middle of the body.
+            std::thread::sleep(Duration::from_millis(250));
+            socket2::SockRef::from(&stream)
+                .set_linger(Some(Duration::ZERO))
+                .unwrap();
+        }
+        Some(Fault::CutAfter(n)) => respond(&mut stream, 200, Some(len), &body[..n]),
+        Some(Fault::ShortBy(n)) => respond(&mut stream, 200, Some(len - n), &body[..len - n]),
+        Some(Fault::LongerUnannounced(n)) => {
+            respond(&mut stream, 200, None, &[body, vec![b'!'; n]].concat())
+        }
+        Some(Fault::LongerAnnounced(n)) => respond(
+            &mut stream,
+            200,
+            Some(len + n),
+            &[body, vec![b'!'; n]].concat(),
+        ),
+        Some(Fault::FlipByte) => {
+            let mut body = body;
+            body[len / 2] ^= 0xff;
+            respond(&mut stream, 200, Some(len), &body)
+        }
+    }
+}
+
+/// Reads the request line and headers (all of them, so that closing does
+/// not reset the connection); returns the path.
+fn read_request(stream: &TcpStream) -> Option<String> {
+    let mut reader = BufReader::new(stream);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).ok()?;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).ok()? == 0 || header == "\r\n" {
+            break;
+        }
+    }
+    let path = request_line.split(' ').nth(1)?;
+    Some(path.split('?').next()?.to_owned())
+}
+
+fn respond(stream: &mut TcpStream, status: u16, length: Option<usize>, body: &[u8]) {
+    let mut head = format!(
+        "HTTP/1.1 {status} {}\r\nConnection: close\r\n",
+        reason(status)
+    );
+    if let Some(length) = length {
+        head.push_str(&format!("Content-Length: {length}\r\n"));
+    }
+    head.push_str("\r\n");
+    // The client may give up early (a body too long): ignore write errors.
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
+    let _ = stream.flush();
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Other",
+    }
+}
+
+/// Asserts that the cache holds only complete files: index copies (no
+/// temporary names) and archives named after their own sha256. Returns the
+/// archives.
+#[track_caller]
+pub fn assert_cache_clean(cache: &Path) -> Vec<PathBuf> {
+    let mut archives = Vec::new();
+    for file in walk(cache) {
+        let relative = file
+            .strip_prefix(cache)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let name = file.file_name().unwrap().to_str().unwrap();
+        assert!(
+            !name.starts_with('.'),
+            "a temporary file is left: {relative}"
+        );
+        if let Some(rest) = relative.strip_prefix("archives/sha256/") {
+            let (prefix, file_name) = rest.split_once('/').expect("archives/sha256/xx/…");
+            let hex = file_name.strip_suffix(".tar.gz").expect("a .tar.gz");
+            assert_eq!(&hex[..2], prefix, "{relative}");
+            let bytes = std::fs::read(&file).unwrap();
+            assert_eq!(
+                sha256_hex(&bytes),
+                hex,
+                "{relative} is not what its name says"
+            );
+            archives.push(file);
+        } else {
+            assert!(
+                relative.starts_with("index/"),
+                "unexpected file in the cache: {relative}"
+            );
+        }
+    }
+    archives
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            files.extend(walk(&entry.path()));
+        } else {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    files
+}
