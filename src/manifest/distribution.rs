@@ -65,6 +65,14 @@ pub struct RegistrySpec {
     pub origin: Origin,
 }
 
+/// A capability asked for by the distribution (a `modules:` key without `/`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapabilityRequest {
+    pub capability: String,
+    pub req: semver::VersionReq,
+    pub origin: Origin,
+}
+
 /// One module asked for by the distribution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModuleRequest {
@@ -86,6 +94,9 @@ pub struct Distribution {
     pub extends: Option<(PathBuf, Origin)>,
     pub registries: Vec<RegistrySpec>,
     pub modules: BTreeMap<ModuleName, ModuleRequest>,
+    /// Capabilities asked for by name (`messagerie: "*"`): the resolver picks
+    /// the module that provides it, or asks the distribution to choose.
+    pub capabilities: BTreeMap<String, CapabilityRequest>,
     pub settings: Map<String, Value>,
     /// `None` when the file does not set `etablissements` (a base's list is then kept).
     pub etablissements: Option<Vec<Etablissement>>,
@@ -133,7 +144,7 @@ fn parse_distribution(checker: &mut Checker, root: &Node) -> Option<Distribution
         .get("registries")
         .map(|n| registries(checker, n))
         .unwrap_or_default();
-    let modules = fields
+    let (modules, capabilities) = fields
         .get("modules")
         .map(|n| modules(checker, n))
         .unwrap_or_default();
@@ -170,6 +181,7 @@ fn parse_distribution(checker: &mut Checker, root: &Node) -> Option<Distribution
         extends,
         registries,
         modules,
+        capabilities,
         settings,
         etablissements,
         target,
@@ -296,20 +308,36 @@ fn registries(checker: &mut Checker, node: &Node) -> Vec<RegistrySpec> {
     out
 }
 
-fn modules(checker: &mut Checker, node: &Node) -> BTreeMap<ModuleName, ModuleRequest> {
+type Requests = (BTreeMap<ModuleName, ModuleRequest>, BTreeMap<String, CapabilityRequest>);
+
+fn modules(checker: &mut Checker, node: &Node) -> Requests {
     let mut out = BTreeMap::new();
+    let mut capabilities = BTreeMap::new();
     let Some(entries) = checker.entries(node, "modules") else {
-        return out;
+        return (out, capabilities);
     };
     for (k, v) in entries {
         let path = format!("modules.{}", k.name);
+        if !k.name.contains('/') && check_part(&k.name, "capability").is_ok() {
+            let req = match &v.kind {
+                NodeKind::Str(_) => requirement(checker, v, &path),
+                _ => {
+                    checker.report(Code::InvalidRequirement, v.span, &path, format!("`{path}` names a capability: expected a requirement string such as \"*\", found {}", describe(v)), "to set values, name the module that provides the capability instead");
+                    None
+                }
+            };
+            if let Some(req) = req {
+                capabilities.insert(k.name.clone(), CapabilityRequest { capability: k.name.clone(), req, origin: Origin::new(checker.source, k.span) });
+            }
+            continue;
+        }
         let name = k.name.parse::<ModuleName>().map_err(|e| {
             checker.report(
                 Code::InvalidName,
                 k.span,
                 &path,
                 e,
-                "modules are keyed by `namespace/name`",
+                "modules are keyed by `namespace/name` (or a capability such as `messagerie`)",
             )
         });
         let request = match &v.kind {
@@ -336,7 +364,7 @@ fn modules(checker: &mut Checker, node: &Node) -> BTreeMap<ModuleName, ModuleReq
             );
         }
     }
-    out
+    (out, capabilities)
 }
 
 type Entry = (
@@ -669,6 +697,30 @@ impl DistributionChain {
             .rev()
             .find_map(|l| l.etablissements.as_deref())
             .unwrap_or(&[])
+    }
+
+    /// Capabilities asked for by some layer, the nearest layer winning.
+    pub fn capability_requests(&self) -> BTreeMap<&str, &CapabilityRequest> {
+        self.layers.iter().flat_map(|l| l.capabilities.iter().map(|(k, v)| (k.as_str(), v))).collect()
+    }
+
+    /// The registries in force: the nearest layer that lists some, with
+    /// `path:` locations resolved against that layer's directory.
+    pub fn registries(&self) -> Vec<RegistrySpec> {
+        let Some(layer) = self.layers.iter().rev().find(|l| !l.registries.is_empty()) else {
+            return Vec::new();
+        };
+        layer
+            .registries
+            .iter()
+            .map(|r| RegistrySpec {
+                location: match &r.location {
+                    RegistryLocation::Path(p) => RegistryLocation::Path(crate::fsutil::normalize(&layer.dir().join(p))),
+                    url => url.clone(),
+                },
+                ..r.clone()
+            })
+            .collect()
     }
 
     /// Every module asked for by some layer, the nearest layer's request winning.

@@ -17,6 +17,7 @@ pub mod etablissement;
 pub mod fields;
 pub mod formats;
 pub mod load;
+pub mod lockfile;
 pub mod module;
 pub mod names;
 pub mod option;

@@ -33,12 +33,19 @@ pub trait Source: Send + Sync {
     /// A local file holding the archive of `line`, whose size and sha256 have
     /// just been checked against the line.
     fn archive(&self, line: &IndexLine) -> Result<PathBuf, FetchError>;
+    /// Every module with an index file. Static web servers cannot list a
+    /// directory, so only sources that can say it implement this.
+    fn modules(&self) -> Result<Vec<ModuleName>, FetchError> {
+        Err(FetchError::Unlistable { registry: self.label() })
+    }
 }
 
 /// Errors of reading a registry. Each names the URL or path involved and
 /// says what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    #[error("registry {registry} cannot list its modules (a static web server has no directory listing); name the module that provides a capability instead of the capability")]
+    Unlistable { registry: String },
     #[error(
         "cannot reach {url}: {reason}; check the registry URL and the network, or pass --offline to work from the cache"
     )]
@@ -170,6 +177,10 @@ impl Source for DirSource {
         let path = self.registry.root.join(&line.archive);
         verify_file(&path, line)?;
         Ok(path)
+    }
+
+    fn modules(&self) -> Result<Vec<ModuleName>, FetchError> {
+        Ok(self.registry.modules()?)
     }
 }
 

@@ -1,2 +1,174 @@
-//! Resolution: which module versions a distribution gets, and why.
+//! Resolution: which module versions a distribution gets, and why. Uses
+//! `manifest/` and `registry/`.
+//!
+//! - [`ranges`]: cargo's requirement semantics as pubgrub ranges (with "absent");
+//! - [`index`]: the [`ModuleIndex`] trait the resolver asks, and an in-memory index;
+//! - [`sources`]: the index over a distribution's registries (namespace ownership);
+//! - `package`, `provider`, `report` (private): pubgrub's view, the
+//!   provider, and conflict explanations as sentences;
+//! - [`lock`]: resolving a distribution on disk into `oent.lock`.
+//!
+//! Rules: the newest allowed version; pre-releases only when a requirement
+//! names one; yanked versions never picked anew but kept when locked; locked
+//! versions kept while they satisfy; optional modules installed only when a
+//! feature or the distribution asks; conflicts honoured; a capability asked
+//! for by name is satisfied by its only provider, or the distribution must choose.
+
+pub mod index;
+pub mod lock;
+mod package;
+mod provider;
 pub mod ranges;
+mod report;
+pub mod sources;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pubgrub::PubGrubError;
+use semver::{Version, VersionReq};
+
+use crate::manifest::etablissement::Origin;
+use crate::manifest::names::ModuleName;
+pub use index::{Candidate, IndexError, MemoryIndex, ModuleIndex};
+use package::Pkg;
+use provider::Provider;
+use ranges::Key;
+
+/// A module the distribution asks for, and the line that asks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RootRequirement {
+    pub name: ModuleName,
+    pub req: VersionReq,
+    pub features: Vec<String>,
+    pub origin: Origin,
+}
+
+/// A capability the distribution asks for by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapabilityRequirement {
+    pub capability: String,
+    pub req: VersionReq,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// The distribution's name, for messages.
+    pub distribution: String,
+    pub roots: Vec<RootRequirement>,
+    pub capabilities: Vec<CapabilityRequirement>,
+    /// Versions from the lock file, kept when they still satisfy.
+    pub locked: BTreeMap<ModuleName, Version>,
+}
+
+/// One module of the solution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub name: ModuleName,
+    pub version: Version,
+    pub source: String,
+    pub sha256: String,
+    /// Modules it depends on in this solution (requires, and optional ones
+    /// that are present), sorted.
+    pub requires: Vec<ModuleName>,
+    /// Features enabled, sorted.
+    pub features: Vec<String>,
+}
+
+/// The solution, sorted by module name.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Resolution {
+    pub modules: BTreeMap<ModuleName, Resolved>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The explanation, ready to print (sentences, then `help:` lines).
+    #[error("{0}")]
+    NoSolution(String),
+    #[error("the distribution asks for capability `{capability}` ({origin}), which no module provides")]
+    NoProvider { capability: String, origin: Origin },
+    #[error("the distribution asks for capability `{capability}` ({origin}), which several modules provide: {}\nhelp: choose one by naming it under `modules:` instead of `{capability}`", providers.join(", "))]
+    AmbiguousCapability { capability: String, origin: Origin, providers: Vec<String> },
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// Resolves `request` against `index`.
+pub fn resolve(request: &Request, index: &dyn ModuleIndex) -> Result<Resolution, ResolveError> {
+    let roots = with_capabilities(request, index)?;
+    let provider = Provider::new(index, &roots, &request.locked);
+    let root = Pkg::Root(request.distribution.clone());
+    let solution = match pubgrub::resolve(&provider, root, Key::Release(Version::new(0, 0, 0))) {
+        Ok(solution) => solution,
+        Err(PubGrubError::NoSolution(tree)) => {
+            let reporter = report::Reporter { provider: &provider, roots: &roots, distribution: &request.distribution };
+            return Err(ResolveError::NoSolution(reporter.explain(&tree)));
+        }
+        Err(PubGrubError::ErrorRetrievingDependencies { source, .. } | PubGrubError::ErrorChoosingVersion { source, .. }) => return Err(source.into()),
+        Err(PubGrubError::ErrorInShouldCancel(source)) => return Err(source.into()),
+    };
+    let mut features: BTreeMap<ModuleName, BTreeSet<String>> = BTreeMap::new();
+    let mut chosen: BTreeMap<ModuleName, Version> = BTreeMap::new();
+    for (pkg, key) in solution {
+        match (pkg, key) {
+            (Pkg::Module(name), Key::Pre(v) | Key::Release(v)) => {
+                chosen.insert(name, v);
+            }
+            (Pkg::Feature(name, f), _) => {
+                features.entry(name).or_default().insert(f);
+            }
+            _ => {}
+        }
+    }
+    let mut resolution = Resolution::default();
+    for (name, version) in &chosen {
+        let candidate = provider.candidate(name, version)?.expect("a chosen version comes from the index");
+        let requires: BTreeSet<ModuleName> = candidate
+            .requires
+            .iter()
+            .chain(&candidate.optional)
+            .map(|(n, _)| n.clone())
+            .filter(|n| chosen.contains_key(n))
+            .collect();
+        resolution.modules.insert(
+            name.clone(),
+            Resolved {
+                name: name.clone(),
+                version: version.clone(),
+                source: candidate.source.clone(),
+                sha256: candidate.sha256.clone(),
+                requires: requires.into_iter().collect(),
+                features: features.remove(name).unwrap_or_default().into_iter().collect(),
+            },
+        );
+    }
+    Ok(resolution)
+}
+
+/// Capabilities asked for by name become requirements on their provider.
+fn with_capabilities(request: &Request, index: &dyn ModuleIndex) -> Result<Vec<RootRequirement>, ResolveError> {
+    let mut roots = request.roots.clone();
+    for cap in &request.capabilities {
+        let providers = index.providers(&cap.capability)?;
+        // A provider the distribution already names settles the choice.
+        if providers.iter().any(|p| roots.iter().any(|r| &r.name == p)) {
+            continue;
+        }
+        match providers.as_slice() {
+            [] => return Err(ResolveError::NoProvider { capability: cap.capability.clone(), origin: cap.origin.clone() }),
+            [only] => roots.push(RootRequirement { name: only.clone(), req: cap.req.clone(), features: Vec::new(), origin: cap.origin.clone() }),
+            many => {
+                return Err(ResolveError::AmbiguousCapability {
+                    capability: cap.capability.clone(),
+                    origin: cap.origin.clone(),
+                    providers: many.iter().map(ToString::to_string).collect(),
+                });
+            }
+        }
+    }
+    Ok(roots)
+}
+
+#[cfg(test)]
+mod tests;

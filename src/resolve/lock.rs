@@ -1,0 +1,216 @@
+//! `oent resolve` / `oent update` on disk: load the distribution and its
+//! bases, open its registries, keep what `oent.lock` already pins, resolve,
+//! and write the lock file — atomically, and not at all when its text does
+//! not change (cargo's habit), so that an unchanged lock keeps its bytes and
+//! its mtime. Under `--locked`, a lock that would change is an error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::sources::{NamedSource, SourceSet, SourceSetError};
+use super::{CapabilityRequirement, Request, Resolution, ResolveError, RootRequirement, resolve};
+use crate::manifest::distribution::{DISTRIBUTION_FILE, DistributionChain, RegistryLocation};
+use crate::manifest::lockfile::{LOCK_FILE, LOCK_VERSION, LockError, LockedModule, Lockfile};
+use crate::manifest::names::ModuleName;
+use crate::manifest::{Diagnostic, ReadError};
+use crate::registry::cache::Cache;
+use crate::registry::source::{FetchError, open_source};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Update {
+    /// Keep every locked version that still satisfies.
+    Nothing,
+    /// Let these modules move (all when empty).
+    Modules(Vec<ModuleName>),
+}
+
+#[derive(Debug, Clone)]
+pub struct LockOptions {
+    /// A distribution.yaml, or the directory holding it.
+    pub distribution: PathBuf,
+    pub update: Update,
+    /// Fail instead of changing the lock (CI).
+    pub locked: bool,
+    pub offline: bool,
+    pub cache: Cache,
+}
+
+#[derive(Debug)]
+pub struct LockOutcome {
+    pub path: PathBuf,
+    pub lock: Lockfile,
+    pub resolution: Resolution,
+    /// Whether the file's bytes changed.
+    pub changed: bool,
+    /// What moved, for the summary (`openent/x 1.0.0 -> 1.1.0`).
+    pub changes: Vec<String>,
+    /// Warnings of the distribution (they do not stop resolution).
+    pub warnings: Vec<Diagnostic>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockOpError {
+    #[error("`{}` has problems; run `oent lint {}` for details", .path.display(), .path.display())]
+    Distribution { path: PathBuf, diagnostics: Vec<Diagnostic> },
+    #[error("the distribution lists no `registries`; add one, e.g. `registries: [{{ name: local, path: ../../registry }}]`")]
+    NoRegistries,
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("registry `{name}` at {location}: {source}")]
+    Source { name: String, location: String, source: FetchError },
+    #[error(transparent)]
+    Sources(#[from] SourceSetError),
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error("{name} {version} is locked with sha256 {locked} but registry `{source_name}` now serves {served}: a published version changed; investigate before trusting it")]
+    ChecksumChanged { name: String, version: String, locked: String, served: String, source_name: String },
+    #[error("`{}` would change, but --locked forbids it:\n{}\nhelp: run `oent resolve` (or `oent update`) and commit the new lock file", .path.display(), .changes.join("\n"))]
+    WouldChange { path: PathBuf, changes: Vec<String> },
+    #[error("cannot write `{}`: {source}", .path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// The distribution file for a path that may be its directory.
+pub fn distribution_file(path: &Path) -> PathBuf {
+    if path.is_dir() { path.join(DISTRIBUTION_FILE) } else { path.to_path_buf() }
+}
+
+pub fn lock_distribution(options: &LockOptions) -> Result<LockOutcome, LockOpError> {
+    let file = distribution_file(&options.distribution);
+    let loaded = DistributionChain::load(&file)?;
+    if loaded.has_errors() {
+        return Err(LockOpError::Distribution { path: file, diagnostics: loaded.diagnostics });
+    }
+    let warnings = loaded.diagnostics.clone();
+    let chain = loaded.into_valid().expect("no errors, so a chain");
+    let top = chain.top();
+    let lock_path = top.dir().join(LOCK_FILE);
+    let previous = Lockfile::read(&lock_path)?;
+
+    let request = Request {
+        distribution: top.name.to_string(),
+        roots: chain
+            .module_requests()
+            .into_values()
+            .map(|r| RootRequirement { name: r.name.clone(), req: r.req.clone(), features: r.features.iter().map(|(f, _)| f.clone()).collect(), origin: r.origin.clone() })
+            .collect(),
+        capabilities: chain
+            .capability_requests()
+            .into_values()
+            .map(|c| CapabilityRequirement { capability: c.capability.clone(), req: c.req.clone(), origin: c.origin.clone() })
+            .collect(),
+        locked: locked_versions(previous.as_ref(), &options.update),
+    };
+    let sources = open_sources(&chain, options)?;
+    let resolution = resolve(&request, &sources)?;
+    check_checksums(previous.as_ref(), &resolution)?;
+
+    let lock = to_lockfile(&request.distribution, &resolution);
+    let text = lock.to_text();
+    let old_text = previous.as_ref().map(Lockfile::to_text);
+    let changes = describe_changes(previous.as_ref(), &lock);
+    let changed = std::fs::read_to_string(&lock_path).ok().as_deref() != Some(text.as_str());
+    if changed && options.locked {
+        let mut changes = changes;
+        if changes.is_empty() {
+            changes.push(if old_text.is_none() { "- there is no lock file yet".into() } else { "- the lock file's text is not what oent writes".into() });
+        }
+        return Err(LockOpError::WouldChange { path: lock_path, changes });
+    }
+    if changed {
+        crate::fsutil::write_atomic(&lock_path, text.as_bytes()).map_err(|source| LockOpError::Write { path: lock_path.clone(), source })?;
+    }
+    Ok(LockOutcome { path: lock_path, lock, resolution, changed, changes, warnings })
+}
+
+fn locked_versions(previous: Option<&Lockfile>, update: &Update) -> BTreeMap<ModuleName, semver::Version> {
+    let Some(previous) = previous else { return BTreeMap::new() };
+    previous
+        .modules
+        .iter()
+        .filter_map(|m| Some((m.name.parse::<ModuleName>().ok()?, semver::Version::parse(&m.version).ok()?)))
+        .filter(|(name, _)| match update {
+            Update::Nothing => true,
+            Update::Modules(names) if names.is_empty() => false,
+            Update::Modules(names) => !names.contains(name),
+        })
+        .collect()
+}
+
+fn open_sources(chain: &DistributionChain, options: &LockOptions) -> Result<SourceSet, LockOpError> {
+    let specs = chain.registries();
+    if specs.is_empty() {
+        return Err(LockOpError::NoRegistries);
+    }
+    let mut sources = Vec::new();
+    for spec in specs {
+        let location = match &spec.location {
+            RegistryLocation::Url(url) => url.clone(),
+            RegistryLocation::Path(path) => path.display().to_string(),
+        };
+        let source = open_source(&location, &options.cache, options.offline).map_err(|source| LockOpError::Source { name: spec.name.clone(), location: location.clone(), source })?;
+        sources.push(NamedSource { name: spec.name.clone(), source });
+    }
+    Ok(SourceSet::new(sources)?)
+}
+
+/// A locked version served with other bytes is a red flag, never silently relocked.
+fn check_checksums(previous: Option<&Lockfile>, resolution: &Resolution) -> Result<(), LockOpError> {
+    let Some(previous) = previous else { return Ok(()) };
+    for module in resolution.modules.values() {
+        if let Some(locked) = previous.module(module.name.as_str())
+            && locked.version == module.version.to_string()
+            && locked.sha256 != module.sha256
+        {
+            return Err(LockOpError::ChecksumChanged {
+                name: module.name.to_string(),
+                version: locked.version.clone(),
+                locked: locked.sha256.clone(),
+                served: module.sha256.clone(),
+                source_name: module.source.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+pub fn to_lockfile(distribution: &str, resolution: &Resolution) -> Lockfile {
+    Lockfile {
+        lock: LOCK_VERSION,
+        distribution: distribution.to_owned(),
+        modules: resolution
+            .modules
+            .values()
+            .map(|m| LockedModule {
+                name: m.name.to_string(),
+                version: m.version.to_string(),
+                source: m.source.clone(),
+                sha256: m.sha256.clone(),
+                requires: m.requires.iter().map(ToString::to_string).collect(),
+                features: m.features.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// `+ openent/x 1.0.0`, `- openent/y 2.0.0`, `~ openent/z 1.0.0 -> 1.1.0`.
+fn describe_changes(previous: Option<&Lockfile>, lock: &Lockfile) -> Vec<String> {
+    let old: BTreeMap<&str, &str> = previous.map(|p| p.modules.iter().map(|m| (m.name.as_str(), m.version.as_str())).collect()).unwrap_or_default();
+    let new: BTreeMap<&str, &str> = lock.modules.iter().map(|m| (m.name.as_str(), m.version.as_str())).collect();
+    let mut changes = Vec::new();
+    for (name, version) in &new {
+        match old.get(name) {
+            None => changes.push(format!("+ {name} {version}")),
+            Some(v) if v != version => changes.push(format!("~ {name} {v} -> {version}")),
+            _ => {}
+        }
+    }
+    for (name, version) in &old {
+        if !new.contains_key(name) {
+            changes.push(format!("- {name} {version}"));
+        }
+    }
+    changes
+}

@@ -1,0 +1,95 @@
+//! The distribution's registries as one [`ModuleIndex`]. Each namespace is
+//! served by the one registry that owns it (its `registry.yaml` says so): a
+//! module is never taken from a registry that does not own its namespace,
+//! whatever that registry's index holds, so a foreign registry cannot
+//! substitute a module (no dependency confusion).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use super::index::{Candidate, IndexError, ModuleIndex};
+use crate::manifest::names::ModuleName;
+use crate::registry::source::{FetchError, Source};
+
+pub struct NamedSource {
+    /// The name the distribution gives the registry (`registries[].name`).
+    pub name: String,
+    pub source: Box<dyn Source>,
+}
+
+pub struct SourceSet {
+    sources: Vec<NamedSource>,
+    /// Namespace → index in `sources`.
+    owners: BTreeMap<String, usize>,
+    cache: Mutex<HashMap<ModuleName, Arc<Vec<Candidate>>>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceSetError {
+    #[error("namespace `{namespace}` is owned by two registries of the distribution, `{first}` and `{second}`; keep one")]
+    DuplicateOwner { namespace: String, first: String, second: String },
+    #[error("registry `{name}`: {source}")]
+    Fetch { name: String, source: FetchError },
+}
+
+impl SourceSet {
+    /// Reads each registry's `registry.yaml` to learn which namespaces it owns.
+    pub fn new(sources: Vec<NamedSource>) -> Result<SourceSet, SourceSetError> {
+        let mut owners: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, named) in sources.iter().enumerate() {
+            let config = named.source.config().map_err(|source| SourceSetError::Fetch { name: named.name.clone(), source })?;
+            for namespace in config.namespaces {
+                if let Some(&first) = owners.get(&namespace) {
+                    return Err(SourceSetError::DuplicateOwner { namespace, first: sources[first].name.clone(), second: named.name.clone() });
+                }
+                owners.insert(namespace, i);
+            }
+        }
+        Ok(SourceSet { sources, owners, cache: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn owner(&self, namespace: &str) -> Option<&NamedSource> {
+        self.owners.get(namespace).map(|&i| &self.sources[i])
+    }
+
+    fn registry_names(&self) -> String {
+        self.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl ModuleIndex for SourceSet {
+    fn candidates(&self, name: &ModuleName) -> Result<Arc<Vec<Candidate>>, IndexError> {
+        if let Some(found) = self.cache.lock().expect("not poisoned").get(name) {
+            return Ok(found.clone());
+        }
+        let Some(owner) = self.owner(name.namespace()) else {
+            return Err(IndexError::NoRegistry { namespace: name.namespace().to_owned(), registries: self.registry_names() });
+        };
+        let lines = owner.source.versions(name).map_err(|e| IndexError::Source(format!("registry `{}`: {e}", owner.name)))?;
+        let candidates = lines
+            .iter()
+            .map(|l| Candidate::from_line(l, &owner.name).map_err(|e| IndexError::Source(format!("registry `{}`: {e}", owner.name))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let candidates = Arc::new(candidates);
+        self.cache.lock().expect("not poisoned").insert(name.clone(), candidates.clone());
+        Ok(candidates)
+    }
+
+    fn providers(&self, capability: &str) -> Result<Vec<ModuleName>, IndexError> {
+        let mut out = Vec::new();
+        for named in &self.sources {
+            let modules = named.source.modules().map_err(|e| IndexError::Source(e.to_string()))?;
+            for module in modules {
+                // Only modules of namespaces this registry owns count.
+                if self.owner(module.namespace()).is_some_and(|o| o.name == named.name)
+                    && self.candidates(&module)?.iter().any(|c| !c.yanked && c.provides.iter().any(|p| p == capability))
+                {
+                    out.push(module);
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+}
