@@ -6,6 +6,7 @@ mod lint;
 mod new;
 mod package;
 mod registry;
+mod resolve;
 
 use std::process::ExitCode;
 
@@ -43,6 +44,14 @@ enum Command {
     New(new::NewCommand),
     /// Lint a module and pack it into a deterministic .tar.gz with its .sha256.
     Package(package::PackageArgs),
+    /// Resolve the distribution's modules and write oent.lock.
+    Resolve(resolve::ResolveArgs),
+    /// Move locked modules to the newest versions the distribution allows.
+    Update(resolve::UpdateArgs),
+    /// Show the resolved modules as a dependency tree.
+    Tree(resolve::TreeArgs),
+    /// Explain why a module is part of the distribution.
+    Why(resolve::WhyArgs),
     /// Create, fill and check static registries.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
@@ -66,6 +75,10 @@ pub fn main() -> ExitCode {
         Command::New(command) => new::run(command),
         Command::Package(args) => package::run(args),
         Command::Registry(command) => registry::run(command),
+        Command::Resolve(args) => resolve::run_resolve(args),
+        Command::Update(args) => resolve::run_update(args),
+        Command::Tree(args) => resolve::run_tree(args),
+        Command::Why(args) => resolve::run_why(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -308,7 +308,10 @@ fn registries(checker: &mut Checker, node: &Node) -> Vec<RegistrySpec> {
     out
 }
 
-type Requests = (BTreeMap<ModuleName, ModuleRequest>, BTreeMap<String, CapabilityRequest>);
+type Requests = (
+    BTreeMap<ModuleName, ModuleRequest>,
+    BTreeMap<String, CapabilityRequest>,
+);
 
 fn modules(checker: &mut Checker, node: &Node) -> Requests {
     let mut out = BTreeMap::new();
@@ -327,7 +330,14 @@ fn modules(checker: &mut Checker, node: &Node) -> Requests {
                 }
             };
             if let Some(req) = req {
-                capabilities.insert(k.name.clone(), CapabilityRequest { capability: k.name.clone(), req, origin: Origin::new(checker.source, k.span) });
+                capabilities.insert(
+                    k.name.clone(),
+                    CapabilityRequest {
+                        capability: k.name.clone(),
+                        req,
+                        origin: Origin::new(checker.source, k.span),
+                    },
+                );
             }
             continue;
         }
@@ -701,7 +711,10 @@ impl DistributionChain {
 
     /// Capabilities asked for by some layer, the nearest layer winning.
     pub fn capability_requests(&self) -> BTreeMap<&str, &CapabilityRequest> {
-        self.layers.iter().flat_map(|l| l.capabilities.iter().map(|(k, v)| (k.as_str(), v))).collect()
+        self.layers
+            .iter()
+            .flat_map(|l| l.capabilities.iter().map(|(k, v)| (k.as_str(), v)))
+            .collect()
     }
 
     /// The registries in force: the nearest layer that lists some, with
@@ -715,7 +728,9 @@ impl DistributionChain {
             .iter()
             .map(|r| RegistrySpec {
                 location: match &r.location {
-                    RegistryLocation::Path(p) => RegistryLocation::Path(crate::fsutil::normalize(&layer.dir().join(p))),
+                    RegistryLocation::Path(p) => {
+                        RegistryLocation::Path(crate::fsutil::normalize(&layer.dir().join(p)))
+                    }
                     url => url.clone(),
                 },
                 ..r.clone()

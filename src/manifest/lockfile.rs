@@ -45,9 +45,17 @@ pub struct Lockfile {
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     #[error("cannot read `{}`: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}:{line}:{column}: {message}\nhelp: the lock file is generated; delete it and run `oent resolve` to write it again", path.display())]
-    Invalid { path: PathBuf, line: u64, column: u64, message: String },
+    Invalid {
+        path: PathBuf,
+        line: u64,
+        column: u64,
+        message: String,
+    },
     #[error("`{}` has lock format {found}; this oent reads format {LOCK_VERSION}\nhelp: upgrade oent, or delete the lock file and resolve again", path.display())]
     UnsupportedVersion { path: PathBuf, found: u32 },
 }
@@ -58,15 +66,28 @@ impl Lockfile {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(LockError::Io { path: path.to_path_buf(), source }),
+            Err(source) => {
+                return Err(LockError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         };
         let lock: Lockfile = serde_saphyr::from_str(&text).map_err(|e| {
             let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
             let message = e.to_string().lines().next().unwrap_or_default().to_owned();
-            LockError::Invalid { path: path.to_path_buf(), line, column, message }
+            LockError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
         })?;
         if lock.lock != LOCK_VERSION {
-            return Err(LockError::UnsupportedVersion { path: path.to_path_buf(), found: lock.lock });
+            return Err(LockError::UnsupportedVersion {
+                path: path.to_path_buf(),
+                found: lock.lock,
+            });
         }
         Ok(Some(lock))
     }
@@ -112,7 +133,14 @@ mod tests {
             lock: 1,
             distribution: "idf/lilie".into(),
             modules: vec![
-                LockedModule { name: "openent/a".into(), version: "1.10.0".into(), source: "local".into(), sha256: "ab".repeat(32), requires: vec![], features: vec![] },
+                LockedModule {
+                    name: "openent/a".into(),
+                    version: "1.10.0".into(),
+                    source: "local".into(),
+                    sha256: "ab".repeat(32),
+                    requires: vec![],
+                    features: vec![],
+                },
                 LockedModule {
                     name: "openent/b".into(),
                     version: "2.0.0-rc.1".into(),
@@ -138,7 +166,14 @@ mod tests {
     fn a_damaged_lock_names_its_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LOCK_FILE);
-        std::fs::write(&path, sample().to_text().replace("    source: local\n    sha256: cd", "    sourc: local\n    sha256: cd")).unwrap();
+        std::fs::write(
+            &path,
+            sample().to_text().replace(
+                "    source: local\n    sha256: cd",
+                "    sourc: local\n    sha256: cd",
+            ),
+        )
+        .unwrap();
         let err = Lockfile::read(&path).unwrap_err().to_string();
         assert!(err.contains("oent.lock:"), "{err}");
         assert!(err.contains("sourc"), "{err}");

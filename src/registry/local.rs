@@ -80,14 +80,20 @@ impl LocalRegistry {
     pub fn modules(&self) -> Result<Vec<crate::manifest::names::ModuleName>, RegistryError> {
         let mut out = Vec::new();
         let index = self.root.join("index");
-        let Ok(namespaces) = std::fs::read_dir(&index) else { return Ok(out) };
+        let Ok(namespaces) = std::fs::read_dir(&index) else {
+            return Ok(out);
+        };
         for ns in namespaces {
             let ns = ns.map_err(io_error(&index))?;
-            let Ok(files) = std::fs::read_dir(ns.path()) else { continue };
+            let Ok(files) = std::fs::read_dir(ns.path()) else {
+                continue;
+            };
             for file in files {
                 let file = file.map_err(io_error(&index))?;
                 let file_name = file.file_name();
-                let Some(name) = file_name.to_str().and_then(|n| n.strip_suffix(".jsonl")) else { continue };
+                let Some(name) = file_name.to_str().and_then(|n| n.strip_suffix(".jsonl")) else {
+                    continue;
+                };
                 if let Ok(module) = format!("{}/{name}", ns.file_name().to_string_lossy()).parse() {
                     out.push(module);
                 }

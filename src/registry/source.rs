@@ -36,7 +36,9 @@ pub trait Source: Send + Sync {
     /// Every module with an index file. Static web servers cannot list a
     /// directory, so only sources that can say it implement this.
     fn modules(&self) -> Result<Vec<ModuleName>, FetchError> {
-        Err(FetchError::Unlistable { registry: self.label() })
+        Err(FetchError::Unlistable {
+            registry: self.label(),
+        })
     }
 }
 
@@ -44,7 +46,9 @@ pub trait Source: Send + Sync {
 /// says what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("registry {registry} cannot list its modules (a static web server has no directory listing); name the module that provides a capability instead of the capability")]
+    #[error(
+        "registry {registry} cannot list its modules (a static web server has no directory listing); name the module that provides a capability instead of the capability"
+    )]
     Unlistable { registry: String },
     #[error(
         "cannot reach {url}: {reason}; check the registry URL and the network, or pass --offline to work from the cache"

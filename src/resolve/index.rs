@@ -29,8 +29,13 @@ pub struct Candidate {
 /// Why a module's versions cannot be listed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IndexError {
-    #[error("no registry of the distribution serves namespace `{namespace}` (registries: {registries})")]
-    NoRegistry { namespace: String, registries: String },
+    #[error(
+        "no registry of the distribution serves namespace `{namespace}` (registries: {registries})"
+    )]
+    NoRegistry {
+        namespace: String,
+        registries: String,
+    },
     #[error("{0}")]
     Source(String),
 }
@@ -47,22 +52,38 @@ pub trait ModuleIndex {
 impl Candidate {
     /// From an index line; an unreadable requirement is an error naming the line.
     pub fn from_line(line: &IndexLine, source: &str) -> Result<Candidate, String> {
-        let deps = |map: &BTreeMap<String, String>| -> Result<Vec<(ModuleName, VersionReq)>, String> {
-            map.iter()
-                .map(|(n, r)| {
-                    let name = n.parse().map_err(|e| format!("{} {}: {e}", line.name, line.version))?;
-                    let req = VersionReq::parse(r).map_err(|e| format!("{} {}: requirement `{r}` of `{n}`: {e}", line.name, line.version))?;
-                    Ok((name, req))
-                })
-                .collect()
-        };
+        let deps =
+            |map: &BTreeMap<String, String>| -> Result<Vec<(ModuleName, VersionReq)>, String> {
+                map.iter()
+                    .map(|(n, r)| {
+                        let name = n
+                            .parse()
+                            .map_err(|e| format!("{} {}: {e}", line.name, line.version))?;
+                        let req = VersionReq::parse(r).map_err(|e| {
+                            format!(
+                                "{} {}: requirement `{r}` of `{n}`: {e}",
+                                line.name, line.version
+                            )
+                        })?;
+                        Ok((name, req))
+                    })
+                    .collect()
+            };
         let features = line
             .features
             .iter()
-            .map(|(f, ms)| Ok((f.clone(), ms.iter().map(|m| m.parse()).collect::<Result<Vec<_>, String>>()?)))
+            .map(|(f, ms)| {
+                Ok((
+                    f.clone(),
+                    ms.iter()
+                        .map(|m| m.parse())
+                        .collect::<Result<Vec<_>, String>>()?,
+                ))
+            })
             .collect::<Result<_, String>>()?;
         Ok(Candidate {
-            version: Version::parse(&line.version).map_err(|e| format!("{} `{}`: {e}", line.name, line.version))?,
+            version: Version::parse(&line.version)
+                .map_err(|e| format!("{} `{}`: {e}", line.name, line.version))?,
             requires: deps(&line.requires)?,
             optional: deps(&line.optional)?,
             conflicts: deps(&line.conflicts)?,
@@ -94,7 +115,15 @@ impl ModuleIndex for MemoryIndex {
     }
 
     fn providers(&self, capability: &str) -> Result<Vec<ModuleName>, IndexError> {
-        Ok(self.modules.iter().filter(|(_, cs)| cs.iter().any(|c| c.provides.iter().any(|p| p == capability))).map(|(n, _)| n.clone()).collect())
+        Ok(self
+            .modules
+            .iter()
+            .filter(|(_, cs)| {
+                cs.iter()
+                    .any(|c| c.provides.iter().any(|p| p == capability))
+            })
+            .map(|(n, _)| n.clone())
+            .collect())
     }
 }
 
@@ -115,15 +144,24 @@ pub fn candidate(version: &str) -> Candidate {
 
 impl Candidate {
     pub fn requires(mut self, name: &str, req: &str) -> Self {
-        self.requires.push((name.parse().expect("name"), VersionReq::parse(req).expect("req")));
+        self.requires.push((
+            name.parse().expect("name"),
+            VersionReq::parse(req).expect("req"),
+        ));
         self
     }
     pub fn optional(mut self, name: &str, req: &str) -> Self {
-        self.optional.push((name.parse().expect("name"), VersionReq::parse(req).expect("req")));
+        self.optional.push((
+            name.parse().expect("name"),
+            VersionReq::parse(req).expect("req"),
+        ));
         self
     }
     pub fn conflicts(mut self, name: &str, req: &str) -> Self {
-        self.conflicts.push((name.parse().expect("name"), VersionReq::parse(req).expect("req")));
+        self.conflicts.push((
+            name.parse().expect("name"),
+            VersionReq::parse(req).expect("req"),
+        ));
         self
     }
     pub fn provides(mut self, capability: &str) -> Self {
@@ -131,7 +169,10 @@ impl Candidate {
         self
     }
     pub fn feature(mut self, feature: &str, enables: &[&str]) -> Self {
-        self.features.insert(feature.into(), enables.iter().map(|n| n.parse().expect("name")).collect());
+        self.features.insert(
+            feature.into(),
+            enables.iter().map(|n| n.parse().expect("name")).collect(),
+        );
         self
     }
     pub fn yanked(mut self) -> Self {

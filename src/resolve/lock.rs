@@ -51,37 +51,64 @@ pub struct LockOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum LockOpError {
     #[error("`{}` has problems; run `oent lint {}` for details", .path.display(), .path.display())]
-    Distribution { path: PathBuf, diagnostics: Vec<Diagnostic> },
-    #[error("the distribution lists no `registries`; add one, e.g. `registries: [{{ name: local, path: ../../registry }}]`")]
+    Distribution {
+        path: PathBuf,
+        diagnostics: Vec<Diagnostic>,
+    },
+    #[error(
+        "the distribution lists no `registries`; add one, e.g. `registries: [{{ name: local, path: ../../registry }}]`"
+    )]
     NoRegistries,
     #[error(transparent)]
     Read(#[from] ReadError),
     #[error("registry `{name}` at {location}: {source}")]
-    Source { name: String, location: String, source: FetchError },
+    Source {
+        name: String,
+        location: String,
+        source: Box<FetchError>,
+    },
     #[error(transparent)]
     Sources(#[from] SourceSetError),
     #[error(transparent)]
     Resolve(#[from] ResolveError),
     #[error(transparent)]
     Lock(#[from] LockError),
-    #[error("{name} {version} is locked with sha256 {locked} but registry `{source_name}` now serves {served}: a published version changed; investigate before trusting it")]
-    ChecksumChanged { name: String, version: String, locked: String, served: String, source_name: String },
+    #[error(
+        "{name} {version} is locked with sha256 {locked} but registry `{source_name}` now serves {served}: a published version changed; investigate before trusting it"
+    )]
+    ChecksumChanged {
+        name: String,
+        version: String,
+        locked: String,
+        served: String,
+        source_name: String,
+    },
     #[error("`{}` would change, but --locked forbids it:\n{}\nhelp: run `oent resolve` (or `oent update`) and commit the new lock file", .path.display(), .changes.join("\n"))]
     WouldChange { path: PathBuf, changes: Vec<String> },
     #[error("cannot write `{}`: {source}", .path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The distribution file for a path that may be its directory.
 pub fn distribution_file(path: &Path) -> PathBuf {
-    if path.is_dir() { path.join(DISTRIBUTION_FILE) } else { path.to_path_buf() }
+    if path.is_dir() {
+        path.join(DISTRIBUTION_FILE)
+    } else {
+        path.to_path_buf()
+    }
 }
 
 pub fn lock_distribution(options: &LockOptions) -> Result<LockOutcome, LockOpError> {
     let file = distribution_file(&options.distribution);
     let loaded = DistributionChain::load(&file)?;
     if loaded.has_errors() {
-        return Err(LockOpError::Distribution { path: file, diagnostics: loaded.diagnostics });
+        return Err(LockOpError::Distribution {
+            path: file,
+            diagnostics: loaded.diagnostics,
+        });
     }
     let warnings = loaded.diagnostics.clone();
     let chain = loaded.into_valid().expect("no errors, so a chain");
@@ -94,12 +121,21 @@ pub fn lock_distribution(options: &LockOptions) -> Result<LockOutcome, LockOpErr
         roots: chain
             .module_requests()
             .into_values()
-            .map(|r| RootRequirement { name: r.name.clone(), req: r.req.clone(), features: r.features.iter().map(|(f, _)| f.clone()).collect(), origin: r.origin.clone() })
+            .map(|r| RootRequirement {
+                name: r.name.clone(),
+                req: r.req.clone(),
+                features: r.features.iter().map(|(f, _)| f.clone()).collect(),
+                origin: r.origin.clone(),
+            })
             .collect(),
         capabilities: chain
             .capability_requests()
             .into_values()
-            .map(|c| CapabilityRequirement { capability: c.capability.clone(), req: c.req.clone(), origin: c.origin.clone() })
+            .map(|c| CapabilityRequirement {
+                capability: c.capability.clone(),
+                req: c.req.clone(),
+                origin: c.origin.clone(),
+            })
             .collect(),
         locked: locked_versions(previous.as_ref(), &options.update),
     };
@@ -115,22 +151,51 @@ pub fn lock_distribution(options: &LockOptions) -> Result<LockOutcome, LockOpErr
     if changed && options.locked {
         let mut changes = changes;
         if changes.is_empty() {
-            changes.push(if old_text.is_none() { "- there is no lock file yet".into() } else { "- the lock file's text is not what oent writes".into() });
+            changes.push(if old_text.is_none() {
+                "- there is no lock file yet".into()
+            } else {
+                "- the lock file's text is not what oent writes".into()
+            });
         }
-        return Err(LockOpError::WouldChange { path: lock_path, changes });
+        return Err(LockOpError::WouldChange {
+            path: lock_path,
+            changes,
+        });
     }
     if changed {
-        crate::fsutil::write_atomic(&lock_path, text.as_bytes()).map_err(|source| LockOpError::Write { path: lock_path.clone(), source })?;
+        crate::fsutil::write_atomic(&lock_path, text.as_bytes()).map_err(|source| {
+            LockOpError::Write {
+                path: lock_path.clone(),
+                source,
+            }
+        })?;
     }
-    Ok(LockOutcome { path: lock_path, lock, resolution, changed, changes, warnings })
+    Ok(LockOutcome {
+        path: lock_path,
+        lock,
+        resolution,
+        changed,
+        changes,
+        warnings,
+    })
 }
 
-fn locked_versions(previous: Option<&Lockfile>, update: &Update) -> BTreeMap<ModuleName, semver::Version> {
-    let Some(previous) = previous else { return BTreeMap::new() };
+fn locked_versions(
+    previous: Option<&Lockfile>,
+    update: &Update,
+) -> BTreeMap<ModuleName, semver::Version> {
+    let Some(previous) = previous else {
+        return BTreeMap::new();
+    };
     previous
         .modules
         .iter()
-        .filter_map(|m| Some((m.name.parse::<ModuleName>().ok()?, semver::Version::parse(&m.version).ok()?)))
+        .filter_map(|m| {
+            Some((
+                m.name.parse::<ModuleName>().ok()?,
+                semver::Version::parse(&m.version).ok()?,
+            ))
+        })
         .filter(|(name, _)| match update {
             Update::Nothing => true,
             Update::Modules(names) if names.is_empty() => false,
@@ -139,7 +204,10 @@ fn locked_versions(previous: Option<&Lockfile>, update: &Update) -> BTreeMap<Mod
         .collect()
 }
 
-fn open_sources(chain: &DistributionChain, options: &LockOptions) -> Result<SourceSet, LockOpError> {
+fn open_sources(
+    chain: &DistributionChain,
+    options: &LockOptions,
+) -> Result<SourceSet, LockOpError> {
     let specs = chain.registries();
     if specs.is_empty() {
         return Err(LockOpError::NoRegistries);
@@ -150,15 +218,29 @@ fn open_sources(chain: &DistributionChain, options: &LockOptions) -> Result<Sour
             RegistryLocation::Url(url) => url.clone(),
             RegistryLocation::Path(path) => path.display().to_string(),
         };
-        let source = open_source(&location, &options.cache, options.offline).map_err(|source| LockOpError::Source { name: spec.name.clone(), location: location.clone(), source })?;
-        sources.push(NamedSource { name: spec.name.clone(), source });
+        let source = open_source(&location, &options.cache, options.offline).map_err(|source| {
+            LockOpError::Source {
+                name: spec.name.clone(),
+                location: location.clone(),
+                source: Box::new(source),
+            }
+        })?;
+        sources.push(NamedSource {
+            name: spec.name.clone(),
+            source,
+        });
     }
     Ok(SourceSet::new(sources)?)
 }
 
 /// A locked version served with other bytes is a red flag, never silently relocked.
-fn check_checksums(previous: Option<&Lockfile>, resolution: &Resolution) -> Result<(), LockOpError> {
-    let Some(previous) = previous else { return Ok(()) };
+fn check_checksums(
+    previous: Option<&Lockfile>,
+    resolution: &Resolution,
+) -> Result<(), LockOpError> {
+    let Some(previous) = previous else {
+        return Ok(());
+    };
     for module in resolution.modules.values() {
         if let Some(locked) = previous.module(module.name.as_str())
             && locked.version == module.version.to_string()
@@ -197,8 +279,19 @@ pub fn to_lockfile(distribution: &str, resolution: &Resolution) -> Lockfile {
 
 /// `+ openent/x 1.0.0`, `- openent/y 2.0.0`, `~ openent/z 1.0.0 -> 1.1.0`.
 fn describe_changes(previous: Option<&Lockfile>, lock: &Lockfile) -> Vec<String> {
-    let old: BTreeMap<&str, &str> = previous.map(|p| p.modules.iter().map(|m| (m.name.as_str(), m.version.as_str())).collect()).unwrap_or_default();
-    let new: BTreeMap<&str, &str> = lock.modules.iter().map(|m| (m.name.as_str(), m.version.as_str())).collect();
+    let old: BTreeMap<&str, &str> = previous
+        .map(|p| {
+            p.modules
+                .iter()
+                .map(|m| (m.name.as_str(), m.version.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let new: BTreeMap<&str, &str> = lock
+        .modules
+        .iter()
+        .map(|m| (m.name.as_str(), m.version.as_str()))
+        .collect();
     let mut changes = Vec::new();
     for (name, version) in &new {
         match old.get(name) {

@@ -79,6 +79,8 @@ pub struct Resolved {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Resolution {
     pub modules: BTreeMap<ModuleName, Resolved>,
+    /// What the distribution asked for (capabilities resolved to their provider), sorted.
+    pub roots: Vec<ModuleName>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,10 +88,16 @@ pub enum ResolveError {
     /// The explanation, ready to print (sentences, then `help:` lines).
     #[error("{0}")]
     NoSolution(String),
-    #[error("the distribution asks for capability `{capability}` ({origin}), which no module provides")]
+    #[error(
+        "the distribution asks for capability `{capability}` ({origin}), which no module provides"
+    )]
     NoProvider { capability: String, origin: Origin },
     #[error("the distribution asks for capability `{capability}` ({origin}), which several modules provide: {}\nhelp: choose one by naming it under `modules:` instead of `{capability}`", providers.join(", "))]
-    AmbiguousCapability { capability: String, origin: Origin, providers: Vec<String> },
+    AmbiguousCapability {
+        capability: String,
+        origin: Origin,
+        providers: Vec<String>,
+    },
     #[error(transparent)]
     Index(#[from] IndexError),
 }
@@ -102,10 +110,17 @@ pub fn resolve(request: &Request, index: &dyn ModuleIndex) -> Result<Resolution,
     let solution = match pubgrub::resolve(&provider, root, Key::Release(Version::new(0, 0, 0))) {
         Ok(solution) => solution,
         Err(PubGrubError::NoSolution(tree)) => {
-            let reporter = report::Reporter { provider: &provider, roots: &roots, distribution: &request.distribution };
+            let reporter = report::Reporter {
+                provider: &provider,
+                roots: &roots,
+                distribution: &request.distribution,
+            };
             return Err(ResolveError::NoSolution(reporter.explain(&tree)));
         }
-        Err(PubGrubError::ErrorRetrievingDependencies { source, .. } | PubGrubError::ErrorChoosingVersion { source, .. }) => return Err(source.into()),
+        Err(
+            PubGrubError::ErrorRetrievingDependencies { source, .. }
+            | PubGrubError::ErrorChoosingVersion { source, .. },
+        ) => return Err(source.into()),
         Err(PubGrubError::ErrorInShouldCancel(source)) => return Err(source.into()),
     };
     let mut features: BTreeMap<ModuleName, BTreeSet<String>> = BTreeMap::new();
@@ -122,8 +137,16 @@ pub fn resolve(request: &Request, index: &dyn ModuleIndex) -> Result<Resolution,
         }
     }
     let mut resolution = Resolution::default();
+    resolution.roots = roots
+        .iter()
+        .map(|r| r.name.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     for (name, version) in &chosen {
-        let candidate = provider.candidate(name, version)?.expect("a chosen version comes from the index");
+        let candidate = provider
+            .candidate(name, version)?
+            .expect("a chosen version comes from the index");
         let requires: BTreeSet<ModuleName> = candidate
             .requires
             .iter()
@@ -139,7 +162,11 @@ pub fn resolve(request: &Request, index: &dyn ModuleIndex) -> Result<Resolution,
                 source: candidate.source.clone(),
                 sha256: candidate.sha256.clone(),
                 requires: requires.into_iter().collect(),
-                features: features.remove(name).unwrap_or_default().into_iter().collect(),
+                features: features
+                    .remove(name)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
             },
         );
     }
@@ -147,7 +174,10 @@ pub fn resolve(request: &Request, index: &dyn ModuleIndex) -> Result<Resolution,
 }
 
 /// Capabilities asked for by name become requirements on their provider.
-fn with_capabilities(request: &Request, index: &dyn ModuleIndex) -> Result<Vec<RootRequirement>, ResolveError> {
+fn with_capabilities(
+    request: &Request,
+    index: &dyn ModuleIndex,
+) -> Result<Vec<RootRequirement>, ResolveError> {
     let mut roots = request.roots.clone();
     for cap in &request.capabilities {
         let providers = index.providers(&cap.capability)?;
@@ -156,8 +186,18 @@ fn with_capabilities(request: &Request, index: &dyn ModuleIndex) -> Result<Vec<R
             continue;
         }
         match providers.as_slice() {
-            [] => return Err(ResolveError::NoProvider { capability: cap.capability.clone(), origin: cap.origin.clone() }),
-            [only] => roots.push(RootRequirement { name: only.clone(), req: cap.req.clone(), features: Vec::new(), origin: cap.origin.clone() }),
+            [] => {
+                return Err(ResolveError::NoProvider {
+                    capability: cap.capability.clone(),
+                    origin: cap.origin.clone(),
+                });
+            }
+            [only] => roots.push(RootRequirement {
+                name: only.clone(),
+                req: cap.req.clone(),
+                features: Vec::new(),
+                origin: cap.origin.clone(),
+            }),
             many => {
                 return Err(ResolveError::AmbiguousCapability {
                     capability: cap.capability.clone(),

@@ -16,14 +16,16 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use pubgrub::{Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics};
+use pubgrub::{
+    Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
+};
 use semver::Version;
 use version_ranges::Ranges;
 
+use super::RootRequirement;
 use super::index::{Candidate, IndexError, ModuleIndex};
 use super::package::Pkg;
 use super::ranges::{Key, KeyRanges, or_absent, to_ranges};
-use super::RootRequirement;
 use crate::manifest::names::ModuleName;
 
 pub(crate) struct Provider<'a> {
@@ -35,8 +37,17 @@ pub(crate) struct Provider<'a> {
 }
 
 impl<'a> Provider<'a> {
-    pub fn new(index: &'a dyn ModuleIndex, roots: &'a [RootRequirement], locked: &'a BTreeMap<ModuleName, Version>) -> Self {
-        Provider { index, roots, locked, cache: RefCell::new(HashMap::new()) }
+    pub fn new(
+        index: &'a dyn ModuleIndex,
+        roots: &'a [RootRequirement],
+        locked: &'a BTreeMap<ModuleName, Version>,
+    ) -> Self {
+        Provider {
+            index,
+            roots,
+            locked,
+            cache: RefCell::new(HashMap::new()),
+        }
     }
 
     pub fn candidates(&self, name: &ModuleName) -> Result<Arc<Vec<Candidate>>, IndexError> {
@@ -48,14 +59,28 @@ impl<'a> Provider<'a> {
         Ok(found)
     }
 
-    pub fn candidate(&self, name: &ModuleName, version: &Version) -> Result<Option<Candidate>, IndexError> {
-        Ok(self.candidates(name)?.iter().find(|c| &c.version == version).cloned())
+    pub fn candidate(
+        &self,
+        name: &ModuleName,
+        version: &Version,
+    ) -> Result<Option<Candidate>, IndexError> {
+        Ok(self
+            .candidates(name)?
+            .iter()
+            .find(|c| &c.version == version)
+            .cloned())
     }
 
     /// Versions that may be picked: not yanked, unless locked.
-    fn usable<'c>(&self, name: &ModuleName, candidates: &'c [Candidate]) -> impl Iterator<Item = &'c Candidate> {
+    fn usable<'c>(
+        &self,
+        name: &ModuleName,
+        candidates: &'c [Candidate],
+    ) -> impl Iterator<Item = &'c Candidate> {
         let locked = self.locked.get(name).cloned();
-        candidates.iter().filter(move |c| !c.yanked || Some(&c.version) == locked.as_ref())
+        candidates
+            .iter()
+            .filter(move |c| !c.yanked || Some(&c.version) == locked.as_ref())
     }
 }
 
@@ -67,12 +92,21 @@ impl DependencyProvider for Provider<'_> {
     type Err = IndexError;
     type Priority = (u8, u32, Reverse<usize>);
 
-    fn prioritize(&self, package: &Pkg, range: &KeyRanges, stats: &PackageResolutionStatistics) -> Self::Priority {
+    fn prioritize(
+        &self,
+        package: &Pkg,
+        range: &KeyRanges,
+        stats: &PackageResolutionStatistics,
+    ) -> Self::Priority {
         let Some(name) = package.module() else {
             return (3, 0, Reverse(0));
         };
         let class = if range.contains(&Key::Absent) { 0 } else { 2 };
-        let count = self.candidates(name).map_or(0, |cs| cs.iter().filter(|c| range.contains(&Key::of(&c.version))).count());
+        let count = self.candidates(name).map_or(0, |cs| {
+            cs.iter()
+                .filter(|c| range.contains(&Key::of(&c.version)))
+                .count()
+        });
         (class, stats.conflict_count(), Reverse(count))
     }
 
@@ -94,10 +128,18 @@ impl DependencyProvider for Provider<'_> {
                 return Ok(Some(key));
             }
         }
-        Ok(self.usable(name, &candidates).map(|c| Key::of(&c.version)).filter(|k| range.contains(k)).max())
+        Ok(self
+            .usable(name, &candidates)
+            .map(|c| Key::of(&c.version))
+            .filter(|k| range.contains(k))
+            .max())
     }
 
-    fn get_dependencies(&self, package: &Pkg, version: &Key) -> Result<Dependencies<Pkg, KeyRanges, String>, IndexError> {
+    fn get_dependencies(
+        &self,
+        package: &Pkg,
+        version: &Key,
+    ) -> Result<Dependencies<Pkg, KeyRanges, String>, IndexError> {
         let mut deps: BTreeMap<Pkg, KeyRanges> = BTreeMap::new();
         let mut add = |pkg: Pkg, range: KeyRanges| {
             let merged = match deps.remove(&pkg) {
@@ -111,7 +153,10 @@ impl DependencyProvider for Provider<'_> {
                 for root in self.roots {
                     let range = to_ranges(&root.req);
                     for feature in &root.features {
-                        add(Pkg::Feature(root.name.clone(), feature.clone()), range.clone());
+                        add(
+                            Pkg::Feature(root.name.clone(), feature.clone()),
+                            range.clone(),
+                        );
                     }
                     add(Pkg::Module(root.name.clone()), range);
                 }
@@ -119,7 +164,9 @@ impl DependencyProvider for Provider<'_> {
             (Pkg::Module(_), Key::Absent) => {}
             (Pkg::Module(name), Key::Pre(v) | Key::Release(v)) => {
                 let Some(candidate) = self.candidate(name, v)? else {
-                    return Ok(Dependencies::Unavailable(format!("{name} {v} is not in the index")));
+                    return Ok(Dependencies::Unavailable(format!(
+                        "{name} {v} is not in the index"
+                    )));
                 };
                 for (dep, req) in &candidate.requires {
                     add(Pkg::Module(dep.clone()), to_ranges(req));
@@ -133,19 +180,35 @@ impl DependencyProvider for Provider<'_> {
             }
             (Pkg::Feature(name, feature), Key::Pre(v) | Key::Release(v)) => {
                 let Some(candidate) = self.candidate(name, v)? else {
-                    return Ok(Dependencies::Unavailable(format!("{name} {v} is not in the index")));
+                    return Ok(Dependencies::Unavailable(format!(
+                        "{name} {v} is not in the index"
+                    )));
                 };
                 let Some(enabled) = candidate.features.get(feature) else {
-                    return Ok(Dependencies::Unavailable(format!("{name} {v} has no feature `{feature}`")));
+                    return Ok(Dependencies::Unavailable(format!(
+                        "{name} {v} has no feature `{feature}`"
+                    )));
                 };
-                add(Pkg::Module(name.clone()), Ranges::singleton(version.clone()));
+                add(
+                    Pkg::Module(name.clone()),
+                    Ranges::singleton(version.clone()),
+                );
                 for dep in enabled {
-                    let req = candidate.optional.iter().find(|(n, _)| n == dep).map(|(_, r)| to_ranges(r));
-                    add(Pkg::Module(dep.clone()), req.unwrap_or_else(super::ranges::present));
+                    let req = candidate
+                        .optional
+                        .iter()
+                        .find(|(n, _)| n == dep)
+                        .map(|(_, r)| to_ranges(r));
+                    add(
+                        Pkg::Module(dep.clone()),
+                        req.unwrap_or_else(super::ranges::present),
+                    );
                 }
             }
             (Pkg::Feature(..), Key::Absent) => {}
         }
-        Ok(Dependencies::Available(deps.into_iter().collect::<DependencyConstraints<_, _>>()))
+        Ok(Dependencies::Available(
+            deps.into_iter().collect::<DependencyConstraints<_, _>>(),
+        ))
     }
 }

@@ -26,8 +26,14 @@ pub struct SourceSet {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceSetError {
-    #[error("namespace `{namespace}` is owned by two registries of the distribution, `{first}` and `{second}`; keep one")]
-    DuplicateOwner { namespace: String, first: String, second: String },
+    #[error(
+        "namespace `{namespace}` is owned by two registries of the distribution, `{first}` and `{second}`; keep one"
+    )]
+    DuplicateOwner {
+        namespace: String,
+        first: String,
+        second: String,
+    },
     #[error("registry `{name}`: {source}")]
     Fetch { name: String, source: FetchError },
 }
@@ -37,15 +43,29 @@ impl SourceSet {
     pub fn new(sources: Vec<NamedSource>) -> Result<SourceSet, SourceSetError> {
         let mut owners: BTreeMap<String, usize> = BTreeMap::new();
         for (i, named) in sources.iter().enumerate() {
-            let config = named.source.config().map_err(|source| SourceSetError::Fetch { name: named.name.clone(), source })?;
+            let config = named
+                .source
+                .config()
+                .map_err(|source| SourceSetError::Fetch {
+                    name: named.name.clone(),
+                    source,
+                })?;
             for namespace in config.namespaces {
                 if let Some(&first) = owners.get(&namespace) {
-                    return Err(SourceSetError::DuplicateOwner { namespace, first: sources[first].name.clone(), second: named.name.clone() });
+                    return Err(SourceSetError::DuplicateOwner {
+                        namespace,
+                        first: sources[first].name.clone(),
+                        second: named.name.clone(),
+                    });
                 }
                 owners.insert(namespace, i);
             }
         }
-        Ok(SourceSet { sources, owners, cache: Mutex::new(HashMap::new()) })
+        Ok(SourceSet {
+            sources,
+            owners,
+            cache: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn owner(&self, namespace: &str) -> Option<&NamedSource> {
@@ -53,7 +73,11 @@ impl SourceSet {
     }
 
     fn registry_names(&self) -> String {
-        self.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+        self.sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -63,26 +87,46 @@ impl ModuleIndex for SourceSet {
             return Ok(found.clone());
         }
         let Some(owner) = self.owner(name.namespace()) else {
-            return Err(IndexError::NoRegistry { namespace: name.namespace().to_owned(), registries: self.registry_names() });
+            return Err(IndexError::NoRegistry {
+                namespace: name.namespace().to_owned(),
+                registries: self.registry_names(),
+            });
         };
-        let lines = owner.source.versions(name).map_err(|e| IndexError::Source(format!("registry `{}`: {e}", owner.name)))?;
+        let lines = owner
+            .source
+            .versions(name)
+            .map_err(|e| IndexError::Source(format!("registry `{}`: {e}", owner.name)))?;
         let candidates = lines
             .iter()
-            .map(|l| Candidate::from_line(l, &owner.name).map_err(|e| IndexError::Source(format!("registry `{}`: {e}", owner.name))))
+            .map(|l| {
+                Candidate::from_line(l, &owner.name)
+                    .map_err(|e| IndexError::Source(format!("registry `{}`: {e}", owner.name)))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let candidates = Arc::new(candidates);
-        self.cache.lock().expect("not poisoned").insert(name.clone(), candidates.clone());
+        self.cache
+            .lock()
+            .expect("not poisoned")
+            .insert(name.clone(), candidates.clone());
         Ok(candidates)
     }
 
     fn providers(&self, capability: &str) -> Result<Vec<ModuleName>, IndexError> {
         let mut out = Vec::new();
         for named in &self.sources {
-            let modules = named.source.modules().map_err(|e| IndexError::Source(e.to_string()))?;
+            let modules = named
+                .source
+                .modules()
+                .map_err(|e| IndexError::Source(e.to_string()))?;
             for module in modules {
                 // Only modules of namespaces this registry owns count.
-                if self.owner(module.namespace()).is_some_and(|o| o.name == named.name)
-                    && self.candidates(&module)?.iter().any(|c| !c.yanked && c.provides.iter().any(|p| p == capability))
+                if self
+                    .owner(module.namespace())
+                    .is_some_and(|o| o.name == named.name)
+                    && self
+                        .candidates(&module)?
+                        .iter()
+                        .any(|c| !c.yanked && c.provides.iter().any(|p| p == capability))
                 {
                     out.push(module);
                 }

@@ -1,0 +1,311 @@
+//! `oent resolve`, `update`, `tree`, `why` against registries built in the
+//! test with `oent registry`, the way a collectivité and its forge use them.
+
+mod support;
+
+use std::path::Path;
+
+use support::{Test, unindent};
+
+/// A minimal valid module.yaml; `deps` is inserted as written (YAML lines).
+fn module(name: &str, version: &str, deps: &str) -> String {
+    format!(
+        "schema: oent/module/v1\nname: {name}\nversion: {version}\nlicence: CECILL-2.1\nsummary: \"{name}\"\n\
+         category: pedagogie\naudiences: [eleve]\nrepository: https://forge.example.org/{name}.git\n{}",
+        unindent(deps)
+    )
+}
+
+/// Writes modules under `src/<name>-<version>/` and publishes them to `registry/`.
+fn publish(test: Test, registry: &str, namespace: &str, modules: &[(&str, &str, &str)]) -> Test {
+    let mut test = test;
+    if !test.path().join(registry).join("registry.yaml").exists() {
+        test = test
+            .args([
+                "registry",
+                "init",
+                registry,
+                "--name",
+                registry,
+                "--namespace",
+                namespace,
+            ])
+            .run()
+            .status(0)
+            .then();
+    }
+    let batch = format!(
+        "src-{registry}-{}",
+        std::fs::read_dir(test.path()).unwrap().count()
+    );
+    for (name, version, deps) in modules {
+        let dir = format!("{batch}/{}-{version}/module.yaml", name.replace('/', "-"));
+        test = test.write(&dir, &module(name, version, deps));
+    }
+    test.args(["registry", "build", &batch, "--to", registry])
+        .run()
+        .status(0)
+        .then()
+}
+
+fn distribution(modules: &str) -> String {
+    format!(
+        "schema: oent/distribution/v1\nname: idf/lilie\nversion: 2026.1.0\ncollectivite: {{ nom: Région Île-de-France, type: region }}\n\
+         registries:\n  - {{ name: openent, path: ../openent }}\nmodules:\n{}",
+        unindent(modules)
+            .lines()
+            .map(|l| format!("  {l}\n"))
+            .collect::<String>()
+    )
+}
+
+fn base() -> Test {
+    publish(
+        Test::new(),
+        "openent",
+        "openent",
+        &[
+            ("openent/annuaire", "2.0.0", ""),
+            ("openent/annuaire", "2.3.0", ""),
+            ("openent/annuaire", "3.0.0", ""),
+            (
+                "openent/portail",
+                "1.4.0",
+                "requires: { openent/annuaire: \"^2.1\" }\n",
+            ),
+            (
+                "openent/notes-absences",
+                "1.6.0",
+                "optional: { openent/sms-parents: \"^1\" }\nfeatures: { sms: [openent/sms-parents] }\n",
+            ),
+            (
+                "openent/sms-parents",
+                "1.0.0",
+                "requires: { openent/notes-absences: \"^1.5\" }\n",
+            ),
+        ],
+    )
+}
+
+fn lock(test: &support::Output) -> String {
+    test.read("dist/oent.lock")
+}
+
+#[test]
+fn resolving_writes_a_sorted_lock_and_twice_gives_the_same_bytes() {
+    let out = base()
+        .write("dist/distribution.yaml", &distribution("openent/portail: \"^1\"\nopenent/notes-absences: { version: \"^1\", features: [sms] }\n"))
+        .args(["resolve", "dist"])
+        .run()
+        .status(0)
+        .stderr_contains("wrote dist/oent.lock (4 modules)");
+    let first = lock(&out);
+    insta::assert_snapshot!(
+        first
+            .lines()
+            .filter(|l| !l.contains("sha256"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let mtime = std::fs::metadata(out.path().join("dist/oent.lock"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let out = out
+        .then()
+        .args(["resolve", "dist"])
+        .run()
+        .status(0)
+        .stderr_contains("unchanged: dist/oent.lock");
+    assert_eq!(lock(&out), first);
+    assert_eq!(
+        std::fs::metadata(out.path().join("dist/oent.lock"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        mtime,
+        "an unchanged lock is not rewritten"
+    );
+}
+
+#[test]
+fn locked_fails_when_the_lock_would_change_and_leaves_it_alone() {
+    let out = base()
+        .write(
+            "dist/distribution.yaml",
+            &distribution("openent/portail: \"^1\"\n"),
+        )
+        .args(["resolve", "dist"])
+        .run()
+        .status(0);
+    let before = lock(&out);
+    let out = out
+        .then()
+        .write(
+            "dist/distribution.yaml",
+            &distribution("openent/portail: \"^1\"\nopenent/notes-absences: \"^1\"\n"),
+        )
+        .args(["resolve", "dist", "--locked"])
+        .run()
+        .status(1)
+        .stderr_contains("would change, but --locked forbids it")
+        .stderr_contains("+ openent/notes-absences 1.6.0")
+        .stderr_contains("help: run `oent resolve`");
+    assert_eq!(lock(&out), before);
+    out.then()
+        .args(["resolve", "dist", "--locked"])
+        .write(
+            "dist/distribution.yaml",
+            &distribution("openent/portail: \"^1\"\n"),
+        )
+        .run()
+        .status(0);
+}
+
+#[test]
+fn locked_versions_stay_until_updated() {
+    let out = base()
+        .write(
+            "dist/distribution.yaml",
+            &distribution("openent/portail: \"^1\"\n"),
+        )
+        .args(["resolve", "dist"])
+        .run()
+        .status(0);
+    assert!(lock(&out).contains("version: \"2.3.0\""));
+    // A newer annuaire 2.x is published: resolving again keeps the locked one…
+    let out = publish(
+        out.then(),
+        "openent",
+        "openent",
+        &[("openent/annuaire", "2.4.0", "")],
+    )
+    .args(["resolve", "dist"])
+    .run()
+    .status(0);
+    assert!(lock(&out).contains("version: \"2.3.0\""));
+    // …and `oent update NAME` moves only that module.
+    let out = out
+        .then()
+        .args(["update", "openent/annuaire", "--dist", "dist"])
+        .run()
+        .status(0)
+        .stderr_contains("~ openent/annuaire 2.3.0 -> 2.4.0");
+    assert!(lock(&out).contains("version: \"2.4.0\""));
+    out.then()
+        .args(["update", "--dist", "dist"])
+        .run()
+        .status(0)
+        .stderr_contains("everything is already at the newest allowed version");
+}
+
+#[test]
+fn yanked_versions_are_not_picked_anew_but_stay_locked() {
+    let out = publish(
+        base(),
+        "openent",
+        "openent",
+        &[("openent/annuaire", "2.2.0", "")],
+    )
+    .write(
+        "dist/distribution.yaml",
+        &distribution("openent/portail: \"^1\"\n"),
+    )
+    .args(["resolve", "dist"])
+    .run()
+    .status(0);
+    // Yank annuaire 2.3.0 by flipping its index line, as `oent yank` will.
+    let index = out.path().join("openent/index/openent/annuaire.jsonl");
+    let text = std::fs::read_to_string(&index).unwrap();
+    let yanked: String = text.lines().map(|l| if l.contains("\"2.3.0\"") { l.replace("\"yanked\":false", "\"yanked\":true") } else { l.to_owned() } + "\n").collect();
+    std::fs::write(&index, yanked).unwrap();
+    let out = out.then().args(["resolve", "dist"]).run().status(0);
+    assert!(
+        lock(&out).contains("version: \"2.3.0\""),
+        "a locked yanked version stays"
+    );
+    let out = out
+        .then()
+        .args(["update", "--dist", "dist"])
+        .run()
+        .status(0)
+        .stderr_contains("~ openent/annuaire 2.3.0 -> 2.2.0");
+    assert!(!lock(&out).contains("version: \"2.3.0\""));
+}
+
+#[test]
+fn a_registry_that_does_not_own_a_namespace_cannot_serve_it() {
+    // `evil` owns `evil` but ships an index for openent/portail with a higher version.
+    let out = publish(base(), "evil", "evil", &[("evil/tool", "1.0.0", "")]);
+    let evil_index = out.path().join("evil/index/openent");
+    std::fs::create_dir_all(&evil_index).unwrap();
+    let genuine =
+        std::fs::read_to_string(out.path().join("openent/index/openent/portail.jsonl")).unwrap();
+    std::fs::write(
+        evil_index.join("portail.jsonl"),
+        genuine.replace("\"1.4.0\"", "\"9.9.9\""),
+    )
+    .unwrap();
+    let dist = distribution("openent/portail: \"*\"\nevil/tool: \"^1\"\n").replace(
+        "  - { name: openent, path: ../openent }\n",
+        "  - { name: evil, path: ../evil }\n  - { name: openent, path: ../openent }\n",
+    );
+    let out = out
+        .write("dist/distribution.yaml", &dist)
+        .args(["resolve", "dist"])
+        .run()
+        .status(0);
+    let lock = lock(&out);
+    assert!(
+        lock.contains("name: openent/portail\n    version: \"1.4.0\"\n    source: openent"),
+        "{lock}"
+    );
+    assert!(!lock.contains("9.9.9"));
+}
+
+#[test]
+fn a_namespace_no_registry_owns_is_an_error() {
+    base()
+        .write(
+            "dist/distribution.yaml",
+            &distribution("idf/agenda: \"^1\"\n"),
+        )
+        .args(["resolve", "dist"])
+        .run()
+        .status(2)
+        .stderr_contains(
+            "no registry of the distribution serves namespace `idf` (registries: openent)",
+        );
+}
+
+#[test]
+fn a_conflict_is_explained_with_the_lines_that_ask() {
+    let out = base()
+        .write(
+            "dist/distribution.yaml",
+            &distribution("openent/portail: \"^1\"\nopenent/annuaire: \"^3\"\n"),
+        )
+        .args(["resolve", "dist"])
+        .run()
+        .status(1);
+    insta::assert_snapshot!(out.stderr);
+    assert!(
+        !Path::new(&out.path().join("dist/oent.lock")).exists(),
+        "no lock is written for a failed resolution"
+    );
+}
+
+#[test]
+fn tree_and_why() {
+    let out = base()
+        .write("dist/distribution.yaml", &distribution("openent/portail: \"^1\"\nopenent/notes-absences: { version: \"^1\", features: [sms] }\n"))
+        .args(["tree", "dist"])
+        .run()
+        .status(0);
+    insta::assert_snapshot!(out.stdout);
+    out.then()
+        .args(["why", "openent/annuaire", "dist"])
+        .run()
+        .status(0)
+        .stdout_is("openent/annuaire 2.3.0 is in idf/lilie because:\n  idf/lilie → openent/portail 1.4.0 → openent/annuaire 2.3.0\n");
+}
