@@ -136,13 +136,15 @@ pub fn resolve(request: &Request, index: &dyn ModuleIndex) -> Result<Resolution,
             _ => {}
         }
     }
-    let mut resolution = Resolution::default();
-    resolution.roots = roots
-        .iter()
-        .map(|r| r.name.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let mut resolution = Resolution {
+        roots: roots
+            .iter()
+            .map(|r| r.name.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        ..Resolution::default()
+    };
     for (name, version) in &chosen {
         let candidate = provider
             .candidate(name, version)?
