@@ -86,6 +86,9 @@ codes! {
     UnknownFeatureDependency = "E031", "unknown-feature-dependency", Error, "a feature enables a module that is not an optional dependency";
     NotEtablissementScope = "E032", "not-etablissement-scope", Error, "an établissement overrides an option that is not `scope: etablissement`";
     SecretInClear = "E033", "secret-in-clear", Error, "a secret is written in clear instead of as a reference";
+    TemplateRender = "E034", "template-render", Error, "a template failed while rendering (undefined value, bad filter argument)";
+    TargetOutsideBundle = "E035", "target-outside-bundle", Error, "a template's target is not inside the module's directory of the bundle";
+    DuplicateTarget = "E036", "duplicate-target", Error, "two templates write the same file of the bundle";
     MissingRepository = "W001", "missing-repository", Warning, "a module has no `repository`: nothing can be reversed upstream";
     ByteOrderMark = "W002", "byte-order-mark", Warning, "the file starts with a byte-order mark";
     CrlfLineEndings = "W003", "crlf-line-endings", Warning, "the file uses CRLF line endings";

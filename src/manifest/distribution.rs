@@ -841,6 +841,23 @@ fn check_value(
     per_etablissement: bool,
     out: &mut Vec<Diagnostic>,
 ) {
+    if let Err(d) = typed_value(module, option, value, key, per_etablissement) {
+        out.push(*d);
+    }
+}
+
+/// The value a distribution sets for a module's option, typed by the
+/// option's declaration — or the diagnostic that says why it cannot be:
+/// undeclared (E027), not overridable per établissement (E032), a secret in
+/// clear (E033), or the wrong type or out of bounds (E028). Lint and build
+/// share it, so they can never disagree.
+pub fn typed_value(
+    module: &Module,
+    option: &str,
+    value: &ValueSetting,
+    key: &str,
+    per_etablissement: bool,
+) -> Result<Value, Box<Diagnostic>> {
     let Some(decl) = module.config.get(option) else {
         let help = match suggest(option, module.config.keys().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`?"),
@@ -851,7 +868,7 @@ fn check_value(
                 module.config.keys().cloned().collect::<Vec<_>>().join(", ")
             ),
         };
-        out.push(
+        return Err(Box::new(
             at_origin(
                 Code::UndeclaredValue,
                 &value.origin,
@@ -859,15 +876,13 @@ fn check_value(
             )
             .key(key)
             .help(help),
-        );
-        return;
+        ));
     };
     if per_etablissement && decl.scope != Scope::Etablissement {
-        out.push(at_origin(Code::NotEtablissementScope, &value.origin, format!("`{}.{option}` cannot be set per établissement", module.name)).key(key).help("set it for the whole distribution under `modules:`, or ask the module to declare `scope: etablissement`"));
-        return;
+        return Err(Box::new(at_origin(Code::NotEtablissementScope, &value.origin, format!("`{}.{option}` cannot be set per établissement", module.name)).key(key).help("set it for the whole distribution under `modules:`, or ask the module to declare `scope: etablissement`")));
     }
     if decl.ty == OptionType::Secret && secret_reference(&value.node).is_none() {
-        out.push(
+        return Err(Box::new(
             at_origin(
                 Code::SecretInClear,
                 &value.origin,
@@ -878,11 +893,10 @@ fn check_value(
             )
             .key(key)
             .help("write `{ env: VARIABLE_NAME }` and provide the variable at deployment"),
-        );
-        return;
+        ));
     }
-    if let Err(e) = decl.check(&value.node) {
-        out.push(
+    decl.check(&value.node).map_err(|e| {
+        Box::new(
             at_origin(
                 Code::ValueType,
                 &value.origin,
@@ -898,6 +912,6 @@ fn check_value(
                 },
                 |d| format!("{option}: {d}"),
             )),
-        );
-    }
+        )
+    })
 }

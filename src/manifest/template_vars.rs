@@ -220,7 +220,7 @@ fn find_close(source: &str, from: usize, close: &str) -> Option<usize> {
                 }
                 i += 1;
             }
-            _ if source[i..].starts_with(close) => return Some(i),
+            _ if bytes[i..].starts_with(close.as_bytes()) => return Some(i),
             _ => i += 1,
         }
     }
@@ -451,6 +451,16 @@ mod tests {
         let siblings = "{% if a %}{% elif b %}{% elif c %}{% endif %}".repeat(100);
         assert_eq!(too_deep(&siblings), None);
         assert_eq!(too_deep("{% if a %}{{ (1 + 2) }}{% endif %}"), None);
+    }
+
+    #[test]
+    fn non_ascii_text_anywhere_is_fine() {
+        assert_eq!(
+            paths("{# généré #}é{{ config.x }}{% if \"é\" %}{% endif %}"),
+            ["config.x"]
+        );
+        // Not valid Tera, but must not crash the scanner.
+        let _ = paths("{{ é }}{% if config.âge %}{% endif %}");
     }
 
     #[test]

@@ -8,7 +8,11 @@ use std::collections::HashSet;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 
-use flate2::read::GzDecoder;
+use std::io::{BufRead, BufReader};
+
+// The `bufread` decoder reads only what the gzip member needs from its
+// buffer, so what follows the member can be inspected afterwards.
+use flate2::bufread::GzDecoder;
 
 /// Limits on what one archive may unpack to.
 #[derive(Debug, Clone, Copy)]
@@ -35,8 +39,14 @@ pub enum UnpackError {
     Refused { entry: String, reason: &'static str },
     #[error("archive has more than {0} entries")]
     TooManyEntries(usize),
-    #[error("archive unpacks to more than {0} bytes (a decompression bomb?)")]
-    TooLarge(u64),
+    #[error("entry `{entry}`: {what} is larger than {limit} bytes (a decompression bomb?)")]
+    TooLarge {
+        entry: String,
+        what: &'static str,
+        limit: u64,
+    },
+    #[error("archive is not a valid tar.gz: {0}")]
+    Trailing(&'static str),
     #[error("archive is not a valid tar.gz: {0}")]
     Corrupt(io::Error),
     #[error("archive has no `{0}` root directory")]
@@ -87,16 +97,74 @@ fn unpack_into(
     dir: &Path,
     limits: Limits,
 ) -> Result<Vec<String>, UnpackError> {
-    let mut archive = tar::Archive::new(GzDecoder::new(archive));
+    let mut archive = tar::Archive::new(GzDecoder::new(BufReader::new(archive)));
     let mut seen: HashSet<String> = HashSet::new();
     let mut written = Vec::new();
     let mut total: u64 = 0;
     let entries = archive.entries().map_err(UnpackError::Corrupt)?;
     for (count, entry) in entries.enumerate() {
+        let entry = entry.map_err(UnpackError::Corrupt)?;
+        if let Some(relative) =
+            unpack_entry(entry, count, root, dir, &limits, &mut seen, &mut total)?
+        {
+            written.push(relative);
+        }
+    }
+    if written.is_empty() && seen.is_empty() {
+        return Err(UnpackError::WrongRoot(root.to_owned()));
+    }
+    check_end(archive.into_inner())?;
+    Ok(written)
+}
+
+/// What follows the last entry: only the zero blocks of the end-of-archive
+/// marker and padding, then the gzip trailer (its CRC and size are checked
+/// by reading to the end), then nothing. GNU tar reads past an early
+/// end-of-archive marker (`-i`) and gzip reads further members: an archive
+/// that hides entries there is refused, not published.
+fn check_end<R: BufRead>(mut decoder: GzDecoder<R>) -> Result<(), UnpackError> {
+    let mut buffer = [0u8; 8192];
+    let mut padding: u64 = 0;
+    loop {
+        let n = decoder.read(&mut buffer).map_err(UnpackError::Corrupt)?;
+        if n == 0 {
+            break;
+        }
+        if buffer[..n].iter().any(|b| *b != 0) {
+            return Err(UnpackError::Trailing(
+                "data after the end-of-archive marker (hidden entries?)",
+            ));
+        }
+        padding += n as u64;
+        if padding > 1 << 20 {
+            return Err(UnpackError::Trailing(
+                "more than 1 MiB of padding after the last entry",
+            ));
+        }
+    }
+    let mut inner = decoder.into_inner();
+    if !inner.fill_buf().map_err(UnpackError::Corrupt)?.is_empty() {
+        return Err(UnpackError::Trailing(
+            "data after the gzip stream (a second gzip member?)",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks and writes one entry; returns the file's relative path, or `None` for a directory.
+fn unpack_entry<R: Read>(
+    mut entry: tar::Entry<'_, R>,
+    count: usize,
+    root: &str,
+    dir: &Path,
+    limits: &Limits,
+    seen: &mut HashSet<String>,
+    total: &mut u64,
+) -> Result<Option<String>, UnpackError> {
+    {
         if count >= limits.max_entries {
             return Err(UnpackError::TooManyEntries(limits.max_entries));
         }
-        let mut entry = entry.map_err(UnpackError::Corrupt)?;
         let raw_path = entry.path_bytes().into_owned();
         let name = String::from_utf8(raw_path).map_err(|e| UnpackError::Refused {
             entry: String::from_utf8_lossy(e.as_bytes()).into_owned(),
@@ -113,15 +181,27 @@ fn unpack_into(
         if mode & 0o6000 != 0 {
             return Err(refuse("setuid or setgid bit set"));
         }
+        // A path that is a file for one entry and a directory for another.
+        let clash = |e: io::Error| match e.kind() {
+            io::ErrorKind::AlreadyExists | io::ErrorKind::NotADirectory => {
+                refuse("a file and a directory have the same path")
+            }
+            _ => UnpackError::Io {
+                path: dir.to_path_buf(),
+                source: e,
+            },
+        };
         match kind {
             tar::EntryType::Regular | tar::EntryType::Continuous => {}
             tar::EntryType::Directory => {
                 if let Some(relative) = relative {
                     let path = dir.join(&relative);
-                    std::fs::create_dir_all(&path)
-                        .map_err(|source| UnpackError::Io { path, source })?;
+                    if path.is_file() {
+                        return Err(refuse("a file and a directory have the same path"));
+                    }
+                    std::fs::create_dir_all(&path).map_err(clash)?;
                 }
-                continue;
+                return Ok(None);
             }
             tar::EntryType::Symlink => return Err(refuse("symbolic links are not allowed")),
             tar::EntryType::Link => return Err(refuse("hard links are not allowed")),
@@ -136,31 +216,42 @@ fn unpack_into(
         if !seen.insert(relative.clone()) {
             return Err(refuse("duplicate entry"));
         }
+        // The declared size is checked before anything is written (a bomb is
+        // refused at once); the read below is bounded all the same.
+        let declared = entry.header().size().map_err(UnpackError::Corrupt)?;
+        let remaining = limits.max_total_bytes - *total;
+        let (limit, what) = if limits.max_file_bytes <= remaining {
+            (limits.max_file_bytes, "the file")
+        } else {
+            (remaining, "the archive's content")
+        };
+        let too_large = || UnpackError::TooLarge {
+            entry: name.clone(),
+            what,
+            limit: if what == "the file" {
+                limits.max_file_bytes
+            } else {
+                limits.max_total_bytes
+            },
+        };
+        if declared > limit {
+            return Err(too_large());
+        }
         let path = dir.join(&relative);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| UnpackError::Io {
-                path: parent.to_path_buf(),
-                source,
-            })?;
+            std::fs::create_dir_all(parent).map_err(clash)?;
         }
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)
-            .map_err(|source| UnpackError::Io {
-                path: path.clone(),
-                source,
-            })?;
-        // Read through a budget: the header's size is not trusted.
-        let allowed = limits.max_file_bytes.min(limits.max_total_bytes - total) + 1;
+            .map_err(clash)?;
         let copied =
-            io::copy(&mut (&mut entry).take(allowed), &mut file).map_err(UnpackError::Corrupt)?;
-        if copied >= allowed {
-            return Err(UnpackError::TooLarge(
-                limits.max_total_bytes.min(limits.max_file_bytes),
-            ));
+            io::copy(&mut (&mut entry).take(limit + 1), &mut file).map_err(UnpackError::Corrupt)?;
+        if copied > limit {
+            return Err(too_large());
         }
-        total += copied;
+        *total += copied;
         let mode = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
         use std::os::unix::fs::PermissionsExt;
         file.set_permissions(std::fs::Permissions::from_mode(mode))
@@ -168,12 +259,8 @@ fn unpack_into(
                 path: path.clone(),
                 source,
             })?;
-        written.push(relative);
+        Ok(Some(relative))
     }
-    if written.is_empty() && seen.is_empty() {
-        return Err(UnpackError::WrongRoot(root.to_owned()));
-    }
-    Ok(written)
 }
 
 /// The entry's path below `root/`, or why it is refused. `None`: the root itself.

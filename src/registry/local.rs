@@ -252,17 +252,44 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, RegistryError> {
 /// Unpacks an archive into a temporary directory and validates its manifest.
 pub fn inspect_archive(label: &Path, bytes: &[u8]) -> Result<Module, RegistryError> {
     let temp = tempfile::tempdir().map_err(io_error(label))?;
-    let root = archive_root(bytes).ok_or_else(|| RegistryError::InvalidArchive {
+    let root = archive_root(bytes).map_err(|reason| RegistryError::InvalidArchive {
         path: label.to_path_buf(),
-        reason: "it has no `<name>-<version>/` root directory".into(),
+        reason,
     })?;
     let dest = temp.path().join("module");
     unpack::unpack(bytes, &root, &dest, Limits::default())?;
-    let loaded = Module::load(&dest.join(MODULE_FILE))?;
+    let manifest = dest.join(MODULE_FILE);
+    if !manifest.is_file() {
+        return Err(RegistryError::InvalidArchive {
+            path: label.to_path_buf(),
+            reason: format!("it has no `{root}/{MODULE_FILE}`"),
+        });
+    }
+    let loaded = Module::load(&manifest)?;
     if loaded.has_errors() {
+        // Name the file inside the archive, not the temporary copy that is about to vanish.
+        let inside = std::path::PathBuf::from(format!("{}:{root}/{MODULE_FILE}", label.display()));
+        let diagnostics = loaded
+            .diagnostics
+            .into_iter()
+            .map(|mut d| {
+                if let Ok(rest) = d.path.strip_prefix(&dest) {
+                    d.path = if rest == Path::new(MODULE_FILE) {
+                        inside.clone()
+                    } else {
+                        std::path::PathBuf::from(format!(
+                            "{}:{root}/{}",
+                            label.display(),
+                            rest.display()
+                        ))
+                    };
+                }
+                d
+            })
+            .collect();
         return Err(RegistryError::InvalidManifest {
             path: label.to_path_buf(),
-            diagnostics: loaded.diagnostics,
+            diagnostics,
         });
     }
     let module = loaded
@@ -283,16 +310,22 @@ pub fn inspect_archive(label: &Path, bytes: &[u8]) -> Result<Module, RegistryErr
     Ok(module)
 }
 
-/// The first path component of the first entry.
-fn archive_root(bytes: &[u8]) -> Option<String> {
+/// The first path component of the first entry, or why it cannot be read.
+fn archive_root(bytes: &[u8]) -> Result<String, String> {
+    let corrupt = |e: std::io::Error| format!("it is not a valid tar.gz: {e}");
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-    let mut entries = archive.entries().ok()?;
-    let first = entries.next()?.ok()?;
-    let path = first.path().ok()?.into_owned();
-    path.components().find_map(|c| match c {
-        std::path::Component::Normal(p) => p.to_str().map(str::to_owned),
-        _ => None,
-    })
+    let mut entries = archive.entries().map_err(corrupt)?;
+    let first = entries
+        .next()
+        .ok_or("it has no `<name>-<version>/` root directory (the archive is empty)")?
+        .map_err(corrupt)?;
+    let path = first.path().map_err(corrupt)?.into_owned();
+    path.components()
+        .find_map(|c| match c {
+            std::path::Component::Normal(p) => p.to_str().map(str::to_owned),
+            _ => None,
+        })
+        .ok_or_else(|| "it has no `<name>-<version>/` root directory".to_owned())
 }
 
 /// Writes `bytes` at `path` only if nothing is there: temporary file, fsync,
