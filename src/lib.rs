@@ -16,4 +16,5 @@ pub mod lint;
 pub mod manifest;
 pub mod package;
 pub mod registry;
+pub mod render;
 pub mod resolve;

@@ -2,16 +2,13 @@
 //! module archives into the cache, and prints where they are. Also home of
 //! the terminal progress bar ([`progress`]), the only user of indicatif.
 
-use std::io::IsTerminal;
-
 use anyhow::{Context, bail};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::exit;
 use oent::manifest::names::{ModuleName, parse_requirement};
 use oent::registry::cache::Cache;
-use oent::registry::fetch::{self, DEFAULT_JOBS, NoProgress, Progress};
+use oent::registry::fetch::{self, DEFAULT_JOBS};
 use oent::registry::index::IndexLine;
 use oent::registry::source::{Source, open_source};
 
@@ -40,7 +37,7 @@ pub fn run(args: FetchArgs) -> anyhow::Result<u8> {
     // Fails early and clearly when the location is not a registry at all.
     source.config()?;
     let lines = select(source.as_ref(), &name, &req, args.all)?;
-    let bar = progress();
+    let bar = super::progress::bar("fetching", "archives");
     let paths = fetch::fetch_all(
         source.as_ref(),
         &lines,
@@ -100,34 +97,4 @@ fn select(
         );
     }
     Ok(chosen)
-}
-
-/// A bar on a terminal, nothing in CI or when stderr is redirected.
-pub fn progress() -> Box<dyn Progress> {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    if ci || !std::io::stderr().is_terminal() {
-        return Box::new(NoProgress);
-    }
-    Box::new(Bar(ProgressBar::hidden()))
-}
-
-struct Bar(ProgressBar);
-
-impl Progress for Bar {
-    fn start(&self, total: u64) {
-        self.0.set_length(total);
-        self.0.set_style(
-            ProgressStyle::with_template("{spinner} fetching [{bar:30}] {pos}/{len} archives")
-                .expect("the template is valid")
-                .progress_chars("=> "),
-        );
-        self.0
-            .set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    }
-    fn advance(&self, n: u64) {
-        self.0.inc(n);
-    }
-    fn finish(&self) {
-        self.0.finish_and_clear();
-    }
 }

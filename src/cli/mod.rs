@@ -1,10 +1,12 @@
 //! Command-line interface: parses arguments, calls one operation, prints.
 //! The only place that uses anyhow and decides exit codes.
 
+mod build;
 mod fetch;
 mod lint;
 mod new;
 mod package;
+mod progress;
 mod registry;
 mod resolve;
 
@@ -37,6 +39,10 @@ pub struct Cli {
 enum Command {
     /// Download and verify module archives from a registry into the cache.
     Fetch(fetch::FetchArgs),
+    /// Build a distribution's bundle: every établissement's configuration and the deployment.
+    Build(build::BuildArgs),
+    /// Show the final value of every option, and where it comes from.
+    Values(build::ValuesArgs),
     /// Check module and distribution manifests, their templates and values.
     Lint(lint::LintArgs),
     /// Create a new module or distribution from a commented starting point.
@@ -71,6 +77,8 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Fetch(args) => fetch::run(args),
+        Command::Build(args) => build::run_build(args),
+        Command::Values(args) => build::run_values(args),
         Command::Lint(args) => lint::run(args),
         Command::New(command) => new::run(command),
         Command::Package(args) => package::run(args),

@@ -168,6 +168,8 @@ pub fn lint(options: &LintOptions) -> Result<Report, LintError> {
     Ok(report)
 }
 
+const WORKER_STACK: usize = 8 << 20;
+
 /// Loads modules on every core: each file is independent, and a catalogue
 /// of a thousand modules is checked in half the time on two cores.
 fn load_modules_in_parallel(paths: &[&Path]) -> Result<Vec<Loaded<Module>>, LintError> {
@@ -179,11 +181,16 @@ fn load_modules_in_parallel(paths: &[&Path]) -> Result<Vec<Loaded<Module>>, Lint
         let handles: Vec<_> = paths
             .chunks(chunk)
             .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|p| Module::load(p))
-                        .collect::<Result<Vec<_>, _>>()
-                })
+                // The main thread's stack size: YAML and Tera parsers recurse,
+                // and a hostile file must meet the depth budget, not the stack's end.
+                std::thread::Builder::new()
+                    .stack_size(WORKER_STACK)
+                    .spawn_scoped(scope, move || {
+                        part.iter()
+                            .map(|p| Module::load(p))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .expect("a lint worker starts")
             })
             .collect();
         handles

@@ -185,12 +185,13 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     /// One line: `path:line:column: error[E008]: message (key: …)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.position {
+            Some(p) => write!(f, "{}:{}:{}: ", self.path.display(), p.line, p.column)?,
+            None => write!(f, "{}: ", self.path.display())?,
+        }
         write!(
             f,
-            "{}:{}:{}: {}[{}]: {}",
-            self.path.display(),
-            self.line(),
-            self.column(),
+            "{}[{}]: {}",
             self.severity.as_str(),
             self.code,
             self.message

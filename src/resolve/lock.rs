@@ -204,7 +204,7 @@ fn locked_versions(
         .collect()
 }
 
-fn open_sources(
+pub fn open_sources(
     chain: &DistributionChain,
     options: &LockOptions,
 ) -> Result<SourceSet, LockOpError> {

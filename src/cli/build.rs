@@ -1,0 +1,199 @@
+//! `oent build`, `oent values`, `oent diff`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use serde_json::json;
+
+use super::exit;
+use oent::manifest::distribution::{DistributionChain, Target};
+use oent::registry::cache::Cache;
+use oent::registry::fetch::NoProgress;
+use oent::render::values::{CommandLineValue, module_values, parse_set};
+use oent::render::{BuildError, BuildOptions, build};
+use oent::resolve::lock::LockOpError;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TargetArg {
+    Compose,
+    Kubernetes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The distribution (a distribution.yaml or its directory).
+    #[arg(default_value = ".")]
+    distribution: PathBuf,
+    /// Where to write the bundle (default: DIST/bundle).
+    #[arg(long, short = 'o', value_name = "OUT")]
+    out: Option<PathBuf>,
+    /// Deployment target (default: the distribution's `target`).
+    #[arg(long, value_enum)]
+    target: Option<TargetArg>,
+    /// Fail if oent.lock would change (CI).
+    #[arg(long)]
+    locked: bool,
+    /// Use only what is cached: no network.
+    #[arg(long)]
+    offline: bool,
+    /// Set a value, typed by the option: `--set openent/portail.titre="Mon ENT"`.
+    #[arg(long = "set", value_name = "NS/NAME.OPTION=VALUE")]
+    sets: Vec<String>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ValuesArgs {
+    #[arg(default_value = ".")]
+    distribution: PathBuf,
+    /// Only this module.
+    #[arg(long = "module", value_name = "NS/NAME")]
+    module: Option<String>,
+    /// Show the values one établissement gets.
+    #[arg(long, value_name = "UAI")]
+    etablissement: Option<String>,
+    #[arg(long = "set", value_name = "NS/NAME.OPTION=VALUE")]
+    sets: Vec<String>,
+    #[arg(long)]
+    offline: bool,
+}
+
+fn parse_sets(sets: &[String]) -> anyhow::Result<Vec<CommandLineValue>> {
+    sets.iter()
+        .map(|s| parse_set(s).map_err(anyhow::Error::msg))
+        .collect()
+}
+
+/// Diagnostics then the exit status; `None` when the error is not about the input.
+fn report(err: BuildError) -> anyhow::Result<u8> {
+    match err {
+        BuildError::Problems(problems) => {
+            for d in &problems {
+                eprintln!("{d}");
+            }
+            eprintln!(
+                "error: {} problem(s); nothing was written, the previous bundle is untouched",
+                problems.len()
+            );
+            Ok(exit::PROBLEMS)
+        }
+        BuildError::Lock(LockOpError::Distribution { diagnostics, path }) => {
+            for d in diagnostics.iter().filter(|d| d.is_error()) {
+                eprintln!("{d}");
+            }
+            eprintln!(
+                "error: `{}` has problems; `oent lint {}` shows them with context",
+                path.display(),
+                path.display()
+            );
+            Ok(exit::PROBLEMS)
+        }
+        BuildError::Lock(LockOpError::Resolve(e)) => {
+            eprintln!("error: the distribution cannot be resolved\n\n{e}");
+            Ok(exit::PROBLEMS)
+        }
+        BuildError::Lock(e @ LockOpError::WouldChange { .. }) => {
+            eprintln!("error: {e}");
+            Ok(exit::PROBLEMS)
+        }
+        other => Err(other.into()),
+    }
+}
+
+pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
+    let options = BuildOptions {
+        distribution: args.distribution,
+        out: args.out,
+        target: args.target.map(|t| match t {
+            TargetArg::Compose => Target::Compose,
+            TargetArg::Kubernetes => Target::Kubernetes,
+        }),
+        locked: args.locked,
+        offline: args.offline,
+        cache: Cache::default_location()?,
+        sets: parse_sets(&args.sets)?,
+    };
+    let progress = if args.format == Format::Json {
+        Box::new(NoProgress)
+    } else {
+        super::progress::bar("rendering", "files")
+    };
+    let outcome = match build(&options, progress.as_ref()) {
+        Ok(outcome) => outcome,
+        Err(e) => return report(e),
+    };
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "version": 1,
+                "bundle": outcome.out,
+                "target": outcome.target,
+                "files": outcome.files,
+                "modules": outcome.modules,
+                "etablissements": outcome.etablissements,
+                "lock_changed": outcome.lock_changed,
+            }))?
+        ),
+        Format::Human => eprintln!(
+            "built {} ({}): {} modules, {} établissements, {} files",
+            outcome.out.display(),
+            outcome.target,
+            outcome.modules,
+            outcome.etablissements,
+            outcome.files
+        ),
+    }
+    Ok(exit::OK)
+}
+
+pub fn run_values(args: ValuesArgs) -> anyhow::Result<u8> {
+    // Values need the resolved modules: build's first steps, without rendering.
+    let options = BuildOptions {
+        distribution: args.distribution.clone(),
+        out: None,
+        target: None,
+        locked: false,
+        offline: args.offline,
+        cache: Cache::default_location()?,
+        sets: parse_sets(&args.sets)?,
+    };
+    let modules = match oent::render::build::resolved_modules(&options) {
+        Ok(m) => m,
+        Err(e) => return report(e),
+    };
+    let file = oent::resolve::lock::distribution_file(&args.distribution);
+    let chain = DistributionChain::load(&file)?
+        .into_valid()
+        .context("the distribution has errors: run `oent lint`")?;
+    let values = match module_values(&chain, &modules, &options.sets) {
+        Ok(v) => v,
+        Err(problems) => return report(BuildError::Problems(problems)),
+    };
+    for (name, module_values) in &values {
+        if args.module.as_deref().is_some_and(|m| m != name.as_str()) {
+            continue;
+        }
+        println!("{name}");
+        let overrides = args
+            .etablissement
+            .as_deref()
+            .and_then(|u| module_values.overrides.get(u));
+        for (option, value) in &module_values.values {
+            let (shown, from) = match overrides.and_then(|o| o.get(option)) {
+                Some(o) => (&o.value, o.from.to_string()),
+                None => (&value.value, value.from.to_string()),
+            };
+            println!("  {option} = {shown}    # {from}");
+        }
+    }
+    Ok(exit::OK)
+}

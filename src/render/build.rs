@@ -1,0 +1,316 @@
+//! `oent build`: resolve (keeping the lock), fetch and verify every module,
+//! compute and check every value, render every template for every
+//! établissement, render the deployment target, and write the bundle.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::bundle::{self, BUNDLE_MANIFEST, BundleError};
+use super::context::{SharedContext, target_name};
+use super::deploy;
+use super::engine::{Files, render_module};
+use super::values::{CommandLineValue, merged_settings, module_values};
+use crate::manifest::distribution::{DistributionChain, Target};
+use crate::manifest::lockfile::LOCK_FILE;
+use crate::manifest::names::ModuleName;
+use crate::manifest::{Code, Diagnostic, Module, ReadError, module::MODULE_FILE};
+use crate::package::unpack::{self, Limits, UnpackError};
+use crate::registry::cache::Cache;
+use crate::registry::fetch::Progress;
+use crate::registry::source::FetchError;
+use crate::resolve::lock::{
+    LockOpError, LockOptions, Update, distribution_file, lock_distribution, open_sources,
+};
+
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub distribution: PathBuf,
+    /// Default: `<distribution dir>/bundle`.
+    pub out: Option<PathBuf>,
+    /// Default: the distribution's `target`, else compose.
+    pub target: Option<Target>,
+    pub locked: bool,
+    pub offline: bool,
+    pub cache: Cache,
+    pub sets: Vec<CommandLineValue>,
+}
+
+#[derive(Debug)]
+pub struct BuildOutcome {
+    pub out: PathBuf,
+    pub target: &'static str,
+    pub files: usize,
+    pub modules: usize,
+    pub etablissements: usize,
+    pub lock_changed: bool,
+    pub warnings: Vec<Diagnostic>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Lock(#[from] LockOpError),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// Problems with values or templates, all of them; nothing was written.
+    #[error("{} problem(s); nothing was written", .0.len())]
+    Problems(Vec<Diagnostic>),
+    #[error("{name} {version}: {source}")]
+    Fetch {
+        name: String,
+        version: String,
+        source: Box<FetchError>,
+    },
+    #[error("{name} {version} is in the lock but not in registry `{registry}`")]
+    NotInRegistry {
+        name: String,
+        version: String,
+        registry: String,
+    },
+    #[error("{name} {version}: the archive is refused: {source}")]
+    Unpack {
+        name: String,
+        version: String,
+        source: UnpackError,
+    },
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error("cannot prepare `{}`: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOutcome, BuildError> {
+    let lock = lock_distribution(&LockOptions {
+        distribution: options.distribution.clone(),
+        update: Update::Nothing,
+        locked: options.locked,
+        offline: options.offline,
+        cache: options.cache.clone(),
+    })?;
+    let (chain, modules) = load_modules(options, &lock.resolution)?;
+    let top = chain.top();
+    let target = options
+        .target
+        .or_else(|| chain.layers.iter().rev().find_map(|l| l.target))
+        .unwrap_or(Target::Compose);
+
+    let mut problems = Vec::new();
+    let settings = merged_settings(&chain);
+    if !settings.contains_key("domaine") {
+        problems.push(
+            Diagnostic::new(
+                Code::MissingKey,
+                &top.manifest_path,
+                "no `settings.domaine` in the distribution nor in the ones it extends",
+            )
+            .key("settings.domaine")
+            .help("add `settings: { domaine: ent.example.fr }`: services are published under it"),
+        );
+    }
+    let values = match module_values(&chain, &modules, &options.sets) {
+        Ok(values) => values,
+        Err(mut more) => {
+            problems.append(&mut more);
+            BTreeMap::new()
+        }
+    };
+    if !problems.is_empty() {
+        return Err(BuildError::Problems(problems));
+    }
+
+    let shared = SharedContext::new(&chain, target, &settings, &modules);
+    let per_etab: u64 = modules
+        .values()
+        .map(|m| m.templates.iter().filter(|t| t.each.is_some()).count() as u64)
+        .sum();
+    progress.start(per_etab * shared.etabs.len() as u64);
+    let mut files = Files::new();
+    for (name, module) in &modules {
+        if let Err(mut more) = render_module(&shared, module, &values[name], &mut files, progress) {
+            problems.append(&mut more);
+        }
+    }
+    progress.finish();
+    if !problems.is_empty() {
+        return Err(BuildError::Problems(problems));
+    }
+
+    let deployment: Vec<(ModuleName, Value)> = modules
+        .iter()
+        .map(|(n, m)| (n.clone(), deploy::deployment_module(m, &values[n], &files)))
+        .collect();
+    let target_label = target_name(target);
+    deploy::render(
+        target_label,
+        top.dir(),
+        &shared,
+        &top.name.slug(),
+        &deployment,
+        &mut files,
+    )
+    .map_err(BuildError::Problems)?;
+    files.insert(LOCK_FILE.to_owned(), lock.lock.to_text().into_bytes());
+    files.insert(
+        "LICENCES.md".to_owned(),
+        licences(&top.name.to_string(), &modules).into_bytes(),
+    );
+    let manifest = bundle::manifest(
+        top.name.as_str(),
+        &top.version.to_string(),
+        target_label,
+        &files,
+    );
+    files.insert(BUNDLE_MANIFEST.to_owned(), manifest.into_bytes());
+
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| top.dir().join("bundle"));
+    bundle::write(&out, &files)?;
+    Ok(BuildOutcome {
+        out,
+        target: target_label,
+        files: files.len(),
+        modules: modules.len(),
+        etablissements: shared.etabs.len(),
+        lock_changed: lock.changed,
+        warnings: lock.warnings,
+    })
+}
+
+/// The distribution and its resolved modules, fetched and read (for `oent values`).
+pub fn resolved_modules(
+    options: &BuildOptions,
+) -> Result<BTreeMap<ModuleName, Module>, BuildError> {
+    let lock = lock_distribution(&LockOptions {
+        distribution: options.distribution.clone(),
+        update: Update::Nothing,
+        locked: options.locked,
+        offline: options.offline,
+        cache: options.cache.clone(),
+    })?;
+    Ok(load_modules(options, &lock.resolution)?.1)
+}
+
+fn load_modules(
+    options: &BuildOptions,
+    resolution: &crate::resolve::Resolution,
+) -> Result<(DistributionChain, BTreeMap<ModuleName, Module>), BuildError> {
+    let file = distribution_file(&options.distribution);
+    let chain = DistributionChain::load(&file)?
+        .into_valid()
+        .expect("lock_distribution has checked the distribution");
+    let modules = fetch_modules(&chain, options, resolution)?;
+    Ok((chain, modules))
+}
+
+/// Fetches, verifies and unpacks each module of the resolution into the
+/// cache (`modules/<sha256>/`, content-addressed, unpacked safely and renamed
+/// into place), then reads its manifest.
+fn fetch_modules(
+    chain: &DistributionChain,
+    options: &BuildOptions,
+    resolution: &crate::resolve::Resolution,
+) -> Result<BTreeMap<ModuleName, Module>, BuildError> {
+    let sources = open_sources(
+        chain,
+        &LockOptions {
+            distribution: options.distribution.clone(),
+            update: Update::Nothing,
+            locked: true,
+            offline: options.offline,
+            cache: options.cache.clone(),
+        },
+    )?;
+    let mut out = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (name, resolved) in &resolution.modules {
+        let version = resolved.version.to_string();
+        let fetch_error = |source: FetchError| BuildError::Fetch {
+            name: name.to_string(),
+            version: version.clone(),
+            source: Box::new(source),
+        };
+        let owner = sources
+            .owner(name.namespace())
+            .ok_or_else(|| BuildError::NotInRegistry {
+                name: name.to_string(),
+                version: version.clone(),
+                registry: resolved.source.clone(),
+            })?;
+        let line = owner
+            .source
+            .versions(name)
+            .map_err(fetch_error)?
+            .into_iter()
+            .find(|l| l.version == version && l.sha256 == resolved.sha256)
+            .ok_or_else(|| BuildError::NotInRegistry {
+                name: name.to_string(),
+                version: version.clone(),
+                registry: owner.name.clone(),
+            })?;
+        let dir = options.cache.root.join("modules").join(&resolved.sha256);
+        if !dir.join(MODULE_FILE).is_file() {
+            let archive = owner.source.archive(&line).map_err(fetch_error)?;
+            let file = std::fs::File::open(&archive).map_err(|source| BuildError::Io {
+                path: archive.clone(),
+                source,
+            })?;
+            let root = format!("{}-{}", name.short_name(), version);
+            let _ = std::fs::remove_dir_all(&dir);
+            unpack::unpack(
+                std::io::BufReader::new(file),
+                &root,
+                &dir,
+                Limits::default(),
+            )
+            .map_err(|source| BuildError::Unpack {
+                name: name.to_string(),
+                version: version.clone(),
+                source,
+            })?;
+        }
+        let loaded = Module::load(&dir.join(MODULE_FILE))?;
+        if loaded.has_errors() {
+            problems.extend(loaded.diagnostics);
+            continue;
+        }
+        if let Some(module) = loaded.into_valid() {
+            out.insert(name.clone(), module);
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(BuildError::Problems(problems))
+    }
+}
+
+/// LICENCES.md: what the bundle deploys, under which licence, and where its
+/// sources are (the condition of reuse: modifications go back upstream).
+fn licences(distribution: &str, modules: &BTreeMap<ModuleName, Module>) -> String {
+    let mut text = format!(
+        "# Licences — {distribution}\n\n| module | version | licence | sources |\n|---|---|---|---|\n"
+    );
+    for (name, m) in modules {
+        text.push_str(&format!(
+            "| {name} | {} | {} | {} |\n",
+            m.version,
+            m.licence,
+            m.repository.as_deref().unwrap_or("—")
+        ));
+    }
+    text
+}
+
+/// Where a distribution's bundle goes by default.
+pub fn default_out(distribution: &Path) -> PathBuf {
+    distribution_file(distribution)
+        .parent()
+        .map_or_else(|| PathBuf::from("bundle"), |d| d.join("bundle"))
+}

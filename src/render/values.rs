@@ -1,0 +1,275 @@
+//! Every option's final value, as NixOS computes module options: the option's
+//! default < each distribution of the `extends` chain (base first) < the
+//! distribution < `--set` on the command line < the établissement's override.
+//! Each value is typed by its option's declaration before anything is
+//! rendered, and every problem is reported at once with the file and line
+//! that set the value.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::manifest::distribution::{DistributionChain, at_origin, typed_value};
+use crate::manifest::etablissement::{Origin, ValueSetting};
+use crate::manifest::names::ModuleName;
+use crate::manifest::yaml::Span;
+use crate::manifest::{Code, Diagnostic, Module};
+
+/// Where a final value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provenance {
+    Default(PathBuf),
+    Set(Origin),
+    CommandLine(String),
+}
+
+impl std::fmt::Display for Provenance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Provenance::Default(path) => write!(f, "default ({})", path.display()),
+            Provenance::Set(origin) => write!(f, "{origin}"),
+            Provenance::CommandLine(arg) => write!(f, "--set {arg}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinalValue {
+    pub value: Value,
+    pub from: Provenance,
+}
+
+/// One module's values: for the distribution, and per établissement where overridden.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModuleValues {
+    pub values: BTreeMap<String, FinalValue>,
+    /// UAI → option → value, only the options the établissement overrides.
+    pub overrides: BTreeMap<String, BTreeMap<String, FinalValue>>,
+}
+
+impl ModuleValues {
+    /// The values as a JSON object, with an établissement's overrides applied.
+    pub fn as_object(&self, uai: Option<&str>) -> serde_json::Map<String, Value> {
+        let mut out: serde_json::Map<String, Value> = self
+            .values
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect();
+        if let Some(overrides) = uai.and_then(|u| self.overrides.get(u)) {
+            for (k, v) in overrides {
+                out.insert(k.clone(), v.value.clone());
+            }
+        }
+        out
+    }
+}
+
+/// A `--set openent/x.key=value` from the command line, not yet typed.
+#[derive(Debug, Clone)]
+pub struct CommandLineValue {
+    pub module: ModuleName,
+    pub option: String,
+    pub node: crate::manifest::yaml::Node,
+    pub written: String,
+}
+
+/// Parses `NS/NAME.key=value`; the value is read as YAML so that `3`, `true`
+/// and `[a, b]` keep their types, then typed by the option (Helm's `--set`
+/// loses types; this one does not).
+pub fn parse_set(arg: &str) -> Result<CommandLineValue, String> {
+    let (left, value) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("`--set {arg}`: expected NS/NAME.option=value"))?;
+    let (module, option) = left
+        .rsplit_once('.')
+        .ok_or_else(|| format!("`--set {arg}`: expected NS/NAME.option=value"))?;
+    let module: ModuleName = module.parse().map_err(|e| format!("`--set {arg}`: {e}"))?;
+    let source = crate::manifest::source::SourceFile::new("--set", format!("v: {value}\n"));
+    let node = crate::manifest::yaml::parse(&source)
+        .map_err(|d| format!("`--set {arg}`: {}", d.message))?;
+    let crate::manifest::yaml::NodeKind::Map(mut entries) = node.kind else {
+        return Err(format!("`--set {arg}`: unreadable value"));
+    };
+    Ok(CommandLineValue {
+        module,
+        option: option.to_owned(),
+        node: entries.remove(0).1,
+        written: arg.to_owned(),
+    })
+}
+
+/// Computes the values of every module; `Err` carries every problem found.
+pub fn module_values(
+    chain: &DistributionChain,
+    modules: &BTreeMap<ModuleName, Module>,
+    sets: &[CommandLineValue],
+) -> Result<BTreeMap<ModuleName, ModuleValues>, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let mut out = BTreeMap::new();
+    for (name, module) in modules {
+        let mut values = ModuleValues::default();
+        for (option, decl) in &module.config {
+            if let Some(default) = &decl.default {
+                values.values.insert(
+                    option.clone(),
+                    FinalValue {
+                        value: default.clone(),
+                        from: Provenance::Default(module.manifest_path.clone()),
+                    },
+                );
+            }
+        }
+        for layer in &chain.layers {
+            let Some(request) = layer.modules.get(name) else {
+                continue;
+            };
+            for (option, setting) in &request.config {
+                match typed_value(
+                    module,
+                    option,
+                    setting,
+                    &format!("modules.{name}.config.{option}"),
+                    false,
+                ) {
+                    Ok(value) => {
+                        values.values.insert(
+                            option.clone(),
+                            FinalValue {
+                                value,
+                                from: Provenance::Set(setting.origin.clone()),
+                            },
+                        );
+                    }
+                    Err(d) => problems.push(*d),
+                }
+            }
+        }
+        for set in sets.iter().filter(|s| &s.module == name) {
+            let setting = ValueSetting {
+                node: set.node.clone(),
+                origin: Origin {
+                    path: PathBuf::from("--set"),
+                    span: Span::default(),
+                    line: 1,
+                    column: 1,
+                },
+            };
+            match typed_value(
+                module,
+                &set.option,
+                &setting,
+                &format!("--set {}", set.written),
+                false,
+            ) {
+                Ok(value) => {
+                    values.values.insert(
+                        set.option.clone(),
+                        FinalValue {
+                            value,
+                            from: Provenance::CommandLine(set.written.clone()),
+                        },
+                    );
+                }
+                Err(mut d) => {
+                    d.message = d
+                        .message
+                        .replace(" (--set:1)", &format!(" (--set {})", set.written));
+                    d.position = None;
+                    problems.push(*d);
+                }
+            }
+        }
+        for (option, decl) in &module.config {
+            if decl.required && !values.values.contains_key(option) {
+                let origin = chain.module_requests().get(name).map(|r| r.origin.clone());
+                let message = format!("{name}.{option} is required and has no value");
+                let help = format!(
+                    "set it under `modules.{name}.config.{option}` in the distribution{}",
+                    decl.doc
+                        .as_ref()
+                        .map_or(String::new(), |d| format!(" ({d})"))
+                );
+                let d = match &origin {
+                    Some(o) => at_origin(Code::MissingKey, o, message),
+                    None => Diagnostic::new(Code::MissingKey, &chain.top().manifest_path, message),
+                };
+                problems.push(d.key(format!("modules.{name}.config.{option}")).help(help));
+            }
+        }
+        for etab in chain.etablissements() {
+            let Some(settings) = etab.config.get(name) else {
+                continue;
+            };
+            let mut overrides = BTreeMap::new();
+            for (option, setting) in settings {
+                match typed_value(
+                    module,
+                    option,
+                    setting,
+                    &format!("{}.{name}.{option}", etab.uai),
+                    true,
+                ) {
+                    Ok(value) => {
+                        overrides.insert(
+                            option.clone(),
+                            FinalValue {
+                                value,
+                                from: Provenance::Set(setting.origin.clone()),
+                            },
+                        );
+                    }
+                    Err(d) => problems.push(*d),
+                }
+            }
+            values.overrides.insert(etab.uai.clone(), overrides);
+        }
+        out.insert(name.clone(), values);
+    }
+    // Values set for modules that the resolution did not include.
+    for layer in &chain.layers {
+        for (name, request) in &layer.modules {
+            if !modules.contains_key(name) && !request.config.is_empty() {
+                problems.push(
+                    at_origin(
+                        Code::ModuleNotFound,
+                        &request.origin,
+                        format!("values are set for `{name}`, which is not part of the resolution"),
+                    )
+                    .key(format!("modules.{name}")),
+                );
+            }
+        }
+    }
+    if problems.iter().any(Diagnostic::is_error) {
+        Err(problems)
+    } else {
+        Ok(out)
+    }
+}
+
+/// The settings of the chain, merged key by key (nested groups too), with
+/// the documented defaults filled in.
+pub fn merged_settings(chain: &DistributionChain) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    out.insert("fuseau_horaire".into(), Value::from("Europe/Paris"));
+    out.insert("langue".into(), Value::from("fr"));
+    for layer in &chain.layers {
+        for (k, v) in &layer.settings {
+            match (out.get_mut(k), v) {
+                (Some(Value::Object(existing)), Value::Object(new)) => {
+                    for (nk, nv) in new {
+                        existing.insert(nk.clone(), nv.clone());
+                    }
+                }
+                _ => {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(smtp)) = out.get_mut("smtp") {
+        smtp.entry("port").or_insert(Value::from(587));
+    }
+    out
+}
