@@ -85,7 +85,14 @@ fn report(err: BuildError) -> anyhow::Result<u8> {
             );
             Ok(exit::PROBLEMS)
         }
-        BuildError::Lock(LockOpError::Distribution { diagnostics, path }) => {
+        BuildError::Lock(e) => report_lock(*e),
+        other => Err(other.into()),
+    }
+}
+
+fn report_lock(err: LockOpError) -> anyhow::Result<u8> {
+    match err {
+        LockOpError::Distribution { diagnostics, path } => {
             for d in diagnostics.iter().filter(|d| d.is_error()) {
                 eprintln!("{d}");
             }
@@ -96,11 +103,11 @@ fn report(err: BuildError) -> anyhow::Result<u8> {
             );
             Ok(exit::PROBLEMS)
         }
-        BuildError::Lock(LockOpError::Resolve(e)) => {
+        LockOpError::Resolve(e) => {
             eprintln!("error: the distribution cannot be resolved\n\n{e}");
             Ok(exit::PROBLEMS)
         }
-        BuildError::Lock(e @ LockOpError::WouldChange { .. }) => {
+        e @ LockOpError::WouldChange { .. } => {
             eprintln!("error: {e}");
             Ok(exit::PROBLEMS)
         }

@@ -51,7 +51,7 @@ pub struct BuildOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error(transparent)]
-    Lock(#[from] LockOpError),
+    Lock(Box<LockOpError>),
     #[error(transparent)]
     Read(#[from] ReadError),
     /// Problems with values or templates, all of them; nothing was written.
@@ -82,6 +82,12 @@ pub enum BuildError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl From<LockOpError> for BuildError {
+    fn from(e: LockOpError) -> Self {
+        BuildError::Lock(Box::new(e))
+    }
 }
 
 pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOutcome, BuildError> {
