@@ -5,48 +5,8 @@ mod support;
 
 use std::path::Path;
 
+use support::registry::publish;
 use support::{Test, unindent};
-
-/// A minimal valid module.yaml; `deps` is inserted as written (YAML lines).
-fn module(name: &str, version: &str, deps: &str) -> String {
-    format!(
-        "schema: oent/module/v1\nname: {name}\nversion: {version}\nlicence: CECILL-2.1\nsummary: \"{name}\"\n\
-         category: pedagogie\naudiences: [eleve]\nrepository: https://forge.example.org/{name}.git\n{}",
-        unindent(deps)
-    )
-}
-
-/// Writes modules under `src/<name>-<version>/` and publishes them to `registry/`.
-fn publish(test: Test, registry: &str, namespace: &str, modules: &[(&str, &str, &str)]) -> Test {
-    let mut test = test;
-    if !test.path().join(registry).join("registry.yaml").exists() {
-        test = test
-            .args([
-                "registry",
-                "init",
-                registry,
-                "--name",
-                registry,
-                "--namespace",
-                namespace,
-            ])
-            .run()
-            .status(0)
-            .then();
-    }
-    let batch = format!(
-        "src-{registry}-{}",
-        std::fs::read_dir(test.path()).unwrap().count()
-    );
-    for (name, version, deps) in modules {
-        let dir = format!("{batch}/{}-{version}/module.yaml", name.replace('/', "-"));
-        test = test.write(&dir, &module(name, version, deps));
-    }
-    test.args(["registry", "build", &batch, "--to", registry])
-        .run()
-        .status(0)
-        .then()
-}
 
 fn distribution(modules: &str) -> String {
     format!(

@@ -906,8 +906,8 @@ pub fn typed_value(
             .help(decl.doc.as_ref().map_or_else(
                 || {
                     format!(
-                        "see option `{option}` in {}",
-                        module.manifest_path.display()
+                        "see option `{option}` in the module.yaml of {} {}",
+                        module.name, module.version
                     )
                 },
                 |d| format!("{option}: {d}"),

@@ -50,7 +50,14 @@ pub fn render_module(
         {
             problems.push(Diagnostic::new(Code::TemplateSyntax, &path, e.to_string()));
         }
-        sources.insert(i, SourceFile::new(&path, text));
+        // Messages name the template inside the module, not its copy in the cache.
+        let shown = format!(
+            "{}@{}/{}",
+            module.name,
+            module.version,
+            spec.source.display()
+        );
+        sources.insert(i, SourceFile::new(shown, text));
     }
     if !problems.is_empty() {
         return Err(problems);

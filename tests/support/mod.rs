@@ -20,6 +20,8 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod registry;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

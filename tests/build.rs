@@ -1,0 +1,374 @@
+//! `oent build` the way a collectivité runs it: the repository's examples
+//! from the embedded registry, and small distributions over registries built
+//! in the test for each way a build must refuse to write anything.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::registry::{module, publish_tree};
+use support::{Test, unindent};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The example copied with the registry it points at (`../../registry`).
+fn example(name: &str) -> Test {
+    let test = Test::new();
+    support::copy_dir(
+        &repo().join("examples").join(name),
+        &test.path().join("examples").join(name),
+    );
+    support::copy_dir(&repo().join("registry"), &test.path().join("registry"));
+    let _ = std::fs::remove_dir_all(test.path().join("examples").join(name).join("bundle"));
+    test.env("OENT_CACHE_DIR", "cache")
+}
+
+/// Every file under `dir`, relative, with its bytes.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((
+                    path.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&path).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_ile_de_france_example_builds_offline_and_identically_twice() {
+    let out = example("idf-lilie")
+        .args([
+            "build",
+            "examples/idf-lilie",
+            "-o",
+            "b1",
+            "--offline",
+            "--locked",
+        ])
+        .run()
+        .status(0)
+        .stderr_contains("built b1 (kubernetes): 7 modules, 8 établissements");
+    let first = tree(&out.path().join("b1"));
+    assert!(
+        first
+            .iter()
+            .any(|(p, _)| p == Path::new("conf/openent-notes-absences/0930120A.yaml"))
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &first
+            .iter()
+            .find(|(p, _)| p == Path::new("bundle.json"))
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    assert_eq!(
+        manifest["files"].as_array().unwrap().len(),
+        first.len() - 1,
+        "bundle.json lists every other file"
+    );
+    let out = out
+        .then()
+        .args([
+            "build",
+            "examples/idf-lilie",
+            "-o",
+            "b2",
+            "--offline",
+            "--locked",
+        ])
+        .env("OENT_CACHE_DIR", "cache")
+        .run()
+        .status(0);
+    assert_eq!(
+        tree(&out.path().join("b2")),
+        first,
+        "identical inputs give identical bundles"
+    );
+    // A per-établissement override reaches that établissement only.
+    let jean_moulin = out.read("b2/conf/openent-notes-absences/0930120A.yaml");
+    assert!(jean_moulin.contains("stage en entreprise"));
+    assert!(
+        !out.read("b2/conf/openent-notes-absences/0750654D.yaml")
+            .contains("stage en entreprise")
+    );
+    // Secrets stay references.
+    let services = out.read("b2/kubernetes/services.yaml");
+    assert!(services.contains("SMS_API_KEY") && services.contains("secretKeyRef"));
+}
+
+#[test]
+fn json_summary_for_ci() {
+    let out = example("e-lyco")
+        .args([
+            "build",
+            "examples/e-lyco/loire-atlantique",
+            "-o",
+            "b",
+            "--format",
+            "json",
+            "--offline",
+        ])
+        .run()
+        .status(0);
+    let summary: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(summary["target"], "compose");
+    assert_eq!(summary["etablissements"], 2);
+    assert!(out.path().join("b/compose/compose.yaml").is_file());
+}
+
+/// A registry with one module whose template and target read values.
+fn project(template: &str, target: &str, options: &str) -> Test {
+    let test = Test::new();
+    let manifest = module(
+        "openent/agenda",
+        "1.0.0",
+        &format!(
+            "config:\n{}templates:\n  - {{ source: templates/t.tera, target: \"{target}\", each: etablissement }}\n",
+            unindent(options)
+                .lines()
+                .map(|l| format!("  {l}\n"))
+                .collect::<String>()
+        ),
+    );
+    let test = test
+        .write("src/agenda/module.yaml", &manifest)
+        .write("src/agenda/templates/t.tera", template);
+    publish_tree(test, "openent", "openent", "src").env("OENT_CACHE_DIR", "cache")
+}
+
+fn distribution(config: &str, etablissements: &str) -> String {
+    format!(
+        "schema: oent/distribution/v1\nname: idf/test\nversion: 1.0.0\ncollectivite: {{ nom: Test, type: region }}\n\
+         registries:\n  - {{ name: openent, path: ../openent }}\nmodules:\n  openent/agenda: {{ version: \"^1\", config: {{ {config} }} }}\n\
+         settings: {{ domaine: ent.example.fr }}\ntarget: compose\netablissements:\n{}",
+        unindent(etablissements)
+    )
+}
+
+const ETABS: &str = "
+  - { uai: \"0750655E\", nom: A, type: lycee, commune: Paris, departement: \"75\", secteur: public }
+  - { uai: \"0440001M\", nom: B, type: college, commune: Nantes, departement: \"44\", secteur: public }
+";
+
+#[test]
+fn every_bad_value_is_reported_at_once_and_nothing_is_written() {
+    let test = project(
+        "{{ config.jours }} {{ config.nom }}",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, min: 1, default: 5 }\nnom: { type: string, required: true }",
+    );
+    let out = test
+        .write("dist/distribution.yaml", &distribution("jours: 0", ETABS))
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(1)
+        .stderr_contains("openent/agenda.jours: expected an integer ≥ 1, got integer `0` (dist/distribution.yaml:8)")
+        .stderr_contains("openent/agenda.nom is required and has no value")
+        .stderr_contains("2 problem(s); nothing was written");
+    assert!(!out.path().join("out").exists());
+}
+
+#[test]
+fn set_is_typed_by_the_option() {
+    let test = project(
+        "{{ config.jours }}",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, min: 1, default: 5 }",
+    );
+    let out = test
+        .write("dist/distribution.yaml", &distribution("", ETABS))
+        .args([
+            "build",
+            "dist",
+            "-o",
+            "out",
+            "--set",
+            "openent/agenda.jours=12",
+        ])
+        .run()
+        .status(0);
+    assert_eq!(out.read("out/conf/openent-agenda/0750655E"), "12");
+    out.then()
+        .args([
+            "build",
+            "dist",
+            "-o",
+            "out",
+            "--set",
+            "openent/agenda.jours=douze",
+        ])
+        .env("OENT_CACHE_DIR", "cache")
+        .run()
+        .status(1)
+        .stderr_contains("expected an integer, got string \"douze\"");
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_bundle_untouched() {
+    let test = project(
+        "{{ config.jours }}",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, min: 1, default: 5 }",
+    );
+    let out = test
+        .write("dist/distribution.yaml", &distribution("", ETABS))
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(0);
+    let before = tree(&out.path().join("out"));
+    let out = out
+        .then()
+        .args([
+            "build",
+            "dist",
+            "-o",
+            "out",
+            "--set",
+            "openent/agenda.jours=0",
+        ])
+        .env("OENT_CACHE_DIR", "cache")
+        .run()
+        .status(1);
+    assert_eq!(tree(&out.path().join("out")), before);
+    let leftovers: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("oent-build"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_template_runtime_error_names_the_template_line_and_the_etablissement() {
+    let test = project(
+        "ok\n{{ settings.smtp.host }}\n",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, default: 5 }",
+    );
+    test.write("dist/distribution.yaml", &distribution("", ETABS))
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(1)
+        .stderr_contains("openent/agenda@1.0.0/templates/t.tera:2:")
+        .stderr_contains("error[E034]")
+        .stderr_contains("(établissement 0750655E)");
+}
+
+#[test]
+fn a_target_that_leaves_the_bundle_is_refused() {
+    let test = project(
+        "x",
+        "conf/{{ module.slug }}/{{ config.fichier }}",
+        "fichier: { type: string, default: \"../../../etc/cron.d/x\" }",
+    );
+    let out = test
+        .write("dist/distribution.yaml", &distribution("", ETABS))
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(1)
+        .stderr_contains("error[E035]")
+        .stderr_contains("leaves its directory");
+    assert!(!out.path().join("etc").exists() && !out.path().join("out").exists());
+}
+
+#[test]
+fn an_override_for_an_unknown_uai_is_refused() {
+    let test = project(
+        "{{ config.jours }}",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, default: 5, scope: etablissement }",
+    );
+    let dist = distribution("", "").replace(
+        "etablissements:\n",
+        "etablissements:\n  file: e.csv\n  overrides:\n    \"0750001U\": { openent/agenda: { jours: 3 } }\n",
+    );
+    test.write("dist/distribution.yaml", &dist)
+        .write(
+            "dist/e.csv",
+            "uai,nom,type,commune,departement,secteur\n0750655E,A,lycee,Paris,75,public\n",
+        )
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(1)
+        .stderr_contains("E024")
+        .stderr_contains("0750001U");
+}
+
+#[test]
+fn an_unwritable_output_is_a_clear_error() {
+    let test = project(
+        "{{ config.jours }}",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, default: 5 }",
+    );
+    test.write("dist/distribution.yaml", &distribution("", ETABS))
+        .write("occupied", "a file, not a directory")
+        .args(["build", "dist", "-o", "occupied/out"])
+        .run()
+        .status(2)
+        .stderr_contains("cannot write the bundle in `occupied`");
+}
+
+#[test]
+fn killed_mid_build_the_previous_bundle_survives() {
+    // Enough établissements that the build takes a while to render.
+    let mut csv = String::from("uai,nom,type,commune,departement,secteur\n");
+    let letters = b"ABCDEFGHJKLMNPRSTUVWXYZ";
+    for n in 750_000..753_000u32 {
+        csv.push_str(&format!(
+            "0{n}{},Lycée {n},lycee,Paris,75,public\n",
+            letters[(n % 23) as usize] as char
+        ));
+    }
+    let test = project(
+        &"{{ etab.nom }} {{ config.jours }}\n".repeat(50),
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, default: 5 }",
+    );
+    let dist =
+        distribution("", "").replace("etablissements:\n", "etablissements: { file: e.csv }\n");
+    let out = test
+        .write("dist/distribution.yaml", &dist)
+        .write("dist/e.csv", &csv)
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(0);
+    let before = tree(&out.path().join("out"));
+    let mut child = std::process::Command::new(support::oent())
+        .args([
+            "build",
+            "dist",
+            "-o",
+            "out",
+            "--set",
+            "openent/agenda.jours=7",
+        ])
+        .current_dir(out.path())
+        .env("OENT_CACHE_DIR", "cache")
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    let after = tree(&out.path().join("out"));
+    // Either the build was killed (the old bundle stays whole) or it had
+    // already finished (the new bundle is whole): never a mixture.
+    if status.success() {
+        assert!(after.iter().all(|(p, b)| !p.starts_with("conf") || String::from_utf8_lossy(b).contains(" 7\n")));
+    } else {
+        assert_eq!(after, before);
+    }
+}

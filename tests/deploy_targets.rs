@@ -1,0 +1,898 @@
+//! The deployment targets (`templates/compose/`, `templates/kubernetes/`,
+//! `templates/README.md.tera`; docs/render.md, "Deployment templates"),
+//! checked with the real consumers of what they produce:
+//!
+//! - compose: the Compose Specification's JSON Schema (check-jsonschema's
+//!   builtin `vendor.compose-spec`), and `nginx -t` on the proxy's file;
+//! - kubernetes: kubernetes-validate `--strict` against Kubernetes 1.31's
+//!   OpenAPI schemas, and `kubectl kustomize` on the bundle's
+//!   kustomization.yaml, whose output (ConfigMaps included) is validated too.
+//!
+//! Two layers. The templates rendered with Tera 2 as `oent build` renders
+//! them (each once, with the whole context, no autoescaping) from
+//! tests/fixtures/deploy/context.json, written by hand after docs/render.md
+//! for examples/idf-lilie (7 modules, 8 lycées), and variants of it for the
+//! branches the examples do not reach; then the bundles `oent build` writes
+//! for examples/idf-lilie (kubernetes) and examples/e-lyco/loire-atlantique
+//! (compose), checked the same way against the same expected context, which
+//! also pins the context the binary gives the templates. The validators are
+//! installed by .ci/setup (nginx, the Python ones) or come with the machine
+//! (kubectl); a missing one fails the test, it never skips.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tera::{Context, Tera};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const KUBERNETES_VERSION: &str = "1.31.0";
+const NGINX: &str = "/usr/sbin/nginx";
+
+fn fixture_context() -> Value {
+    let path = Path::new(ROOT).join("tests/fixtures/deploy/context.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// Renders `templates/<name>` once with `context`, failing with Tera's
+/// report (template, line) when it does not parse or reads an undefined value.
+fn render(name: &str, context: &Value) -> String {
+    let source = std::fs::read_to_string(Path::new(ROOT).join("templates").join(name))
+        .unwrap_or_else(|e| panic!("templates/{name}: {e}"));
+    let mut tera = Tera::default();
+    tera.autoescape_on(Vec::<&str>::new());
+    tera.add_raw_template(name, &source)
+        .unwrap_or_else(|e| panic!("templates/{name} does not parse: {e:?}"));
+    let context = Context::from_serialize(context).unwrap();
+    let first = tera
+        .render(name, &context)
+        .unwrap_or_else(|e| panic!("templates/{name} does not render: {e:?}"));
+    let second = tera.render(name, &context).unwrap();
+    assert_eq!(
+        first, second,
+        "templates/{name}: the output is not deterministic"
+    );
+    first
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// Lays out a bundle as docs/render.md describes it, from the templates:
+/// README.md, the target's files, and a stand-in for each rendered module
+/// file listed in `config_files` (their contents do not matter here).
+fn write_bundle(context: &Value, out: &Path) {
+    write(&out.join("README.md"), &render("README.md.tera", context));
+    for service in context["services"].as_array().unwrap() {
+        for file in service["config_files"].as_array().unwrap() {
+            let file = file.as_str().unwrap();
+            write(&out.join(file), &format!("# {file}\n"));
+        }
+    }
+    match context["distribution"]["target"].as_str().unwrap() {
+        "compose" => {
+            write(
+                &out.join("compose/compose.yaml"),
+                &render("compose/compose.yaml.tera", context),
+            );
+            write(
+                &out.join("compose/nginx/oent.conf"),
+                &render("compose/nginx/oent.conf.tera", context),
+            );
+        }
+        "kubernetes" => {
+            // At the bundle root: kustomize reads no file outside its own
+            // directory, and the ConfigMaps come from conf/.
+            write(
+                &out.join("kustomization.yaml"),
+                &render("kubernetes/kustomization.yaml.tera", context),
+            );
+            for name in ["services", "ingress"] {
+                write(
+                    &out.join(format!("kubernetes/{name}.yaml")),
+                    &render(&format!("kubernetes/{name}.yaml.tera"), context),
+                );
+            }
+        }
+        other => panic!("unknown target {other}"),
+    }
+}
+
+/// A validator from .ci/venv; fails (never skips) when it is not installed.
+fn venv_tool(name: &str) -> PathBuf {
+    let path = Path::new(ROOT).join(".ci/venv/bin").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run .ci/setup (it installs the validators in .ci/venv), then the tests again",
+        path.display()
+    );
+    path
+}
+
+/// Runs `command`, failing with its output unless it succeeds; returns stdout.
+fn run(command: &mut Command) -> String {
+    let shown = format!("{command:?}");
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{shown} does not start: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{shown} failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn parse_yaml(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn parse_yaml_documents(text: &str) -> Vec<Value> {
+    serde_saphyr::from_multiple::<Value>(text)
+        .unwrap()
+        .into_iter()
+        .filter(|d| !d.is_null())
+        .collect()
+}
+
+fn services(context: &Value) -> &Vec<Value> {
+    context["services"].as_array().unwrap()
+}
+
+fn secret_envs(service: &Value) -> Vec<&str> {
+    service["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["env"].as_str().unwrap())
+        .collect()
+}
+
+/// compose/compose.yaml against the Compose Specification, then what the
+/// schema cannot say: one entry per service, secrets as required
+/// interpolations (never values), read-only configuration, health checks
+/// only where the module declares `health`.
+fn check_compose(context: &Value, bundle: &Path) {
+    let file = bundle.join("compose/compose.yaml");
+    run(Command::new(venv_tool("check-jsonschema"))
+        .args(["--builtin-schema", "vendor.compose-spec"])
+        .arg(&file));
+
+    let compose = parse_yaml(&file);
+    assert!(
+        compose.get("version").is_none(),
+        "`version` is obsolete in the Compose Specification"
+    );
+    assert_eq!(compose["name"], context["distribution"]["slug"]);
+    let entries = compose["services"].as_object().unwrap();
+    assert_eq!(
+        entries.len(),
+        services(context).len() + 1,
+        "one per service, and the proxy"
+    );
+    for service in services(context) {
+        let slug = service["slug"].as_str().unwrap();
+        let entry = &entries[slug];
+        assert_eq!(entry["image"], service["image"], "{slug}");
+        assert_eq!(entry["restart"], "unless-stopped", "{slug}");
+        assert_eq!(
+            entry["labels"]["org.oent.module"], service["name"],
+            "{slug}"
+        );
+        assert_eq!(
+            entry["labels"]["org.oent.version"], service["version"],
+            "{slug}"
+        );
+        assert_eq!(
+            entry["labels"]["org.oent.distribution"],
+            context["distribution"]["name"]
+        );
+        let envs = secret_envs(service);
+        if envs.is_empty() {
+            assert!(entry.get("environment").is_none(), "{slug}");
+        } else {
+            let environment = entry["environment"].as_object().unwrap();
+            assert_eq!(environment.len(), envs.len(), "{slug}");
+            for env in envs {
+                let value = environment[env].as_str().unwrap();
+                assert!(
+                    value.starts_with(&format!("${{{env}:?")) && value.ends_with('}'),
+                    "{slug}: {env} must be a required interpolation, got {value}"
+                );
+            }
+        }
+        if service["config_files"].as_array().unwrap().is_empty() {
+            assert!(entry.get("volumes").is_none(), "{slug}");
+        } else {
+            assert_eq!(
+                entry["volumes"],
+                json!([format!("../conf/{slug}:/etc/oent/{slug}:ro")]),
+                "{slug}"
+            );
+            assert!(
+                bundle
+                    .join("compose")
+                    .join(format!("../conf/{slug}"))
+                    .is_dir()
+            );
+        }
+        match service.get("health") {
+            Some(health) => {
+                let test = entry["healthcheck"]["test"].as_array().unwrap();
+                assert_eq!(test[0], "CMD-SHELL");
+                let port = &service["port"];
+                let url = format!("http://localhost:{port}{}", health.as_str().unwrap());
+                assert!(test[1].as_str().unwrap().contains(&url), "{slug}: {test:?}");
+            }
+            None => assert!(entry.get("healthcheck").is_none(), "{slug}"),
+        }
+    }
+    let proxy = &entries["proxy"];
+    assert_eq!(proxy["image"], "nginx:1.27-alpine");
+    assert_eq!(proxy["ports"], json!(["80:80"]));
+    assert_eq!(
+        proxy["volumes"],
+        json!(["./nginx/oent.conf:/etc/nginx/conf.d/default.conf:ro"])
+    );
+    let slugs: Vec<&Value> = services(context).iter().map(|s| &s["slug"]).collect();
+    let depends: Vec<&Value> = proxy["depends_on"].as_array().unwrap().iter().collect();
+    assert_eq!(depends, slugs);
+}
+
+/// compose/nginx/oent.conf is included inside `http { }` by the nginx image:
+/// include it the same way in a minimal nginx.conf and let nginx check it.
+fn check_nginx(context: &Value, bundle: &Path) {
+    assert!(
+        Path::new(NGINX).is_file(),
+        "{NGINX} is missing: run .ci/setup (it installs nginx), then the tests again"
+    );
+    let work = bundle.join("nginx-check");
+    std::fs::create_dir_all(&work).unwrap();
+    let w = work.display();
+    let conf = bundle.join("compose/nginx/oent.conf");
+    write(
+        &work.join("nginx.conf"),
+        &format!(
+            "pid {w}/nginx.pid;\nerror_log {w}/error.log;\nevents {{}}\nhttp {{\n    \
+             access_log off;\n    client_body_temp_path {w}/body;\n    \
+             proxy_temp_path {w}/proxy;\n    fastcgi_temp_path {w}/fastcgi;\n    \
+             uwsgi_temp_path {w}/uwsgi;\n    scgi_temp_path {w}/scgi;\n    \
+             include {};\n}}\n",
+            conf.display()
+        ),
+    );
+    let mut command = Command::new(NGINX);
+    command
+        .arg("-t")
+        .arg("-p")
+        .arg(&work)
+        .arg("-e")
+        .arg(work.join("error.log"))
+        .arg("-c")
+        .arg(work.join("nginx.conf"));
+    run(&mut command);
+
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let domaine = context["settings"]["domaine"].as_str().unwrap();
+    assert!(text.contains(&format!("server_name {domaine};")));
+    assert!(text.contains("resolver 127.0.0.11 valid=30s"));
+    for service in services(context) {
+        let slug = service["slug"].as_str().unwrap();
+        let variable = format!("$upstream_{}", slug.replace('-', "_"));
+        let port = &service["port"];
+        assert!(
+            text.contains(&format!("set {variable} http://{slug}:{port};"))
+                && text.contains(&format!("proxy_pass {variable};")),
+            "{slug}: no proxied location"
+        );
+        let path = service["path"].as_str().unwrap();
+        let location = if path == "/" {
+            "location / {".to_owned()
+        } else {
+            format!("location {path}/ {{")
+        };
+        assert!(text.contains(&location), "{slug}: no `{location}`");
+    }
+}
+
+/// kubernetes/*.yaml against Kubernetes' schemas, strictly (unknown fields
+/// are errors); then the kustomization built by kustomize, and its output
+/// validated as well.
+fn check_kubernetes(context: &Value, bundle: &Path) {
+    let validate = venv_tool("kubernetes-validate");
+    run(Command::new(&validate)
+        .args([
+            "--kubernetes-version",
+            KUBERNETES_VERSION,
+            "--strict",
+            "--quiet",
+        ])
+        .arg(bundle.join("kubernetes/services.yaml"))
+        .arg(bundle.join("kubernetes/ingress.yaml")));
+
+    let kubectl = which("kubectl").unwrap_or_else(|| {
+        panic!(
+            "kubectl (with its built-in kustomize) is missing: it comes with this machine's \
+             image; elsewhere install kubectl >= 1.27, then the tests again"
+        )
+    });
+    let built = run(Command::new(kubectl).arg("kustomize").arg(bundle));
+    let built_file = bundle.join("kustomize-build.yaml");
+    write(&built_file, &built);
+    run(Command::new(&validate)
+        .args([
+            "--kubernetes-version",
+            KUBERNETES_VERSION,
+            "--strict",
+            "--quiet",
+        ])
+        .arg(&built_file));
+
+    let documents = parse_yaml_documents(&built);
+    let find = |kind: &str, name: &str| {
+        documents
+            .iter()
+            .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no {kind} {name} in the kustomize build"))
+    };
+    let part_of = &context["distribution"]["slug"];
+    let secrets_name = format!("{}-secrets", part_of.as_str().unwrap());
+    for service in services(context) {
+        let slug = service["slug"].as_str().unwrap();
+        let deployment = find("Deployment", slug);
+        let labels = &deployment["metadata"]["labels"];
+        assert_eq!(labels["app.kubernetes.io/name"], slug);
+        assert_eq!(&labels["app.kubernetes.io/part-of"], part_of);
+        // `+` (semver build metadata) is not allowed in a label value.
+        let version = service["version"].as_str().unwrap().replace('+', "_");
+        assert_eq!(labels["app.kubernetes.io/version"], version.as_str());
+        let pod = &deployment["spec"]["template"]["spec"];
+        let container = &pod["containers"][0];
+        assert_eq!(container["image"], service["image"], "{slug}");
+        assert_eq!(
+            container["ports"][0]["containerPort"], service["port"],
+            "{slug}"
+        );
+        let envs = secret_envs(service);
+        let env: Vec<Value> = envs
+            .iter()
+            .map(|e| json!({ "name": e, "valueFrom": { "secretKeyRef": { "name": secrets_name, "key": e } } }))
+            .collect();
+        if env.is_empty() {
+            assert!(container.get("env").is_none(), "{slug}");
+        } else {
+            assert_eq!(container["env"], json!(env), "{slug}");
+        }
+        match service.get("health") {
+            Some(health) => {
+                let probe = &container["readinessProbe"]["httpGet"];
+                assert_eq!(&probe["path"], health, "{slug}");
+                assert_eq!(probe["port"], service["port"], "{slug}");
+            }
+            None => assert!(container.get("readinessProbe").is_none(), "{slug}"),
+        }
+
+        // The ConfigMap kustomize generated holds every rendered file, and
+        // the volume, rewritten to its hashed name, puts each one back at
+        // its path under /etc/oent/<slug>.
+        let files = service["config_files"].as_array().unwrap();
+        if files.is_empty() {
+            assert!(pod.get("volumes").is_none(), "{slug}");
+            continue;
+        }
+        let volume = &pod["volumes"][0]["configMap"];
+        let map_name = volume["name"].as_str().unwrap();
+        assert!(
+            map_name.starts_with(&format!("{slug}-conf-")),
+            "{slug}: the volume does not use the generated ConfigMap: {map_name}"
+        );
+        let config_map = find("ConfigMap", map_name);
+        let data = config_map["data"].as_object().unwrap();
+        assert_eq!(data.len(), files.len(), "{slug}");
+        let prefix = format!("{}/", service["config_dir"].as_str().unwrap());
+        for (file, item) in files.iter().zip(volume["items"].as_array().unwrap()) {
+            let file = file.as_str().unwrap();
+            let relative = file.strip_prefix(&prefix).unwrap();
+            assert_eq!(item["path"], relative, "{slug}");
+            let key = item["key"].as_str().unwrap();
+            let content = std::fs::read_to_string(bundle.join(file)).unwrap();
+            assert_eq!(data[key], content.as_str(), "{slug}: {key}");
+        }
+        assert_eq!(
+            container["volumeMounts"],
+            json!([{ "name": "conf", "mountPath": format!("/etc/oent/{slug}"), "readOnly": true }])
+        );
+
+        let service_object = find("Service", slug);
+        assert_eq!(
+            service_object["spec"]["ports"][0]["targetPort"],
+            service["port"]
+        );
+    }
+
+    let ingress = find("Ingress", part_of.as_str().unwrap());
+    assert_eq!(ingress["spec"]["ingressClassName"], "nginx");
+    let rule = &ingress["spec"]["rules"][0];
+    assert_eq!(rule["host"], context["settings"]["domaine"]);
+    let routes: Vec<(Value, Value)> = rule["http"]["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["path"].clone(), p["backend"]["service"]["name"].clone()))
+        .collect();
+    let expected: Vec<(Value, Value)> = services(context)
+        .iter()
+        .map(|s| (s["path"].clone(), s["slug"].clone()))
+        .collect();
+    assert_eq!(routes, expected);
+}
+
+/// README.md names every service and every secret variable, and the way to
+/// deploy the bundle's own target.
+fn check_readme(context: &Value, bundle: &Path) {
+    let readme = std::fs::read_to_string(bundle.join("README.md")).unwrap();
+    for service in services(context) {
+        let name = service["name"].as_str().unwrap();
+        assert!(readme.contains(&format!("`{name}`")), "README: {name}");
+        for env in secret_envs(service) {
+            assert!(readme.contains(&format!("{env}=…")), "README: {env}");
+        }
+    }
+    match context["distribution"]["target"].as_str().unwrap() {
+        "kubernetes" => {
+            assert!(readme.contains("kubectl apply -k ."));
+            assert!(!readme.contains("docker compose"));
+        }
+        _ => {
+            assert!(readme.contains("docker compose"));
+            assert!(!readme.contains("kubectl"));
+        }
+    }
+    assert!(readme.contains("## English summary"));
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+fn with_target(context: &Value, target: &str) -> Value {
+    let mut context = context.clone();
+    context["distribution"]["target"] = json!(target);
+    context
+}
+
+/// The fixture changed to reach the templates' other branches: a module
+/// without health, secrets nor configuration files, a portail behind
+/// `/portail` (so `/` redirects to it), and a build metadata in a version.
+fn edge_context() -> Value {
+    let mut context = fixture_context();
+    let minimal = json!({
+        "name": "acme/minimal", "slug": "acme-minimal", "short_name": "minimal",
+        "version": "1.0.0+build.7", "summary": "Un module | sans rien d'optionnel",
+        "category": "externe", "audiences": ["personnel"], "licence": "MIT",
+        "image": "registry.example.org/acme/minimal:1.0.0", "port": 3000,
+        "path": "/minimal", "config_dir": "conf/acme-minimal", "config_files": [],
+        "secrets": []
+    });
+    let list = context["services"].as_array_mut().unwrap();
+    list.insert(0, minimal.clone());
+    for service in list.iter_mut() {
+        if service["name"] == "openent/portail" {
+            service["path"] = json!("/portail");
+        }
+    }
+    let modules = context["modules"].as_object_mut().unwrap();
+    modules.insert("acme/minimal".into(), minimal);
+    modules["openent/portail"]["path"] = json!("/portail");
+    // A module without service is in `modules` only.
+    modules.insert(
+        "openent/theme".into(),
+        json!({
+            "name": "openent/theme", "slug": "openent-theme", "short_name": "theme",
+            "version": "1.0.0", "summary": "Charte graphique", "category": "socle",
+            "audiences": ["eleve"], "licence": "CECILL-2.1",
+            "config_dir": "conf/openent-theme", "config_files": [], "secrets": []
+        }),
+    );
+    context
+}
+
+#[test]
+fn the_fixture_follows_the_documented_context() {
+    let context = fixture_context();
+    for key in ["name", "slug", "version", "target"] {
+        assert!(
+            context["distribution"][key].is_string(),
+            "distribution.{key}"
+        );
+    }
+    let list = services(&context);
+    assert_eq!(list.len(), 7);
+    let names: Vec<&str> = list.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted, "services are sorted by name");
+    for service in list {
+        let name = service["name"].as_str().unwrap();
+        assert_eq!(context["modules"][name], *service, "{name}");
+        assert_eq!(service["slug"], name.replace('/', "-"));
+        assert_eq!(
+            service["config_dir"],
+            format!("conf/{}", service["slug"].as_str().unwrap())
+        );
+        let files: Vec<&str> = service["config_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
+        let mut sorted = files.clone();
+        sorted.sort_unstable();
+        assert_eq!(files, sorted, "{name}: config_files are sorted");
+        for key in [
+            "short_name",
+            "version",
+            "summary",
+            "category",
+            "audiences",
+            "licence",
+            "image",
+            "port",
+            "path",
+            "secrets",
+        ] {
+            assert!(service.get(key).is_some(), "{name}.{key}");
+        }
+    }
+}
+
+#[test]
+fn compose_target_passes_the_compose_schema_and_nginx() {
+    let context = with_target(&fixture_context(), "compose");
+    let bundle = tempfile::tempdir().unwrap();
+    write_bundle(&context, bundle.path());
+    check_compose(&context, bundle.path());
+    check_nginx(&context, bundle.path());
+    check_readme(&context, bundle.path());
+    // The portail is at `/`: it answers the root, no redirect, no 404.
+    let conf = std::fs::read_to_string(bundle.path().join("compose/nginx/oent.conf")).unwrap();
+    assert!(!conf.contains("location = / {"));
+    assert!(!conf.contains("return 404;"));
+}
+
+#[test]
+fn kubernetes_target_passes_kubernetes_validate_and_kustomize() {
+    let context = fixture_context();
+    let bundle = tempfile::tempdir().unwrap();
+    write_bundle(&context, bundle.path());
+    check_kubernetes(&context, bundle.path());
+    check_readme(&context, bundle.path());
+}
+
+#[test]
+fn optional_keys_and_a_portail_off_root_render_valid_targets() {
+    let context = edge_context();
+    for target in ["compose", "kubernetes"] {
+        let context = with_target(&context, target);
+        let bundle = tempfile::tempdir().unwrap();
+        write_bundle(&context, bundle.path());
+        check_readme(&context, bundle.path());
+        if target == "compose" {
+            check_compose(&context, bundle.path());
+            check_nginx(&context, bundle.path());
+            let conf =
+                std::fs::read_to_string(bundle.path().join("compose/nginx/oent.conf")).unwrap();
+            assert!(conf.contains("location = / {\n        return 302 /portail/;"));
+            assert!(conf.contains("return 404;"), "nothing at `/`: a plain 404");
+        } else {
+            check_kubernetes(&context, bundle.path());
+            let services =
+                std::fs::read_to_string(bundle.path().join("kubernetes/services.yaml")).unwrap();
+            assert!(services.contains("app.kubernetes.io/version: '1.0.0_build.7'"));
+        }
+        let readme = std::fs::read_to_string(bundle.path().join("README.md")).unwrap();
+        assert!(
+            readme.contains("`openent/theme`"),
+            "modules without service are listed"
+        );
+    }
+}
+
+/// The rendered proxy configuration, served by a real nginx on loopback
+/// (its `listen 80` moved to a free port, its resolver timeout shortened):
+/// what goes where. Upstreams are
+/// not running and Docker's DNS is absent, so a proxied request ends in 502:
+/// that is how a request that reached a `proxy_pass` shows.
+struct RunningNginx {
+    child: Child,
+    port: u16,
+    work: PathBuf,
+}
+
+impl RunningNginx {
+    fn start(conf: &str, work: &Path) -> RunningNginx {
+        assert!(
+            Path::new(NGINX).is_file(),
+            "{NGINX} is missing: run .ci/setup (it installs nginx), then the tests again"
+        );
+        std::fs::create_dir_all(work).unwrap();
+        let w = work.display();
+        // The port may be taken between choosing and binding it: try again.
+        for _ in 0..3 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let server = conf
+                .replace(
+                    "listen 80 default_server;",
+                    &format!("listen 127.0.0.1:{port} default_server;"),
+                )
+                .replace("listen [::]:80 default_server;", "")
+                // Nothing answers on Docker's DNS address here: fail fast.
+                .replace("resolver_timeout 5s;", "resolver_timeout 1s;");
+            write(&work.join("oent.conf"), &server);
+            write(
+                &work.join("nginx.conf"),
+                &format!(
+                    "worker_processes 1;\nerror_log {w}/error.log;\nevents {{}}\nhttp {{\n    \
+                     access_log off;\n    client_body_temp_path {w}/body;\n    \
+                     proxy_temp_path {w}/proxy;\n    fastcgi_temp_path {w}/fastcgi;\n    \
+                     uwsgi_temp_path {w}/uwsgi;\n    scgi_temp_path {w}/scgi;\n    \
+                     include {w}/oent.conf;\n}}\n"
+                ),
+            );
+            let mut child = Command::new(NGINX)
+                .arg("-p")
+                .arg(work)
+                .arg("-e")
+                .arg(work.join("error.log"))
+                .arg("-c")
+                .arg(work.join("nginx.conf"))
+                .arg("-g")
+                .arg(format!("daemon off; pid {w}/nginx.pid;"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("nginx starts");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return RunningNginx {
+                        child,
+                        port,
+                        work: work.to_path_buf(),
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!(
+            "nginx did not start; its error log:\n{}",
+            std::fs::read_to_string(work.join("error.log")).unwrap_or_default()
+        );
+    }
+
+    /// `GET path` for `host`: the status and the Location header, if any.
+    fn get(&self, host: &str, path: &str) -> (u16, Option<String>) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        let head = answer.split("\r\n\r\n").next().unwrap_or_default();
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no HTTP answer for {path}: {answer:?}\nerror log:\n{}",
+                    std::fs::read_to_string(self.work.join("error.log")).unwrap_or_default()
+                )
+            });
+        let location = head.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("location")
+                .then(|| value.trim().to_owned())
+        });
+        (status, location)
+    }
+}
+
+impl Drop for RunningNginx {
+    /// SIGTERM lets the master stop its worker; SIGKILL would orphan it.
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const PROXIED: u16 = 502;
+
+#[test]
+fn nginx_routes_each_path_like_the_ingress_prefix_match() {
+    let work = tempfile::tempdir().unwrap();
+
+    // The fixture: the portail owns `/`, so it gets whatever no other
+    // service takes, including `/notes-x` (element-wise prefix, not string).
+    let conf = render("compose/nginx/oent.conf.tera", &fixture_context());
+    let nginx = RunningNginx::start(&conf, &work.path().join("fixture"));
+    let host = "monlycee.net";
+    assert_eq!(nginx.get(host, "/"), (PROXIED, None));
+    assert_eq!(nginx.get(host, "/notes/eleve/42"), (PROXIED, None));
+    assert_eq!(
+        nginx.get(host, "/notes?x=1"),
+        (308, Some("/notes/?x=1".to_owned()))
+    );
+    assert_eq!(nginx.get(host, "/notes-x"), (PROXIED, None));
+    assert_eq!(nginx.get(host, "/auth/realms/ent"), (PROXIED, None));
+    drop(nginx);
+
+    // The portail elsewhere: `/` redirects to it, unknown paths are 404.
+    let conf = render("compose/nginx/oent.conf.tera", &edge_context());
+    let nginx = RunningNginx::start(&conf, &work.path().join("edge"));
+    assert_eq!(nginx.get(host, "/"), (302, Some("/portail/".to_owned())));
+    assert_eq!(nginx.get(host, "/portail/accueil"), (PROXIED, None));
+    assert_eq!(nginx.get(host, "/minimal/"), (PROXIED, None));
+    assert_eq!(nginx.get(host, "/nowhere"), (404, None));
+}
+
+// ---------------------------------------------------------------------------
+// The real thing: `oent build` on the examples, the bundle checked the same
+// way. The expected context is the fixture (written for examples/idf-lilie)
+// or derived from it, so these tests also compare the context `oent build`
+// gives the templates with the one docs/render.md describes.
+
+/// Runs `oent build DIST -o OUT --target TARGET --locked` with a private cache
+/// and returns OUT. `--locked`: the examples' oent.lock is never rewritten.
+fn oent_build(dist: &str, target: &str, work: &Path) -> PathBuf {
+    let out = work.join("bundle");
+    let output = assert_cmd::cargo::cargo_bin_cmd!("oent")
+        .current_dir(ROOT)
+        .arg("build")
+        .arg(dist)
+        .arg("-o")
+        .arg(&out)
+        .args(["--target", target, "--locked"])
+        .env("OENT_CACHE_DIR", work.join("cache"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "oent build {dist} --target {target} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out
+}
+
+/// Every file under conf/ is one of the modules' `config_files`, and each
+/// of those is there.
+fn check_conf(context: &Value, bundle: &Path) {
+    fn walk(dir: &Path, root: &Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, root, found);
+            } else {
+                let relative = path.strip_prefix(root).unwrap();
+                found.push(relative.to_str().unwrap().to_owned());
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&bundle.join("conf"), bundle, &mut found);
+    found.sort();
+    let mut expected: Vec<String> = context["modules"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|m| m["config_files"].as_array().unwrap().iter())
+        .map(|f| f.as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(found, expected);
+}
+
+/// examples/e-lyco/loire-atlantique, as docs/render.md describes its context:
+/// the idf-lilie fixture without sms-parents, with its own two collèges.
+fn loire_atlantique_context() -> Value {
+    let mut context = fixture_context();
+    context["distribution"] = json!({
+        "name": "elyco/loire-atlantique", "slug": "elyco-loire-atlantique",
+        "version": "2026.1.0", "target": "compose"
+    });
+    context["settings"]["domaine"] = json!("loire-atlantique.e-lyco.fr");
+    let uais = ["0440001M", "0441001Z"];
+    let first_fixture_uai = "0750654D";
+    let fixture_uais: Vec<String> = context["etablissements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["uai"].as_str().unwrap().to_owned())
+        .collect();
+    let adapt = |service: &Value| {
+        let mut service = service.clone();
+        let mut files = Vec::new();
+        for file in service["config_files"].as_array().unwrap() {
+            let file = file.as_str().unwrap();
+            if file.contains(first_fixture_uai) {
+                files.extend(uais.iter().map(|u| file.replace(first_fixture_uai, u)));
+            } else if !fixture_uais.iter().any(|u| file.contains(u.as_str())) {
+                files.push(file.to_owned());
+            }
+        }
+        files.sort();
+        service["config_files"] = json!(files);
+        service
+    };
+    let services: Vec<Value> = services(&context)
+        .iter()
+        .filter(|s| s["name"] != "openent/sms-parents")
+        .map(adapt)
+        .collect();
+    context["modules"] = services
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap().to_owned(), s.clone()))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    context["services"] = json!(services);
+    context
+}
+
+#[test]
+fn oent_build_idf_lilie_for_kubernetes_passes_the_validators() {
+    let work = tempfile::tempdir().unwrap();
+    let bundle = oent_build("examples/idf-lilie", "kubernetes", work.path());
+    let context = fixture_context();
+    assert!(!bundle.join("compose").exists());
+    check_conf(&context, &bundle);
+    check_kubernetes(&context, &bundle);
+    check_readme(&context, &bundle);
+}
+
+#[test]
+fn oent_build_loire_atlantique_for_compose_passes_the_validators() {
+    let work = tempfile::tempdir().unwrap();
+    let bundle = oent_build("examples/e-lyco/loire-atlantique", "compose", work.path());
+    let context = loire_atlantique_context();
+    assert!(!bundle.join("kubernetes").exists());
+    assert!(!bundle.join("kustomization.yaml").exists());
+    check_conf(&context, &bundle);
+    check_compose(&context, &bundle);
+    check_nginx(&context, &bundle);
+    check_readme(&context, &bundle);
+}
