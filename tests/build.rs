@@ -372,3 +372,51 @@ fn killed_mid_build_the_previous_bundle_survives() {
         assert_eq!(after, before);
     }
 }
+
+#[test]
+fn diff_shows_what_an_upgrade_changes() {
+    let test = project(
+        "jours = {{ config.jours }}\n",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, default: 5 }",
+    );
+    let out = test
+        .write("dist/distribution.yaml", &distribution("", ETABS))
+        .args(["build", "dist", "-o", "old"])
+        .run()
+        .status(0);
+    let out = out
+        .then()
+        .args([
+            "build",
+            "dist",
+            "-o",
+            "new",
+            "--set",
+            "openent/agenda.jours=9",
+        ])
+        .env("OENT_CACHE_DIR", "cache")
+        .run()
+        .status(0);
+    let out = out
+        .then()
+        .args(["diff", "old", "new"])
+        .run()
+        .status(1)
+        .stderr_contains("3 file(s) differ");
+    assert!(
+        out.stdout.contains("~ conf/openent-agenda/0750655E\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("-jours = 5\n+jours = 9\n"),
+        "{}",
+        out.stdout
+    );
+    out.then()
+        .args(["diff", "old", "old"])
+        .run()
+        .status(0)
+        .stderr_contains("0 file(s) differ");
+}

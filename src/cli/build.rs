@@ -51,6 +51,29 @@ pub struct BuildArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The bundle deployed today.
+    old: PathBuf,
+    /// The bundle about to be deployed.
+    new: PathBuf,
+    /// Lines of context around each change.
+    #[arg(long, default_value_t = 3)]
+    context: usize,
+}
+
+pub fn run_diff(args: DiffArgs) -> anyhow::Result<u8> {
+    let (report, changes) = oent::render::diff::diff(&args.old, &args.new, args.context)?;
+    print!("{report}");
+    eprintln!("{changes} file(s) differ");
+    // Like diff(1): 0 identical, 1 different.
+    Ok(if changes == 0 {
+        exit::OK
+    } else {
+        exit::PROBLEMS
+    })
+}
+
+#[derive(Debug, Args)]
 pub struct ValuesArgs {
     #[arg(default_value = ".")]
     distribution: PathBuf,

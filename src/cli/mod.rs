@@ -43,6 +43,8 @@ enum Command {
     Build(build::BuildArgs),
     /// Show the final value of every option, and where it comes from.
     Values(build::ValuesArgs),
+    /// Show what changes between two bundles (exit 1 when they differ).
+    Diff(build::DiffArgs),
     /// Check module and distribution manifests, their templates and values.
     Lint(lint::LintArgs),
     /// Create a new module or distribution from a commented starting point.
@@ -79,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Fetch(args) => fetch::run(args),
         Command::Build(args) => build::run_build(args),
         Command::Values(args) => build::run_values(args),
+        Command::Diff(args) => build::run_diff(args),
         Command::Lint(args) => lint::run(args),
         Command::New(command) => new::run(command),
         Command::Package(args) => package::run(args),

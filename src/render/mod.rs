@@ -12,6 +12,7 @@ pub mod build;
 pub mod bundle;
 pub mod context;
 pub mod deploy;
+pub mod diff;
 pub mod engine;
 pub mod values;
 
