@@ -403,7 +403,7 @@ fn diff_shows_what_an_upgrade_changes() {
         .args(["diff", "old", "new"])
         .run()
         .status(1)
-        .stderr_contains("3 file(s) differ");
+        .stderr_contains("2 file(s) differ");
     assert!(
         out.stdout.contains("~ conf/openent-agenda/0750655E\n"),
         "{}",
