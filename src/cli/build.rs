@@ -12,7 +12,6 @@ use oent::registry::cache::Cache;
 use oent::registry::fetch::NoProgress;
 use oent::render::values::{CommandLineValue, module_values, parse_set};
 use oent::render::{BuildError, BuildOptions, build};
-use oent::resolve::lock::LockOpError;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum TargetArg {
@@ -108,32 +107,7 @@ fn report(err: BuildError) -> anyhow::Result<u8> {
             );
             Ok(exit::PROBLEMS)
         }
-        BuildError::Lock(e) => report_lock(*e),
-        other => Err(other.into()),
-    }
-}
-
-fn report_lock(err: LockOpError) -> anyhow::Result<u8> {
-    match err {
-        LockOpError::Distribution { diagnostics, path } => {
-            for d in diagnostics.iter().filter(|d| d.is_error()) {
-                eprintln!("{d}");
-            }
-            eprintln!(
-                "error: `{}` has problems; `oent lint {}` shows them with context",
-                path.display(),
-                path.display()
-            );
-            Ok(exit::PROBLEMS)
-        }
-        LockOpError::Resolve(e) => {
-            eprintln!("error: the distribution cannot be resolved\n\n{e}");
-            Ok(exit::PROBLEMS)
-        }
-        e @ LockOpError::WouldChange { .. } => {
-            eprintln!("error: {e}");
-            Ok(exit::PROBLEMS)
-        }
+        BuildError::Lock(e) => super::resolve::failure(*e),
         other => Err(other.into()),
     }
 }

@@ -78,7 +78,7 @@ fn lock(
 }
 
 /// Prints what a failed lock says, and the exit status for it.
-fn failure(err: LockOpError) -> anyhow::Result<u8> {
+pub(super) fn failure(err: LockOpError) -> anyhow::Result<u8> {
     match err {
         LockOpError::Distribution { path, diagnostics } => {
             for d in diagnostics.iter().filter(|d| d.is_error()) {

@@ -37,6 +37,19 @@ pub struct BuildOptions {
     pub sets: Vec<CommandLineValue>,
 }
 
+impl BuildOptions {
+    /// Building keeps the lock: it resolves only what the lock does not pin.
+    fn lock_options(&self) -> LockOptions {
+        LockOptions {
+            distribution: self.distribution.clone(),
+            update: Update::Nothing,
+            locked: self.locked,
+            offline: self.offline,
+            cache: self.cache.clone(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct BuildOutcome {
     pub out: PathBuf,
@@ -91,13 +104,7 @@ impl From<LockOpError> for BuildError {
 }
 
 pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOutcome, BuildError> {
-    let lock = lock_distribution(&LockOptions {
-        distribution: options.distribution.clone(),
-        update: Update::Nothing,
-        locked: options.locked,
-        offline: options.offline,
-        cache: options.cache.clone(),
-    })?;
+    let lock = lock_distribution(&options.lock_options())?;
     let (chain, modules) = load_modules(options, &lock.resolution)?;
     let top = chain.top();
     let target = options
@@ -193,13 +200,7 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOut
 pub fn resolved_modules(
     options: &BuildOptions,
 ) -> Result<BTreeMap<ModuleName, Module>, BuildError> {
-    let lock = lock_distribution(&LockOptions {
-        distribution: options.distribution.clone(),
-        update: Update::Nothing,
-        locked: options.locked,
-        offline: options.offline,
-        cache: options.cache.clone(),
-    })?;
+    let lock = lock_distribution(&options.lock_options())?;
     Ok(load_modules(options, &lock.resolution)?.1)
 }
 
@@ -223,16 +224,7 @@ fn fetch_modules(
     options: &BuildOptions,
     resolution: &crate::resolve::Resolution,
 ) -> Result<BTreeMap<ModuleName, Module>, BuildError> {
-    let sources = open_sources(
-        chain,
-        &LockOptions {
-            distribution: options.distribution.clone(),
-            update: Update::Nothing,
-            locked: true,
-            offline: options.offline,
-            cache: options.cache.clone(),
-        },
-    )?;
+    let sources = open_sources(chain, &options.lock_options())?;
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
     for (name, resolved) in &resolution.modules {
