@@ -420,3 +420,42 @@ fn diff_shows_what_an_upgrade_changes() {
         .status(0)
         .stderr_contains("0 file(s) differ");
 }
+
+#[test]
+fn values_says_where_each_value_comes_from() {
+    let test = project(
+        "{{ config.jours }}",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, default: 5, scope: etablissement }\nnom: { type: string, default: \"Agenda\" }",
+    );
+    let etabs = "  - { uai: \"0750655E\", nom: A, type: lycee, commune: Paris, departement: \"75\", secteur: public, config: { openent/agenda: { jours: 2 } } }\n";
+    let out = test
+        .write("dist/distribution.yaml", &distribution("jours: 3", etabs))
+        .args(["values", "dist"])
+        .run()
+        .status(0);
+    assert!(
+        out.stdout
+            .contains("  jours = 3    # dist/distribution.yaml:8\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("  nom = \"Agenda\"    # default (module.yaml of openent/agenda 1.0.0)\n"),
+        "{}",
+        out.stdout
+    );
+    let out = out
+        .then()
+        .args(["values", "dist", "--etablissement", "0750655E"])
+        .env("OENT_CACHE_DIR", "cache")
+        .run()
+        .status(0);
+    assert!(
+        out.stdout
+            .contains("  jours = 2    # dist/distribution.yaml:12\n"),
+        "{}",
+        out.stdout
+    );
+}

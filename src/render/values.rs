@@ -19,7 +19,8 @@ use crate::manifest::{Code, Diagnostic, Module};
 /// Where a final value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Provenance {
-    Default(PathBuf),
+    /// The option's default, in the module (named, not by its cache path).
+    Default(String),
     Set(Origin),
     CommandLine(String),
 }
@@ -27,7 +28,7 @@ pub enum Provenance {
 impl std::fmt::Display for Provenance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Provenance::Default(path) => write!(f, "default ({})", path.display()),
+            Provenance::Default(module) => write!(f, "default (module.yaml of {module})"),
             Provenance::Set(origin) => write!(f, "{origin}"),
             Provenance::CommandLine(arg) => write!(f, "--set {arg}"),
         }
@@ -115,7 +116,7 @@ pub fn module_values(
                     option.clone(),
                     FinalValue {
                         value: default.clone(),
-                        from: Provenance::Default(module.manifest_path.clone()),
+                        from: Provenance::Default(format!("{} {}", module.name, module.version)),
                     },
                 );
             }
