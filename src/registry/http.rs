@@ -172,7 +172,9 @@ impl HttpSource {
                 got: sha256,
             });
         }
-        temp.as_file().sync_all().map_err(io_error(temp.path()))?;
+        // No fsync: the cache is content-addressed and every use re-checks
+        // size and sha256, so an archive torn by a crash is simply fetched
+        // again. (It was 60% of the time of fetching 2,000 archives.)
         let path = self.cache.archive_path(&line.sha256);
         temp.persist(&path).map_err(|e| io_error(&path)(e.error))?;
         Ok(())

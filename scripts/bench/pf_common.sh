@@ -1,0 +1,93 @@
+# Shared by package.sh and fetch.sh (sourced, not run): messages, the
+# release build, temporary directories and timing with hyperfine (or a
+# date +%s.%N loop when hyperfine is missing). Every timing lands in a
+# hyperfine-style JSON file that pf_stats.py reads.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH="$ROOT/scripts/bench"
+OENT="$ROOT/target/release/oent"
+
+step() { printf '\n== %s\n' "$*"; }
+die() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
+
+# build_oent: the release binary, built from this tree.
+build_oent() {
+    step "cargo build --release"
+    (cd "$ROOT" && cargo build --release --quiet)
+    "$OENT" --version
+}
+
+# make_work NAME: a fresh temporary directory in $WORK, removed on exit
+# unless KEEP=1. Extra cleanup goes into the function on_exit_extra.
+on_exit_extra() { :; }
+make_work() {
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/oent-bench-$1.XXXXXX")
+    if [[ "${KEEP:-0}" == 1 ]]; then
+        echo "keeping $WORK"
+        trap 'on_exit_extra' EXIT
+    else
+        trap 'on_exit_extra; rm -rf "$WORK"' EXIT
+    fi
+    trap 'exit 130' INT TERM
+}
+
+# ensure_hyperfine: sets HYPERFINE=1 when hyperfine can be used.
+ensure_hyperfine() {
+    HYPERFINE=0
+    [[ "${NO_HYPERFINE:-0}" == 1 ]] && return 0
+    if ! command -v hyperfine > /dev/null && [[ $(id -u) == 0 ]] && command -v apt-get > /dev/null; then
+        echo "installing hyperfine (apt-get)"
+        apt-get install -y -qq hyperfine > /dev/null 2>&1 \
+            || { apt-get update -qq > /dev/null 2>&1 && apt-get install -y -qq hyperfine > /dev/null 2>&1; } \
+            || true
+    fi
+    if command -v hyperfine > /dev/null; then HYPERFINE=1; fi
+}
+
+# bench JSON WARMUP RUNS PREPARE NAME CMD [NAME CMD]...: times each shell
+# command CMD (run by bash) after PREPARE (a shell command, may be ":"),
+# and writes hyperfine's JSON to JSON. With NO_SHELL=1, hyperfine runs each
+# CMD without a shell (-N: better for commands of a few milliseconds; CMD
+# must then be a plain command line, no pipes or variable assignments).
+bench() {
+    local json=$1 warmup=$2 runs=$3 prepare=$4; shift 4
+    if [[ "$HYPERFINE" == 1 ]]; then
+        local args=() name cmd
+        while (($#)); do
+            name=$1 cmd=$2; shift 2
+            args+=(-n "$name" "$cmd")
+        done
+        local shell=(--shell bash)
+        [[ "${NO_SHELL:-0}" == 1 ]] && shell=(-N)
+        hyperfine "${shell[@]}" --style basic --warmup "$warmup" --runs "$runs" \
+            --prepare "$prepare" --export-json "$json" "${args[@]}"
+    else
+        local tsv="$json.tsv" i t0 t1 u0 u1 name cmd
+        : > "$tsv"
+        while (($#)); do
+            name=$1 cmd=$2; shift 2
+            echo "Benchmark: $name"
+            for ((i = 0; i < warmup; i++)); do bash -c "$prepare"; bash -c "$cmd" > /dev/null; done
+            for ((i = 0; i < runs; i++)); do
+                bash -c "$prepare"
+                t0=$(date +%s.%N)
+                bash -c "$cmd" > /dev/null
+                t1=$(date +%s.%N)
+                printf '%s\t%s\n' "$name" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')" >> "$tsv"
+            done
+        done
+        python3 "$BENCH/pf_stats.py" tsv2json "$tsv" "$json"
+    fi
+}
+
+# jstat FIELD JSON NAME: a number from a timing (median, mean, min, max, user, system).
+jstat() { python3 "$BENCH/pf_stats.py" get "$2" "$3" "$1"; }
+
+# ratio A B [DIGITS]: A / B.
+ratio() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { printf "%.*f", d, a / b }'; }
+
+load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
+cpu_model() { sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2> /dev/null | head -1; }
+
+# secs VALUE: VALUE seconds as "%8.3fs", or "-" when not measured (nan).
+secs() { awk -v v="$1" 'BEGIN { if (v == "nan" || v == "") printf "%9s", "-"; else printf "%8.3fs", v }'; }
