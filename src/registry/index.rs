@@ -127,6 +127,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<IndexLine>, RegistryError> {
             line: number + 1,
             message,
         };
+        // Fast path: a line of a format this oent knows goes straight into
+        // the struct (a quarter of resolution time was spent on the detour).
+        if let Ok(line) = serde_json::from_str::<IndexLine>(raw)
+            && line.v <= INDEX_V_MAX
+        {
+            lines.push(line);
+            continue;
+        }
         let value: serde_json::Value =
             serde_json::from_str(raw).map_err(|e| invalid(format!("not JSON: {e}")))?;
         let v = value
