@@ -319,7 +319,7 @@ fn an_unwritable_output_is_a_clear_error() {
         .args(["build", "dist", "-o", "occupied/out"])
         .run()
         .status(2)
-        .stderr_contains("cannot write the bundle in `occupied`");
+        .stderr_contains("cannot write the bundle `occupied`: File exists");
 }
 
 #[test]
@@ -458,4 +458,34 @@ fn values_says_where_each_value_comes_from() {
         "{}",
         out.stdout
     );
+}
+
+#[test]
+fn a_full_disk_leaves_the_previous_bundle_and_no_debris() {
+    let test = project(
+        "{{ config.jours }}",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, default: 5 }",
+    );
+    let out = test
+        .write("dist/distribution.yaml", &distribution("", ETABS))
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(0);
+    let before = tree(&out.path().join("out"));
+    let out = out
+        .then()
+        .args(["build", "dist", "-o", "out", "--set", "openent/agenda.jours=6"])
+        .env("OENT_CACHE_DIR", "cache")
+        .env("OENT_FAULT_DISK_BYTES", "2000")
+        .run()
+        .status(2)
+        .stderr_contains("cannot write the bundle `out`: no storage space; the previous bundle, if any, is untouched");
+    assert_eq!(tree(&out.path().join("out")), before);
+    let debris: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("oent-"))
+        .collect();
+    assert!(debris.is_empty(), "{debris:?}");
 }

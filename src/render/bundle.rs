@@ -14,17 +14,18 @@ pub const BUNDLE_FORMAT: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
-    #[error("cannot write the bundle in `{}`: {source}", path.display())]
+    /// `error` is not a `source`: the message already says it, once.
+    #[error("cannot write the bundle `{}`: {error}; the previous bundle, if any, is untouched", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
-    move |source| BundleError::Io {
+    move |error| BundleError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
@@ -35,6 +36,32 @@ pub fn manifest(distribution: &str, version: &str, target: &str, files: &Files) 
     let mut text = serde_json::to_string_pretty(&value).expect("JSON values serialise");
     text.push('\n');
     text
+}
+
+/// A full disk, on demand: `OENT_FAULT_DISK_BYTES=N` makes the writer fail
+/// with "no space left on device" once N bytes are written, so that tests
+/// can check what a full disk leaves behind without mounting a filesystem.
+struct DiskSpace(Option<usize>);
+
+impl DiskSpace {
+    fn from_env() -> Self {
+        DiskSpace(
+            std::env::var("OENT_FAULT_DISK_BYTES")
+                .ok()
+                .and_then(|v| v.parse().ok()),
+        )
+    }
+
+    fn take(&mut self, n: usize) -> std::io::Result<()> {
+        match &mut self.0 {
+            Some(left) if *left < n => Err(std::io::Error::from(std::io::ErrorKind::StorageFull)),
+            Some(left) => {
+                *left -= n;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
 }
 
 /// Writes `files` as the bundle at `out`, replacing any previous bundle only
@@ -52,12 +79,15 @@ pub fn write(out: &Path, files: &Files) -> Result<(), BundleError> {
         .prefix(&format!(".{name}.oent-build-"))
         .tempdir_in(parent)
         .map_err(io(parent))?;
+    let mut space = DiskSpace::from_env();
     for (relative, bytes) in files {
         let path = staging.path().join(relative);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io(dir))?;
         }
-        std::fs::write(&path, bytes).map_err(io(&path))?;
+        // Named by the bundle, not by its temporary directory.
+        space.take(bytes.len()).map_err(io(out))?;
+        std::fs::write(&path, bytes).map_err(io(out))?;
     }
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
@@ -81,7 +111,7 @@ pub fn write(out: &Path, files: &Files) -> Result<(), BundleError> {
             let _ = std::fs::remove_dir_all(&staged);
             return Err(BundleError::Io {
                 path: out.to_path_buf(),
-                source: e,
+                error: e,
             });
         }
         let _ = std::fs::remove_dir_all(&old);
@@ -90,7 +120,7 @@ pub fn write(out: &Path, files: &Files) -> Result<(), BundleError> {
             let _ = std::fs::remove_dir_all(&staged);
             BundleError::Io {
                 path: out.to_path_buf(),
-                source: e,
+                error: e,
             }
         })?;
     }
