@@ -20,21 +20,6 @@ pub fn publish(
     modules: &[(&str, &str, &str)],
 ) -> Test {
     let mut test = test;
-    if !test.path().join(registry).join("registry.yaml").exists() {
-        test = test
-            .args([
-                "registry",
-                "init",
-                registry,
-                "--name",
-                registry,
-                "--namespace",
-                namespace,
-            ])
-            .run()
-            .status(0)
-            .then();
-    }
     let batch = format!(
         "src-{registry}-{}",
         std::fs::read_dir(test.path()).unwrap().count()
@@ -43,10 +28,7 @@ pub fn publish(
         let dir = format!("{batch}/{}-{version}/module.yaml", name.replace('/', "-"));
         test = test.write(&dir, &module(name, version, deps));
     }
-    test.args(["registry", "build", &batch, "--to", registry])
-        .run()
-        .status(0)
-        .then()
+    publish_tree(test, registry, namespace, &batch)
 }
 
 /// Publishes the module directories already written under `dir` to `registry/`.
