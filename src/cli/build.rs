@@ -2,12 +2,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
 use super::exit;
-use oent::manifest::distribution::{DistributionChain, Target};
+use oent::manifest::distribution::Target;
 use oent::registry::cache::Cache;
 use oent::registry::fetch::NoProgress;
 use oent::render::values::{CommandLineValue, module_values, parse_set};
@@ -170,14 +169,10 @@ pub fn run_values(args: ValuesArgs) -> anyhow::Result<u8> {
         cache: Cache::default_location()?,
         sets: parse_sets(&args.sets)?,
     };
-    let modules = match oent::render::build::resolved_modules(&options) {
-        Ok(m) => m,
+    let (chain, modules) = match oent::render::build::resolved_modules(&options) {
+        Ok(found) => found,
         Err(e) => return report(e),
     };
-    let file = oent::resolve::lock::distribution_file(&args.distribution);
-    let chain = DistributionChain::load(&file)?
-        .into_valid()
-        .context("the distribution has errors: run `oent lint`")?;
     let values = match module_values(&chain, &modules, &options.sets) {
         Ok(v) => v,
         Err(problems) => return report(BuildError::Problems(problems)),

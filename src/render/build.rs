@@ -21,8 +21,9 @@ use crate::registry::cache::Cache;
 use crate::registry::fetch::Progress;
 use crate::registry::source::FetchError;
 use crate::resolve::lock::{
-    LockOpError, LockOptions, Update, distribution_file, lock_distribution, open_sources,
+    LockOpError, LockOptions, Update, distribution_file, lock_distribution,
 };
+use crate::resolve::sources::SourceSet;
 
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -105,7 +106,8 @@ impl From<LockOpError> for BuildError {
 
 pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOutcome, BuildError> {
     let lock = lock_distribution(&options.lock_options())?;
-    let (chain, modules) = load_modules(options, &lock.resolution)?;
+    let modules = fetch_modules(&lock.sources, options, &lock.resolution)?;
+    let chain = &lock.chain;
     let top = chain.top();
     let target = options
         .target
@@ -113,7 +115,7 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOut
         .unwrap_or(Target::Compose);
 
     let mut problems = Vec::new();
-    let settings = merged_settings(&chain);
+    let settings = merged_settings(chain);
     if !settings.contains_key("domaine") {
         problems.push(
             Diagnostic::new(
@@ -125,7 +127,7 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOut
             .help("add `settings: { domaine: ent.example.fr }`: services are published under it"),
         );
     }
-    let values = match module_values(&chain, &modules, &options.sets) {
+    let values = match module_values(chain, &modules, &options.sets) {
         Ok(values) => values,
         Err(mut more) => {
             problems.append(&mut more);
@@ -136,7 +138,7 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOut
         return Err(BuildError::Problems(problems));
     }
 
-    let shared = SharedContext::new(&chain, target, &settings, &modules);
+    let shared = SharedContext::new(chain, target, &settings, &modules);
     let per_etab: u64 = modules
         .values()
         .map(|m| m.templates.iter().filter(|t| t.each.is_some()).count() as u64)
@@ -199,32 +201,20 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOut
 /// The distribution and its resolved modules, fetched and read (for `oent values`).
 pub fn resolved_modules(
     options: &BuildOptions,
-) -> Result<BTreeMap<ModuleName, Module>, BuildError> {
-    let lock = lock_distribution(&options.lock_options())?;
-    Ok(load_modules(options, &lock.resolution)?.1)
-}
-
-fn load_modules(
-    options: &BuildOptions,
-    resolution: &crate::resolve::Resolution,
 ) -> Result<(DistributionChain, BTreeMap<ModuleName, Module>), BuildError> {
-    let file = distribution_file(&options.distribution);
-    let chain = DistributionChain::load(&file)?
-        .into_valid()
-        .expect("lock_distribution has checked the distribution");
-    let modules = fetch_modules(&chain, options, resolution)?;
-    Ok((chain, modules))
+    let lock = lock_distribution(&options.lock_options())?;
+    let modules = fetch_modules(&lock.sources, options, &lock.resolution)?;
+    Ok((lock.chain, modules))
 }
 
 /// Fetches, verifies and unpacks each module of the resolution into the
 /// cache (`modules/<sha256>/`, content-addressed, unpacked safely and renamed
 /// into place), then reads its manifest.
 fn fetch_modules(
-    chain: &DistributionChain,
+    sources: &SourceSet,
     options: &BuildOptions,
     resolution: &crate::resolve::Resolution,
 ) -> Result<BTreeMap<ModuleName, Module>, BuildError> {
-    let sources = open_sources(chain, &options.lock_options())?;
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
     for (name, resolved) in &resolution.modules {

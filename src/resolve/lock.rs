@@ -46,6 +46,11 @@ pub struct LockOutcome {
     pub changes: Vec<String>,
     /// Warnings of the distribution (they do not stop resolution).
     pub warnings: Vec<Diagnostic>,
+    /// The distribution and its bases, as loaded for resolving: later steps
+    /// (build, values) use them rather than reading the files again.
+    pub chain: DistributionChain,
+    /// The registries, opened once; they cache the index files already read.
+    pub sources: SourceSet,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +182,8 @@ pub fn lock_distribution(options: &LockOptions) -> Result<LockOutcome, LockOpErr
         changed,
         changes,
         warnings,
+        chain,
+        sources,
     })
 }
 
@@ -204,7 +211,7 @@ fn locked_versions(
         .collect()
 }
 
-pub fn open_sources(
+fn open_sources(
     chain: &DistributionChain,
     options: &LockOptions,
 ) -> Result<SourceSet, LockOpError> {

@@ -38,6 +38,15 @@ pub enum SourceSetError {
     Fetch { name: String, source: FetchError },
 }
 
+impl std::fmt::Debug for SourceSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceSet")
+            .field("registries", &self.registry_names())
+            .field("owners", &self.owners)
+            .finish()
+    }
+}
+
 impl SourceSet {
     /// Reads each registry's `registry.yaml` to learn which namespaces it owns.
     pub fn new(sources: Vec<NamedSource>) -> Result<SourceSet, SourceSetError> {
