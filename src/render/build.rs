@@ -3,7 +3,7 @@
 //! établissement, render the deployment target, and write the bundle.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -20,9 +20,7 @@ use crate::package::unpack::{self, Limits, UnpackError};
 use crate::registry::cache::Cache;
 use crate::registry::fetch::Progress;
 use crate::registry::source::FetchError;
-use crate::resolve::lock::{
-    LockOpError, LockOptions, Update, distribution_file, lock_distribution,
-};
+use crate::resolve::lock::{LockOpError, LockOptions, Update, lock_distribution};
 use crate::resolve::sources::SourceSet;
 
 #[derive(Debug, Clone)]
@@ -294,11 +292,4 @@ fn licences(distribution: &str, modules: &BTreeMap<ModuleName, Module>) -> Strin
         ));
     }
     text
-}
-
-/// Where a distribution's bundle goes by default.
-pub fn default_out(distribution: &Path) -> PathBuf {
-    distribution_file(distribution)
-        .parent()
-        .map_or_else(|| PathBuf::from("bundle"), |d| d.join("bundle"))
 }
