@@ -123,7 +123,8 @@ fn check_template_text(
             .at(source, Span::new(range.start, range.end))
             .help(help)
     };
-    if let Some(offset) = template_vars::too_deep(&source.text) {
+    let scan = template_vars::scan(&source.text);
+    if let Some(offset) = scan.too_deep() {
         checker.diagnostics.push(at(
             Code::TemplateSyntax,
             offset..offset + 1,
@@ -148,7 +149,7 @@ fn check_template_text(
         ));
         return;
     }
-    for read in template_vars::variable_reads(&source.text) {
+    for read in scan.reads() {
         if let Err((message, help)) = check_read(&read.path, module, each) {
             checker.diagnostics.push(at(
                 Code::TemplateUndeclaredVariable,

@@ -75,24 +75,52 @@ const KEYWORDS: &[&str] = &[
     "super",
 ];
 
+type Tokens = Vec<(Token, Range<usize>)>;
+
+/// A template's expression blocks, tokenized once; both checks (depth, then
+/// variable reads) walk this instead of scanning the text twice.
+pub struct Scan<'s> {
+    source: &'s str,
+    /// Each `{{ }}` / `{% %}` inside: its range, whether it is a tag, its tokens.
+    blocks: Vec<(Range<usize>, bool, Tokens)>,
+}
+
+pub fn scan(source: &str) -> Scan<'_> {
+    let blocks = expression_blocks(source)
+        .into_iter()
+        .map(|(range, is_tag)| {
+            let tokens = tokenize(source, range.clone());
+            (range, is_tag, tokens)
+        })
+        .collect();
+    Scan { source, blocks }
+}
+
 /// Scans `source`; returns the reads of non-local variables.
 pub fn variable_reads(source: &str) -> Vec<VariableRead> {
-    let blocks = expression_blocks(source);
-    let tokenized: Vec<Vec<(Token, Range<usize>)>> = blocks
-        .iter()
-        .map(|(range, _)| tokenize(source, range.clone()))
-        .collect();
-    let mut locals: HashSet<String> = HashSet::new();
-    for ((_, is_tag), tokens) in blocks.iter().zip(&tokenized) {
-        if *is_tag {
-            collect_locals(tokens, &mut locals);
+    scan(source).reads()
+}
+
+/// The byte offset where nesting first goes deeper than [`MAX_NESTING`].
+pub fn too_deep(source: &str) -> Option<usize> {
+    scan(source).too_deep()
+}
+
+impl Scan<'_> {
+    /// The reads of non-local variables.
+    pub fn reads(&self) -> Vec<VariableRead> {
+        let mut locals: HashSet<String> = HashSet::new();
+        for (_, is_tag, tokens) in &self.blocks {
+            if *is_tag {
+                collect_locals(tokens, &mut locals);
+            }
         }
+        let mut reads = Vec::new();
+        for (_, _, tokens) in &self.blocks {
+            collect_reads(tokens, &locals, &mut reads);
+        }
+        reads
     }
-    let mut reads = Vec::new();
-    for tokens in &tokenized {
-        collect_reads(tokens, &locals, &mut reads);
-    }
-    reads
 }
 
 /// Deepest nesting allowed, counting brackets inside expressions and
@@ -100,61 +128,62 @@ pub fn variable_reads(source: &str) -> Vec<VariableRead> {
 /// hostile template nested thousands deep would overflow the stack.
 pub const MAX_NESTING: usize = 64;
 
-/// The byte offset where nesting first goes deeper than [`MAX_NESTING`].
-pub fn too_deep(source: &str) -> Option<usize> {
-    const OPENERS: &[&str] = &[
-        "if",
-        "for",
-        "macro",
-        "block",
-        "filter",
-        "with",
-        "raw",
-        "component",
-    ];
-    // Levels each open block adds: Tera nests every `elif` one level deeper
-    // inside its `if`, so an `if` with 1,000 branches is 1,000 levels deep.
-    let mut open: Vec<usize> = Vec::new();
-    let mut blocks = 0usize;
-    for (range, is_tag) in expression_blocks(source) {
-        let tokens = tokenize(source, range.clone());
-        if is_tag {
-            match tokens.first() {
-                Some((Token::Ident(k), r)) if OPENERS.contains(&k.as_str()) || k == "elif" => {
-                    if k == "elif" {
-                        match open.last_mut() {
-                            Some(levels) => *levels += 1,
-                            None => open.push(1),
+impl Scan<'_> {
+    /// The byte offset where nesting first goes deeper than [`MAX_NESTING`].
+    pub fn too_deep(&self) -> Option<usize> {
+        const OPENERS: &[&str] = &[
+            "if",
+            "for",
+            "macro",
+            "block",
+            "filter",
+            "with",
+            "raw",
+            "component",
+        ];
+        // Levels each open block adds: Tera nests every `elif` one level deeper
+        // inside its `if`, so an `if` with 1,000 branches is 1,000 levels deep.
+        let mut open: Vec<usize> = Vec::new();
+        let mut blocks = 0usize;
+        for (range, is_tag, tokens) in &self.blocks {
+            if *is_tag {
+                match tokens.first() {
+                    Some((Token::Ident(k), r)) if OPENERS.contains(&k.as_str()) || k == "elif" => {
+                        if k == "elif" {
+                            match open.last_mut() {
+                                Some(levels) => *levels += 1,
+                                None => open.push(1),
+                            }
+                        } else {
+                            open.push(1);
                         }
-                    } else {
-                        open.push(1);
+                        blocks += 1;
+                        if blocks > MAX_NESTING {
+                            return Some(r.start);
+                        }
                     }
-                    blocks += 1;
-                    if blocks > MAX_NESTING {
-                        return Some(r.start);
+                    Some((Token::Ident(k), _)) if k.starts_with("end") => {
+                        blocks = blocks.saturating_sub(open.pop().unwrap_or(1));
                     }
+                    _ => {}
                 }
-                Some((Token::Ident(k), _)) if k.starts_with("end") => {
-                    blocks = blocks.saturating_sub(open.pop().unwrap_or(1));
+            }
+            let mut depth = 0usize;
+            for (i, c) in self.source[range.clone()].bytes().enumerate() {
+                match c {
+                    b'(' | b'[' | b'{' => {
+                        depth += 1;
+                        if depth > MAX_NESTING {
+                            return Some(range.start + i);
+                        }
+                    }
+                    b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                    _ => {}
                 }
-                _ => {}
             }
         }
-        let mut depth = 0usize;
-        for (i, c) in source[range.clone()].bytes().enumerate() {
-            match c {
-                b'(' | b'[' | b'{' => {
-                    depth += 1;
-                    if depth > MAX_NESTING {
-                        return Some(range.start + i);
-                    }
-                }
-                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-        }
+        None
     }
-    None
 }
 
 /// The inside of every `{{ … }}` (false) and `{% … %}` (true), skipping
