@@ -19,13 +19,16 @@
 //! installed by .ci/setup (nginx, the Python ones) or come with the machine
 //! (kubectl); a missing one fails the test, it never skips.
 
+mod support;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::venv_tool;
 use tera::{Context, Tera};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -101,17 +104,6 @@ fn write_bundle(context: &Value, out: &Path) {
         }
         other => panic!("unknown target {other}"),
     }
-}
-
-/// A validator from .ci/venv; fails (never skips) when it is not installed.
-fn venv_tool(name: &str) -> PathBuf {
-    let path = Path::new(ROOT).join(".ci/venv/bin").join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: run .ci/setup (it installs the validators in .ci/venv), then the tests again",
-        path.display()
-    );
-    path
 }
 
 /// Runs `command`, failing with its output unless it succeeds; returns stdout.
@@ -631,11 +623,7 @@ impl RunningNginx {
         let w = work.display();
         // The port may be taken between choosing and binding it: try again.
         for _ in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
+            let port = support::free_port();
             let server = conf
                 .replace(
                     "listen 80 default_server;",
@@ -723,20 +711,8 @@ impl RunningNginx {
 }
 
 impl Drop for RunningNginx {
-    /// SIGTERM lets the master stop its worker; SIGKILL would orphan it.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        support::stop_gracefully(&mut self.child);
     }
 }
 

@@ -5,6 +5,7 @@
 //! and nothing half-written in the cache.
 
 mod http_support;
+mod support;
 
 use http_support::{Fault, FaultServer, Fixture, Nginx, assert_cache_clean, free_port};
 

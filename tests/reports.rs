@@ -6,22 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod support;
+
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
+use support::venv_tool;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A program from the test virtualenv; a missing tool fails the test, it never skips.
-fn venv_tool(name: &str) -> PathBuf {
-    let path = repo().join(".ci/venv/bin").join(name);
-    assert!(
-        path.exists(),
-        "`{}` is missing: run `.ci/setup` once to install the test tools",
-        path.display()
-    );
-    path
 }
 
 fn manifests_under(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {

@@ -172,13 +172,7 @@ fn make_readable(dir: &Path) {
 }
 
 /// A loopback port nothing listens on (bound, then released).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use crate::support::free_port;
 
 /// Waits until something accepts connections on the port.
 fn wait_listening(port: u16, child: &mut Child) -> bool {
@@ -293,20 +287,8 @@ impl Nginx {
 }
 
 impl Drop for Nginx {
-    /// SIGTERM lets the master stop its workers; SIGKILL would orphan them.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::support::stop_gracefully(&mut self.child);
     }
 }
 

@@ -309,6 +309,47 @@ impl Output {
     }
 }
 
+/// A program from the test virtualenv that `.ci/setup` creates; a missing
+/// tool fails the test, it never skips.
+pub fn venv_tool(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".ci/venv/bin")
+        .join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run .ci/setup (it installs the validators in .ci/venv), then the tests again",
+        path.display()
+    );
+    path
+}
+
+/// A port nothing listens on right now (a server started on it may still
+/// lose a race: callers retry).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Stops a server process: SIGTERM lets an nginx master stop its workers
+/// (SIGKILL would orphan them); SIGKILL only if it has not exited in 5 s.
+pub fn stop_gracefully(child: &mut std::process::Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 #[test]
 fn unindent_removes_common_indentation() {
     assert_eq!(unindent("\n    a:\n      b: 1\n"), "a:\n  b: 1\n");
