@@ -216,8 +216,9 @@ fn set_is_typed_by_the_option() {
         .stderr_contains("expected an integer, got string \"douze\"");
 }
 
-#[test]
-fn a_failed_build_leaves_the_previous_bundle_untouched() {
+/// A distribution built once into `out`, and that bundle's files: the
+/// starting point of the tests where a second build must not damage it.
+fn a_first_bundle() -> (support::Output, Vec<(PathBuf, Vec<u8>)>) {
     let test = project(
         "{{ config.jours }}",
         "conf/{{ module.slug }}/{{ etab.uai }}",
@@ -229,6 +230,12 @@ fn a_failed_build_leaves_the_previous_bundle_untouched() {
         .run()
         .status(0);
     let before = tree(&out.path().join("out"));
+    (out, before)
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_bundle_untouched() {
+    let (out, before) = a_first_bundle();
     let out = out
         .then()
         .args([
@@ -462,17 +469,7 @@ fn values_says_where_each_value_comes_from() {
 
 #[test]
 fn a_full_disk_leaves_the_previous_bundle_and_no_debris() {
-    let test = project(
-        "{{ config.jours }}",
-        "conf/{{ module.slug }}/{{ etab.uai }}",
-        "jours: { type: integer, default: 5 }",
-    );
-    let out = test
-        .write("dist/distribution.yaml", &distribution("", ETABS))
-        .args(["build", "dist", "-o", "out"])
-        .run()
-        .status(0);
-    let before = tree(&out.path().join("out"));
+    let (out, before) = a_first_bundle();
     let out = out
         .then()
         .args(["build", "dist", "-o", "out", "--set", "openent/agenda.jours=6"])

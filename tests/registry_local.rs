@@ -36,10 +36,8 @@ fn new_module(dir: &Path, name: &str, version: &str) {
     std::fs::write(manifest, text).unwrap();
 }
 
-#[test]
-fn publishing_is_immutable_and_idempotent() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+/// `reg/`: an empty registry that owns namespace `idf`.
+fn init_idf_registry(d: &Path) {
     cargo_bin_cmd!("oent")
         .current_dir(d)
         .args([
@@ -53,6 +51,13 @@ fn publishing_is_immutable_and_idempotent() {
         ])
         .assert()
         .success();
+}
+
+#[test]
+fn publishing_is_immutable_and_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    init_idf_registry(d);
     new_module(d, "idf/agenda", "1.0.0");
     cargo_bin_cmd!("oent")
         .current_dir(d)
@@ -130,19 +135,7 @@ fn publishing_is_immutable_and_idempotent() {
 fn a_registry_refuses_namespaces_it_does_not_own() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    cargo_bin_cmd!("oent")
-        .current_dir(d)
-        .args([
-            "registry",
-            "init",
-            "reg",
-            "--name",
-            "idf",
-            "--namespace",
-            "idf",
-        ])
-        .assert()
-        .success();
+    init_idf_registry(d);
     new_module(d, "openent/intrus", "1.0.0");
     cargo_bin_cmd!("oent")
         .current_dir(d)
