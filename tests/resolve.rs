@@ -47,6 +47,15 @@ fn base() -> Test {
     )
 }
 
+/// The base registry and a distribution asking for `modules`, resolved.
+fn resolved(modules: &str) -> support::Output {
+    base()
+        .write("dist/distribution.yaml", &distribution(modules))
+        .args(["resolve", "dist"])
+        .run()
+        .status(0)
+}
+
 fn lock(test: &support::Output) -> String {
     test.read("dist/oent.lock")
 }
@@ -90,14 +99,7 @@ fn resolving_writes_a_sorted_lock_and_twice_gives_the_same_bytes() {
 
 #[test]
 fn locked_fails_when_the_lock_would_change_and_leaves_it_alone() {
-    let out = base()
-        .write(
-            "dist/distribution.yaml",
-            &distribution("openent/portail: \"^1\"\n"),
-        )
-        .args(["resolve", "dist"])
-        .run()
-        .status(0);
+    let out = resolved("openent/portail: \"^1\"\n");
     let before = lock(&out);
     let out = out
         .then()
@@ -124,14 +126,7 @@ fn locked_fails_when_the_lock_would_change_and_leaves_it_alone() {
 
 #[test]
 fn locked_versions_stay_until_updated() {
-    let out = base()
-        .write(
-            "dist/distribution.yaml",
-            &distribution("openent/portail: \"^1\"\n"),
-        )
-        .args(["resolve", "dist"])
-        .run()
-        .status(0);
+    let out = resolved("openent/portail: \"^1\"\n");
     assert!(lock(&out).contains("version: \"2.3.0\""));
     // A newer annuaire 2.x is published: resolving again keeps the locked one…
     let out = publish(
