@@ -83,6 +83,24 @@ fn interval(lo: Bound<Version>, hi: Bound<Version>) -> Vec<Interval> {
     vec![(lo, hi)]
 }
 
+/// The comparison operators, from the sets "equal", "greater" and "less";
+/// `None` for tilde and caret, which each part computes itself.
+fn by_ordering(
+    op: Op,
+    exact: impl Fn() -> Vec<Interval>,
+    greater: impl Fn() -> Vec<Interval>,
+    less: impl Fn() -> Vec<Interval>,
+) -> Option<Vec<Interval>> {
+    Some(match op {
+        Op::Exact | Op::Wildcard => exact(),
+        Op::Greater => greater(),
+        Op::GreaterEq => [exact(), greater()].concat(),
+        Op::Less => less(),
+        Op::LessEq => [exact(), less()].concat(),
+        _ => return None,
+    })
+}
+
 /// The set of *releases* a comparator matches.
 fn release_part(c: &Comparator) -> Vec<Interval> {
     let (m, minor, patch) = (c.major, c.minor, c.patch);
@@ -105,12 +123,10 @@ fn release_part(c: &Comparator) -> Vec<Interval> {
         (Some(n), None) => interval(Unbounded, Excluded(v(m, n, 0))),
         (None, _) => interval(Unbounded, Excluded(v(m, 0, 0))),
     };
+    if let Some(intervals) = by_ordering(c.op, exact, greater, less) {
+        return intervals;
+    }
     match c.op {
-        Op::Exact | Op::Wildcard => exact(),
-        Op::Greater => greater(),
-        Op::GreaterEq => [exact(), greater()].concat(),
-        Op::Less => less(),
-        Op::LessEq => [exact(), less()].concat(),
         Op::Tilde => match (minor, patch) {
             (Some(n), Some(p)) => interval(Included(v(m, n, p)), Excluded(v(m, n + 1, 0))),
             (Some(n), None) => interval(Included(v(m, n, 0)), Excluded(v(m, n + 1, 0))),
@@ -158,12 +174,10 @@ fn pre_part(c: &Comparator) -> Vec<Interval> {
             Included(with_pre(m, n, p, pre))
         }
     };
+    if let Some(intervals) = by_ordering(c.op, exact, greater, less) {
+        return intervals;
+    }
     match c.op {
-        Op::Exact | Op::Wildcard => exact(),
-        Op::Greater => greater(),
-        Op::GreaterEq => [exact(), greater()].concat(),
-        Op::Less => less(),
-        Op::LessEq => [exact(), less()].concat(),
         // A partial tilde ends on `pre >= ""`, which no pre-release satisfies.
         Op::Tilde => match (minor, patch) {
             (Some(n), Some(p)) => interval(from_triple(n, p), Excluded(lowest(m, n + 1, 0))),
