@@ -8,7 +8,7 @@ use super::diagnostic::{Code, Diagnostic, suggest};
 use super::fields::Checker;
 use super::formats::check_uai;
 use super::names::ModuleName;
-use super::source::{ReadFailure, SourceFile, read_text};
+use super::source::{ReadFailure, SourceFile, TextKind, read_text};
 use super::yaml::{Node, NodeKind, Span};
 
 pub const TYPES: &[&str] = &["college", "lycee", "lycee-pro", "cite-scolaire", "erea"];
@@ -16,6 +16,13 @@ pub const SECTEURS: &[&str] = &["public", "prive"];
 pub const CSV_HEADER: &[&str] = &["uai", "nom", "type", "commune", "departement", "secteur"];
 /// 60,000 établissements fit in a few MiB; anything larger is a mistake.
 pub const MAX_CSV_BYTES: u64 = 16 * 1024 * 1024;
+
+const CSV: TextKind = TextKind {
+    max_bytes: MAX_CSV_BYTES,
+    too_large: Code::FileTooLarge,
+    too_large_help: "check that this is the right file: a CSV this large is not a list of établissements",
+    warn_crlf: false,
+};
 
 /// Where a value was written: file and position, for messages such as
 /// `(examples/idf/distribution.yaml:42)`.
@@ -184,7 +191,7 @@ fn one_of(
 /// Reads the établissements CSV file: header `uai,nom,type,commune,departement,secteur`.
 pub(super) fn read_csv(checker: &mut Checker, path: &Path, file_node: &Node) -> Vec<Etablissement> {
     let mut warnings = Vec::new();
-    let source = match read_text(path, MAX_CSV_BYTES, &mut warnings) {
+    let source = match read_text(path, &CSV, &mut warnings) {
         Ok(source) => source,
         Err(ReadFailure::Refused(d)) => {
             checker.diagnostics.push(*d);
@@ -201,11 +208,7 @@ pub(super) fn read_csv(checker: &mut Checker, path: &Path, file_node: &Node) -> 
             return Vec::new();
         }
     };
-    checker.diagnostics.extend(
-        warnings
-            .into_iter()
-            .filter(|w| w.code != Code::CrlfLineEndings),
-    );
+    checker.diagnostics.extend(warnings);
     let mut out = Vec::new();
     let mut diagnostics = Vec::new();
     let mut reader = csv::ReaderBuilder::new()

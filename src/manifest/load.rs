@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::diagnostic::Diagnostic;
 use super::fields::Checker;
-use super::source::{ReadFailure, SourceFile, read_manifest};
+use super::source::{MANIFEST, ReadFailure, SourceFile, read_text};
 use super::yaml::{self, Node};
 
 /// The result of loading a file: every diagnostic, and the value as far as
@@ -53,7 +53,7 @@ pub fn load_yaml<T>(
     parse: impl FnOnce(&mut Checker, &Node) -> Option<T>,
 ) -> Result<Loaded<T>, ReadError> {
     let mut diagnostics = Vec::new();
-    let source = match read_manifest(path, &mut diagnostics) {
+    let source = match read_text(path, &MANIFEST, &mut diagnostics) {
         Ok(source) => source,
         Err(ReadFailure::Io(source)) => {
             return Err(ReadError {

@@ -72,38 +72,45 @@ pub enum ReadFailure {
     Refused(Box<Diagnostic>),
 }
 
-/// Reads a manifest: refuses oversized, non-UTF-8 and empty files; warns on a
-/// BOM (stripped) and CRLF line endings (kept: YAML accepts them).
-pub fn read_manifest(
-    path: &Path,
-    warnings: &mut Vec<Diagnostic>,
-) -> Result<SourceFile, ReadFailure> {
-    read_text(path, MAX_MANIFEST_BYTES, warnings).map_err(|failure| match failure {
-        ReadFailure::Refused(mut d) if d.code == Code::FileTooLarge => {
-            d.help =
-                Some("manifests are small: move large data (établissements) to a CSV file".into());
-            ReadFailure::Refused(d)
-        }
-        other => other,
-    })
+/// What kind of text file is read: its size cap, and how an oversized file
+/// is reported. Each reader states its own, instead of rewriting a generic
+/// diagnostic after the fact.
+#[derive(Debug, Clone, Copy)]
+pub struct TextKind {
+    pub max_bytes: u64,
+    pub too_large: Code,
+    pub too_large_help: &'static str,
+    /// Whether CRLF line endings deserve a warning (YAML manifests: yes; a
+    /// CSV exported from a spreadsheet or a template: they are harmless).
+    pub warn_crlf: bool,
 }
+
+/// Manifests: refuses oversized, non-UTF-8 and empty files; warns on a BOM
+/// (stripped) and CRLF line endings (kept: YAML accepts them).
+pub const MANIFEST: TextKind = TextKind {
+    max_bytes: MAX_MANIFEST_BYTES,
+    too_large: Code::FileTooLarge,
+    too_large_help: "manifests are small: move large data (établissements) to a CSV file",
+    warn_crlf: true,
+};
 
 pub fn read_text(
     path: &Path,
-    max_bytes: u64,
+    kind: &TextKind,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<SourceFile, ReadFailure> {
     use std::io::Read;
+    let max_bytes = kind.max_bytes;
     let file = std::fs::File::open(path).map_err(ReadFailure::Io)?;
     let size = file.metadata().map_err(ReadFailure::Io)?.len();
     if size > max_bytes {
         return Err(ReadFailure::Refused(Box::new(
             Diagnostic::error(
-                Code::FileTooLarge,
+                kind.too_large,
                 path,
                 format!("file is {size} bytes; the limit is {max_bytes} bytes"),
             )
-            .help("check that this is the right file: files this large are refused to protect the tools that read them"),
+            .help(kind.too_large_help),
         )));
     }
     let mut bytes = Vec::with_capacity(size as usize);
@@ -112,11 +119,14 @@ pub fn read_text(
         .read_to_end(&mut bytes)
         .map_err(ReadFailure::Io)?;
     if bytes.len() as u64 > max_bytes {
-        return Err(ReadFailure::Refused(Box::new(Diagnostic::error(
-            Code::FileTooLarge,
-            path,
-            format!("file is larger than {max_bytes} bytes"),
-        ))));
+        return Err(ReadFailure::Refused(Box::new(
+            Diagnostic::error(
+                kind.too_large,
+                path,
+                format!("file is larger than {max_bytes} bytes"),
+            )
+            .help(kind.too_large_help),
+        )));
     }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -153,7 +163,7 @@ pub fn read_text(
         // Replace the BOM by nothing; offsets below refer to the stripped text.
         source = SourceFile::new(path, stripped.to_owned());
     }
-    if let Some(pos) = source.text.find("\r\n") {
+    if let Some(pos) = source.text.find("\r\n").filter(|_| kind.warn_crlf) {
         warnings.push(
             Diagnostic::warning(
                 Code::CrlfLineEndings,

@@ -12,12 +12,19 @@ use std::path::Path;
 use super::module::{Each, TemplateSpec};
 use super::option::ConfigOption;
 use super::render_context::{self, Shape};
-use super::source::{ReadFailure, SourceFile, read_text};
+use super::source::{ReadFailure, SourceFile, TextKind, read_text};
 use super::template_vars::{self, MAX_NESTING};
 use super::yaml::{Node, NodeKind, Span};
 
 /// Templates are configuration files, not data: 256 KiB is generous.
 pub const MAX_TEMPLATE_BYTES: u64 = 256 * 1024;
+
+const TEMPLATE: TextKind = TextKind {
+    max_bytes: MAX_TEMPLATE_BYTES,
+    too_large: Code::TemplateTooLarge,
+    too_large_help: "split the template, or move data into options",
+    warn_crlf: false,
+};
 
 /// What template checks need to know of the module.
 struct ModuleView<'a> {
@@ -80,15 +87,10 @@ pub(super) fn check_templates(
             continue;
         }
         let mut warnings = Vec::new();
-        let source = match read_text(&path, MAX_TEMPLATE_BYTES, &mut warnings) {
+        let source = match read_text(&path, &TEMPLATE, &mut warnings) {
             Ok(source) => source,
             Err(ReadFailure::Refused(d)) => {
-                let mut d = *d;
-                if d.code == Code::FileTooLarge {
-                    d.code = Code::TemplateTooLarge;
-                    d.help = Some("split the template, or move data into options".into());
-                }
-                checker.diagnostics.push(d);
+                checker.diagnostics.push(*d);
                 continue;
             }
             Err(ReadFailure::Io(e)) => {
@@ -102,11 +104,7 @@ pub(super) fn check_templates(
                 continue;
             }
         };
-        checker.diagnostics.extend(
-            warnings
-                .into_iter()
-                .filter(|w| w.code != Code::CrlfLineEndings),
-        );
+        checker.diagnostics.extend(warnings);
         check_template_text(checker, module, each, &source);
         checker.extra_sources.push(source);
     }
