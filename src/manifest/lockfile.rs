@@ -63,6 +63,12 @@ pub enum LockError {
 impl Lockfile {
     /// Reads a lock file; `Ok(None)` when there is none.
     pub fn read(path: &Path) -> Result<Option<Lockfile>, LockError> {
+        Ok(Self::read_with_text(path)?.map(|(lock, _)| lock))
+    }
+
+    /// The lock and the text it was read from (to tell later whether a new
+    /// lock changes it, without reading the file again).
+    pub fn read_with_text(path: &Path) -> Result<Option<(Lockfile, String)>, LockError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -89,7 +95,7 @@ impl Lockfile {
                 found: lock.lock,
             });
         }
-        Ok(Some(lock))
+        Ok(Some((lock, text)))
     }
 
     pub fn module(&self, name: &str) -> Option<&LockedModule> {

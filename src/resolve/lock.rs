@@ -119,7 +119,7 @@ pub fn lock_distribution(options: &LockOptions) -> Result<LockOutcome, LockOpErr
     let chain = loaded.into_valid().expect("no errors, so a chain");
     let top = chain.top();
     let lock_path = top.dir().join(LOCK_FILE);
-    let previous = Lockfile::read(&lock_path)?;
+    let (previous, previous_text) = Lockfile::read_with_text(&lock_path)?.unzip();
 
     let request = Request {
         distribution: top.name.to_string(),
@@ -150,13 +150,12 @@ pub fn lock_distribution(options: &LockOptions) -> Result<LockOutcome, LockOpErr
 
     let lock = to_lockfile(&request.distribution, &resolution);
     let text = lock.to_text();
-    let old_text = previous.as_ref().map(Lockfile::to_text);
     let changes = describe_changes(previous.as_ref(), &lock);
-    let changed = std::fs::read_to_string(&lock_path).ok().as_deref() != Some(text.as_str());
+    let changed = previous_text.as_deref() != Some(text.as_str());
     if changed && options.locked {
         let mut changes = changes;
         if changes.is_empty() {
-            changes.push(if old_text.is_none() {
+            changes.push(if previous.is_none() {
                 "- there is no lock file yet".into()
             } else {
                 "- the lock file's text is not what oent writes".into()
