@@ -3,14 +3,19 @@
 //! it, and `render/` builds exactly these keys.
 
 /// What a name in the context holds.
+#[derive(Clone, Copy)]
 pub enum Shape {
     /// Fixed attributes, each with its own shape.
     Fields(&'static [(&'static str, Shape)]),
     /// Any attribute (maps keyed by data: module names, list values).
     Open,
+    /// The distribution settings, or one of their groups: their keys are the
+    /// ones `settings.rs` accepts, read from its table (one list, not two).
+    Settings(&'static [Setting]),
 }
 
-use Shape::{Fields, Open};
+use super::settings::{self, Setting};
+use Shape::{Fields, Open, Settings};
 
 const SERVICE: Shape = Fields(&[
     ("image", Open),
@@ -42,29 +47,12 @@ const ETAB: Shape = Fields(&[
     ("secteur", Open),
 ]);
 
-/// Distribution settings; also the keys `settings:` accepts in distribution.yaml.
-pub const SETTINGS: Shape = Fields(&[
-    ("domaine", Open),
-    ("sso", Fields(&[("type", Open), ("url", Open)])),
-    (
-        "smtp",
-        Fields(&[("host", Open), ("port", Open), ("from", Open)]),
-    ),
-    ("fuseau_horaire", Open),
-    ("langue", Open),
-    ("contact", Open),
-    (
-        "proxy",
-        Fields(&[("http", Open), ("https", Open), ("no_proxy", Open)]),
-    ),
-]);
-
 /// Top-level names; `config` is checked against the module's own options,
 /// and `etab` exists only in templates rendered once per établissement.
 pub const ROOTS: &[(&str, Shape)] = &[
     ("module", MODULE),
     ("config", Open),
-    ("settings", SETTINGS),
+    ("settings", Settings(settings::SETTINGS)),
     (
         "distribution",
         Fields(&[("name", Open), ("version", Open), ("target", Open)]),
@@ -87,10 +75,16 @@ pub fn root(name: &str) -> Option<&'static Shape> {
 }
 
 impl Shape {
-    pub fn field(&self, name: &str) -> Option<&Shape> {
+    pub fn field(&self, name: &str) -> Option<Shape> {
         match self {
-            Fields(fields) => fields.iter().find(|(n, _)| *n == name).map(|(_, s)| s),
-            Open => Some(&Open),
+            Fields(fields) => fields.iter().find(|(n, _)| *n == name).map(|(_, s)| *s),
+            Open => Some(Open),
+            Settings(spec) => {
+                settings::find(spec, name).map(|kind| match settings::group_of(kind) {
+                    Some(inner) => Settings(inner),
+                    None => Open,
+                })
+            }
         }
     }
 
@@ -98,6 +92,7 @@ impl Shape {
         match self {
             Fields(fields) => fields.iter().map(|(n, _)| *n).collect(),
             Open => Vec::new(),
+            Settings(spec) => spec.iter().map(|(n, _, _)| *n).collect(),
         }
     }
 }

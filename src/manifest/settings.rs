@@ -10,7 +10,7 @@ use super::option::{OptionType, check_typed};
 use super::yaml::{Node, Span};
 
 /// A setting's type: a scalar, an enum, a list of a scalar, or a nested group.
-enum Kind {
+pub enum Kind {
     Scalar(OptionType),
     Enum(&'static [&'static str]),
     List(OptionType),
@@ -20,7 +20,11 @@ enum Kind {
 use Kind::{Enum, Group, List, Scalar};
 
 /// (key, kind, required within its group). Mirrors `render_context::SETTINGS`.
-const SETTINGS: &[(&str, Kind, bool)] = &[
+/// A setting: its key, its type, and whether it is required within its group.
+pub type Setting = (&'static str, Kind, bool);
+
+/// `render_context` reads this table for the keys templates may use.
+pub const SETTINGS: &[Setting] = &[
     ("domaine", Scalar(OptionType::Hostname), false),
     (
         "sso",
@@ -54,6 +58,19 @@ const SETTINGS: &[(&str, Kind, bool)] = &[
 ];
 
 /// Checks `settings:` and returns it as a JSON object (only valid entries).
+/// The kind of setting `name` in `spec`.
+pub fn find(spec: &'static [Setting], name: &str) -> Option<&'static Kind> {
+    spec.iter().find(|(n, _, _)| *n == name).map(|(_, k, _)| k)
+}
+
+/// The settings inside a group (`sso`, `smtp`, `proxy`), if `kind` is one.
+pub fn group_of(kind: &'static Kind) -> Option<&'static [Setting]> {
+    match kind {
+        Group(inner) => Some(inner),
+        _ => None,
+    }
+}
+
 pub fn parse_settings(checker: &mut Checker, node: &Node, anchor: Span) -> Map<String, Value> {
     group(checker, node, "settings", anchor, SETTINGS)
 }

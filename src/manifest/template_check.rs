@@ -205,7 +205,7 @@ fn check_read(
         }
         return Ok(());
     }
-    let mut shape: &Shape = shape;
+    let mut shape: Shape = *shape;
     for (depth, attr) in path.iter().enumerate().skip(1) {
         match shape.field(attr) {
             Some(next) => shape = next,
