@@ -5,12 +5,17 @@
 //!
 //! - [`manifest`]: `module.yaml` and `distribution.yaml`, loaded with spans and validated;
 //! - [`package`]: deterministic module archives and their safe unpacking;
+//! - [`registry`]: static registries (directory or HTTP), their index, cache and snapshots;
+//! - [`resolve`]: pubgrub over the registries, the lockfile, conflict explanations;
+//! - [`render`]: values, Tera rendering for every établissement, the bundle;
+//! - [`forge`]: the registry server with publishing, federation and catalogue, and its client;
 //! - [`lint`]: every problem of a tree of manifests, as human, JSON, JUnit or Code Quality reports;
 //!
 //! [`fsutil`] holds the atomic file writes every stage uses. The `oent`
 //! binary (`src/main.rs`, `src/cli/`) parses arguments and calls one
 //! operation per command.
 
+pub mod forge;
 pub mod fsutil;
 pub mod lint;
 pub mod manifest;

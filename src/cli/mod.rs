@@ -3,6 +3,7 @@
 
 mod build;
 mod fetch;
+mod forge;
 mod lint;
 mod new;
 mod package;
@@ -60,6 +61,13 @@ enum Command {
     Tree(resolve::TreeArgs),
     /// Explain why a module is part of the distribution.
     Why(resolve::WhyArgs),
+    /// Publish modules to a forge (in dependency order; what is already there is skipped).
+    Publish(forge::PublishArgs),
+    /// Yank a published version (or undo it with --undo).
+    Yank(forge::YankArgs),
+    /// Run a forge: a registry server with publishing and federation.
+    #[command(subcommand)]
+    Forge(forge::ForgeCommand),
     /// Create, fill and check static registries.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
@@ -86,6 +94,9 @@ pub fn main() -> ExitCode {
         Command::New(command) => new::run(command),
         Command::Package(args) => package::run(args),
         Command::Registry(command) => registry::run(command),
+        Command::Publish(args) => forge::run_publish(args),
+        Command::Yank(args) => forge::run_yank(args),
+        Command::Forge(command) => forge::run(command),
         Command::Resolve(args) => resolve::run_resolve(args),
         Command::Update(args) => resolve::run_update(args),
         Command::Tree(args) => resolve::run_tree(args),

@@ -113,6 +113,12 @@ impl LocalRegistry {
     /// inside, checks the namespace, then writes archive and index line.
     pub fn add_bytes(&self, label: &Path, bytes: &[u8]) -> Result<Added, RegistryError> {
         let module = inspect_archive(label, bytes)?;
+        self.add_inspected(&module, bytes)
+    }
+
+    /// Publishes archive bytes whose manifest [`inspect_archive`] already
+    /// read (the forge checks the publisher's namespaces in between).
+    pub fn add_inspected(&self, module: &Module, bytes: &[u8]) -> Result<Added, RegistryError> {
         let namespace = module.name.namespace();
         if !self.config.owns(namespace) {
             return Err(RegistryError::NamespaceNotOwned {
@@ -124,10 +130,10 @@ impl LocalRegistry {
         let sha256 = sha256_hex(bytes);
         let relative = format!(
             "archives/{namespace}/{}",
-            archive::archive_file_name(&module)
+            archive::archive_file_name(module)
         );
         let line = IndexLine::for_module(
-            &module,
+            module,
             &sha256,
             bytes.len() as u64,
             &relative,
@@ -156,6 +162,46 @@ impl LocalRegistry {
         crate::fsutil::write_atomic(&index_path, text.as_bytes()).map_err(io_error(&index_path))?;
         sync_dir(index_path.parent().unwrap_or(&self.root))?;
         Ok(Added::Published(line))
+    }
+
+    /// Flips `yanked` on one published version; the line is otherwise
+    /// untouched. Returns the line as it now is; `None`: no such version.
+    pub fn set_yanked(
+        &self,
+        name: &str,
+        version: &str,
+        yanked: bool,
+    ) -> Result<Option<IndexLine>, RegistryError> {
+        let index_path = self.root.join(index::index_path(name));
+        let Some(line) = self
+            .versions(name)?
+            .into_iter()
+            .find(|l| l.version == version)
+        else {
+            return Ok(None);
+        };
+        if line.yanked == yanked {
+            return Ok(Some(line));
+        }
+        let changed = IndexLine { yanked, ..line };
+        // Raw lines are kept as they are: a line of a newer format, which
+        // this version cannot parse, must survive the rewrite.
+        let old = std::fs::read_to_string(&index_path).map_err(io_error(&index_path))?;
+        let mut text = String::with_capacity(old.len() + 1);
+        for raw in old.lines().filter(|l| !l.trim().is_empty()) {
+            match serde_json::from_str::<IndexLine>(raw) {
+                Ok(parsed) if parsed.version == version && parsed.v <= index::INDEX_V_MAX => {
+                    text.push_str(&changed.to_json_line())
+                }
+                _ => {
+                    text.push_str(raw);
+                    text.push('\n');
+                }
+            }
+        }
+        crate::fsutil::write_atomic(&index_path, text.as_bytes()).map_err(io_error(&index_path))?;
+        sync_dir(index_path.parent().unwrap_or(&self.root))?;
+        Ok(Some(changed))
     }
 
     /// Packs every module under `modules_dir` and publishes those not yet present.
@@ -223,7 +269,7 @@ pub fn module_dirs(dir: &Path) -> Result<Vec<PathBuf>, RegistryError> {
 }
 
 /// The linted module, its archive and the archive's sha256.
-fn pack_to_memory(dir: &Path) -> Result<(Module, Vec<u8>, String), RegistryError> {
+pub fn pack_to_memory(dir: &Path) -> Result<(Module, Vec<u8>, String), RegistryError> {
     let module = load_module(dir)?;
     let files = module_files(dir)?;
     let root = format!("{}-{}", module.name.short_name(), module.version);

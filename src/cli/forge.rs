@@ -1,0 +1,197 @@
+//! `oent forge serve|token`, `oent publish`, `oent yank`: running a forge
+//! and talking to one.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::exit;
+use oent::forge::client::{self, ForgeClient, Published};
+use oent::forge::config::{ForgeConfig, hash_token};
+use oent::forge::publish::Publisher;
+use oent::forge::server::{self, Forge};
+use oent::forge::{ForgeError, files::StaticFiles};
+use oent::registry::local::LocalRegistry;
+
+#[derive(Debug, Subcommand)]
+pub enum ForgeCommand {
+    /// Serve a registry directory with publishing, federation and the catalogue.
+    Serve(ServeArgs),
+    /// Create a publish token: prints the token once, and the line for forge.yaml.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The forge's configuration.
+    #[arg(long, default_value = "forge.yaml")]
+    config: PathBuf,
+    /// Log lines as text or as JSON objects (for a log collector).
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// A name for the token, shown in the forge's logs.
+    #[arg(long)]
+    name: String,
+    /// Namespaces the token may publish into (repeat the option for several).
+    #[arg(long = "namespace", required = true)]
+    namespaces: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Module directories, directories of modules, or .tar.gz archives.
+    #[arg(default_value = ".")]
+    inputs: Vec<PathBuf>,
+    /// The forge: its registry's base URL.
+    #[arg(long, value_name = "URL")]
+    to: String,
+    /// The publish token (prefer the environment variable: it stays out of shell history).
+    #[arg(long, env = "OENT_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct YankArgs {
+    /// `namespace/name@version`.
+    module: String,
+    /// The forge: its registry's base URL.
+    #[arg(long, value_name = "URL")]
+    to: String,
+    /// Undo a yank.
+    #[arg(long)]
+    undo: bool,
+    #[arg(long, env = "OENT_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+pub fn run(command: ForgeCommand) -> anyhow::Result<u8> {
+    match command {
+        ForgeCommand::Serve(args) => serve(args),
+        ForgeCommand::Token(args) => token(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<u8> {
+    let config = match ForgeConfig::load(&args.config) {
+        Ok(config) => config,
+        Err(ForgeError::InvalidConfig { diagnostics, .. }) => {
+            for d in &diagnostics {
+                eprintln!("{d}");
+            }
+            return Ok(exit::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    init_logging(args.log_format);
+    let registry = LocalRegistry::open(&config.registry)
+        .with_context(|| format!("forge.yaml `registry: {}`", config.registry.display()))?;
+    let files = StaticFiles::new(&registry.root);
+    let publisher = Publisher::new(registry, Box::new(|_| Ok(())));
+    let forge = std::sync::Arc::new(Forge {
+        config,
+        publisher,
+        files,
+    });
+    let runtime = tokio::runtime::Runtime::new().context("starting the server's runtime")?;
+    runtime.block_on(async {
+        let stop = server::shutdown_signal().context("installing the signal handlers")?;
+        server::serve(forge, stop, |address| {
+            println!("oent forge: serving http://{address}");
+        })
+        .await
+        .map_err(anyhow::Error::from)
+    })?;
+    Ok(exit::OK)
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("OENT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn token(args: TokenArgs) -> anyhow::Result<u8> {
+    let mut random = [0u8; 32];
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut random))
+        .context("reading /dev/urandom")?;
+    let token = format!("oent_{}", oent::package::checksum::hex(&random));
+    println!("{token}");
+    eprintln!("Keep the token above secret: it is shown once. Add this to forge.yaml's `tokens:`");
+    eprintln!(
+        "  - {{ name: {}, sha256: \"{}\", namespaces: [{}] }}",
+        args.name,
+        hash_token(&token),
+        args.namespaces.join(", ")
+    );
+    Ok(exit::OK)
+}
+
+pub fn run_publish(args: PublishArgs) -> anyhow::Result<u8> {
+    let uploads = client::dependency_order(client::collect(&args.inputs)?)?;
+    if uploads.is_empty() {
+        bail!("nothing to publish");
+    }
+    let forge = ForgeClient::new(&args.to, args.token)?;
+    let bar = super::progress::bar("publishing", "modules");
+    let outcomes = forge.publish_all(&uploads, bar.as_ref(), |upload, outcome| {
+        let what = match outcome {
+            Published::Created => "published",
+            Published::AlreadyThere => "already published",
+        };
+        println!(
+            "{what:>17} {} {} (sha256 {})",
+            upload.module.name,
+            upload.module.version,
+            &upload.sha256[..12]
+        );
+    })?;
+    let created = outcomes
+        .iter()
+        .filter(|o| **o == Published::Created)
+        .count();
+    println!(
+        "{created} published, {} already there, on {}",
+        outcomes.len() - created,
+        args.to
+    );
+    Ok(exit::OK)
+}
+
+pub fn run_yank(args: YankArgs) -> anyhow::Result<u8> {
+    let Some((name, version)) = args.module.split_once('@') else {
+        bail!(
+            "`{}`: write the module as namespace/name@version, such as openent/portail@1.4.0",
+            args.module
+        );
+    };
+    let forge = ForgeClient::new(&args.to, args.token)?;
+    let line = forge.set_yanked(name, version, !args.undo)?;
+    println!(
+        "{} {} {} on {}",
+        if line.yanked { "yanked" } else { "unyanked" },
+        line.name,
+        line.version,
+        args.to
+    );
+    Ok(exit::OK)
+}

@@ -1,0 +1,324 @@
+//! Static GETs of a registry's files: the same bytes nginx would serve from
+//! the directory, with strong ETags (If-None-Match → 304) and single byte
+//! ranges (Range → 206), so that clients can revalidate and resume.
+//!
+//! Small files are kept in memory, checked against the file's size and
+//! modification time on every request: a publish (or an `oent registry
+//! add` run beside the server) is seen at once, without a restart.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// Files larger than this are read from disk on each request.
+const MAX_CACHED_FILE: u64 = 4 << 20;
+/// The cache stops growing at this total size.
+const MAX_CACHED_TOTAL: u64 = 512 << 20;
+
+/// Top-level entries of a registry that may be served.
+const SERVED_ROOTS: &[&str] = &[
+    "registry.yaml",
+    "snapshot.json",
+    "index",
+    "archives",
+    "mirrors",
+];
+
+#[derive(Debug)]
+struct Cached {
+    len: u64,
+    modified: Option<SystemTime>,
+    etag: HeaderValue,
+    bytes: Bytes,
+}
+
+/// The registry directory and its in-memory copies.
+#[derive(Debug)]
+pub struct StaticFiles {
+    root: PathBuf,
+    cache: RwLock<HashMap<String, Arc<Cached>>>,
+    cached_total: std::sync::atomic::AtomicU64,
+}
+
+/// Why a path is not served (logged by the caller).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// `..`, absolute, hidden or encoded separators: never a registry file.
+    Traversal,
+    NotFound,
+}
+
+impl StaticFiles {
+    pub fn new(root: &Path) -> StaticFiles {
+        StaticFiles {
+            root: root.to_path_buf(),
+            cache: RwLock::new(HashMap::new()),
+            cached_total: 0.into(),
+        }
+    }
+
+    /// Answers a GET or HEAD of `relative` (already percent-decoded).
+    pub async fn serve(
+        &self,
+        relative: &str,
+        request: &HeaderMap,
+        head: bool,
+    ) -> Result<Response, Refusal> {
+        let path = self.resolve(relative)?;
+        let file = self.load(relative, &path).await?;
+        Ok(respond(relative, &file, request, head))
+    }
+
+    /// The file's path under the root, refusing anything that could leave it.
+    fn resolve(&self, relative: &str) -> Result<PathBuf, Refusal> {
+        if relative.is_empty() || relative.contains(['\\', '\0']) || relative.ends_with('/') {
+            return Err(Refusal::Traversal);
+        }
+        let mut path = self.root.clone();
+        for (i, component) in Path::new(relative).components().enumerate() {
+            match component {
+                Component::Normal(part) => {
+                    let part = part.to_str().ok_or(Refusal::Traversal)?;
+                    if part.starts_with('.') || (i == 0 && !SERVED_ROOTS.contains(&part)) {
+                        return Err(if part.starts_with('.') {
+                            Refusal::Traversal
+                        } else {
+                            Refusal::NotFound
+                        });
+                    }
+                    path.push(part);
+                }
+                _ => return Err(Refusal::Traversal),
+            }
+        }
+        Ok(path)
+    }
+
+    async fn load(&self, key: &str, path: &Path) -> Result<Arc<Cached>, Refusal> {
+        // symlink_metadata: a link planted in the registry is not followed.
+        let meta = tokio::fs::symlink_metadata(path)
+            .await
+            .map_err(|_| Refusal::NotFound)?;
+        if !meta.is_file() {
+            return Err(Refusal::NotFound);
+        }
+        let modified = meta.modified().ok();
+        if let Some(hit) = self.cache.read().expect("cache lock").get(key)
+            && hit.len == meta.len()
+            && hit.modified == modified
+        {
+            return Ok(hit.clone());
+        }
+        let bytes = Bytes::from(tokio::fs::read(path).await.map_err(|_| Refusal::NotFound)?);
+        let digest = crate::package::checksum::sha256_hex(&bytes);
+        let etag = HeaderValue::from_str(&format!("\"{}\"", &digest[..32]))
+            .expect("hex is a valid header");
+        let file = Arc::new(Cached {
+            len: bytes.len() as u64,
+            modified,
+            etag,
+            bytes,
+        });
+        if file.len <= MAX_CACHED_FILE {
+            use std::sync::atomic::Ordering;
+            let total = self.cached_total.load(Ordering::Relaxed);
+            if total + file.len <= MAX_CACHED_TOTAL {
+                let previous = self
+                    .cache
+                    .write()
+                    .expect("cache lock")
+                    .insert(key.to_owned(), file.clone());
+                let freed = previous.map_or(0, |p| p.len);
+                self.cached_total
+                    .store((total + file.len).saturating_sub(freed), Ordering::Relaxed);
+            }
+        }
+        Ok(file)
+    }
+}
+
+fn content_type(relative: &str) -> &'static str {
+    if relative.ends_with(".tar.gz") {
+        "application/gzip"
+    } else if relative.ends_with(".jsonl") {
+        "application/jsonl"
+    } else if relative.ends_with(".json") {
+        "application/json"
+    } else if relative.ends_with(".yaml") {
+        "application/yaml"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+fn respond(relative: &str, file: &Cached, request: &HeaderMap, head: bool) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ETAG, file.etag.clone());
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(relative)),
+    );
+    // Archives never change once published; everything else must be revalidated.
+    let cache_control = if relative.starts_with("archives/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+
+    if let Some(tags) = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        && etag_matches(tags, &file.etag)
+    {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    let range = request
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| if_range_holds(request, &file.etag));
+    let (status, body) = match range.map(|r| parse_range(r, file.len)) {
+        None | Some(RangeAnswer::Ignore) => (StatusCode::OK, file.bytes.clone()),
+        Some(RangeAnswer::Unsatisfiable) => {
+            headers.insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{}", file.len)).expect("digits"),
+            );
+            return (StatusCode::RANGE_NOT_SATISFIABLE, headers).into_response();
+        }
+        Some(RangeAnswer::Bytes(start, end)) => {
+            headers.insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes {start}-{end}/{}", file.len))
+                    .expect("digits"),
+            );
+            (
+                StatusCode::PARTIAL_CONTENT,
+                file.bytes.slice(start as usize..=end as usize),
+            )
+        }
+    };
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    if head {
+        return (status, headers).into_response();
+    }
+    (status, headers, body).into_response()
+}
+
+/// `If-None-Match: "a", W/"b"` or `*`; weak comparison, as RFC 9110 asks for GET.
+fn etag_matches(list: &str, etag: &HeaderValue) -> bool {
+    let ours = etag.to_str().unwrap_or_default();
+    list.split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == ours)
+}
+
+/// A Range is honoured only if `If-Range` (when sent) still names this content.
+fn if_range_holds(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    match request.get(header::IF_RANGE) {
+        None => true,
+        Some(v) => v == etag,
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum RangeAnswer {
+    /// Not a single byte range we serve: answer with the whole file (allowed).
+    Ignore,
+    Unsatisfiable,
+    /// Inclusive bounds.
+    Bytes(u64, u64),
+}
+
+fn parse_range(value: &str, len: u64) -> RangeAnswer {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return RangeAnswer::Ignore;
+    };
+    if spec.contains(',') {
+        return RangeAnswer::Ignore;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return RangeAnswer::Ignore;
+    };
+    let number = |s: &str| s.trim().parse::<u64>().ok();
+    match (first.trim().is_empty(), last.trim().is_empty()) {
+        // bytes=-N: the last N bytes.
+        (true, false) => match number(last) {
+            Some(0) => RangeAnswer::Unsatisfiable,
+            Some(n) if len > 0 => RangeAnswer::Bytes(len.saturating_sub(n), len - 1),
+            Some(_) => RangeAnswer::Unsatisfiable,
+            None => RangeAnswer::Ignore,
+        },
+        (false, _) => {
+            let Some(start) = number(first) else {
+                return RangeAnswer::Ignore;
+            };
+            let end = if last.trim().is_empty() {
+                Some(len.saturating_sub(1))
+            } else {
+                number(last)
+            };
+            match end {
+                None => RangeAnswer::Ignore,
+                Some(_) if start >= len => RangeAnswer::Unsatisfiable,
+                Some(end) if end < start => RangeAnswer::Ignore,
+                Some(end) => RangeAnswer::Bytes(start, end.min(len - 1)),
+            }
+        }
+        (true, true) => RangeAnswer::Ignore,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        assert_eq!(parse_range("bytes=0-9", 100), RangeAnswer::Bytes(0, 9));
+        assert_eq!(parse_range("bytes=90-", 100), RangeAnswer::Bytes(90, 99));
+        assert_eq!(parse_range("bytes=-10", 100), RangeAnswer::Bytes(90, 99));
+        assert_eq!(parse_range("bytes=-1000", 100), RangeAnswer::Bytes(0, 99));
+        assert_eq!(
+            parse_range("bytes=50-1000", 100),
+            RangeAnswer::Bytes(50, 99)
+        );
+        assert_eq!(parse_range("bytes=100-", 100), RangeAnswer::Unsatisfiable);
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), RangeAnswer::Ignore);
+        assert_eq!(parse_range("items=0-1", 100), RangeAnswer::Ignore);
+        assert_eq!(parse_range("bytes=9-1", 100), RangeAnswer::Ignore);
+    }
+
+    #[test]
+    fn only_registry_files_are_reachable() {
+        let files = StaticFiles::new(Path::new("/srv/registry"));
+        assert!(files.resolve("index/openent/portail.jsonl").is_ok());
+        assert_eq!(files.resolve("../etc/passwd"), Err(Refusal::Traversal));
+        assert_eq!(
+            files.resolve("index/../../etc/passwd"),
+            Err(Refusal::Traversal)
+        );
+        assert_eq!(files.resolve("/etc/passwd"), Err(Refusal::Traversal));
+        assert_eq!(files.resolve("index/.git/config"), Err(Refusal::Traversal));
+        assert_eq!(files.resolve("index\\..\\x"), Err(Refusal::Traversal));
+        assert_eq!(files.resolve("forge.yaml"), Err(Refusal::NotFound));
+        assert_eq!(files.resolve("keys/forge"), Err(Refusal::NotFound));
+    }
+
+    #[test]
+    fn weak_and_listed_etags_match() {
+        let etag = HeaderValue::from_static("\"abc\"");
+        assert!(etag_matches("\"x\", W/\"abc\"", &etag));
+        assert!(etag_matches("*", &etag));
+        assert!(!etag_matches("\"abd\"", &etag));
+    }
+}

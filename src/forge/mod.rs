@@ -1,0 +1,46 @@
+//! The forge: a server over a registry directory that adds authenticated
+//! publishing and yanking, federation with peer forges, and a browsable
+//! catalogue. Uses `registry/` (the directory layout, publishing, snapshots)
+//! and `package/` (safe unpacking of uploads).
+//!
+//! - [`config`] — `forge.yaml`: registry, listen address, tokens, peers;
+//! - [`files`] — static GETs of the registry's files with ETag and Range;
+//! - [`publish`] — the publish and yank operations, serialised per module;
+//! - [`server`] — the axum router, logging and graceful shutdown;
+//! - [`client`] — `oent publish` and `oent yank` against a forge's API.
+
+pub mod client;
+pub mod config;
+pub mod files;
+pub mod publish;
+pub mod server;
+
+use std::path::PathBuf;
+
+use crate::manifest::Diagnostic;
+use crate::registry::RegistryError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ForgeError {
+    #[error("{0}")]
+    Config(String),
+    #[error("`{}` is invalid", .path.display())]
+    InvalidConfig {
+        path: PathBuf,
+        diagnostics: Vec<Diagnostic>,
+    },
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot listen on {address}: {source} (is another forge running? choose another `listen:` in forge.yaml)"
+    )]
+    Listen {
+        address: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,156 @@
+//! Publishing and yanking on the forge's side. Each operation runs on a
+//! blocking thread with its module's lock held, so concurrent publishes of
+//! one module are serialised (none is lost, exactly one creates a version)
+//! while different modules proceed side by side; the snapshot that covers
+//! every index file is rewritten under one lock after each change.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use super::config::Token;
+use crate::registry::RegistryError;
+use crate::registry::index::IndexLine;
+use crate::registry::local::{Added, LocalRegistry, inspect_archive};
+
+/// What the publisher did, for the HTTP status (201 or 200).
+#[derive(Debug)]
+pub enum Outcome {
+    Created(IndexLine),
+    /// The same bytes were already published: a retried publish is safe.
+    AlreadyPresent(IndexLine),
+}
+
+/// Why a publish or yank was refused; each maps to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("token `{token}` may publish into {allowed}, not into namespace `{namespace}`")]
+    TokenScope {
+        token: String,
+        namespace: String,
+        allowed: String,
+    },
+    #[error("the URL names {url} but the archive holds {archive}")]
+    UrlMismatch { url: String, archive: String },
+    #[error("{name} has no version {version} on this forge")]
+    UnknownVersion { name: String, version: String },
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// What runs after every change of the index (rewriting the signed snapshot).
+pub type AfterChange = Box<dyn Fn(&LocalRegistry) -> Result<(), RegistryError> + Send + Sync>;
+
+pub struct Publisher {
+    pub registry: LocalRegistry,
+    module_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    snapshot_lock: Mutex<()>,
+    after_change: AfterChange,
+}
+
+/// `namespace/name` and version named by a publish URL.
+pub struct Expected<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+}
+
+impl Publisher {
+    pub fn new(registry: LocalRegistry, after_change: AfterChange) -> Publisher {
+        Publisher {
+            registry,
+            module_locks: Mutex::new(HashMap::new()),
+            snapshot_lock: Mutex::new(()),
+            after_change,
+        }
+    }
+
+    fn lock_for(&self, name: &str) -> Arc<Mutex<()>> {
+        self.module_locks
+            .lock()
+            .expect("module locks")
+            .entry(name.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    /// Verifies and publishes an uploaded archive.
+    pub fn publish(
+        &self,
+        bytes: &[u8],
+        token: &Token,
+        expected: Option<Expected<'_>>,
+    ) -> Result<Outcome, Refusal> {
+        let module = inspect_archive(Path::new("upload"), bytes)?;
+        let name = module.name.as_str();
+        let version = module.version.to_string();
+        if let Some(expected) = expected
+            && (expected.name != name || expected.version != version)
+        {
+            return Err(Refusal::UrlMismatch {
+                url: format!("{} {}", expected.name, expected.version),
+                archive: format!("{name} {version}"),
+            });
+        }
+        self.check_scope(token, module.name.namespace())?;
+        let lock = self.lock_for(name);
+        let _held = lock.lock().expect("module lock");
+        match self.registry.add_inspected(&module, bytes)? {
+            Added::Published(line) => {
+                self.changed()?;
+                Ok(Outcome::Created(line))
+            }
+            Added::AlreadyPresent(line) => Ok(Outcome::AlreadyPresent(line)),
+        }
+    }
+
+    /// Yanks (or unyanks) one version.
+    pub fn set_yanked(
+        &self,
+        token: &Token,
+        name: &str,
+        version: &str,
+        yanked: bool,
+    ) -> Result<IndexLine, Refusal> {
+        let namespace = name.split('/').next().unwrap_or_default();
+        self.check_scope(token, namespace)?;
+        let lock = self.lock_for(name);
+        let _held = lock.lock().expect("module lock");
+        let before = self.registry.versions(name)?;
+        let line = self
+            .registry
+            .set_yanked(name, version, yanked)?
+            .ok_or_else(|| Refusal::UnknownVersion {
+                name: name.to_owned(),
+                version: version.to_owned(),
+            })?;
+        if before
+            .iter()
+            .any(|l| l.version == version && l.yanked != yanked)
+        {
+            self.changed()?;
+        }
+        Ok(line)
+    }
+
+    fn check_scope(&self, token: &Token, namespace: &str) -> Result<(), Refusal> {
+        let owned = self.registry.config.owns(namespace);
+        let allowed = token
+            .namespaces
+            .iter()
+            .any(|n| n == namespace || (n == "*" && owned));
+        if !allowed {
+            return Err(Refusal::TokenScope {
+                token: token.name.clone(),
+                namespace: namespace.to_owned(),
+                allowed: token.namespaces.join(", "),
+            });
+        }
+        Ok(())
+    }
+
+    /// Rewrites what covers the index (the signed snapshot), one at a time.
+    pub fn changed(&self) -> Result<(), RegistryError> {
+        let _held = self.snapshot_lock.lock().expect("snapshot lock");
+        (self.after_change)(&self.registry)
+    }
+}
