@@ -53,6 +53,7 @@ pub fn run(command: RegistryCommand) -> anyhow::Result<u8> {
                 namespaces,
                 api,
                 keys: Vec::new(),
+                mirrors: Vec::new(),
             };
             // Validate what we are about to write by the same rules as reading.
             LocalRegistry::init(&dir, config)?;

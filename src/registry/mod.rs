@@ -6,6 +6,8 @@
 //! registry.yaml                     name, namespaces owned, API URL, public keys
 //! index/<ns>/<name>.jsonl           one JSON line per published version
 //! archives/<ns>/<name>-<v>.tar.gz   the archives, immutable
+//! snapshot.json                     signed: every index file's sha256, version, expiry
+//! mirrors/<peer>/snapshot.json      a mirrored peer's own signed snapshot
 //! ```
 //!
 //! - [`config`] — `registry.yaml`;
@@ -13,6 +15,8 @@
 //! - [`local`] — operations on a registry directory: init, add, build, check;
 //! - [`source`] — reading a registry (directory or [`http`]), its errors;
 //! - [`cache`] — the download cache; [`fetch`] — concurrent downloads;
+//! - [`signing`] — Ed25519 keys and SSH signatures, in OpenSSH's formats;
+//! - [`snapshot`] — `snapshot.json`, the signed list of metadata hashes;
 //! - [`time`] — RFC 3339 timestamps without a date library.
 
 pub mod cache;
@@ -21,6 +25,8 @@ pub mod fetch;
 pub mod http;
 pub mod index;
 pub mod local;
+pub mod signing;
+pub mod snapshot;
 pub mod source;
 pub mod time;
 
