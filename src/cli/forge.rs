@@ -9,10 +9,14 @@ use clap::{Args, Subcommand, ValueEnum};
 use super::exit;
 use oent::forge::client::{self, ForgeClient, Published};
 use oent::forge::config::{ForgeConfig, hash_token};
-use oent::forge::publish::Publisher;
+use std::time::Duration;
+
+use oent::forge::publish::{Publisher, Signing};
+use oent::forge::sync::{client as sync_client, sync_all};
 use oent::forge::server::{self, Forge};
 use oent::forge::{ForgeError, files::StaticFiles};
 use oent::registry::local::LocalRegistry;
+use oent::registry::signing::SecretKey;
 
 #[derive(Debug, Subcommand)]
 pub enum ForgeCommand {
@@ -20,6 +24,15 @@ pub enum ForgeCommand {
     Serve(ServeArgs),
     /// Create a publish token: prints the token once, and the line for forge.yaml.
     Token(TokenArgs),
+    /// Mirror the peers' namespaces once (`serve` also does it periodically).
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The forge's configuration.
+    #[arg(long, default_value = "forge.yaml")]
+    config: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -79,25 +92,49 @@ pub fn run(command: ForgeCommand) -> anyhow::Result<u8> {
     match command {
         ForgeCommand::Serve(args) => serve(args),
         ForgeCommand::Token(args) => token(args),
+        ForgeCommand::Sync(args) => sync(args),
     }
 }
 
-fn serve(args: ServeArgs) -> anyhow::Result<u8> {
-    let config = match ForgeConfig::load(&args.config) {
-        Ok(config) => config,
+/// forge.yaml, its problems printed as diagnostics.
+fn load_config(path: &std::path::Path) -> anyhow::Result<Option<ForgeConfig>> {
+    match ForgeConfig::load(path) {
+        Ok(config) => Ok(Some(config)),
         Err(ForgeError::InvalidConfig { diagnostics, .. }) => {
             for d in &diagnostics {
                 eprintln!("{d}");
             }
-            return Ok(exit::FAILURE);
+            Ok(None)
         }
-        Err(e) => return Err(e.into()),
-    };
-    init_logging(args.log_format);
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The registry the forge serves, with the key that signs its snapshot.
+fn publisher(config: &ForgeConfig) -> anyhow::Result<Publisher> {
     let registry = LocalRegistry::open(&config.registry)
         .with_context(|| format!("forge.yaml `registry: {}`", config.registry.display()))?;
-    let files = StaticFiles::new(&registry.root);
-    let publisher = Publisher::new(registry, Box::new(|_| Ok(())));
+    let signing = match &config.signing_key {
+        Some(path) => Some(Signing {
+            key: SecretKey::read(path)
+                .with_context(|| format!("forge.yaml `signing-key: {}`", path.display()))?,
+            validity: Duration::from_secs(u64::from(config.snapshot_validity_days) * 86_400),
+        }),
+        None => None,
+    };
+    Ok(Publisher::new(registry, signing))
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<u8> {
+    let Some(config) = load_config(&args.config)? else {
+        return Ok(exit::FAILURE);
+    };
+    init_logging(args.log_format);
+    let publisher = publisher(&config)?;
+    publisher
+        .changed()
+        .context("signing the registry's snapshot at start")?;
+    let files = StaticFiles::new(&publisher.registry.root);
     let forge = std::sync::Arc::new(Forge {
         config,
         publisher,
@@ -106,6 +143,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Runtime::new().context("starting the server's runtime")?;
     runtime.block_on(async {
         let stop = server::shutdown_signal().context("installing the signal handlers")?;
+        server::spawn_periodic_sync(forge.clone());
         server::serve(forge, stop, |address| {
             println!("oent forge: serving http://{address}");
         })
@@ -113,6 +151,40 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         .map_err(anyhow::Error::from)
     })?;
     Ok(exit::OK)
+}
+
+fn sync(args: SyncArgs) -> anyhow::Result<u8> {
+    let Some(config) = load_config(&args.config)? else {
+        return Ok(exit::FAILURE);
+    };
+    let publisher = publisher(&config)?;
+    let (outcomes, changed) = sync_all(&publisher.registry.root, &config.peers, &sync_client());
+    let mut failed = false;
+    for (peer, outcome) in config.peers.iter().zip(outcomes) {
+        match outcome {
+            Ok(report) => println!(
+                "{}: {} index files, {} archives ({} bytes) mirrored; snapshots {}",
+                peer.name,
+                report.index_files,
+                report.archives,
+                report.bytes,
+                report
+                    .snapshots
+                    .iter()
+                    .map(|(origin, v)| format!("{origin} v{v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Err(e) => {
+                failed = true;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if changed {
+        publisher.changed().context("signing the registry's snapshot")?;
+    }
+    Ok(if failed { exit::PROBLEMS } else { exit::OK })
 }
 
 fn init_logging(format: LogFormat) {

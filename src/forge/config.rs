@@ -27,6 +27,7 @@ use crate::manifest::names::check_part;
 use crate::manifest::yaml::{Node, Span};
 
 use super::ForgeError;
+use crate::registry::signing::PublicKey;
 
 pub const FORGE_SCHEMA: &str = "oent/forge/v1";
 
@@ -337,10 +338,28 @@ fn peer(checker: &mut Checker, node: &Node, key: &str) -> Option<Peer> {
                 }
             }
         });
+    let keys_key = fields.key("keys");
     let keys = fields
         .required(checker, "keys", "[\"ssh-ed25519 AAAA…\"]")
-        .and_then(|n| checker.strings(n, &fields.key("keys")))
-        .map(|k| k.into_iter().map(|(s, _)| s).collect::<Vec<_>>());
+        .and_then(|n| checker.strings(n, &keys_key))
+        .map(|k| {
+            k.into_iter()
+                .filter(|(key, span)| match PublicKey::parse(key) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        checker.report(
+                            Code::InvalidValue,
+                            *span,
+                            &keys_key,
+                            format!("not an OpenSSH ed25519 public key: {e}"),
+                            "paste the peer's key line as `oent key new` printed it (the .pub file)",
+                        );
+                        false
+                    }
+                })
+                .map(|(key, _)| key)
+                .collect::<Vec<_>>()
+        });
     let namespaces = fields
         .required(checker, "namespaces", "[openent]")
         .and_then(|n| namespaces(checker, n, &fields.key("namespaces")));

@@ -7,6 +7,7 @@
 //! - [`files`] — static GETs of the registry's files with ETag and Range;
 //! - [`publish`] — the publish and yank operations, serialised per module;
 //! - [`server`] — the axum router, logging and graceful shutdown;
+//! - [`sync`] — federation: mirroring peers' namespaces, verified;
 //! - [`client`] — `oent publish` and `oent yank` against a forge's API.
 
 pub mod client;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod files;
 pub mod publish;
 pub mod server;
+pub mod sync;
 
 use std::path::PathBuf;
 

@@ -8,10 +8,14 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use std::time::Duration;
+
 use super::config::Token;
 use crate::registry::RegistryError;
 use crate::registry::index::IndexLine;
 use crate::registry::local::{Added, LocalRegistry, inspect_archive};
+use crate::registry::signing::SecretKey;
+use crate::registry::snapshot::{self, SnapshotError};
 
 /// What the publisher did, for the HTTP status (201 or 200).
 #[derive(Debug)]
@@ -36,16 +40,22 @@ pub enum Refusal {
     UnknownVersion { name: String, version: String },
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    #[error("the index changed but its snapshot could not be signed: {0}")]
+    Snapshot(#[from] SnapshotError),
 }
 
-/// What runs after every change of the index (rewriting the signed snapshot).
-pub type AfterChange = Box<dyn Fn(&LocalRegistry) -> Result<(), RegistryError> + Send + Sync>;
+/// The key that signs the snapshot after every change, and for how long
+/// each snapshot is valid.
+pub struct Signing {
+    pub key: SecretKey,
+    pub validity: Duration,
+}
 
 pub struct Publisher {
     pub registry: LocalRegistry,
     module_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     snapshot_lock: Mutex<()>,
-    after_change: AfterChange,
+    signing: Option<Signing>,
 }
 
 /// `namespace/name` and version named by a publish URL.
@@ -55,12 +65,12 @@ pub struct Expected<'a> {
 }
 
 impl Publisher {
-    pub fn new(registry: LocalRegistry, after_change: AfterChange) -> Publisher {
+    pub fn new(registry: LocalRegistry, signing: Option<Signing>) -> Publisher {
         Publisher {
             registry,
             module_locks: Mutex::new(HashMap::new()),
             snapshot_lock: Mutex::new(()),
-            after_change,
+            signing,
         }
     }
 
@@ -148,9 +158,16 @@ impl Publisher {
         Ok(())
     }
 
-    /// Rewrites what covers the index (the signed snapshot), one at a time.
-    pub fn changed(&self) -> Result<(), RegistryError> {
+    /// Re-signs the snapshot (one signing at a time, each covering every
+    /// index file as it is then). Called after each change, and when the
+    /// forge starts: a forge killed between an index write and its
+    /// snapshot comes back with a snapshot that covers the index again.
+    pub fn changed(&self) -> Result<(), SnapshotError> {
+        let Some(signing) = &self.signing else {
+            return Ok(());
+        };
         let _held = self.snapshot_lock.lock().expect("snapshot lock");
-        (self.after_change)(&self.registry)
+        snapshot::write_signed(&self.registry.root, &signing.key, signing.validity)?;
+        Ok(())
     }
 }

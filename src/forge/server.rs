@@ -70,6 +70,38 @@ pub async fn serve(
     Ok(())
 }
 
+/// Mirrors the peers every `sync-interval-seconds` (never when 0 or
+/// without peers), on a blocking thread; a failing peer is logged and
+/// tried again at the next tick.
+pub fn spawn_periodic_sync(forge: Shared) {
+    let every = forge.config.sync_interval_seconds;
+    if every == 0 || forge.config.peers.is_empty() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(every));
+        loop {
+            ticks.tick().await;
+            let worker = forge.clone();
+            let done = tokio::task::spawn_blocking(move || {
+                let http = super::sync::client();
+                let (_, changed) = super::sync::sync_all(
+                    &worker.publisher.registry.root,
+                    &worker.config.peers,
+                    &http,
+                );
+                if changed && let Err(e) = worker.publisher.changed() {
+                    tracing::error!(reason = %e, "could not sign the snapshot after a sync");
+                }
+            })
+            .await;
+            if let Err(e) = done {
+                tracing::error!(error = %e, "sync task failed");
+            }
+        }
+    });
+}
+
 /// Ctrl-C (SIGINT) or SIGTERM (what `docker stop` and Kubernetes send).
 /// The handlers are installed now, not when the future is first polled, so
 /// that a signal sent as soon as the address is printed is not fatal.
@@ -325,6 +357,12 @@ fn refused(forge: &Forge, refusal: Refusal) -> Response {
             StatusCode::NOT_FOUND,
             "not-found",
             "see the module's index file for its versions".to_owned(),
+        ),
+        Refusal::Snapshot(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "snapshot",
+            "the change is written; the forge signs its snapshot again at the next change or restart"
+                .to_owned(),
         ),
         Refusal::Registry(e) => match e {
             RegistryError::VersionExists { .. } => (

@@ -48,9 +48,13 @@ impl std::fmt::Debug for SourceSet {
 }
 
 impl SourceSet {
-    /// Reads each registry's `registry.yaml` to learn which namespaces it owns.
+    /// Reads each registry's `registry.yaml` to learn which namespaces it
+    /// owns and which it mirrors. A namespace is served by its owner when
+    /// the distribution lists it, else by the first registry that mirrors
+    /// it (a département's forge mirroring the association's modules).
     pub fn new(sources: Vec<NamedSource>) -> Result<SourceSet, SourceSetError> {
         let mut owners: BTreeMap<String, usize> = BTreeMap::new();
+        let mut mirrored: BTreeMap<String, usize> = BTreeMap::new();
         for (i, named) in sources.iter().enumerate() {
             let config = named
                 .source
@@ -59,6 +63,11 @@ impl SourceSet {
                     name: named.name.clone(),
                     source,
                 })?;
+            for mirror in &config.mirrors {
+                for namespace in &mirror.namespaces {
+                    mirrored.entry(namespace.clone()).or_insert(i);
+                }
+            }
             for namespace in config.namespaces {
                 if let Some(&first) = owners.get(&namespace) {
                     return Err(SourceSetError::DuplicateOwner {
@@ -69,6 +78,9 @@ impl SourceSet {
                 }
                 owners.insert(namespace, i);
             }
+        }
+        for (namespace, i) in mirrored {
+            owners.entry(namespace).or_insert(i);
         }
         Ok(SourceSet {
             sources,

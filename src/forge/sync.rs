@@ -1,0 +1,426 @@
+//! Federation: mirroring peers' namespaces, every byte verified.
+//!
+//! For each peer of forge.yaml, `sync` fetches its signed snapshot and
+//! checks it with the pinned keys (and against the version already
+//! mirrored: no rollback); then, for each namespace trusted from that peer,
+//! the snapshot that vouches for it — the peer's own, or for a namespace the
+//! peer itself mirrors, the original registry's snapshot that the peer keeps
+//! under `mirrors/<origin>/`, checked with the keys of the peer's signed
+//! registry.yaml — and every index file of the namespace whose hash
+//! changed. Each index line must name a module of that namespace published
+//! by that origin; each new archive must have the size and sha256 of its
+//! line. Archives are written first, index files next, the origin's
+//! snapshot last, then the forge's own registry.yaml (its `mirrors:`) and
+//! snapshot. Nothing is taken from a namespace the forge owns itself.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Component, Path};
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::blocking::Client;
+
+use super::config::Peer;
+use crate::package::checksum::sha256_hex;
+use crate::registry::config::{Mirror, RegistryConfig};
+use crate::registry::http::{CONNECT_TIMEOUT, MAX_CONFIG_BYTES, MAX_INDEX_BYTES, USER_AGENT};
+use crate::registry::index::{self, IndexLine};
+use crate::registry::local::{LocalRegistry, MAX_ARCHIVE_BYTES};
+use crate::registry::signing::PublicKey;
+use crate::registry::snapshot::{self, MAX_SNAPSHOT_BYTES, SNAPSHOT_FILE, Snapshot, SnapshotError};
+use crate::registry::{REGISTRY_FILE, RegistryError};
+
+/// Archives downloaded at once from one peer.
+pub const SYNC_JOBS: usize = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("peer `{peer}`: cannot fetch {url}: {reason}")]
+    Fetch { peer: String, url: String, reason: String },
+    #[error("peer `{peer}`: {url}: {source}")]
+    Snapshot {
+        peer: String,
+        url: String,
+        #[source]
+        source: SnapshotError,
+    },
+    #[error("peer `{peer}`: {url}: {reason}; nothing from it was mirrored")]
+    Refused { peer: String, url: String, reason: String },
+    #[error("peer `{peer}`: key `{key}` in forge.yaml is not an OpenSSH ed25519 public key: {reason}")]
+    Key { peer: String, key: String, reason: String },
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("{}: {source}", .path.display())]
+    Io { path: std::path::PathBuf, source: std::io::Error },
+}
+
+/// What one peer's sync did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SyncReport {
+    pub peer: String,
+    /// Versions of the snapshots mirrored, by origin registry.
+    pub snapshots: BTreeMap<String, u64>,
+    pub index_files: usize,
+    pub archives: usize,
+    pub bytes: u64,
+    /// Trusted namespaces the peer neither owns nor mirrors.
+    pub skipped_namespaces: Vec<String>,
+}
+
+/// A registry whose files are read over HTTP, bounded in size.
+struct Remote<'a> {
+    peer: &'a str,
+    base: &'a str,
+    http: &'a Client,
+}
+
+impl Remote<'_> {
+    fn url(&self, relative: &str) -> String {
+        format!("{}/{relative}", self.base)
+    }
+
+    fn get(&self, relative: &str, limit: u64) -> Result<Option<Vec<u8>>, SyncError> {
+        let url = self.url(relative);
+        let fail = |reason: String| SyncError::Fetch {
+            peer: self.peer.to_owned(),
+            url: url.clone(),
+            reason,
+        };
+        let response = self.http.get(&url).send().map_err(|e| fail(e.to_string()))?;
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Ok(None),
+            status => return Err(fail(format!("the server answered {status}"))),
+        }
+        let mut bytes = Vec::new();
+        response
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| fail(e.to_string()))?;
+        if bytes.len() as u64 > limit {
+            return Err(fail(format!("larger than {limit} bytes")));
+        }
+        Ok(Some(bytes))
+    }
+
+    fn require(&self, relative: &str, limit: u64) -> Result<Vec<u8>, SyncError> {
+        self.get(relative, limit)?.ok_or_else(|| SyncError::Fetch {
+            peer: self.peer.to_owned(),
+            url: self.url(relative),
+            reason: "not found (404)".into(),
+        })
+    }
+
+    fn refused(&self, relative: &str, reason: impl Into<String>) -> SyncError {
+        SyncError::Refused {
+            peer: self.peer.to_owned(),
+            url: self.url(relative),
+            reason: reason.into(),
+        }
+    }
+
+    fn snapshot_error(&self, relative: &str) -> impl FnOnce(SnapshotError) -> SyncError + '_ {
+        let url = self.url(relative);
+        move |source| SyncError::Snapshot {
+            peer: self.peer.to_owned(),
+            url,
+            source,
+        }
+    }
+}
+
+pub fn client() -> Client {
+    Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(Duration::from_secs(300))
+        .build()
+        .expect("a client with rustls builds")
+}
+
+/// Mirrors what `peer` serves of its trusted namespaces into `registry`.
+/// Returns the mirrors to list in the forge's registry.yaml.
+pub fn sync_peer(
+    registry: &LocalRegistry,
+    peer: &Peer,
+    http: &Client,
+) -> Result<(SyncReport, Vec<Mirror>), SyncError> {
+    let remote = Remote { peer: &peer.name, base: &peer.url, http };
+    let keys = peer
+        .keys
+        .iter()
+        .map(|k| {
+            PublicKey::parse(k).map_err(|e| SyncError::Key {
+                peer: peer.name.clone(),
+                key: k.clone(),
+                reason: e.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut report = SyncReport { peer: peer.name.clone(), ..SyncReport::default() };
+
+    // The peer's own snapshot, then its registry.yaml as that snapshot lists it.
+    let snapshot_bytes = remote.require(SNAPSHOT_FILE, MAX_SNAPSHOT_BYTES)?;
+    let peer_config_bytes = remote.require(REGISTRY_FILE, MAX_CONFIG_BYTES)?;
+    let peer_snapshot = verified(registry, &remote, SNAPSHOT_FILE, &snapshot_bytes, &keys)?;
+    peer_snapshot
+        .check_file(REGISTRY_FILE, &peer_config_bytes)
+        .map_err(remote.snapshot_error(REGISTRY_FILE))?;
+    let peer_config = parse_config(&remote, &peer_config_bytes)?;
+
+    // Which snapshot vouches for each trusted namespace.
+    let mut origins: BTreeMap<String, Origin> = BTreeMap::new();
+    for namespace in &peer.namespaces {
+        if registry.config.owns(namespace) {
+            return Err(remote.refused(
+                REGISTRY_FILE,
+                format!("forge.yaml trusts namespace `{namespace}` from this peer, but this forge owns it: remove it from the peer's namespaces"),
+            ));
+        }
+        if peer_config.owns(namespace) {
+            origins
+                .entry(peer_config.name.clone())
+                .or_insert_with(|| Origin::new(peer_config.name.clone(), keys.clone(), None))
+                .namespaces
+                .push(namespace.clone());
+        } else if let Some(mirror) = peer_config.mirrors.iter().find(|m| m.namespaces.contains(namespace)) {
+            origins
+                .entry(mirror.name.clone())
+                .or_insert_with(|| Origin::new(mirror.name.clone(), mirror.keys.clone(), Some(mirror.snapshot_path())))
+                .namespaces
+                .push(namespace.clone());
+        } else {
+            tracing::warn!(peer = peer.name, namespace, "the peer neither owns nor mirrors this namespace");
+            report.skipped_namespaces.push(namespace.clone());
+        }
+    }
+
+    let mut mirrors = Vec::new();
+    for origin in origins.values() {
+        let (snapshot, bytes) = match &origin.snapshot_path {
+            None => (peer_snapshot.clone(), snapshot_bytes.clone()),
+            Some(path) => {
+                let bytes = remote.require(path, MAX_SNAPSHOT_BYTES)?;
+                (verified(registry, &remote, path, &bytes, &origin.keys)?, bytes)
+            }
+        };
+        if snapshot.registry != origin.name {
+            return Err(remote.refused(
+                origin.snapshot_path.as_deref().unwrap_or(SNAPSHOT_FILE),
+                format!("the snapshot is registry `{}`'s, not `{}`'s", snapshot.registry, origin.name),
+            ));
+        }
+        mirror_namespaces(registry, &remote, origin, &snapshot, &mut report)?;
+        let local = registry.root.join("mirrors").join(&origin.name).join(SNAPSHOT_FILE);
+        write(&local, &bytes)?;
+        report.snapshots.insert(origin.name.clone(), snapshot.version);
+        mirrors.push(Mirror {
+            name: origin.name.clone(),
+            namespaces: origin.namespaces.clone(),
+            keys: origin.keys.clone(),
+        });
+    }
+    Ok((report, mirrors))
+}
+
+struct Origin {
+    name: String,
+    keys: Vec<PublicKey>,
+    /// Where the peer keeps this origin's snapshot; `None`: the peer is the origin.
+    snapshot_path: Option<String>,
+    namespaces: Vec<String>,
+}
+
+impl Origin {
+    fn new(name: String, keys: Vec<PublicKey>, snapshot_path: Option<String>) -> Origin {
+        Origin { name, keys, snapshot_path, namespaces: Vec::new() }
+    }
+}
+
+/// Verifies a snapshot against its keys, refusing one older than the copy
+/// this forge already mirrors (a peer cannot roll its mirrors back).
+fn verified(
+    registry: &LocalRegistry,
+    remote: &Remote<'_>,
+    relative: &str,
+    bytes: &[u8],
+    keys: &[PublicKey],
+) -> Result<Snapshot, SyncError> {
+    let first = snapshot::verify(bytes, keys, SystemTime::now(), None).map_err(remote.snapshot_error(relative))?;
+    let local = registry.root.join("mirrors").join(&first.registry).join(SNAPSHOT_FILE);
+    let seen = std::fs::read(&local)
+        .ok()
+        .and_then(|old| snapshot::verify(&old, keys, SystemTime::UNIX_EPOCH, None).ok())
+        .map(|old| old.version);
+    snapshot::verify(bytes, keys, SystemTime::now(), seen).map_err(remote.snapshot_error(relative))
+}
+
+fn parse_config(remote: &Remote<'_>, bytes: &[u8]) -> Result<RegistryConfig, SyncError> {
+    let temp = tempfile::tempdir().map_err(|source| SyncError::Io { path: std::env::temp_dir(), source })?;
+    let path = temp.path().join(REGISTRY_FILE);
+    std::fs::write(&path, bytes).map_err(|source| SyncError::Io { path: path.clone(), source })?;
+    RegistryConfig::load(&path).map_err(|e| remote.refused(REGISTRY_FILE, format!("its registry.yaml is invalid: {e}")))
+}
+
+/// Index files of the origin's namespaces whose hash changed, with the
+/// archives their new lines need.
+fn mirror_namespaces(
+    registry: &LocalRegistry,
+    remote: &Remote<'_>,
+    origin: &Origin,
+    snapshot: &Snapshot,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    for namespace in &origin.namespaces {
+        let prefix = format!("index/{namespace}/");
+        for (path, sha256) in snapshot.files.iter().filter(|(p, _)| p.starts_with(&prefix)) {
+            let local = registry.root.join(path);
+            if std::fs::read(&local).is_ok_and(|b| sha256_hex(&b) == *sha256) {
+                continue;
+            }
+            let bytes = remote.require(path, MAX_INDEX_BYTES)?;
+            snapshot.check_file(path, &bytes).map_err(remote.snapshot_error(path))?;
+            let text = String::from_utf8(bytes.clone()).map_err(|_| remote.refused(path, "the index file is not UTF-8"))?;
+            let lines = index::parse(Path::new(&remote.url(path)), &text)?;
+            for line in &lines {
+                check_line(remote, path, line, namespace, &origin.name)?;
+            }
+            fetch_archives(registry, remote, &lines, report)?;
+            write(&local, &bytes)?;
+            report.index_files += 1;
+        }
+    }
+    Ok(())
+}
+
+/// A line may only describe a module of the namespace its file is for,
+/// published by the origin, with an archive under that namespace.
+fn check_line(
+    remote: &Remote<'_>,
+    path: &str,
+    line: &IndexLine,
+    namespace: &str,
+    origin: &str,
+) -> Result<(), SyncError> {
+    if index::index_path(&line.name) != path || line.name.split('/').next() != Some(namespace) {
+        return Err(remote.refused(path, format!("it lists `{}`, a module outside namespace `{namespace}`", line.name)));
+    }
+    if line.origin != origin {
+        return Err(remote.refused(path, format!("{} {} claims origin `{}`, but namespace `{namespace}` is published by `{origin}`", line.name, line.version, line.origin)));
+    }
+    let archive_prefix = format!("archives/{namespace}/");
+    let plain = Path::new(&line.archive).components().all(|c| matches!(c, Component::Normal(_)));
+    if !plain || !line.archive.starts_with(&archive_prefix) || !line.archive.ends_with(".tar.gz") {
+        return Err(remote.refused(path, format!("{} {}: archive path `{}` is not under {archive_prefix}", line.name, line.version, line.archive)));
+    }
+    if line.size > MAX_ARCHIVE_BYTES {
+        return Err(remote.refused(path, format!("{} {}: an archive of {} bytes is over the limit", line.name, line.version, line.size)));
+    }
+    Ok(())
+}
+
+/// Downloads, with a few in flight, the archives this forge lacks, each
+/// checked against its line's size and sha256 before it is kept.
+fn fetch_archives(
+    registry: &LocalRegistry,
+    remote: &Remote<'_>,
+    lines: &[IndexLine],
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let missing: Vec<&IndexLine> = lines
+        .iter()
+        .filter(|l| {
+            let path = registry.root.join(&l.archive);
+            !std::fs::metadata(&path).is_ok_and(|m| m.len() == l.size)
+        })
+        .collect();
+    let results: Vec<Result<u64, SyncError>> = std::thread::scope(|scope| {
+        let chunks: Vec<Vec<&IndexLine>> = (0..SYNC_JOBS)
+            .map(|i| missing.iter().skip(i).step_by(SYNC_JOBS).copied().collect())
+            .collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || -> Result<u64, SyncError> {
+                    let mut bytes_total = 0;
+                    for line in chunk {
+                        let bytes = remote.require(&line.archive, line.size)?;
+                        if bytes.len() as u64 != line.size || sha256_hex(&bytes) != line.sha256 {
+                            return Err(remote.refused(
+                                &line.archive,
+                                format!("the archive of {} {} does not have the size and sha256 of its index line (tampered or corrupt)", line.name, line.version),
+                            ));
+                        }
+                        write(&registry.root.join(&line.archive), &bytes)?;
+                        bytes_total += bytes.len() as u64;
+                    }
+                    Ok(bytes_total)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a download thread panicked")).collect()
+    });
+    for result in results {
+        report.bytes += result?;
+    }
+    report.archives += missing.len();
+    Ok(())
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), SyncError> {
+    let io = |source| SyncError::Io { path: path.to_path_buf(), source };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    crate::fsutil::write_atomic(path, bytes).map_err(io)
+}
+
+/// Lists `mirrors` in the registry's registry.yaml (replacing entries of
+/// the same names), so that clients find the origins' keys.
+pub fn record_mirrors(registry: &mut LocalRegistry, mirrors: Vec<Mirror>) -> Result<bool, SyncError> {
+    let mut config = registry.config.clone();
+    for mirror in mirrors {
+        match config.mirrors.iter_mut().find(|m| m.name == mirror.name) {
+            Some(existing) => *existing = mirror,
+            None => config.mirrors.push(mirror),
+        }
+    }
+    config.mirrors.sort_by(|a, b| a.name.cmp(&b.name));
+    if config == registry.config {
+        return Ok(false);
+    }
+    let path = registry.root.join(REGISTRY_FILE);
+    write(&path, config.to_yaml().as_bytes())?;
+    registry.config = config;
+    Ok(true)
+}
+
+/// Syncs every peer in turn (a failing peer does not stop the others) and
+/// lists their origins in registry.yaml. Returns each peer's outcome, and
+/// whether anything changed (the caller then signs the forge's snapshot).
+pub fn sync_all(root: &Path, peers: &[Peer], http: &Client) -> (Vec<Result<SyncReport, SyncError>>, bool) {
+    let mut changed = false;
+    let mut outcomes = Vec::with_capacity(peers.len());
+    for peer in peers {
+        let outcome = LocalRegistry::open(root).map_err(SyncError::from).and_then(|mut registry| {
+            let (report, mirrors) = sync_peer(&registry, peer, http)?;
+            let recorded = record_mirrors(&mut registry, mirrors)?;
+            changed |= recorded || report.index_files > 0;
+            Ok(report)
+        });
+        match &outcome {
+            Ok(report) => tracing::info!(
+                peer = peer.name,
+                index_files = report.index_files,
+                archives = report.archives,
+                bytes = report.bytes,
+                snapshots = ?report.snapshots,
+                "peer synced"
+            ),
+            Err(e) => tracing::warn!(peer = peer.name, reason = %e, "peer refused: nothing from it was taken"),
+        }
+        outcomes.push(outcome);
+    }
+    (outcomes, changed)
+}
