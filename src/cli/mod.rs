@@ -3,6 +3,7 @@
 
 mod build;
 mod fetch;
+mod key;
 mod lint;
 mod new;
 mod package;
@@ -60,7 +61,10 @@ enum Command {
     Tree(resolve::TreeArgs),
     /// Explain why a module is part of the distribution.
     Why(resolve::WhyArgs),
-    /// Create, fill and check static registries.
+    /// Create signing keys (Ed25519, OpenSSH format).
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Create, fill, sign and check static registries.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
 }
@@ -85,6 +89,7 @@ pub fn main() -> ExitCode {
         Command::Lint(args) => lint::run(args),
         Command::New(command) => new::run(command),
         Command::Package(args) => package::run(args),
+        Command::Key(command) => key::run(command),
         Command::Registry(command) => registry::run(command),
         Command::Resolve(args) => resolve::run_resolve(args),
         Command::Update(args) => resolve::run_update(args),
