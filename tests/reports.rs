@@ -88,11 +88,62 @@ fn every_distribution_in_the_repository_matches_the_distribution_schema() {
 }
 
 #[test]
+fn a_signed_snapshot_matches_the_snapshot_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let oent = |args: &[&str]| {
+        cargo_bin_cmd!("oent")
+            .current_dir(dir.path())
+            .args(args)
+            .assert()
+            .success();
+    };
+    oent(&["key", "new", "key"]);
+    oent(&["new", "module", "openent/demo"]);
+    oent(&[
+        "registry",
+        "init",
+        "reg",
+        "--name",
+        "openent",
+        "--namespace",
+        "openent",
+    ]);
+    oent(&[
+        "registry", "build", "modules", "--to", "reg", "--sign", "key",
+    ]);
+    check_jsonschema(
+        "snapshot.schema.json",
+        &[dir.path().join("reg/snapshot.json")],
+    );
+    // A distribution pinning one key, and one pinning a list.
+    let public = std::fs::read_to_string(dir.path().join("key.pub")).unwrap();
+    let mut files = Vec::new();
+    for key in [
+        format!("\"{}\"", public.trim()),
+        format!("[\"{}\"]", public.trim()),
+    ] {
+        let path = dir.path().join(format!("d{}.yaml", files.len()));
+        std::fs::write(
+            &path,
+            format!(
+                "schema: oent/distribution/v1\nname: idf/lilie\nversion: 2026.1.0\n\
+                 collectivite: {{ nom: Région Île-de-France, type: region }}\n\
+                 registries:\n  - {{ name: openent, path: reg, key: {key} }}\n"
+            ),
+        )
+        .unwrap();
+        files.push(path);
+    }
+    check_jsonschema("distribution.schema.json", &files);
+}
+
+#[test]
 fn the_schemas_are_valid_json_schemas() {
     let output = Command::new(venv_tool("check-jsonschema"))
         .arg("--check-metaschema")
         .arg(repo().join("manifests/module.schema.json"))
         .arg(repo().join("manifests/distribution.schema.json"))
+        .arg(repo().join("manifests/snapshot.schema.json"))
         .output()
         .unwrap();
     assert!(

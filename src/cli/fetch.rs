@@ -10,7 +10,7 @@ use oent::manifest::names::{ModuleName, parse_requirement};
 use oent::registry::cache::Cache;
 use oent::registry::fetch::{self, DEFAULT_JOBS};
 use oent::registry::index::IndexLine;
-use oent::registry::source::{Source, open_source};
+use oent::registry::source::{Source, open_pinned_source};
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
@@ -19,6 +19,10 @@ pub struct FetchArgs {
     /// The registry: a directory, or an http:// or https:// URL.
     #[arg(long, value_name = "URL_OR_DIR")]
     registry: String,
+    /// Require the registry's snapshot to be signed by this key: an OpenSSH
+    /// public key line (`ssh-ed25519 AAAA…`) or a .pub file (repeatable).
+    #[arg(long = "key", value_name = "KEY")]
+    keys: Vec<String>,
     /// Use the cache only; fail on anything not downloaded before.
     #[arg(long)]
     offline: bool,
@@ -33,7 +37,12 @@ pub struct FetchArgs {
 pub fn run(args: FetchArgs) -> anyhow::Result<u8> {
     let (name, req) = parse_spec(&args.module)?;
     let cache = Cache::default_location()?;
-    let source = open_source(&args.registry, &cache, args.offline)?;
+    let keys = args
+        .keys
+        .iter()
+        .map(|k| read_key(k))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let source = open_pinned_source(&args.registry, &keys, &cache, args.offline)?;
     // Fails early and clearly when the location is not a registry at all.
     source.config()?;
     let lines = select(source.as_ref(), &name, &req, args.all)?;
@@ -48,6 +57,17 @@ pub fn run(args: FetchArgs) -> anyhow::Result<u8> {
         println!("fetched {} {} {}", line.name, line.version, path.display());
     }
     Ok(exit::OK)
+}
+
+/// A public key line as given, or the first line of the file it names.
+fn read_key(key: &str) -> anyhow::Result<String> {
+    if key.starts_with("ssh-") {
+        return Ok(key.to_owned());
+    }
+    let text = std::fs::read_to_string(key).with_context(|| {
+        format!("`--key {key}` is neither an OpenSSH public key line nor a readable .pub file")
+    })?;
+    Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
 /// `ns/name` or `ns/name@req` (`*` when absent).

@@ -4,6 +4,7 @@
 mod build;
 mod fetch;
 mod forge;
+mod key;
 mod lint;
 mod new;
 mod package;
@@ -68,7 +69,10 @@ enum Command {
     /// Run a forge: a registry server with publishing and federation.
     #[command(subcommand)]
     Forge(forge::ForgeCommand),
-    /// Create, fill and check static registries.
+    /// Create signing keys (Ed25519, OpenSSH format).
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Create, fill, sign and check static registries.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
 }
@@ -93,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Lint(args) => lint::run(args),
         Command::New(command) => new::run(command),
         Command::Package(args) => package::run(args),
+        Command::Key(command) => key::run(command),
         Command::Registry(command) => registry::run(command),
         Command::Publish(args) => forge::run_publish(args),
         Command::Yank(args) => forge::run_yank(args),

@@ -1,11 +1,15 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use super::exit;
 use oent::registry::RegistryError;
 use oent::registry::config::RegistryConfig;
 use oent::registry::local::{Added, LocalRegistry};
+use oent::registry::signing::SecretKey;
+use oent::registry::snapshot::{self, DEFAULT_VALIDITY};
+use oent::registry::time;
 
 #[derive(Debug, Subcommand)]
 pub enum RegistryCommand {
@@ -27,6 +31,8 @@ pub enum RegistryCommand {
         archive: PathBuf,
         #[arg(long)]
         to: PathBuf,
+        #[command(flatten)]
+        sign: SignArgs,
     },
     /// Pack every module of a tree and publish the new versions.
     Build {
@@ -35,9 +41,58 @@ pub enum RegistryCommand {
         #[arg(long, default_value = "registry")]
         to: PathBuf,
         /// Change nothing; fail if the registry is not exactly what the tree produces (CI).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "key")]
         check: bool,
+        #[command(flatten)]
+        sign: SignArgs,
     },
+}
+
+/// Signing the snapshot after a change.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Sign snapshot.json with this OpenSSH Ed25519 secret key (`oent key new`).
+    #[arg(long = "sign", value_name = "KEY", id = "key")]
+    key: Option<PathBuf>,
+    /// Days until the signed snapshot expires; clients refuse it afterwards.
+    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_VALIDITY.as_secs() / 86_400,
+          value_parser = clap::value_parser!(u64).range(1..=366), requires = "key")]
+    validity: u64,
+}
+
+impl SignArgs {
+    /// Fails early on a key that cannot sign.
+    fn check(&self) -> anyhow::Result<()> {
+        if let Some(path) = &self.key {
+            SecretKey::read(path)?;
+        }
+        Ok(())
+    }
+
+    /// Signs `dir`'s snapshot when a key was given.
+    fn sign(&self, dir: &Path) -> anyhow::Result<()> {
+        let Some(path) = &self.key else {
+            if dir.join(snapshot::SNAPSHOT_FILE).is_file() {
+                eprintln!(
+                    "warning: {} was signed before and no longer lists the current index files; clients that pin its key will refuse the registry until you sign it again with `--sign KEY`",
+                    dir.join(snapshot::SNAPSHOT_FILE).display()
+                );
+            }
+            return Ok(());
+        };
+        let key = SecretKey::read(path)?;
+        let validity = Duration::from_secs(self.validity * 86_400);
+        let signed = snapshot::write_signed(dir, &key, validity)?;
+        println!(
+            "signed {} version {} ({} files, expires {}) with {}",
+            dir.join(snapshot::SNAPSHOT_FILE).display(),
+            signed.version,
+            signed.files.len(),
+            time::rfc3339(time::unix_seconds(signed.expires)),
+            key.public().fingerprint()
+        );
+        Ok(())
+    }
 }
 
 pub fn run(command: RegistryCommand) -> anyhow::Result<u8> {
@@ -60,11 +115,23 @@ pub fn run(command: RegistryCommand) -> anyhow::Result<u8> {
             LocalRegistry::open(&dir)?;
             println!("created registry in {}", dir.display());
         }
-        RegistryCommand::Add { archive, to } => {
+        RegistryCommand::Add { archive, to, sign } => {
             let registry = LocalRegistry::open(&to)?;
-            report(registry.add_archive(&archive).map_err(explain)?);
+            // Read the key first: a bad key must not leave an unsigned change.
+            sign.check()?;
+            let added = registry.add_archive(&archive).map_err(explain)?;
+            let changed = matches!(added, Added::Published(_));
+            report(added);
+            if changed || sign.key.is_some() {
+                sign.sign(&to)?;
+            }
         }
-        RegistryCommand::Build { modules, to, check } => {
+        RegistryCommand::Build {
+            modules,
+            to,
+            check,
+            sign,
+        } => {
             let registry = LocalRegistry::open(&to)?;
             if check {
                 let differences = registry.check(&modules).map_err(explain)?;
@@ -77,8 +144,14 @@ pub fn run(command: RegistryCommand) -> anyhow::Result<u8> {
                 }
                 println!("{} is up to date with {}", to.display(), modules.display());
             } else {
+                sign.check()?;
+                let mut changed = false;
                 for added in registry.build(&modules).map_err(explain)? {
+                    changed |= matches!(added, Added::Published(_));
                     report(added);
+                }
+                if changed || sign.key.is_some() {
+                    sign.sign(&to)?;
                 }
             }
         }

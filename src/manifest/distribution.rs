@@ -61,7 +61,9 @@ pub enum RegistryLocation {
 pub struct RegistrySpec {
     pub name: String,
     pub location: RegistryLocation,
-    pub key: Option<String>,
+    /// OpenSSH public key lines pinned for the registry's snapshot (`key:`,
+    /// one line or a list): empty for an unsigned registry.
+    pub keys: Vec<String>,
     pub origin: Origin,
 }
 
@@ -229,6 +231,49 @@ fn collectivite(checker: &mut Checker, node: &Node, anchor: Span) -> Option<Coll
     })
 }
 
+/// `key:`: one OpenSSH public key line or a list of them (several during a
+/// key rotation). Only their shape is checked here; `registry/` parses them.
+fn pinned_keys(checker: &mut Checker, node: &Node, key: &str) -> Vec<String> {
+    let lines = match &node.kind {
+        NodeKind::Seq(_) => checker.strings(node, key).unwrap_or_default(),
+        _ => checker
+            .string(node, key)
+            .map(|s| vec![(s, node.span)])
+            .unwrap_or_default(),
+    };
+    let mut keys = Vec::new();
+    for (line, span) in lines {
+        let mut words = line.split_whitespace();
+        let shape_ok = words.next() == Some("ssh-ed25519")
+            && words.next().is_some_and(|b| {
+                b.starts_with("AAAAC3NzaC1lZDI1NTE5")
+                    && b.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+            });
+        if shape_ok {
+            keys.push(line);
+        } else {
+            checker.report(
+                Code::InvalidValue,
+                span,
+                key,
+                format!("`{key}` is not an OpenSSH Ed25519 public key"),
+                "copy the registry's key line, `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5…` (its maintainers publish it; `oent key new` prints it)",
+            );
+        }
+    }
+    if keys.is_empty() && matches!(node.kind, NodeKind::Seq(_)) && !checker.has_errors() {
+        checker.report(
+            Code::InvalidValue,
+            node.span,
+            key,
+            format!("`{key}` is an empty list"),
+            "list at least one key, or remove `key:` for an unsigned registry",
+        );
+    }
+    keys
+}
+
 fn registries(checker: &mut Checker, node: &Node) -> Vec<RegistrySpec> {
     let mut out: Vec<RegistrySpec> = Vec::new();
     let Some(items) = checker.seq(node, "registries") else {
@@ -293,14 +338,15 @@ fn registries(checker: &mut Checker, node: &Node) -> Vec<RegistrySpec> {
                 None
             }
         };
-        let key = fields
+        let keys = fields
             .get("key")
-            .and_then(|n| checker.string(n, &fields.key("key")));
+            .map(|n| pinned_keys(checker, n, &fields.key("key")))
+            .unwrap_or_default();
         if let (Some(name), Some(location)) = (name, location) {
             out.push(RegistrySpec {
                 name,
                 location,
-                key,
+                keys,
                 origin: Origin::new(checker.source, item.span),
             });
         }

@@ -75,6 +75,33 @@ impl RegistryConfig {
             })
     }
 
+    /// Parses the bytes of a `registry.yaml` read from elsewhere (a web
+    /// server, a file just checked against a snapshot); messages name `label`.
+    pub fn from_bytes(label: &Path, bytes: &[u8]) -> Result<RegistryConfig, RegistryError> {
+        let io = |source| RegistryError::Io {
+            path: label.to_path_buf(),
+            source,
+        };
+        let dir = tempfile::tempdir().map_err(io)?;
+        let path = dir.path().join(super::REGISTRY_FILE);
+        std::fs::write(&path, bytes).map_err(io)?;
+        RegistryConfig::load(&path).map_err(|err| match err {
+            RegistryError::InvalidConfig { diagnostics, .. } => RegistryError::InvalidConfig {
+                path: label.to_path_buf(),
+                diagnostics: diagnostics
+                    .into_iter()
+                    .map(|mut d| {
+                        if d.path == path {
+                            d.path = label.to_path_buf();
+                        }
+                        d
+                    })
+                    .collect(),
+            },
+            other => other,
+        })
+    }
+
     pub fn owns(&self, namespace: &str) -> bool {
         self.namespaces.iter().any(|n| n == namespace)
     }

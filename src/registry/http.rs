@@ -9,7 +9,9 @@
 //! - failures of the network or the server (unreachable, reset, cut short,
 //!   5xx) are retried with exponential backoff ([`Retry`]); answers that
 //!   would be the same next time (404, wrong size or checksum) are not;
-//! - offline, only the cache is read.
+//! - offline, only the cache is read;
+//! - with pinned keys ([`HttpSource::pinned`]), `snapshot.json` is
+//!   verified first and every index file checked against it ([`Trust`]).
 //!
 //! reqwest's blocking client over rustls: no OpenSSL, no async in the API.
 
@@ -24,7 +26,10 @@ use reqwest::header::{ETAG, IF_NONE_MATCH};
 use super::cache::{Cache, normalise};
 use super::config::RegistryConfig;
 use super::index::{self, IndexLine};
-use super::source::{FetchError, Source, check_line, check_names, io_error, verify_file};
+use super::signing::PublicKey;
+use super::snapshot::MAX_SNAPSHOT_BYTES;
+use super::source::{FetchError, Source, check_line, check_names, io_error, utf8, verify_file};
+use super::trust::Trust;
 use super::{REGISTRY_FILE, RegistryError};
 use crate::manifest::names::ModuleName;
 use crate::package::checksum::HashingWriter;
@@ -82,6 +87,7 @@ pub struct HttpSource {
     /// `None` offline: nothing may touch the network.
     client: Option<Client>,
     retry: Retry,
+    trust: Option<Trust>,
 }
 
 impl HttpSource {
@@ -97,7 +103,28 @@ impl HttpSource {
             cache,
             client,
             retry: Retry::default(),
+            trust: None,
         })
+    }
+
+    /// Requires a snapshot signed by one of `keys` (refusing rollback,
+    /// freeze and mix-and-match) before believing any file of the registry.
+    pub fn pinned(mut self, keys: Vec<PublicKey>) -> HttpSource {
+        let state = self.cache.registry_dir(&self.base);
+        self.trust = Some(Trust::new(&self.base, keys, state));
+        self
+    }
+
+    /// A metadata file with the size bound of its kind.
+    fn metadata_file(&self, relative: &str) -> Result<Option<Vec<u8>>, FetchError> {
+        let limit = if relative == REGISTRY_FILE {
+            MAX_CONFIG_BYTES
+        } else if relative.ends_with(".jsonl") {
+            MAX_INDEX_BYTES
+        } else {
+            MAX_SNAPSHOT_BYTES
+        };
+        self.small_file(relative, limit)
     }
 
     pub fn with_retry(mut self, retry: Retry) -> HttpSource {
@@ -187,6 +214,9 @@ impl Source for HttpSource {
     }
 
     fn config(&self) -> Result<RegistryConfig, FetchError> {
+        if let Some(trust) = &self.trust {
+            return Ok(trust.verified(&|r| self.metadata_file(r))?.config.clone());
+        }
         if self.small_file(REGISTRY_FILE, MAX_CONFIG_BYTES)?.is_none() {
             return Err(RegistryError::NotARegistry(PathBuf::from(&self.base)).into());
         }
@@ -197,15 +227,22 @@ impl Source for HttpSource {
 
     fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
         let relative = index::index_path(name.as_str());
-        let Some(bytes) = self.small_file(&relative, MAX_INDEX_BYTES)? else {
+        let verified = match &self.trust {
+            Some(trust) => Some(trust.verified(&|r| self.metadata_file(r))?),
+            None => None,
+        };
+        if let Some(verified) = &verified {
+            verified.covering(&self.base, name)?;
+        }
+        let bytes = self.small_file(&relative, MAX_INDEX_BYTES)?;
+        if let Some(verified) = verified {
+            verified.check_index(&self.base, name, &relative, bytes.as_deref())?;
+        }
+        let Some(bytes) = bytes else {
             return Ok(Vec::new());
         };
         let url = self.url(&relative);
-        let text = String::from_utf8(bytes).map_err(|_| RegistryError::InvalidIndex {
-            path: PathBuf::from(&url),
-            line: 1,
-            message: "the file is not UTF-8".into(),
-        })?;
+        let text = utf8(Path::new(&url), bytes)?;
         let lines = index::parse(Path::new(&url), &text)?;
         check_names(&lines, name, &self.base)?;
         Ok(lines)

@@ -17,6 +17,7 @@
 //! - [`cache`] — the download cache; [`fetch`] — concurrent downloads;
 //! - [`signing`] — Ed25519 keys and SSH signatures, in OpenSSH's formats;
 //! - [`snapshot`] — `snapshot.json`, the signed list of metadata hashes;
+//! - [`trust`] — what a client checks of a registry whose key it pins;
 //! - [`time`] — RFC 3339 timestamps without a date library.
 
 pub mod cache;
@@ -29,6 +30,7 @@ pub mod signing;
 pub mod snapshot;
 pub mod source;
 pub mod time;
+pub mod trust;
 
 use std::path::PathBuf;
 

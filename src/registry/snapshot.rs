@@ -74,11 +74,8 @@ pub enum SnapshotError {
         "it is signed by {signers}, not by the pinned key {pinned}; if the registry really changed its key, check the new one with its maintainers and update `key:` in distribution.yaml"
     )]
     UntrustedSigner { signers: String, pinned: String },
-    #[error("{source}; refusing it: someone altered or forged it, tell the registry's maintainers")]
-    BadSignature {
-        #[source]
-        source: SigningError,
-    },
+    #[error("{error}; refusing it: someone altered or forged it, tell the registry's maintainers")]
+    BadSignature { error: SigningError },
     #[error(
         "its version {version} is older than version {seen}, already accepted from this registry: an old snapshot is being served again (rollback attack or stale mirror); refusing it"
     )]
@@ -100,6 +97,10 @@ pub enum SnapshotError {
         expected: String,
         got: String,
     },
+    #[error(
+        "`{path}` is listed in the signed snapshot (version {version}) but the registry does not serve it: a published file is being withheld; refusing the registry's answer"
+    )]
+    Withheld { path: String, version: u64 },
     #[error(
         "`{}` cannot be read to number the next snapshot ({reason}); restore it, or move it away to start again at version 1 (clients that saw a higher version will refuse the new one)",
         .path.display()
@@ -256,8 +257,8 @@ fn check_signatures(
     if !valid.is_empty() {
         return Ok(valid);
     }
-    if let Some(source) = failure {
-        return Err(SnapshotError::BadSignature { source });
+    if let Some(error) = failure {
+        return Err(SnapshotError::BadSignature { error });
     }
     let signers = signatures
         .iter()

@@ -16,6 +16,9 @@ use super::config::RegistryConfig;
 use super::http::HttpSource;
 use super::index::IndexLine;
 use super::local::{LocalRegistry, MAX_ARCHIVE_BYTES};
+use super::signing::{PublicKey, SigningError};
+use super::snapshot::SnapshotError;
+use super::trust::Trust;
 use crate::manifest::names::ModuleName;
 use crate::package::checksum::HashingWriter;
 
@@ -107,6 +110,37 @@ pub enum FetchError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{url}: {error}{help}")]
+    Snapshot {
+        url: String,
+        /// Not a `#[source]`: the message already says it.
+        error: Box<SnapshotError>,
+        /// Empty, or a `\nhelp: …` line.
+        help: String,
+    },
+    #[error(
+        "{url} does not exist, but the distribution pins the key {keys} for this registry: refusing unsigned metadata; ask the registry's maintainers to sign it (`oent registry build --sign KEY`), or remove `key:` if the registry is not meant to be signed"
+    )]
+    Unsigned { url: String, keys: String },
+    #[error(
+        "registry {registry} was asked for namespace `{namespace}`, which it neither owns nor mirrors ({served}): refusing anything it serves for it (dependency confusion)"
+    )]
+    NamespaceNotServed {
+        registry: String,
+        namespace: String,
+        /// What the registry owns and mirrors, in words.
+        served: String,
+    },
+    #[error(
+        "`{}` should hold the highest snapshot version accepted from a registry, but holds `{found}`; delete it to accept the registry's current snapshot",
+        .path.display()
+    )]
+    BadVersionState { path: PathBuf, found: String },
+    #[error("the key pinned for registry {registry} is unusable: {error}")]
+    InvalidKey {
+        registry: String,
+        error: Box<SigningError>,
+    },
     #[error(transparent)]
     Invalid(#[from] RegistryError),
 }
@@ -140,24 +174,76 @@ pub fn open_source(
     cache: &Cache,
     offline: bool,
 ) -> Result<Box<dyn Source>, FetchError> {
-    if location.starts_with("http://") || location.starts_with("https://") {
-        return Ok(Box::new(HttpSource::new(location, cache.clone(), offline)?));
-    }
-    let path = location.strip_prefix("file://").unwrap_or(location);
-    Ok(Box::new(DirSource::open(Path::new(path))?))
+    open_pinned_source(location, &[], cache, offline)
 }
 
-/// A registry directory, read in place: nothing is copied into the cache.
-#[derive(Debug, Clone)]
+/// [`open_source`] for a registry whose snapshot must be signed by one of
+/// `keys` (OpenSSH public key lines; none: an unsigned registry). See
+/// [`super::trust`] for what is then checked.
+pub fn open_pinned_source(
+    location: &str,
+    keys: &[String],
+    cache: &Cache,
+    offline: bool,
+) -> Result<Box<dyn Source>, FetchError> {
+    let keys = keys
+        .iter()
+        .map(|k| PublicKey::parse(k))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| FetchError::InvalidKey {
+            registry: location.to_owned(),
+            error: Box::new(error),
+        })?;
+    if location.starts_with("http://") || location.starts_with("https://") {
+        let source = HttpSource::new(location, cache.clone(), offline)?;
+        return Ok(Box::new(if keys.is_empty() {
+            source
+        } else {
+            source.pinned(keys)
+        }));
+    }
+    let path = location.strip_prefix("file://").unwrap_or(location);
+    let source = DirSource::open(Path::new(path))?;
+    Ok(Box::new(if keys.is_empty() {
+        source
+    } else {
+        source.pinned(keys, cache)
+    }))
+}
+
+/// A registry directory, read in place: nothing is copied into the cache
+/// (with pinned keys, the cache remembers the snapshot versions seen).
+#[derive(Debug)]
 pub struct DirSource {
     registry: LocalRegistry,
+    trust: Option<Trust>,
 }
 
 impl DirSource {
     pub fn open(root: &Path) -> Result<DirSource, FetchError> {
         Ok(DirSource {
             registry: LocalRegistry::open(root)?,
+            trust: None,
         })
+    }
+
+    /// Requires a snapshot signed by one of `keys` and checks every index
+    /// file against it.
+    pub fn pinned(mut self, keys: Vec<PublicKey>, cache: &Cache) -> DirSource {
+        let label = self.label();
+        let state = cache.registry_dir(&label);
+        self.trust = Some(Trust::new(&label, keys, state));
+        self
+    }
+
+    /// A file of the registry, `None` when absent.
+    fn read(&self, relative: &str) -> Result<Option<Vec<u8>>, FetchError> {
+        let path = self.registry.root.join(relative);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(&path)(e)),
+        }
     }
 }
 
@@ -167,11 +253,29 @@ impl Source for DirSource {
     }
 
     fn config(&self) -> Result<RegistryConfig, FetchError> {
-        Ok(self.registry.config.clone())
+        match &self.trust {
+            None => Ok(self.registry.config.clone()),
+            Some(trust) => Ok(trust.verified(&|r| self.read(r))?.config.clone()),
+        }
     }
 
     fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
-        let lines = self.registry.versions(name.as_str())?;
+        let Some(trust) = &self.trust else {
+            let lines = self.registry.versions(name.as_str())?;
+            check_names(&lines, name, &self.label())?;
+            return Ok(lines);
+        };
+        // Checked and parsed from the same bytes: nothing can change between.
+        let verified = trust.verified(&|r| self.read(r))?;
+        verified.covering(&self.label(), name)?;
+        let relative = super::index::index_path(name.as_str());
+        let bytes = self.read(&relative)?;
+        verified.check_index(&self.label(), name, &relative, bytes.as_deref())?;
+        let Some(bytes) = bytes else {
+            return Ok(Vec::new());
+        };
+        let path = self.registry.root.join(&relative);
+        let lines = super::index::parse(&path, &utf8(&path, bytes)?)?;
         check_names(&lines, name, &self.label())?;
         Ok(lines)
     }
@@ -186,6 +290,18 @@ impl Source for DirSource {
     fn modules(&self) -> Result<Vec<ModuleName>, FetchError> {
         Ok(self.registry.modules()?)
     }
+}
+
+/// The text of an index file, or an error naming it.
+pub(crate) fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, FetchError> {
+    String::from_utf8(bytes).map_err(|_| {
+        RegistryError::InvalidIndex {
+            path: path.to_path_buf(),
+            line: 1,
+            message: "the file is not UTF-8".into(),
+        }
+        .into()
+    })
 }
 
 /// Refuses index lines that could make oent read or write outside the

@@ -14,7 +14,7 @@ use crate::manifest::lockfile::{LOCK_FILE, LOCK_VERSION, LockError, LockedModule
 use crate::manifest::names::ModuleName;
 use crate::manifest::{Diagnostic, ReadError};
 use crate::registry::cache::Cache;
-use crate::registry::source::{FetchError, open_source};
+use crate::registry::source::{FetchError, open_pinned_source};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Update {
@@ -224,13 +224,12 @@ fn open_sources(
             RegistryLocation::Url(url) => url.clone(),
             RegistryLocation::Path(path) => path.display().to_string(),
         };
-        let source = open_source(&location, &options.cache, options.offline).map_err(|source| {
-            LockOpError::Source {
+        let source = open_pinned_source(&location, &spec.keys, &options.cache, options.offline)
+            .map_err(|source| LockOpError::Source {
                 name: spec.name.clone(),
                 location: location.clone(),
                 source: Box::new(source),
-            }
-        })?;
+            })?;
         sources.push(NamedSource {
             name: spec.name.clone(),
             source,

@@ -52,6 +52,15 @@ impl Run {
         self
     }
 
+    #[track_caller]
+    pub fn stdout_has(self, part: &str) -> Self {
+        assert!(
+            self.stdout.contains(part),
+            "stdout lacks {part:?}\n{self:#?}"
+        );
+        self
+    }
+
     /// The paths printed by `fetched NS/NAME VERSION PATH` lines, by version.
     pub fn fetched(&self) -> Vec<(String, PathBuf)> {
         self.stdout
