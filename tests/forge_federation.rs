@@ -41,17 +41,25 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn write_module(dir: &Path, name: &str, version: &str, deps: &str) {
-    let module_dir = dir.join("src").join(format!("{}-{version}", name.replace('/', "-")));
+    let module_dir = dir
+        .join("src")
+        .join(format!("{}-{version}", name.replace('/', "-")));
     std::fs::create_dir_all(&module_dir).unwrap();
     std::fs::write(module_dir.join("module.yaml"), module(name, version, deps)).unwrap();
 }
 
 fn peer(name: &str, url: &str, key: &str, namespaces: &str) -> String {
-    format!("peers:\n  - {{ name: {name}, url: \"{url}\", keys: [\"{key}\"], namespaces: [{namespaces}] }}\nsync-interval-seconds: 0\n")
+    format!(
+        "peers:\n  - {{ name: {name}, url: \"{url}\", keys: [\"{key}\"], namespaces: [{namespaces}] }}\nsync-interval-seconds: 0\n"
+    )
 }
 
 fn sync(forge: &RunningForge) -> Output {
-    oent_in(&forge.dir, &["forge", "sync", "--config", "forge.yaml"], None)
+    oent_in(
+        &forge.dir,
+        &["forge", "sync", "--config", "forge.yaml"],
+        None,
+    )
 }
 
 /// The association's forge with two modules published and signed.
@@ -59,10 +67,24 @@ fn association(root: &Path) -> (RunningForge, String) {
     let dir = root.join("assoc");
     std::fs::create_dir_all(&dir).unwrap();
     let (key, public) = keygen(&dir, "assoc-key");
-    let forge = RunningForge::start(&dir, "openent", "openent", &format!("signing-key: {}\n", key.display()));
+    let forge = RunningForge::start(
+        &dir,
+        "openent",
+        "openent",
+        &format!("signing-key: {}\n", key.display()),
+    );
     write_module(&dir, "openent/annuaire", "2.0.0", "");
-    write_module(&dir, "openent/portail", "1.4.0", "requires: { openent/annuaire: \"^2\" }\n");
-    let out = oent_in(&dir, &["publish", "src", "--to", &forge.url], Some(OPENENT_TOKEN));
+    write_module(
+        &dir,
+        "openent/portail",
+        "1.4.0",
+        "requires: { openent/annuaire: \"^2\" }\n",
+    );
+    let out = oent_in(
+        &dir,
+        &["publish", "src", "--to", &forge.url],
+        Some(OPENENT_TOKEN),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     (forge, public)
 }
@@ -79,52 +101,84 @@ fn a_departement_mirroring_a_region_mirroring_the_association_serves_the_origina
         &region_dir,
         "idf",
         "idf",
-        &format!("signing-key: {}\n{}", region_signing.display(), peer("assoc", &assoc.url, &assoc_key, "openent")),
+        &format!(
+            "signing-key: {}\n{}",
+            region_signing.display(),
+            peer("assoc", &assoc.url, &assoc_key, "openent")
+        ),
     );
     let out = sync(&region);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("assoc: 2 index files, 2 archives"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("assoc: 2 index files, 2 archives"),
+        "{}",
+        text(&out.stdout)
+    );
     // Nothing new: nothing fetched.
     let again = sync(&region);
-    assert!(text(&again.stdout).contains("assoc: 0 index files, 0 archives"), "{}", text(&again.stdout));
+    assert!(
+        text(&again.stdout).contains("assoc: 0 index files, 0 archives"),
+        "{}",
+        text(&again.stdout)
+    );
 
     let dept_dir = root.path().join("dept");
     std::fs::create_dir_all(&dept_dir).unwrap();
-    let (dept_signing, _dept_key) = keygen(&dept_dir, "dept-key");
+    let (dept_signing, dept_key) = keygen(&dept_dir, "dept-key");
     let dept = RunningForge::start(
         &dept_dir,
         "dep77",
         "dep77",
-        &format!("signing-key: {}\n{}", dept_signing.display(), peer("region", &region.url, &region_key, "idf, openent")),
+        &format!(
+            "signing-key: {}\n{}",
+            dept_signing.display(),
+            peer("region", &region.url, &region_key, "idf, openent")
+        ),
     );
     let out = sync(&dept);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("snapshots openent v"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("openent v"),
+        "{}",
+        text(&out.stdout)
+    );
 
     // The département keeps the association's snapshot byte for byte, and its archives.
     assert_eq!(
         std::fs::read(dept.registry().join("mirrors/openent/snapshot.json")).unwrap(),
         std::fs::read(assoc.registry().join("snapshot.json")).unwrap()
     );
-    for file in ["index/openent/portail.jsonl", "archives/openent/portail-1.4.0.tar.gz"] {
-        assert_eq!(std::fs::read(dept.registry().join(file)).unwrap(), std::fs::read(assoc.registry().join(file)).unwrap(), "{file}");
+    for file in [
+        "index/openent/portail.jsonl",
+        "archives/openent/portail-1.4.0.tar.gz",
+    ] {
+        assert_eq!(
+            std::fs::read(dept.registry().join(file)).unwrap(),
+            std::fs::read(assoc.registry().join(file)).unwrap(),
+            "{file}"
+        );
     }
     assert_eq!(assert_consistent(&dept.registry()), 2);
     let config = std::fs::read_to_string(dept.registry().join("registry.yaml")).unwrap();
-    assert!(config.contains("name: openent") && config.contains(&assoc_key), "{config}");
+    assert!(
+        config.contains("name: openent") && config.contains(&assoc_key),
+        "{config}"
+    );
     // Mirrored entries keep their origin.
-    let line = std::fs::read_to_string(dept.registry().join("index/openent/portail.jsonl")).unwrap();
+    let line =
+        std::fs::read_to_string(dept.registry().join("index/openent/portail.jsonl")).unwrap();
     assert!(line.contains("\"origin\":\"openent\""), "{line}");
 
-    // A distribution that knows only the département's forge gets the association's modules.
+    // A distribution that knows (and pins) only the département's forge gets
+    // the association's modules, checked against the association's signature.
     let dist = root.path().join("dist");
     std::fs::create_dir_all(&dist).unwrap();
     std::fs::write(
         dist.join("distribution.yaml"),
         format!(
             "schema: oent/distribution/v1\nname: dep77/colleges\nversion: 2026.1.0\ncollectivite: {{ nom: Seine-et-Marne, type: departement }}\n\
-             registries:\n  - {{ name: dep77, url: \"{}\" }}\nmodules:\n  openent/portail: \"^1\"\n",
-            dept.url
+             registries:\n  - {{ name: dep77, url: \"{}\", key: \"{}\" }}\nmodules:\n  openent/portail: \"^1\"\n",
+            dept.url, dept_key
         ),
     )
     .unwrap();
@@ -136,14 +190,19 @@ fn a_departement_mirroring_a_region_mirroring_the_association_serves_the_origina
         .unwrap();
     assert!(resolved.status.success(), "{}", text(&resolved.stderr));
     let lock = std::fs::read_to_string(dist.join("oent.lock")).unwrap();
-    assert!(lock.contains("openent/portail") && lock.contains("openent/annuaire"), "{lock}");
+    assert!(
+        lock.contains("openent/portail") && lock.contains("openent/annuaire"),
+        "{lock}"
+    );
 }
 
 #[test]
 fn a_peer_serving_a_tampered_archive_is_refused_and_nothing_is_mirrored() {
     let root = tempfile::tempdir().unwrap();
     let (assoc, assoc_key) = association(root.path());
-    let archive = assoc.registry().join("archives/openent/portail-1.4.0.tar.gz");
+    let archive = assoc
+        .registry()
+        .join("archives/openent/portail-1.4.0.tar.gz");
     let mut bytes = std::fs::read(&archive).unwrap();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xff;
@@ -151,12 +210,31 @@ fn a_peer_serving_a_tampered_archive_is_refused_and_nothing_is_mirrored() {
 
     let dir = root.path().join("region");
     std::fs::create_dir_all(&dir).unwrap();
-    let region = RunningForge::start(&dir, "idf", "idf", &peer("assoc", &assoc.url, &assoc_key, "openent"));
+    let region = RunningForge::start(
+        &dir,
+        "idf",
+        "idf",
+        &peer("assoc", &assoc.url, &assoc_key, "openent"),
+    );
     let out = sync(&region);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("tampered or corrupt"), "{}", text(&out.stderr));
-    assert!(!region.registry().join("index/openent/portail.jsonl").exists());
-    assert!(!region.registry().join("archives/openent/portail-1.4.0.tar.gz").exists());
+    assert!(
+        text(&out.stderr).contains("tampered or corrupt"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !region
+            .registry()
+            .join("index/openent/portail.jsonl")
+            .exists()
+    );
+    assert!(
+        !region
+            .registry()
+            .join("archives/openent/portail-1.4.0.tar.gz")
+            .exists()
+    );
     assert!(!region.registry().join("mirrors/openent").exists());
 }
 
@@ -168,21 +246,46 @@ fn a_rolled_back_snapshot_is_refused() {
     let old_index = std::fs::read(assoc.registry().join("index/openent/portail.jsonl")).unwrap();
     let dir = root.path().join("region");
     std::fs::create_dir_all(&dir).unwrap();
-    let region = RunningForge::start(&dir, "idf", "idf", &peer("assoc", &assoc.url, &assoc_key, "openent"));
+    let region = RunningForge::start(
+        &dir,
+        "idf",
+        "idf",
+        &peer("assoc", &assoc.url, &assoc_key, "openent"),
+    );
 
-    write_module(&assoc.dir, "openent/portail", "1.5.0", "requires: { openent/annuaire: \"^2\" }\n");
-    let out = oent_in(&assoc.dir, &["publish", "src", "--to", &assoc.url], Some(OPENENT_TOKEN));
+    write_module(
+        &assoc.dir,
+        "openent/portail",
+        "1.5.0",
+        "requires: { openent/annuaire: \"^2\" }\n",
+    );
+    let out = oent_in(
+        &assoc.dir,
+        &["publish", "src", "--to", &assoc.url],
+        Some(OPENENT_TOKEN),
+    );
     assert!(out.status.success());
     assert!(sync(&region).status.success());
 
     // The association's server is made to serve its old, validly signed state.
     std::fs::write(assoc.registry().join("snapshot.json"), &old_snapshot).unwrap();
-    std::fs::write(assoc.registry().join("index/openent/portail.jsonl"), &old_index).unwrap();
+    std::fs::write(
+        assoc.registry().join("index/openent/portail.jsonl"),
+        &old_index,
+    )
+    .unwrap();
     let before = std::fs::read(region.registry().join("index/openent/portail.jsonl")).unwrap();
     let out = sync(&region);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("rollback"), "{}", text(&out.stderr));
-    assert_eq!(std::fs::read(region.registry().join("index/openent/portail.jsonl")).unwrap(), before);
+    assert!(
+        text(&out.stderr).contains("rollback"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(region.registry().join("index/openent/portail.jsonl")).unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -194,15 +297,25 @@ fn an_expired_snapshot_is_refused() {
     // Served as it is: this forge has no signing key, so it never re-signs.
     let assoc = RunningForge::start(&dir, "openent", "openent", "");
     let secret = oent::registry::signing::SecretKey::read(&key).unwrap();
-    oent::registry::snapshot::write_signed(&assoc.registry(), &secret, Duration::ZERO).unwrap();
-    std::thread::sleep(Duration::from_millis(1100));
+    oent::registry::snapshot::write_signed(&assoc.registry(), &secret, Duration::from_secs(1))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2100));
 
     let region_dir = root.path().join("region");
     std::fs::create_dir_all(&region_dir).unwrap();
-    let region = RunningForge::start(&region_dir, "idf", "idf", &peer("assoc", &assoc.url, &public, "openent"));
+    let region = RunningForge::start(
+        &region_dir,
+        "idf",
+        "idf",
+        &peer("assoc", &assoc.url, &public, "openent"),
+    );
     let out = sync(&region);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("expired"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("expired"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -214,24 +327,53 @@ fn a_peer_cannot_inject_modules_outside_its_namespaces() {
     let assoc = RunningForge::start(&dir, "openent", "openent", "");
     // A validly signed index file of namespace openent that lists an idf module.
     let line = r#"{"v":1,"name":"idf/lilie-core","version":"1.0.0","licence":"CECILL-2.1","sha256":"0000000000000000000000000000000000000000000000000000000000000000","size":10,"archive":"archives/idf/lilie-core-1.0.0.tar.gz","yanked":false,"origin":"openent","published_at":"2026-11-26T00:00:00Z"}"#;
-    std::fs::write(assoc.registry().join("index/openent/lilie-core.jsonl"), format!("{line}\n")).unwrap();
+    std::fs::create_dir_all(assoc.registry().join("index/openent")).unwrap();
+    std::fs::write(
+        assoc.registry().join("index/openent/lilie-core.jsonl"),
+        format!("{line}\n"),
+    )
+    .unwrap();
     let secret = oent::registry::signing::SecretKey::read(&key).unwrap();
-    oent::registry::snapshot::write_signed(&assoc.registry(), &secret, Duration::from_secs(3600)).unwrap();
+    oent::registry::snapshot::write_signed(&assoc.registry(), &secret, Duration::from_secs(3600))
+        .unwrap();
 
     let region_dir = root.path().join("region");
     std::fs::create_dir_all(&region_dir).unwrap();
     // The région trusts openent and idf from the association, which owns only openent.
-    let region = RunningForge::start(&region_dir, "region", "region", &peer("assoc", &assoc.url, &public, "openent, idf"));
+    let region = RunningForge::start(
+        &region_dir,
+        "region",
+        "region",
+        &peer("assoc", &assoc.url, &public, "openent, idf"),
+    );
     let out = sync(&region);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("outside namespace `openent`"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("outside namespace `openent`"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(!region.registry().join("index/idf").exists());
-    assert!(!region.registry().join("index/openent/lilie-core.jsonl").exists());
+    assert!(
+        !region
+            .registry()
+            .join("index/openent/lilie-core.jsonl")
+            .exists()
+    );
     assert!(region.log().is_empty() || !region.log().contains("peer synced"));
 
     // A peer may not be trusted with a namespace the forge owns itself.
-    let own = RunningForge::start(&root.path().join("assoc2"), "openent", "openent", &peer("assoc", &assoc.url, &public, "openent"));
+    let own = RunningForge::start(
+        &root.path().join("assoc2"),
+        "openent",
+        "openent",
+        &peer("assoc", &assoc.url, &public, "openent"),
+    );
     let out = sync(&own);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("this forge owns it"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("this forge owns it"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -12,8 +12,8 @@ use oent::forge::config::{ForgeConfig, hash_token};
 use std::time::Duration;
 
 use oent::forge::publish::{Publisher, Signing};
-use oent::forge::sync::{client as sync_client, sync_all};
 use oent::forge::server::{self, Forge};
+use oent::forge::sync::{client as sync_client, sync_all};
 use oent::forge::{ForgeError, files::StaticFiles};
 use oent::registry::local::LocalRegistry;
 use oent::registry::signing::SecretKey;
@@ -182,7 +182,9 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
         }
     }
     if changed {
-        publisher.changed().context("signing the registry's snapshot")?;
+        publisher
+            .changed()
+            .context("signing the registry's snapshot")?;
     }
     Ok(if failed { exit::PROBLEMS } else { exit::OK })
 }

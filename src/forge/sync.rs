@@ -37,7 +37,11 @@ pub const SYNC_JOBS: usize = 4;
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("peer `{peer}`: cannot fetch {url}: {reason}")]
-    Fetch { peer: String, url: String, reason: String },
+    Fetch {
+        peer: String,
+        url: String,
+        reason: String,
+    },
     #[error("peer `{peer}`: {url}: {source}")]
     Snapshot {
         peer: String,
@@ -46,13 +50,26 @@ pub enum SyncError {
         source: SnapshotError,
     },
     #[error("peer `{peer}`: {url}: {reason}; nothing from it was mirrored")]
-    Refused { peer: String, url: String, reason: String },
-    #[error("peer `{peer}`: key `{key}` in forge.yaml is not an OpenSSH ed25519 public key: {reason}")]
-    Key { peer: String, key: String, reason: String },
+    Refused {
+        peer: String,
+        url: String,
+        reason: String,
+    },
+    #[error(
+        "peer `{peer}`: key `{key}` in forge.yaml is not an OpenSSH ed25519 public key: {reason}"
+    )]
+    Key {
+        peer: String,
+        key: String,
+        reason: String,
+    },
     #[error(transparent)]
     Registry(#[from] RegistryError),
     #[error("{}: {source}", .path.display())]
-    Io { path: std::path::PathBuf, source: std::io::Error },
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// What one peer's sync did.
@@ -87,7 +104,11 @@ impl Remote<'_> {
             url: url.clone(),
             reason,
         };
-        let response = self.http.get(&url).send().map_err(|e| fail(e.to_string()))?;
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .map_err(|e| fail(e.to_string()))?;
         match response.status() {
             StatusCode::OK => {}
             StatusCode::NOT_FOUND => return Ok(None),
@@ -146,7 +167,11 @@ pub fn sync_peer(
     peer: &Peer,
     http: &Client,
 ) -> Result<(SyncReport, Vec<Mirror>), SyncError> {
-    let remote = Remote { peer: &peer.name, base: &peer.url, http };
+    let remote = Remote {
+        peer: &peer.name,
+        base: &peer.url,
+        http,
+    };
     let keys = peer
         .keys
         .iter()
@@ -158,7 +183,10 @@ pub fn sync_peer(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let mut report = SyncReport { peer: peer.name.clone(), ..SyncReport::default() };
+    let mut report = SyncReport {
+        peer: peer.name.clone(),
+        ..SyncReport::default()
+    };
 
     // The peer's own snapshot, then its registry.yaml as that snapshot lists it.
     let snapshot_bytes = remote.require(SNAPSHOT_FILE, MAX_SNAPSHOT_BYTES)?;
@@ -184,14 +212,28 @@ pub fn sync_peer(
                 .or_insert_with(|| Origin::new(peer_config.name.clone(), keys.clone(), None))
                 .namespaces
                 .push(namespace.clone());
-        } else if let Some(mirror) = peer_config.mirrors.iter().find(|m| m.namespaces.contains(namespace)) {
+        } else if let Some(mirror) = peer_config
+            .mirrors
+            .iter()
+            .find(|m| m.namespaces.contains(namespace))
+        {
             origins
                 .entry(mirror.name.clone())
-                .or_insert_with(|| Origin::new(mirror.name.clone(), mirror.keys.clone(), Some(mirror.snapshot_path())))
+                .or_insert_with(|| {
+                    Origin::new(
+                        mirror.name.clone(),
+                        mirror.keys.clone(),
+                        Some(mirror.snapshot_path()),
+                    )
+                })
                 .namespaces
                 .push(namespace.clone());
         } else {
-            tracing::warn!(peer = peer.name, namespace, "the peer neither owns nor mirrors this namespace");
+            tracing::warn!(
+                peer = peer.name,
+                namespace,
+                "the peer neither owns nor mirrors this namespace"
+            );
             report.skipped_namespaces.push(namespace.clone());
         }
     }
@@ -202,19 +244,31 @@ pub fn sync_peer(
             None => (peer_snapshot.clone(), snapshot_bytes.clone()),
             Some(path) => {
                 let bytes = remote.require(path, MAX_SNAPSHOT_BYTES)?;
-                (verified(registry, &remote, path, &bytes, &origin.keys)?, bytes)
+                (
+                    verified(registry, &remote, path, &bytes, &origin.keys)?,
+                    bytes,
+                )
             }
         };
         if snapshot.registry != origin.name {
             return Err(remote.refused(
                 origin.snapshot_path.as_deref().unwrap_or(SNAPSHOT_FILE),
-                format!("the snapshot is registry `{}`'s, not `{}`'s", snapshot.registry, origin.name),
+                format!(
+                    "the snapshot is registry `{}`'s, not `{}`'s",
+                    snapshot.registry, origin.name
+                ),
             ));
         }
         mirror_namespaces(registry, &remote, origin, &snapshot, &mut report)?;
-        let local = registry.root.join("mirrors").join(&origin.name).join(SNAPSHOT_FILE);
+        let local = registry
+            .root
+            .join("mirrors")
+            .join(&origin.name)
+            .join(SNAPSHOT_FILE);
         write(&local, &bytes)?;
-        report.snapshots.insert(origin.name.clone(), snapshot.version);
+        report
+            .snapshots
+            .insert(origin.name.clone(), snapshot.version);
         mirrors.push(Mirror {
             name: origin.name.clone(),
             namespaces: origin.namespaces.clone(),
@@ -234,7 +288,12 @@ struct Origin {
 
 impl Origin {
     fn new(name: String, keys: Vec<PublicKey>, snapshot_path: Option<String>) -> Origin {
-        Origin { name, keys, snapshot_path, namespaces: Vec::new() }
+        Origin {
+            name,
+            keys,
+            snapshot_path,
+            namespaces: Vec::new(),
+        }
     }
 }
 
@@ -247,8 +306,13 @@ fn verified(
     bytes: &[u8],
     keys: &[PublicKey],
 ) -> Result<Snapshot, SyncError> {
-    let first = snapshot::verify(bytes, keys, SystemTime::now(), None).map_err(remote.snapshot_error(relative))?;
-    let local = registry.root.join("mirrors").join(&first.registry).join(SNAPSHOT_FILE);
+    let first = snapshot::verify(bytes, keys, SystemTime::now(), None)
+        .map_err(remote.snapshot_error(relative))?;
+    let local = registry
+        .root
+        .join("mirrors")
+        .join(&first.registry)
+        .join(SNAPSHOT_FILE);
     let seen = std::fs::read(&local)
         .ok()
         .and_then(|old| snapshot::verify(&old, keys, SystemTime::UNIX_EPOCH, None).ok())
@@ -257,10 +321,17 @@ fn verified(
 }
 
 fn parse_config(remote: &Remote<'_>, bytes: &[u8]) -> Result<RegistryConfig, SyncError> {
-    let temp = tempfile::tempdir().map_err(|source| SyncError::Io { path: std::env::temp_dir(), source })?;
+    let temp = tempfile::tempdir().map_err(|source| SyncError::Io {
+        path: std::env::temp_dir(),
+        source,
+    })?;
     let path = temp.path().join(REGISTRY_FILE);
-    std::fs::write(&path, bytes).map_err(|source| SyncError::Io { path: path.clone(), source })?;
-    RegistryConfig::load(&path).map_err(|e| remote.refused(REGISTRY_FILE, format!("its registry.yaml is invalid: {e}")))
+    std::fs::write(&path, bytes).map_err(|source| SyncError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    RegistryConfig::load(&path)
+        .map_err(|e| remote.refused(REGISTRY_FILE, format!("its registry.yaml is invalid: {e}")))
 }
 
 /// Index files of the origin's namespaces whose hash changed, with the
@@ -274,14 +345,21 @@ fn mirror_namespaces(
 ) -> Result<(), SyncError> {
     for namespace in &origin.namespaces {
         let prefix = format!("index/{namespace}/");
-        for (path, sha256) in snapshot.files.iter().filter(|(p, _)| p.starts_with(&prefix)) {
+        for (path, sha256) in snapshot
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with(&prefix))
+        {
             let local = registry.root.join(path);
             if std::fs::read(&local).is_ok_and(|b| sha256_hex(&b) == *sha256) {
                 continue;
             }
             let bytes = remote.require(path, MAX_INDEX_BYTES)?;
-            snapshot.check_file(path, &bytes).map_err(remote.snapshot_error(path))?;
-            let text = String::from_utf8(bytes.clone()).map_err(|_| remote.refused(path, "the index file is not UTF-8"))?;
+            snapshot
+                .check_file(path, &bytes)
+                .map_err(remote.snapshot_error(path))?;
+            let text = String::from_utf8(bytes.clone())
+                .map_err(|_| remote.refused(path, "the index file is not UTF-8"))?;
             let lines = index::parse(Path::new(&remote.url(path)), &text)?;
             for line in &lines {
                 check_line(remote, path, line, namespace, &origin.name)?;
@@ -304,18 +382,44 @@ fn check_line(
     origin: &str,
 ) -> Result<(), SyncError> {
     if index::index_path(&line.name) != path || line.name.split('/').next() != Some(namespace) {
-        return Err(remote.refused(path, format!("it lists `{}`, a module outside namespace `{namespace}`", line.name)));
+        return Err(remote.refused(
+            path,
+            format!(
+                "it lists `{}`, a module outside namespace `{namespace}`",
+                line.name
+            ),
+        ));
     }
     if line.origin != origin {
-        return Err(remote.refused(path, format!("{} {} claims origin `{}`, but namespace `{namespace}` is published by `{origin}`", line.name, line.version, line.origin)));
+        return Err(remote.refused(
+            path,
+            format!(
+                "{} {} claims origin `{}`, but namespace `{namespace}` is published by `{origin}`",
+                line.name, line.version, line.origin
+            ),
+        ));
     }
     let archive_prefix = format!("archives/{namespace}/");
-    let plain = Path::new(&line.archive).components().all(|c| matches!(c, Component::Normal(_)));
+    let plain = Path::new(&line.archive)
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)));
     if !plain || !line.archive.starts_with(&archive_prefix) || !line.archive.ends_with(".tar.gz") {
-        return Err(remote.refused(path, format!("{} {}: archive path `{}` is not under {archive_prefix}", line.name, line.version, line.archive)));
+        return Err(remote.refused(
+            path,
+            format!(
+                "{} {}: archive path `{}` is not under {archive_prefix}",
+                line.name, line.version, line.archive
+            ),
+        ));
     }
     if line.size > MAX_ARCHIVE_BYTES {
-        return Err(remote.refused(path, format!("{} {}: an archive of {} bytes is over the limit", line.name, line.version, line.size)));
+        return Err(remote.refused(
+            path,
+            format!(
+                "{} {}: an archive of {} bytes is over the limit",
+                line.name, line.version, line.size
+            ),
+        ));
     }
     Ok(())
 }
@@ -359,7 +463,10 @@ fn fetch_archives(
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("a download thread panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a download thread panicked"))
+            .collect()
     });
     for result in results {
         report.bytes += result?;
@@ -369,7 +476,10 @@ fn fetch_archives(
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), SyncError> {
-    let io = |source| SyncError::Io { path: path.to_path_buf(), source };
+    let io = |source| SyncError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
@@ -378,7 +488,10 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), SyncError> {
 
 /// Lists `mirrors` in the registry's registry.yaml (replacing entries of
 /// the same names), so that clients find the origins' keys.
-pub fn record_mirrors(registry: &mut LocalRegistry, mirrors: Vec<Mirror>) -> Result<bool, SyncError> {
+pub fn record_mirrors(
+    registry: &mut LocalRegistry,
+    mirrors: Vec<Mirror>,
+) -> Result<bool, SyncError> {
     let mut config = registry.config.clone();
     for mirror in mirrors {
         match config.mirrors.iter_mut().find(|m| m.name == mirror.name) {
@@ -399,16 +512,23 @@ pub fn record_mirrors(registry: &mut LocalRegistry, mirrors: Vec<Mirror>) -> Res
 /// Syncs every peer in turn (a failing peer does not stop the others) and
 /// lists their origins in registry.yaml. Returns each peer's outcome, and
 /// whether anything changed (the caller then signs the forge's snapshot).
-pub fn sync_all(root: &Path, peers: &[Peer], http: &Client) -> (Vec<Result<SyncReport, SyncError>>, bool) {
+pub fn sync_all(
+    root: &Path,
+    peers: &[Peer],
+    http: &Client,
+) -> (Vec<Result<SyncReport, SyncError>>, bool) {
     let mut changed = false;
     let mut outcomes = Vec::with_capacity(peers.len());
     for peer in peers {
-        let outcome = LocalRegistry::open(root).map_err(SyncError::from).and_then(|mut registry| {
-            let (report, mirrors) = sync_peer(&registry, peer, http)?;
-            let recorded = record_mirrors(&mut registry, mirrors)?;
-            changed |= recorded || report.index_files > 0;
-            Ok(report)
-        });
+        let outcome =
+            LocalRegistry::open(root)
+                .map_err(SyncError::from)
+                .and_then(|mut registry| {
+                    let (report, mirrors) = sync_peer(&registry, peer, http)?;
+                    let recorded = record_mirrors(&mut registry, mirrors)?;
+                    changed |= recorded || report.index_files > 0;
+                    Ok(report)
+                });
         match &outcome {
             Ok(report) => tracing::info!(
                 peer = peer.name,
@@ -418,7 +538,9 @@ pub fn sync_all(root: &Path, peers: &[Peer], http: &Client) -> (Vec<Result<SyncR
                 snapshots = ?report.snapshots,
                 "peer synced"
             ),
-            Err(e) => tracing::warn!(peer = peer.name, reason = %e, "peer refused: nothing from it was taken"),
+            Err(e) => {
+                tracing::warn!(peer = peer.name, reason = %e, "peer refused: nothing from it was taken")
+            }
         }
         outcomes.push(outcome);
     }

@@ -32,6 +32,7 @@ pub struct RunningForge {
 impl RunningForge {
     /// A forge owning `namespace` in `dir/registry`, with the two test tokens.
     pub fn start(dir: &Path, name: &str, namespace: &str, extra: &str) -> RunningForge {
+        std::fs::create_dir_all(dir).unwrap();
         if !dir.join("registry/registry.yaml").exists() {
             let status = Command::new(oent())
                 .current_dir(dir)
