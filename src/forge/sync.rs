@@ -47,7 +47,7 @@ pub enum SyncError {
         peer: String,
         url: String,
         #[source]
-        source: SnapshotError,
+        source: Box<SnapshotError>,
     },
     #[error("peer `{peer}`: {url}: {reason}; nothing from it was mirrored")]
     Refused {
@@ -146,7 +146,7 @@ impl Remote<'_> {
         move |source| SyncError::Snapshot {
             peer: self.peer.to_owned(),
             url,
-            source,
+            source: Box::new(source),
         }
     }
 }
