@@ -144,6 +144,7 @@ fn the_schemas_are_valid_json_schemas() {
         .arg(repo().join("manifests/module.schema.json"))
         .arg(repo().join("manifests/distribution.schema.json"))
         .arg(repo().join("manifests/snapshot.schema.json"))
+        .arg(repo().join("manifests/forge.schema.json"))
         .output()
         .unwrap();
     assert!(
@@ -151,6 +152,42 @@ fn the_schemas_are_valid_json_schemas() {
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
+}
+
+#[test]
+fn a_forge_yaml_that_oent_accepts_matches_the_forge_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let oent = |args: &[&str]| {
+        cargo_bin_cmd!("oent")
+            .current_dir(dir.path())
+            .args(args)
+            .assert()
+            .success();
+    };
+    oent(&["key", "new", "peer-key"]);
+    oent(&["registry", "init", "reg", "--name", "idf", "--namespace", "idf"]);
+    let public = std::fs::read_to_string(dir.path().join("peer-key.pub")).unwrap();
+    let path = dir.path().join("forge.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "schema: oent/forge/v1\nregistry: reg\nlisten: \"127.0.0.1:8470\"\nsigning-key: peer-key\n\
+             snapshot-validity-days: 30\nmax-upload-mib: 64\nsync-interval-seconds: 0\n\
+             tokens:\n  - {{ name: ci-idf, sha256: \"{}\", namespaces: [idf] }}\n\
+             peers:\n  - {{ name: openent, url: \"http://127.0.0.1:9\", keys: [\"{}\"], namespaces: [openent] }}\n",
+            "0".repeat(64),
+            public.trim()
+        ),
+    )
+    .unwrap();
+    // oent reads it (the sync fails to reach the peer: exit 1, not a config error).
+    let sync = cargo_bin_cmd!("oent")
+        .current_dir(dir.path())
+        .args(["forge", "sync", "--config", "forge.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(sync.status.code(), Some(1), "{}", String::from_utf8_lossy(&sync.stderr));
+    check_jsonschema("forge.schema.json", &[path]);
 }
 
 /// A tree with one clean module, one module with two errors and a warning.

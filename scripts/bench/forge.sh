@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Benchmark (issue 8): the forge against what an administrator would
+# otherwise run, side by side on 127.0.0.1. A benchmark, not a test: it
+# fails only if a step breaks.
+#
+#   1. static GETs: wrk against `oent forge serve` and against nginx serving
+#      the same registry directory (one index file, one archive); the target
+#      is >= 50 % of nginx's requests per second;
+#   2. publishing: `oent publish` of PUBLISHES single-version modules, one
+#      after another (each: a GET of the index, a PUT, unpack + lint, fsync of
+#      archive and index, a new signed snapshot); the target is 1,000 in
+#      under 10 s;
+#   3. federation: `oent forge sync` mirroring MODULES x VERSIONS archives
+#      (signature, snapshot and every hash checked, archives fsynced) from a
+#      peer forge into an empty forge, against one sequential `curl -K`
+#      process downloading the same archives (no check at all): MB/s each.
+#
+# Usage: scripts/bench/forge.sh
+# Environment (all optional):
+#   MODULES=500 VERSIONS=10   the peer's registry (5,000 archives)
+#   PUBLISHES=1000            modules published one by one
+#   DURATION=10 CONNECTIONS=64 THREADS=2   wrk
+#   RUNS=3                    timed runs of the sync and curl mirrors
+#   KEEP=1                    keep the temporary directory
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/pf_common.sh"
+
+MODULES=${MODULES:-500}
+VERSIONS=${VERSIONS:-10}
+PUBLISHES=${PUBLISHES:-1000}
+SEED=${SEED:-20261126}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+RUNS=${RUNS:-3}
+
+for tool in nginx wrk curl; do
+    command -v "$tool" > /dev/null || die "$tool is not installed (apt-get install -y $tool)"
+done
+build_oent
+make_work forge
+chmod 755 "$WORK"
+PIDS=()
+on_exit_extra() {
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2> /dev/null || true
+        wait "$pid" 2> /dev/null || true
+    done
+}
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# start_forge DIR: serves DIR/forge.yaml; sets FORGE_URL.
+start_forge() {
+    local dir=$1
+    (cd "$dir" && exec "$OENT" forge serve --config forge.yaml > serve.out 2> forge.log) &
+    PIDS+=($!)
+    for ((i = 0; i < 100; i++)); do
+        FORGE_URL=$(sed -n 's/^oent forge: serving //p' "$dir/serve.out" 2> /dev/null || true)
+        [[ -n "$FORGE_URL" ]] && return 0
+        sleep 0.05
+    done
+    die "the forge in $dir did not start: $(tail -3 "$dir/forge.log")"
+}
+
+# --- setup ----------------------------------------------------------------------
+step "setup: peer registry of $MODULES modules x $VERSIONS versions, signed"
+t0=$(date +%s.%N)
+"$OENT" new module bench/m-000 --dir "$WORK/template" > /dev/null
+python3 "$BENCH/gen_tree.py" modules "$WORK/modules" "$WORK/template" \
+    --modules "$MODULES" --versions "$VERSIONS" --seed "$SEED"
+"$OENT" key new "$WORK/peer-key" > /dev/null
+mkdir -p "$WORK/peer"
+"$OENT" registry init "$WORK/peer/registry" --name bench --namespace bench > /dev/null
+"$OENT" registry build "$WORK/modules" --to "$WORK/peer/registry" --sign "$WORK/peer-key" > /dev/null
+chmod -R a+rX "$WORK/peer"
+t1=$(date +%s.%N)
+echo "setup in $(elapsed "$t0" "$t1") s"
+read -r n_archives n_bytes < <(python3 "$BENCH/pf_stats.py" lists "$WORK/peer/registry" "http://x" "$WORK")
+PEER_KEY=$(cat "$WORK/peer-key.pub")
+cat > "$WORK/peer/forge.yaml" << EOF
+schema: oent/forge/v1
+registry: registry
+listen: "127.0.0.1:0"
+signing-key: ../peer-key
+sync-interval-seconds: 0
+EOF
+start_forge "$WORK/peer"
+PEER_URL=$FORGE_URL
+
+NG="$WORK/nginx"
+mkdir -p "$NG"
+NGINX_PORT=$(free_port)
+cat > "$NG/nginx.conf" << EOF
+worker_processes 2;
+pid $NG/nginx.pid;
+error_log $NG/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    etag on;
+    client_body_temp_path $NG/body;
+    proxy_temp_path $NG/proxy;
+    fastcgi_temp_path $NG/fastcgi;
+    uwsgi_temp_path $NG/uwsgi;
+    scgi_temp_path $NG/scgi;
+    types { application/gzip gz; application/jsonl jsonl; application/yaml yaml; application/json json; }
+    server { listen 127.0.0.1:$NGINX_PORT; root $WORK/peer/registry; }
+}
+EOF
+nginx -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log" -g 'daemon off;' &
+PIDS+=($!)
+NGINX_URL="http://127.0.0.1:$NGINX_PORT"
+for ((i = 0; i < 50; i++)); do curl -sf -o /dev/null "$NGINX_URL/registry.yaml" && break; sleep 0.1; done
+
+# --- 1. static GETs ------------------------------------------------------------------
+step "1. static GETs: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s"
+wrk_rps() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$1" | awk '/Requests\/sec/ { print $2 }'; }
+INDEX=index/bench/m-000.jsonl
+ARCHIVE=$(sed -n 's/.*"archive":"\([^"]*\)".*/\1/p' "$WORK/peer/registry/$INDEX" | head -1)
+declare -A RPS
+for file in "$INDEX" "$ARCHIVE"; do
+    cmp <(curl -sS "$PEER_URL/$file") <(curl -sS "$NGINX_URL/$file") || die "$file differs between the forge and nginx"
+    RPS[forge,$file]=$(wrk_rps "$PEER_URL/$file")
+    RPS[nginx,$file]=$(wrk_rps "$NGINX_URL/$file")
+    printf '%-40s forge %10.0f req/s   nginx %10.0f req/s   forge/nginx %s\n' "$file ($(stat -c %s "$WORK/peer/registry/$file") B)" \
+        "${RPS[forge,$file]}" "${RPS[nginx,$file]}" "$(ratio "${RPS[forge,$file]}" "${RPS[nginx,$file]}")"
+done
+
+# --- 2. publishing --------------------------------------------------------------------
+step "2. $PUBLISHES sequential publishes (oent publish, one forge, signed snapshot after each)"
+python3 "$BENCH/gen_tree.py" modules "$WORK/pubmodules" "$WORK/template" \
+    --modules "$PUBLISHES" --versions 1 --seed "$SEED" > /dev/null
+"$OENT" key new "$WORK/pub-key" > /dev/null
+mkdir -p "$WORK/pub"
+"$OENT" registry init "$WORK/pub/registry" --name bench --namespace bench > /dev/null
+TOKEN=oent_bench_token
+HASH=$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
+cat > "$WORK/pub/forge.yaml" << EOF
+schema: oent/forge/v1
+registry: registry
+listen: "127.0.0.1:0"
+signing-key: ../pub-key
+tokens: [{ name: bench, sha256: "$HASH", namespaces: [bench] }]
+EOF
+start_forge "$WORK/pub"
+PUB_URL=$FORGE_URL
+t0=$(date +%s.%N)
+OENT_TOKEN=$TOKEN "$OENT" publish "$WORK/pubmodules" --to "$PUB_URL" > "$WORK/publish.out"
+t1=$(date +%s.%N)
+publish_s=$(elapsed "$t0" "$t1")
+published=$(grep -c '^ *published' "$WORK/publish.out" || true)
+echo "$published published in $publish_s s ($(awk -v s="$publish_s" -v n="$published" 'BEGIN { printf "%.1f", 1000 * s / n }') ms each, packing included)"
+
+# --- 3. federation ----------------------------------------------------------------------
+step "3. mirroring $n_archives archives ($(awk -v b="$n_bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB): oent forge sync vs curl -K"
+reset_mirror() {
+    rm -rf "$WORK/mirror"
+    mkdir -p "$WORK/mirror"
+    "$OENT" registry init "$WORK/mirror/registry" --name region --namespace region > /dev/null
+    cat > "$WORK/mirror/forge.yaml" << EOF
+schema: oent/forge/v1
+registry: registry
+sync-interval-seconds: 0
+peers: [{ name: bench, url: "$PEER_URL", keys: ["$PEER_KEY"], namespaces: [bench] }]
+EOF
+}
+sed "s|^url = \"http://x/\(.*\)\"|url = \"$PEER_URL/\1\"|; s|^output = \"/dev/null\"|output = \"$WORK/curl-mirror/NEXT\"|" "$WORK/curl.cfg" \
+    | awk '/^url/ { u = $0; sub(/.*\/archives\//, "", u); sub(/"$/, "", u) } /^output/ { sub(/NEXT/, u) } { print }' > "$WORK/curl-mirror.cfg"
+declare -a SYNC CURL
+for ((r = 0; r < RUNS; r++)); do
+    reset_mirror
+    t0=$(date +%s.%N)
+    (cd "$WORK/mirror" && "$OENT" forge sync --config forge.yaml > sync.out)
+    t1=$(date +%s.%N)
+    SYNC+=("$(elapsed "$t0" "$t1")")
+    rm -rf "$WORK/curl-mirror"
+    t0=$(date +%s.%N)
+    curl -sS --create-dirs -K "$WORK/curl-mirror.cfg"
+    t1=$(date +%s.%N)
+    CURL+=("$(elapsed "$t0" "$t1")")
+done
+grep -q "$n_archives archives" "$WORK/mirror/sync.out" || die "sync did not mirror every archive: $(cat "$WORK/mirror/sync.out")"
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+sync_s=$(median "${SYNC[@]}")
+curl_s=$(median "${CURL[@]}")
+mbps() { awk -v b="$n_bytes" -v s="$1" 'BEGIN { printf "%.1f", b / 1e6 / s }'; }
+printf 'oent forge sync  %7.2f s  %6s MB/s   (runs: %s)\n' "$sync_s" "$(mbps "$sync_s")" "${SYNC[*]}"
+printf 'curl -K          %7.2f s  %6s MB/s   (runs: %s)\n' "$curl_s" "$(mbps "$curl_s")" "${CURL[*]}"
+
+step "summary ($(date -u +%Y-%m-%d), $(nproc) cores, $(cpu_model), load $(load_avg))"
+for file in "$INDEX" "$ARCHIVE"; do
+    printf 'GET %-38s forge/nginx %s (target >= 0.50)\n' "${file##*/}" "$(ratio "${RPS[forge,$file]}" "${RPS[nginx,$file]}")"
+done
+printf '%s publishes             %s s (target < 10 s)\n' "$published" "$publish_s"
+printf 'sync %s archives        %s MB/s vs curl -K %s MB/s (sync/curl %s)\n' "$n_archives" "$(mbps "$sync_s")" "$(mbps "$curl_s")" "$(ratio "$curl_s" "$sync_s")"
