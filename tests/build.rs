@@ -27,31 +27,21 @@ fn example(name: &str) -> Test {
 
 /// Every file under `dir`, relative, with its bytes.
 fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push((
-                    path.strip_prefix(dir).unwrap().to_path_buf(),
-                    std::fs::read(&path).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
+    support::walk(dir)
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap();
+            (path.strip_prefix(dir).unwrap().to_path_buf(), bytes)
+        })
+        .collect()
 }
 
 #[test]
 fn the_ile_de_france_example_builds_offline_and_identically_twice() {
-    let out = example("idf-lilie")
+    let out = example("ile-de-france")
         .args([
             "build",
-            "examples/idf-lilie",
+            "examples/ile-de-france",
             "-o",
             "b1",
             "--offline",
@@ -59,12 +49,12 @@ fn the_ile_de_france_example_builds_offline_and_identically_twice() {
         ])
         .run()
         .status(0)
-        .stderr_contains("built b1 (kubernetes): 7 modules, 8 établissements");
+        .stderr_contains("built b1 (kubernetes): 12 modules, 471 établissements");
     let first = tree(&out.path().join("b1"));
     assert!(
         first
             .iter()
-            .any(|(p, _)| p == Path::new("conf/openent-notes-absences/0930120A.yaml"))
+            .any(|(p, _)| p == Path::new("conf/openent-notes-absences/0930501P.yaml"))
     );
     let manifest: serde_json::Value = serde_json::from_slice(
         &first
@@ -83,7 +73,7 @@ fn the_ile_de_france_example_builds_offline_and_identically_twice() {
         .then()
         .args([
             "build",
-            "examples/idf-lilie",
+            "examples/ile-de-france",
             "-o",
             "b2",
             "--offline",
@@ -98,10 +88,10 @@ fn the_ile_de_france_example_builds_offline_and_identically_twice() {
         "identical inputs give identical bundles"
     );
     // A per-établissement override reaches that établissement only.
-    let jean_moulin = out.read("b2/conf/openent-notes-absences/0930120A.yaml");
-    assert!(jean_moulin.contains("stage en entreprise"));
+    let lycee_pro = out.read("b2/conf/openent-notes-absences/0930501P.yaml");
+    assert!(lycee_pro.contains("stage en entreprise"));
     assert!(
-        !out.read("b2/conf/openent-notes-absences/0750654D.yaml")
+        !out.read("b2/conf/openent-notes-absences/0750500L.yaml")
             .contains("stage en entreprise")
     );
     // Secrets stay references.
@@ -125,7 +115,7 @@ fn json_summary_for_ci() {
         .status(0);
     let summary: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(summary["target"], "compose");
-    assert_eq!(summary["etablissements"], 2);
+    assert_eq!(summary["etablissements"], 160);
     assert!(out.path().join("b/compose/compose.yaml").is_file());
 }
 

@@ -11,10 +11,11 @@
 //! Two layers. The templates rendered with Tera 2 as `oent build` renders
 //! them (each once, with the whole context, no autoescaping) from
 //! tests/fixtures/deploy/context.json, written by hand after docs/render.md
-//! for examples/idf-lilie (7 modules, 8 lycées), and variants of it for the
-//! branches the examples do not reach; then the bundles `oent build` writes
-//! for examples/idf-lilie (kubernetes) and examples/e-lyco/loire-atlantique
-//! (compose), checked the same way against the same expected context, which
+//! for the distribution tests/fixtures/deploy/idf-lilie (7 modules, 8
+//! lycées), and variants of it for the branches it does not reach; then the
+//! bundles `oent build` writes for that distribution (kubernetes) and for
+//! tests/fixtures/deploy/e-lyco/loire-atlantique (compose), checked the same
+//! way against the same expected context, which
 //! also pins the context the binary gives the templates. The validators are
 //! installed by .ci/setup (nginx, the Python ones) or come with the machine
 //! (kubectl); a missing one fails the test, it never skips.
@@ -28,12 +29,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::venv_tool;
+use support::tools::{self, NGINX};
 use tera::{Context, Tera};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const KUBERNETES_VERSION: &str = "1.31.0";
-const NGINX: &str = "/usr/sbin/nginx";
 
 fn fixture_context() -> Value {
     let path = Path::new(ROOT).join("tests/fixtures/deploy/context.json");
@@ -106,22 +105,6 @@ fn write_bundle(context: &Value, out: &Path) {
     }
 }
 
-/// Runs `command`, failing with its output unless it succeeds; returns stdout.
-fn run(command: &mut Command) -> String {
-    let shown = format!("{command:?}");
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{shown} does not start: {e}"));
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{shown} failed ({}):\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
 fn parse_yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap();
     serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -154,9 +137,7 @@ fn secret_envs(service: &Value) -> Vec<&str> {
 /// only where the module declares `health`.
 fn check_compose(context: &Value, bundle: &Path) {
     let file = bundle.join("compose/compose.yaml");
-    run(Command::new(venv_tool("check-jsonschema"))
-        .args(["--builtin-schema", "vendor.compose-spec"])
-        .arg(&file));
+    tools::compose_schema(&file);
 
     let compose = parse_yaml(&file);
     assert!(
@@ -242,35 +223,8 @@ fn check_compose(context: &Value, bundle: &Path) {
 /// compose/nginx/oent.conf is included inside `http { }` by the nginx image:
 /// include it the same way in a minimal nginx.conf and let nginx check it.
 fn check_nginx(context: &Value, bundle: &Path) {
-    assert!(
-        Path::new(NGINX).is_file(),
-        "{NGINX} is missing: run .ci/setup (it installs nginx), then the tests again"
-    );
-    let work = bundle.join("nginx-check");
-    std::fs::create_dir_all(&work).unwrap();
-    let w = work.display();
     let conf = bundle.join("compose/nginx/oent.conf");
-    write(
-        &work.join("nginx.conf"),
-        &format!(
-            "pid {w}/nginx.pid;\nerror_log {w}/error.log;\nevents {{}}\nhttp {{\n    \
-             access_log off;\n    client_body_temp_path {w}/body;\n    \
-             proxy_temp_path {w}/proxy;\n    fastcgi_temp_path {w}/fastcgi;\n    \
-             uwsgi_temp_path {w}/uwsgi;\n    scgi_temp_path {w}/scgi;\n    \
-             include {};\n}}\n",
-            conf.display()
-        ),
-    );
-    let mut command = Command::new(NGINX);
-    command
-        .arg("-t")
-        .arg("-p")
-        .arg(&work)
-        .arg("-e")
-        .arg(work.join("error.log"))
-        .arg("-c")
-        .arg(work.join("nginx.conf"));
-    run(&mut command);
+    tools::nginx_t(&conf, &bundle.join("nginx-check"));
 
     let text = std::fs::read_to_string(&conf).unwrap();
     let domaine = context["settings"]["domaine"].as_str().unwrap();
@@ -299,34 +253,14 @@ fn check_nginx(context: &Value, bundle: &Path) {
 /// are errors); then the kustomization built by kustomize, and its output
 /// validated as well.
 fn check_kubernetes(context: &Value, bundle: &Path) {
-    let validate = venv_tool("kubernetes-validate");
-    run(Command::new(&validate)
-        .args([
-            "--kubernetes-version",
-            KUBERNETES_VERSION,
-            "--strict",
-            "--quiet",
-        ])
-        .arg(bundle.join("kubernetes/services.yaml"))
-        .arg(bundle.join("kubernetes/ingress.yaml")));
-
-    let kubectl = which("kubectl").unwrap_or_else(|| {
-        panic!(
-            "kubectl (with its built-in kustomize) is missing: it comes with this machine's \
-             image; elsewhere install kubectl >= 1.27, then the tests again"
-        )
-    });
-    let built = run(Command::new(kubectl).arg("kustomize").arg(bundle));
+    tools::kubernetes_validate(&[
+        bundle.join("kubernetes/services.yaml"),
+        bundle.join("kubernetes/ingress.yaml"),
+    ]);
+    let built = tools::kustomize(bundle);
     let built_file = bundle.join("kustomize-build.yaml");
     write(&built_file, &built);
-    run(Command::new(&validate)
-        .args([
-            "--kubernetes-version",
-            KUBERNETES_VERSION,
-            "--strict",
-            "--quiet",
-        ])
-        .arg(&built_file));
+    tools::kubernetes_validate(std::slice::from_ref(&built_file));
 
     let documents = parse_yaml_documents(&built);
     let find = |kind: &str, name: &str| {
@@ -449,14 +383,6 @@ fn check_readme(context: &Value, bundle: &Path) {
         }
     }
     assert!(readme.contains("## English summary"));
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|candidate| candidate.is_file())
-    })
 }
 
 fn with_target(context: &Value, target: &str) -> Value {
@@ -748,7 +674,7 @@ fn nginx_routes_each_path_like_the_ingress_prefix_match() {
 
 // ---------------------------------------------------------------------------
 // The real thing: `oent build` on the examples, the bundle checked the same
-// way. The expected context is the fixture (written for examples/idf-lilie)
+// way. The expected context is the fixture (written for tests/fixtures/deploy/idf-lilie)
 // or derived from it, so these tests also compare the context `oent build`
 // gives the templates with the one docs/render.md describes.
 
@@ -803,7 +729,7 @@ fn check_conf(context: &Value, bundle: &Path) {
     assert_eq!(found, expected);
 }
 
-/// examples/e-lyco/loire-atlantique, as docs/render.md describes its context:
+/// tests/fixtures/deploy/e-lyco/loire-atlantique, as docs/render.md describes its context:
 /// the idf-lilie fixture without sms-parents, with its own two collèges.
 fn loire_atlantique_context() -> Value {
     let mut context = fixture_context();
@@ -850,9 +776,9 @@ fn loire_atlantique_context() -> Value {
 }
 
 #[test]
-fn oent_build_idf_lilie_for_kubernetes_passes_the_validators() {
+fn oent_build_of_the_kubernetes_fixture_passes_the_validators() {
     let work = tempfile::tempdir().unwrap();
-    let bundle = oent_build("examples/idf-lilie", "kubernetes", work.path());
+    let bundle = oent_build("tests/fixtures/deploy/idf-lilie", "kubernetes", work.path());
     let context = fixture_context();
     assert!(!bundle.join("compose").exists());
     check_conf(&context, &bundle);
@@ -861,9 +787,13 @@ fn oent_build_idf_lilie_for_kubernetes_passes_the_validators() {
 }
 
 #[test]
-fn oent_build_loire_atlantique_for_compose_passes_the_validators() {
+fn oent_build_of_the_compose_fixture_passes_the_validators() {
     let work = tempfile::tempdir().unwrap();
-    let bundle = oent_build("examples/e-lyco/loire-atlantique", "compose", work.path());
+    let bundle = oent_build(
+        "tests/fixtures/deploy/e-lyco/loire-atlantique",
+        "compose",
+        work.path(),
+    );
     let context = loire_atlantique_context();
     assert!(!bundle.join("kubernetes").exists());
     assert!(!bundle.join("kustomization.yaml").exists());

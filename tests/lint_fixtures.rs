@@ -269,6 +269,7 @@ cases! {
     crlf_error_on_line_5 => "crlf-error-on-line-5",
     crlf_line_endings => "crlf-line-endings",
     csv_bom => "csv-bom",
+    csv_extra_column_bad_name => "csv-extra-column-bad-name",
     csv_latin1 => "csv-latin1",
     csv_malformed_row => "csv-malformed-row",
     csv_semicolon_header => "csv-semicolon-header",

@@ -518,16 +518,6 @@ fn module_values(checker: &mut Checker, node: &Node, path: &str) -> ModuleValues
     out
 }
 
-const ETAB_KEYS: &[&str] = &[
-    "uai",
-    "nom",
-    "type",
-    "commune",
-    "departement",
-    "secteur",
-    "config",
-];
-
 fn etablissements(checker: &mut Checker, node: &Node, dir: &Path) -> Vec<Etablissement> {
     match &node.kind {
         NodeKind::Seq(items) => items
@@ -596,7 +586,7 @@ fn apply_overrides(checker: &mut Checker, node: &Node, list: &mut [Etablissement
 
 fn inline_etablissement(checker: &mut Checker, item: &Node, i: usize) -> Option<Etablissement> {
     let path = format!("etablissements[{i}]");
-    let fields = checker.map(item, &path, item.span, ETAB_KEYS)?;
+    let fields = checker.map(item, &path, item.span, etablissement::INLINE_KEYS)?;
     let text = |name: &str| fields.get(name).and_then(node_str);
     // Non-string scalars (a UAI or département written as a number) are type errors.
     let mut mistyped = Vec::new();
@@ -637,6 +627,10 @@ fn inline_etablissement(checker: &mut Checker, item: &Node, i: usize) -> Option<
         .get("config")
         .map(|n| module_values(checker, n, &fields.key("config")))
         .unwrap_or_default();
+    let extra = fields
+        .get("extra")
+        .map(|n| inline_extra(checker, n, &fields.key("extra")))
+        .unwrap_or_default();
     let (uai, nom, kind, commune, departement, secteur) = validated?;
     let span = fields.get("uai").map_or(item.span, |n| n.span);
     Some(Etablissement {
@@ -647,8 +641,35 @@ fn inline_etablissement(checker: &mut Checker, item: &Node, i: usize) -> Option<
         departement,
         secteur,
         config,
+        extra,
         origin: Origin::new(checker.source, span),
     })
+}
+
+/// An inline établissement's `extra`: name → string, the same names a CSV's
+/// extra columns may take.
+fn inline_extra(checker: &mut Checker, node: &Node, path: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Some(entries) = checker.entries(node, path) else {
+        return out;
+    };
+    for (k, v) in entries {
+        let key = format!("{path}.{}", k.name);
+        if let Err(e) = etablissement::check_extra_name(&k.name) {
+            checker.report(
+                Code::InvalidEtablissement,
+                k.span,
+                &key,
+                e,
+                "rename the key, e.g. `vague` or `bassin_emploi`",
+            );
+            continue;
+        }
+        if let Some(value) = checker.string(v, &key) {
+            out.insert(k.name.clone(), value);
+        }
+    }
+    out
 }
 
 /// A distribution and the bases it extends, base first.

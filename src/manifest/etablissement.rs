@@ -14,6 +14,18 @@ use super::yaml::{Node, NodeKind, Span};
 pub const TYPES: &[&str] = &["college", "lycee", "lycee-pro", "cite-scolaire", "erea"];
 pub const SECTEURS: &[&str] = &["public", "prive"];
 pub const CSV_HEADER: &[&str] = &["uai", "nom", "type", "commune", "departement", "secteur"];
+/// The keys of an inline établissement; an extra column (or `extra` key)
+/// may not take one of these names.
+pub const INLINE_KEYS: &[&str] = &[
+    "uai",
+    "nom",
+    "type",
+    "commune",
+    "departement",
+    "secteur",
+    "config",
+    "extra",
+];
 /// 60,000 établissements fit in a few MiB; anything larger is a mistake.
 pub const MAX_CSV_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -73,7 +85,30 @@ pub struct Etablissement {
     pub secteur: &'static str,
     /// Overrides of `scope: etablissement` options.
     pub config: ModuleValues,
+    /// Free data about the établissement (the CSV's columns after the six
+    /// fixed ones, or an inline `extra` map): `etab.extra.<name>` in
+    /// templates. Every row of a CSV has every column (an empty cell is "").
+    pub extra: BTreeMap<String, String>,
     pub origin: Origin,
+}
+
+/// An extra column or `extra` key: lowercase ASCII, digits and `_`, starting
+/// with a letter (usable as `etab.extra.<name>` in Tera), not a fixed field.
+pub fn check_extra_name(name: &str) -> Result<(), String> {
+    let mut bytes = name.bytes();
+    let well_formed = bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !well_formed {
+        return Err(format!(
+            "`{name}` is not a valid extra column name (lowercase letters, digits and `_`, starting with a letter)"
+        ));
+    }
+    if INLINE_KEYS.contains(&name) {
+        return Err(format!(
+            "`{name}` is a field of every établissement and cannot be an extra column"
+        ));
+    }
+    Ok(())
 }
 
 /// `01`–`95` (with `2A`, `2B` for Corsica) and `971`–`976`.
@@ -188,7 +223,8 @@ fn one_of(
     None
 }
 
-/// Reads the établissements CSV file: header `uai,nom,type,commune,departement,secteur`.
+/// Reads the établissements CSV file: header `uai,nom,type,commune,departement,secteur`,
+/// then any extra columns (`etab.extra.<column>`).
 pub(super) fn read_csv(checker: &mut Checker, path: &Path, file_node: &Node) -> Vec<Etablissement> {
     let mut warnings = Vec::new();
     let source = match read_text(path, &CSV, &mut warnings) {
@@ -215,32 +251,54 @@ pub(super) fn read_csv(checker: &mut Checker, path: &Path, file_node: &Node) -> 
         .has_headers(true)
         .flexible(false)
         .from_reader(source.text.as_bytes());
-    let header_ok = match reader.headers() {
+    let line_one = Span::new(0, source.text.find('\n').unwrap_or(source.text.len()));
+    let extra_columns: Option<Vec<String>> = match reader.headers() {
         Ok(headers) => {
             let found: Vec<&str> = headers.iter().map(str::trim).collect();
-            if found != CSV_HEADER {
+            if found.len() < CSV_HEADER.len() || found[..CSV_HEADER.len()] != *CSV_HEADER {
                 diagnostics.push(
                     Diagnostic::new(
                         Code::CsvError,
                         path,
                         format!(
-                            "header is `{}`; expected `{}`",
+                            "header is `{}`; expected `{}`, then optional extra columns",
                             found.join(","),
                             CSV_HEADER.join(",")
                         ),
                     )
-                    .at(
-                        &source,
-                        Span::new(0, source.text.find('\n').unwrap_or(source.text.len())),
-                    )
+                    .at(&source, line_one)
                     .help(format!(
-                        "make the first line exactly `{}`",
+                        "make the first line start exactly with `{}`",
                         CSV_HEADER.join(",")
                     )),
                 );
-                false
+                None
             } else {
-                true
+                let extra: Vec<String> = found[CSV_HEADER.len()..]
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect();
+                let mut ok = true;
+                for (i, name) in extra.iter().enumerate() {
+                    let column = CSV_HEADER.len() + i;
+                    let problem = match check_extra_name(name) {
+                        Err(e) => Some(e),
+                        Ok(()) if extra[..i].contains(name) => {
+                            Some(format!("the extra column `{name}` appears twice"))
+                        }
+                        Ok(()) => None,
+                    };
+                    if let Some(message) = problem {
+                        ok = false;
+                        diagnostics.push(
+                            Diagnostic::new(Code::CsvError, path, message)
+                                .at(&source, field_span(&source.text, line_one, column))
+                                .key(name)
+                                .help("rename the column, e.g. `vague` or `bassin_emploi`"),
+                        );
+                    }
+                }
+                ok.then_some(extra)
             }
         }
         Err(e) => {
@@ -248,16 +306,17 @@ pub(super) fn read_csv(checker: &mut Checker, path: &Path, file_node: &Node) -> 
                 Diagnostic::new(Code::CsvError, path, format!("cannot read the header: {e}"))
                     .help("save the file as UTF-8 CSV, comma-separated"),
             );
-            false
+            None
         }
     };
-    if header_ok {
+    if let Some(extra_columns) = extra_columns {
+        let width = CSV_HEADER.len() + extra_columns.len();
         for record in reader.records() {
             let record = match record {
                 Ok(r) => r,
                 Err(e) => {
                     let offset = e.position().map_or(0, |p| p.byte() as usize);
-                    diagnostics.push(Diagnostic::new(Code::CsvError, path, format!("malformed row: {e}")).at_offset(&source, offset).help("each row needs 6 comma-separated fields; quote fields that contain commas"));
+                    diagnostics.push(Diagnostic::new(Code::CsvError, path, format!("malformed row: {e}")).at_offset(&source, offset).help(format!("each row needs {width} comma-separated fields, as many as the header; quote fields that contain commas")));
                     continue;
                 }
             };
@@ -293,6 +352,11 @@ pub(super) fn read_csv(checker: &mut Checker, path: &Path, file_node: &Node) -> 
                     departement,
                     secteur,
                     config: BTreeMap::new(),
+                    extra: extra_columns
+                        .iter()
+                        .zip(record.iter().skip(CSV_HEADER.len()))
+                        .map(|(name, value)| (name.clone(), value.trim().to_owned()))
+                        .collect(),
                     origin: Origin::new(&source, span),
                 });
             }
@@ -380,6 +444,132 @@ mod tests {
         for bad in ["1", "20", "96", "00", "977", "2C", "4A"] {
             assert!(check_departement(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn extra_names() {
+        for ok in ["vague", "pilote", "bassin_emploi", "zone2"] {
+            assert!(check_extra_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "", "Vague", "2vague", "vague-1", "é", "uai", "config", "extra",
+        ] {
+            assert!(check_extra_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Loads `distribution.yaml` (établissements in `etablissements.csv`)
+    /// from a temporary directory.
+    fn load_with_csv(
+        csv: &str,
+        inline: &str,
+    ) -> crate::manifest::Loaded<crate::manifest::distribution::Distribution> {
+        let dir = tempfile::tempdir().unwrap();
+        let etablissements = if inline.is_empty() {
+            "etablissements: { file: etablissements.csv }\n".to_owned()
+        } else {
+            format!("etablissements:\n{inline}")
+        };
+        std::fs::write(
+            dir.path().join("distribution.yaml"),
+            format!(
+                "schema: oent/distribution/v1\nname: elyco/vendee\nversion: 1.0.0\n\
+                 collectivite: {{ nom: Département de la Vendée, type: departement }}\n\
+                 settings: {{ domaine: e-lyco.fr }}\n{etablissements}"
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("etablissements.csv"), csv).unwrap();
+        crate::manifest::distribution::Distribution::load(&dir.path().join("distribution.yaml"))
+            .unwrap()
+    }
+
+    #[test]
+    fn csv_extra_columns_reach_each_etablissement() {
+        let loaded = load_with_csv(
+            "uai,nom,type,commune,departement,secteur,vague,pilote\n\
+             0850001P,Collège Haxo,college,La Roche-sur-Yon,85,public,2009-2010,oui\n\
+             0850002R,Collège exemple,college,Luçon,85,public, 2011-2012 ,\n",
+            "",
+        );
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let list = loaded.value.unwrap().etablissements.unwrap();
+        let extra =
+            |i: usize| -> Vec<(String, String)> { list[i].extra.clone().into_iter().collect() };
+        assert_eq!(
+            extra(0),
+            [
+                ("pilote".into(), "oui".into()),
+                ("vague".into(), "2009-2010".into())
+            ]
+        );
+        // Trimmed; an empty cell is the empty string, so every row has every column.
+        assert_eq!(
+            extra(1),
+            [
+                ("pilote".into(), String::new()),
+                ("vague".into(), "2011-2012".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_extra_columns_are_reported_at_the_header() {
+        let loaded = load_with_csv(
+            "uai,nom,type,commune,departement,secteur,vague,Pilote,vague\n\
+             0850001P,Collège Haxo,college,La Roche-sur-Yon,85,public,2009-2010,oui,x\n",
+            "",
+        );
+        let messages: Vec<(String, usize)> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| (format!("{} {}", d.code.as_str(), d.message), d.line()))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                ("E029 `Pilote` is not a valid extra column name (lowercase letters, digits and `_`, starting with a letter)".to_owned(), 1),
+                ("E029 the extra column `vague` appears twice".to_owned(), 1),
+            ]
+        );
+        // A row with fewer cells than the header is malformed, naming the width.
+        let loaded = load_with_csv(
+            "uai,nom,type,commune,departement,secteur,vague\n\
+             0850001P,Collège Haxo,college,La Roche-sur-Yon,85,public\n",
+            "",
+        );
+        let d = &loaded.diagnostics[0];
+        assert_eq!((d.code.as_str(), d.line()), ("E029", 2));
+        assert!(
+            d.help
+                .as_deref()
+                .unwrap()
+                .contains("7 comma-separated fields"),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn inline_extra_is_a_map_of_strings() {
+        let loaded = load_with_csv(
+            "",
+            "  - { uai: 0850001P, nom: Collège Haxo, type: college, commune: La Roche-sur-Yon,\n\
+             \x20     departement: \"85\", secteur: public, extra: { vague: 2009-2010, pilote: oui } }\n\
+             \x20 - { uai: 0850002R, nom: Collège exemple, type: college, commune: Luçon,\n\
+             \x20     departement: \"85\", secteur: public, extra: { vague: 2011, Zone: a } }\n",
+        );
+        let codes: Vec<(&str, &str)> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.key.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("E007", "etablissements[1].extra.vague"),
+                ("E024", "etablissements[1].extra.Zone"),
+            ]
+        );
     }
 
     #[test]

@@ -45,6 +45,7 @@ const ETAB: Shape = Fields(&[
     ("commune", Open),
     ("departement", Open),
     ("secteur", Open),
+    ("extra", Open),
 ]);
 
 /// Top-level names; `config` is checked against the module's own options,

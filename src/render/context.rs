@@ -34,7 +34,7 @@ pub fn target_name(target: Target) -> &'static str {
 }
 
 pub fn etab_json(e: &Etablissement) -> Value {
-    json!({ "uai": e.uai, "nom": e.nom, "type": e.kind, "commune": e.commune, "departement": e.departement, "secteur": e.secteur })
+    json!({ "uai": e.uai, "nom": e.nom, "type": e.kind, "commune": e.commune, "departement": e.departement, "secteur": e.secteur, "extra": e.extra })
 }
 
 pub fn service_json(module: &Module) -> Option<Value> {

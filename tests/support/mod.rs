@@ -21,6 +21,7 @@
 #![allow(dead_code)]
 
 pub mod registry;
+pub mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -321,6 +322,24 @@ pub fn venv_tool(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// Every file under `dir` (recursively), sorted.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// A port nothing listens on right now (a server started on it may still
