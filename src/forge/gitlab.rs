@@ -123,8 +123,12 @@ impl Target {
         let rest = if let Some(rest) = url.strip_prefix("https://") {
             rest
         } else if let Some(rest) = url.strip_prefix("http://") {
-            let host = rest.split(['/', ':']).next().unwrap_or_default();
-            if !matches!(host, "localhost" | "127.0.0.1" | "[") {
+            let host = if rest.starts_with("[::1]") {
+                "[::1]"
+            } else {
+                rest.split(['/', ':']).next().unwrap_or_default()
+            };
+            if !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
                 return Err(fail("use https: the token would travel in clear over http"));
             }
             rest
@@ -718,8 +722,14 @@ mod tests {
         ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
-        let err = Target::parse("gitlab:http://gitlab.example/api/v4/projects/1").unwrap_err();
-        assert!(err.to_string().contains("in clear"), "{err}");
+        for remote in [
+            "gitlab:http://gitlab.example/api/v4/projects/1",
+            "gitlab:http://[2001:db8::1]/api/v4/projects/1",
+        ] {
+            let err = Target::parse(remote).unwrap_err();
+            assert!(err.to_string().contains("in clear"), "{err}");
+        }
+        assert!(Target::parse("gitlab:http://[::1]:8080/api/v4/projects/1").is_ok());
     }
 
     #[test]
