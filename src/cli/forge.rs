@@ -9,6 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use super::exit;
 use oent::forge::client::{self, ForgeClient, Published};
 use oent::forge::config::{ForgeConfig, hash_token};
+use oent::forge::gitlab::{self, GitLabClient, Step};
 use std::time::Duration;
 
 use oent::forge::publish::{Publisher, Signing};
@@ -66,12 +67,24 @@ pub struct PublishArgs {
     /// Module directories, directories of modules, or .tar.gz archives.
     #[arg(default_value = ".")]
     inputs: Vec<PathBuf>,
-    /// The forge: its registry's base URL.
+    /// The forge: its registry's base URL; or a GitLab project,
+    /// gitlab:https://HOST/api/v4/projects/ID (see docs/gitlab.md).
     #[arg(long, value_name = "URL")]
     to: String,
     /// The publish token (prefer the environment variable: it stays out of shell history).
+    /// On GitLab: an access token with the `api` scope, sent as PRIVATE-TOKEN.
     #[arg(long, env = "OENT_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// GitLab only: a CI/CD job token, sent as JOB-TOKEN when no --token is set.
+    #[arg(long, env = "CI_JOB_TOKEN", hide_env_values = true)]
+    job_token: Option<String>,
+    /// GitLab only: each module's release tag; {namespace}, {name} and {version} are replaced.
+    #[arg(long, default_value = gitlab::DEFAULT_TAG_FORMAT)]
+    tag_format: String,
+    /// GitLab only: the branch or commit GitLab creates a missing tag from
+    /// (without it, each module's tag must already be pushed).
+    #[arg(long = "ref", value_name = "REF")]
+    git_ref: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -225,6 +238,9 @@ pub fn run_publish(args: PublishArgs) -> anyhow::Result<u8> {
     if uploads.is_empty() {
         bail!("nothing to publish");
     }
+    if args.to.starts_with(gitlab::SCHEME) {
+        return publish_to_gitlab(args, uploads);
+    }
     let forge = ForgeClient::new(&args.to, args.token)?;
     let bar = super::progress::bar("publishing", "modules");
     let outcomes = forge.publish_all(&uploads, bar.as_ref(), |upload, outcome| {
@@ -251,7 +267,54 @@ pub fn run_publish(args: PublishArgs) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
+/// `--to gitlab:…`: generic packages and a release per module.
+fn publish_to_gitlab(args: PublishArgs, uploads: Vec<client::Upload>) -> anyhow::Result<u8> {
+    let target = gitlab::Target::parse(&args.to)?;
+    let auth = gitlab::Auth::choose(args.token, args.job_token)?;
+    let options = gitlab::ReleaseOptions {
+        tag_format: args.tag_format,
+        git_ref: args.git_ref,
+    };
+    let project = target.project_url();
+    let gitlab = GitLabClient::new(target, auth, options)?;
+    let bar = super::progress::bar("publishing", "modules");
+    let outcomes = gitlab.publish_all(&uploads, bar.as_ref(), |upload, outcome| {
+        let what = match (outcome.archive, outcome.checksum, outcome.release) {
+            (Step::Created, _, _) => "published",
+            (_, Step::AlreadyThere, Step::AlreadyThere) => "already published",
+            _ => "completed",
+        };
+        let release = match outcome.release {
+            Step::Created => "created",
+            Step::AlreadyThere => "already there",
+        };
+        println!(
+            "{what:>17} {} {} (sha256 {}) as {} {}, release {} {release}",
+            upload.module.name,
+            upload.module.version,
+            &upload.sha256[..12],
+            outcome.names.package,
+            outcome.names.version,
+            outcome.names.tag,
+        );
+    })?;
+    let created = outcomes
+        .iter()
+        .filter(|o| o.archive == Step::Created)
+        .count();
+    println!(
+        "{created} published, {} already there, on {project}",
+        outcomes.len() - created,
+    );
+    Ok(exit::OK)
+}
+
 pub fn run_yank(args: YankArgs) -> anyhow::Result<u8> {
+    if args.to.starts_with(gitlab::SCHEME) {
+        bail!(
+            "yanking is for oent forges: GitLab's generic packages have no yank; delete the package in GitLab instead"
+        );
+    }
     let Some((name, version)) = args.module.split_once('@') else {
         bail!(
             "`{}`: write the module as namespace/name@version, such as openent/portail@1.4.0",

@@ -8,11 +8,14 @@
 //! - [`publish`] — the publish and yank operations, serialised per module;
 //! - [`server`] — the axum router, logging and graceful shutdown;
 //! - [`sync`] — federation: mirroring peers' namespaces, verified;
-//! - [`client`] — `oent publish` and `oent yank` against a forge's API.
+//! - [`client`] — `oent publish` and `oent yank` against a forge's API;
+//! - [`gitlab`] — `oent publish --to gitlab:…`: a GitLab project's generic
+//!   packages and releases (the Adullact forge is a GitLab).
 
 pub mod client;
 pub mod config;
 pub mod files;
+pub mod gitlab;
 pub mod publish;
 pub mod server;
 pub mod sync;

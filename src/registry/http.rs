@@ -412,7 +412,7 @@ fn copy_bounded(
 
 /// The most precise cause of a reqwest error ("Connection refused (os
 /// error 111)", "operation timed out"), rather than its generic summary.
-fn reason(err: &reqwest::Error) -> String {
+pub(crate) fn reason(err: &reqwest::Error) -> String {
     let mut cause: &dyn std::error::Error = err;
     while let Some(next) = cause.source() {
         cause = next;
