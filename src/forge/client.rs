@@ -16,7 +16,7 @@ use crate::manifest::Module;
 use crate::package::checksum::sha256_hex;
 use crate::registry::RegistryError;
 use crate::registry::fetch::Progress;
-use crate::registry::http::{CONNECT_TIMEOUT, USER_AGENT};
+use crate::registry::http::{CONNECT_TIMEOUT, USER_AGENT, reason};
 use crate::registry::index::{self, IndexLine};
 use crate::registry::local::{MAX_ARCHIVE_BYTES, inspect_archive, module_dirs, pack_to_memory};
 
@@ -333,12 +333,4 @@ fn unreachable(url: &str) -> impl FnOnce(reqwest::Error) -> ClientError + '_ {
         url: url.to_owned(),
         reason: reason(&e),
     }
-}
-
-fn reason(err: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = err;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }
