@@ -606,7 +606,10 @@ fn concurrent_publishes_of_different_versions_are_all_kept() {
 #[test]
 fn a_forge_killed_during_publishes_leaves_a_registry_readers_accept() {
     let dir = tempfile::tempdir().unwrap();
-    let mut forge = RunningForge::start(dir.path(), "openent", "openent", "");
+    let key = oent_in(dir.path(), &["key", "new", "forge-key"], None);
+    assert!(key.status.success(), "{}", stderr(&key));
+    let mut forge =
+        RunningForge::start(dir.path(), "openent", "openent", "signing-key: forge-key\n");
     let archives: Vec<Vec<u8>> = (0..40)
         .map(|i| archive(dir.path(), &format!("openent/m{i}"), "1.0.0", ""))
         .collect();
@@ -643,6 +646,24 @@ fn a_forge_killed_during_publishes_leaves_a_registry_readers_accept() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(assert_consistent(&forge.registry()), 40);
+    // A client pinning the forge's key accepts what it serves: the snapshot
+    // signed at restart covers the index as the kill left it.
+    for module in ["openent/m0", "openent/m17", "openent/m39"] {
+        let fetched = Command::new(oent())
+            .current_dir(dir.path())
+            .env("OENT_CACHE_DIR", dir.path().join("cache"))
+            .args([
+                "fetch",
+                module,
+                "--registry",
+                &forge.url,
+                "--key",
+                "forge-key.pub",
+            ])
+            .output()
+            .unwrap();
+        assert!(fetched.status.success(), "{module}: {}", stderr(&fetched));
+    }
 }
 
 #[test]
