@@ -66,9 +66,13 @@ impl<'a> Scanner<'a> {
         loop {
             let key = self.plain_string()?;
             self.expect(b':')?;
-            let field = ["v", "name", "version", "yanked"]
-                .iter()
-                .position(|k| *k == key);
+            let field = match key {
+                "v" => Some(0),
+                "name" => Some(1),
+                "version" => Some(2),
+                "yanked" => Some(3),
+                _ => None,
+            };
             if let Some(field) = field
                 && std::mem::replace(&mut seen[field], true)
             {
