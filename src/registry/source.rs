@@ -14,7 +14,7 @@ use super::RegistryError;
 use super::cache::Cache;
 use super::config::RegistryConfig;
 use super::http::HttpSource;
-use super::index::IndexLine;
+use super::index::{IndexLine, index_path};
 use super::local::{LocalRegistry, MAX_ARCHIVE_BYTES};
 use super::signing::{PublicKey, SigningError};
 use super::snapshot::SnapshotError;
@@ -33,6 +33,13 @@ pub trait Source: Send + Sync {
     /// Every published version of a module, in publication order; empty when
     /// the registry has no index file for it.
     fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError>;
+    /// The text of a module's index file, unparsed (empty when the registry
+    /// has no index file for it), for readers that parse only the lines they
+    /// need; such readers must refuse what [`Source::versions`] refuses.
+    /// `None` when this source has no cheaper way than `versions`.
+    fn index_text(&self, _name: &ModuleName) -> Result<Option<IndexText>, FetchError> {
+        Ok(None)
+    }
     /// A local file holding the archive of `line`, whose size and sha256 have
     /// just been checked against the line.
     fn archive(&self, line: &IndexLine) -> Result<PathBuf, FetchError>;
@@ -43,6 +50,14 @@ pub trait Source: Send + Sync {
             registry: self.label(),
         })
     }
+}
+
+/// An index file as read, before parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexText {
+    /// The file's path or URL, for messages.
+    pub path: PathBuf,
+    pub text: String,
 }
 
 /// Errors of reading a registry. Each names the URL or path involved and
@@ -278,6 +293,17 @@ impl Source for DirSource {
         let lines = super::index::parse(&path, &utf8(&path, bytes)?)?;
         check_names(&lines, name, &self.label())?;
         Ok(lines)
+    }
+
+    /// Read as [`LocalRegistry::versions`] reads it, without the parsing.
+    fn index_text(&self, name: &ModuleName) -> Result<Option<IndexText>, FetchError> {
+        let path = self.registry.root.join(index_path(name.as_str()));
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => return Err(RegistryError::Io { path, source }.into()),
+        };
+        Ok(Some(IndexText { path, text }))
     }
 
     fn archive(&self, line: &IndexLine) -> Result<PathBuf, FetchError> {

@@ -4,23 +4,36 @@
 //! [`super::sources::SourceSet`]; tests pass a [`MemoryIndex`].
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use semver::{Version, VersionReq};
 
+use super::index_text::RawLine;
 use crate::manifest::names::ModuleName;
 use crate::registry::index::IndexLine;
 
-/// One published version, as the resolver sees it.
-#[derive(Debug, Clone, PartialEq)]
+/// One published version, as the resolver sees it. The version and yanked
+/// flag are read up front; the [`Contents`] may be read from the index line
+/// only when first asked for, since the resolver needs them for a few
+/// versions of each module only.
+#[derive(Debug, Clone)]
 pub struct Candidate {
     pub version: Version,
+    pub yanked: bool,
+    /// The index line the contents come from, when not parsed yet.
+    line: Option<RawLine>,
+    /// Boxed: most candidates never fill it.
+    contents: OnceLock<Box<Result<Contents, IndexError>>>,
+}
+
+/// What a version requires, and where it comes from.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Contents {
     pub requires: Vec<(ModuleName, VersionReq)>,
     pub optional: Vec<(ModuleName, VersionReq)>,
     pub conflicts: Vec<(ModuleName, VersionReq)>,
     pub provides: Vec<String>,
     pub features: BTreeMap<String, Vec<ModuleName>>,
-    pub yanked: bool,
     pub sha256: String,
     /// Name of the registry it comes from.
     pub source: String,
@@ -50,8 +63,60 @@ pub trait ModuleIndex {
 }
 
 impl Candidate {
+    /// A candidate whose contents are known.
+    pub fn new(version: Version, yanked: bool, contents: Contents) -> Candidate {
+        Candidate {
+            version,
+            yanked,
+            line: None,
+            contents: OnceLock::from(Box::new(Ok(contents))),
+        }
+    }
+
+    /// A candidate whose contents are read from `line` when first asked for.
+    pub(crate) fn lazy(version: Version, yanked: bool, line: RawLine) -> Candidate {
+        Candidate {
+            version,
+            yanked,
+            line: Some(line),
+            contents: OnceLock::new(),
+        }
+    }
+
     /// From an index line; an unreadable requirement is an error naming the line.
     pub fn from_line(line: &IndexLine, source: &str) -> Result<Candidate, String> {
+        let version = Version::parse(&line.version)
+            .map_err(|e| format!("{} `{}`: {e}", line.name, line.version))?;
+        Ok(Candidate::new(
+            version,
+            line.yanked,
+            Contents::from_line(line, source)?,
+        ))
+    }
+
+    /// Requirements, checksum and source: an error when the index line
+    /// holding them turns out to be unreadable.
+    pub fn contents(&self) -> Result<&Contents, IndexError> {
+        let parsed = self.contents.get_or_init(|| {
+            Box::new(match &self.line {
+                Some(line) => line.contents(),
+                None => Ok(Contents::default()),
+            })
+        });
+        parsed.as_ref().as_ref().map_err(Clone::clone)
+    }
+
+    fn contents_mut(&mut self) -> &mut Contents {
+        let _ = self.contents();
+        let parsed = self.contents.get_mut().expect("just filled");
+        parsed.as_mut().as_mut().expect("built in memory")
+    }
+}
+
+impl Contents {
+    /// The contents of an index line; an unreadable requirement is an error
+    /// naming the line.
+    pub fn from_line(line: &IndexLine, source: &str) -> Result<Contents, String> {
         let deps =
             |map: &BTreeMap<String, String>| -> Result<Vec<(ModuleName, VersionReq)>, String> {
                 map.iter()
@@ -81,15 +146,12 @@ impl Candidate {
                 ))
             })
             .collect::<Result<_, String>>()?;
-        Ok(Candidate {
-            version: Version::parse(&line.version)
-                .map_err(|e| format!("{} `{}`: {e}", line.name, line.version))?,
+        Ok(Contents {
             requires: deps(&line.requires)?,
             optional: deps(&line.optional)?,
             conflicts: deps(&line.conflicts)?,
             provides: line.provides.clone(),
             features,
-            yanked: line.yanked,
             sha256: line.sha256.clone(),
             source: source.to_owned(),
         })
@@ -119,8 +181,10 @@ impl ModuleIndex for MemoryIndex {
             .modules
             .iter()
             .filter(|(_, cs)| {
-                cs.iter()
-                    .any(|c| c.provides.iter().any(|p| p == capability))
+                cs.iter().any(|c| {
+                    c.contents()
+                        .is_ok_and(|c| c.provides.iter().any(|p| p == capability))
+                })
             })
             .map(|(n, _)| n.clone())
             .collect())
@@ -129,47 +193,36 @@ impl ModuleIndex for MemoryIndex {
 
 /// A compact way to write candidates in tests: `candidate("1.2.0").requires("openent/x", "^1")`.
 pub fn candidate(version: &str) -> Candidate {
-    Candidate {
-        version: Version::parse(version).expect("valid version"),
-        requires: Vec::new(),
-        optional: Vec::new(),
-        conflicts: Vec::new(),
-        provides: Vec::new(),
-        features: BTreeMap::new(),
-        yanked: false,
-        sha256: format!("{:0>64}", version.replace(['.', '-'], "")),
-        source: "test".into(),
-    }
+    Candidate::new(
+        Version::parse(version).expect("valid version"),
+        false,
+        Contents {
+            sha256: format!("{:0>64}", version.replace(['.', '-'], "")),
+            source: "test".into(),
+            ..Contents::default()
+        },
+    )
 }
 
 impl Candidate {
     pub fn requires(mut self, name: &str, req: &str) -> Self {
-        self.requires.push((
-            name.parse().expect("name"),
-            VersionReq::parse(req).expect("req"),
-        ));
+        self.contents_mut().requires.push(dependency(name, req));
         self
     }
     pub fn optional(mut self, name: &str, req: &str) -> Self {
-        self.optional.push((
-            name.parse().expect("name"),
-            VersionReq::parse(req).expect("req"),
-        ));
+        self.contents_mut().optional.push(dependency(name, req));
         self
     }
     pub fn conflicts(mut self, name: &str, req: &str) -> Self {
-        self.conflicts.push((
-            name.parse().expect("name"),
-            VersionReq::parse(req).expect("req"),
-        ));
+        self.contents_mut().conflicts.push(dependency(name, req));
         self
     }
     pub fn provides(mut self, capability: &str) -> Self {
-        self.provides.push(capability.into());
+        self.contents_mut().provides.push(capability.into());
         self
     }
     pub fn feature(mut self, feature: &str, enables: &[&str]) -> Self {
-        self.features.insert(
+        self.contents_mut().features.insert(
             feature.into(),
             enables.iter().map(|n| n.parse().expect("name")).collect(),
         );
@@ -179,4 +232,11 @@ impl Candidate {
         self.yanked = true;
         self
     }
+}
+
+fn dependency(name: &str, req: &str) -> (ModuleName, VersionReq) {
+    (
+        name.parse().expect("name"),
+        VersionReq::parse(req).expect("req"),
+    )
 }

@@ -3,6 +3,8 @@
 //!
 //! - [`ranges`]: cargo's requirement semantics as pubgrub ranges (with "absent");
 //! - [`index`]: the [`ModuleIndex`] trait the resolver asks, and an in-memory index;
+//! - `index_text`, `line_head` (private): index files read lazily, the
+//!   version of each line up front, its contents on demand;
 //! - [`sources`]: the index over a distribution's registries (namespace ownership);
 //! - `package`, `provider`, `report` (private): pubgrub's view, the
 //!   provider, and conflict explanations as sentences;
@@ -15,6 +17,8 @@
 //! for by name is satisfied by its only provider, or the distribution must choose.
 
 pub mod index;
+mod index_text;
+mod line_head;
 pub mod lock;
 mod package;
 mod provider;
@@ -29,7 +33,7 @@ use semver::{Version, VersionReq};
 
 use crate::manifest::etablissement::Origin;
 use crate::manifest::names::ModuleName;
-pub use index::{Candidate, IndexError, MemoryIndex, ModuleIndex};
+pub use index::{Candidate, Contents, IndexError, MemoryIndex, ModuleIndex};
 use package::Pkg;
 use provider::Provider;
 use ranges::Key;
@@ -107,7 +111,7 @@ pub fn resolve(request: &Request, index: &dyn ModuleIndex) -> Result<Resolution,
     let roots = with_capabilities(request, index)?;
     let provider = Provider::new(index, &roots, &request.locked);
     let root = Pkg::Root(request.distribution.clone());
-    let solution = match pubgrub::resolve(&provider, root, Key::Release(Version::new(0, 0, 0))) {
+    let solution = match pubgrub::resolve(&provider, root, Key::Release(0, 0, 0)) {
         Ok(solution) => solution,
         Err(PubGrubError::NoSolution(tree)) => {
             let reporter = report::Reporter {
@@ -126,8 +130,8 @@ pub fn resolve(request: &Request, index: &dyn ModuleIndex) -> Result<Resolution,
     let mut features: BTreeMap<ModuleName, BTreeSet<String>> = BTreeMap::new();
     let mut chosen: BTreeMap<ModuleName, Version> = BTreeMap::new();
     for (pkg, key) in solution {
-        match (pkg, key) {
-            (Pkg::Module(name), Key::Pre(v) | Key::Release(v)) => {
+        match (pkg, key.version()) {
+            (Pkg::Module(name), Some(v)) => {
                 chosen.insert(name, v);
             }
             (Pkg::Feature(name, f), _) => {
@@ -146,9 +150,10 @@ pub fn resolve(request: &Request, index: &dyn ModuleIndex) -> Result<Resolution,
         ..Resolution::default()
     };
     for (name, version) in &chosen {
-        let candidate = provider
+        let found = provider
             .candidate(name, version)?
             .expect("a chosen version comes from the index");
+        let candidate = found.contents()?;
         let requires: BTreeSet<ModuleName> = candidate
             .requires
             .iter()

@@ -17,40 +17,59 @@ use std::ops::Bound::{self, Excluded, Included, Unbounded};
 use semver::{BuildMetadata, Comparator, Op, Prerelease, Version, VersionReq};
 use version_ranges::Ranges;
 
+/// A version as pubgrub compares it. Releases, nearly every version, are
+/// three integers: the solver compares and copies keys all the time, and a
+/// `semver::Version` (with its pre-release and build identifiers) cost a
+/// comparison through every field and a check of both identifiers on each
+/// copy and drop. The derived order is the order described above.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Key {
     /// The module is not part of the solution.
     Absent,
     /// A pre-release (build metadata stripped: it does not order versions).
-    Pre(Version),
-    /// A release.
-    Release(Version),
+    /// Also a release version used as a bound inside the pre-release class.
+    /// Boxed, being rare, so that keys stay four words.
+    Pre(Box<Version>),
+    /// A release: major, minor, patch.
+    Release(u64, u64, u64),
 }
 
 impl Key {
     pub fn of(version: &Version) -> Key {
-        let mut v = version.clone();
-        v.build = BuildMetadata::EMPTY;
-        if v.pre.is_empty() {
-            Key::Release(v)
+        if version.pre.is_empty() {
+            release(version.clone())
         } else {
-            Key::Pre(v)
+            pre(version.clone())
         }
     }
 
-    pub fn version(&self) -> Option<&Version> {
+    pub fn version(&self) -> Option<Version> {
         match self {
             Key::Absent => None,
-            Key::Pre(v) | Key::Release(v) => Some(v),
+            Key::Pre(v) => Some((**v).clone()),
+            &Key::Release(major, minor, patch) => Some(Version::new(major, minor, patch)),
         }
     }
+}
+
+/// The release key of a version without pre-release.
+fn release(version: Version) -> Key {
+    debug_assert!(version.pre.is_empty(), "{version}");
+    Key::Release(version.major, version.minor, version.patch)
+}
+
+/// The pre-release-class key of a version, build metadata dropped.
+fn pre(mut version: Version) -> Key {
+    version.build = BuildMetadata::EMPTY;
+    Key::Pre(Box::new(version))
 }
 
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Key::Absent => f.write_str("(absent)"),
-            Key::Pre(v) | Key::Release(v) => write!(f, "{v}"),
+            Key::Pre(v) => write!(f, "{v}"),
+            Key::Release(major, minor, patch) => write!(f, "{major}.{minor}.{patch}"),
         }
     }
 }
@@ -228,8 +247,8 @@ fn embed(
 fn releases(intervals: &[Interval]) -> KeyRanges {
     embed(
         intervals,
-        Key::Release,
-        Included(Key::Release(v(0, 0, 0))),
+        release,
+        Included(Key::Release(0, 0, 0)),
         Unbounded,
     )
 }
@@ -237,9 +256,9 @@ fn releases(intervals: &[Interval]) -> KeyRanges {
 fn pre_releases(intervals: &[Interval]) -> KeyRanges {
     embed(
         intervals,
-        Key::Pre,
+        pre,
         Excluded(Key::Absent),
-        Excluded(Key::Release(v(0, 0, 0))),
+        Excluded(Key::Release(0, 0, 0)),
     )
 }
 

@@ -174,7 +174,7 @@ impl Reporter<'_, '_> {
                 .max_by(|a, b| a.version.cmp(&b.version))
                 .cloned()
         });
-        if let Some(c) = candidate {
+        if let Some(c) = candidate.as_ref().and_then(|c| c.contents().ok()) {
             if let Some((_, req)) = c.requires.iter().find(|(n, _)| n == dep_name) {
                 return format!("{subject} requires {dep_name} {req}");
             }

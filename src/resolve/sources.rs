@@ -4,10 +4,13 @@
 //! whatever that registry's index holds, so a foreign registry cannot
 //! substitute a module (no dependency confusion).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use rustc_hash::FxHashMap;
+
 use super::index::{Candidate, IndexError, ModuleIndex};
+use super::index_text::read_lazily;
 use crate::manifest::names::ModuleName;
 use crate::registry::source::{FetchError, Source};
 
@@ -21,7 +24,7 @@ pub struct SourceSet {
     sources: Vec<NamedSource>,
     /// Namespace → index in `sources`.
     owners: BTreeMap<String, usize>,
-    cache: Mutex<HashMap<ModuleName, Arc<Vec<Candidate>>>>,
+    cache: Mutex<FxHashMap<ModuleName, Arc<Vec<Candidate>>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +88,7 @@ impl SourceSet {
         Ok(SourceSet {
             sources,
             owners,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(FxHashMap::default()),
         })
     }
 
@@ -113,17 +116,15 @@ impl ModuleIndex for SourceSet {
                 registries: self.registry_names(),
             });
         };
-        let lines = owner
-            .source
-            .versions(name)
-            .map_err(|e| IndexError::Source(format!("registry `{}`: {e}", owner.name)))?;
-        let candidates = lines
-            .iter()
-            .map(|l| {
-                Candidate::from_line(l, &owner.name)
-                    .map_err(|e| IndexError::Source(format!("registry `{}`: {e}", owner.name)))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let source_error = |e| IndexError::Source(format!("registry `{}`: {e}", owner.name));
+        let lazily = match owner.source.index_text(name).map_err(source_error)? {
+            Some(text) => read_lazily(text, name, &owner.name),
+            None => None,
+        };
+        let candidates = match lazily {
+            Some(candidates) => candidates,
+            None => read_strictly(owner, name)?,
+        };
         let candidates = Arc::new(candidates);
         self.cache
             .lock()
@@ -144,10 +145,7 @@ impl ModuleIndex for SourceSet {
                 if self
                     .owner(module.namespace())
                     .is_some_and(|o| o.name == named.name)
-                    && self
-                        .candidates(&module)?
-                        .iter()
-                        .any(|c| !c.yanked && c.provides.iter().any(|p| p == capability))
+                    && provides(&self.candidates(&module)?, capability)?
                 {
                     out.push(module);
                 }
@@ -157,4 +155,31 @@ impl ModuleIndex for SourceSet {
         out.dedup();
         Ok(out)
     }
+}
+
+/// Every line of the index file parsed in full, and every problem reported.
+fn read_strictly(owner: &NamedSource, name: &ModuleName) -> Result<Vec<Candidate>, IndexError> {
+    let source_error = |e: String| IndexError::Source(format!("registry `{}`: {e}", owner.name));
+    let lines = owner
+        .source
+        .versions(name)
+        .map_err(|e| source_error(e.to_string()))?;
+    lines
+        .iter()
+        .map(|l| Candidate::from_line(l, &owner.name).map_err(source_error))
+        .collect()
+}
+
+/// Whether a version that may be picked provides `capability`; an
+/// unreadable line among them is an error, as when lines were read up front.
+fn provides(candidates: &[Candidate], capability: &str) -> Result<bool, IndexError> {
+    let mut found = false;
+    for candidate in candidates.iter().filter(|c| !c.yanked) {
+        found |= candidate
+            .contents()?
+            .provides
+            .iter()
+            .any(|p| p == capability);
+    }
+    Ok(found)
 }
