@@ -9,6 +9,31 @@ use std::path::Path;
 /// already holds exactly these bytes (so mtimes stay put, as cargo does for
 /// Cargo.lock).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_replacing(path, contents, true)
+}
+
+/// [`write_atomic`] without the flush: readers never see a half-written
+/// file, but after a crash the file may be empty or missing until the
+/// caller's [`sync_file_system`] has run. For writers of many files that
+/// flush them all at once.
+pub fn write_atomic_unflushed(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_replacing(path, contents, false)
+}
+
+/// Flushes every pending write of the file system holding `path`
+/// (`syncfs(2)`): one call instead of an fsync per file.
+pub fn sync_file_system(path: &Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let dir = std::fs::File::open(path)?;
+    // SAFETY: syncfs only reads the descriptor, which `dir` keeps open.
+    if unsafe { libc::syncfs(dir.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+fn write_replacing(path: &Path, contents: &[u8], flush: bool) -> std::io::Result<()> {
     if std::fs::read(path).is_ok_and(|existing| existing == contents) {
         return Ok(());
     }
@@ -22,7 +47,9 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .suffix(".tmp")
         .tempfile_in(dir)?;
     temp.write_all(contents)?;
-    temp.as_file().sync_all()?;
+    if flush {
+        temp.as_file().sync_all()?;
+    }
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

@@ -54,7 +54,8 @@ pub struct Signing {
 pub struct Publisher {
     pub registry: LocalRegistry,
     module_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
-    snapshot_lock: Mutex<()>,
+    /// Held while signing; keeps the hashes of unchanged index files.
+    snapshot_lock: Mutex<snapshot::FileHashes>,
     signing: Option<Signing>,
 }
 
@@ -69,7 +70,7 @@ impl Publisher {
         Publisher {
             registry,
             module_locks: Mutex::new(HashMap::new()),
-            snapshot_lock: Mutex::new(()),
+            snapshot_lock: Mutex::new(snapshot::FileHashes::default()),
             signing,
         }
     }
@@ -166,8 +167,13 @@ impl Publisher {
         let Some(signing) = &self.signing else {
             return Ok(());
         };
-        let _held = self.snapshot_lock.lock().expect("snapshot lock");
-        snapshot::write_signed(&self.registry.root, &signing.key, signing.validity)?;
+        let mut hashes = self.snapshot_lock.lock().expect("snapshot lock");
+        snapshot::write_signed_cached(
+            &self.registry.root,
+            &signing.key,
+            signing.validity,
+            &mut hashes,
+        )?;
         Ok(())
     }
 }

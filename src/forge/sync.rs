@@ -265,7 +265,7 @@ pub fn sync_peer(
             .join("mirrors")
             .join(&origin.name)
             .join(SNAPSHOT_FILE);
-        write(&local, &bytes)?;
+        write(&local, &bytes, Durability::Now)?;
         report
             .snapshots
             .insert(origin.name.clone(), snapshot.version);
@@ -335,7 +335,10 @@ fn parse_config(remote: &Remote<'_>, bytes: &[u8]) -> Result<RegistryConfig, Syn
 }
 
 /// Index files of the origin's namespaces whose hash changed, with the
-/// archives their new lines need.
+/// archives their new lines need. Files are written without a flush each
+/// (a sync of thousands of archives would otherwise wait for thousands of
+/// fsyncs) and made durable in two barriers: every archive before any
+/// index file that names it, every index file before the origin's snapshot.
 fn mirror_namespaces(
     registry: &LocalRegistry,
     remote: &Remote<'_>,
@@ -343,6 +346,8 @@ fn mirror_namespaces(
     snapshot: &Snapshot,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
+    let mut changed: Vec<(&str, Vec<u8>)> = Vec::new();
+    let mut lines: Vec<IndexLine> = Vec::new();
     for namespace in &origin.namespaces {
         let prefix = format!("index/{namespace}/");
         for (path, sha256) in snapshot
@@ -358,18 +363,36 @@ fn mirror_namespaces(
             snapshot
                 .check_file(path, &bytes)
                 .map_err(remote.snapshot_error(path))?;
-            let text = String::from_utf8(bytes.clone())
+            let text = std::str::from_utf8(&bytes)
                 .map_err(|_| remote.refused(path, "the index file is not UTF-8"))?;
-            let lines = index::parse(Path::new(&remote.url(path)), &text)?;
-            for line in &lines {
+            let parsed = index::parse(Path::new(&remote.url(path)), text)?;
+            for line in &parsed {
                 check_line(remote, path, line, namespace, &origin.name)?;
             }
-            fetch_archives(registry, remote, &lines, report)?;
-            write(&local, &bytes)?;
-            report.index_files += 1;
+            lines.extend(parsed);
+            changed.push((path, bytes));
         }
     }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    fetch_archives(registry, remote, &lines, report)?;
+    barrier(&registry.root)?;
+    for (path, bytes) in &changed {
+        write(&registry.root.join(path), bytes, Durability::Later)?;
+    }
+    barrier(&registry.root)?;
+    report.index_files += changed.len();
     Ok(())
+}
+
+/// Makes every write so far durable: one `syncfs` of the registry's file
+/// system instead of an fsync per file.
+fn barrier(root: &Path) -> Result<(), SyncError> {
+    crate::fsutil::sync_file_system(root).map_err(|source| SyncError::Io {
+        path: root.to_path_buf(),
+        source,
+    })
 }
 
 /// A line may only describe a module of the namespace its file is for,
@@ -456,7 +479,7 @@ fn fetch_archives(
                                 format!("the archive of {} {} does not have the size and sha256 of its index line (tampered or corrupt)", line.name, line.version),
                             ));
                         }
-                        write(&registry.root.join(&line.archive), &bytes)?;
+                        write(&registry.root.join(&line.archive), &bytes, Durability::Later)?;
                         bytes_total += bytes.len() as u64;
                     }
                     Ok(bytes_total)
@@ -475,7 +498,14 @@ fn fetch_archives(
     Ok(())
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), SyncError> {
+/// Whether a write is flushed at once or by the next [`barrier`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    Now,
+    Later,
+}
+
+fn write(path: &Path, bytes: &[u8], durability: Durability) -> Result<(), SyncError> {
     let io = |source| SyncError::Io {
         path: path.to_path_buf(),
         source,
@@ -483,7 +513,11 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), SyncError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    crate::fsutil::write_atomic(path, bytes).map_err(io)
+    match durability {
+        Durability::Now => crate::fsutil::write_atomic(path, bytes),
+        Durability::Later => crate::fsutil::write_atomic_unflushed(path, bytes),
+    }
+    .map_err(io)
 }
 
 /// Lists `mirrors` in the registry's registry.yaml (replacing entries of
@@ -504,7 +538,7 @@ pub fn record_mirrors(
         return Ok(false);
     }
     let path = registry.root.join(REGISTRY_FILE);
-    write(&path, config.to_yaml().as_bytes())?;
+    write(&path, config.to_yaml().as_bytes(), Durability::Now)?;
     registry.config = config;
     Ok(true)
 }

@@ -296,12 +296,20 @@ impl Source for DirSource {
     }
 
     /// Read as [`LocalRegistry::versions`] reads it, without the parsing.
+    /// A pinned registry's index file is checked against the signed
+    /// snapshot exactly as [`Source::versions`] checks it.
     fn index_text(&self, name: &ModuleName) -> Result<Option<IndexText>, FetchError> {
-        let path = self.registry.root.join(index_path(name.as_str()));
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(source) => return Err(RegistryError::Io { path, source }.into()),
+        let relative = index_path(name.as_str());
+        let path = self.registry.root.join(&relative);
+        let bytes = self.read(&relative)?;
+        if let Some(trust) = &self.trust {
+            let verified = trust.verified(&|r| self.read(r))?;
+            verified.covering(&self.label(), name)?;
+            verified.check_index(&self.label(), name, &relative, bytes.as_deref())?;
+        }
+        let text = match bytes {
+            Some(bytes) => utf8(&path, bytes)?,
+            None => String::new(),
         };
         Ok(Some(IndexText { path, text }))
     }
