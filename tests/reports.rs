@@ -165,7 +165,15 @@ fn a_forge_yaml_that_oent_accepts_matches_the_forge_schema() {
             .success();
     };
     oent(&["key", "new", "peer-key"]);
-    oent(&["registry", "init", "reg", "--name", "idf", "--namespace", "idf"]);
+    oent(&[
+        "registry",
+        "init",
+        "reg",
+        "--name",
+        "idf",
+        "--namespace",
+        "idf",
+    ]);
     let public = std::fs::read_to_string(dir.path().join("peer-key.pub")).unwrap();
     let path = dir.path().join("forge.yaml");
     std::fs::write(
@@ -186,7 +194,12 @@ fn a_forge_yaml_that_oent_accepts_matches_the_forge_schema() {
         .args(["forge", "sync", "--config", "forge.yaml"])
         .output()
         .unwrap();
-    assert_eq!(sync.status.code(), Some(1), "{}", String::from_utf8_lossy(&sync.stderr));
+    assert_eq!(
+        sync.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&sync.stderr)
+    );
     check_jsonschema("forge.schema.json", &[path]);
 }
 

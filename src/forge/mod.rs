@@ -8,12 +8,14 @@
 //! - [`publish`] — the publish and yank operations, serialised per module;
 //! - [`server`] — the axum router, logging and graceful shutdown;
 //! - [`sync`] — federation: mirroring peers' namespaces, verified;
-//! - [`client`] — `oent publish` and `oent yank` against a forge's API.
+//! - [`client`] — `oent publish` and `oent yank` against a forge's API;
+//! - [`release`] — `oent release` and `oent verify`: tagged, signed, reproducible releases.
 
 pub mod client;
 pub mod config;
 pub mod files;
 pub mod publish;
+pub mod release;
 pub mod server;
 pub mod sync;
 
