@@ -583,3 +583,103 @@ fn sha256(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[test]
+fn a_distribution_release_lists_module_changes_and_changed_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let remote = bare(&d.join("remote.git"));
+    let option =
+        |default: u32| format!("config:\n  seuil: {{ type: integer, default: {default} }}\n");
+    let add_module = |name: &str, version: &str, extra: &str| {
+        let path = d.join(format!(
+            "src/{}-{version}/module.yaml",
+            name.replace('/', "-")
+        ));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, module(name, version, extra)).unwrap();
+        if !d.join("registry/registry.yaml").exists() {
+            let o = run(
+                d,
+                &[
+                    "registry",
+                    "init",
+                    "registry",
+                    "--name",
+                    "openent",
+                    "--namespace",
+                    "openent",
+                ],
+            );
+            assert_status(&o, 0);
+        }
+        let o = run(d, &["registry", "build", "src", "--to", "registry"]);
+        assert_status(&o, 0);
+    };
+    add_module("openent/x", "1.0.0", &option(1));
+    add_module("openent/gone", "1.0.0", "");
+    let repo = work(&d.join("work"), Some(remote.to_str().unwrap()));
+    let distribution = |modules: &str| {
+        format!(
+            "schema: oent/distribution/v1\nname: idf/lilie\nversion: 2026.1.0\n\
+             collectivite: {{ nom: Région Île-de-France, type: region }}\n\
+             registries:\n  - {{ name: openent, path: ../registry }}\nmodules:\n{modules}"
+        )
+    };
+    std::fs::write(
+        repo.join("distribution.yaml"),
+        distribution("  openent/x: \"^1\"\n  openent/gone: \"^1\"\n"),
+    )
+    .unwrap();
+    assert_status(&run(&repo, &["resolve", "."]), 0);
+    git(&repo, &["add", "distribution.yaml", "oent.lock"]);
+    git(&repo, &["commit", "-q", "-m", "feat: first distribution"]);
+    git(
+        &repo,
+        &["tag", "-a", "v2026.1.0", "-m", "idf/lilie 2026.1.0"],
+    );
+    git(&repo, &["push", "-q", "origin", "main", "v2026.1.0"]);
+
+    add_module("openent/x", "1.1.0", &option(3));
+    add_module("openent/y", "1.0.0", "");
+    std::fs::write(
+        repo.join("distribution.yaml"),
+        distribution("  openent/x: \"^1\"\n  openent/y: \"^1\"\n"),
+    )
+    .unwrap();
+    assert_status(&run(&repo, &["update", "--dist", "."]), 0);
+    git(&repo, &["add", "distribution.yaml", "oent.lock"]);
+    git(&repo, &["commit", "-q", "-m", "feat: y instead of gone"]);
+
+    let o = run(&repo, &["release", ".", "--bump", "minor"]);
+    assert_status(&o, 0);
+    let out = stdout(&o);
+    assert!(
+        out.contains("1 added, 1 removed, 1 upgraded, 1 default(s) changed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("released idf/lilie 2026.2.0 as v2026.2.0"),
+        "{out}"
+    );
+    let changelog = std::fs::read_to_string(repo.join("CHANGELOG.md")).unwrap();
+    for part in [
+        "## [2026.2.0] - ",
+        "### Added\n\n- y instead of gone\n",
+        "### Modules added\n\n- `openent/y` 1.0.0\n",
+        "### Modules removed\n\n- `openent/gone` 1.0.0\n",
+        "### Modules upgraded\n\n- `openent/x` 1.0.0 → 1.1.0\n",
+        "### Defaults changed\n\n- `openent/x` option `seuil`: 1 → 3\n",
+    ] {
+        assert!(
+            changelog.contains(part),
+            "{part} missing from:\n{changelog}"
+        );
+    }
+    assert!(ls_remote(&repo, "origin").contains("refs/tags/v2026.2.0"));
+    let tag_message = git(&repo, &["tag", "-l", "--format=%(contents)", "v2026.2.0"]);
+    assert!(
+        tag_message.contains("### Modules upgraded"),
+        "{tag_message}"
+    );
+}
