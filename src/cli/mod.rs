@@ -10,6 +10,7 @@ mod new;
 mod package;
 mod progress;
 mod registry;
+mod release;
 mod resolve;
 
 use std::process::ExitCode;
@@ -64,6 +65,10 @@ enum Command {
     Why(resolve::WhyArgs),
     /// Publish modules to a forge (in dependency order; what is already there is skipped).
     Publish(forge::PublishArgs),
+    /// Cut a release: bump, changelog, commit, tag, signed archive, push, publish.
+    Release(release::ReleaseArgs),
+    /// Check that an archive is rebuilt byte for byte from its git tag, and its signature.
+    Verify(release::VerifyArgs),
     /// Yank a published version (or undo it with --undo).
     Yank(forge::YankArgs),
     /// Run a forge: a registry server with publishing and federation.
@@ -101,6 +106,8 @@ pub fn main() -> ExitCode {
         Command::Registry(command) => registry::run(command),
         Command::Publish(args) => forge::run_publish(args),
         Command::Yank(args) => forge::run_yank(args),
+        Command::Release(args) => release::run_release(args),
+        Command::Verify(args) => release::run_verify(args),
         Command::Forge(command) => forge::run(command),
         Command::Resolve(args) => resolve::run_resolve(args),
         Command::Update(args) => resolve::run_update(args),

@@ -96,6 +96,11 @@ impl RunningForge {
         }
     }
 
+    /// The server's process id (for tests that stop it from elsewhere).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("forge.log")).unwrap_or_default()
     }

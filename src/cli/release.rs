@@ -1,0 +1,187 @@
+//! `oent release` and `oent verify`: flags in, one library call, steps out.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::exit;
+use oent::forge::release::verify::{Target, VerifyOptions, verify};
+use oent::forge::release::{Bump, ReleaseError, ReleaseOptions, Reporter, STEPS, release};
+use oent::registry::signing::PublicKey;
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The module directory (module.yaml) or distribution directory (distribution.yaml).
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// patch, minor, major, or an exact version.
+    #[arg(
+        long,
+        value_name = "patch|minor|major|VERSION",
+        required_unless_present = "resume"
+    )]
+    bump: Option<Bump>,
+    /// A forge to publish to (its registry's base URL); repeat for several.
+    #[arg(long = "to", value_name = "URL")]
+    to: Vec<String>,
+    /// The publish token (prefer the environment variable).
+    #[arg(long, env = "OENT_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The secret key that signs the archive (OpenSSH Ed25519).
+    #[arg(long, env = "OENT_SIGNING_KEY", value_name = "KEY")]
+    key: Option<PathBuf>,
+    /// The git remote to push the commit and tag to.
+    #[arg(long, default_value = "origin")]
+    remote: String,
+    /// Where the archive, its .sha256 and .sig are written.
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "DIR",
+        default_value = "target/oent/release"
+    )]
+    out: PathBuf,
+    /// Run the checks and print every step without changing anything.
+    #[arg(long)]
+    dry_run: bool,
+    /// Finish a release whose tag exists: rebuild from the tag, push, publish.
+    #[arg(long, conflicts_with_all = ["bump", "dry_run"])]
+    resume: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A .tar.gz archive, or NS/NAME@VERSION to fetch from `--registry`.
+    archive: String,
+    /// The registry (URL or directory) to fetch NS/NAME@VERSION from.
+    #[arg(long, value_name = "URL|DIR")]
+    registry: Option<String>,
+    /// The registry's snapshot key (OpenSSH public key line or .pub file), to check its signed snapshot.
+    #[arg(long, value_name = "KEY")]
+    registry_key: Vec<String>,
+    /// The module's git repository (with its tags).
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// The maintainers' public key (line or .pub file) that signs release archives.
+    #[arg(long, value_name = "KEY")]
+    key: Option<String>,
+}
+
+struct Printer;
+
+impl Reporter for Printer {
+    fn step(&self, name: &str, detail: &str) {
+        let n = STEPS.iter().position(|s| *s == name).map_or(0, |i| i + 1);
+        println!("[{n}/{}] {name}: {detail}", STEPS.len());
+    }
+}
+
+pub fn run_release(args: ReleaseArgs) -> anyhow::Result<u8> {
+    let options = ReleaseOptions {
+        path: args.path,
+        bump: args.bump,
+        forges: args.to,
+        token: args.token,
+        key: args.key,
+        remote: args.remote,
+        out_dir: args.out,
+        dry_run: args.dry_run,
+        resume: args.resume,
+    };
+    match release(&options, &Printer) {
+        Ok(released) => {
+            let verb = if options.dry_run {
+                "would release"
+            } else {
+                "released"
+            };
+            println!(
+                "{verb} {} {} as {}",
+                released.name, released.version, released.tag
+            );
+            if let Some(archive) = &released.archive {
+                println!("{}", archive.display());
+            }
+            Ok(exit::OK)
+        }
+        Err(err) => Ok(report(err)),
+    }
+}
+
+fn report(err: ReleaseError) -> u8 {
+    if let ReleaseError::Invalid { diagnostics, .. } = &err {
+        for d in diagnostics {
+            eprintln!("{d}");
+        }
+    }
+    eprintln!("error: {err}");
+    exit::PROBLEMS
+}
+
+/// A key given as an OpenSSH line or as the path of a .pub file.
+fn public_key(text: &str) -> anyhow::Result<PublicKey> {
+    let line = if text.trim_start().starts_with("ssh-") {
+        text.to_owned()
+    } else {
+        std::fs::read_to_string(text)
+            .map_err(|e| anyhow::anyhow!("cannot read key `{text}`: {e}"))?
+    };
+    Ok(PublicKey::parse(&line)?)
+}
+
+fn key_line(text: &str) -> anyhow::Result<String> {
+    Ok(public_key(text)?.to_openssh())
+}
+
+pub fn run_verify(args: VerifyArgs) -> anyhow::Result<u8> {
+    let target = if std::path::Path::new(&args.archive).is_file() {
+        Target::File(PathBuf::from(&args.archive))
+    } else if let Some((name, version)) = args.archive.split_once('@')
+        && let Ok(name) = name.parse()
+    {
+        let Some(registry) = args.registry.clone() else {
+            anyhow::bail!(
+                "`{}` names a published version: say where with `--registry URL|DIR`",
+                args.archive
+            );
+        };
+        Target::Published {
+            name,
+            version: version.trim_start_matches('v').to_owned(),
+            registry,
+            registry_keys: args
+                .registry_key
+                .iter()
+                .map(|k| key_line(k))
+                .collect::<anyhow::Result<_>>()?,
+        }
+    } else {
+        anyhow::bail!(
+            "`{}` is neither an archive file nor NS/NAME@VERSION",
+            args.archive
+        );
+    };
+    let key = args.key.as_deref().map(public_key).transpose()?;
+    let options = VerifyOptions {
+        target,
+        repo: args.repo,
+        key,
+    };
+    match verify(&options) {
+        Ok(v) => {
+            println!("{} {}: {}", v.name, v.version, v.origin);
+            println!(
+                "reproducible: rebuilt from tag {} (SOURCE_DATE_EPOCH={}), byte-identical, sha256 {}",
+                v.tag, v.source_date_epoch, v.sha256
+            );
+            match &v.signed_by {
+                Some(fp) => println!("signature: good, by {fp}"),
+                None => {
+                    println!("signature: not checked (pass --key with the maintainers' public key)")
+                }
+            }
+            Ok(exit::OK)
+        }
+        Err(err) => Ok(report(err)),
+    }
+}

@@ -1,0 +1,189 @@
+//! Release notes of a distribution: what changed between the `oent.lock` of
+//! the previous release and the one being released — modules added,
+//! removed, upgraded (or downgraded) — and, for each module whose version
+//! moved, every option whose default changed between the two versions.
+
+use std::collections::BTreeMap;
+
+use crate::manifest::Module;
+use crate::manifest::lockfile::Lockfile;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notes {
+    /// Name, version.
+    pub added: Vec<(String, String)>,
+    pub removed: Vec<(String, String)>,
+    /// Name, old version, new version.
+    pub upgraded: Vec<(String, String, String)>,
+    pub downgraded: Vec<(String, String, String)>,
+    /// Module, option, old default (`none` when it had none), new default.
+    pub defaults_changed: Vec<(String, String, String, String)>,
+    /// Modules whose manifests could not be read to compare defaults.
+    pub unchecked: Vec<String>,
+}
+
+/// Compares two locks; `manifest(name, version)` reads a module's manifest
+/// (from the distribution's registries) for the default comparison.
+pub fn compare(
+    old: Option<&Lockfile>,
+    new: &Lockfile,
+    manifest: &dyn Fn(&str, &str) -> Option<Module>,
+) -> Notes {
+    let versions = |lock: Option<&Lockfile>| -> BTreeMap<String, String> {
+        lock.map(|l| {
+            l.modules
+                .iter()
+                .map(|m| (m.name.clone(), m.version.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let (before, after) = (versions(old), versions(Some(new)));
+    let mut notes = Notes::default();
+    for (name, version) in &after {
+        match before.get(name) {
+            None => notes.added.push((name.clone(), version.clone())),
+            Some(old_version) if old_version != version => {
+                let older = semver::Version::parse(old_version)
+                    .ok()
+                    .zip(semver::Version::parse(version).ok())
+                    .is_some_and(|(o, n)| o < n);
+                let entry = (name.clone(), old_version.clone(), version.clone());
+                if older {
+                    notes.upgraded.push(entry);
+                } else {
+                    notes.downgraded.push(entry);
+                }
+                match (manifest(name, old_version), manifest(name, version)) {
+                    (Some(o), Some(n)) => defaults(name, &o, &n, &mut notes.defaults_changed),
+                    _ => notes
+                        .unchecked
+                        .push(format!("{name} {old_version} → {version}")),
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, version) in &before {
+        if !after.contains_key(name) {
+            notes.removed.push((name.clone(), version.clone()));
+        }
+    }
+    notes
+}
+
+fn defaults(
+    name: &str,
+    old: &Module,
+    new: &Module,
+    out: &mut Vec<(String, String, String, String)>,
+) {
+    let show =
+        |v: Option<&serde_json::Value>| v.map_or_else(|| "none".to_owned(), |v| v.to_string());
+    for (option, after) in &new.config {
+        let before = old.config.get(option).and_then(|o| o.default.as_ref());
+        let after = after.default.as_ref();
+        let existed = old.config.contains_key(option);
+        if existed && before != after {
+            out.push((name.to_owned(), option.clone(), show(before), show(after)));
+        }
+    }
+}
+
+impl Notes {
+    /// Markdown lines for CHANGELOG.md and the terminal.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let mut group = |title: &str, lines: Vec<String>| {
+            if !lines.is_empty() {
+                out.push_str(&format!("\n### {title}\n\n"));
+                for l in lines {
+                    out.push_str(&format!("- {l}\n"));
+                }
+            }
+        };
+        group(
+            "Modules added",
+            self.added
+                .iter()
+                .map(|(n, v)| format!("`{n}` {v}"))
+                .collect(),
+        );
+        group(
+            "Modules removed",
+            self.removed
+                .iter()
+                .map(|(n, v)| format!("`{n}` {v}"))
+                .collect(),
+        );
+        group(
+            "Modules upgraded",
+            self.upgraded
+                .iter()
+                .map(|(n, o, v)| format!("`{n}` {o} → {v}"))
+                .collect(),
+        );
+        group(
+            "Modules downgraded",
+            self.downgraded
+                .iter()
+                .map(|(n, o, v)| format!("`{n}` {o} → {v}"))
+                .collect(),
+        );
+        group(
+            "Defaults changed",
+            self.defaults_changed
+                .iter()
+                .map(|(m, o, b, a)| format!("`{m}` option `{o}`: {b} → {a}"))
+                .collect(),
+        );
+        group(
+            "Not compared (manifest not found in the registries)",
+            self.unchecked.clone(),
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::lockfile::LockedModule;
+
+    fn lock(modules: &[(&str, &str)]) -> Lockfile {
+        Lockfile {
+            lock: 1,
+            distribution: "idf/lilie".into(),
+            modules: modules
+                .iter()
+                .map(|(n, v)| LockedModule {
+                    name: (*n).into(),
+                    version: (*v).into(),
+                    source: "local".into(),
+                    sha256: "00".repeat(32),
+                    requires: vec![],
+                    features: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn added_removed_upgraded() {
+        let old = lock(&[("openent/a", "1.0.0"), ("openent/b", "1.0.0")]);
+        let new = lock(&[("openent/a", "1.2.0"), ("openent/c", "2.0.0")]);
+        let notes = compare(Some(&old), &new, &|_, _| None);
+        assert_eq!(notes.added, [("openent/c".into(), "2.0.0".into())]);
+        assert_eq!(notes.removed, [("openent/b".into(), "1.0.0".into())]);
+        assert_eq!(
+            notes.upgraded,
+            [("openent/a".into(), "1.0.0".into(), "1.2.0".into())]
+        );
+        assert_eq!(notes.unchecked, ["openent/a 1.0.0 → 1.2.0"]);
+        let text = notes.to_markdown();
+        assert!(
+            text.contains("### Modules upgraded\n\n- `openent/a` 1.0.0 → 1.2.0\n"),
+            "{text}"
+        );
+    }
+}
