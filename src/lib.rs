@@ -9,14 +9,18 @@
 //! - [`resolve`]: pubgrub over the registries, the lockfile, conflict explanations;
 //! - [`render`]: values, Tera rendering for every établissement, the bundle;
 //! - [`forge`]: the registry server with publishing, federation and catalogue, and its client;
+//! - [`contribute`]: forks, their difference from their base, contributions upstream (git2);
+//! - [`licence`]: licence policy and compatibility, compliance reports and SBOMs;
 //! - [`lint`]: every problem of a tree of manifests, as human, JSON, JUnit or Code Quality reports;
 //!
 //! [`fsutil`] holds the atomic file writes every stage uses. The `oent`
 //! binary (`src/main.rs`, `src/cli/`) parses arguments and calls one
 //! operation per command.
 
+pub mod contribute;
 pub mod forge;
 pub mod fsutil;
+pub mod licence;
 pub mod lint;
 pub mod manifest;
 pub mod package;

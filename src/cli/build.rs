@@ -46,6 +46,10 @@ pub struct BuildArgs {
     sets: Vec<String>,
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    /// Fail when a fork differs from its base and that difference was never
+    /// contributed upstream (`oent contribute`): for CI.
+    #[arg(long)]
+    deny_unreversed: bool,
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +97,11 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<Vec<CommandLineValue>> {
         .collect()
 }
 
+/// Diagnostics then the exit status, for commands that resolve and fetch as `build` does.
+pub fn report_error(err: BuildError) -> anyhow::Result<u8> {
+    report(err)
+}
+
 /// Diagnostics then the exit status; `None` when the error is not about the input.
 fn report(err: BuildError) -> anyhow::Result<u8> {
     match err {
@@ -123,6 +132,12 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
         offline: args.offline,
         cache: Cache::default_location()?,
         sets: parse_sets(&args.sets)?,
+        checks: vec![
+            std::sync::Arc::new(oent::licence::LicenceCheck),
+            std::sync::Arc::new(oent::contribute::status::ForkCheck {
+                deny_unreversed: args.deny_unreversed,
+            }),
+        ],
     };
     let progress = if args.format == Format::Json {
         Box::new(NoProgress)
@@ -133,6 +148,9 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
         Ok(outcome) => outcome,
         Err(e) => return report(e),
     };
+    for w in &outcome.warnings {
+        eprintln!("{w}");
+    }
     match args.format {
         Format::Json => println!(
             "{}",
@@ -168,6 +186,7 @@ pub fn run_values(args: ValuesArgs) -> anyhow::Result<u8> {
         offline: args.offline,
         cache: Cache::default_location()?,
         sets: parse_sets(&args.sets)?,
+        checks: Vec::new(),
     };
     let (chain, modules) = match oent::render::build::resolved_modules(&options) {
         Ok(found) => found,

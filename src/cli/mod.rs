@@ -2,9 +2,11 @@
 //! The only place that uses anyhow and decides exit codes.
 
 mod build;
+mod contribute;
 mod fetch;
 mod forge;
 mod key;
+mod licences;
 mod lint;
 mod new;
 mod package;
@@ -48,6 +50,12 @@ enum Command {
     Values(build::ValuesArgs),
     /// Show what changes between two bundles (exit 1 when they differ).
     Diff(build::DiffArgs),
+    /// Report every module's licence, checksum, origin and fork status (Markdown, SPDX, CycloneDX).
+    Licences(licences::LicencesArgs),
+    /// Copy a module into the distribution as a fork that the distribution then uses.
+    Fork(contribute::ForkArgs),
+    /// Give a fork's changes back upstream: a pushed branch, a git bundle or patches.
+    Contribute(contribute::ContributeArgs),
     /// Check module and distribution manifests, their templates and values.
     Lint(lint::LintArgs),
     /// Create a new module or distribution from a commented starting point.
@@ -99,6 +107,9 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run_build(args),
         Command::Values(args) => build::run_values(args),
         Command::Diff(args) => build::run_diff(args),
+        Command::Licences(args) => licences::run(args),
+        Command::Fork(args) => contribute::run_fork(args),
+        Command::Contribute(args) => contribute::run_contribute(args),
         Command::Lint(args) => lint::run(args),
         Command::New(command) => new::run(command),
         Command::Package(args) => package::run(args),

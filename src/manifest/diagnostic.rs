@@ -89,10 +89,15 @@ codes! {
     TemplateRender = "E034", "template-render", Error, "a template failed while rendering (undefined value, bad filter argument)";
     TargetOutsideBundle = "E035", "target-outside-bundle", Error, "a template's target is not inside the module's directory of the bundle";
     DuplicateTarget = "E036", "duplicate-target", Error, "two templates write the same file of the bundle";
+    LicenceDenied = "E037", "licence-denied", Error, "a module's licence may not be combined under the distribution's licence policy";
+    LicenceConflict = "E038", "licence-conflict", Error, "a module and a module it requires have licences that cannot be combined";
+    ForkLicenceChanged = "E039", "fork-licence-changed", Error, "a fork's licence differs from its base's";
+    UnreversedFork = "E040", "unreversed-fork", Error, "a fork differs from its base and the difference was never contributed (`--deny-unreversed`)";
     MissingRepository = "W001", "missing-repository", Warning, "a module has no `repository`: nothing can be reversed upstream";
     ByteOrderMark = "W002", "byte-order-mark", Warning, "the file starts with a byte-order mark";
     CrlfLineEndings = "W003", "crlf-line-endings", Warning, "the file uses CRLF line endings";
     ModuleNotFound = "W004", "module-not-found", Warning, "a module named by a distribution is not found locally: its values are not checked";
+    ReversalDebt = "W005", "reversal-debt", Warning, "a fork differs from its base and the difference was never contributed upstream";
 }
 
 impl fmt::Display for Code {

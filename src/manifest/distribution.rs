@@ -35,7 +35,11 @@ const DISTRIBUTION_KEYS: &[&str] = &[
     "settings",
     "etablissements",
     "target",
+    "licence",
 ];
+
+/// Licence policies oent knows (docs/licences.md).
+pub const LICENCE_POLICIES: &[&str] = &["cecill-2.1"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -103,6 +107,20 @@ pub struct Distribution {
     /// `None` when the file does not set `etablissements` (a base's list is then kept).
     pub etablissements: Option<Vec<Etablissement>>,
     pub target: Option<Target>,
+    /// `licence:`: the policy the distribution's modules are checked against.
+    pub licence: Option<LicenceSection>,
+}
+
+/// `licence: { policy, allow, deny }` of a distribution.yaml.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LicenceSection {
+    /// One of [`LICENCE_POLICIES`].
+    pub policy: Option<&'static str>,
+    /// SPDX licences (`MIT`, `AGPL-3.0-only WITH …`, `LicenseRef-…`) accepted
+    /// whatever the policy's table says, each with the line that lists it.
+    pub allow: Vec<(String, Origin)>,
+    /// SPDX licences refused whatever the policy's table says.
+    pub deny: Vec<(String, Origin)>,
 }
 
 impl Distribution {
@@ -173,6 +191,9 @@ fn parse_distribution(checker: &mut Checker, root: &Node) -> Option<Distribution
             "kubernetes" => Target::Kubernetes,
             _ => Target::Compose,
         });
+    let licence = fields
+        .get("licence")
+        .and_then(|n| licence_section(checker, n, key_span(&fields, "licence")));
     // Returned even with errors elsewhere in the file, so that lint can go on
     // checking values and bases; `Loaded::into_valid` withholds it from real work.
     Some(Distribution {
@@ -187,6 +208,37 @@ fn parse_distribution(checker: &mut Checker, root: &Node) -> Option<Distribution
         settings,
         etablissements,
         target,
+        licence,
+    })
+}
+
+fn licence_section(checker: &mut Checker, node: &Node, anchor: Span) -> Option<LicenceSection> {
+    let fields = checker.map(node, "licence", anchor, &["policy", "allow", "deny"])?;
+    let policy = fields
+        .get("policy")
+        .and_then(|n| checker.one_of(n, "licence.policy", LICENCE_POLICIES));
+    let mut list = |key: &str| -> Vec<(String, Origin)> {
+        let path = format!("licence.{key}");
+        let Some(items) = fields.get(key).and_then(|n| checker.strings(n, &path)) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (text, span) in items {
+            match super::module::single_licence(&text) {
+                Ok(()) => out.push((text, Origin::new(checker.source, span))),
+                Err((message, help)) => {
+                    checker.report(Code::InvalidLicence, span, &path, message, help);
+                }
+            }
+        }
+        out
+    };
+    let allow = list("allow");
+    let deny = list("deny");
+    Some(LicenceSection {
+        policy,
+        allow,
+        deny,
     })
 }
 
@@ -803,6 +855,11 @@ impl DistributionChain {
                 ..r.clone()
             })
             .collect()
+    }
+
+    /// The licence section in force: the nearest layer that has one.
+    pub fn licence(&self) -> Option<&LicenceSection> {
+        self.layers.iter().rev().find_map(|l| l.licence.as_ref())
     }
 
     /// Every module asked for by some layer, the nearest layer's request winning.

@@ -368,6 +368,26 @@ fn licence(checker: &mut Checker, node: &Node, key: &str) -> Option<String> {
     }
 }
 
+/// Checks one licence of a policy list: a single SPDX licence, optionally
+/// `WITH` an exception (`MIT`, `AGPL-3.0-only WITH Classpath-exception-2.0`,
+/// `LicenseRef-entcore`). On error: the message and the help line.
+pub fn single_licence(text: &str) -> Result<(), (String, String)> {
+    match spdx::Expression::parse(text) {
+        Ok(expr) if expr.requirements().count() == 1 => Ok(()),
+        Ok(_) => Err((
+            format!("`{text}` is an expression: list one licence per entry"),
+            "split it: one SPDX licence (optionally `WITH` an exception) per line".into(),
+        )),
+        Err(err) => {
+            let unknown = &text[err.span.clone()];
+            Err((
+                format!("`{text}` is not a known SPDX licence: {}", err.reason),
+                licence_help(unknown),
+            ))
+        }
+    }
+}
+
 /// What to write instead of an identifier SPDX refused: the `-only` /
 /// `-or-later` forms of a deprecated id, the ids that start with what was
 /// written (`GPL-3` → `GPL-3.0-only`…), or the nearest id by spelling.

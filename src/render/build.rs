@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -20,7 +21,8 @@ use crate::package::unpack::{self, Limits, UnpackError};
 use crate::registry::cache::Cache;
 use crate::registry::fetch::Progress;
 use crate::registry::source::FetchError;
-use crate::resolve::lock::{LockOpError, LockOptions, Update, lock_distribution};
+use crate::resolve::Resolution;
+use crate::resolve::lock::{LockOpError, LockOptions, LockOutcome, Update, lock_distribution};
 use crate::resolve::sources::SourceSet;
 
 #[derive(Debug, Clone)]
@@ -34,6 +36,26 @@ pub struct BuildOptions {
     pub offline: bool,
     pub cache: Cache,
     pub sets: Vec<CommandLineValue>,
+    /// Checks run once the modules are resolved and read, before anything is
+    /// rendered (licence policy, forks: later stages plug them in here).
+    pub checks: Vec<Arc<dyn BuildCheck>>,
+}
+
+/// What a [`BuildCheck`] sees: the distribution, its resolution, the
+/// modules read from their archives, and the registries (to fetch other
+/// versions, such as a fork's base).
+pub struct Resolved<'a> {
+    pub chain: &'a DistributionChain,
+    pub resolution: &'a Resolution,
+    pub modules: &'a BTreeMap<ModuleName, Module>,
+    pub sources: &'a SourceSet,
+    pub cache: &'a Cache,
+}
+
+/// A check of the resolved distribution: errors stop the build before
+/// anything is written, warnings are reported with the bundle.
+pub trait BuildCheck: std::fmt::Debug + Send + Sync {
+    fn check(&self, resolved: &Resolved) -> Vec<Diagnostic>;
 }
 
 impl BuildOptions {
@@ -103,10 +125,26 @@ impl From<LockOpError> for BuildError {
 }
 
 pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOutcome, BuildError> {
-    let lock = lock_distribution(&options.lock_options())?;
-    let modules = fetch_modules(&lock.sources, options, &lock.resolution)?;
+    let (lock, modules) = resolve_and_fetch(options)?;
     let chain = &lock.chain;
     let top = chain.top();
+    let mut warnings = lock.warnings.clone();
+    let resolved = Resolved {
+        chain,
+        resolution: &lock.resolution,
+        modules: &modules,
+        sources: &lock.sources,
+        cache: &options.cache,
+    };
+    let (errors, more): (Vec<Diagnostic>, Vec<Diagnostic>) = options
+        .checks
+        .iter()
+        .flat_map(|c| c.check(&resolved))
+        .partition(|d| d.severity == crate::manifest::Severity::Error);
+    warnings.extend(more);
+    if !errors.is_empty() {
+        return Err(BuildError::Problems(errors));
+    }
     let target = options
         .target
         .or_else(|| chain.layers.iter().rev().find_map(|l| l.target))
@@ -192,7 +230,7 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOut
         modules: modules.len(),
         etablissements: shared.etabs.len(),
         lock_changed: lock.changed,
-        warnings: lock.warnings,
+        warnings,
     })
 }
 
@@ -200,9 +238,76 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOut
 pub fn resolved_modules(
     options: &BuildOptions,
 ) -> Result<(DistributionChain, BTreeMap<ModuleName, Module>), BuildError> {
+    let (lock, modules) = resolve_and_fetch(options)?;
+    Ok((lock.chain, modules))
+}
+
+/// Resolves (keeping the lock) and reads every resolved module: what
+/// `oent licences` reports on, and what checks see.
+pub fn resolve_and_fetch(
+    options: &BuildOptions,
+) -> Result<(LockOutcome, BTreeMap<ModuleName, Module>), BuildError> {
     let lock = lock_distribution(&options.lock_options())?;
     let modules = fetch_modules(&lock.sources, options, &lock.resolution)?;
-    Ok((lock.chain, modules))
+    Ok((lock, modules))
+}
+
+/// The unpacked directory of one published version (its `module.yaml` not
+/// yet validated), fetched, verified and unpacked into the cache if needed;
+/// `sha256` when the caller knows which archive it expects.
+pub fn fetch_module_dir(
+    sources: &SourceSet,
+    cache: &Cache,
+    name: &ModuleName,
+    version: &semver::Version,
+    sha256: Option<&str>,
+) -> Result<PathBuf, BuildError> {
+    let version = version.to_string();
+    let fetch_error = |source: FetchError| BuildError::Fetch {
+        name: name.to_string(),
+        version: version.clone(),
+        source: Box::new(source),
+    };
+    let owner = sources
+        .owner(name.namespace())
+        .ok_or_else(|| BuildError::NotInRegistry {
+            name: name.to_string(),
+            version: version.clone(),
+            registry: format!("(none owns namespace `{}`)", name.namespace()),
+        })?;
+    let line = owner
+        .source
+        .versions(name)
+        .map_err(fetch_error)?
+        .into_iter()
+        .find(|l| l.version == version && sha256.is_none_or(|s| l.sha256 == s))
+        .ok_or_else(|| BuildError::NotInRegistry {
+            name: name.to_string(),
+            version: version.clone(),
+            registry: owner.name.clone(),
+        })?;
+    let dir = cache.root.join("modules").join(&line.sha256);
+    if !dir.join(MODULE_FILE).is_file() {
+        let archive = owner.source.archive(&line).map_err(fetch_error)?;
+        let file = std::fs::File::open(&archive).map_err(|source| BuildError::Io {
+            path: archive.clone(),
+            source,
+        })?;
+        let root = format!("{}-{}", name.short_name(), version);
+        let _ = std::fs::remove_dir_all(&dir);
+        unpack::unpack(
+            std::io::BufReader::new(file),
+            &root,
+            &dir,
+            Limits::default(),
+        )
+        .map_err(|source| BuildError::Unpack {
+            name: name.to_string(),
+            version: version.clone(),
+            source,
+        })?;
+    }
+    Ok(dir)
 }
 
 /// Fetches, verifies and unpacks each module of the resolution into the
@@ -216,51 +321,13 @@ fn fetch_modules(
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
     for (name, resolved) in &resolution.modules {
-        let version = resolved.version.to_string();
-        let fetch_error = |source: FetchError| BuildError::Fetch {
-            name: name.to_string(),
-            version: version.clone(),
-            source: Box::new(source),
-        };
-        let owner = sources
-            .owner(name.namespace())
-            .ok_or_else(|| BuildError::NotInRegistry {
-                name: name.to_string(),
-                version: version.clone(),
-                registry: resolved.source.clone(),
-            })?;
-        let line = owner
-            .source
-            .versions(name)
-            .map_err(fetch_error)?
-            .into_iter()
-            .find(|l| l.version == version && l.sha256 == resolved.sha256)
-            .ok_or_else(|| BuildError::NotInRegistry {
-                name: name.to_string(),
-                version: version.clone(),
-                registry: owner.name.clone(),
-            })?;
-        let dir = options.cache.root.join("modules").join(&resolved.sha256);
-        if !dir.join(MODULE_FILE).is_file() {
-            let archive = owner.source.archive(&line).map_err(fetch_error)?;
-            let file = std::fs::File::open(&archive).map_err(|source| BuildError::Io {
-                path: archive.clone(),
-                source,
-            })?;
-            let root = format!("{}-{}", name.short_name(), version);
-            let _ = std::fs::remove_dir_all(&dir);
-            unpack::unpack(
-                std::io::BufReader::new(file),
-                &root,
-                &dir,
-                Limits::default(),
-            )
-            .map_err(|source| BuildError::Unpack {
-                name: name.to_string(),
-                version: version.clone(),
-                source,
-            })?;
-        }
+        let dir = fetch_module_dir(
+            sources,
+            &options.cache,
+            name,
+            &resolved.version,
+            Some(&resolved.sha256),
+        )?;
         let loaded = Module::load(&dir.join(MODULE_FILE))?;
         if loaded.has_errors() {
             problems.extend(loaded.diagnostics);

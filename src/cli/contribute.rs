@@ -1,0 +1,112 @@
+//! `oent fork` and `oent contribute`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::exit;
+use oent::contribute::fork::{ForkOptions, fork};
+use oent::contribute::upstream::{ContributeOptions, Delivery, contribute};
+use oent::manifest::names::ModuleName;
+use oent::registry::cache::Cache;
+use oent::render::BuildOptions;
+
+#[derive(Debug, Args)]
+pub struct ForkArgs {
+    /// The module to fork, as the distribution names it (`openent/x`).
+    module: ModuleName,
+    /// The distribution (a distribution.yaml or its directory).
+    #[arg(default_value = ".")]
+    distribution: PathBuf,
+    /// The fork's name (default: the distribution's namespace and the module's name).
+    #[arg(long = "as", value_name = "NS/NAME")]
+    as_name: Option<ModuleName>,
+    #[arg(long)]
+    offline: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("delivery").required(true).args(["push", "bundle", "patches"])))]
+pub struct ContributeArgs {
+    /// The fork whose difference goes back upstream.
+    fork: ModuleName,
+    /// The distribution (a distribution.yaml or its directory).
+    #[arg(default_value = ".")]
+    distribution: PathBuf,
+    /// Push a branch to the upstream repository (never forced).
+    #[arg(long)]
+    push: bool,
+    /// Write a git bundle instead (for upstreams without write access).
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+    /// Write a patch series instead, for `git am` (upstreams that take patches by mail).
+    #[arg(long, value_name = "DIR")]
+    patches: Option<PathBuf>,
+    /// Author and signer: `Name <email>` (default: git's user.name and user.email).
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    author: Option<String>,
+    /// Contribute binary files too.
+    #[arg(long)]
+    allow_binary: bool,
+    #[arg(long)]
+    offline: bool,
+}
+
+fn build_options(distribution: PathBuf, offline: bool) -> anyhow::Result<BuildOptions> {
+    Ok(BuildOptions {
+        distribution,
+        out: None,
+        target: None,
+        locked: false,
+        offline,
+        cache: Cache::default_location()?,
+        sets: Vec::new(),
+        checks: Vec::new(),
+    })
+}
+
+pub fn run_fork(args: ForkArgs) -> anyhow::Result<u8> {
+    let outcome = fork(&ForkOptions {
+        build: build_options(args.distribution, args.offline)?,
+        module: args.module,
+        as_name: args.as_name,
+    })?;
+    eprintln!(
+        "forked {}@{} as {} in {} (published to {}); the distribution now uses the fork",
+        outcome.base,
+        outcome.version,
+        outcome.fork,
+        outcome.dir.display(),
+        outcome.registry.display()
+    );
+    Ok(exit::OK)
+}
+
+pub fn run_contribute(args: ContributeArgs) -> anyhow::Result<u8> {
+    let delivery = match (args.bundle, args.patches) {
+        (Some(file), _) => Delivery::Bundle(file),
+        (None, Some(dir)) => Delivery::Patches(dir),
+        (None, None) => Delivery::Push,
+    };
+    let outcome = contribute(&ContributeOptions {
+        build: build_options(args.distribution, args.offline)?,
+        fork: args.fork,
+        delivery,
+        author: args.author,
+        allow_binary: args.allow_binary,
+    })?;
+    let c = &outcome.contribution;
+    let how = match &c.file {
+        Some(file) => format!("written to {file}"),
+        None => format!("pushed to {}", c.upstream),
+    };
+    eprintln!(
+        "contributed {} ({}) on {}: branch {} commit {}, {how}; recorded in contributions.yaml",
+        outcome.status.fork,
+        outcome.status.diff.summary(),
+        c.base,
+        c.branch,
+        &c.commit[..12]
+    );
+    Ok(exit::OK)
+}

@@ -1,0 +1,522 @@
+//! `oent contribute NS/NAME [--push | --bundle FILE | --patches DIR]`: turns
+//! a fork's difference into one commit on its base's upstream repository.
+//!
+//! 1. the base's `repository` is cloned (git2) into a temporary directory;
+//! 2. the base's tag is checked out: `<name>-v<version>`, else `v<version>`;
+//! 3. the module's directory is found: the one whose module.yaml names the
+//!    base, else the repository's root;
+//! 4. every file the fork changed must still be, at that tag, what the
+//!    published base holds: otherwise the changes do not apply, and oent
+//!    says which files differ (it never forces anything);
+//! 5. the fork's files are written (module.yaml keeps upstream's `name`
+//!    and `version`, and loses `fork-of`), and committed with the message
+//!    `<collectivité> : reversement de <fork> basé sur <base>@<version>`
+//!    and a `Signed-off-by` trailer, on branch
+//!    `oent/<collectivité slug>/<name>-<version>`;
+//! 6. the branch is pushed to the upstream remote without force (a
+//!    non-fast-forward is reported, never forced), or written as a git
+//!    bundle (`git bundle create`: libgit2 has no bundle writer, so the
+//!    system's git is run on the temporary clone), or as a patch series
+//!    (one mbox patch per commit, git2's `Email`), for upstreams that take
+//!    contributions by mail;
+//! 7. the contribution is recorded in the distribution's contributions.yaml.
+
+use std::path::{Path, PathBuf};
+
+use git2::{Oid, Repository, Signature};
+
+use super::ContributeError;
+use super::diff::{ChangeKind, without_identity};
+use super::record::{Contribution, Contributions, Method};
+use super::status::{ForkStatus, fork_statuses};
+use crate::manifest::Module;
+use crate::manifest::module::MODULE_FILE;
+use crate::manifest::names::ModuleName;
+use crate::render::BuildOptions;
+use crate::render::build::{Resolved, resolve_and_fetch};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Push,
+    Bundle(PathBuf),
+    Patches(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct ContributeOptions {
+    pub build: BuildOptions,
+    pub fork: ModuleName,
+    pub delivery: Delivery,
+    /// `Name <email>`; default: the upstream clone's git configuration
+    /// (`user.name`, `user.email`).
+    pub author: Option<String>,
+    /// Contribute binary files too (refused by default: reviewers cannot read them in a patch).
+    pub allow_binary: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContributeOutcome {
+    pub contribution: Contribution,
+    pub status: ForkStatus,
+}
+
+fn git_error(what: &str) -> impl Fn(git2::Error) -> ContributeError + '_ {
+    move |e| ContributeError::Upstream(format!("{what}: {}", e.message()))
+}
+
+/// `Région Île-de-France` → `region-ile-de-france`.
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        let c = match c {
+            'à' | 'â' | 'ä' | 'À' | 'Â' => 'a',
+            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' => 'e',
+            'î' | 'ï' | 'Î' => 'i',
+            'ô' | 'ö' | 'Ô' => 'o',
+            'ù' | 'û' | 'ü' | 'Û' => 'u',
+            'ç' | 'Ç' => 'c',
+            c => c.to_ascii_lowercase(),
+        };
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, ContributeError> {
+    let (lock, modules) = resolve_and_fetch(&options.build)?;
+    let module = modules
+        .get(&options.fork)
+        .ok_or_else(|| ContributeError::NotResolved {
+            module: options.fork.to_string(),
+            hint: String::new(),
+        })?;
+    if module.fork_of.is_none() {
+        return Err(ContributeError::NotAFork {
+            module: options.fork.to_string(),
+        });
+    }
+    let resolved = Resolved {
+        chain: &lock.chain,
+        resolution: &lock.resolution,
+        modules: &modules,
+        sources: &lock.sources,
+        cache: &options.build.cache,
+    };
+    let status = fork_statuses(&resolved)?
+        .into_iter()
+        .find(|s| s.fork == options.fork)
+        .expect("a fork of the resolution has a status");
+    if status.diff.is_empty() {
+        return Err(ContributeError::Upstream(format!(
+            "{} has no difference from {}: nothing to contribute",
+            status.fork,
+            status.base_label()
+        )));
+    }
+    let binary = status.diff.binary_files();
+    if !binary.is_empty() && !options.allow_binary {
+        return Err(ContributeError::Upstream(format!(
+            "{} changes binary files, which a reviewer cannot read in a patch: {}\nhelp: contribute them another way and remove them from the fork, or pass --allow-binary",
+            status.fork,
+            binary.join(", ")
+        )));
+    }
+    let base_module = Module::load(&status.base_dir.join(MODULE_FILE))
+        .ok()
+        .and_then(|l| l.into_valid());
+    let upstream =
+        base_module
+            .and_then(|m| m.repository)
+            .ok_or_else(|| ContributeError::NoRepository {
+                module: status.base_label(),
+            })?;
+    let top = lock.chain.top();
+    let collectivite = lock
+        .chain
+        .layers
+        .iter()
+        .rev()
+        .find_map(|l| l.collectivite.as_ref())
+        .map(|c| c.nom.clone())
+        .unwrap_or_else(|| top.name.to_string());
+
+    let temp = tempfile::Builder::new()
+        .prefix("oent-contribute-")
+        .tempdir()
+        .map_err(|source| ContributeError::Io {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let work = temp.path().join("upstream");
+    let repo = Repository::clone(&upstream, &work).map_err(|e| {
+        ContributeError::Upstream(format!(
+            "cannot clone the upstream repository {upstream}: {}\nhelp: check the base's `repository:` and that the forge is reachable",
+            e.message()
+        ))
+    })?;
+    let short = status.base.short_name();
+    let version = &status.base_version;
+    let tags = [format!("{short}-v{version}"), format!("v{version}")];
+    let tag_commit = tags
+        .iter()
+        .find_map(|t| {
+            repo.revparse_single(&format!("refs/tags/{t}"))
+                .ok()?
+                .peel_to_commit()
+                .ok()
+        })
+        .ok_or_else(|| {
+            ContributeError::Upstream(format!(
+                "{upstream} has no tag `{}` nor `{}` for {}: the fork's base cannot be found upstream\nhelp: ask upstream to tag the release the module was published from",
+                tags[0],
+                tags[1],
+                status.base_label()
+            ))
+        })?;
+    let tag_tree = tag_commit.tree().map_err(git_error("reading the tag"))?;
+    let module_dir = find_module_dir(&repo, &tag_tree, &status.base)?;
+
+    // The fork's changes must apply on the tag: each changed file is, at the
+    // tag, what the published base holds.
+    let mut conflicts = Vec::new();
+    for change in &status.diff.files {
+        let inside = module_dir.join(&change.path);
+        let upstream_bytes = tag_tree
+            .get_path(&inside)
+            .ok()
+            .and_then(|e| e.to_object(&repo).ok())
+            .and_then(|o| o.as_blob().map(|b| b.content().to_vec()));
+        let base_bytes = std::fs::read(status.base_dir.join(&change.path)).ok();
+        let same = match (&upstream_bytes, &base_bytes) {
+            (Some(u), Some(b)) if change.path == MODULE_FILE => {
+                without_identity(&String::from_utf8_lossy(u))
+                    == without_identity(&String::from_utf8_lossy(b))
+            }
+            (u, b) => u == b,
+        };
+        if !same {
+            conflicts.push(inside.display().to_string());
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(ContributeError::Upstream(format!(
+            "upstream's {} differs from the published {} in {}: the fork's changes do not apply there, and oent never forces them\nhelp: compare the fork with upstream by hand, or contribute with --patches for the maintainers to merge",
+            tags.iter()
+                .find(|t| repo.revparse_single(&format!("refs/tags/{t}")).is_ok())
+                .map(String::as_str)
+                .unwrap_or("tag"),
+            status.base_label(),
+            conflicts.join(", ")
+        )));
+    }
+
+    // The commit, on a branch from the tag.
+    repo.set_head_detached(tag_commit.id())
+        .map_err(git_error("checking out the tag"))?;
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .map_err(git_error("checking out the tag"))?;
+    let mut index = repo.index().map_err(git_error("opening the index"))?;
+    for change in &status.diff.files {
+        let inside = module_dir.join(&change.path);
+        let on_disk = work.join(&inside);
+        match change.kind {
+            ChangeKind::Removed => {
+                let _ = std::fs::remove_file(&on_disk);
+                index
+                    .remove_path(&inside)
+                    .map_err(git_error("removing a file"))?;
+            }
+            ChangeKind::Added | ChangeKind::Modified => {
+                let mut bytes =
+                    std::fs::read(status.fork_dir.join(&change.path)).map_err(|source| {
+                        ContributeError::Io {
+                            path: status.fork_dir.join(&change.path),
+                            source,
+                        }
+                    })?;
+                if change.path == MODULE_FILE {
+                    let upstream_text = std::fs::read_to_string(&on_disk).unwrap_or_default();
+                    bytes = restore_identity(&String::from_utf8_lossy(&bytes), &upstream_text)
+                        .into_bytes();
+                }
+                if let Some(parent) = on_disk.parent() {
+                    std::fs::create_dir_all(parent).map_err(|source| ContributeError::Io {
+                        path: parent.to_path_buf(),
+                        source,
+                    })?;
+                }
+                std::fs::write(&on_disk, bytes).map_err(|source| ContributeError::Io {
+                    path: on_disk.clone(),
+                    source,
+                })?;
+                index
+                    .add_path(&inside)
+                    .map_err(git_error("adding a file"))?;
+            }
+        }
+    }
+    index.write().map_err(git_error("writing the index"))?;
+    let tree_id = index.write_tree().map_err(git_error("writing the tree"))?;
+    let tree = repo
+        .find_tree(tree_id)
+        .map_err(git_error("reading the tree"))?;
+    let signature = match &options.author {
+        Some(author) => parse_author(author)?,
+        None => repo.signature().map_err(|e| {
+            ContributeError::Upstream(format!(
+                "no author: {}\nhelp: pass --author \"Name <email>\" or set git's user.name and user.email",
+                e.message()
+            ))
+        })?,
+    };
+    let branch = format!("oent/{}/{}-{}", slug(&collectivite), short, version);
+    let message = format!(
+        "{collectivite} : reversement de {} basé sur {}\n\n{} — {}.\nDifférence publiée dans {} {}.\n\nSigned-off-by: {} <{}>\n",
+        status.fork,
+        status.base_label(),
+        top.name,
+        status.diff.summary(),
+        status.fork,
+        status.version,
+        signature.name().unwrap_or_default(),
+        signature.email().unwrap_or_default()
+    );
+    let commit_id = repo
+        .commit(
+            None,
+            &signature,
+            &signature,
+            &message,
+            &tree,
+            &[&tag_commit],
+        )
+        .map_err(git_error("committing"))?;
+    repo.reference(
+        &format!("refs/heads/{branch}"),
+        commit_id,
+        true,
+        "oent contribute",
+    )
+    .map_err(git_error("creating the branch"))?;
+
+    let file = match &options.delivery {
+        Delivery::Push => {
+            push(&repo, &branch, commit_id, &upstream)?;
+            None
+        }
+        Delivery::Bundle(path) => {
+            bundle(&work, &branch, tag_commit.id(), path)?;
+            Some(path.display().to_string())
+        }
+        Delivery::Patches(dir) => {
+            patches(&repo, commit_id, dir)?;
+            Some(dir.display().to_string())
+        }
+    };
+    let contribution = Contribution {
+        base: status.base_label(),
+        diff: status.diff.hash.clone(),
+        upstream,
+        method: match options.delivery {
+            Delivery::Push => Method::Push,
+            Delivery::Bundle(_) => Method::Bundle,
+            Delivery::Patches(_) => Method::Patches,
+        },
+        branch,
+        commit: commit_id.to_string(),
+        date: crate::registry::time::now_rfc3339(),
+        file,
+    };
+    let dist_dir = top.dir();
+    let mut record = Contributions::read(dist_dir)?;
+    record.add(status.fork.as_str(), contribution.clone());
+    record.write(dist_dir)?;
+    Ok(ContributeOutcome {
+        contribution,
+        status,
+    })
+}
+
+/// The directory (relative to the repository) whose module.yaml names
+/// `base`, or the root.
+fn find_module_dir(
+    repo: &Repository,
+    tree: &git2::Tree,
+    base: &ModuleName,
+) -> Result<PathBuf, ContributeError> {
+    let mut found = None;
+    let wanted = format!("name: {base}");
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.name() == Some(MODULE_FILE)
+            && let Ok(object) = entry.to_object(repo)
+            && let Some(blob) = object.as_blob()
+            && String::from_utf8_lossy(blob.content()).lines().any(|l| {
+                l.trim_end() == wanted || l.split('#').next().unwrap_or("").trim_end() == wanted
+            })
+        {
+            found = Some(PathBuf::from(dir));
+            return git2::TreeWalkResult::Abort;
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .or_else(|e| {
+        if e.code() == git2::ErrorCode::User {
+            Ok(())
+        } else {
+            Err(e)
+        }
+    })
+    .map_err(git_error("reading the tag's files"))?;
+    Ok(found.unwrap_or_default())
+}
+
+/// The fork's module.yaml with upstream's identity: its `name` and
+/// `version` lines, and no `fork-of`.
+pub fn restore_identity(fork_text: &str, upstream_text: &str) -> String {
+    let upstream_line = |key: &str| {
+        upstream_text
+            .split_inclusive('\n')
+            .find(|l| l.starts_with(key))
+            .map(str::to_owned)
+    };
+    let mut out = String::new();
+    for line in fork_text.split_inclusive('\n') {
+        if line.starts_with("fork-of:") {
+            continue;
+        }
+        let replaced = ["name:", "version:"]
+            .iter()
+            .find(|k| line.starts_with(*k))
+            .and_then(|k| upstream_line(k));
+        out.push_str(replaced.as_deref().unwrap_or(line));
+    }
+    out
+}
+
+fn parse_author(author: &str) -> Result<Signature<'static>, ContributeError> {
+    let parsed = author
+        .split_once('<')
+        .and_then(|(n, rest)| Some((n.trim(), rest.strip_suffix('>')?.trim())))
+        .filter(|(n, e)| !n.is_empty() && e.contains('@'));
+    let Some((name, email)) = parsed else {
+        return Err(ContributeError::Upstream(format!(
+            "`{author}` is not `Name <email>`"
+        )));
+    };
+    Signature::now(name, email).map_err(git_error("the author"))
+}
+
+/// Pushes `branch` without force; a branch that already exists upstream
+/// with other commits, or a refused update, is reported.
+fn push(
+    repo: &Repository,
+    branch: &str,
+    commit: Oid,
+    upstream: &str,
+) -> Result<(), ContributeError> {
+    if let Ok(existing) = repo.find_reference(&format!("refs/remotes/origin/{branch}"))
+        && existing.target() != Some(commit)
+    {
+        let theirs = existing.peel_to_commit().ok().map(|c| c.tree_id());
+        let ours = repo.find_commit(commit).ok().map(|c| c.tree_id());
+        if theirs != ours {
+            return Err(ContributeError::Upstream(format!(
+                "{upstream} already has a branch `{branch}` with other content: oent never forces a push\nhelp: ask the maintainers about that branch, or contribute with --bundle or --patches"
+            )));
+        }
+    }
+    let mut remote = repo
+        .find_remote("origin")
+        .map_err(git_error("the upstream remote"))?;
+    let refused = std::cell::RefCell::new(None::<String>);
+    let mut callbacks = git2::RemoteCallbacks::new();
+    callbacks.push_update_reference(|reference, status| {
+        if let Some(message) = status {
+            *refused.borrow_mut() = Some(format!("{reference}: {message}"));
+        }
+        Ok(())
+    });
+    let mut push_options = git2::PushOptions::new();
+    push_options.remote_callbacks(callbacks);
+    let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
+    let result = remote.push(&[refspec.as_str()], Some(&mut push_options));
+    drop(push_options);
+    let refused = refused.into_inner();
+    match (result, refused) {
+        (Ok(()), None) => Ok(()),
+        (Ok(()), Some(message)) => Err(ContributeError::Upstream(format!(
+            "{upstream} refused the push ({message}): oent never forces a push\nhelp: the branch moved upstream; contribute with --bundle or --patches, or ask the maintainers"
+        ))),
+        (Err(e), _) => Err(ContributeError::Upstream(format!(
+            "pushing `{branch}` to {upstream} failed: {}\nhelp: oent never forces a push; check write access, or contribute with --bundle or --patches",
+            e.message()
+        ))),
+    }
+}
+
+/// `git bundle create FILE <tag>..<branch>`: what upstream needs on top of the tag.
+fn bundle(work: &Path, branch: &str, tag: Oid, file: &Path) -> Result<(), ContributeError> {
+    let file = std::path::absolute(file).map_err(|source| ContributeError::Io {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(work)
+        .args(["bundle", "create", "--quiet"])
+        .arg(&file)
+        .arg(format!("{tag}..refs/heads/{branch}"))
+        .arg(format!("refs/heads/{branch}"))
+        .output()
+        .map_err(|e| {
+            ContributeError::Upstream(format!(
+                "`git bundle create` does not start ({e}): a bundle needs the git command (libgit2 cannot write bundles)"
+            ))
+        })?;
+    if !output.status.success() {
+        return Err(ContributeError::Upstream(format!(
+            "`git bundle create` failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
+/// One mbox patch per commit (here one), `0001-<subject>.patch`, for `git am`.
+fn patches(repo: &Repository, commit: Oid, dir: &Path) -> Result<(), ContributeError> {
+    let commit = repo.find_commit(commit).map_err(git_error("the commit"))?;
+    let mut options = git2::EmailCreateOptions::new();
+    options.always_number(true);
+    let email =
+        git2::Email::from_commit(&commit, &mut options).map_err(git_error("writing the patch"))?;
+    std::fs::create_dir_all(dir).map_err(|source| ContributeError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let subject = slug(commit.summary().unwrap_or("contribution"));
+    let subject: String = subject.chars().take(52).collect();
+    let path = dir.join(format!("0001-{}.patch", subject.trim_end_matches('-')));
+    crate::fsutil::write_atomic(&path, email.as_slice())
+        .map_err(|source| ContributeError::Io { path, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_and_identity() {
+        assert_eq!(slug("Région Île-de-France"), "region-ile-de-france");
+        let fork =
+            "schema: x\nname: idf/a\nversion: 1.0.1\nfork-of: openent/a@1.0.0\nlicence: MIT\n";
+        let up = "schema: x\nname: openent/a\nversion: 1.0.0\nlicence: MIT\n";
+        assert_eq!(
+            restore_identity(fork, up),
+            "schema: x\nname: openent/a\nversion: 1.0.0\nlicence: MIT\n"
+        );
+    }
+}

@@ -1,0 +1,28 @@
+//! Licences: SPDX expressions checked against the distribution's policy
+//! (`licence:` in distribution.yaml, default `cecill-2.1`), the built-in
+//! compatibility table and its reasons, and the compliance reports and
+//! SBOMs of `oent licences` (Markdown, SPDX 2.3 JSON, CycloneDX 1.5 JSON).
+//!
+//! - [`compat`]: the table (what may be combined with CeCILL-2.1, and why);
+//! - [`policy`]: evaluation of a resolution, with the chain that pulls each module in;
+//! - [`report`]: the reports, byte-stable.
+//!
+//! Uses `manifest`, `resolve`, `render` (build checks) and `contribute`
+//! (reversal status of forks); `cli` uses it.
+
+pub mod compat;
+pub mod policy;
+pub mod report;
+
+use crate::manifest::Diagnostic;
+use crate::render::build::{BuildCheck, Resolved};
+
+/// The [`BuildCheck`] of the licence policy, run by `oent build`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LicenceCheck;
+
+impl BuildCheck for LicenceCheck {
+    fn check(&self, resolved: &Resolved) -> Vec<Diagnostic> {
+        policy::check(resolved.chain, resolved.resolution, resolved.modules)
+    }
+}

@@ -1,0 +1,437 @@
+//! Forks and contributions end to end: `oent fork`, reversal debt in
+//! `oent build` and `oent licences`, `--deny-unreversed`, and `oent
+//! contribute` against a real `git daemon` on loopback (push, bundle,
+//! patches), with the bad inputs of issue 10.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::registry::publish_tree;
+use support::tools::{required, run};
+use support::{Test, free_port, stop_gracefully};
+
+const AUTHOR: &str = "Agent Test <agent@example.org>";
+
+/// `git` with a fixed identity, in `dir`.
+fn git(dir: &Path) -> Command {
+    let mut c = Command::new(required("git", "git"));
+    c.current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Upstream")
+        .env("GIT_AUTHOR_EMAIL", "upstream@example.org")
+        .env("GIT_COMMITTER_NAME", "Upstream")
+        .env("GIT_COMMITTER_EMAIL", "upstream@example.org")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir);
+    c
+}
+
+/// A `git daemon` serving `root` (push enabled) on a free loopback port.
+struct Daemon {
+    child: Child,
+    port: u16,
+}
+
+impl Daemon {
+    fn start(root: &Path) -> Daemon {
+        required("git", "git");
+        std::fs::create_dir_all(root).unwrap();
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new("git")
+                .args([
+                    "daemon",
+                    "--export-all",
+                    "--enable=receive-pack",
+                    "--reuseaddr",
+                ])
+                .arg(format!("--base-path={}", root.display()))
+                .args(["--listen=127.0.0.1", &format!("--port={port}")])
+                .arg(root)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("git daemon starts (package git)");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Daemon { child, port };
+                }
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("git daemon did not start");
+    }
+
+    fn url(&self, repo: &str) -> String {
+        format!("git://127.0.0.1:{}/{repo}", self.port)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        stop_gracefully(&mut self.child);
+    }
+}
+
+fn module_yaml(name: &str, licence: &str, repository: Option<&str>) -> String {
+    format!(
+        "schema: oent/module/v1\nname: {name}\nversion: 1.0.0\nlicence: {licence}\nsummary: Module x\n\
+         category: pedagogie\naudiences: [eleve]\n{}",
+        repository.map_or(String::new(), |r| format!("repository: {r}\n"))
+    )
+}
+
+const README: &str = "Module x\n\nLigne 1\nLigne 2\n";
+
+/// An upstream bare repository `git/x.git` holding the module at tag
+/// `x-v1.0.0` (its files under `modules/x/`), and the same module published
+/// to the registry `openent/`, and a distribution `dist/` using it.
+fn setup(test: Test, repository: Option<&str>, tag: &str) -> Test {
+    let root = test.path().to_path_buf();
+    let work = root.join("upstream-work");
+    std::fs::create_dir_all(work.join("modules/x")).unwrap();
+    let manifest = module_yaml("openent/x", "CECILL-2.1", repository);
+    std::fs::write(work.join("modules/x/module.yaml"), &manifest).unwrap();
+    std::fs::write(work.join("modules/x/README.md"), README).unwrap();
+    std::fs::write(work.join("README.md"), "Open ENT x\n").unwrap();
+    run(git(&work).args(["init", "-q", "-b", "main"]));
+    run(git(&work).args(["add", "."]));
+    run(git(&work).args(["commit", "-q", "-m", "x 1.0.0"]));
+    run(git(&work).args(["tag", tag]));
+    std::fs::create_dir_all(root.join("git")).unwrap();
+    run(git(&root).args(["clone", "-q", "--bare", "upstream-work", "git/x.git"]));
+    let test = test
+        .write("src/x/module.yaml", &manifest)
+        .write("src/x/README.md", README);
+    publish_tree(test, "openent", "openent", "src")
+        .env("OENT_CACHE_DIR", "cache")
+        .write(
+            "dist/distribution.yaml",
+            "
+            schema: oent/distribution/v1
+            name: idf/lilie
+            version: 1.0.0
+            collectivite: { nom: Région Île-de-France, type: region }
+            registries:
+              - { name: openent, path: ../openent }
+            modules:
+              openent/x: \"^1\"     # the module to fork
+            settings: { domaine: ent.example.fr }
+            etablissements:
+              - { uai: \"0750655E\", nom: A, type: lycee, commune: Paris, departement: \"75\", secteur: public }
+            ",
+        )
+}
+
+fn forked(test: Test) -> Test {
+    test.args(["fork", "openent/x", "dist"])
+        .run()
+        .status(0)
+        .stderr_contains("forked openent/x@1.0.0 as idf/x in dist/modules/idf/x")
+        .then()
+}
+
+fn edit(test: &Test, line: &str) {
+    let path = test.path().join("dist/modules/idf/x/README.md");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(line);
+    std::fs::write(path, text).unwrap();
+}
+
+fn bare(test: &Test) -> PathBuf {
+    test.path().join("git/x.git")
+}
+
+#[test]
+fn a_fork_is_used_by_the_build_and_its_debt_is_reported_until_contributed() {
+    let test = Test::new();
+    let daemon = Daemon::start(&test.path().join("git"));
+    let test = forked(setup(test, Some(&daemon.url("x.git")), "x-v1.0.0"));
+    let dist = test.path().join("dist");
+    let text = std::fs::read_to_string(dist.join("distribution.yaml")).unwrap();
+    assert!(
+        text.contains("  idf/x: \"^1\"     # the module to fork"),
+        "{text}"
+    );
+    assert!(text.contains("- { name: idf, path: registry }"), "{text}");
+    let fork = std::fs::read_to_string(dist.join("modules/idf/x/module.yaml")).unwrap();
+    assert!(fork.contains("name: idf/x\nversion: 1.0.0\nfork-of: openent/x@1.0.0"));
+    assert!(fork.contains("licence: CECILL-2.1") && fork.contains("repository: git://"));
+    let lock = std::fs::read_to_string(dist.join("oent.lock")).unwrap();
+    assert!(
+        lock.contains("name: idf/x") && !lock.contains("openent/x"),
+        "{lock}"
+    );
+
+    // Identical to its base: no debt.
+    let test = test
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(0)
+        .stderr_contains("built out (compose): 1 modules");
+    assert!(!test.stderr.contains("W005"));
+
+    // Changed: debt reported, and denied for CI.
+    let test = test.then();
+    edit(&test, "Ligne 3 ajoutée par la Région\n");
+    let test = test
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(0)
+        .stderr_contains("warning[W005]: idf/x (fork of openent/x@1.0.0): 1 file(s) changed, +1 −0 lines, not contributed")
+        .then()
+        .args(["build", "dist", "-o", "out2", "--deny-unreversed"])
+        .run()
+        .status(1)
+        .stderr_contains("error[E040]: idf/x (fork of openent/x@1.0.0)")
+        .then()
+        .args(["licences", "dist"])
+        .run()
+        .status(0)
+        .stdout_contains("| openent/x@1.0.0 | unreversed: 1 file(s) changed, +1 −0 lines |")
+        .then();
+    assert!(!test.path().join("out2").exists());
+
+    // Contributed by push: a branch upstream, recorded, no more debt.
+    let test = test
+        .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+        .run()
+        .status(0)
+        .stderr_contains("contributed idf/x (1 file(s) changed, +1 −0 lines) on openent/x@1.0.0: branch oent/region-ile-de-france/x-1.0.0")
+        .then();
+    let message = run(git(&bare(&test)).args([
+        "log",
+        "-1",
+        "--format=%an <%ae>%n%B",
+        "oent/region-ile-de-france/x-1.0.0",
+    ]));
+    assert!(
+        message.starts_with(&format!(
+            "{AUTHOR}\nRégion Île-de-France : reversement de idf/x basé sur openent/x@1.0.0\n"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("Signed-off-by: {AUTHOR}")),
+        "{message}"
+    );
+    let readme = run(git(&bare(&test)).args([
+        "show",
+        "oent/region-ile-de-france/x-1.0.0:modules/x/README.md",
+    ]));
+    assert_eq!(readme, format!("{README}Ligne 3 ajoutée par la Région\n"));
+    let upstream_manifest = run(git(&bare(&test)).args([
+        "show",
+        "oent/region-ile-de-france/x-1.0.0:modules/x/module.yaml",
+    ]));
+    assert!(
+        upstream_manifest.contains("name: openent/x\n") && !upstream_manifest.contains("fork-of")
+    );
+    let record = std::fs::read_to_string(test.path().join("dist/contributions.yaml")).unwrap();
+    assert!(
+        record.contains("  idf/x:\n    - base: openent/x@1.0.0\n")
+            && record.contains("method: push"),
+        "{record}"
+    );
+    run(Command::new(support::venv_tool("check-jsonschema"))
+        .arg("--schemafile")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/contributions.schema.json"))
+        .arg(test.path().join("dist/contributions.yaml")));
+    let test = test
+        .args(["build", "dist", "-o", "out3", "--deny-unreversed"])
+        .run()
+        .status(0)
+        .then()
+        .args(["licences", "dist"])
+        .run()
+        .status(0)
+        .stdout_contains(
+            "reversed: 1 file(s) changed, +1 −0 lines (push, oent/region-ile-de-france/x-1.0.0",
+        )
+        .then();
+
+    // Changed again: the branch exists upstream with other content, never forced.
+    edit(&test, "Ligne 4\n");
+    test.args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+        .run()
+        .status(2)
+        .stderr_contains("already has a branch `oent/region-ile-de-france/x-1.0.0` with other content: oent never forces a push");
+    drop(daemon);
+}
+
+#[test]
+fn a_bundle_and_a_patch_series_apply_upstream() {
+    let test = Test::new();
+    let daemon = Daemon::start(&test.path().join("git"));
+    let test = forked(setup(test, Some(&daemon.url("x.git")), "v1.0.0"));
+    edit(&test, "Ligne 3\n");
+    let test = test
+        .args([
+            "contribute",
+            "idf/x",
+            "dist",
+            "--bundle",
+            "x.bundle",
+            "--author",
+            AUTHOR,
+        ])
+        .run()
+        .status(0)
+        .then();
+    let clone = test.path().join("check");
+    run(git(test.path()).args(["clone", "-q", "git/x.git", "check"]));
+    run(git(&clone).args(["bundle", "verify", "../x.bundle"]));
+    run(git(&clone).args([
+        "fetch",
+        "-q",
+        "../x.bundle",
+        "oent/region-ile-de-france/x-1.0.0:contrib",
+    ]));
+    assert_eq!(
+        run(git(&clone).args(["show", "contrib:modules/x/README.md"])),
+        format!("{README}Ligne 3\n")
+    );
+
+    let test = test
+        .args([
+            "contribute",
+            "idf/x",
+            "dist",
+            "--patches",
+            "patches",
+            "--author",
+            AUTHOR,
+        ])
+        .run()
+        .status(0)
+        .then();
+    let patches: Vec<PathBuf> = support::walk(&test.path().join("patches"));
+    assert_eq!(patches.len(), 1, "{patches:?}");
+    let clean = test.path().join("clean");
+    run(git(test.path()).args(["clone", "-q", "git/x.git", "clean"]));
+    run(git(&clean).args(["checkout", "-q", "v1.0.0"]));
+    run(git(&clean).arg("am").arg(&patches[0]));
+    assert_eq!(
+        std::fs::read_to_string(clean.join("modules/x/README.md")).unwrap(),
+        format!("{README}Ligne 3\n")
+    );
+    let record = std::fs::read_to_string(test.path().join("dist/contributions.yaml")).unwrap();
+    assert!(record.contains("method: bundle") && record.contains("method: patches"));
+    drop(daemon);
+}
+
+#[test]
+fn a_module_without_repository_cannot_be_forked() {
+    setup(Test::new(), None, "x-v1.0.0")
+        .args(["fork", "openent/x", "dist"])
+        .run()
+        .status(2)
+        .stderr_contains(
+            "openent/x 1.0.0 has no `repository`: a fork of it could never be given back upstream",
+        );
+}
+
+#[test]
+fn an_unreachable_upstream_is_reported() {
+    let port = free_port();
+    let test = forked(setup(
+        Test::new(),
+        Some(&format!("git://127.0.0.1:{port}/x.git")),
+        "x-v1.0.0",
+    ));
+    edit(&test, "Ligne 3\n");
+    test.args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+        .run()
+        .status(2)
+        .stderr_contains(&format!(
+            "cannot clone the upstream repository git://127.0.0.1:{port}/x.git"
+        ));
+}
+
+#[test]
+fn a_missing_base_tag_is_reported() {
+    let test = Test::new();
+    let daemon = Daemon::start(&test.path().join("git"));
+    let test = forked(setup(test, Some(&daemon.url("x.git")), "release-1"));
+    edit(&test, "Ligne 3\n");
+    test.args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+        .run()
+        .status(2)
+        .stderr_contains("has no tag `x-v1.0.0` nor `v1.0.0` for openent/x@1.0.0");
+    drop(daemon);
+}
+
+#[test]
+fn binary_files_are_refused_unless_allowed() {
+    let test = Test::new();
+    let daemon = Daemon::start(&test.path().join("git"));
+    let test = forked(setup(test, Some(&daemon.url("x.git")), "x-v1.0.0"));
+    std::fs::write(
+        test.path().join("dist/modules/idf/x/logo.png"),
+        [0x89, b'P', b'N', b'G', 0, 1, 2],
+    )
+    .unwrap();
+    let test = test
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(0)
+        .stderr_contains("1 file(s) changed, +0 −0 lines, binary: logo.png, not contributed")
+        .then()
+        .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+        .run()
+        .status(2)
+        .stderr_contains(
+            "idf/x changes binary files, which a reviewer cannot read in a patch: logo.png",
+        )
+        .then();
+    test.args([
+        "contribute",
+        "idf/x",
+        "dist",
+        "--push",
+        "--allow-binary",
+        "--author",
+        AUTHOR,
+    ])
+    .run()
+    .status(0);
+    drop(daemon);
+}
+
+#[test]
+fn a_fork_that_changes_its_licence_fails_the_build() {
+    let test = Test::new();
+    let daemon = Daemon::start(&test.path().join("git"));
+    let test = forked(setup(test, Some(&daemon.url("x.git")), "x-v1.0.0"));
+    let path = test.path().join("dist/modules/idf/x/module.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("licence: CECILL-2.1", "licence: MIT");
+    std::fs::write(&path, text).unwrap();
+    // Republished under a new version, as the registry's versions are immutable.
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("version: 1.0.0", "version: 1.0.1");
+    std::fs::write(&path, text).unwrap();
+    test.args(["registry", "build", "dist/modules", "--to", "dist/registry"])
+        .run()
+        .status(0)
+        .then()
+        .args(["update", "--dist", "dist"])
+        .run()
+        .status(0)
+        .then()
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(1)
+        .stderr_contains("error[E039]: idf/x is a fork of openent/x@1.0.0 under `CECILL-2.1`, but declares `MIT`: a fork keeps its base's licence");
+    drop(daemon);
+}
