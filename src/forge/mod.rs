@@ -3,6 +3,7 @@
 //! catalogue. Uses `registry/` (the directory layout, publishing, snapshots)
 //! and `package/` (safe unpacking of uploads).
 //!
+//! - [`catalogue`] — the web catalogue: module list, search, a page per module;
 //! - [`config`] — `forge.yaml`: registry, listen address, tokens, peers;
 //! - [`files`] — static GETs of the registry's files with ETag and Range;
 //! - [`publish`] — the publish and yank operations, serialised per module;
@@ -10,6 +11,7 @@
 //! - [`sync`] — federation: mirroring peers' namespaces, verified;
 //! - [`client`] — `oent publish` and `oent yank` against a forge's API.
 
+pub mod catalogue;
 pub mod client;
 pub mod config;
 pub mod files;
