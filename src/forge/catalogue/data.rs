@@ -286,9 +286,8 @@ impl Store {
                 mirrors: Vec::new(),
             },
         };
-        let names = registry.modules().unwrap_or_default();
-        let mut used = HashMap::new();
-        for name in names {
+        let mut modules = Vec::new();
+        for name in registry.modules().unwrap_or_default() {
             let mut versions = match registry.versions(name.as_str()) {
                 Ok(v) => v,
                 Err(e) => {
@@ -303,10 +302,22 @@ impl Store {
             }
             versions.sort_by_key(|l| std::cmp::Reverse(semver_of(l)));
             let current = versions.iter().position(|l| !l.yanked).unwrap_or(0);
+            modules.push((name, versions, current));
+        }
+        let missing: Vec<&IndexLine> = modules
+            .iter()
+            .map(|(_, versions, current)| &versions[*current])
+            .filter(|line| !cache.contains_key(&line.sha256))
+            .collect();
+        let mut read = read_all(&self.root, &missing);
+        let mut used = HashMap::new();
+        for (name, versions, current) in modules {
             let line = &versions[current];
             let details = match cache.get(&line.sha256) {
                 Some(hit) => Ok(hit.clone()),
-                None => read_details(&self.root, line).map(Arc::new),
+                None => read
+                    .remove(&line.sha256)
+                    .unwrap_or_else(|| Err("not read".into())),
             };
             match &details {
                 Ok(d) => {
@@ -366,6 +377,35 @@ impl Store {
         }
         model
     }
+}
+
+type Read = Result<Arc<Details>, String>;
+
+/// Reads archives on every core (a cold registry of 1,000 modules is
+/// mostly unpacking), keyed by sha256.
+fn read_all(root: &Path, lines: &[&IndexLine]) -> HashMap<String, Read> {
+    if lines.is_empty() {
+        return HashMap::new();
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let chunk = lines.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = lines
+            .chunks(chunk)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|l| (l.sha256.clone(), read_details(root, l).map(Arc::new)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("reading an archive does not panic"))
+            .collect()
+    })
 }
 
 fn semver_of(line: &IndexLine) -> Option<semver::Version> {
