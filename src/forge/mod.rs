@@ -3,6 +3,7 @@
 //! catalogue. Uses `registry/` (the directory layout, publishing, snapshots)
 //! and `package/` (safe unpacking of uploads).
 //!
+//! - [`catalogue`] — the web catalogue: module list, search, a page per module;
 //! - [`config`] — `forge.yaml`: registry, listen address, tokens, peers;
 //! - [`files`] — static GETs of the registry's files with ETag and Range;
 //! - [`publish`] — the publish and yank operations, serialised per module;
@@ -13,6 +14,7 @@
 //!   packages and releases (the Adullact forge is a GitLab).
 //! - [`release`] — `oent release` and `oent verify`: tagged, signed, reproducible releases.
 
+pub mod catalogue;
 pub mod client;
 pub mod config;
 pub mod files;

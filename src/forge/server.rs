@@ -36,6 +36,7 @@ pub struct Forge {
 pub type Shared = Arc<Forge>;
 
 pub fn router(forge: Shared) -> Router {
+    let catalogue = super::catalogue::router(&forge.publisher.registry.root);
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/api/v1/modules", put(publish_any))
@@ -44,6 +45,7 @@ pub fn router(forge: Shared) -> Router {
         .route("/api/v1/modules/{ns}/{name}/{version}/unyank", post(unyank))
         .route("/{*path}", get(static_file))
         .with_state(forge)
+        .merge(catalogue)
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
