@@ -36,6 +36,15 @@ pub enum Refusal {
     },
     #[error("the URL names {url} but the archive holds {archive}")]
     UrlMismatch { url: String, archive: String },
+    #[error(
+        "{fork} is a fork of {base} under `{base_licence}`, but declares `{licence}`: a fork keeps its base's licence"
+    )]
+    ForkLicenceChanged {
+        fork: String,
+        base: String,
+        base_licence: String,
+        licence: String,
+    },
     #[error("{name} has no version {version} on this forge")]
     UnknownVersion { name: String, version: String },
     #[error(transparent)]
@@ -103,6 +112,7 @@ impl Publisher {
             });
         }
         self.check_scope(token, module.name.namespace())?;
+        self.check_fork_licence(&module)?;
         let lock = self.lock_for(name);
         let _held = lock.lock().expect("module lock");
         match self.registry.add_inspected(&module, bytes)? {
@@ -141,6 +151,31 @@ impl Publisher {
             self.changed()?;
         }
         Ok(line)
+    }
+
+    /// A fork whose base this forge holds (published or mirrored) must keep
+    /// the base's licence: the condition of reversal under the same terms.
+    /// A base the forge does not hold cannot be compared here; `oent build`
+    /// and `oent licences` check it where the base is resolved.
+    fn check_fork_licence(&self, module: &crate::manifest::Module) -> Result<(), Refusal> {
+        let Some((base, version)) = &module.fork_of else {
+            return Ok(());
+        };
+        let version = version.to_string();
+        let base_line = self
+            .registry
+            .versions(base.as_str())?
+            .into_iter()
+            .find(|l| l.version == version);
+        match base_line {
+            Some(line) if line.licence != module.licence => Err(Refusal::ForkLicenceChanged {
+                fork: module.name.to_string(),
+                base: format!("{base}@{version}"),
+                base_licence: line.licence,
+                licence: module.licence.clone(),
+            }),
+            _ => Ok(()),
+        }
     }
 
     fn check_scope(&self, token: &Token, namespace: &str) -> Result<(), Refusal> {

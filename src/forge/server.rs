@@ -367,6 +367,11 @@ fn refused(forge: &Forge, refusal: Refusal) -> Response {
             "not-found",
             "see the module's index file for its versions".to_owned(),
         ),
+        Refusal::ForkLicenceChanged { base_licence, .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "fork-licence-changed",
+            format!("write `licence: {base_licence}` back in module.yaml: modifications are given back under the same licence"),
+        ),
         Refusal::Snapshot(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "snapshot",

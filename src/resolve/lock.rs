@@ -145,7 +145,15 @@ pub fn lock_distribution(options: &LockOptions) -> Result<LockOutcome, LockOpErr
         locked: locked_versions(previous.as_ref(), &options.update),
     };
     let sources = open_sources(&chain, options)?;
-    let resolution = resolve(&request, &sources)?;
+    // A second thread reads the index files of listable registries while
+    // the solver runs: most files the solver asks for are then ready.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let resolution = std::thread::scope(|scope| {
+        scope.spawn(|| sources.prefetch(&stop));
+        let resolution = resolve(&request, &sources);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        resolution
+    })?;
     check_checksums(previous.as_ref(), &resolution)?;
 
     let lock = to_lockfile(&request.distribution, &resolution);

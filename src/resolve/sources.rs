@@ -96,6 +96,30 @@ impl SourceSet {
         self.owners.get(namespace).map(|&i| &self.sources[i])
     }
 
+    /// Reads, ahead of the solver, the index file of every module of the
+    /// registries that can list their modules (directories), until `stop`.
+    /// Errors are left for the solver to meet, if it ever asks for the module.
+    pub fn prefetch(&self, stop: &std::sync::atomic::AtomicBool) {
+        use std::sync::atomic::Ordering;
+        for named in &self.sources {
+            let Ok(modules) = named.source.modules() else {
+                continue;
+            };
+            for module in modules {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let owned = self
+                    .owner(module.namespace())
+                    .is_some_and(|o| o.name == named.name);
+                let cached = self.cache.lock().expect("not poisoned").contains_key(&module);
+                if owned && !cached {
+                    let _ = self.candidates(&module);
+                }
+            }
+        }
+    }
+
     fn registry_names(&self) -> String {
         self.sources
             .iter()
