@@ -112,7 +112,11 @@ impl SourceSet {
                 let owned = self
                     .owner(module.namespace())
                     .is_some_and(|o| o.name == named.name);
-                let cached = self.cache.lock().expect("not poisoned").contains_key(&module);
+                let cached = self
+                    .cache
+                    .lock()
+                    .expect("not poisoned")
+                    .contains_key(&module);
                 if owned && !cached {
                     let _ = self.candidates(&module);
                 }
