@@ -773,13 +773,20 @@ fn a_fork_that_changes_its_base_licence_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let forge = RunningForge::start(dir.path(), "openent", "openent", "");
     let base = archive(dir.path(), "openent/x", "1.0.0", "");
-    assert_eq!(put(&forge, "/api/v1/modules", Some(OPENENT_TOKEN), base).0, 201);
+    assert_eq!(
+        put(&forge, "/api/v1/modules", Some(OPENENT_TOKEN), base).0,
+        201
+    );
 
     let fork_of = "fork-of: openent/x@1.0.0\n";
     let module_dir = write_module(dir.path(), "openent/x-essonne", "1.0.0", fork_of);
     let manifest = module_dir.join("module.yaml");
     let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, text.replace("licence: CECILL-2.1", "licence: MIT")).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("licence: CECILL-2.1", "licence: MIT"),
+    )
+    .unwrap();
     let out = oent_in(
         dir.path(),
         &["publish", "src/openent-x-essonne-1.0.0", "--to", &forge.url],
@@ -790,7 +797,12 @@ fn a_fork_that_changes_its_base_licence_is_refused() {
     assert!(err.contains("answered 422"), "{err}");
     assert!(err.contains("a fork keeps its base's licence"), "{err}");
     assert!(err.contains("write `licence: CECILL-2.1` back"), "{err}");
-    assert!(!forge.registry().join("index/openent/x-essonne.jsonl").exists());
+    assert!(
+        !forge
+            .registry()
+            .join("index/openent/x-essonne.jsonl")
+            .exists()
+    );
 
     // The same fork under its base's licence is accepted.
     std::fs::write(&manifest, text).unwrap();
