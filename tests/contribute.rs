@@ -1,17 +1,20 @@
 //! Forks and contributions end to end: `oent fork`, reversal debt in
 //! `oent build` and `oent licences`, `--deny-unreversed`, and `oent
-//! contribute` against a real `git daemon` on loopback (push, bundle,
-//! patches), with the bad inputs of issue 10.
+//! contribute` against real git servers on loopback: `git daemon` (push,
+//! bundle, patches) and `git http-backend` behind nginx and fcgiwrap (push
+//! over smart HTTP), with the bad inputs of issue 10, a push rejected as
+//! non-fast-forward and one refused by the server among them.
 
+mod git_support;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use git_support::{GitDaemon, GitHttp, hook};
 use support::registry::publish_tree;
 use support::tools::{required, run};
-use support::{Test, free_port, stop_gracefully};
+use support::{Test, free_port};
 
 const AUTHOR: &str = "Agent Test <agent@example.org>";
 
@@ -26,59 +29,6 @@ fn git(dir: &Path) -> Command {
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("HOME", dir);
     c
-}
-
-/// A `git daemon` serving `root` (push enabled) on a free loopback port.
-struct Daemon {
-    child: Child,
-    port: u16,
-}
-
-impl Daemon {
-    fn start(root: &Path) -> Daemon {
-        required("git", "git");
-        std::fs::create_dir_all(root).unwrap();
-        for _ in 0..5 {
-            let port = free_port();
-            let mut child = Command::new("git")
-                .args([
-                    "daemon",
-                    "--export-all",
-                    "--enable=receive-pack",
-                    "--reuseaddr",
-                ])
-                .arg(format!("--base-path={}", root.display()))
-                .args(["--listen=127.0.0.1", &format!("--port={port}")])
-                .arg(root)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("git daemon starts (package git)");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Daemon { child, port };
-                }
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("git daemon did not start");
-    }
-
-    fn url(&self, repo: &str) -> String {
-        format!("git://127.0.0.1:{}/{repo}", self.port)
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        stop_gracefully(&mut self.child);
-    }
 }
 
 fn module_yaml(name: &str, licence: &str, repository: Option<&str>) -> String {
@@ -153,7 +103,7 @@ fn bare(test: &Test) -> PathBuf {
 #[test]
 fn a_fork_is_used_by_the_build_and_its_debt_is_reported_until_contributed() {
     let test = Test::new();
-    let daemon = Daemon::start(&test.path().join("git"));
+    let daemon = GitDaemon::start(&test.path().join("git"));
     let test = forked(setup(test, Some(&daemon.url("x.git")), "x-v1.0.0"));
     let dist = test.path().join("dist");
     let text = std::fs::read_to_string(dist.join("distribution.yaml")).unwrap();
@@ -270,7 +220,7 @@ fn a_fork_is_used_by_the_build_and_its_debt_is_reported_until_contributed() {
 #[test]
 fn a_bundle_and_a_patch_series_apply_upstream() {
     let test = Test::new();
-    let daemon = Daemon::start(&test.path().join("git"));
+    let daemon = GitDaemon::start(&test.path().join("git"));
     let test = forked(setup(test, Some(&daemon.url("x.git")), "v1.0.0"));
     edit(&test, "Ligne 3\n");
     let test = test
@@ -359,7 +309,7 @@ fn an_unreachable_upstream_is_reported() {
 #[test]
 fn a_missing_base_tag_is_reported() {
     let test = Test::new();
-    let daemon = Daemon::start(&test.path().join("git"));
+    let daemon = GitDaemon::start(&test.path().join("git"));
     let test = forked(setup(test, Some(&daemon.url("x.git")), "release-1"));
     edit(&test, "Ligne 3\n");
     test.args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
@@ -372,7 +322,7 @@ fn a_missing_base_tag_is_reported() {
 #[test]
 fn binary_files_are_refused_unless_allowed() {
     let test = Test::new();
-    let daemon = Daemon::start(&test.path().join("git"));
+    let daemon = GitDaemon::start(&test.path().join("git"));
     let test = forked(setup(test, Some(&daemon.url("x.git")), "x-v1.0.0"));
     std::fs::write(
         test.path().join("dist/modules/idf/x/logo.png"),
@@ -409,7 +359,7 @@ fn binary_files_are_refused_unless_allowed() {
 #[test]
 fn a_fork_that_changes_its_licence_fails_the_build() {
     let test = Test::new();
-    let daemon = Daemon::start(&test.path().join("git"));
+    let daemon = GitDaemon::start(&test.path().join("git"));
     let test = forked(setup(test, Some(&daemon.url("x.git")), "x-v1.0.0"));
     let path = test.path().join("dist/modules/idf/x/module.yaml");
     let text = std::fs::read_to_string(&path)
@@ -434,4 +384,151 @@ fn a_fork_that_changes_its_licence_fails_the_build() {
         .status(1)
         .stderr_contains("error[E039]: idf/x is a fork of openent/x@1.0.0 under `CECILL-2.1`, but declares `MIT`: a fork keeps its base's licence");
     drop(daemon);
+}
+
+const BRANCH: &str = "oent/region-ile-de-france/x-1.0.0";
+
+#[test]
+fn a_push_goes_over_smart_http_to_git_http_backend_behind_nginx() {
+    let test = Test::new();
+    let server = GitHttp::start(&test.path().join("git"), &test.path().join("http"));
+    let url = server.url("x.git");
+    let test = forked(setup(test, Some(&url), "x-v1.0.0"));
+    edit(&test, "Ligne 3 ajoutée par la Région\n");
+    let test = test
+        .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+        .run()
+        .status(0)
+        .stderr_contains(&format!(
+            "contributed idf/x (1 file(s) changed, +1 −0 lines) on openent/x@1.0.0: branch {BRANCH} commit "
+        ))
+        .stderr_contains(&format!("pushed to {url}; recorded in contributions.yaml"))
+        .then();
+
+    // The branch is in the bare repository nginx serves, on top of the tag.
+    let message = run(git(&bare(&test)).args(["log", "-1", "--format=%an <%ae>%n%B", BRANCH]));
+    assert!(
+        message.starts_with(&format!(
+            "{AUTHOR}\nRégion Île-de-France : reversement de idf/x basé sur openent/x@1.0.0\n"
+        )) && message.contains(&format!("Signed-off-by: {AUTHOR}")),
+        "{message}"
+    );
+    assert_eq!(
+        run(git(&bare(&test)).args(["rev-parse", &format!("{BRANCH}^")])),
+        run(git(&bare(&test)).args(["rev-parse", "x-v1.0.0^{commit}"]))
+    );
+    assert_eq!(
+        run(git(&bare(&test)).args(["show", &format!("{BRANCH}:modules/x/README.md")])),
+        format!("{README}Ligne 3 ajoutée par la Région\n")
+    );
+    let commit = run(git(&bare(&test)).args(["rev-parse", BRANCH]));
+    let record = std::fs::read_to_string(test.path().join("dist/contributions.yaml")).unwrap();
+    assert!(
+        record.contains(&format!("upstream: \"{url}\""))
+            && record.contains("method: push")
+            && record.contains(&format!("commit: \"{}\"", commit.trim())),
+        "{record}"
+    );
+
+    // Over HTTP, through nginx: the clone (upload-pack), then the push
+    // (receive-pack), each advertised then served by the backend.
+    let log = server.access_log();
+    for request in [
+        "GET /x.git/info/refs?service=git-upload-pack 200",
+        "POST /x.git/git-upload-pack 200",
+        "GET /x.git/info/refs?service=git-receive-pack 200",
+        "POST /x.git/git-receive-pack 200",
+    ] {
+        assert!(log.iter().any(|l| l == request), "{request}: {log:#?}");
+    }
+    drop(server);
+}
+
+/// `git commit-tree` in the upstream bare repository: another commit on
+/// the tag, with the tag's files, as another contributor's would be.
+const CONCURRENT_COMMIT: &str = "export GIT_AUTHOR_NAME=Autre GIT_AUTHOR_EMAIL=autre@example.org \
+     GIT_COMMITTER_NAME=Autre GIT_COMMITTER_EMAIL=autre@example.org\n\
+     commit=$(echo 'Contribution concurrente' | git commit-tree 'x-v1.0.0^{tree}' -p x-v1.0.0) || exit 1\n";
+
+/// The upstream branch was left as the other contributor pushed it, and
+/// nothing was recorded: the fork still owes its difference.
+fn assert_nothing_pushed(test: Test) {
+    let theirs =
+        run(git(&bare(&test)).args(["log", "--format=%s", &format!("x-v1.0.0..{BRANCH}")]));
+    assert_eq!(theirs, "Contribution concurrente\n");
+    assert!(!test.path().join("dist/contributions.yaml").exists());
+    test.args(["build", "dist", "-o", "out"])
+        .run()
+        .status(0)
+        .stderr_contains("warning[W005]: idf/x (fork of openent/x@1.0.0): 1 file(s) changed, +1 −0 lines, not contributed");
+}
+
+#[test]
+fn a_branch_pushed_upstream_after_the_clone_is_a_rejected_non_fast_forward() {
+    let test = Test::new();
+    let root = test.path().to_path_buf();
+    // When oent connects to push (receive-pack), someone else has just
+    // pushed the same branch: it is not in oent's clone, so the earlier
+    // "already has a branch" check cannot see it.
+    let access_hook = root.join("access-hook");
+    std::fs::write(
+        &access_hook,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = receive-pack ] || exit 0\ncd '{}' || exit 1\n\
+             git show-ref --quiet --verify refs/heads/{BRANCH} && exit 0\n{CONCURRENT_COMMIT}\
+             exec git update-ref refs/heads/{BRANCH} \"$commit\" ''\n",
+            root.join("git/x.git").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &access_hook,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let daemon = GitDaemon::start_with_access_hook(&root.join("git"), &access_hook);
+    let url = daemon.url("x.git");
+    let test = forked(setup(test, Some(&url), "x-v1.0.0"));
+    edit(&test, "Ligne 3\n");
+    let test = test
+        .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+        .run()
+        .status(2)
+        .stderr_contains(&format!(
+            "{url} rejected the push of `{BRANCH}`: not a fast-forward, the branch appeared or moved upstream after oent cloned it ("
+        ))
+        .stderr_contains("): oent never forces a push\nhelp: ask the maintainers about that branch, or contribute with --bundle or --patches")
+        .then();
+    assert_nothing_pushed(test);
+    drop(daemon);
+}
+
+#[test]
+fn a_push_the_server_refuses_is_reported_and_not_recorded() {
+    let test = Test::new();
+    let server = GitHttp::start(&test.path().join("git"), &test.path().join("http"));
+    let url = server.url("x.git");
+    let test = forked(setup(test, Some(&url), "x-v1.0.0"));
+    // While oent's push is received (its objects in quarantine, its branch
+    // not yet created), a concurrent push creates the same branch: the
+    // server refuses oent's update of that reference.
+    hook(
+        &bare(&test),
+        "pre-receive",
+        &format!(
+            "#!/bin/sh\nunset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES\n\
+             {CONCURRENT_COMMIT}git update-ref refs/heads/{BRANCH} \"$commit\" ''\n"
+        ),
+    );
+    edit(&test, "Ligne 3\n");
+    let test = test
+        .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+        .run()
+        .status(2)
+        .stderr_contains(&format!(
+            "{url} refused the push (refs/heads/{BRANCH}: failed to update ref): oent never forces a push"
+        ))
+        .then();
+    assert_nothing_pushed(test);
+    drop(server);
 }

@@ -451,6 +451,15 @@ fn push(
         (Ok(()), Some(message)) => Err(ContributeError::Upstream(format!(
             "{upstream} refused the push ({message}): oent never forces a push\nhelp: the branch moved upstream; contribute with --bundle or --patches, or ask the maintainers"
         ))),
+        // libgit2 checks fast-forwards itself, against the references the
+        // server advertises when the push connects: the branch appeared or
+        // moved upstream after the clone (another push in between).
+        (Err(e), _) if e.code() == git2::ErrorCode::NotFastForward => {
+            Err(ContributeError::Upstream(format!(
+                "{upstream} rejected the push of `{branch}`: not a fast-forward, the branch appeared or moved upstream after oent cloned it ({}): oent never forces a push\nhelp: ask the maintainers about that branch, or contribute with --bundle or --patches",
+                e.message().trim_end_matches('.')
+            )))
+        }
         (Err(e), _) => Err(ContributeError::Upstream(format!(
             "pushing `{branch}` to {upstream} failed: {}\nhelp: oent never forces a push; check write access, or contribute with --bundle or --patches",
             e.message()

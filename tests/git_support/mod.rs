@@ -1,7 +1,9 @@
-//! Real git repositories for release tests: a work repository whose remote
-//! is a bare repository on disk, or one served by `git daemon` on loopback
-//! (with receive-pack enabled, so hooks run as on a real server). The git
-//! command line sets them up; a missing `git` or `git daemon` fails the test.
+//! Real git repositories for release and contribute tests: a work
+//! repository whose remote is a bare repository on disk, or one served on
+//! loopback by `git daemon` or by `git http-backend` behind nginx and
+//! fcgiwrap (smart HTTP), pushes enabled, so hooks run as on a real server.
+//! The git command line sets them up; a missing `git`, `git daemon`, nginx,
+//! fcgiwrap or `git http-backend` fails the test.
 
 #![allow(dead_code)]
 
@@ -10,7 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::tools::NGINX;
 use crate::support::{free_port, stop_gracefully};
+
+/// Where Debian's `fcgiwrap` package installs it.
+pub const FCGIWRAP: &str = "/usr/sbin/fcgiwrap";
 
 /// Runs git in `dir` with a fixed identity; panics with its output on failure.
 pub fn git(dir: &Path, args: &[&str]) -> String {
@@ -91,6 +97,18 @@ pub struct GitDaemon {
 
 impl GitDaemon {
     pub fn start(base: &Path) -> GitDaemon {
+        Self::spawn(base, None)
+    }
+
+    /// With `--access-hook=HOOK`: git runs `HOOK SERVICE REPO-PATH …` on
+    /// each connection, before the service (`upload-pack`, `receive-pack`)
+    /// answers; a test uses it to change the repository at that moment.
+    pub fn start_with_access_hook(base: &Path, hook: &Path) -> GitDaemon {
+        Self::spawn(base, Some(hook))
+    }
+
+    fn spawn(base: &Path, access_hook: Option<&Path>) -> GitDaemon {
+        std::fs::create_dir_all(base).unwrap();
         for _ in 0..5 {
             let port = free_port();
             let mut child = Command::new("git")
@@ -102,8 +120,9 @@ impl GitDaemon {
                     "--listen=127.0.0.1",
                     &format!("--port={port}"),
                     &format!("--base-path={}", base.display()),
-                    &base.display().to_string(),
                 ])
+                .args(access_hook.map(|h| format!("--access-hook={}", h.display())))
+                .arg(base)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -137,4 +156,204 @@ impl Drop for GitDaemon {
     fn drop(&mut self) {
         stop_gracefully(&mut self.child);
     }
+}
+
+/// `git http-backend` serving the bare repositories under `base` over smart
+/// HTTP on 127.0.0.1, as forges self-host it: a real nginx passes requests
+/// over FastCGI to fcgiwrap, which runs the backend as a CGI script. nginx
+/// sets `REMOTE_USER` (an authenticated user for the backend, which is what
+/// enables receive-pack, i.e. pushes) and `GIT_HTTP_EXPORT_ALL`. Its files
+/// (configuration, socket, logs) live in `work`; both processes are stopped
+/// when dropped.
+pub struct GitHttp {
+    nginx: Child,
+    fcgiwrap: Child,
+    pub port: u16,
+    work: PathBuf,
+}
+
+impl GitHttp {
+    /// Fails (never skips) when nginx, fcgiwrap or `git http-backend` is
+    /// missing, or when a request does not reach the backend.
+    pub fn start(base: &Path, work: &Path) -> GitHttp {
+        assert!(
+            Path::new(NGINX).is_file(),
+            "{NGINX} is missing: run .ci/setup (it installs nginx), then the tests again"
+        );
+        assert!(
+            Path::new(FCGIWRAP).is_file(),
+            "{FCGIWRAP} is missing: run .ci/setup (it installs fcgiwrap), then the tests again"
+        );
+        let exec_path = git(Path::new("/"), &["--exec-path"]);
+        let backend = Path::new(exec_path.trim()).join("git-http-backend");
+        assert!(
+            backend.is_file(),
+            "{} is missing: `git http-backend` comes with git (run .ci/setup), then the tests again",
+            backend.display()
+        );
+        std::fs::create_dir_all(base).unwrap();
+        std::fs::create_dir_all(work.join("tmp")).unwrap();
+        let socket = work.join("fcgiwrap.sock");
+        let _ = std::fs::remove_file(&socket);
+        // fcgiwrap stays in the foreground; one process serves the requests
+        // of a push (`info/refs`, then `git-receive-pack`) one after the other.
+        let mut fcgiwrap = Command::new(FCGIWRAP)
+            .arg("-f")
+            .arg("-s")
+            .arg(format!("unix:{}", socket.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(work.join("fcgiwrap.log")).unwrap(),
+            ))
+            .spawn()
+            .unwrap_or_else(|e| panic!("{FCGIWRAP} does not start: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !socket.exists() {
+            if let Ok(Some(status)) = fcgiwrap.try_wait() {
+                panic!(
+                    "fcgiwrap exited with {status}: {}",
+                    std::fs::read_to_string(work.join("fcgiwrap.log")).unwrap_or_default()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "fcgiwrap did not create its socket {}",
+                socket.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The port may be taken between choosing and binding it: try again.
+        for _ in 0..3 {
+            let port = free_port();
+            let conf = http_backend_conf(base, work, &socket, &backend, port);
+            std::fs::write(work.join("nginx.conf"), conf).unwrap();
+            let mut nginx = Command::new(NGINX)
+                .arg("-p")
+                .arg(work)
+                .arg("-e")
+                .arg(work.join("error.log"))
+                .arg("-c")
+                .arg(work.join("nginx.conf"))
+                .arg("-g")
+                .arg(format!(
+                    "daemon off; pid {};",
+                    work.join("nginx.pid").display()
+                ))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{NGINX} does not start: {e}"));
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    let server = GitHttp {
+                        nginx,
+                        fcgiwrap,
+                        port,
+                        work: work.to_path_buf(),
+                    };
+                    server.check_reaches_backend();
+                    return server;
+                }
+                if let Ok(Some(_)) = nginx.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            stop_gracefully(&mut nginx);
+        }
+        stop_gracefully(&mut fcgiwrap);
+        panic!(
+            "nginx did not start; its error log:\n{}",
+            std::fs::read_to_string(work.join("error.log")).unwrap_or_default()
+        );
+    }
+
+    /// `http://127.0.0.1:PORT/NAME`.
+    pub fn url(&self, name: &str) -> String {
+        format!("http://127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// The access log's lines so far: `METHOD URI STATUS`.
+    pub fn access_log(&self) -> Vec<String> {
+        std::fs::read_to_string(self.work.join("access.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// A request for a repository that does not exist must be answered by
+    /// `git http-backend` itself (its 404 carries git's no-cache headers),
+    /// not by nginx failing to reach fcgiwrap (502) or the backend.
+    fn check_reaches_backend(&self) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        std::io::Write::write_all(
+            &mut stream,
+            b"GET /oent-probe.git/info/refs HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = std::io::Read::read_to_string(&mut stream, &mut answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 404") && answer.contains("Expires: Fri, 01 Jan 1980"),
+            "nginx does not reach `git http-backend` through fcgiwrap: {}\nnginx's error log:\n{}\nfcgiwrap's:\n{}",
+            answer.lines().next().unwrap_or("no answer"),
+            std::fs::read_to_string(self.work.join("error.log")).unwrap_or_default(),
+            std::fs::read_to_string(self.work.join("fcgiwrap.log")).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for GitHttp {
+    fn drop(&mut self) {
+        stop_gracefully(&mut self.nginx);
+        stop_gracefully(&mut self.fcgiwrap);
+    }
+}
+
+/// nginx in front of `git http-backend`. Workers run as root when nginx is
+/// started by root (they must open fcgiwrap's socket in `work`); otherwise
+/// `user` is ignored and everything runs as the test's user.
+fn http_backend_conf(base: &Path, work: &Path, socket: &Path, backend: &Path, port: u16) -> String {
+    let w = work.display();
+    format!(
+        r#"user root;
+worker_processes 1;
+error_log {w}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    log_format oent '$request_method $request_uri $status';
+    access_log {w}/access.log oent;
+    client_body_temp_path {w}/tmp/body;
+    proxy_temp_path {w}/tmp/proxy;
+    fastcgi_temp_path {w}/tmp/fastcgi;
+    uwsgi_temp_path {w}/tmp/uwsgi;
+    scgi_temp_path {w}/tmp/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 0;
+        location / {{
+            fastcgi_pass unix:{socket};
+            fastcgi_param SCRIPT_FILENAME {backend};
+            fastcgi_param GIT_PROJECT_ROOT {base};
+            fastcgi_param GIT_HTTP_EXPORT_ALL "";
+            fastcgi_param REMOTE_USER oent-test;
+            fastcgi_param PATH_INFO $uri;
+            fastcgi_param QUERY_STRING $query_string;
+            fastcgi_param REQUEST_METHOD $request_method;
+            fastcgi_param CONTENT_TYPE $content_type;
+            fastcgi_param CONTENT_LENGTH $content_length;
+            fastcgi_param SERVER_PROTOCOL $server_protocol;
+            fastcgi_param REMOTE_ADDR $remote_addr;
+        }}
+    }}
+}}
+"#,
+        socket = socket.display(),
+        backend = backend.display(),
+        base = base.display()
+    )
 }
