@@ -62,6 +62,21 @@ fn sync(forge: &RunningForge) -> Output {
     )
 }
 
+/// A forge in `root/<dir>` owning `namespace`, signing with a key of its
+/// own, with `peers` as its forge.yaml lines; and its public key.
+fn signed_forge(root: &Path, dir: &str, namespace: &str, peers: &str) -> (RunningForge, String) {
+    let dir = root.join(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (signing, public) = keygen(&dir, "forge-key");
+    let forge = RunningForge::start(
+        &dir,
+        namespace,
+        namespace,
+        &format!("signing-key: {}\n{peers}", signing.display()),
+    );
+    (forge, public)
+}
+
 /// The association's forge with two modules published and signed.
 fn association(root: &Path) -> (RunningForge, String) {
     let dir = root.join("assoc");
@@ -94,18 +109,11 @@ fn a_departement_mirroring_a_region_mirroring_the_association_serves_the_origina
     let root = tempfile::tempdir().unwrap();
     let (assoc, assoc_key) = association(root.path());
 
-    let region_dir = root.path().join("region");
-    std::fs::create_dir_all(&region_dir).unwrap();
-    let (region_signing, region_key) = keygen(&region_dir, "region-key");
-    let region = RunningForge::start(
-        &region_dir,
+    let (region, region_key) = signed_forge(
+        root.path(),
+        "region",
         "idf",
-        "idf",
-        &format!(
-            "signing-key: {}\n{}",
-            region_signing.display(),
-            peer("assoc", &assoc.url, &assoc_key, "openent")
-        ),
+        &peer("assoc", &assoc.url, &assoc_key, "openent"),
     );
     let out = sync(&region);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -122,18 +130,11 @@ fn a_departement_mirroring_a_region_mirroring_the_association_serves_the_origina
         text(&again.stdout)
     );
 
-    let dept_dir = root.path().join("dept");
-    std::fs::create_dir_all(&dept_dir).unwrap();
-    let (dept_signing, dept_key) = keygen(&dept_dir, "dept-key");
-    let dept = RunningForge::start(
-        &dept_dir,
+    let (dept, dept_key) = signed_forge(
+        root.path(),
+        "dept",
         "dep77",
-        "dep77",
-        &format!(
-            "signing-key: {}\n{}",
-            dept_signing.display(),
-            peer("region", &region.url, &region_key, "idf, openent")
-        ),
+        &peer("region", &region.url, &region_key, "idf, openent"),
     );
     let out = sync(&dept);
     assert!(out.status.success(), "{}", text(&out.stderr));

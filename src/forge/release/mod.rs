@@ -278,6 +278,24 @@ pub struct Released {
     pub sha256: Option<String>,
 }
 
+impl Released {
+    fn new(
+        name: String,
+        version: &semver::Version,
+        tag: String,
+        archive: Option<PathBuf>,
+        built: Option<artifact::Built>,
+    ) -> Released {
+        Released {
+            name,
+            version: version.to_string(),
+            tag,
+            archive,
+            sha256: built.map(|b| b.sha256),
+        }
+    }
+}
+
 enum Kind {
     Module(Box<Module>),
     Distribution(DistributionChain),
@@ -833,13 +851,7 @@ pub fn release(
     } else {
         reporter.step("publish", &publish_plan(false, &options.forges, ""));
     }
-    Ok(Released {
-        name,
-        version: version.to_string(),
-        tag,
-        archive: archive_path,
-        sha256: built.map(|b| b.sha256),
-    })
+    Ok(Released::new(name, &version, tag, archive_path, built))
 }
 
 fn publish(
@@ -967,13 +979,7 @@ fn resume(
     if let Some(b) = &built {
         publish(options, b, &tag, archive_path.as_deref(), reporter)?;
     }
-    Ok(Released {
-        name,
-        version: version.to_string(),
-        tag,
-        archive: archive_path,
-        sha256: built.map(|b| b.sha256),
-    })
+    Ok(Released::new(name, &version, tag, archive_path, built))
 }
 
 /// Notes of a distribution: its lock now against its lock at the previous tag.
