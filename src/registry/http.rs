@@ -227,17 +227,18 @@ impl Source for HttpSource {
 
     fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
         let relative = index::index_path(name.as_str());
-        let verified = match &self.trust {
-            Some(trust) => Some(trust.verified(&|r| self.metadata_file(r))?),
-            None => None,
+        let bytes = match &self.trust {
+            Some(trust) => trust.index_file(
+                &|r| match r == relative {
+                    true => self.small_file(r, MAX_INDEX_BYTES),
+                    false => self.metadata_file(r),
+                },
+                &self.base,
+                name,
+                &relative,
+            )?,
+            None => self.small_file(&relative, MAX_INDEX_BYTES)?,
         };
-        if let Some(verified) = &verified {
-            verified.covering(&self.base, name)?;
-        }
-        let bytes = self.small_file(&relative, MAX_INDEX_BYTES)?;
-        if let Some(verified) = verified {
-            verified.check_index(&self.base, name, &relative, bytes.as_deref())?;
-        }
         let Some(bytes) = bytes else {
             return Ok(Vec::new());
         };

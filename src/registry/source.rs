@@ -281,11 +281,8 @@ impl Source for DirSource {
             return Ok(lines);
         };
         // Checked and parsed from the same bytes: nothing can change between.
-        let verified = trust.verified(&|r| self.read(r))?;
-        verified.covering(&self.label(), name)?;
         let relative = super::index::index_path(name.as_str());
-        let bytes = self.read(&relative)?;
-        verified.check_index(&self.label(), name, &relative, bytes.as_deref())?;
+        let bytes = trust.index_file(&|r| self.read(r), &self.label(), name, &relative)?;
         let Some(bytes) = bytes else {
             return Ok(Vec::new());
         };
@@ -301,12 +298,10 @@ impl Source for DirSource {
     fn index_text(&self, name: &ModuleName) -> Result<Option<IndexText>, FetchError> {
         let relative = index_path(name.as_str());
         let path = self.registry.root.join(&relative);
-        let bytes = self.read(&relative)?;
-        if let Some(trust) = &self.trust {
-            let verified = trust.verified(&|r| self.read(r))?;
-            verified.covering(&self.label(), name)?;
-            verified.check_index(&self.label(), name, &relative, bytes.as_deref())?;
-        }
+        let bytes = match &self.trust {
+            Some(trust) => trust.index_file(&|r| self.read(r), &self.label(), name, &relative)?,
+            None => self.read(&relative)?,
+        };
         let text = match bytes {
             Some(bytes) => utf8(&path, bytes)?,
             None => String::new(),

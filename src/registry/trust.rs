@@ -85,6 +85,36 @@ impl Trust {
         Ok(verified)
     }
 
+    /// An index file checked against the snapshot covering its namespace.
+    /// When it does not match, the snapshot is read once more before the
+    /// file is refused: a publish landing between this process's read of
+    /// the snapshot and of the index file gives a newer index, which the
+    /// new snapshot covers. A file that matches no signed snapshot is still
+    /// refused (mix-and-match); the new snapshot goes through every check
+    /// (signature, rollback, expiry) again.
+    pub fn index_file(
+        &self,
+        read: ReadFile,
+        label: &str,
+        name: &ModuleName,
+        relative: &str,
+    ) -> Result<Option<Vec<u8>>, FetchError> {
+        let verified = self.verified(read)?;
+        verified.covering(label, name)?;
+        let bytes = read(relative)?;
+        match verified.check_index(label, name, relative, bytes.as_deref()) {
+            Ok(()) => Ok(bytes),
+            Err(e) if is_newer_view(&e) => {
+                *self.verified.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                let fresh = self.verified(read)?;
+                let bytes = read(relative)?;
+                fresh.check_index(label, name, relative, bytes.as_deref())?;
+                Ok(bytes)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     fn verify(&self, read: ReadFile) -> Result<Verified, FetchError> {
         let now = SystemTime::now();
         let snapshot =
@@ -241,6 +271,13 @@ impl Verified {
     }
 }
 
+/// Whether an index file disagrees with the snapshot in a way a newer
+/// snapshot could explain (its hash changed, or it is new).
+fn is_newer_view(error: &FetchError) -> bool {
+    matches!(error, FetchError::Snapshot { error, .. }
+        if matches!(**error, SnapshotError::FileMismatch { .. } | SnapshotError::NotListed { .. }))
+}
+
 fn fingerprints(keys: &[PublicKey]) -> String {
     keys.iter()
         .map(PublicKey::fingerprint)
@@ -311,6 +348,87 @@ impl VersionState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A registry directory signed twice: the index file of the first
+    /// snapshot, then a new line and a second snapshot.
+    fn registry_signed_twice(
+        dir: &Path,
+    ) -> (
+        crate::registry::signing::SecretKey,
+        Vec<u8>,
+        Vec<u8>,
+        Vec<u8>,
+    ) {
+        use crate::registry::signing::SecretKey;
+        let key = SecretKey::generate("test");
+        std::fs::write(
+            dir.join(REGISTRY_FILE),
+            "schema: oent/registry/v1\nname: openent\nnamespaces: [openent]\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.join("index/openent")).unwrap();
+        let index = dir.join("index/openent/x.jsonl");
+        std::fs::write(&index, "{\"line\":1}\n").unwrap();
+        snapshot::write_signed(dir, &key, std::time::Duration::from_secs(3600)).unwrap();
+        let first = std::fs::read(dir.join(SNAPSHOT_FILE)).unwrap();
+        std::fs::write(&index, "{\"line\":1}\n{\"line\":2}\n").unwrap();
+        snapshot::write_signed(dir, &key, std::time::Duration::from_secs(3600)).unwrap();
+        let second = std::fs::read(dir.join(SNAPSHOT_FILE)).unwrap();
+        (key, first, second, std::fs::read(&index).unwrap())
+    }
+
+    #[test]
+    fn an_index_newer_than_the_snapshot_read_before_it_is_checked_against_a_fresh_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, first, second, index) = registry_signed_twice(dir.path());
+        let config = std::fs::read(dir.path().join(REGISTRY_FILE)).unwrap();
+        // The first read of the snapshot sees version 1, later ones version 2,
+        // and the index file is already the new one: a publish in between.
+        let snapshot_reads = std::cell::Cell::new(0);
+        let read = |relative: &str| -> Result<Option<Vec<u8>>, FetchError> {
+            Ok(Some(match relative {
+                SNAPSHOT_FILE => {
+                    snapshot_reads.set(snapshot_reads.get() + 1);
+                    if snapshot_reads.get() == 1 {
+                        first.clone()
+                    } else {
+                        second.clone()
+                    }
+                }
+                REGISTRY_FILE => config.clone(),
+                _ => index.clone(),
+            }))
+        };
+        let state = tempfile::tempdir().unwrap();
+        let trust = Trust::new("reg", vec![key.public()], state.path().to_path_buf());
+        let name: ModuleName = "openent/x".parse().unwrap();
+        let bytes = trust
+            .index_file(&read, "reg", &name, "index/openent/x.jsonl")
+            .unwrap();
+        assert_eq!(bytes.as_deref(), Some(index.as_slice()));
+        assert_eq!(snapshot_reads.get(), 2);
+    }
+
+    #[test]
+    fn an_index_no_signed_snapshot_covers_is_still_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, _, second, _) = registry_signed_twice(dir.path());
+        let config = std::fs::read(dir.path().join(REGISTRY_FILE)).unwrap();
+        let read = |relative: &str| -> Result<Option<Vec<u8>>, FetchError> {
+            Ok(Some(match relative {
+                SNAPSHOT_FILE => second.clone(),
+                REGISTRY_FILE => config.clone(),
+                _ => b"{\"line\":\"forged\"}\n".to_vec(),
+            }))
+        };
+        let state = tempfile::tempdir().unwrap();
+        let trust = Trust::new("reg", vec![key.public()], state.path().to_path_buf());
+        let name: ModuleName = "openent/x".parse().unwrap();
+        let err = trust
+            .index_file(&read, "reg", &name, "index/openent/x.jsonl")
+            .unwrap_err();
+        assert!(err.to_string().contains("mix-and-match"), "{err}");
+    }
 
     #[test]
     fn the_remembered_version_only_grows() {
