@@ -664,21 +664,15 @@ fn the_gitlab_ci_jobs_run_against_an_example() {
         }
     }
     // The reports, read back: GitLab's Code Quality format is a JSON array,
-    // JUnit is XML (junitparser). A distribution repository has no modules/,
-    // so lint can only say that it did not check the values (W004, one per
-    // module the base names); the build checked them.
+    // JUnit is XML (junitparser). A distribution repository has no modules/:
+    // lint reads the modules its oent.lock pins from its registries, offline,
+    // and checks the values against them: nothing to report.
     let quality: Value = serde_json::from_str(
         &std::fs::read_to_string(work.path().join("gl-code-quality.json")).unwrap(),
     )
     .unwrap();
     let issues = quality.as_array().unwrap();
-    assert_eq!(issues.len(), 11, "{quality:#}");
-    assert!(
-        issues
-            .iter()
-            .all(|i| i["check_name"] == "oent/module-not-found" && i["severity"] == "minor"),
-        "{quality:#}"
-    );
+    assert!(issues.is_empty(), "{quality:#}");
     tools::run(
         Command::new(venv_tool("python"))
             .args([

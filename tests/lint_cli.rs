@@ -496,3 +496,57 @@ fn an_oversized_csv_is_not_told_to_move_to_a_csv_file() {
         "misleading help for a CSV file: {help:?}"
     );
 }
+
+/// A distribution repository holds no `modules/`: lint reads the modules
+/// its `oent.lock` pins from its registries, offline, and checks the
+/// values against them instead of reporting them unchecked (W004).
+#[test]
+fn a_distribution_repository_is_checked_against_the_modules_its_lock_pins() {
+    let test = support::registry::publish(
+        Test::new(),
+        "openent",
+        "openent",
+        &[(
+            "openent/cahier-de-textes",
+            "2.3.1",
+            "config:\n  retention_days: { type: integer, default: 365, min: 30 }\n",
+        )],
+    );
+    let distribution = |retention: &str| {
+        format!(
+            "schema: oent/distribution/v1\nname: idf/lilie\nversion: 2026.1.0\n\
+             collectivite: {{ nom: Région Île-de-France, type: region }}\n\
+             registries:\n  - {{ name: openent, path: ../openent }}\n\
+             modules:\n  openent/cahier-de-textes: {{ version: \"^2\", config: {{ retention_days: {retention} }} }}\n"
+        )
+    };
+    // Resolved once, with a valid value, as the repository would commit it.
+    let test = test
+        .write("dist/distribution.yaml", &distribution("400"))
+        .env("OENT_CACHE_DIR", "cache")
+        .args(["resolve", "dist"])
+        .run()
+        .status(0)
+        .then();
+    // A value under the option's minimum is now an error, not a warning.
+    let out = test
+        .write("dist/distribution.yaml", &distribution("7"))
+        .env("OENT_CACHE_DIR", "cache")
+        .args(["lint", "dist", "--format", "json"])
+        .run()
+        .status(1);
+    let report = out.json();
+    let codes: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(!codes.contains(&"W004"), "{report}");
+    assert!(
+        !codes.is_empty(),
+        "the value 7 under `min: 30` was not reported: {report}"
+    );
+    let text = report.to_string();
+    assert!(text.contains("retention_days"), "{report}");
+}

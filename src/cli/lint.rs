@@ -40,6 +40,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<u8> {
     let report = lint::lint(&LintOptions {
         paths: args.paths,
         root: PathBuf::from("."),
+        cache: oent::registry::cache::Cache::default_location().ok(),
     })?;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none();

@@ -25,6 +25,9 @@ pub struct LintOptions {
     pub paths: Vec<PathBuf>,
     /// The repository root: where `modules/` (the catalogue) is looked for.
     pub root: PathBuf,
+    /// Where the modules a distribution locks are found offline (the
+    /// download cache); `None`: only the local catalogue is used.
+    pub cache: Option<crate::registry::cache::Cache>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,9 +143,10 @@ pub fn lint(options: &LintOptions) -> Result<Report, LintError> {
             .sources
             .extend(loaded.sources.into_iter().map(|s| (s.path.clone(), s)));
         if let Some(chain) = loaded.value {
-            report
-                .diagnostics
-                .extend(check_values(&chain, |name| modules.get(name)));
+            let locked = locked_modules(path, &chain, &modules, options.cache.as_ref());
+            report.diagnostics.extend(check_values(&chain, |name| {
+                modules.get(name).or_else(|| locked.get(name))
+            }));
         }
     }
     report.files = targets.into_iter().map(|(p, _)| p).collect();
@@ -166,6 +170,45 @@ pub fn lint(options: &LintOptions) -> Result<Report, LintError> {
         .sources
         .retain(|path, _| cited.contains(path.as_path()));
     Ok(report)
+}
+
+/// The modules a distribution repository does not hold itself, read from
+/// the archives its `oent.lock` pins, offline: from its `path:` registries
+/// or the download cache (as `oent build --locked --offline` would). So a
+/// distribution's values are checked against the very modules it deploys,
+/// in a repository with no `modules/` of its own. Empty when there is no
+/// lock or it cannot be honoured offline: the values are then reported
+/// unchecked (W004), as before.
+fn locked_modules(
+    path: &Path,
+    chain: &DistributionChain,
+    local: &BTreeMap<ModuleName, Module>,
+    cache: Option<&crate::registry::cache::Cache>,
+) -> BTreeMap<ModuleName, Module> {
+    let missing = chain
+        .module_requests()
+        .keys()
+        .any(|name| !local.contains_key(*name));
+    let lock = path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(crate::manifest::lockfile::LOCK_FILE);
+    let (Some(cache), true, true) = (cache, missing, lock.is_file()) else {
+        return BTreeMap::new();
+    };
+    let options = crate::render::build::BuildOptions {
+        distribution: path.to_path_buf(),
+        out: None,
+        target: None,
+        locked: true,
+        offline: true,
+        cache: cache.clone(),
+        sets: Vec::new(),
+        checks: Vec::new(),
+    };
+    crate::render::build::resolved_modules(&options)
+        .map(|(_, modules)| modules)
+        .unwrap_or_default()
 }
 
 const WORKER_STACK: usize = 8 << 20;

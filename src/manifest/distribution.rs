@@ -895,7 +895,7 @@ pub fn check_values<'m>(
     for layer in &chain.layers {
         for (name, request) in &layer.modules {
             let Some(module) = find(name) else {
-                diagnostics.push(at_origin(Code::ModuleNotFound, &request.origin, format!("module `{name}` is not in the local catalogue; its values are not checked")).key(format!("modules.{name}")).help("check the name, or run `oent lint` from the repository that holds modules/"));
+                diagnostics.push(at_origin(Code::ModuleNotFound, &request.origin, format!("module `{name}` is not in the local catalogue; its values are not checked")).key(format!("modules.{name}")).help("check the name; lint from the repository that holds modules/, or resolve the distribution (oent.lock) so that lint reads its modules from the registries"));
                 continue;
             };
             for (feature, origin) in &request.features {
