@@ -813,3 +813,26 @@ fn a_fork_that_changes_its_base_licence_is_refused() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn a_token_can_be_checked_without_writing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let forge = RunningForge::start(dir.path(), "openent", "openent", "");
+    let url = format!("{}/api/v1/token", forge.url);
+    let known = http().get(&url).bearer_auth(OPENENT_TOKEN).send().unwrap();
+    assert_eq!(known.status(), 200);
+    let body: serde_json::Value = serde_json::from_str(&known.text().unwrap()).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({ "name": "ci-openent", "namespaces": ["openent"] })
+    );
+    for token in [None, Some("oent_guessed")] {
+        let mut request = http().get(&url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().unwrap();
+        assert_eq!(response.status(), 401, "{token:?}");
+        assert!(response.headers().contains_key("www-authenticate"));
+    }
+}

@@ -6,7 +6,9 @@
 //! PUT  /api/v1/modules                              archive body (manifest decides)
 //! PUT  /api/v1/modules/{ns}/{name}/{version}        archive body, must agree with the URL
 //! POST /api/v1/modules/{ns}/{name}/{version}/yank   and …/unyank
+//! GET  /api/v1/token                                the token's name and namespaces
 //! GET  /healthz
+//! GET  /, /modules/{ns}/{name}[/{version}], /catalogue.css   the catalogue
 //! ```
 
 use std::future::Future;
@@ -39,6 +41,7 @@ pub fn router(forge: Shared) -> Router {
     let catalogue = super::catalogue::router(&forge.publisher.registry.root);
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/api/v1/token", get(token_info))
         .route("/api/v1/modules", put(publish_any))
         .route("/api/v1/modules/{ns}/{name}/{version}", put(publish_named))
         .route("/api/v1/modules/{ns}/{name}/{version}/yank", post(yank))
@@ -155,6 +158,18 @@ async fn static_file(
             format!("`{path}` is not in this registry"),
             "see registry.yaml and index/ for what is published",
         ),
+    }
+}
+
+/// What a token may do, so that a client checks it before a long job
+/// (`oent release` does, before tagging) without writing anything.
+async fn token_info(State(forge): State<Shared>, headers: HeaderMap) -> Response {
+    match authenticate(&forge, &headers) {
+        Ok(token) => json(
+            StatusCode::OK,
+            &serde_json::json!({ "name": token.name, "namespaces": token.namespaces }),
+        ),
+        Err(message) => unauthorized(message),
     }
 }
 

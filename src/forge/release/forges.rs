@@ -64,8 +64,7 @@ pub fn published(forge: &str, name: &str, version: &str) -> Result<Option<String
 }
 
 /// Checks that `forge` will take `name` `version` with `token`; nothing is
-/// written on the forge (the token is tried with an empty upload, which a
-/// forge refuses as an invalid archive only after accepting the token).
+/// written on the forge (the token's scope comes from `GET /api/v1/token`).
 pub fn preflight(
     forge: &str,
     token: Option<&str>,
@@ -116,28 +115,39 @@ pub fn preflight(
             forge: forge.to_owned(),
         });
     };
-    let probe = format!("{base}/api/v1/modules/{name}/{version}");
+    let probe = format!("{base}/api/v1/token");
     let response = http
-        .put(&probe)
+        .get(&probe)
         .bearer_auth(token)
-        .header(reqwest::header::CONTENT_TYPE, "application/gzip")
-        .body(Vec::new())
         .send()
         .map_err(unreachable(forge))?;
-    match response.status() {
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(ReleaseError::ForgeRefused {
+    let status = response.status();
+    let body = response.text().unwrap_or_default();
+    if !status.is_success() {
+        return Err(ReleaseError::ForgeRefused {
             forge: forge.to_owned(),
             reason: format!(
-                "the token is refused for `{namespace}` ({}): {}",
-                response.status(),
-                response
-                    .text()
-                    .unwrap_or_default()
-                    .chars()
-                    .take(300)
-                    .collect::<String>()
+                "the token is refused ({status}): {}",
+                body.chars().take(300).collect::<String>()
             ),
-        }),
-        _ => Ok(()),
+        });
     }
+    let scopes: Vec<String> = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| serde_json::from_value(v["namespaces"].clone()).ok())
+        .unwrap_or_default();
+    if !scopes.iter().any(|s| s == namespace || s == "*") {
+        return Err(ReleaseError::ForgeRefused {
+            forge: forge.to_owned(),
+            reason: format!(
+                "the token may publish into {}, not into `{namespace}`: ask the forge's administrators for a token scoped to it",
+                if scopes.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    scopes.join(", ")
+                }
+            ),
+        });
+    }
+    Ok(())
 }
