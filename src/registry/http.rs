@@ -28,7 +28,9 @@ use super::config::RegistryConfig;
 use super::index::{self, IndexLine};
 use super::signing::PublicKey;
 use super::snapshot::MAX_SNAPSHOT_BYTES;
-use super::source::{FetchError, Source, check_line, check_names, io_error, utf8, verify_file};
+use super::source::{
+    FetchError, IndexText, Source, check_line, check_names, io_error, utf8, verify_file,
+};
 use super::trust::Trust;
 use super::{REGISTRY_FILE, RegistryError};
 use crate::manifest::names::ModuleName;
@@ -136,6 +138,25 @@ impl HttpSource {
         format!("{}/{relative}", self.base)
     }
 
+    /// A module's index file and its URL, checked against the signed
+    /// snapshot when the registry's key is pinned.
+    fn index_bytes(&self, name: &ModuleName) -> Result<(String, Option<Vec<u8>>), FetchError> {
+        let relative = index::index_path(name.as_str());
+        let bytes = match &self.trust {
+            Some(trust) => trust.index_file(
+                &|r| match r == relative {
+                    true => self.small_file(r, MAX_INDEX_BYTES),
+                    false => self.metadata_file(r),
+                },
+                &self.base,
+                name,
+                &relative,
+            )?,
+            None => self.small_file(&relative, MAX_INDEX_BYTES)?,
+        };
+        Ok((self.url(&relative), bytes))
+    }
+
     /// A small registry file (`registry.yaml`, an index file): from the
     /// server when it changed, else from the cache. `None`: the registry
     /// has no such file.
@@ -226,27 +247,28 @@ impl Source for HttpSource {
     }
 
     fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
-        let relative = index::index_path(name.as_str());
-        let bytes = match &self.trust {
-            Some(trust) => trust.index_file(
-                &|r| match r == relative {
-                    true => self.small_file(r, MAX_INDEX_BYTES),
-                    false => self.metadata_file(r),
-                },
-                &self.base,
-                name,
-                &relative,
-            )?,
-            None => self.small_file(&relative, MAX_INDEX_BYTES)?,
-        };
+        let (url, bytes) = self.index_bytes(name)?;
         let Some(bytes) = bytes else {
             return Ok(Vec::new());
         };
-        let url = self.url(&relative);
         let text = utf8(Path::new(&url), bytes)?;
         let lines = index::parse(Path::new(&url), &text)?;
         check_names(&lines, name, &self.base)?;
         Ok(lines)
+    }
+
+    /// The same bytes as [`Source::versions`], verified the same way, for
+    /// the resolver's lazy reader (which parses only the lines it needs).
+    fn index_text(&self, name: &ModuleName) -> Result<Option<IndexText>, FetchError> {
+        let (url, bytes) = self.index_bytes(name)?;
+        let text = match bytes {
+            Some(bytes) => utf8(Path::new(&url), bytes)?,
+            None => String::new(),
+        };
+        Ok(Some(IndexText {
+            path: PathBuf::from(url),
+            text,
+        }))
     }
 
     fn archive(&self, line: &IndexLine) -> Result<PathBuf, FetchError> {
