@@ -321,16 +321,7 @@ fn verified(
 }
 
 fn parse_config(remote: &Remote<'_>, bytes: &[u8]) -> Result<RegistryConfig, SyncError> {
-    let temp = tempfile::tempdir().map_err(|source| SyncError::Io {
-        path: std::env::temp_dir(),
-        source,
-    })?;
-    let path = temp.path().join(REGISTRY_FILE);
-    std::fs::write(&path, bytes).map_err(|source| SyncError::Io {
-        path: path.clone(),
-        source,
-    })?;
-    RegistryConfig::load(&path)
+    RegistryConfig::from_bytes(Path::new(&remote.url(REGISTRY_FILE)), bytes)
         .map_err(|e| remote.refused(REGISTRY_FILE, format!("its registry.yaml is invalid: {e}")))
 }
 

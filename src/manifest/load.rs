@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::diagnostic::Diagnostic;
 use super::fields::Checker;
-use super::source::{MANIFEST, ReadFailure, SourceFile, read_text};
+use super::source::{MANIFEST, ReadFailure, SourceFile, read_text, text_from_bytes};
 use super::yaml::{self, Node};
 
 /// The result of loading a file: every diagnostic, and the value as far as
@@ -53,7 +53,29 @@ pub fn load_yaml<T>(
     parse: impl FnOnce(&mut Checker, &Node) -> Option<T>,
 ) -> Result<Loaded<T>, ReadError> {
     let mut diagnostics = Vec::new();
-    let source = match read_text(path, &MANIFEST, &mut diagnostics) {
+    let read = read_text(path, &MANIFEST, &mut diagnostics);
+    parse_source(path, read, diagnostics, parse)
+}
+
+/// [`load_yaml`] of a manifest already in memory (fetched from a registry);
+/// `label` names it in diagnostics.
+pub fn load_yaml_bytes<T>(
+    label: &Path,
+    bytes: Vec<u8>,
+    parse: impl FnOnce(&mut Checker, &Node) -> Option<T>,
+) -> Loaded<T> {
+    let mut diagnostics = Vec::new();
+    let read = text_from_bytes(label, bytes, &MANIFEST, &mut diagnostics);
+    parse_source(label, read, diagnostics, parse).expect("bytes in memory cannot fail to read")
+}
+
+fn parse_source<T>(
+    path: &Path,
+    read: Result<SourceFile, ReadFailure>,
+    mut diagnostics: Vec<Diagnostic>,
+    parse: impl FnOnce(&mut Checker, &Node) -> Option<T>,
+) -> Result<Loaded<T>, ReadError> {
+    let source = match read {
         Ok(source) => source,
         Err(ReadFailure::Io(source)) => {
             return Err(ReadError {

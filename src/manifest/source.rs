@@ -118,6 +118,19 @@ pub fn read_text(
     file.take(max_bytes + 1)
         .read_to_end(&mut bytes)
         .map_err(ReadFailure::Io)?;
+    text_from_bytes(path, bytes, kind, warnings)
+}
+
+/// The checks of [`read_text`] on bytes already in memory (a file fetched
+/// from a registry): size cap, UTF-8, BOM, CRLF, emptiness. `path` names
+/// the text in diagnostics.
+pub fn text_from_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    kind: &TextKind,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<SourceFile, ReadFailure> {
+    let max_bytes = kind.max_bytes;
     if bytes.len() as u64 > max_bytes {
         return Err(ReadFailure::Refused(Box::new(
             Diagnostic::error(

@@ -60,46 +60,16 @@ impl Mirror {
 
 impl RegistryConfig {
     pub fn load(path: &Path) -> Result<RegistryConfig, RegistryError> {
-        let loaded = load_yaml(path, parse)?;
-        if loaded.has_errors() {
-            return Err(RegistryError::InvalidConfig {
-                path: path.to_path_buf(),
-                diagnostics: loaded.diagnostics,
-            });
-        }
-        loaded
-            .into_valid()
-            .ok_or_else(|| RegistryError::InvalidConfig {
-                path: path.to_path_buf(),
-                diagnostics: Vec::new(),
-            })
+        checked(path, load_yaml(path, parse)?)
     }
 
     /// Parses the bytes of a `registry.yaml` read from elsewhere (a web
     /// server, a file just checked against a snapshot); messages name `label`.
     pub fn from_bytes(label: &Path, bytes: &[u8]) -> Result<RegistryConfig, RegistryError> {
-        let io = |source| RegistryError::Io {
-            path: label.to_path_buf(),
-            source,
-        };
-        let dir = tempfile::tempdir().map_err(io)?;
-        let path = dir.path().join(super::REGISTRY_FILE);
-        std::fs::write(&path, bytes).map_err(io)?;
-        RegistryConfig::load(&path).map_err(|err| match err {
-            RegistryError::InvalidConfig { diagnostics, .. } => RegistryError::InvalidConfig {
-                path: label.to_path_buf(),
-                diagnostics: diagnostics
-                    .into_iter()
-                    .map(|mut d| {
-                        if d.path == path {
-                            d.path = label.to_path_buf();
-                        }
-                        d
-                    })
-                    .collect(),
-            },
-            other => other,
-        })
+        checked(
+            label,
+            crate::manifest::load::load_yaml_bytes(label, bytes.to_vec(), parse),
+        )
     }
 
     pub fn owns(&self, namespace: &str) -> bool {
@@ -155,6 +125,25 @@ impl RegistryConfig {
         }
         text
     }
+}
+
+/// The configuration, or every problem found in it.
+fn checked(
+    path: &Path,
+    loaded: crate::manifest::Loaded<RegistryConfig>,
+) -> Result<RegistryConfig, RegistryError> {
+    if loaded.has_errors() {
+        return Err(RegistryError::InvalidConfig {
+            path: path.to_path_buf(),
+            diagnostics: loaded.diagnostics,
+        });
+    }
+    loaded
+        .into_valid()
+        .ok_or_else(|| RegistryError::InvalidConfig {
+            path: path.to_path_buf(),
+            diagnostics: Vec::new(),
+        })
 }
 
 fn parse(checker: &mut Checker, root: &Node) -> Option<RegistryConfig> {
