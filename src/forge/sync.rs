@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Component, Path};
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
@@ -26,7 +26,7 @@ use crate::package::checksum::sha256_hex;
 use crate::registry::config::{Mirror, RegistryConfig};
 use crate::registry::http::{CONNECT_TIMEOUT, MAX_CONFIG_BYTES, MAX_INDEX_BYTES, USER_AGENT};
 use crate::registry::index::{self, IndexLine};
-use crate::registry::local::{LocalRegistry, MAX_ARCHIVE_BYTES};
+use crate::registry::local::LocalRegistry;
 use crate::registry::signing::PublicKey;
 use crate::registry::snapshot::{self, MAX_SNAPSHOT_BYTES, SNAPSHOT_FILE, Snapshot, SnapshotError};
 use crate::registry::{REGISTRY_FILE, RegistryError};
@@ -306,18 +306,28 @@ fn verified(
     bytes: &[u8],
     keys: &[PublicKey],
 ) -> Result<Snapshot, SyncError> {
-    let first = snapshot::verify(bytes, keys, SystemTime::now(), None)
+    let fresh = snapshot::verify(bytes, keys, SystemTime::now(), None)
         .map_err(remote.snapshot_error(relative))?;
+    // The copy mirrored before is found by the registry name the fresh
+    // snapshot gives, so the rollback check comes after its signature check.
     let local = registry
         .root
         .join("mirrors")
-        .join(&first.registry)
+        .join(&fresh.registry)
         .join(SNAPSHOT_FILE);
     let seen = std::fs::read(&local)
         .ok()
         .and_then(|old| snapshot::verify(&old, keys, SystemTime::UNIX_EPOCH, None).ok())
         .map(|old| old.version);
-    snapshot::verify(bytes, keys, SystemTime::now(), seen).map_err(remote.snapshot_error(relative))
+    match seen {
+        Some(seen) if fresh.version < seen => {
+            Err(remote.snapshot_error(relative)(SnapshotError::Rollback {
+                version: fresh.version,
+                seen,
+            }))
+        }
+        _ => Ok(fresh),
+    }
 }
 
 fn parse_config(remote: &Remote<'_>, bytes: &[u8]) -> Result<RegistryConfig, SyncError> {
@@ -413,25 +423,17 @@ fn check_line(
             ),
         ));
     }
+    // The checks every reader makes (plain relative path, sha256, size),
+    // then this namespace's own archive directory.
+    crate::registry::source::check_line(line, remote.base)
+        .map_err(|e| remote.refused(path, e.to_string()))?;
     let archive_prefix = format!("archives/{namespace}/");
-    let plain = Path::new(&line.archive)
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)));
-    if !plain || !line.archive.starts_with(&archive_prefix) || !line.archive.ends_with(".tar.gz") {
+    if !line.archive.starts_with(&archive_prefix) || !line.archive.ends_with(".tar.gz") {
         return Err(remote.refused(
             path,
             format!(
                 "{} {}: archive path `{}` is not under {archive_prefix}",
                 line.name, line.version, line.archive
-            ),
-        ));
-    }
-    if line.size > MAX_ARCHIVE_BYTES {
-        return Err(remote.refused(
-            path,
-            format!(
-                "{} {}: an archive of {} bytes is over the limit",
-                line.name, line.version, line.size
             ),
         ));
     }
