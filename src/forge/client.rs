@@ -14,11 +14,12 @@ use reqwest::blocking::Client;
 
 use crate::manifest::Module;
 use crate::package::checksum::sha256_hex;
-use crate::registry::RegistryError;
+use crate::registry::config::RegistryConfig;
 use crate::registry::fetch::Progress;
 use crate::registry::http::{CONNECT_TIMEOUT, USER_AGENT, reason};
 use crate::registry::index::{self, IndexLine};
 use crate::registry::local::{MAX_ARCHIVE_BYTES, inspect_archive, module_dirs, pack_to_memory};
+use crate::registry::{REGISTRY_FILE, RegistryError};
 
 /// Long enough for a large archive on a slow link; a publish is one request.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(300);
@@ -259,7 +260,7 @@ impl ForgeClient {
     }
 
     /// The forge's index line for this version, if it has one.
-    fn published(&self, name: &str, version: &str) -> Result<Option<IndexLine>, ClientError> {
+    pub fn published(&self, name: &str, version: &str) -> Result<Option<IndexLine>, ClientError> {
         let url = format!("{}/{}", self.base, index::index_path(name));
         let response = self.http.get(&url).send().map_err(unreachable(&url))?;
         if response.status() == StatusCode::NOT_FOUND {
@@ -271,6 +272,39 @@ impl ForgeClient {
         let text = response.text().map_err(unreachable(&url))?;
         let lines = index::parse(Path::new(&url), &text)?;
         Ok(lines.into_iter().find(|l| l.version == version))
+    }
+
+    /// The forge's `registry.yaml`: who it is and which namespaces it owns.
+    pub fn config(&self) -> Result<RegistryConfig, ClientError> {
+        let url = format!("{}/{REGISTRY_FILE}", self.base);
+        let response = self.http.get(&url).send().map_err(unreachable(&url))?;
+        if !response.status().is_success() {
+            return Err(refused(&url, response));
+        }
+        let bytes = response.bytes().map_err(unreachable(&url))?;
+        Ok(RegistryConfig::from_bytes(Path::new(&url), &bytes)?)
+    }
+
+    /// The namespaces the client's token may publish into
+    /// (`GET /api/v1/token`); nothing is written.
+    pub fn token_namespaces(&self) -> Result<Vec<String>, ClientError> {
+        let url = format!("{}/api/v1/token", self.base);
+        let response = self
+            .authorised(self.http.get(&url))
+            .send()
+            .map_err(unreachable(&url))?;
+        if !response.status().is_success() {
+            return Err(refused(&url, response));
+        }
+        let text = response.text().map_err(unreachable(&url))?;
+        let body: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| ClientError::Refused {
+                url: url.clone(),
+                status: 200,
+                message: format!("the answer is not a token description: {e}"),
+                help: None,
+            })?;
+        Ok(serde_json::from_value(body["namespaces"].clone()).unwrap_or_default())
     }
 
     /// Yanks (`yanked`) or unyanks a version.

@@ -2,65 +2,30 @@
 //! it will take the release: reachable, owning the module's namespace,
 //! accepting the token for it, and not already holding the version.
 
-use std::path::Path;
-use std::time::Duration;
-
-use reqwest::StatusCode;
-use reqwest::blocking::Client;
-
 use super::ReleaseError;
-use crate::registry::config::RegistryConfig;
-use crate::registry::http::{CONNECT_TIMEOUT, USER_AGENT};
-use crate::registry::index;
+use crate::forge::client::{ClientError, ForgeClient};
 
-fn client() -> Result<Client, ReleaseError> {
-    Client::builder()
-        .user_agent(USER_AGENT)
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| ReleaseError::ForgeUnreachable {
-            forge: String::new(),
-            reason: e.to_string(),
-        })
-}
-
-fn unreachable(forge: &str) -> impl FnOnce(reqwest::Error) -> ReleaseError + '_ {
-    move |e| {
-        let mut cause: &dyn std::error::Error = &e;
-        while let Some(next) = cause.source() {
-            cause = next;
-        }
-        ReleaseError::ForgeUnreachable {
+/// A client error, said the release's way: unreachable, or refusing.
+fn release_error(forge: &str) -> impl Fn(ClientError) -> ReleaseError + '_ {
+    move |e| match e {
+        ClientError::Unreachable { reason, .. } => ReleaseError::ForgeUnreachable {
             forge: forge.to_owned(),
-            reason: cause.to_string(),
-        }
+            reason,
+        },
+        other => ReleaseError::ForgeRefused {
+            forge: forge.to_owned(),
+            reason: other.to_string(),
+        },
     }
 }
 
 /// The published sha256 of `name` `version` on `forge`, if any.
 pub fn published(forge: &str, name: &str, version: &str) -> Result<Option<String>, ReleaseError> {
-    let base = forge.trim_end_matches('/');
-    let url = format!("{base}/{}", index::index_path(name));
-    let response = client()?.get(&url).send().map_err(unreachable(forge))?;
-    if response.status() == StatusCode::NOT_FOUND {
-        return Ok(None);
-    }
-    if !response.status().is_success() {
-        return Err(ReleaseError::ForgeRefused {
-            forge: forge.to_owned(),
-            reason: format!("{url} answered {}", response.status()),
-        });
-    }
-    let text = response.text().map_err(unreachable(forge))?;
-    let lines = index::parse(Path::new(&url), &text).map_err(|e| ReleaseError::ForgeRefused {
-        forge: forge.to_owned(),
-        reason: e.to_string(),
-    })?;
-    Ok(lines
-        .into_iter()
-        .find(|l| l.version == version)
-        .map(|l| l.sha256))
+    let client = ForgeClient::new(forge, None).map_err(release_error(forge))?;
+    Ok(client
+        .published(name, version)
+        .map_err(release_error(forge))?
+        .map(|line| line.sha256))
 }
 
 /// Checks that `forge` will take `name` `version` with `token`; nothing is
@@ -71,26 +36,8 @@ pub fn preflight(
     name: &str,
     version: &str,
 ) -> Result<(), ReleaseError> {
-    let base = forge.trim_end_matches('/');
-    let http = client()?;
-    let url = format!("{base}/registry.yaml");
-    let response = http.get(&url).send().map_err(unreachable(forge))?;
-    if !response.status().is_success() {
-        return Err(ReleaseError::ForgeRefused {
-            forge: forge.to_owned(),
-            reason: format!(
-                "{url} answered {}: is this a forge's registry URL?",
-                response.status()
-            ),
-        });
-    }
-    let bytes = response.bytes().map_err(unreachable(forge))?;
-    let config = RegistryConfig::from_bytes(Path::new(&url), &bytes).map_err(|e| {
-        ReleaseError::ForgeRefused {
-            forge: forge.to_owned(),
-            reason: e.to_string(),
-        }
-    })?;
+    let client = ForgeClient::new(forge, token.map(str::to_owned)).map_err(release_error(forge))?;
+    let config = client.config().map_err(release_error(forge))?;
     let namespace = name.split('/').next().unwrap_or_default();
     if !config.owns(namespace) {
         return Err(ReleaseError::ForgeRefused {
@@ -102,40 +49,31 @@ pub fn preflight(
             ),
         });
     }
-    if let Some(sha) = published(forge, name, version)? {
+    if let Some(line) = client
+        .published(name, version)
+        .map_err(release_error(forge))?
+    {
         return Err(ReleaseError::AlreadyPublished {
             forge: forge.to_owned(),
             name: name.to_owned(),
             version: version.to_owned(),
-            sha256: sha,
+            sha256: line.sha256,
         });
     }
-    let Some(token) = token else {
+    if token.is_none() {
         return Err(ReleaseError::NoToken {
             forge: forge.to_owned(),
         });
-    };
-    let probe = format!("{base}/api/v1/token");
-    let response = http
-        .get(&probe)
-        .bearer_auth(token)
-        .send()
-        .map_err(unreachable(forge))?;
-    let status = response.status();
-    let body = response.text().unwrap_or_default();
-    if !status.is_success() {
-        return Err(ReleaseError::ForgeRefused {
-            forge: forge.to_owned(),
-            reason: format!(
-                "the token is refused ({status}): {}",
-                body.chars().take(300).collect::<String>()
-            ),
-        });
     }
-    let scopes: Vec<String> = serde_json::from_str::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| serde_json::from_value(v["namespaces"].clone()).ok())
-        .unwrap_or_default();
+    let scopes = client.token_namespaces().map_err(|e| match e {
+        ClientError::Refused {
+            status, message, ..
+        } => ReleaseError::ForgeRefused {
+            forge: forge.to_owned(),
+            reason: format!("the token is refused ({status}): {message}"),
+        },
+        other => release_error(forge)(other),
+    })?;
     if !scopes.iter().any(|s| s == namespace || s == "*") {
         return Err(ReleaseError::ForgeRefused {
             forge: forge.to_owned(),
