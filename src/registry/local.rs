@@ -299,6 +299,17 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, RegistryError> {
 
 /// Unpacks an archive into a temporary directory and validates its manifest.
 pub fn inspect_archive(label: &Path, bytes: &[u8]) -> Result<Module, RegistryError> {
+    inspect_archive_with(label, bytes, |_| ()).map(|(module, ())| module)
+}
+
+/// [`inspect_archive`], also handing the unpacked module directory to
+/// `read` (for files beside the manifest, such as a README) before the
+/// temporary directory goes away.
+pub fn inspect_archive_with<T>(
+    label: &Path,
+    bytes: &[u8],
+    read: impl FnOnce(&Path) -> T,
+) -> Result<(Module, T), RegistryError> {
     let temp = tempfile::tempdir().map_err(io_error(label))?;
     let root = archive_root(bytes).map_err(|reason| RegistryError::InvalidArchive {
         path: label.to_path_buf(),
@@ -355,7 +366,8 @@ pub fn inspect_archive(label: &Path, bytes: &[u8]) -> Result<Module, RegistryErr
             ),
         });
     }
-    Ok(module)
+    let extra = read(&dest);
+    Ok((module, extra))
 }
 
 /// The first path component of the first entry, or why it cannot be read.

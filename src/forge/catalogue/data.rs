@@ -13,14 +13,12 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use crate::manifest::module::{MODULE_FILE, Module};
 use crate::manifest::option::{ConfigOption, OptionType, Scope};
 use crate::package::checksum::sha256_hex;
-use crate::package::unpack::{self, Limits};
+use crate::registry::REGISTRY_FILE;
 use crate::registry::config::RegistryConfig;
 use crate::registry::index::IndexLine;
-use crate::registry::local::MAX_ARCHIVE_BYTES;
-use crate::registry::{REGISTRY_FILE, RegistryError};
+use crate::registry::local::{MAX_ARCHIVE_BYTES, inspect_archive_with};
 
 use super::{markdown, pages};
 
@@ -438,16 +436,8 @@ fn read_details(root: &Path, line: &IndexLine) -> Result<Details, String> {
             line.archive
         ));
     }
-    let short = line.name.split_once('/').map_or("", |(_, s)| s);
-    let archive_root = format!("{short}-{}", line.version);
-    let temp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let dest = temp.path().join("module");
-    unpack::unpack(bytes.as_slice(), &archive_root, &dest, Limits::default())
-        .map_err(|e| RegistryError::from(e).to_string())?;
-    let module = Module::load(&dest.join(MODULE_FILE))
-        .map_err(|e| e.to_string())?
-        .into_valid()
-        .ok_or("its module.yaml has errors")?;
+    let (module, readme) = inspect_archive_with(Path::new(&line.archive), &bytes, read_readme)
+        .map_err(|e| e.to_string())?;
     if module.name.as_str() != line.name || module.version.to_string() != line.version {
         return Err(format!(
             "the archive holds {} {}, not {} {}",
@@ -464,7 +454,7 @@ fn read_details(root: &Path, line: &IndexLine) -> Result<Details, String> {
         authors: module.authors.clone(),
         fork_of: module.fork_of.as_ref().map(|(n, v)| format!("{n}@{v}")),
         config: module.config.values().map(option_doc).collect(),
-        readme_html: read_readme(&dest).map(|text| markdown::to_html(&text)),
+        readme_html: readme.map(|text| markdown::to_html(&text)),
     })
 }
 
