@@ -5,7 +5,8 @@
 use std::io::Write;
 use std::path::Path;
 
-/// Writes `contents` to `path` atomically. Nothing is written when the file
+/// Writes `contents` to `path` atomically and durably (the file, then its
+/// directory, flushed). Nothing is written when the file
 /// already holds exactly these bytes (so mtimes stay put, as cargo does for
 /// Cargo.lock).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
@@ -18,6 +19,12 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 /// flush them all at once.
 pub fn write_atomic_unflushed(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     write_replacing(path, contents, false)
+}
+
+/// Flushes a directory, so that the entries created or renamed in it
+/// survive a crash.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// Flushes every pending write of the file system holding `path`
@@ -51,6 +58,10 @@ fn write_replacing(path: &Path, contents: &[u8], flush: bool) -> std::io::Result
         temp.as_file().sync_all()?;
     }
     temp.persist(path).map_err(|e| e.error)?;
+    if flush {
+        // The rename itself is durable only once the directory is flushed.
+        sync_dir(dir)?;
+    }
     Ok(())
 }
 

@@ -160,7 +160,6 @@ impl LocalRegistry {
         }
         text.push_str(&line.to_json_line());
         crate::fsutil::write_atomic(&index_path, text.as_bytes()).map_err(io_error(&index_path))?;
-        sync_dir(index_path.parent().unwrap_or(&self.root))?;
         Ok(Added::Published(line))
     }
 
@@ -200,7 +199,6 @@ impl LocalRegistry {
             }
         }
         crate::fsutil::write_atomic(&index_path, text.as_bytes()).map_err(io_error(&index_path))?;
-        sync_dir(index_path.parent().unwrap_or(&self.root))?;
         Ok(Some(changed))
     }
 
@@ -418,11 +416,5 @@ fn write_create_if_absent(path: &Path, bytes: &[u8]) -> Result<(), RegistryError
             });
         }
     }
-    sync_dir(dir)
-}
-
-fn sync_dir(dir: &Path) -> Result<(), RegistryError> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_error(dir))
+    crate::fsutil::sync_dir(dir).map_err(io_error(dir))
 }

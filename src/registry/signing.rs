@@ -191,9 +191,7 @@ fn create_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SigningError> 
         }
         other => other.map_err(io)?,
     }
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io)
+    crate::fsutil::sync_dir(dir).map_err(io)
 }
 
 /// An Ed25519 public key. Two keys are equal when their key material is,

@@ -410,9 +410,6 @@ pub fn write_signed_cached(
         source,
     };
     crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(io)?;
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io)?;
     Ok(snapshot)
 }
 

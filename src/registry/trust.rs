@@ -338,10 +338,7 @@ impl VersionState {
             return Ok(());
         }
         crate::fsutil::write_atomic(&self.path, format!("{version}\n").as_bytes())
-            .map_err(io_error(&self.path))?;
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io_error(dir))
+            .map_err(io_error(&self.path))
     }
 }
 

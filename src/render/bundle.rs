@@ -98,9 +98,7 @@ pub fn write(out: &Path, files: &Files) -> Result<(), BundleError> {
     std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
         .map_err(io(staging.path()))?;
     // Flush the tree before it becomes the bundle.
-    std::fs::File::open(staging.path())
-        .and_then(|d| d.sync_all())
-        .map_err(io(staging.path()))?;
+    crate::fsutil::sync_dir(staging.path()).map_err(io(staging.path()))?;
     let staged = staging.keep();
     if out.exists() {
         let old = tempfile::Builder::new()
