@@ -136,18 +136,14 @@ impl Publisher {
         self.check_scope(token, namespace)?;
         let lock = self.lock_for(name);
         let _held = lock.lock().expect("module lock");
-        let before = self.registry.versions(name)?;
-        let line = self
+        let (line, changed) = self
             .registry
             .set_yanked(name, version, yanked)?
             .ok_or_else(|| Refusal::UnknownVersion {
                 name: name.to_owned(),
                 version: version.to_owned(),
             })?;
-        if before
-            .iter()
-            .any(|l| l.version == version && l.yanked != yanked)
-        {
+        if changed {
             self.changed()?;
         }
         Ok(line)

@@ -164,28 +164,32 @@ impl LocalRegistry {
     }
 
     /// Flips `yanked` on one published version; the line is otherwise
-    /// untouched. Returns the line as it now is; `None`: no such version.
+    /// untouched. Returns the line as it now is and whether the index
+    /// changed; `None`: no such version.
     pub fn set_yanked(
         &self,
         name: &str,
         version: &str,
         yanked: bool,
-    ) -> Result<Option<IndexLine>, RegistryError> {
+    ) -> Result<Option<(IndexLine, bool)>, RegistryError> {
         let index_path = self.root.join(index::index_path(name));
-        let Some(line) = self
-            .versions(name)?
+        let old = match std::fs::read_to_string(&index_path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(&index_path)(e)),
+        };
+        let Some(line) = index::parse(&index_path, &old)?
             .into_iter()
             .find(|l| l.version == version)
         else {
             return Ok(None);
         };
         if line.yanked == yanked {
-            return Ok(Some(line));
+            return Ok(Some((line, false)));
         }
         let changed = IndexLine { yanked, ..line };
         // Raw lines are kept as they are: a line of a newer format, which
         // this version cannot parse, must survive the rewrite.
-        let old = std::fs::read_to_string(&index_path).map_err(io_error(&index_path))?;
         let mut text = String::with_capacity(old.len() + 1);
         for raw in old.lines().filter(|l| !l.trim().is_empty()) {
             match serde_json::from_str::<IndexLine>(raw) {
@@ -199,7 +203,7 @@ impl LocalRegistry {
             }
         }
         crate::fsutil::write_atomic(&index_path, text.as_bytes()).map_err(io_error(&index_path))?;
-        Ok(Some(changed))
+        Ok(Some((changed, true)))
     }
 
     /// Packs every module under `modules_dir` and publishes those not yet present.
