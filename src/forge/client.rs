@@ -182,6 +182,13 @@ pub fn dependency_order(uploads: Vec<Upload>) -> Result<Vec<Upload>, ClientError
     Ok(ordered)
 }
 
+/// Whether a 404 answer means "absent" or is an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Missing {
+    IsNone,
+    IsAnError,
+}
+
 /// What happened to one upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Published {
@@ -262,49 +269,32 @@ impl ForgeClient {
     /// The forge's index line for this version, if it has one.
     pub fn published(&self, name: &str, version: &str) -> Result<Option<IndexLine>, ClientError> {
         let url = format!("{}/{}", self.base, index::index_path(name));
-        let response = self.http.get(&url).send().map_err(unreachable(&url))?;
-        if response.status() == StatusCode::NOT_FOUND {
+        let Some(bytes) = self.answer(self.http.get(&url), &url, Missing::IsNone)? else {
             return Ok(None);
-        }
-        if !response.status().is_success() {
-            return Err(refused(&url, response));
-        }
-        let text = response.text().map_err(unreachable(&url))?;
-        let lines = index::parse(Path::new(&url), &text)?;
+        };
+        let lines = index::parse(Path::new(&url), &String::from_utf8_lossy(&bytes))?;
         Ok(lines.into_iter().find(|l| l.version == version))
     }
 
     /// The forge's `registry.yaml`: who it is and which namespaces it owns.
     pub fn config(&self) -> Result<RegistryConfig, ClientError> {
         let url = format!("{}/{REGISTRY_FILE}", self.base);
-        let response = self.http.get(&url).send().map_err(unreachable(&url))?;
-        if !response.status().is_success() {
-            return Err(refused(&url, response));
-        }
-        let bytes = response.bytes().map_err(unreachable(&url))?;
+        let bytes = self.body(self.http.get(&url), &url)?;
         Ok(RegistryConfig::from_bytes(Path::new(&url), &bytes)?)
     }
 
     /// The namespaces the client's token may publish into
     /// (`GET /api/v1/token`); nothing is written.
     pub fn token_namespaces(&self) -> Result<Vec<String>, ClientError> {
-        let url = format!("{}/api/v1/token", self.base);
-        let response = self
-            .authorised(self.http.get(&url))
-            .send()
-            .map_err(unreachable(&url))?;
-        if !response.status().is_success() {
-            return Err(refused(&url, response));
+        #[derive(serde::Deserialize)]
+        struct TokenInfo {
+            #[serde(default)]
+            namespaces: Vec<String>,
         }
-        let text = response.text().map_err(unreachable(&url))?;
-        let body: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| ClientError::Refused {
-                url: url.clone(),
-                status: 200,
-                message: format!("the answer is not a token description: {e}"),
-                help: None,
-            })?;
-        Ok(serde_json::from_value(body["namespaces"].clone()).unwrap_or_default())
+        let url = format!("{}/api/v1/token", self.base);
+        let request = self.authorised(self.http.get(&url));
+        let info: TokenInfo = self.json(request, &url, "a token description")?;
+        Ok(info.namespaces)
     }
 
     /// Yanks (`yanked`) or unyanks a version.
@@ -316,18 +306,49 @@ impl ForgeClient {
     ) -> Result<IndexLine, ClientError> {
         let verb = if yanked { "yank" } else { "unyank" };
         let url = format!("{}/api/v1/modules/{name}/{version}/{verb}", self.base);
-        let response = self
-            .authorised(self.http.post(&url))
-            .send()
-            .map_err(unreachable(&url))?;
-        if !response.status().is_success() {
-            return Err(refused(&url, response));
+        let request = self.authorised(self.http.post(&url));
+        self.json(request, &url, "an index line")
+    }
+
+    /// The body of a successful answer; `None` for a 404 when `missing` says so.
+    fn answer(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+        url: &str,
+        missing: Missing,
+    ) -> Result<Option<Vec<u8>>, ClientError> {
+        let response = request.send().map_err(unreachable(url))?;
+        if missing == Missing::IsNone && response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
         }
-        let text = response.text().map_err(unreachable(&url))?;
-        serde_json::from_str(&text).map_err(|e| ClientError::Refused {
-            url,
+        if !response.status().is_success() {
+            return Err(refused(url, response));
+        }
+        Ok(Some(response.bytes().map_err(unreachable(url))?.to_vec()))
+    }
+
+    fn body(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+        url: &str,
+    ) -> Result<Vec<u8>, ClientError> {
+        Ok(self
+            .answer(request, url, Missing::IsAnError)?
+            .unwrap_or_default())
+    }
+
+    /// A successful answer's JSON body; `what` names it when it is not that.
+    fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+        url: &str,
+        what: &str,
+    ) -> Result<T, ClientError> {
+        let bytes = self.body(request, url)?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Refused {
+            url: url.to_owned(),
             status: 200,
-            message: format!("the answer is not an index line: {e}"),
+            message: format!("the answer is not {what}: {e}"),
             help: None,
         })
     }
