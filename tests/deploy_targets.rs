@@ -25,11 +25,11 @@ mod support;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::tools::{self, NGINX};
+use support::tools;
 use tera::{Context, Tera};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -541,15 +541,8 @@ struct RunningNginx {
 
 impl RunningNginx {
     fn start(conf: &str, work: &Path) -> RunningNginx {
-        assert!(
-            Path::new(NGINX).is_file(),
-            "{NGINX} is missing: run .ci/setup (it installs nginx), then the tests again"
-        );
-        std::fs::create_dir_all(work).unwrap();
         let w = work.display();
-        // The port may be taken between choosing and binding it: try again.
-        for _ in 0..3 {
-            let port = support::free_port();
+        let (child, port) = tools::start_nginx(work, |port| {
             let server = conf
                 .replace(
                     "listen 80 default_server;",
@@ -569,38 +562,12 @@ impl RunningNginx {
                      include {w}/oent.conf;\n}}\n"
                 ),
             );
-            let mut child = Command::new(NGINX)
-                .arg("-p")
-                .arg(work)
-                .arg("-e")
-                .arg(work.join("error.log"))
-                .arg("-c")
-                .arg(work.join("nginx.conf"))
-                .arg("-g")
-                .arg(format!("daemon off; pid {w}/nginx.pid;"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("nginx starts");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return RunningNginx {
-                        child,
-                        port,
-                        work: work.to_path_buf(),
-                    };
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
+        });
+        RunningNginx {
+            child,
+            port,
+            work: work.to_path_buf(),
         }
-        panic!(
-            "nginx did not start; its error log:\n{}",
-            std::fs::read_to_string(work.join("error.log")).unwrap_or_default()
-        );
     }
 
     /// `GET path` for `host`: the status and the Location header, if any.

@@ -7,7 +7,8 @@
 mod http_support;
 mod support;
 
-use http_support::{Fault, FaultServer, Fixture, Nginx, assert_cache_clean, free_port};
+use http_support::{Fault, FaultServer, Fixture, Nginx, assert_cache_clean};
+use support::free_port;
 
 const ARCHIVE: &str = "/archives/t/x-1.0.0.tar.gz";
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::tools::NGINX;
+use crate::support::tools::{NGINX, start_nginx};
 use crate::support::{free_port, stop_gracefully};
 
 /// Where Debian's `fcgiwrap` package installs it.
@@ -223,52 +223,28 @@ impl GitHttp {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        // The port may be taken between choosing and binding it: try again.
-        for _ in 0..3 {
-            let port = free_port();
+        // If nginx cannot start, fcgiwrap must not outlive the test.
+        struct StopOnPanic(Option<Child>);
+        impl Drop for StopOnPanic {
+            fn drop(&mut self) {
+                if let Some(child) = &mut self.0 {
+                    stop_gracefully(child);
+                }
+            }
+        }
+        let mut guard = StopOnPanic(Some(fcgiwrap));
+        let (nginx, port) = start_nginx(work, |port| {
             let conf = http_backend_conf(base, work, &socket, &backend, port);
             std::fs::write(work.join("nginx.conf"), conf).unwrap();
-            let mut nginx = Command::new(NGINX)
-                .arg("-p")
-                .arg(work)
-                .arg("-e")
-                .arg(work.join("error.log"))
-                .arg("-c")
-                .arg(work.join("nginx.conf"))
-                .arg("-g")
-                .arg(format!(
-                    "daemon off; pid {};",
-                    work.join("nginx.pid").display()
-                ))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| panic!("{NGINX} does not start: {e}"));
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    let server = GitHttp {
-                        nginx,
-                        fcgiwrap,
-                        port,
-                        work: work.to_path_buf(),
-                    };
-                    server.check_reaches_backend();
-                    return server;
-                }
-                if let Ok(Some(_)) = nginx.try_wait() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            stop_gracefully(&mut nginx);
-        }
-        stop_gracefully(&mut fcgiwrap);
-        panic!(
-            "nginx did not start; its error log:\n{}",
-            std::fs::read_to_string(work.join("error.log")).unwrap_or_default()
-        );
+        });
+        let server = GitHttp {
+            nginx,
+            fcgiwrap: guard.0.take().expect("fcgiwrap is running"),
+            port,
+            work: work.to_path_buf(),
+        };
+        server.check_reaches_backend();
+        server
     }
 
     /// `http://127.0.0.1:PORT/NAME`.

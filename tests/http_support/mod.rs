@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use oent::package::checksum::sha256_hex;
 use tempfile::TempDir;
@@ -180,24 +180,6 @@ fn make_readable(dir: &Path) {
     }
 }
 
-/// A loopback port nothing listens on (bound, then released).
-pub use crate::support::free_port;
-
-/// Waits until something accepts connections on the port.
-fn wait_listening(port: u16, child: &mut Child) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
-        }
-        if child.try_wait().unwrap().is_some() {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
 /// A real nginx serving a directory on 127.0.0.1, stopped on drop. Its
 /// access log records `METHOD URI STATUS "If-None-Match" "User-Agent"`.
 pub struct Nginx {
@@ -206,54 +188,21 @@ pub struct Nginx {
     work: PathBuf,
 }
 
-pub const NGINX: &str = "/usr/sbin/nginx";
-
 impl Nginx {
     /// Starts nginx over `root`, keeping its files in `work`. Fails (never
     /// skips) when nginx is not installed.
     pub fn start(root: &Path, work: &Path) -> Nginx {
-        assert!(
-            Path::new(NGINX).is_file(),
-            "{NGINX} is missing: run .ci/setup (it installs nginx), then the tests again"
-        );
         std::fs::create_dir_all(work.join("tmp")).unwrap();
-        // The port may be taken between choosing and binding it: try again.
-        for _ in 0..3 {
-            let port = free_port();
-            std::fs::write(work.join("nginx.conf"), nginx_conf(root, work, port)).unwrap();
-            let mut child = Command::new(NGINX)
-                .arg("-p")
-                .arg(work)
-                .arg("-e")
-                .arg(work.join("error.log"))
-                .arg("-c")
-                .arg(work.join("nginx.conf"))
-                .arg("-g")
-                .arg(format!(
-                    "daemon off; pid {};",
-                    work.join("nginx.pid").display()
-                ))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("nginx starts");
-            if wait_listening(port, &mut child) {
-                let nginx = Nginx {
-                    child,
-                    port,
-                    work: work.to_path_buf(),
-                };
-                nginx.check_serves_registry();
-                return nginx;
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!(
-            "nginx did not start; its error log:\n{}",
-            std::fs::read_to_string(work.join("error.log")).unwrap_or_default()
-        );
+        let (child, port) = crate::support::tools::start_nginx(work, |port| {
+            std::fs::write(work.join("nginx.conf"), nginx_conf(root, work, port)).unwrap()
+        });
+        let nginx = Nginx {
+            child,
+            port,
+            work: work.to_path_buf(),
+        };
+        nginx.check_serves_registry();
+        nginx
     }
 
     pub fn url(&self) -> String {

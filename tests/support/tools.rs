@@ -2,8 +2,10 @@
 //! validators of .ci/venv, kubectl's kustomize. Each is found or the test
 //! fails with how to install it; none is ever skipped.
 
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use super::venv_tool;
 
@@ -41,6 +43,52 @@ pub fn required(program: &str, package: &str) -> PathBuf {
             "`{program}` is missing: run .ci/setup (it installs {package}), then the tests again"
         )
     })
+}
+
+/// A real nginx in the foreground, its files (pid, error log) in `work`,
+/// listening on a free loopback port: `write_conf(port)` writes its
+/// configuration (whose main file is `work/nginx.conf`). The port may be
+/// taken between choosing and binding it, so this tries three ports;
+/// returns once the port accepts connections, or fails with the error log.
+pub fn start_nginx(work: &Path, write_conf: impl Fn(u16)) -> (Child, u16) {
+    assert!(
+        Path::new(NGINX).is_file(),
+        "{NGINX} is missing: run .ci/setup (it installs nginx), then the tests again"
+    );
+    std::fs::create_dir_all(work).unwrap();
+    for _ in 0..3 {
+        let port = super::free_port();
+        write_conf(port);
+        let mut child = Command::new(NGINX)
+            .arg("-p")
+            .arg(work)
+            .arg("-e")
+            .arg(work.join("error.log"))
+            .arg("-c")
+            .arg(work.join("nginx.conf"))
+            .arg("-g")
+            .arg(format!(
+                "daemon off; pid {};",
+                work.join("nginx.pid").display()
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{NGINX} does not start: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return (child, port);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        super::stop_gracefully(&mut child);
+    }
+    panic!(
+        "nginx did not start; its error log:\n{}",
+        std::fs::read_to_string(work.join("error.log")).unwrap_or_default()
+    );
 }
 
 /// `nginx -t` on a file written for the nginx image's conf.d (included
