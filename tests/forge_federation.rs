@@ -77,6 +77,19 @@ fn signed_forge(root: &Path, dir: &str, namespace: &str, peers: &str) -> (Runnin
     (forge, public)
 }
 
+/// A forge in `root/<dir>` owning `namespace`, unsigned, with `peers` as
+/// its forge.yaml lines.
+fn mirror_forge(root: &Path, dir: &str, namespace: &str, peers: &str) -> RunningForge {
+    RunningForge::start(&root.join(dir), namespace, namespace, peers)
+}
+
+/// `oent forge sync` on `forge` exits 1, saying `reason`.
+fn assert_sync_refused(forge: &RunningForge, reason: &str) {
+    let out = sync(forge);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains(reason), "{}", text(&out.stderr));
+}
+
 /// The association's forge with two modules published and signed.
 fn association(root: &Path) -> (RunningForge, String) {
     let dir = root.join("assoc");
@@ -209,21 +222,13 @@ fn a_peer_serving_a_tampered_archive_is_refused_and_nothing_is_mirrored() {
     bytes[middle] ^= 0xff;
     std::fs::write(&archive, bytes).unwrap();
 
-    let dir = root.path().join("region");
-    std::fs::create_dir_all(&dir).unwrap();
-    let region = RunningForge::start(
-        &dir,
-        "idf",
+    let region = mirror_forge(
+        root.path(),
+        "region",
         "idf",
         &peer("assoc", &assoc.url, &assoc_key, "openent"),
     );
-    let out = sync(&region);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("tampered or corrupt"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_sync_refused(&region, "tampered or corrupt");
     assert!(
         !region
             .registry()
@@ -245,11 +250,9 @@ fn a_rolled_back_snapshot_is_refused() {
     let (assoc, assoc_key) = association(root.path());
     let old_snapshot = std::fs::read(assoc.registry().join("snapshot.json")).unwrap();
     let old_index = std::fs::read(assoc.registry().join("index/openent/portail.jsonl")).unwrap();
-    let dir = root.path().join("region");
-    std::fs::create_dir_all(&dir).unwrap();
-    let region = RunningForge::start(
-        &dir,
-        "idf",
+    let region = mirror_forge(
+        root.path(),
+        "region",
         "idf",
         &peer("assoc", &assoc.url, &assoc_key, "openent"),
     );
@@ -276,13 +279,7 @@ fn a_rolled_back_snapshot_is_refused() {
     )
     .unwrap();
     let before = std::fs::read(region.registry().join("index/openent/portail.jsonl")).unwrap();
-    let out = sync(&region);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("rollback"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_sync_refused(&region, "rollback");
     assert_eq!(
         std::fs::read(region.registry().join("index/openent/portail.jsonl")).unwrap(),
         before
@@ -302,21 +299,13 @@ fn an_expired_snapshot_is_refused() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(2100));
 
-    let region_dir = root.path().join("region");
-    std::fs::create_dir_all(&region_dir).unwrap();
-    let region = RunningForge::start(
-        &region_dir,
-        "idf",
+    let region = mirror_forge(
+        root.path(),
+        "region",
         "idf",
         &peer("assoc", &assoc.url, &public, "openent"),
     );
-    let out = sync(&region);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("expired"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_sync_refused(&region, "expired");
 }
 
 #[test]
@@ -338,22 +327,14 @@ fn a_peer_cannot_inject_modules_outside_its_namespaces() {
     oent::registry::snapshot::write_signed(&assoc.registry(), &secret, Duration::from_secs(3600))
         .unwrap();
 
-    let region_dir = root.path().join("region");
-    std::fs::create_dir_all(&region_dir).unwrap();
     // The région trusts openent and idf from the association, which owns only openent.
-    let region = RunningForge::start(
-        &region_dir,
+    let region = mirror_forge(
+        root.path(),
         "region",
         "region",
         &peer("assoc", &assoc.url, &public, "openent, idf"),
     );
-    let out = sync(&region);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("outside namespace `openent`"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_sync_refused(&region, "outside namespace `openent`");
     assert!(!region.registry().join("index/idf").exists());
     assert!(
         !region
@@ -364,17 +345,11 @@ fn a_peer_cannot_inject_modules_outside_its_namespaces() {
     assert!(region.log().is_empty() || !region.log().contains("peer synced"));
 
     // A peer may not be trusted with a namespace the forge owns itself.
-    let own = RunningForge::start(
-        &root.path().join("assoc2"),
-        "openent",
+    let own = mirror_forge(
+        root.path(),
+        "assoc2",
         "openent",
         &peer("assoc", &assoc.url, &public, "openent"),
     );
-    let out = sync(&own);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("this forge owns it"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_sync_refused(&own, "this forge owns it");
 }
