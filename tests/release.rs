@@ -95,6 +95,20 @@ fn released_module(dir: &Path, remote: &str) -> PathBuf {
 }
 
 /// Everything a failed or dry release must leave as it was.
+/// A patch release is refused (exit 1) saying `reason`, and the repository
+/// is exactly as `before`.
+fn refused_before_anything(
+    repo: &Path,
+    key: &Path,
+    before: &(String, String, String, String),
+    reason: &str,
+) {
+    let o = release(repo, "patch", key);
+    assert_status(&o, 1);
+    assert!(stderr(&o).contains(reason), "{}", stderr(&o));
+    assert_eq!(&state(repo), before);
+}
+
 fn state(repo: &Path) -> (String, String, String, String) {
     (
         git(repo, &["rev-parse", "HEAD"]),
@@ -315,26 +329,17 @@ fn a_dirty_tree_or_a_missing_remote_is_refused_before_anything() {
     let key = signing_key(d);
     std::fs::write(repo.join("demo/new.txt"), "untracked\n").unwrap();
     let before = state(&repo);
-    let o = release(&repo, "patch", &key);
-    assert_status(&o, 1);
-    assert!(
-        stderr(&o).contains("not committed:\n  demo/new.txt\nhelp: commit or stash"),
-        "{}",
-        stderr(&o)
+    refused_before_anything(
+        &repo,
+        &key,
+        &before,
+        "not committed:\n  demo/new.txt\nhelp: commit or stash",
     );
-    assert_eq!(state(&repo), before);
 
     std::fs::remove_file(repo.join("demo/new.txt")).unwrap();
     git(&repo, &["remote", "remove", "origin"]);
     let before = state(&repo);
-    let o = release(&repo, "patch", &key);
-    assert_status(&o, 1);
-    assert!(
-        stderr(&o).contains("has no remote `origin`"),
-        "{}",
-        stderr(&o)
-    );
-    assert_eq!(state(&repo), before);
+    refused_before_anything(&repo, &key, &before, "has no remote `origin`");
 
     git(
         &repo,
@@ -345,14 +350,7 @@ fn a_dirty_tree_or_a_missing_remote_is_refused_before_anything() {
             "https://forge.example.org/openent/demo.git",
         ],
     );
-    let o = release(&repo, "patch", &key);
-    assert_status(&o, 1);
-    assert!(
-        stderr(&o).contains("a transport this oent does not speak"),
-        "{}",
-        stderr(&o)
-    );
-    assert_eq!(state(&repo), before);
+    refused_before_anything(&repo, &key, &before, "a transport this oent does not speak");
 }
 
 #[test]
@@ -378,14 +376,12 @@ fn a_remote_with_diverging_commits_is_refused_before_anything() {
     git(&other, &["push", "-q", "origin", "main"]);
     commit(&repo, &[("demo/mine.txt", "y\n")], "fix: here");
     let before = state(&repo);
-    let o = release(&repo, "patch", &key);
-    assert_status(&o, 1);
-    assert!(
-        stderr(&o).contains("has commits on `main` that this clone does not have"),
-        "{}",
-        stderr(&o)
+    refused_before_anything(
+        &repo,
+        &key,
+        &before,
+        "has commits on `main` that this clone does not have",
     );
-    assert_eq!(state(&repo), before);
 }
 
 #[test]
