@@ -11,26 +11,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use forge_support::{IDF_TOKEN, OPENENT_TOKEN, RunningForge, assert_consistent};
+use forge_support::{IDF_TOKEN, OPENENT_TOKEN, RunningForge, assert_consistent, oent_in};
 use reqwest::blocking::Client;
 use support::oent;
-use support::registry::module;
+use support::registry::write_module;
 
 fn http() -> Client {
     Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap()
-}
-
-/// Writes a module directory under `dir/src/` and returns it.
-fn write_module(dir: &Path, name: &str, version: &str, deps: &str) -> PathBuf {
-    let module_dir = dir
-        .join("src")
-        .join(format!("{}-{version}", name.replace('/', "-")));
-    std::fs::create_dir_all(&module_dir).unwrap();
-    std::fs::write(module_dir.join("module.yaml"), module(name, version, deps)).unwrap();
-    module_dir
 }
 
 /// Packs a module with `oent package` and returns the archive's bytes.
@@ -48,15 +38,6 @@ fn archive(dir: &Path, name: &str, version: &str, deps: &str) -> Vec<u8> {
     assert!(status.success());
     let (ns, short) = name.split_once('/').unwrap();
     std::fs::read(out.join(ns).join(format!("{short}-{version}.tar.gz"))).unwrap()
-}
-
-fn oent_in(dir: &Path, args: &[&str], token: Option<&str>) -> Output {
-    let mut command = Command::new(oent());
-    command.current_dir(dir).args(args).env_remove("OENT_TOKEN");
-    if let Some(token) = token {
-        command.env("OENT_TOKEN", token);
-    }
-    command.output().unwrap()
 }
 
 fn put(

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use forge_support::{OPENENT_TOKEN, RunningForge};
 use reqwest::blocking::Client;
-use support::oent;
 
 fn http() -> Client {
     Client::builder()
@@ -21,12 +20,7 @@ fn http() -> Client {
 }
 
 fn oent_in(dir: &Path, args: &[&str]) -> Output {
-    let output = Command::new(oent())
-        .current_dir(dir)
-        .args(args)
-        .env("OENT_TOKEN", OPENENT_TOKEN)
-        .output()
-        .unwrap();
+    let output = forge_support::oent_in(dir, args, Some(OPENENT_TOKEN));
     assert!(
         output.status.success(),
         "oent {args:?}: {}",

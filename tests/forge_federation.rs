@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use forge_support::{OPENENT_TOKEN, RunningForge, assert_consistent};
+use forge_support::{OPENENT_TOKEN, RunningForge, assert_consistent, oent_in};
 use support::oent;
-use support::registry::module;
+use support::registry::write_module;
 
 /// An ed25519 key pair made by ssh-keygen: (private key path, public key line).
 fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
@@ -27,25 +27,8 @@ fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
     (path, public.trim().to_owned())
 }
 
-fn oent_in(dir: &Path, args: &[&str], token: Option<&str>) -> Output {
-    let mut command = Command::new(oent());
-    command.current_dir(dir).args(args).env_remove("OENT_TOKEN");
-    if let Some(token) = token {
-        command.env("OENT_TOKEN", token);
-    }
-    command.output().unwrap()
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn write_module(dir: &Path, name: &str, version: &str, deps: &str) {
-    let module_dir = dir
-        .join("src")
-        .join(format!("{}-{version}", name.replace('/', "-")));
-    std::fs::create_dir_all(&module_dir).unwrap();
-    std::fs::write(module_dir.join("module.yaml"), module(name, version, deps)).unwrap();
 }
 
 fn peer(name: &str, url: &str, key: &str, namespaces: &str) -> String {

@@ -14,15 +14,7 @@ use gitlab_support::{GitLab, JOB_TOKEN, PRIVATE_TOKEN, REPORTER_TOKEN};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use support::oent;
-use support::registry::module;
-
-fn write_module(dir: &Path, name: &str, version: &str, extra: &str) {
-    let module_dir = dir
-        .join("src")
-        .join(format!("{}-{version}", name.replace('/', "-")));
-    std::fs::create_dir_all(&module_dir).unwrap();
-    std::fs::write(module_dir.join("module.yaml"), module(name, version, extra)).unwrap();
-}
+use support::registry::write_module;
 
 /// The two modules of most tests: portail requires annuaire.
 fn two_modules(dir: &Path) {

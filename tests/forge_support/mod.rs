@@ -23,6 +23,17 @@ pub fn token_hash(token: &str) -> String {
         .collect()
 }
 
+/// Runs `oent ARGS` in `dir` as a publisher would, with `$OENT_TOKEN` set
+/// to `token` (and never inherited from the test's environment).
+pub fn oent_in(dir: &Path, args: &[&str], token: Option<&str>) -> std::process::Output {
+    let mut command = Command::new(oent());
+    command.current_dir(dir).args(args).env_remove("OENT_TOKEN");
+    if let Some(token) = token {
+        command.env("OENT_TOKEN", token);
+    }
+    command.output().unwrap()
+}
+
 pub struct RunningForge {
     child: Option<Child>,
     pub url: String,

@@ -12,6 +12,22 @@ pub fn module(name: &str, version: &str, deps: &str) -> String {
     )
 }
 
+/// Writes `dir/src/<ns>-<name>-<version>/module.yaml` ([`module`]) and
+/// returns the module directory.
+pub fn write_module(
+    dir: &std::path::Path,
+    name: &str,
+    version: &str,
+    deps: &str,
+) -> std::path::PathBuf {
+    let module_dir = dir
+        .join("src")
+        .join(format!("{}-{version}", name.replace('/', "-")));
+    std::fs::create_dir_all(&module_dir).unwrap();
+    std::fs::write(module_dir.join("module.yaml"), module(name, version, deps)).unwrap();
+    module_dir
+}
+
 /// Writes modules under `src/<name>-<version>/` and publishes them to `registry/`.
 pub fn publish(
     test: Test,
