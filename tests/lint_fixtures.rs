@@ -273,6 +273,7 @@ cases! {
     csv_latin1 => "csv-latin1",
     csv_malformed_row => "csv-malformed-row",
     csv_semicolon_header => "csv-semicolon-header",
+    default_invalid_read_by_templates => "default-invalid-read-by-templates",
     default_out_of_bounds => "default-out-of-bounds",
     duplicate_key => "duplicate-key",
     duplicate_uai => "duplicate-uai",

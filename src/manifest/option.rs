@@ -115,7 +115,12 @@ const OPTION_KEYS: &[&str] = &[
 ];
 
 impl ConfigOption {
-    /// Reads an option declaration; problems go to the checker.
+    /// Reads an option declaration; problems go to the checker. Once its
+    /// type is known the option is returned even when the rest of its
+    /// declaration is wrong (without the default that does not fit), so that
+    /// templates reading it are not also told it is undeclared: one cause,
+    /// one diagnostic. A module with such an option is still withheld from
+    /// real work, since the checker holds an error.
     pub fn parse(
         checker: &mut Checker,
         key: &Key,
@@ -150,6 +155,8 @@ impl ConfigOption {
             scope: Scope::Distribution,
             span: key.span,
         };
+        // Whether the declaration is consistent so far (a default is checked
+        // only against consistent bounds and values).
         let mut ok = true;
         if let Some(n) = fields.get("required") {
             option.required = checker.bool(n, &fields.key("required")).unwrap_or(false);
@@ -278,7 +285,6 @@ impl ConfigOption {
                     "a `secret` option cannot have a default: it would ship in every bundle",
                     "remove `default`; the distribution sets it as `{ env: VARIABLE }`",
                 );
-                ok = false;
             } else if ok && n.kind != NodeKind::Null {
                 match option.check(n) {
                     Ok(v) => option.default = Some(v),
@@ -290,12 +296,11 @@ impl ConfigOption {
                             format!("default of `{}`: {expected}", key.name),
                             "change the default so that it fits the option's type and bounds",
                         );
-                        ok = false;
                     }
                 }
             }
         }
-        ok.then_some(option)
+        Some(option)
     }
 
     /// Checks a value against the option; `Err` says what was expected and what was found.
@@ -548,7 +553,8 @@ mod tests {
     #[test]
     fn default_out_of_bounds_is_reported() {
         let (opt, errors) = option("{ type: integer, default: 10, min: 30 }");
-        assert!(opt.is_none());
+        // Still declared (templates may read it), without the default.
+        assert_eq!(opt.map(|o| o.default), Some(None));
         assert_eq!(
             errors,
             ["E017 default of `opt`: expected an integer ≥ 30, got integer `10`"]
