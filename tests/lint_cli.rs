@@ -184,13 +184,59 @@ fn a_path_that_does_not_exist_cannot_be_linted() {
 }
 
 #[test]
-fn lint_without_paths_needs_modules_or_examples() {
+fn lint_without_paths_needs_a_distribution_modules_or_examples() {
     Test::new()
         .arg("lint")
         .run()
         .status(2)
         .stdout_is("")
-        .stderr_is("error: nothing to lint: neither `modules/` nor `examples/` exists in `.`\n");
+        .stderr_is(
+            "error: nothing to lint: neither `distribution.yaml`, `modules/` nor `examples/` exists in `.`\n",
+        );
+}
+
+/// In a distribution's own folder, `oent lint` lints that distribution, and
+/// its `modules/` (forks) when there are some.
+#[test]
+fn lint_in_a_distribution_folder_lints_the_distribution_and_its_modules() {
+    let distribution = "
+        schema: oent/distribution/v1
+        name: idf/lilie
+        version: 2026.1.0
+        collectivite: { nom: Région Île-de-France, type: region }
+        settings: { domaine: monlycee.net }
+        etablissements:
+          - { uai: 0750655F, nom: Lycée Charlemagne, type: lycee, commune: Paris, departement: \"75\", secteur: public }
+        ";
+    let output = Test::new()
+        .write("distribution.yaml", distribution)
+        .args(["lint", "--format", "json"])
+        .run()
+        .status(1);
+    let report = output.json();
+    assert_eq!(report["files"], serde_json::json!(["distribution.yaml"]));
+    assert_eq!(report["diagnostics"][0]["code"], "E022", "{report}");
+    let output = output
+        .then()
+        .write(
+            "modules/openent/demo/module.yaml",
+            &module_with("servce: {}\n"),
+        )
+        .args(["lint", "--format", "json"])
+        .run()
+        .status(1);
+    let report = output.json();
+    assert_eq!(
+        report["files"],
+        serde_json::json!(["distribution.yaml", "modules/openent/demo/module.yaml"])
+    );
+    let codes: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["E022", "E008"], "{report}");
 }
 
 #[test]

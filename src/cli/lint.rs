@@ -22,7 +22,7 @@ pub enum Deny {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Files or directories to check (default: modules/ and examples/).
+    /// Files or directories to check (default: distribution.yaml, modules/ and examples/ of the current directory).
     paths: Vec<PathBuf>,
     /// Report format.
     #[arg(long, value_enum, default_value = "human")]

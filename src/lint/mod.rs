@@ -21,7 +21,8 @@ use crate::manifest::{Diagnostic, Loaded, Module, ReadError, Severity};
 
 #[derive(Debug, Clone)]
 pub struct LintOptions {
-    /// Files or directories; empty means `modules/` and `examples/` under `root`.
+    /// Files or directories; empty means `distribution.yaml`, `modules/` and
+    /// `examples/` under `root`, those that exist.
     pub paths: Vec<PathBuf>,
     /// The repository root: where `modules/` (the catalogue) is looked for.
     pub root: PathBuf,
@@ -34,7 +35,7 @@ pub struct LintOptions {
 pub enum LintError {
     #[error("`{}` does not exist", .0.display())]
     NoSuchPath(PathBuf),
-    #[error("nothing to lint: neither `modules/` nor `examples/` exists in `{}`", .0.display())]
+    #[error("nothing to lint: neither `distribution.yaml`, `modules/` nor `examples/` exists in `{}`", .0.display())]
     NothingToLint(PathBuf),
     #[error(transparent)]
     Read(#[from] ReadError),
@@ -81,16 +82,21 @@ enum Kind {
 pub fn lint(options: &LintOptions) -> Result<Report, LintError> {
     let mut targets: BTreeSet<(PathBuf, Kind)> = BTreeSet::new();
     if options.paths.is_empty() {
-        let defaults: Vec<PathBuf> = ["modules", "examples"]
-            .iter()
-            .map(|d| relative_to(&options.root, d))
-            .filter(|p| p.is_dir())
-            .collect();
-        if defaults.is_empty() {
-            return Err(LintError::NothingToLint(options.root.clone()));
+        // A repository's catalogue and examples, or a distribution's own
+        // folder (its distribution.yaml, and its forks under modules/).
+        let distribution = relative_to(&options.root, DISTRIBUTION_FILE);
+        let mut found = distribution.is_file();
+        if found {
+            targets.insert((distribution, Kind::Distribution));
         }
-        for dir in defaults {
-            walk(&dir, &mut targets)?;
+        for dir in ["modules", "examples"].map(|d| relative_to(&options.root, d)) {
+            if dir.is_dir() {
+                found = true;
+                walk(&dir, &mut targets)?;
+            }
+        }
+        if !found {
+            return Err(LintError::NothingToLint(options.root.clone()));
         }
     } else {
         for path in &options.paths {
