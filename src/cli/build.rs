@@ -9,7 +9,9 @@ use super::exit;
 use oent::manifest::distribution::Target;
 use oent::registry::cache::Cache;
 use oent::registry::fetch::NoProgress;
-use oent::render::values::{CommandLineValue, module_values, parse_set};
+use oent::render::values::{
+    CommandLineValue, known_etablissement, known_module, module_values, parse_set,
+};
 use oent::render::{BuildError, BuildOptions, build};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -196,6 +198,20 @@ pub fn run_values(args: ValuesArgs) -> anyhow::Result<u8> {
         Ok(v) => v,
         Err(problems) => return report(BuildError::Problems(problems)),
     };
+    let known = args
+        .module
+        .as_deref()
+        .map_or(Ok(()), |m| known_module(&chain, &values, m))
+        .and(
+            args.etablissement
+                .as_deref()
+                .map_or(Ok(()), |uai| known_etablissement(&chain, uai)),
+        );
+    if let Err(unknown) = known {
+        // As `oent why` for a module outside the resolution: exit 1.
+        eprintln!("error: {unknown}");
+        return Ok(exit::PROBLEMS);
+    }
     for (name, module_values) in &values {
         if args.module.as_deref().is_some_and(|m| m != name.as_str()) {
             continue;

@@ -249,6 +249,70 @@ pub fn module_values(
     }
 }
 
+/// A module or établissement asked for by name (`oent values --module`,
+/// `--etablissement`) that the distribution does not have: an error, never
+/// an empty or unfiltered answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}\nhelp: {help}")]
+pub struct Unknown {
+    pub message: String,
+    pub help: String,
+}
+
+/// `Err` when `asked` is not a module of the resolution, with the module
+/// meant when it is close (`openent/cahier` for `openent/cahier-de-textes`).
+pub fn known_module(
+    chain: &DistributionChain,
+    values: &BTreeMap<ModuleName, ModuleValues>,
+    asked: &str,
+) -> Result<(), Unknown> {
+    if values.keys().any(|name| name.as_str() == asked) {
+        return Ok(());
+    }
+    let names: Vec<&str> = values.keys().map(ModuleName::as_str).collect();
+    Err(Unknown {
+        message: format!("`{asked}` is not a module of {}", chain.top().name),
+        help: did_you_mean(asked, &names)
+            .unwrap_or_else(|| format!("its modules are: {}", names.join(", "))),
+    })
+}
+
+/// `Err` when the distribution has no établissement `uai`, with the UAI
+/// meant when it is close (one digit or the check letter off).
+pub fn known_etablissement(chain: &DistributionChain, uai: &str) -> Result<(), Unknown> {
+    let etabs = chain.etablissements();
+    if etabs.iter().any(|e| e.uai == uai) {
+        return Ok(());
+    }
+    let uais: Vec<&str> = etabs.iter().map(|e| e.uai.as_str()).collect();
+    let listed = etabs.first().map_or_else(
+        || "it lists no établissements".to_owned(),
+        |e| {
+            format!(
+                "its établissements are listed in {}",
+                e.origin.path.display()
+            )
+        },
+    );
+    Err(Unknown {
+        message: format!("{} has no établissement `{uai}`", chain.top().name),
+        help: did_you_mean(uai, &uais).unwrap_or(listed),
+    })
+}
+
+/// `did you mean `x`?` for a name within two edits, or the only one that
+/// starts with what was written.
+fn did_you_mean(asked: &str, names: &[&str]) -> Option<String> {
+    let close = crate::manifest::diagnostic::suggest(asked, names.iter().copied()).or_else(|| {
+        let mut starting = names.iter().filter(|n| n.starts_with(asked));
+        match (starting.next(), starting.next()) {
+            (Some(only), None) => Some(*only),
+            _ => None,
+        }
+    });
+    close.map(|name| format!("did you mean `{name}`?"))
+}
+
 /// The settings of the chain, merged key by key (nested groups too), with
 /// the documented defaults filled in.
 pub fn merged_settings(chain: &DistributionChain) -> serde_json::Map<String, Value> {
