@@ -264,3 +264,45 @@ fn tree_and_why() {
         .status(0)
         .stdout_is("openent/annuaire 2.3.0 is in idf/lilie because:\n  idf/lilie → openent/portail 1.4.0 → openent/annuaire 2.3.0\n");
 }
+
+#[test]
+fn a_misspelt_module_or_capability_gets_the_name_meant() {
+    let test = publish(
+        base(),
+        "openent",
+        "openent",
+        &[("openent/messagerie", "2.3.0", "provides: [messagerie]\n")],
+    );
+    let out = test
+        .write(
+            "dist/distribution.yaml",
+            &distribution("openent/portail: \"^1\"\nopenent/note-absences: \"^1\"\n"),
+        )
+        .args(["resolve", "dist"])
+        .run()
+        .status(1)
+        .stderr_is(
+            "
+            error: the distribution cannot be resolved
+
+            Because openent/note-absences is not published in the registry that serves namespace `openent` and idf/lilie requires openent/note-absences ^1 (dist/distribution.yaml:9), the modules idf/lilie asks for cannot all be installed together.
+            help: change the requirement on openent/note-absences at dist/distribution.yaml:9, or publish a version that fits
+            help: did you mean `openent/notes-absences`? (dist/distribution.yaml:9 asks for `openent/note-absences`, which no registry publishes)
+
+            ",
+        );
+    out.then()
+        .write(
+            "dist/distribution.yaml",
+            &distribution("openent/portail: \"^1\"\nmessageri: \"*\"\n"),
+        )
+        .args(["resolve", "dist"])
+        .run()
+        .status(1)
+        .stderr_is(
+            "
+            error: the distribution asks for capability `messageri` (dist/distribution.yaml:9), which no module provides
+            help: did you mean `messagerie`?
+            ",
+        );
+}

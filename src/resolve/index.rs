@@ -60,6 +60,12 @@ pub trait ModuleIndex {
 
     /// Modules that provide `capability` in some version.
     fn providers(&self, capability: &str) -> Result<Vec<ModuleName>, IndexError>;
+
+    /// Every module the index can list, sorted: the names a misspelt one is
+    /// compared with. Empty when the registries cannot list (static web servers).
+    fn modules(&self) -> Vec<ModuleName> {
+        Vec::new()
+    }
 }
 
 impl Candidate {
@@ -188,6 +194,10 @@ impl ModuleIndex for MemoryIndex {
             })
             .map(|(n, _)| n.clone())
             .collect())
+    }
+
+    fn modules(&self) -> Vec<ModuleName> {
+        self.modules.keys().cloned().collect()
     }
 }
 

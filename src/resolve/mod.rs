@@ -8,7 +8,8 @@
 //! - [`sources`]: the index over a distribution's registries (namespace ownership);
 //! - `package`, `provider`, `report` (private): pubgrub's view, the
 //!   provider, and conflict explanations as sentences;
-//! - [`lock`]: resolving a distribution on disk into `oent.lock`.
+//! - [`lock`]: resolving a distribution on disk into `oent.lock`;
+//! - [`unknown`]: names asked for that no registry publishes, and the name meant.
 //!
 //! Rules: the newest allowed version; pre-releases only when a requirement
 //! names one; yanked versions never picked anew but kept when locked; locked
@@ -25,6 +26,7 @@ mod provider;
 pub mod ranges;
 mod report;
 pub mod sources;
+pub mod unknown;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -93,9 +95,15 @@ pub enum ResolveError {
     #[error("{0}")]
     NoSolution(String),
     #[error(
-        "the distribution asks for capability `{capability}` ({origin}), which no module provides"
+        "the distribution asks for capability `{capability}` ({origin}), which no module provides{}",
+        suggestion.as_ref().map(|s| format!("\nhelp: did you mean `{s}`?")).unwrap_or_default()
     )]
-    NoProvider { capability: String, origin: Origin },
+    NoProvider {
+        capability: String,
+        origin: Origin,
+        /// The capability meant, when one is close.
+        suggestion: Option<String>,
+    },
     #[error("the distribution asks for capability `{capability}` ({origin}), which several modules provide: {}\nhelp: choose one by naming it under `modules:` instead of `{capability}`", providers.join(", "))]
     AmbiguousCapability {
         capability: String,
@@ -119,7 +127,14 @@ pub fn resolve(request: &Request, index: &dyn ModuleIndex) -> Result<Resolution,
                 roots: &roots,
                 distribution: &request.distribution,
             };
-            return Err(ResolveError::NoSolution(reporter.explain(&tree)));
+            let mut text = reporter.explain(&tree);
+            for hint in unknown::unknown_requests(request, index)
+                .iter()
+                .filter_map(unknown::UnknownRequest::hint)
+            {
+                text.push_str(&format!("help: {hint}\n"));
+            }
+            return Err(ResolveError::NoSolution(text));
         }
         Err(
             PubGrubError::ErrorRetrievingDependencies { source, .. }
@@ -194,9 +209,17 @@ fn with_capabilities(
         }
         match providers.as_slice() {
             [] => {
+                let unknown = unknown::unknown_requests(
+                    &Request {
+                        capabilities: vec![cap.clone()],
+                        ..Request::default()
+                    },
+                    index,
+                );
                 return Err(ResolveError::NoProvider {
                     capability: cap.capability.clone(),
                     origin: cap.origin.clone(),
+                    suggestion: unknown.into_iter().find_map(|u| u.suggestion),
                 });
             }
             [only] => roots.push(RootRequirement {

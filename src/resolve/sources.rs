@@ -183,6 +183,23 @@ impl ModuleIndex for SourceSet {
         out.dedup();
         Ok(out)
     }
+
+    fn modules(&self) -> Vec<ModuleName> {
+        let mut out: Vec<ModuleName> = self
+            .sources
+            .iter()
+            .flat_map(|named| {
+                let listed = named.source.modules().unwrap_or_default();
+                listed.into_iter().filter(|m| {
+                    self.owner(m.namespace())
+                        .is_some_and(|o| o.name == named.name)
+                })
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
 /// Every line of the index file parsed in full, and every problem reported.
