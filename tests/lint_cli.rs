@@ -596,3 +596,158 @@ fn a_distribution_repository_is_checked_against_the_modules_its_lock_pins() {
     let text = report.to_string();
     assert!(text.contains("retention_days"), "{report}");
 }
+
+/// A registry where `openent/portail` requires `openent/sso`, whose admin
+/// password is required, and `openent/messagerie` provides `messagerie`.
+fn socle_registry() -> Test {
+    support::registry::publish(
+        Test::new(),
+        "openent",
+        "openent",
+        &[
+            (
+                "openent/sso",
+                "3.1.0",
+                "config:\n  admin_password: { type: secret, required: true }\n",
+            ),
+            (
+                "openent/portail",
+                "1.4.0",
+                "requires: { openent/sso: \"^3\" }\nconfig:\n  titre: { type: string, default: ENT }\n",
+            ),
+            (
+                "openent/messagerie",
+                "2.3.0",
+                "provides: [messagerie]\nconfig:\n  quota_mo: { type: integer, required: true, min: 100 }\n",
+            ),
+            (
+                "openent/cahier-de-textes",
+                "2.3.1",
+                "config:\n  retention_days: { type: integer, default: 365, min: 30 }\n",
+            ),
+        ],
+    )
+    .env("OENT_CACHE_DIR", "cache")
+}
+
+/// A distribution over [`socle_registry`]; `modules` and `more` are YAML lines.
+fn socle_distribution(modules: &str, more: &str) -> String {
+    format!(
+        "schema: oent/distribution/v1\nname: idf/lilie\nversion: 2026.1.0\n\
+         collectivite: {{ nom: Région Île-de-France, type: region }}\n\
+         registries:\n  - {{ name: openent, path: ../openent }}\n\
+         modules:\n{}settings: {{ domaine: monlycee.net }}\n{}",
+        support::unindent(modules)
+            .lines()
+            .map(|l| format!("  {l}\n"))
+            .collect::<String>(),
+        support::unindent(more)
+    )
+}
+
+/// `CODE line` of each diagnostic of a JSON report.
+fn codes_and_lines(report: &serde_json::Value) -> Vec<String> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| format!("{} {}", d["code"].as_str().unwrap(), d["line"]))
+        .collect()
+}
+
+/// Build refuses a module reached through a dependency or a capability when
+/// a required value is missing: lint says so too, from the registries,
+/// offline, without a lock.
+#[test]
+fn modules_reached_through_a_dependency_or_a_capability_are_checked() {
+    let out = socle_registry()
+        .write(
+            "dist/distribution.yaml",
+            &socle_distribution("openent/portail: \"^1\"\nmessagerie: \"*\"\n", ""),
+        )
+        .args(["lint", "dist", "--format", "json"])
+        .run()
+        .status(1);
+    let report = out.json();
+    let messages: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "openent/messagerie.quota_mo is required and has no value",
+            "openent/sso.admin_password is required and has no value",
+        ],
+        "{report}"
+    );
+    assert!(
+        !out.path().join("dist/oent.lock").exists(),
+        "lint writes no lock"
+    );
+}
+
+/// One bad UAI and one unknown key do not stop lint from checking values:
+/// every problem comes in one run, the same list in every format.
+#[test]
+fn a_bad_uai_and_an_unknown_key_do_not_hide_the_values_problems() {
+    let distribution = socle_distribution(
+        "
+        openent/portail: { version: \"^1\", config: { titre: 3, couleur: bleu } }
+        openent/sso: { version: \"^3\", config: { admin_password: { env: SSO_PASSWORD } } }
+        openent/cahier-de-textes: { version: \"^2\", config: { retention_days: 7 } }
+        ",
+        "
+        servce: {}
+        etablissements:
+          - { uai: 0750655F, nom: Lycée Charlemagne, type: lycee, commune: Paris, departement: \"75\", secteur: public }
+        ",
+    );
+    let test = socle_registry().write("dist/distribution.yaml", &distribution);
+    let out = test
+        .args(["lint", "dist", "--format", "json"])
+        .run()
+        .status(1);
+    let report = out.json();
+    assert_eq!(
+        codes_and_lines(&report),
+        ["E028 8", "E027 8", "E028 10", "E008 12", "E022 14"],
+        "{report}"
+    );
+    // The same five problems in the other reports, and no W004 anywhere.
+    let out = out
+        .then()
+        .env("OENT_CACHE_DIR", "cache")
+        .args(["lint", "dist", "--format", "junit"])
+        .run()
+        .status(1);
+    for code in ["E028", "E027", "E008", "E022"] {
+        assert!(out.stdout.contains(&format!("[{code}]")), "{}", out.stdout);
+    }
+    assert!(!out.stdout.contains("W004"), "{}", out.stdout);
+    let out = out
+        .then()
+        .env("OENT_CACHE_DIR", "cache")
+        .args(["lint", "dist", "--format", "codequality"])
+        .run()
+        .status(1);
+    let issues: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let names: Vec<&str> = issues
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["check_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "oent/value-type",
+            "oent/undeclared-value",
+            "oent/value-type",
+            "oent/unknown-key",
+            "oent/invalid-uai"
+        ]
+    );
+}

@@ -41,6 +41,13 @@ pub fn run(args: LintArgs) -> anyhow::Result<u8> {
         paths: args.paths,
         root: PathBuf::from("."),
         cache: oent::registry::cache::Cache::default_location().ok(),
+        // What `oent build` checks once resolved (see build.rs).
+        checks: vec![
+            std::sync::Arc::new(oent::licence::LicenceCheck),
+            std::sync::Arc::new(oent::contribute::status::ForkCheck {
+                deny_unreversed: false,
+            }),
+        ],
     })?;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none();

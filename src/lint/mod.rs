@@ -2,9 +2,11 @@
 //! (modules with their templates, distributions with their `extends` chain,
 //! établissements and values), and returns every diagnostic at once. The
 //! report renderers (human, JSON, JUnit, GitLab Code Quality) live beside it.
-//! Uses `manifest/` only.
+//! A distribution is also resolved offline and checked as build would check
+//! it (`distribution`): lint uses `manifest/`, `resolve/` and `render/`.
 
 pub mod codequality;
+mod distribution;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -13,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::fsutil::normalize;
-use crate::manifest::distribution::{DISTRIBUTION_FILE, DistributionChain, check_values};
+use crate::manifest::distribution::{DISTRIBUTION_FILE, DistributionChain};
 use crate::manifest::module::MODULE_FILE;
 use crate::manifest::names::ModuleName;
 use crate::manifest::source::SourceFile;
@@ -26,9 +28,12 @@ pub struct LintOptions {
     pub paths: Vec<PathBuf>,
     /// The repository root: where `modules/` (the catalogue) is looked for.
     pub root: PathBuf,
-    /// Where the modules a distribution locks are found offline (the
+    /// Where the modules a distribution resolves to are found offline (the
     /// download cache); `None`: only the local catalogue is used.
     pub cache: Option<crate::registry::cache::Cache>,
+    /// The checks `oent build` runs on a resolved distribution (licence
+    /// policy, forks): lint runs them too, offline.
+    pub checks: Vec<std::sync::Arc<dyn crate::render::build::BuildCheck>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,11 +153,14 @@ pub fn lint(options: &LintOptions) -> Result<Report, LintError> {
         report
             .sources
             .extend(loaded.sources.into_iter().map(|s| (s.path.clone(), s)));
+        // Kept even with errors: the values are checked all the same.
         if let Some(chain) = loaded.value {
-            let locked = locked_modules(path, &chain, &modules, options.cache.as_ref());
-            report.diagnostics.extend(check_values(&chain, |name| {
-                modules.get(name).or_else(|| locked.get(name))
-            }));
+            report.diagnostics.extend(distribution::check(
+                &chain,
+                &modules,
+                options.cache.as_ref(),
+                &options.checks,
+            ));
         }
     }
     report.files = targets.into_iter().map(|(p, _)| p).collect();
@@ -176,45 +184,6 @@ pub fn lint(options: &LintOptions) -> Result<Report, LintError> {
         .sources
         .retain(|path, _| cited.contains(path.as_path()));
     Ok(report)
-}
-
-/// The modules a distribution repository does not hold itself, read from
-/// the archives its `oent.lock` pins, offline: from its `path:` registries
-/// or the download cache (as `oent build --locked --offline` would). So a
-/// distribution's values are checked against the very modules it deploys,
-/// in a repository with no `modules/` of its own. Empty when there is no
-/// lock or it cannot be honoured offline: the values are then reported
-/// unchecked (W004), as before.
-fn locked_modules(
-    path: &Path,
-    chain: &DistributionChain,
-    local: &BTreeMap<ModuleName, Module>,
-    cache: Option<&crate::registry::cache::Cache>,
-) -> BTreeMap<ModuleName, Module> {
-    let missing = chain
-        .module_requests()
-        .keys()
-        .any(|name| !local.contains_key(*name));
-    let lock = path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(crate::manifest::lockfile::LOCK_FILE);
-    let (Some(cache), true, true) = (cache, missing, lock.is_file()) else {
-        return BTreeMap::new();
-    };
-    let options = crate::render::build::BuildOptions {
-        distribution: path.to_path_buf(),
-        out: None,
-        target: None,
-        locked: true,
-        offline: true,
-        cache: cache.clone(),
-        sets: Vec::new(),
-        checks: Vec::new(),
-    };
-    crate::render::build::resolved_modules(&options)
-        .map(|(_, modules)| modules)
-        .unwrap_or_default()
 }
 
 const WORKER_STACK: usize = 8 << 20;

@@ -93,6 +93,7 @@ codes! {
     LicenceConflict = "E038", "licence-conflict", Error, "a module and a module it requires have licences that cannot be combined";
     ForkLicenceChanged = "E039", "fork-licence-changed", Error, "a fork's licence differs from its base's";
     UnreversedFork = "E040", "unreversed-fork", Error, "a fork differs from its base and the difference was never contributed (`--deny-unreversed`)";
+    UnknownModule = "E041", "unknown-module", Error, "a distribution names a module or capability that no registry of the distribution publishes";
     MissingRepository = "W001", "missing-repository", Warning, "a module has no `repository`: nothing can be reversed upstream";
     ByteOrderMark = "W002", "byte-order-mark", Warning, "the file starts with a byte-order mark";
     CrlfLineEndings = "W003", "crlf-line-endings", Warning, "the file uses CRLF line endings";

@@ -109,122 +109,8 @@ pub fn module_values(
     let mut problems = Vec::new();
     let mut out = BTreeMap::new();
     for (name, module) in modules {
-        let mut values = ModuleValues::default();
-        for (option, decl) in &module.config {
-            if let Some(default) = &decl.default {
-                values.values.insert(
-                    option.clone(),
-                    FinalValue {
-                        value: default.clone(),
-                        from: Provenance::Default(format!("{} {}", module.name, module.version)),
-                    },
-                );
-            }
-        }
-        for layer in &chain.layers {
-            let Some(request) = layer.modules.get(name) else {
-                continue;
-            };
-            for (option, setting) in &request.config {
-                match typed_value(
-                    module,
-                    option,
-                    setting,
-                    &format!("modules.{name}.config.{option}"),
-                    false,
-                ) {
-                    Ok(value) => {
-                        values.values.insert(
-                            option.clone(),
-                            FinalValue {
-                                value,
-                                from: Provenance::Set(setting.origin.clone()),
-                            },
-                        );
-                    }
-                    Err(d) => problems.push(*d),
-                }
-            }
-        }
-        for set in sets.iter().filter(|s| &s.module == name) {
-            let setting = ValueSetting {
-                node: set.node.clone(),
-                origin: Origin {
-                    path: PathBuf::from("--set"),
-                    span: Span::default(),
-                    line: 1,
-                    column: 1,
-                },
-            };
-            match typed_value(
-                module,
-                &set.option,
-                &setting,
-                &format!("--set {}", set.written),
-                false,
-            ) {
-                Ok(value) => {
-                    values.values.insert(
-                        set.option.clone(),
-                        FinalValue {
-                            value,
-                            from: Provenance::CommandLine(set.written.clone()),
-                        },
-                    );
-                }
-                Err(mut d) => {
-                    d.message = d
-                        .message
-                        .replace(" (--set:1)", &format!(" (--set {})", set.written));
-                    d.position = None;
-                    problems.push(*d);
-                }
-            }
-        }
-        for (option, decl) in &module.config {
-            if decl.required && !values.values.contains_key(option) {
-                let origin = chain.module_requests().get(name).map(|r| r.origin.clone());
-                let message = format!("{name}.{option} is required and has no value");
-                let help = format!(
-                    "set it under `modules.{name}.config.{option}` in the distribution{}",
-                    decl.doc
-                        .as_ref()
-                        .map_or(String::new(), |d| format!(" ({d})"))
-                );
-                let d = match &origin {
-                    Some(o) => at_origin(Code::MissingKey, o, message),
-                    None => Diagnostic::new(Code::MissingKey, &chain.top().manifest_path, message),
-                };
-                problems.push(d.key(format!("modules.{name}.config.{option}")).help(help));
-            }
-        }
-        for etab in chain.etablissements() {
-            let Some(settings) = etab.config.get(name) else {
-                continue;
-            };
-            let mut overrides = BTreeMap::new();
-            for (option, setting) in settings {
-                match typed_value(
-                    module,
-                    option,
-                    setting,
-                    &format!("{}.{name}.{option}", etab.uai),
-                    true,
-                ) {
-                    Ok(value) => {
-                        overrides.insert(
-                            option.clone(),
-                            FinalValue {
-                                value,
-                                from: Provenance::Set(setting.origin.clone()),
-                            },
-                        );
-                    }
-                    Err(d) => problems.push(*d),
-                }
-            }
-            values.overrides.insert(etab.uai.clone(), overrides);
-        }
+        let (values, mut more) = values_of(chain, name, module, sets);
+        problems.append(&mut more);
         out.insert(name.clone(), values);
     }
     // Values set for modules that the resolution did not include.
@@ -247,6 +133,136 @@ pub fn module_values(
     } else {
         Ok(out)
     }
+}
+
+/// One module's values, and every problem of the values the chain (and
+/// `sets`) give it: undeclared, mistyped, out of bounds, a required option
+/// left without a value. Build and lint both call it, so that lint reports
+/// what build would refuse, for every resolved module.
+pub fn values_of(
+    chain: &DistributionChain,
+    name: &ModuleName,
+    module: &Module,
+    sets: &[CommandLineValue],
+) -> (ModuleValues, Vec<Diagnostic>) {
+    let mut problems = Vec::new();
+    let mut values = ModuleValues::default();
+    for (option, decl) in &module.config {
+        if let Some(default) = &decl.default {
+            values.values.insert(
+                option.clone(),
+                FinalValue {
+                    value: default.clone(),
+                    from: Provenance::Default(format!("{} {}", module.name, module.version)),
+                },
+            );
+        }
+    }
+    for layer in &chain.layers {
+        let Some(request) = layer.modules.get(name) else {
+            continue;
+        };
+        for (option, setting) in &request.config {
+            match typed_value(
+                module,
+                option,
+                setting,
+                &format!("modules.{name}.config.{option}"),
+                false,
+            ) {
+                Ok(value) => {
+                    values.values.insert(
+                        option.clone(),
+                        FinalValue {
+                            value,
+                            from: Provenance::Set(setting.origin.clone()),
+                        },
+                    );
+                }
+                Err(d) => problems.push(*d),
+            }
+        }
+    }
+    for set in sets.iter().filter(|s| &s.module == name) {
+        let setting = ValueSetting {
+            node: set.node.clone(),
+            origin: Origin {
+                path: PathBuf::from("--set"),
+                span: Span::default(),
+                line: 1,
+                column: 1,
+            },
+        };
+        match typed_value(
+            module,
+            &set.option,
+            &setting,
+            &format!("--set {}", set.written),
+            false,
+        ) {
+            Ok(value) => {
+                values.values.insert(
+                    set.option.clone(),
+                    FinalValue {
+                        value,
+                        from: Provenance::CommandLine(set.written.clone()),
+                    },
+                );
+            }
+            Err(mut d) => {
+                d.message = d
+                    .message
+                    .replace(" (--set:1)", &format!(" (--set {})", set.written));
+                d.position = None;
+                problems.push(*d);
+            }
+        }
+    }
+    for (option, decl) in &module.config {
+        if decl.required && !values.values.contains_key(option) {
+            let origin = chain.module_requests().get(name).map(|r| r.origin.clone());
+            let message = format!("{name}.{option} is required and has no value");
+            let help = format!(
+                "set it under `modules.{name}.config.{option}` in the distribution{}",
+                decl.doc
+                    .as_ref()
+                    .map_or(String::new(), |d| format!(" ({d})"))
+            );
+            let d = match &origin {
+                Some(o) => at_origin(Code::MissingKey, o, message),
+                None => Diagnostic::new(Code::MissingKey, &chain.top().manifest_path, message),
+            };
+            problems.push(d.key(format!("modules.{name}.config.{option}")).help(help));
+        }
+    }
+    for etab in chain.etablissements() {
+        let Some(settings) = etab.config.get(name) else {
+            continue;
+        };
+        let mut overrides = BTreeMap::new();
+        for (option, setting) in settings {
+            match typed_value(
+                module,
+                option,
+                setting,
+                &format!("{}.{name}.{option}", etab.uai),
+                true,
+            ) {
+                Ok(value) => {
+                    overrides.insert(
+                        option.clone(),
+                        FinalValue {
+                            value,
+                            from: Provenance::Set(setting.origin.clone()),
+                        },
+                    );
+                }
+                Err(d) => problems.push(*d),
+            }
+        }
+        values.overrides.insert(etab.uai.clone(), overrides);
+    }
+    (values, problems)
 }
 
 /// A module or établissement asked for by name (`oent values --module`,

@@ -121,30 +121,8 @@ pub fn lock_distribution(options: &LockOptions) -> Result<LockOutcome, LockOpErr
     let lock_path = top.dir().join(LOCK_FILE);
     let (previous, previous_text) = Lockfile::read_with_text(&lock_path)?.unzip();
 
-    let request = Request {
-        distribution: top.name.to_string(),
-        roots: chain
-            .module_requests()
-            .into_values()
-            .map(|r| RootRequirement {
-                name: r.name.clone(),
-                req: r.req.clone(),
-                features: r.features.iter().map(|(f, _)| f.clone()).collect(),
-                origin: r.origin.clone(),
-            })
-            .collect(),
-        capabilities: chain
-            .capability_requests()
-            .into_values()
-            .map(|c| CapabilityRequirement {
-                capability: c.capability.clone(),
-                req: c.req.clone(),
-                origin: c.origin.clone(),
-            })
-            .collect(),
-        locked: locked_versions(previous.as_ref(), &options.update),
-    };
-    let sources = open_sources(&chain, options)?;
+    let request = request(&chain, previous.as_ref(), &options.update);
+    let sources = open_sources(&chain, &options.cache, options.offline)?;
     // A second thread reads the index files of listable registries while
     // the solver runs: most files the solver asks for are then ready.
     let stop = std::sync::atomic::AtomicBool::new(false);
@@ -194,6 +172,35 @@ pub fn lock_distribution(options: &LockOptions) -> Result<LockOutcome, LockOpErr
     })
 }
 
+/// What the resolver is asked for a distribution: its modules and
+/// capabilities (the nearest layer's request winning), with the versions
+/// `previous` pins that `update` does not let move.
+pub fn request(chain: &DistributionChain, previous: Option<&Lockfile>, update: &Update) -> Request {
+    Request {
+        distribution: chain.top().name.to_string(),
+        roots: chain
+            .module_requests()
+            .into_values()
+            .map(|r| RootRequirement {
+                name: r.name.clone(),
+                req: r.req.clone(),
+                features: r.features.iter().map(|(f, _)| f.clone()).collect(),
+                origin: r.origin.clone(),
+            })
+            .collect(),
+        capabilities: chain
+            .capability_requests()
+            .into_values()
+            .map(|c| CapabilityRequirement {
+                capability: c.capability.clone(),
+                req: c.req.clone(),
+                origin: c.origin.clone(),
+            })
+            .collect(),
+        locked: locked_versions(previous, update),
+    }
+}
+
 fn locked_versions(
     previous: Option<&Lockfile>,
     update: &Update,
@@ -218,9 +225,12 @@ fn locked_versions(
         .collect()
 }
 
-fn open_sources(
+/// The distribution's registries, opened (HTTP ones from the cache only
+/// when `offline`), each namespace given to the registry that owns it.
+pub fn open_sources(
     chain: &DistributionChain,
-    options: &LockOptions,
+    cache: &Cache,
+    offline: bool,
 ) -> Result<SourceSet, LockOpError> {
     let specs = chain.registries();
     if specs.is_empty() {
@@ -232,11 +242,13 @@ fn open_sources(
             RegistryLocation::Url(url) => url.clone(),
             RegistryLocation::Path(path) => path.display().to_string(),
         };
-        let source = open_pinned_source(&location, &spec.keys, &options.cache, options.offline)
-            .map_err(|source| LockOpError::Source {
-                name: spec.name.clone(),
-                location: location.clone(),
-                source: Box::new(source),
+        let source =
+            open_pinned_source(&location, &spec.keys, cache, offline).map_err(|source| {
+                LockOpError::Source {
+                    name: spec.name.clone(),
+                    location: location.clone(),
+                    source: Box::new(source),
+                }
             })?;
         sources.push(NamedSource {
             name: spec.name.clone(),
