@@ -751,3 +751,122 @@ fn a_bad_uai_and_an_unknown_key_do_not_hide_the_values_problems() {
         ]
     );
 }
+
+/// A misspelt module or capability is an error with the name meant, and
+/// the rest of the distribution is still resolved and checked.
+#[test]
+fn a_misspelt_module_or_capability_is_an_error_with_the_name_meant() {
+    let out = socle_registry()
+        .write(
+            "dist/distribution.yaml",
+            &socle_distribution(
+                "openent/portail: \"^1\"\nopenent/cahier-de-texte: \"^2\"\nmessageri: \"*\"\n",
+                "",
+            ),
+        )
+        .args(["lint", "dist"])
+        .run()
+        .status(1);
+    assert!(
+        out.stdout.contains(
+            "
+error[E041/unknown-module]: module `openent/cahier-de-texte` is published by no registry of the distribution
+  ┌─ dist/distribution.yaml:9:3
+  │
+9 │   openent/cahier-de-texte: \"^2\"
+  │   ^^^^^^^^^^^^^^^^^^^^^^^ in `modules.openent/cahier-de-texte`
+  │
+  = help: did you mean `openent/cahier-de-textes`?
+"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "error[E041/unknown-module]: no module of the distribution's registries provides capability `messageri`"
+        ) && out.stdout.contains("= help: did you mean `messagerie`?"),
+        "{}",
+        out.stdout
+    );
+    // openent/portail was resolved all the same: its dependency is checked.
+    assert!(
+        out.stdout
+            .contains("openent/sso.admin_password is required and has no value"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("W004"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .ends_with("oent lint: 3 errors, 0 warnings in 1 file checked\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// A fork whose licence changed: build refuses it (E039), and lint says so
+/// first, through the same check.
+#[test]
+fn a_fork_whose_licence_changed_is_reported_by_lint() {
+    let fork = support::registry::module("idf/x", "1.0.1", "fork-of: openent/x@1.0.0\n")
+        .replace("licence: CECILL-2.1", "licence: MIT");
+    let test = support::registry::publish(
+        Test::new(),
+        "openent",
+        "openent",
+        &[("openent/x", "1.0.0", "")],
+    )
+    .write("dist/modules/idf/x/module.yaml", &fork)
+    .args([
+        "registry",
+        "init",
+        "dist/registry",
+        "--name",
+        "forks",
+        "--namespace",
+        "idf",
+    ])
+    .run()
+    .status(0)
+    .then()
+    .args(["registry", "build", "dist/modules", "--to", "dist/registry"])
+    .run()
+    .status(0)
+    .then()
+    .write(
+        "dist/distribution.yaml",
+        "
+        schema: oent/distribution/v1
+        name: idf/lilie
+        version: 2026.1.0
+        collectivite: { nom: Région Île-de-France, type: region }
+        registries:
+          - { name: openent, path: ../openent }
+          - { name: forks, path: registry }
+        modules:
+          idf/x: \"^1\"
+        settings: { domaine: monlycee.net }
+        ",
+    )
+    .env("OENT_CACHE_DIR", "cache");
+    let message = "idf/x is a fork of openent/x@1.0.0 under `CECILL-2.1`, but declares `MIT`: a fork keeps its base's licence";
+    let out = test
+        .args(["lint", "dist", "--format", "json"])
+        .run()
+        .status(1);
+    let report = out.json();
+    let found: Vec<(&str, &str)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["message"].as_str().unwrap()))
+        .collect();
+    assert!(found.contains(&("E039", message)), "{report}");
+    out.then()
+        .env("OENT_CACHE_DIR", "cache")
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(1)
+        .stderr_contains(message);
+}
