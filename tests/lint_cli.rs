@@ -582,12 +582,7 @@ fn a_distribution_repository_is_checked_against_the_modules_its_lock_pins() {
         .run()
         .status(1);
     let report = out.json();
-    let codes: Vec<&str> = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["code"].as_str().unwrap())
-        .collect();
+    let codes = each(&report, "code");
     assert!(!codes.contains(&"W004"), "{report}");
     assert!(
         !codes.is_empty(),
@@ -645,6 +640,16 @@ fn socle_distribution(modules: &str, more: &str) -> String {
     )
 }
 
+/// One string field of each diagnostic of a JSON report.
+fn each<'r>(report: &'r serde_json::Value, field: &str) -> Vec<&'r str> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d[field].as_str().unwrap())
+        .collect()
+}
+
 /// `CODE line` of each diagnostic of a JSON report.
 fn codes_and_lines(report: &serde_json::Value) -> Vec<String> {
     report["diagnostics"]
@@ -669,14 +674,8 @@ fn modules_reached_through_a_dependency_or_a_capability_are_checked() {
         .run()
         .status(1);
     let report = out.json();
-    let messages: Vec<&str> = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["message"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        messages,
+        each(&report, "message"),
         [
             "openent/messagerie.quota_mo is required and has no value",
             "openent/sso.admin_password is required and has no value",
@@ -856,13 +855,8 @@ fn a_fork_whose_licence_changed_is_reported_by_lint() {
         .run()
         .status(1);
     let report = out.json();
-    let found: Vec<(&str, &str)> = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| (d["code"].as_str().unwrap(), d["message"].as_str().unwrap()))
-        .collect();
-    assert!(found.contains(&("E039", message)), "{report}");
+    assert!(each(&report, "message").contains(&message), "{report}");
+    assert!(each(&report, "code").contains(&"E039"), "{report}");
     out.then()
         .env("OENT_CACHE_DIR", "cache")
         .args(["build", "dist", "-o", "out"])
