@@ -864,3 +864,35 @@ fn a_fork_whose_licence_changed_is_reported_by_lint() {
         .status(1)
         .stderr_contains(message);
 }
+
+/// Without registries to read, a name the catalogue does not hold stays a
+/// warning (it may be published elsewhere), but names the module meant.
+#[test]
+fn a_module_not_found_names_the_catalogue_module_meant() {
+    let out = Test::new()
+        .write(
+            "modules/openent/cahier-de-textes/module.yaml",
+            &support::registry::module("openent/cahier-de-textes", "2.3.1", ""),
+        )
+        .write(
+            "examples/idf/distribution.yaml",
+            "
+            schema: oent/distribution/v1
+            name: idf/lilie
+            version: 2026.1.0
+            collectivite: { nom: Région Île-de-France, type: region }
+            modules:
+              openent/cahier-de-texte: \"^2\"
+            settings: { domaine: monlycee.net }
+            ",
+        )
+        .args(["lint", "--format", "json"])
+        .run()
+        .status(0);
+    let report = out.json();
+    assert_eq!(each(&report, "code"), ["W004"], "{report}");
+    assert!(
+        each(&report, "help")[0].starts_with("did you mean `openent/cahier-de-textes`? "),
+        "{report}"
+    );
+}

@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use crate::manifest::diagnostic::suggest;
 use crate::manifest::distribution::{DistributionChain, at_origin, check_values};
 use crate::manifest::lockfile::{LOCK_FILE, Lockfile};
 use crate::manifest::module::MODULE_FILE;
@@ -68,13 +69,10 @@ pub(super) fn check(
             if line.is_some_and(|l| unknown_lines.contains(&(d.path.clone(), l))) {
                 continue; // E041 says it, with the name meant.
             }
-            out.push(match &offline {
-                Err(why) | Ok(Offline { unread: why, .. }) if !why.is_empty() => {
-                    let help = format!("lint could not read it offline: {why}");
-                    d.help(help)
-                }
-                _ => d,
-            });
+            let why = match &offline {
+                Err(why) | Ok(Offline { unread: why, .. }) => why.as_str(),
+            };
+            out.push(not_found_help(d, local, why));
         } else {
             out.push(d);
         }
@@ -172,6 +170,22 @@ fn resolve_offline<'c>(
         unread: unread.join("; "),
         cache,
     })
+}
+
+/// A `W004` says why the module could not be read, and names the module
+/// of the catalogue meant when one is close.
+fn not_found_help(d: Diagnostic, local: &BTreeMap<ModuleName, Module>, why: &str) -> Diagnostic {
+    let asked = d.key.as_deref().and_then(|k| k.strip_prefix("modules."));
+    let meant = asked.and_then(|a| suggest(a, local.keys().map(ModuleName::as_str)));
+    let help = match (meant, why.is_empty()) {
+        (Some(meant), true) => format!("did you mean `{meant}`?"),
+        (Some(meant), false) => {
+            format!("did you mean `{meant}`? (lint could not read the registries offline: {why})")
+        }
+        (None, false) => format!("lint could not read it offline: {why}"),
+        (None, true) => return d,
+    };
+    d.help(help)
 }
 
 fn unknown_diagnostic(u: &UnknownRequest) -> Diagnostic {
