@@ -337,3 +337,38 @@ fn conflict_on_an_unknown_feature() {
     req.roots[0].features = vec!["sms".into()];
     insta::assert_snapshot!(explain(&index, &req));
 }
+
+#[test]
+fn unknown_names_get_the_published_name_meant() {
+    let mut index = MemoryIndex::default();
+    index.add("openent/notes-absences", candidate("1.6.0"));
+    index.add(
+        "openent/messagerie",
+        candidate("2.3.0").provides("messagerie"),
+    );
+    let mut asked = request(vec![
+        root("openent/note-absences", "^1", 8),
+        root("openent/messagerie", "^2", 9),
+        root("openent/inconnu", "^1", 10),
+    ]);
+    asked.capabilities.push(CapabilityRequirement {
+        capability: "messageri".into(),
+        req: VersionReq::STAR,
+        origin: origin(11),
+    });
+    let found: Vec<(String, Option<String>)> = unknown::unknown_requests(&asked, &index)
+        .into_iter()
+        .map(|u| (u.name, u.suggestion))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "openent/note-absences".into(),
+                Some("openent/notes-absences".into())
+            ),
+            ("openent/inconnu".into(), None),
+            ("messageri".into(), Some("messagerie".into())),
+        ]
+    );
+}

@@ -45,7 +45,8 @@ impl UnknownRequest {
 /// makes nothing unknown (only unreachable).
 pub fn unknown_requests(request: &Request, index: &dyn ModuleIndex) -> Vec<UnknownRequest> {
     let mut out = Vec::new();
-    let known = index.modules();
+    // Listing the registries costs a directory walk: only on a miss.
+    let mut known: Option<Vec<ModuleName>> = None;
     for root in &request.roots {
         let unknown = match index.candidates(&root.name) {
             Ok(candidates) => candidates.is_empty(),
@@ -53,6 +54,7 @@ pub fn unknown_requests(request: &Request, index: &dyn ModuleIndex) -> Vec<Unkno
             Err(IndexError::Source(_)) => false,
         };
         if unknown {
+            let known = known.get_or_insert_with(|| index.modules());
             out.push(UnknownRequest {
                 name: root.name.to_string(),
                 capability: false,
@@ -67,7 +69,8 @@ pub fn unknown_requests(request: &Request, index: &dyn ModuleIndex) -> Vec<Unkno
         if !index.providers(&cap.capability).is_ok_and(|p| p.is_empty()) {
             continue;
         }
-        let all = capabilities.get_or_insert_with(|| provided(index, &known));
+        let known = known.get_or_insert_with(|| index.modules());
+        let all = capabilities.get_or_insert_with(|| provided(index, known));
         out.push(UnknownRequest {
             name: cap.capability.clone(),
             capability: true,
