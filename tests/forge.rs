@@ -817,3 +817,88 @@ fn a_token_can_be_checked_without_writing_anything() {
         assert!(response.headers().contains_key("www-authenticate"));
     }
 }
+
+/// The registry's hidden files (temporaries of writes in progress).
+fn hidden_files(registry: &Path) -> Vec<String> {
+    snapshot_of(registry)
+        .into_iter()
+        .map(|(path, _)| path.strip_prefix(registry).unwrap().display().to_string())
+        .filter(|p| p.split('/').any(|part| part.starts_with('.')))
+        .collect()
+}
+
+/// Runs the forge under strace, which kills it (SIGKILL, no chance to
+/// clean up) on entering the first `syscall`; publishes `bytes` into it.
+fn publish_killed_at(dir: &Path, syscall: &str, bytes: Vec<u8>) {
+    let strace = support::tools::required("strace", "strace");
+    let inject = format!("inject={syscall}:signal=SIGKILL:when=1");
+    let strace = strace.display().to_string();
+    let mut forge = RunningForge::spawn_under(
+        dir,
+        &[&strace, "-f", "-qq", "-o", "/dev/null", "-e", &inject],
+    );
+    let sent = http()
+        .put(format!("{}/api/v1/modules", forge.url))
+        .bearer_auth(OPENENT_TOKEN)
+        .body(bytes)
+        .send();
+    assert!(sent.is_err(), "the forge answered: {sent:?}");
+    forge.wait_dead();
+}
+
+#[test]
+fn a_forge_killed_between_archive_and_index_line_does_not_squat_the_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut forge = RunningForge::start(dir.path(), "openent", "openent", "");
+    forge.stop();
+    let registry = dir.path().join("registry");
+    let first = archive(dir.path(), "openent/x", "1.0.0", "");
+
+    // Killed before the archive is linked to its name: a `.oent-add-*`
+    // temporary is left.
+    publish_killed_at(dir.path(), "linkat", first.clone());
+    let left = hidden_files(&registry);
+    assert!(
+        left.iter()
+            .any(|p| p.starts_with("archives/openent/.oent-add-")),
+        "{left:?}"
+    );
+
+    // Restarted, then killed at the rename of the index file: the archive
+    // is there under its name, its index line is not, and the index's
+    // temporary is left.
+    publish_killed_at(dir.path(), "renameat", first);
+    let left = hidden_files(&registry);
+    assert!(
+        left.len() == 1 && left[0].starts_with("index/openent/.oent-"),
+        "the restart cleaned the first kill's temporary, then: {left:?}"
+    );
+    assert!(registry.join("archives/openent/x-1.0.0.tar.gz").is_file());
+    assert!(!registry.join("index/openent/x.jsonl").exists());
+
+    // Restarted for good: the leftovers are gone and said so, and the
+    // version is free for other bytes (201), not squatted (422).
+    let forge = RunningForge::spawn(dir.path());
+    assert_eq!(hidden_files(&registry), Vec::<String>::new());
+    assert!(!registry.join("archives/openent/x-1.0.0.tar.gz").exists());
+    let log = forge.log();
+    assert!(
+        log.contains("removed an archive no index line names")
+            && log.contains("archives/openent/x-1.0.0.tar.gz"),
+        "{log}"
+    );
+    let other = archive(
+        dir.path(),
+        "openent/x",
+        "1.0.0",
+        "description: \"other bytes\"\n",
+    );
+    let (status, body) = put(
+        &forge,
+        "/api/v1/modules/openent/x/1.0.0",
+        Some(OPENENT_TOKEN),
+        other,
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(assert_consistent(&registry), 1);
+}

@@ -52,12 +52,15 @@ pub fn router(forge: Shared) -> Router {
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
-/// Prints the bound address first (port 0 picks a free one).
+/// First removes what an earlier run killed mid-publish left
+/// ([`Publisher::recover`]), then prints the bound address (port 0 picks a
+/// free one).
 pub async fn serve(
     forge: Shared,
     shutdown: impl Future<Output = ()> + Send + 'static,
     bound: impl FnOnce(std::net::SocketAddr),
 ) -> Result<(), ForgeError> {
+    forge.publisher.recover();
     let address = forge.config.listen;
     let listener = tokio::net::TcpListener::bind(address)
         .await
