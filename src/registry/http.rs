@@ -9,6 +9,12 @@
 //! - failures of the network or the server (unreachable, reset, cut short,
 //!   5xx) are retried with exponential backoff ([`Retry`]); answers that
 //!   would be the same next time (404, wrong size or checksum) are not;
+//! - every transfer has a deadline and a minimum rate ([`TransferLimits`],
+//!   from `OENT_HTTP_TIMEOUT`, `OENT_HTTP_LOW_SPEED_LIMIT` and
+//!   `OENT_HTTP_LOW_SPEED_TIME`): a server that sends a byte now and then
+//!   cannot hold a run forever; such a transfer is not retried;
+//! - `registry.yaml` is checked (not a web page, a valid registry.yaml)
+//!   before it is stored in the cache;
 //! - offline, only the cache is read;
 //! - with pinned keys ([`HttpSource::pinned`]), `snapshot.json` is
 //!   verified first and every index file checked against it ([`Trust`]).
@@ -17,7 +23,7 @@
 
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder, Response};
@@ -43,6 +49,146 @@ pub const USER_AGENT: &str = concat!("oent/", env!("CARGO_PKG_VERSION"));
 /// Bounds on the small files, so that a misbehaving server cannot fill memory.
 pub const MAX_INDEX_BYTES: u64 = 32 << 20;
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// How long one transfer (request, headers and body) may take, and how
+/// slow it may be, as cargo's `http.timeout` and `http.low-speed-limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferLimits {
+    /// The whole transfer's deadline (`OENT_HTTP_TIMEOUT`, seconds).
+    pub deadline: Duration,
+    /// The slowest average rate accepted over `low_speed_time`, in bytes
+    /// per second (`OENT_HTTP_LOW_SPEED_LIMIT`); 0: no minimum.
+    pub low_speed_limit: u64,
+    /// The window over which the rate is measured (`OENT_HTTP_LOW_SPEED_TIME`, seconds).
+    pub low_speed_time: Duration,
+}
+
+pub const TIMEOUT_ENV: &str = "OENT_HTTP_TIMEOUT";
+pub const LOW_SPEED_LIMIT_ENV: &str = "OENT_HTTP_LOW_SPEED_LIMIT";
+pub const LOW_SPEED_TIME_ENV: &str = "OENT_HTTP_LOW_SPEED_TIME";
+
+impl Default for TransferLimits {
+    /// 5 minutes for one file (archives are configuration and templates:
+    /// megabytes at most), and at least 10 bytes/s over 30 s, as cargo.
+    fn default() -> Self {
+        TransferLimits {
+            deadline: Duration::from_secs(300),
+            low_speed_limit: 10,
+            low_speed_time: Duration::from_secs(30),
+        }
+    }
+}
+
+impl TransferLimits {
+    /// The defaults, overridden by the environment variables that are set.
+    pub fn from_env() -> Result<TransferLimits, FetchError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<TransferLimits, FetchError> {
+        let number = |name: &'static str, expected: &'static str, min: u64| {
+            var(name)
+                .map(|value| match value.trim().parse::<u64>() {
+                    Ok(n) if n >= min => Ok(n),
+                    _ => Err(FetchError::BadSetting {
+                        name,
+                        value,
+                        expected,
+                    }),
+                })
+                .transpose()
+        };
+        let seconds = "a number of seconds (a whole number, at least 1)";
+        let mut limits = TransferLimits::default();
+        if let Some(n) = number(TIMEOUT_ENV, seconds, 1)? {
+            limits.deadline = Duration::from_secs(n);
+        }
+        if let Some(n) = number(
+            LOW_SPEED_LIMIT_ENV,
+            "a number of bytes per second (a whole number; 0 for no minimum)",
+            0,
+        )? {
+            limits.low_speed_limit = n;
+        }
+        if let Some(n) = number(LOW_SPEED_TIME_ENV, seconds, 1)? {
+            limits.low_speed_time = Duration::from_secs(n);
+        }
+        Ok(limits)
+    }
+
+    /// The longest a single read may wait: a read that brings nothing for
+    /// the rate's whole window, or past the deadline, is already a failure.
+    fn read_timeout(&self) -> Duration {
+        let mut timeout = READ_TIMEOUT.min(self.deadline);
+        if self.low_speed_limit > 0 {
+            timeout = timeout.min(self.low_speed_time);
+        }
+        timeout
+    }
+}
+
+/// The clock of one transfer: its deadline, and its rate over the current window.
+struct Pace<'a> {
+    limits: &'a TransferLimits,
+    url: &'a str,
+    started: Instant,
+    window_started: Instant,
+    window_bytes: u64,
+}
+
+impl<'a> Pace<'a> {
+    fn start(limits: &'a TransferLimits, url: &'a str) -> Pace<'a> {
+        let now = Instant::now();
+        Pace {
+            limits,
+            url,
+            started: now,
+            window_started: now,
+            window_bytes: 0,
+        }
+    }
+
+    /// Counts `n` more bytes (0 after a wait that brought nothing) and
+    /// checks the deadline and, once a window has passed, the rate.
+    fn advance(&mut self, n: u64) -> Result<(), FetchError> {
+        let now = Instant::now();
+        let limits = self.limits;
+        if now.duration_since(self.started) > limits.deadline {
+            return Err(self.too_slow(
+                format!("took longer than {} s", limits.deadline.as_secs()),
+                format!("raise {TIMEOUT_ENV} (seconds) if the link is just slow"),
+            ));
+        }
+        self.window_bytes += n;
+        let window = now.duration_since(self.window_started);
+        if limits.low_speed_limit > 0 && window >= limits.low_speed_time {
+            let rate = self.window_bytes as f64 / window.as_secs_f64();
+            if rate < limits.low_speed_limit as f64 {
+                return Err(self.too_slow(
+                    format!(
+                        "was slower than {} bytes/s for {} s",
+                        limits.low_speed_limit,
+                        limits.low_speed_time.as_secs()
+                    ),
+                    format!(
+                        "raise {LOW_SPEED_TIME_ENV} or lower {LOW_SPEED_LIMIT_ENV} (0 turns the minimum off) if the link is just slow"
+                    ),
+                ));
+            }
+            self.window_started = now;
+            self.window_bytes = 0;
+        }
+        Ok(())
+    }
+
+    fn too_slow(&self, what: String, help: String) -> FetchError {
+        FetchError::TooSlow {
+            url: self.url.to_owned(),
+            what,
+            help,
+        }
+    }
+}
 
 /// How often and after what pauses a transient failure is tried again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,22 +235,26 @@ pub struct HttpSource {
     /// `None` offline: nothing may touch the network.
     client: Option<Client>,
     retry: Retry,
+    limits: TransferLimits,
     trust: Option<Trust>,
 }
 
 impl HttpSource {
     pub fn new(base: &str, cache: Cache, offline: bool) -> Result<HttpSource, FetchError> {
         let base = normalise(base).to_owned();
+        cache.clean_leftovers();
+        let limits = TransferLimits::from_env()?;
         let client = if offline {
             None
         } else {
-            Some(build_client(&base)?)
+            Some(build_client(&base, &limits)?)
         };
         Ok(HttpSource {
             base,
             cache,
             client,
             retry: Retry::default(),
+            limits,
             trust: None,
         })
     }
@@ -117,11 +267,15 @@ impl HttpSource {
         self
     }
 
-    /// A metadata file with the size bound of its kind.
+    /// A metadata file with the size bound of its kind; `registry.yaml`
+    /// is checked before it is cached.
     fn metadata_file(&self, relative: &str) -> Result<Option<Vec<u8>>, FetchError> {
-        let limit = if relative == REGISTRY_FILE {
-            MAX_CONFIG_BYTES
-        } else if relative.ends_with(".jsonl") {
+        if relative == REGISTRY_FILE {
+            return self.small_file_checked(relative, MAX_CONFIG_BYTES, &|url, bytes| {
+                check_registry_yaml(url, bytes).map(drop)
+            });
+        }
+        let limit = if relative.ends_with(".jsonl") {
             MAX_INDEX_BYTES
         } else {
             MAX_SNAPSHOT_BYTES
@@ -161,6 +315,17 @@ impl HttpSource {
     /// server when it changed, else from the cache. `None`: the registry
     /// has no such file.
     fn small_file(&self, relative: &str, limit: u64) -> Result<Option<Vec<u8>>, FetchError> {
+        self.small_file_checked(relative, limit, &|_, _| Ok(()))
+    }
+
+    /// [`HttpSource::small_file`], refusing a downloaded body that `check`
+    /// (given the URL) refuses, before it reaches the cache.
+    fn small_file_checked(
+        &self,
+        relative: &str,
+        limit: u64,
+        check: &BodyCheck,
+    ) -> Result<Option<Vec<u8>>, FetchError> {
         let cached = self.cache.file(&self.base, relative);
         let url = self.url(relative);
         let Some(client) = &self.client else {
@@ -172,7 +337,7 @@ impl HttpSource {
         let etag = cached.etag();
         let get = |etag: Option<&str>| {
             self.retry
-                .run(|| conditional_get(client, &url, etag, limit))
+                .run(|| conditional_get(client, &url, etag, limit, &self.limits))
         };
         let fetched = match get(etag.as_deref())? {
             // The cached copy vanished since we read its ETag: ask for the body.
@@ -184,6 +349,7 @@ impl HttpSource {
         };
         match fetched {
             Fetched::Body { bytes, etag } => {
+                check(&url, &bytes)?;
                 cached.store(&bytes, etag.as_deref())?;
                 Ok(Some(bytes))
             }
@@ -197,13 +363,14 @@ impl HttpSource {
 
     /// One attempt at downloading an archive into the cache.
     fn download(&self, client: &Client, url: &str, line: &IndexLine) -> Result<(), FetchError> {
+        let mut pace = Pace::start(&self.limits, url);
         let mut response = send(client.get(url), url)?;
         check_status(&response, url)?;
         let temp = self.cache.archive_temp(&line.sha256)?;
         let mut writer = HashingWriter::new(BufWriter::new(temp.as_file()));
         copy_bounded(
             &mut response,
-            url,
+            &mut pace,
             Some(line.size),
             line.size,
             &mut writer,
@@ -238,12 +405,10 @@ impl Source for HttpSource {
         if let Some(trust) = &self.trust {
             return Ok(trust.verified(&|r| self.metadata_file(r))?.config.clone());
         }
-        if self.small_file(REGISTRY_FILE, MAX_CONFIG_BYTES)?.is_none() {
+        let Some(bytes) = self.metadata_file(REGISTRY_FILE)? else {
             return Err(RegistryError::NotARegistry(PathBuf::from(&self.base)).into());
-        }
-        // The loader reads files: parse the copy just stored in the cache.
-        let cached = self.cache.file(&self.base, REGISTRY_FILE);
-        Ok(RegistryConfig::load(&cached.body)?)
+        };
+        check_registry_yaml(&self.url(REGISTRY_FILE), &bytes)
     }
 
     fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
@@ -294,20 +459,58 @@ impl Source for HttpSource {
     }
 }
 
-fn build_client(base: &str) -> Result<Client, FetchError> {
+/// The bytes of a `registry.yaml`, parsed, or why they are not one: a web
+/// page (a wrong URL, a captive portal, a maintenance page) or YAML that is
+/// not a valid registry.yaml (each problem with its line and key).
+fn check_registry_yaml(url: &str, bytes: &[u8]) -> Result<RegistryConfig, FetchError> {
+    let not_one = |reason: String| FetchError::NotARegistryFile {
+        url: url.to_owned(),
+        reason,
+    };
+    if looks_like_html(bytes) {
+        return Err(not_one(
+            "it is an HTML page (a web site's, a login or a maintenance page), not a registry.yaml"
+                .into(),
+        ));
+    }
+    RegistryConfig::from_bytes(Path::new(url), bytes).map_err(|e| match e {
+        RegistryError::InvalidConfig { diagnostics, .. } => not_one(format!(
+            "it is not a valid registry.yaml:{}",
+            diagnostics
+                .iter()
+                .map(|d| format!("\n  {d}"))
+                .collect::<String>()
+        )),
+        other => other.into(),
+    })
+}
+
+/// An HTML document starts (after blanks and a byte-order mark) with a tag
+/// or a comment; a YAML file cannot start with `<`.
+fn looks_like_html(bytes: &[u8]) -> bool {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    text.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<')
+}
+
+fn build_client(base: &str, limits: &TransferLimits) -> Result<Client, FetchError> {
     Client::builder()
         .user_agent(USER_AGENT)
-        .connect_timeout(CONNECT_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT.min(limits.deadline))
         // In the blocking client this bounds the wait for the headers and
-        // each read of the body, not the whole transfer: large archives on
-        // slow links still complete.
-        .timeout(READ_TIMEOUT)
+        // each read of the body, not the whole transfer: [`Pace`] bounds
+        // the whole transfer and its rate.
+        .timeout(limits.read_timeout())
         .build()
         .map_err(|e| FetchError::ServerUnreachable {
             url: base.to_owned(),
             reason: reason(&e),
         })
 }
+
+/// Refuses a downloaded body (given its URL) before it reaches the cache.
+type BodyCheck = dyn Fn(&str, &[u8]) -> Result<(), FetchError>;
 
 /// What a conditional GET of a small file brought.
 enum Fetched {
@@ -324,7 +527,9 @@ fn conditional_get(
     url: &str,
     etag: Option<&str>,
     limit: u64,
+    limits: &TransferLimits,
 ) -> Result<Fetched, FetchError> {
+    let mut pace = Pace::start(limits, url);
     let mut request = client.get(url);
     if let Some(tag) = etag {
         request = request.header(IF_NONE_MATCH, tag);
@@ -344,7 +549,7 @@ fn conditional_get(
     let mut bytes = Vec::new();
     copy_bounded(
         &mut response,
-        url,
+        &mut pace,
         expected,
         limit,
         &mut bytes,
@@ -379,15 +584,17 @@ fn check_status(response: &Response, url: &str) -> Result<(), FetchError> {
 /// Copies a body into `out`; refuses more than `limit` bytes (reading stops
 /// at the first byte too many) and fewer than `expected`. A read error
 /// (reset, timeout, a body shorter than its Content-Length) is a truncation,
-/// worth retrying; a complete body of the wrong size is not.
+/// worth retrying; a complete body of the wrong size is not; a transfer
+/// past its deadline or under its minimum rate ([`Pace`]) is cut.
 fn copy_bounded(
     response: &mut Response,
-    url: &str,
+    pace: &mut Pace<'_>,
     expected: Option<u64>,
     limit: u64,
     out: &mut dyn Write,
     dest: &Path,
 ) -> Result<u64, FetchError> {
+    let url = pace.url;
     let too_long = || FetchError::TooLong {
         url: url.to_owned(),
         limit,
@@ -405,13 +612,20 @@ fn copy_bounded(
     };
     let mut buf = vec![0u8; 64 * 1024];
     let mut got = 0u64;
+    pace.advance(0)?;
     loop {
         let n = match response.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => return Err(truncated(got)),
+            Err(_) => {
+                // A read that timed out is the rate's or the deadline's
+                // failure when they are spent, else a cut connection.
+                pace.advance(0)?;
+                return Err(truncated(got));
+            }
         };
+        pace.advance(n as u64)?;
         got += n as u64;
         if got > limit {
             return Err(too_long());
@@ -498,6 +712,58 @@ mod tests {
         });
         assert!(result.is_err());
         assert_eq!(calls.get(), 1);
+    }
+
+    #[test]
+    fn transfer_limits_come_from_the_environment() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(
+            TransferLimits::from_vars(vars(&[])).unwrap(),
+            TransferLimits::default()
+        );
+        let set = TransferLimits::from_vars(vars(&[
+            (TIMEOUT_ENV, "7"),
+            (LOW_SPEED_LIMIT_ENV, "0"),
+            (LOW_SPEED_TIME_ENV, " 3 "),
+        ]))
+        .unwrap();
+        assert_eq!(
+            set,
+            TransferLimits {
+                deadline: Duration::from_secs(7),
+                low_speed_limit: 0,
+                low_speed_time: Duration::from_secs(3),
+            }
+        );
+        // Without a minimum rate, a read may wait up to the deadline.
+        assert_eq!(set.read_timeout(), Duration::from_secs(7));
+        for (name, value) in [
+            (TIMEOUT_ENV, "0"),
+            (TIMEOUT_ENV, "1.5"),
+            (LOW_SPEED_LIMIT_ENV, "-1"),
+            (LOW_SPEED_TIME_ENV, ""),
+        ] {
+            let err = TransferLimits::from_vars(|n| (n == name).then(|| value.to_owned()));
+            assert!(
+                matches!(err, Err(FetchError::BadSetting { name: n, .. }) if n == name),
+                "{name}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn html_is_told_from_yaml() {
+        assert!(looks_like_html(b"\xEF\xBB\xBF\n  <!DOCTYPE html><html>"));
+        assert!(looks_like_html(b"<html lang=fr>"));
+        assert!(!looks_like_html(b"# <b>\nschema: oent/registry/v1\n"));
+        assert!(!looks_like_html(b""));
     }
 
     #[test]
