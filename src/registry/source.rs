@@ -160,7 +160,7 @@ pub enum FetchError {
         "{url} is not usable: {reason}\nhelp: a registry's URL names the folder that holds registry.yaml, index/ and archives/"
     )]
     NotARegistryFile { url: String, reason: String },
-    /// Over a limit of [`super::http::TransferLimits`]; `help` says which
+    /// Over a limit of [`super::transfer::TransferLimits`]; `help` says which
     /// variable raises it.
     #[error("{url}: the transfer {what}; {help}")]
     TooSlow {
