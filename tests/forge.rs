@@ -817,3 +817,185 @@ fn a_token_can_be_checked_without_writing_anything() {
         assert!(response.headers().contains_key("www-authenticate"));
     }
 }
+
+/// The registry's hidden files (temporaries of writes in progress).
+fn hidden_files(registry: &Path) -> Vec<String> {
+    snapshot_of(registry)
+        .into_iter()
+        .map(|(path, _)| path.strip_prefix(registry).unwrap().display().to_string())
+        .filter(|p| p.split('/').any(|part| part.starts_with('.')))
+        .collect()
+}
+
+/// Runs the forge under strace, which kills it (SIGKILL, no chance to
+/// clean up) on entering the first `syscall`; publishes `bytes` into it.
+fn publish_killed_at(dir: &Path, syscall: &str, bytes: Vec<u8>) {
+    let strace = support::tools::required("strace", "strace");
+    let inject = format!("inject={syscall}:signal=SIGKILL:when=1");
+    let strace = strace.display().to_string();
+    let mut forge = RunningForge::spawn_under(
+        dir,
+        &[&strace, "-f", "-qq", "-o", "/dev/null", "-e", &inject],
+    );
+    let sent = http()
+        .put(format!("{}/api/v1/modules", forge.url))
+        .bearer_auth(OPENENT_TOKEN)
+        .body(bytes)
+        .send();
+    assert!(sent.is_err(), "the forge answered: {sent:?}");
+    forge.wait_dead();
+}
+
+#[test]
+fn a_forge_killed_between_archive_and_index_line_does_not_squat_the_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut forge = RunningForge::start(dir.path(), "openent", "openent", "");
+    forge.stop();
+    let registry = dir.path().join("registry");
+    let first = archive(dir.path(), "openent/x", "1.0.0", "");
+
+    // Killed before the archive is linked to its name: a `.oent-add-*`
+    // temporary is left.
+    publish_killed_at(dir.path(), "linkat", first.clone());
+    let left = hidden_files(&registry);
+    assert!(
+        left.iter()
+            .any(|p| p.starts_with("archives/openent/.oent-add-")),
+        "{left:?}"
+    );
+
+    // Restarted, then killed at the rename of the index file: the archive
+    // is there under its name, its index line is not, and the index's
+    // temporary is left.
+    publish_killed_at(dir.path(), "renameat", first);
+    let left = hidden_files(&registry);
+    assert!(
+        left.len() == 1 && left[0].starts_with("index/openent/.oent-"),
+        "the restart cleaned the first kill's temporary, then: {left:?}"
+    );
+    assert!(registry.join("archives/openent/x-1.0.0.tar.gz").is_file());
+    assert!(!registry.join("index/openent/x.jsonl").exists());
+
+    // Restarted for good: the leftovers are gone and said so, and the
+    // version is free for other bytes (201), not squatted (422).
+    let forge = RunningForge::spawn(dir.path());
+    assert_eq!(hidden_files(&registry), Vec::<String>::new());
+    assert!(!registry.join("archives/openent/x-1.0.0.tar.gz").exists());
+    let log = forge.log();
+    assert!(
+        log.contains("removed an archive no index line names")
+            && log.contains("archives/openent/x-1.0.0.tar.gz"),
+        "{log}"
+    );
+    let other = archive(
+        dir.path(),
+        "openent/x",
+        "1.0.0",
+        "description: \"other bytes\"\n",
+    );
+    let (status, body) = put(
+        &forge,
+        "/api/v1/modules/openent/x/1.0.0",
+        Some(OPENENT_TOKEN),
+        other,
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(assert_consistent(&registry), 1);
+}
+
+/// A module archive (root `x-1.0.0/`, a valid manifest) with one more file
+/// at `extra` below the root.
+fn archive_with_entry(extra: &str) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
+    let manifest = support::registry::module("openent/x", "1.0.0", "");
+    for (path, data) in [
+        ("x-1.0.0/module.yaml".to_owned(), manifest.as_bytes()),
+        (format!("x-1.0.0/{extra}"), b"x\n".as_slice()),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder.append_data(&mut header, path, data).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+fn an_over_long_entry_name_is_named_and_no_server_path_leaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let forge = RunningForge::start(dir.path(), "openent", "openent", "");
+    let long_part = "a".repeat(300);
+    let deep = vec!["b".repeat(200); 30].join("/");
+    let cases = [
+        (
+            format!("templates/{long_part}.tera"),
+            "a path component is longer than 255 bytes",
+        ),
+        (format!("{deep}/f"), "the path is longer than 1024 bytes"),
+    ];
+    for (extra, limit) in cases {
+        let (status, body) = put(
+            &forge,
+            "/api/v1/modules",
+            Some(OPENENT_TOKEN),
+            archive_with_entry(&extra),
+        );
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["code"], "invalid-archive", "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(limit), "{message}");
+        // The entry is named, shortened: its start and its length.
+        assert!(
+            message.contains(&format!("`x-1.0.0/{}", &extra[..40])),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("({} bytes)", extra.len() + 8)),
+            "{message}"
+        );
+        assert!(message.len() < 600, "{message}");
+        let all = body.to_string();
+        let temp = std::env::temp_dir().display().to_string();
+        assert!(
+            !all.contains(&temp) && !all.contains(&dir.path().display().to_string()),
+            "a server path leaks: {all}"
+        );
+    }
+}
+
+#[test]
+fn no_archive_refusal_shows_a_server_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let forge = RunningForge::start(dir.path(), "openent", "openent", "");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/archives");
+    let server_paths = [
+        std::env::temp_dir().display().to_string(),
+        dir.path().display().to_string(),
+    ];
+    let mut refused = 0;
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".tar.gz") || name == "valid.tar.gz" {
+            continue;
+        }
+        let (status, body) = put(
+            &forge,
+            "/api/v1/modules",
+            Some(OPENENT_TOKEN),
+            std::fs::read(&path).unwrap(),
+        );
+        assert_eq!(status, 422, "{name}: {body}");
+        let all = body.to_string();
+        assert!(
+            server_paths.iter().all(|p| !all.contains(p.as_str())),
+            "{name}: a server path leaks: {all}"
+        );
+        refused += 1;
+    }
+    assert!(refused > 20, "{refused}");
+}

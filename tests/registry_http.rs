@@ -8,6 +8,9 @@ mod http_support;
 mod support;
 
 use http_support::{Fault, FaultServer, Fixture, Nginx, assert_cache_clean};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
 use support::free_port;
 
 const ARCHIVE: &str = "/archives/t/x-1.0.0.tar.gz";
@@ -357,4 +360,169 @@ fn a_wrong_checksum_is_refused() {
     );
     fetch_fails(&fixture, &server, &format!("{{url}}{ARCHIVE} has sha256 "));
     assert_eq!(server.requests(ARCHIVE), 2, "once per run: never retried");
+}
+
+/// Fetches from a server that sends the archive one byte every 200 ms
+/// (5 bytes/s), with these limits; the run must fail with `message` (after
+/// `{url}`) and leave the cache clean. Returns how long it took and how
+/// many requests the archive got.
+#[track_caller]
+fn fetch_dribbled(limits: &[(&str, &str)], message: &str) -> (Duration, usize) {
+    let (fixture, server) = fault_fixture(&[(ARCHIVE, Fault::Dribble(Duration::from_millis(200)))]);
+    let url = server.url();
+    let started = Instant::now();
+    fixture
+        .oent_with(&["fetch", "t/x", "--registry", &url], limits)
+        .failure()
+        .stderr_contains(&message.replace("{url}", &url));
+    let took = started.elapsed();
+    assert!(assert_cache_clean(&fixture.cache()).is_empty());
+    (took, server.requests(ARCHIVE))
+}
+
+#[test]
+fn a_transfer_slower_than_the_minimum_rate_is_cut() {
+    // 5 bytes/s, under the 100 bytes/s asked for over 2 s.
+    let (took, requests) = fetch_dribbled(
+        &[
+            ("OENT_HTTP_LOW_SPEED_LIMIT", "100"),
+            ("OENT_HTTP_LOW_SPEED_TIME", "2"),
+        ],
+        &format!(
+            "{{url}}{ARCHIVE}: the transfer was slower than 100 bytes/s for 2 s; raise OENT_HTTP_LOW_SPEED_TIME or lower OENT_HTTP_LOW_SPEED_LIMIT"
+        ),
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(requests, 1, "too slow is not retried");
+}
+
+#[test]
+fn a_transfer_past_its_deadline_is_cut() {
+    // 5 bytes/s passes the minimum rate (1 byte/s), but the archive would
+    // take a minute: the deadline of 2 s ends it.
+    let (took, _) = fetch_dribbled(
+        &[
+            ("OENT_HTTP_TIMEOUT", "2"),
+            ("OENT_HTTP_LOW_SPEED_LIMIT", "1"),
+        ],
+        &format!("{{url}}{ARCHIVE}: the transfer took longer than 2 s; raise OENT_HTTP_TIMEOUT"),
+    );
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn an_invalid_transfer_limit_is_named() {
+    let fixture = Fixture::new(&["1.0.0"]);
+    let server = nginx(&fixture);
+    fixture
+        .oent_with(
+            &["fetch", "t/x", "--registry", &server.url()],
+            &[("OENT_HTTP_TIMEOUT", "soon")],
+        )
+        .failure()
+        .stderr_contains("OENT_HTTP_TIMEOUT is `soon`, not a number of seconds");
+}
+
+#[test]
+fn an_html_page_served_as_registry_yaml_is_named_and_never_cached() {
+    let fixture = Fixture::new(&["1.0.0"]);
+    let file = fixture.registry().join("registry.yaml");
+    let good = std::fs::read(&file).unwrap();
+    let server = nginx(&fixture);
+    let url = server.url();
+    let fetch = || fixture.oent(&["fetch", "t/x", "--registry", &url]);
+    let cached_copies = || {
+        assert_cache_clean(&fixture.cache());
+        walk_names(&fixture.cache(), "registry.yaml")
+    };
+
+    // A web site's page where the registry should be (a wrong URL, a
+    // captive portal): named as such, with the URL.
+    std::fs::write(
+        &file,
+        "<!DOCTYPE html>\n<html><head><title>Welcome</title></head><body>Site under maintenance</body></html>\n",
+    )
+    .unwrap();
+    fetch().failure().stderr_contains(&format!(
+        "{url}/registry.yaml is not usable: it is an HTML page"
+    ));
+    assert_eq!(cached_copies(), 0, "the page reached the cache");
+
+    // YAML, but not a registry.yaml: the URL, the line and the key.
+    std::fs::write(
+        &file,
+        "schema: oent/registry/v1\nname: t\nnamespaces: [t]\nkeys: 3\n",
+    )
+    .unwrap();
+    fetch()
+        .failure()
+        .stderr_contains(&format!(
+            "{url}/registry.yaml is not usable: it is not a valid registry.yaml:\n  {url}/registry.yaml:4:7: error[E007]: `keys`: expected a list"
+        ));
+    assert_eq!(cached_copies(), 0);
+
+    // Fixed on the server: the next run works.
+    std::fs::write(&file, good).unwrap();
+    fetch().success();
+    assert_eq!(cached_copies(), 1);
+}
+
+#[test]
+fn leftovers_of_killed_runs_are_cleaned_but_not_those_in_use() {
+    let fixture = Fixture::new(&["1.0.0"]);
+    let server = nginx(&fixture);
+    let dir = fixture.cache().join("archives/sha256/ab");
+    std::fs::create_dir_all(&dir).unwrap();
+    let index_dir = fixture.cache().join("index/0123456789abcdef");
+    std::fs::create_dir_all(&index_dir).unwrap();
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let make = |path: &Path, old: bool| {
+        let file = std::fs::File::create(path).unwrap();
+        if old {
+            file.set_modified(hour_ago).unwrap();
+        }
+        path.to_path_buf()
+    };
+    let killed = make(&dir.join(".oent-download-killed.tmp"), true);
+    let killed_index = make(&index_dir.join(".oent-Ab12Cd.tmp"), true);
+    // Another oent downloading now (slowly): it holds its file locked.
+    let in_use = make(&dir.join(".oent-download-in-use.tmp"), true);
+    let flock = support::tools::required("flock", "util-linux");
+    let mut holder = std::process::Command::new(flock)
+        .arg(&in_use)
+        .args(["sleep", "60"])
+        .spawn()
+        .unwrap();
+    // Just created by another oent, not yet locked.
+    let fresh = make(&dir.join(".oent-download-fresh.tmp"), false);
+    std::thread::sleep(Duration::from_millis(300));
+
+    fixture
+        .oent(&["fetch", "t/x", "--registry", &server.url()])
+        .success();
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert!(!killed.exists() && !killed_index.exists());
+    assert!(in_use.exists(), "a download in progress lost its file");
+    assert!(fresh.exists(), "a file just created was removed");
+}
+
+/// How many files named `name` are under `dir`.
+fn walk_names(dir: &Path, name: &str) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .map(|e| e.unwrap())
+        .map(|e| {
+            if e.file_type().unwrap().is_dir() {
+                walk_names(&e.path(), name)
+            } else {
+                usize::from(e.file_name() == name)
+            }
+        })
+        .sum()
 }

@@ -53,10 +53,9 @@ fn init_idf_registry(d: &Path) {
         .success();
 }
 
-#[test]
-fn publishing_is_immutable_and_idempotent() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+/// `reg/` (see [`init_idf_registry`]) and `idf/agenda` 1.0.0 packed; the
+/// archive's path.
+fn packed_agenda(d: &Path) -> &'static str {
     init_idf_registry(d);
     new_module(d, "idf/agenda", "1.0.0");
     cargo_bin_cmd!("oent")
@@ -64,19 +63,28 @@ fn publishing_is_immutable_and_idempotent() {
         .args(["package", "modules/idf/agenda", "-o", "out"])
         .assert()
         .success();
-    let archive = "out/idf/agenda-1.0.0.tar.gz";
+    "out/idf/agenda-1.0.0.tar.gz"
+}
+
+/// `oent registry add ARCHIVE --to reg` in `d`.
+fn registry_add(d: &Path, archive: &str) -> assert_cmd::assert::Assert {
     cargo_bin_cmd!("oent")
         .current_dir(d)
         .args(["registry", "add", archive, "--to", "reg"])
         .assert()
+}
+
+#[test]
+fn publishing_is_immutable_and_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let archive = packed_agenda(d);
+    registry_add(d, archive)
         .success()
         .stdout(contains("published idf/agenda 1.0.0"));
     let index = std::fs::read(d.join("reg/index/idf/agenda.jsonl")).unwrap();
     // The same bytes again: nothing changes.
-    cargo_bin_cmd!("oent")
-        .current_dir(d)
-        .args(["registry", "add", archive, "--to", "reg"])
-        .assert()
+    registry_add(d, archive)
         .success()
         .stdout(contains("unchanged idf/agenda 1.0.0"));
     assert_eq!(
@@ -144,4 +152,29 @@ fn a_registry_refuses_namespaces_it_does_not_own() {
         .code(2)
         .stderr(contains("registry `idf` does not own namespace `openent`"));
     assert!(!d.join("reg/index/openent").exists());
+}
+
+#[test]
+fn an_archive_no_index_line_names_does_not_hold_its_version() {
+    // What a publish killed between the archive and its index line leaves:
+    // the archive under its final name (other bytes), no line.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let archive = packed_agenda(d);
+    let orphan = d.join("reg/archives/idf/agenda-1.0.0.tar.gz");
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, b"the bytes of an interrupted publish").unwrap();
+    registry_add(d, archive)
+        .success()
+        .stdout(contains("published idf/agenda 1.0.0"));
+    assert_eq!(
+        std::fs::read(&orphan).unwrap(),
+        std::fs::read(d.join(archive)).unwrap()
+    );
+    let hidden: Vec<_> = std::fs::read_dir(orphan.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
 }

@@ -190,6 +190,27 @@ impl Publisher {
         Ok(())
     }
 
+    /// Removes what a kill in the middle of a publish or sync left (see
+    /// [`LocalRegistry::recover`]), saying what in the log. Run at start,
+    /// before any request: a failure is logged and the forge serves anyway
+    /// (the leftovers are invisible to readers, and a publish replaces an
+    /// orphan archive of its version).
+    pub fn recover(&self) {
+        match self.registry.recover() {
+            Ok(recovered) => {
+                for path in &recovered.leftovers {
+                    tracing::info!(path = %path.display(), "removed a temporary left by an interrupted write");
+                }
+                for path in &recovered.orphans {
+                    tracing::warn!(path = %path.display(), "removed an archive no index line names (a publish or sync was interrupted)");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(reason = %e, "could not look for leftovers of interrupted publishes")
+            }
+        }
+    }
+
     /// Re-signs the snapshot (one signing at a time, each covering every
     /// index file as it is then). Called after each change, and when the
     /// forge starts: a forge killed between an index write and its

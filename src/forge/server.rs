@@ -52,12 +52,15 @@ pub fn router(forge: Shared) -> Router {
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
-/// Prints the bound address first (port 0 picks a free one).
+/// First removes what an earlier run killed mid-publish left
+/// ([`Publisher::recover`]), then prints the bound address (port 0 picks a
+/// free one).
 pub async fn serve(
     forge: Shared,
     shutdown: impl Future<Output = ()> + Send + 'static,
     bound: impl FnOnce(std::net::SocketAddr),
 ) -> Result<(), ForgeError> {
+    forge.publisher.recover();
     let address = forge.config.listen;
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -416,6 +419,12 @@ fn refused(forge: &Forge, refusal: Refusal) -> Response {
                     .collect::<Vec<_>>()
                     .join("\n"),
             ),
+            // The forge's own disk failed while unpacking: not the archive's fault.
+            RegistryError::Unpack(crate::package::unpack::UnpackError::Io { .. }) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "see the forge's log".to_owned(),
+            ),
             RegistryError::InvalidArchive { .. }
             | RegistryError::Unpack(_)
             | RegistryError::Package(_) => (
@@ -430,9 +439,15 @@ fn refused(forge: &Forge, refusal: Refusal) -> Response {
             ),
         },
     };
-    let message = refusal.to_string();
+    let mut message = refusal.to_string();
     if status.is_server_error() {
         tracing::error!(code, reason = message, "publish failed");
+        // The details (paths on the server, system errors) stay in the log.
+        message = match &refusal {
+            Refusal::Snapshot(_) => "the index changed but its snapshot could not be signed",
+            _ => "the forge could not complete this request",
+        }
+        .to_owned();
     } else {
         tracing::warn!(code, reason = message, "refused");
     }

@@ -33,8 +33,22 @@ impl Default for Limits {
     }
 }
 
+/// The longest path component and entry path accepted. Linux refuses a
+/// component over 255 bytes and a path over 4096 with a bare "File name
+/// too long" about the unpacking directory; module files are templates and
+/// configuration, so 1024 bytes leaves room for that directory. (The
+/// messages of [`checked_path`] spell these numbers.)
+pub const MAX_COMPONENT_BYTES: usize = 255;
+pub const MAX_PATH_BYTES: usize = 1024;
+
+/// Entry names longer than this are shortened in messages (a hostile name
+/// may be megabytes long) to their first [`SHOWN_NAME_BYTES`], then their length.
+const SHORTENED_ABOVE: usize = 200;
+const SHOWN_NAME_BYTES: usize = 120;
+
 #[derive(Debug, thiserror::Error)]
 pub enum UnpackError {
+    /// `entry` is already shortened for messages ([`shown`]).
     #[error("entry `{entry}`: {reason}")]
     Refused { entry: String, reason: &'static str },
     #[error("archive has more than {0} entries")]
@@ -167,11 +181,11 @@ fn unpack_entry<R: Read>(
         }
         let raw_path = entry.path_bytes().into_owned();
         let name = String::from_utf8(raw_path).map_err(|e| UnpackError::Refused {
-            entry: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            entry: shown(&String::from_utf8_lossy(e.as_bytes())),
             reason: "the path is not UTF-8",
         })?;
         let refuse = |reason| UnpackError::Refused {
-            entry: name.clone(),
+            entry: shown(&name),
             reason,
         };
         let relative = checked_path(&name, root).map_err(refuse)?;
@@ -226,7 +240,7 @@ fn unpack_entry<R: Read>(
             (remaining, "the archive's content")
         };
         let too_large = || UnpackError::TooLarge {
-            entry: name.clone(),
+            entry: shown(&name),
             what,
             limit: if what == "the file" {
                 limits.max_file_bytes
@@ -263,10 +277,26 @@ fn unpack_entry<R: Read>(
     }
 }
 
+/// An entry name as messages show it: whole up to [`SHORTENED_ABOVE`]
+/// bytes, else its first [`SHOWN_NAME_BYTES`] bytes, `…` and its length.
+fn shown(name: &str) -> String {
+    if name.len() <= SHORTENED_ABOVE {
+        return name.to_owned();
+    }
+    let mut end = SHOWN_NAME_BYTES;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &name[..end], name.len())
+}
+
 /// The entry's path below `root/`, or why it is refused. `None`: the root itself.
 fn checked_path(name: &str, root: &str) -> Result<Option<String>, &'static str> {
     if name.starts_with('/') || name.starts_with('\\') {
         return Err("absolute path");
+    }
+    if name.len() > MAX_PATH_BYTES {
+        return Err("the path is longer than 1024 bytes");
     }
     if name.contains('\\') || name.contains('\0') {
         return Err("backslash or NUL in the path");
@@ -275,6 +305,9 @@ fn checked_path(name: &str, root: &str) -> Result<Option<String>, &'static str> 
     let mut parts = Vec::new();
     for component in path.components() {
         match component {
+            Component::Normal(part) if part.len() > MAX_COMPONENT_BYTES => {
+                return Err("a path component is longer than 255 bytes");
+            }
             Component::Normal(part) => parts.push(part.to_str().ok_or("the path is not UTF-8")?),
             Component::CurDir => {}
             Component::ParentDir => return Err("`..` in the path"),
@@ -289,7 +322,7 @@ fn checked_path(name: &str, root: &str) -> Result<Option<String>, &'static str> 
 
 #[cfg(test)]
 mod tests {
-    use super::checked_path;
+    use super::*;
 
     #[test]
     fn paths() {
@@ -302,5 +335,24 @@ mod tests {
         assert!(checked_path("/etc/passwd", "m-1.0.0").is_err());
         assert!(checked_path("m-1.0.0/../x", "m-1.0.0").is_err());
         assert!(checked_path("other/x", "m-1.0.0").is_err());
+        let long = "a".repeat(MAX_COMPONENT_BYTES + 1);
+        assert_eq!(
+            checked_path(&format!("m-1.0.0/{long}"), "m-1.0.0"),
+            Err("a path component is longer than 255 bytes")
+        );
+        let deep = vec!["b"; MAX_PATH_BYTES / 2].join("/");
+        assert_eq!(
+            checked_path(&format!("m-1.0.0/{deep}"), "m-1.0.0"),
+            Err("the path is longer than 1024 bytes")
+        );
+    }
+
+    #[test]
+    fn long_names_are_shortened_in_messages() {
+        assert_eq!(shown("m-1.0.0/a.txt"), "m-1.0.0/a.txt");
+        let whole = "é".repeat(100);
+        assert_eq!(shown(&whole), whole);
+        let long = "é".repeat(150);
+        assert_eq!(shown(&long), format!("{}… (300 bytes)", "é".repeat(60)));
     }
 }

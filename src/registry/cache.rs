@@ -13,15 +13,28 @@
 //! after its sha256 was checked, by a rename from a temporary file in the
 //! same directory, so a reader sees a complete, verified archive or nothing.
 //! Index files are replaced atomically, body before ETag (see [`CachedFile::store`]).
+//!
+//! A killed oent leaves its temporaries (`.oent-download-*.tmp`,
+//! `.oent-*.tmp`); the first HTTP registry a process opens removes those
+//! that are at least [`LEFTOVER_AGE`] old and not locked. A download holds
+//! a lock on its temporary for as long as it runs (released by the kernel
+//! when the process dies), so an oent running beside this one keeps its
+//! files, however slow its download.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
 
 use super::source::{FetchError, io_error};
 use crate::package::checksum::sha256_hex;
 
 /// Overrides the cache location (tests, CI caches).
 pub const CACHE_DIR_ENV: &str = "OENT_CACHE_DIR";
+
+/// A temporary younger than this may be one another oent has just
+/// created and not yet locked: it is left alone.
+pub const LEFTOVER_AGE: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cache {
@@ -80,12 +93,70 @@ impl Cache {
         let final_path = self.archive_path(sha256);
         let dir = final_path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-        crate::fsutil::public_temp()
+        let temp = crate::fsutil::public_temp()
             .prefix(".oent-download-")
             .suffix(".tmp")
             .tempfile_in(dir)
-            .map_err(io_error(dir))
+            .map_err(io_error(dir))?;
+        // Marks it in use for [`Cache::clean_leftovers`]; a new file, so
+        // nobody else holds the lock (and if the file system has no locks,
+        // the age alone protects it).
+        let _ = temp.as_file().try_lock();
+        Ok(temp)
     }
+
+    /// Removes the temporaries that interrupted runs left in the cache:
+    /// those at least [`LEFTOVER_AGE`] old that no process holds locked.
+    /// Once per process and cache; best effort (a file that cannot be
+    /// removed now is tried again next run). Returns what it removed.
+    pub fn clean_leftovers(&self) -> Vec<PathBuf> {
+        static CLEANED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+        {
+            let mut cleaned = CLEANED.lock().unwrap_or_else(|e| e.into_inner());
+            if cleaned.contains(&self.root) {
+                return Vec::new();
+            }
+            cleaned.push(self.root.clone());
+        }
+        let mut removed = Vec::new();
+        let mut stack = vec![self.root.join("archives"), self.root.join("index")];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                let path = entry.path();
+                if kind.is_dir() {
+                    stack.push(path);
+                } else if kind.is_file()
+                    && is_temporary(&entry.file_name())
+                    && abandoned(&path)
+                    && std::fs::remove_file(&path).is_ok()
+                {
+                    removed.push(path);
+                }
+            }
+        }
+        removed
+    }
+}
+
+/// The names of [`Cache::archive_temp`] and of [`crate::fsutil::write_atomic`].
+fn is_temporary(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with(".oent-") && name.ends_with(".tmp")
+}
+
+/// Old enough, and not locked by a running download.
+fn abandoned(path: &Path) -> bool {
+    let old = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|modified| modified.elapsed().is_ok_and(|age| age >= LEFTOVER_AGE));
+    // The lock taken here is released when the file is closed, at once.
+    old && std::fs::File::open(path).is_ok_and(|file| file.try_lock().is_ok())
 }
 
 /// The cache location from the three environment variables, in order of

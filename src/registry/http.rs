@@ -9,6 +9,11 @@
 //! - failures of the network or the server (unreachable, reset, cut short,
 //!   5xx) are retried with exponential backoff ([`Retry`]); answers that
 //!   would be the same next time (404, wrong size or checksum) are not;
+//! - every transfer has a deadline and a minimum rate ([`TransferLimits`]):
+//!   a server that sends a byte now and then cannot hold a run forever;
+//!   such a transfer is not retried;
+//! - `registry.yaml` is checked (not a web page, a valid registry.yaml)
+//!   before it is stored in the cache;
 //! - offline, only the cache is read;
 //! - with pinned keys ([`HttpSource::pinned`]), `snapshot.json` is
 //!   verified first and every index file checked against it ([`Trust`]).
@@ -31,6 +36,7 @@ use super::snapshot::MAX_SNAPSHOT_BYTES;
 use super::source::{
     FetchError, IndexText, Source, check_line, check_names, io_error, utf8, verify_file,
 };
+use super::transfer::{Pace, TransferLimits};
 use super::trust::Trust;
 use super::{REGISTRY_FILE, RegistryError};
 use crate::manifest::names::ModuleName;
@@ -89,22 +95,26 @@ pub struct HttpSource {
     /// `None` offline: nothing may touch the network.
     client: Option<Client>,
     retry: Retry,
+    limits: TransferLimits,
     trust: Option<Trust>,
 }
 
 impl HttpSource {
     pub fn new(base: &str, cache: Cache, offline: bool) -> Result<HttpSource, FetchError> {
         let base = normalise(base).to_owned();
+        cache.clean_leftovers();
+        let limits = TransferLimits::from_env()?;
         let client = if offline {
             None
         } else {
-            Some(build_client(&base)?)
+            Some(build_client(&base, &limits)?)
         };
         Ok(HttpSource {
             base,
             cache,
             client,
             retry: Retry::default(),
+            limits,
             trust: None,
         })
     }
@@ -117,11 +127,15 @@ impl HttpSource {
         self
     }
 
-    /// A metadata file with the size bound of its kind.
+    /// A metadata file with the size bound of its kind; `registry.yaml`
+    /// is checked before it is cached.
     fn metadata_file(&self, relative: &str) -> Result<Option<Vec<u8>>, FetchError> {
-        let limit = if relative == REGISTRY_FILE {
-            MAX_CONFIG_BYTES
-        } else if relative.ends_with(".jsonl") {
+        if relative == REGISTRY_FILE {
+            return self.small_file_checked(relative, MAX_CONFIG_BYTES, &|url, bytes| {
+                check_registry_yaml(url, bytes).map(drop)
+            });
+        }
+        let limit = if relative.ends_with(".jsonl") {
             MAX_INDEX_BYTES
         } else {
             MAX_SNAPSHOT_BYTES
@@ -161,6 +175,17 @@ impl HttpSource {
     /// server when it changed, else from the cache. `None`: the registry
     /// has no such file.
     fn small_file(&self, relative: &str, limit: u64) -> Result<Option<Vec<u8>>, FetchError> {
+        self.small_file_checked(relative, limit, &|_, _| Ok(()))
+    }
+
+    /// [`HttpSource::small_file`], refusing a downloaded body that `check`
+    /// (given the URL) refuses, before it reaches the cache.
+    fn small_file_checked(
+        &self,
+        relative: &str,
+        limit: u64,
+        check: &BodyCheck,
+    ) -> Result<Option<Vec<u8>>, FetchError> {
         let cached = self.cache.file(&self.base, relative);
         let url = self.url(relative);
         let Some(client) = &self.client else {
@@ -172,7 +197,7 @@ impl HttpSource {
         let etag = cached.etag();
         let get = |etag: Option<&str>| {
             self.retry
-                .run(|| conditional_get(client, &url, etag, limit))
+                .run(|| conditional_get(client, &url, etag, limit, &self.limits))
         };
         let fetched = match get(etag.as_deref())? {
             // The cached copy vanished since we read its ETag: ask for the body.
@@ -184,6 +209,7 @@ impl HttpSource {
         };
         match fetched {
             Fetched::Body { bytes, etag } => {
+                check(&url, &bytes)?;
                 cached.store(&bytes, etag.as_deref())?;
                 Ok(Some(bytes))
             }
@@ -197,13 +223,14 @@ impl HttpSource {
 
     /// One attempt at downloading an archive into the cache.
     fn download(&self, client: &Client, url: &str, line: &IndexLine) -> Result<(), FetchError> {
+        let mut pace = Pace::start(&self.limits, url);
         let mut response = send(client.get(url), url)?;
         check_status(&response, url)?;
         let temp = self.cache.archive_temp(&line.sha256)?;
         let mut writer = HashingWriter::new(BufWriter::new(temp.as_file()));
         copy_bounded(
             &mut response,
-            url,
+            &mut pace,
             Some(line.size),
             line.size,
             &mut writer,
@@ -238,12 +265,10 @@ impl Source for HttpSource {
         if let Some(trust) = &self.trust {
             return Ok(trust.verified(&|r| self.metadata_file(r))?.config.clone());
         }
-        if self.small_file(REGISTRY_FILE, MAX_CONFIG_BYTES)?.is_none() {
+        let Some(bytes) = self.metadata_file(REGISTRY_FILE)? else {
             return Err(RegistryError::NotARegistry(PathBuf::from(&self.base)).into());
-        }
-        // The loader reads files: parse the copy just stored in the cache.
-        let cached = self.cache.file(&self.base, REGISTRY_FILE);
-        Ok(RegistryConfig::load(&cached.body)?)
+        };
+        check_registry_yaml(&self.url(REGISTRY_FILE), &bytes)
     }
 
     fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
@@ -294,20 +319,58 @@ impl Source for HttpSource {
     }
 }
 
-fn build_client(base: &str) -> Result<Client, FetchError> {
+/// The bytes of a `registry.yaml`, parsed, or why they are not one: a web
+/// page (a wrong URL, a captive portal, a maintenance page) or YAML that is
+/// not a valid registry.yaml (each problem with its line and key).
+fn check_registry_yaml(url: &str, bytes: &[u8]) -> Result<RegistryConfig, FetchError> {
+    let not_one = |reason: String| FetchError::NotARegistryFile {
+        url: url.to_owned(),
+        reason,
+    };
+    if looks_like_html(bytes) {
+        return Err(not_one(
+            "it is an HTML page (a web site's, a login or a maintenance page), not a registry.yaml"
+                .into(),
+        ));
+    }
+    RegistryConfig::from_bytes(Path::new(url), bytes).map_err(|e| match e {
+        RegistryError::InvalidConfig { diagnostics, .. } => not_one(format!(
+            "it is not a valid registry.yaml:{}",
+            diagnostics
+                .iter()
+                .map(|d| format!("\n  {d}"))
+                .collect::<String>()
+        )),
+        other => other.into(),
+    })
+}
+
+/// An HTML document starts (after blanks and a byte-order mark) with a tag
+/// or a comment; a YAML file cannot start with `<`.
+fn looks_like_html(bytes: &[u8]) -> bool {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    text.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<')
+}
+
+fn build_client(base: &str, limits: &TransferLimits) -> Result<Client, FetchError> {
     Client::builder()
         .user_agent(USER_AGENT)
-        .connect_timeout(CONNECT_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT.min(limits.deadline))
         // In the blocking client this bounds the wait for the headers and
-        // each read of the body, not the whole transfer: large archives on
-        // slow links still complete.
-        .timeout(READ_TIMEOUT)
+        // each read of the body, not the whole transfer: [`Pace`] bounds
+        // the whole transfer and its rate.
+        .timeout(limits.read_timeout())
         .build()
         .map_err(|e| FetchError::ServerUnreachable {
             url: base.to_owned(),
             reason: reason(&e),
         })
 }
+
+/// Refuses a downloaded body (given its URL) before it reaches the cache.
+type BodyCheck = dyn Fn(&str, &[u8]) -> Result<(), FetchError>;
 
 /// What a conditional GET of a small file brought.
 enum Fetched {
@@ -324,7 +387,9 @@ fn conditional_get(
     url: &str,
     etag: Option<&str>,
     limit: u64,
+    limits: &TransferLimits,
 ) -> Result<Fetched, FetchError> {
+    let mut pace = Pace::start(limits, url);
     let mut request = client.get(url);
     if let Some(tag) = etag {
         request = request.header(IF_NONE_MATCH, tag);
@@ -344,7 +409,7 @@ fn conditional_get(
     let mut bytes = Vec::new();
     copy_bounded(
         &mut response,
-        url,
+        &mut pace,
         expected,
         limit,
         &mut bytes,
@@ -379,15 +444,17 @@ fn check_status(response: &Response, url: &str) -> Result<(), FetchError> {
 /// Copies a body into `out`; refuses more than `limit` bytes (reading stops
 /// at the first byte too many) and fewer than `expected`. A read error
 /// (reset, timeout, a body shorter than its Content-Length) is a truncation,
-/// worth retrying; a complete body of the wrong size is not.
+/// worth retrying; a complete body of the wrong size is not; a transfer
+/// past its deadline or under its minimum rate ([`Pace`]) is cut.
 fn copy_bounded(
     response: &mut Response,
-    url: &str,
+    pace: &mut Pace<'_>,
     expected: Option<u64>,
     limit: u64,
     out: &mut dyn Write,
     dest: &Path,
 ) -> Result<u64, FetchError> {
+    let url = pace.url;
     let too_long = || FetchError::TooLong {
         url: url.to_owned(),
         limit,
@@ -405,13 +472,20 @@ fn copy_bounded(
     };
     let mut buf = vec![0u8; 64 * 1024];
     let mut got = 0u64;
+    pace.advance(0)?;
     loop {
         let n = match response.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => return Err(truncated(got)),
+            Err(_) => {
+                // A read that timed out is the rate's or the deadline's
+                // failure when they are spent, else a cut connection.
+                pace.advance(0)?;
+                return Err(truncated(got));
+            }
         };
+        pace.advance(n as u64)?;
         got += n as u64;
         if got > limit {
             return Err(too_long());
@@ -498,6 +572,14 @@ mod tests {
         });
         assert!(result.is_err());
         assert_eq!(calls.get(), 1);
+    }
+
+    #[test]
+    fn html_is_told_from_yaml() {
+        assert!(looks_like_html(b"\xEF\xBB\xBF\n  <!DOCTYPE html><html>"));
+        assert!(looks_like_html(b"<html lang=fr>"));
+        assert!(!looks_like_html(b"# <b>\nschema: oent/registry/v1\n"));
+        assert!(!looks_like_html(b""));
     }
 
     #[test]

@@ -7,6 +7,12 @@
 //! linked to its final name only if that name is free (create-if-absent), its
 //! directory flushed; only then is the index file rewritten atomically with
 //! the new line appended.
+//!
+//! A kill between those steps leaves an archive that no index line names
+//! (invisible to readers) and hidden temporaries. Such an archive does not
+//! hold its version: the next publish of that version replaces it, and
+//! [`LocalRegistry::recover`] (run by the forge at start) removes it and
+//! the temporaries.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -103,6 +109,36 @@ impl LocalRegistry {
         Ok(out)
     }
 
+    /// Removes what an interrupted publish or sync leaves: hidden
+    /// temporaries (`.oent-add-*`, `.oent-*.tmp`) anywhere in the registry,
+    /// and archives that no index line names. Only for a registry nothing
+    /// else is writing to (the forge runs it before it listens).
+    pub fn recover(&self) -> Result<Recovered, RegistryError> {
+        let mut recovered = Recovered::default();
+        let mut named = std::collections::HashSet::new();
+        let mut archives = Vec::new();
+        for path in files_under(&self.root)? {
+            let relative = path.strip_prefix(&self.root).unwrap_or(&path);
+            let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if is_leftover(file_name) {
+                std::fs::remove_file(&path).map_err(io_error(&path))?;
+                recovered.leftovers.push(relative.to_path_buf());
+            } else if relative.starts_with("index") && file_name.ends_with(".jsonl") {
+                named.extend(archives_named(&path)?);
+            } else if relative.starts_with("archives") && file_name.ends_with(".tar.gz") {
+                archives.push(relative.to_path_buf());
+            }
+        }
+        for relative in archives {
+            if !named.contains(&relative) {
+                let path = self.root.join(&relative);
+                std::fs::remove_file(&path).map_err(io_error(&path))?;
+                recovered.orphans.push(relative);
+            }
+        }
+        Ok(recovered)
+    }
+
     /// Publishes an archive file (immutable versions; the same bytes again is a no-op).
     pub fn add_archive(&self, archive_path: &Path) -> Result<Added, RegistryError> {
         let bytes = read_bounded(archive_path)?;
@@ -152,7 +188,7 @@ impl LocalRegistry {
             });
         }
         let archive_path = self.root.join(&relative);
-        write_create_if_absent(&archive_path, bytes)?;
+        write_archive(&archive_path, bytes)?;
         let index_path = self.root.join(index::index_path(module.name.as_str()));
         let mut text = std::fs::read_to_string(&index_path).unwrap_or_default();
         if !text.is_empty() && !text.ends_with('\n') {
@@ -268,6 +304,61 @@ pub fn module_dirs(dir: &Path) -> Result<Vec<PathBuf>, RegistryError> {
     }
     out.sort();
     Ok(out)
+}
+
+/// What [`LocalRegistry::recover`] removed, relative to the registry.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Temporaries of writes that never finished.
+    pub leftovers: Vec<PathBuf>,
+    /// Archives no index line names.
+    pub orphans: Vec<PathBuf>,
+}
+
+/// Temporary names of [`write_archive`] and [`crate::fsutil::write_atomic`].
+fn is_leftover(file_name: &str) -> bool {
+    file_name.starts_with(".oent-add-")
+        || (file_name.starts_with(".oent-") && file_name.ends_with(".tmp"))
+}
+
+/// Every regular file under `dir`, outside hidden directories (`.git`);
+/// symbolic links are neither followed nor listed.
+fn files_under(dir: &Path) -> Result<Vec<PathBuf>, RegistryError> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).map_err(io_error(&current))? {
+            let entry = entry.map_err(io_error(&current))?;
+            let kind = entry.file_type().map_err(io_error(&entry.path()))?;
+            if kind.is_dir() && !entry.file_name().to_string_lossy().starts_with('.') {
+                stack.push(entry.path());
+            } else if kind.is_file() {
+                files.push(entry.path());
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The `archive` of every line of an index file, read as plain JSON so that
+/// lines of a newer format (which [`index::parse`] skips) still protect
+/// their archive. A line that is not JSON stops the recovery: better keep
+/// an orphan than delete a published archive.
+fn archives_named(index_file: &Path) -> Result<Vec<PathBuf>, RegistryError> {
+    let text = std::fs::read_to_string(index_file).map_err(io_error(index_file))?;
+    let mut named = Vec::new();
+    for raw in text.lines().filter(|l| !l.trim().is_empty()) {
+        let value: serde_json::Value =
+            serde_json::from_str(raw).map_err(|e| RegistryError::Io {
+                path: index_file.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            })?;
+        if let Some(archive) = value.get("archive").and_then(|a| a.as_str()) {
+            named.push(crate::fsutil::normalize(Path::new(archive)));
+        }
+    }
+    Ok(named)
 }
 
 /// The linted module, its archive and the archive's sha256.
@@ -390,9 +481,12 @@ fn archive_root(bytes: &[u8]) -> Result<String, String> {
         .ok_or_else(|| "it has no `<name>-<version>/` root directory".to_owned())
 }
 
-/// Writes `bytes` at `path` only if nothing is there: temporary file, fsync,
-/// hard link to the final name (fails if taken), fsync of the directory.
-fn write_create_if_absent(path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
+/// Writes the archive of a version no index line names yet: temporary
+/// file, fsync, hard link to the final name, fsync of the directory. A file
+/// already under that name is a leftover of an interrupted publish (its
+/// index line was never written): identical, it is kept; different, it is
+/// replaced (atomic rename), as it was never published.
+fn write_archive(path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io_error(dir))?;
@@ -405,12 +499,8 @@ fn write_create_if_absent(path: &Path, bytes: &[u8]) -> Result<(), RegistryError
     match std::fs::hard_link(temp.path(), path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            // A leftover from an interrupted publish: accept it only if identical.
             if std::fs::read(path).map_err(io_error(path))? != bytes {
-                return Err(RegistryError::InvalidArchive {
-                    path: path.to_path_buf(),
-                    reason: "another archive already has this name; versions are immutable".into(),
-                });
+                temp.persist(path).map_err(|e| io_error(path)(e.error))?;
             }
         }
         Err(e) => {

@@ -30,6 +30,7 @@ pub mod signing;
 pub mod snapshot;
 pub mod source;
 pub mod time;
+pub mod transfer;
 pub mod trust;
 
 use std::path::PathBuf;

@@ -156,6 +156,24 @@ pub enum FetchError {
         registry: String,
         error: Box<SigningError>,
     },
+    #[error(
+        "{url} is not usable: {reason}\nhelp: a registry's URL names the folder that holds registry.yaml, index/ and archives/"
+    )]
+    NotARegistryFile { url: String, reason: String },
+    /// Over a limit of [`super::transfer::TransferLimits`]; `help` says which
+    /// variable raises it.
+    #[error("{url}: the transfer {what}; {help}")]
+    TooSlow {
+        url: String,
+        what: String,
+        help: String,
+    },
+    #[error("{name} is `{value}`, not {expected}")]
+    BadSetting {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
     #[error(transparent)]
     Invalid(#[from] RegistryError),
 }

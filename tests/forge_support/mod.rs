@@ -74,12 +74,26 @@ impl RunningForge {
 
     /// Starts the server on the forge.yaml already in `dir`.
     pub fn spawn(dir: &Path) -> RunningForge {
+        Self::spawn_under(dir, &[])
+    }
+
+    /// [`RunningForge::spawn`] with the server run by `wrapper` (e.g.
+    /// `strace -f -e inject=…` to kill it at a chosen system call).
+    pub fn spawn_under(dir: &Path, wrapper: &[&str]) -> RunningForge {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(dir.join("forge.log"))
             .unwrap();
-        let mut child = Command::new(oent())
+        let (program, wrapper_args) = match wrapper.split_first() {
+            Some((program, args)) => (PathBuf::from(program), args.to_vec()),
+            None => (oent().to_path_buf(), Vec::new()),
+        };
+        let mut command = Command::new(program);
+        if !wrapper.is_empty() {
+            command.args(wrapper_args).arg(oent());
+        }
+        let mut child = command
             .current_dir(dir)
             .args(["forge", "serve", "--config", "forge.yaml"])
             .stdout(Stdio::piped())
@@ -130,6 +144,21 @@ impl RunningForge {
             child.kill().unwrap();
             child.wait().unwrap();
         }
+    }
+
+    /// Waits (at most 30 s) for a server that is meant to die by itself,
+    /// e.g. killed by the `strace` it runs under.
+    pub fn wait_dead(&mut self) {
+        let mut child = self.child.take().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if child.try_wait().unwrap().is_some() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        stop_gracefully(&mut child);
+        panic!("the forge was expected to die, and did not\n{}", self.log());
     }
 
     /// SIGTERM, and the exit status.

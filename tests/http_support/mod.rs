@@ -145,8 +145,14 @@ impl Fixture {
 
     /// Runs `oent` in the directory with the cache at `cache/`.
     pub fn oent(&self, args: &[&str]) -> Run {
+        self.oent_with(args, &[])
+    }
+
+    /// [`Fixture::oent`] with these environment variables set.
+    pub fn oent_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let output = Command::new(assert_cmd::cargo::cargo_bin!("oent"))
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(self.path())
             .env("OENT_CACHE_DIR", self.cache())
             // Loopback only: no proxy may get in the way.
@@ -294,6 +300,9 @@ pub enum Fault {
     LongerAnnounced(usize),
     /// The file with one byte changed: same size, other sha256.
     FlipByte,
+    /// The full Content-Length, then one byte of the body at a time, this
+    /// long apart: a server (or a link) that never quite stops.
+    Dribble(Duration),
 }
 
 /// A hand-written HTTP/1.1 server on 127.0.0.1 serving a directory, with
@@ -405,6 +414,16 @@ fn serve(
             Some(len + n),
             &[body, vec![b'!'; n]].concat(),
         ),
+        Some(Fault::Dribble(pause)) => {
+            respond(&mut stream, 200, Some(len), b"");
+            for byte in body.chunks(1) {
+                std::thread::sleep(pause);
+                // The client gave up: stop.
+                if stream.write_all(byte).is_err() {
+                    return;
+                }
+            }
+        }
         Some(Fault::FlipByte) => {
             let mut body = body;
             body[len / 2] ^= 0xff;
