@@ -476,3 +476,42 @@ fn a_full_disk_leaves_the_previous_bundle_and_no_debris() {
         .collect();
     assert!(debris.is_empty(), "{debris:?}");
 }
+
+#[test]
+fn a_fifo_as_the_etablissements_csv_is_refused_without_waiting() {
+    let test = project(
+        "{{ config.jours }}",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, default: 5 }",
+    );
+    let dist =
+        distribution("", "").replace("etablissements:\n", "etablissements: { file: e.csv }\n");
+    let test = test.write("dist/distribution.yaml", &dist);
+    let fifo = test.path().join("dist/e.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Were oent to open the FIFO, it would wait for a writer forever: this
+    // one comes after a while and writes nothing, so the test fails instead of hanging.
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo);
+    });
+    let out = test
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(1)
+        .stderr_contains("`dist/e.csv` is a FIFO (named pipe), not a regular file")
+        .stderr_contains("give the path of a CSV file");
+    assert!(
+        out.elapsed < std::time::Duration::from_secs(5),
+        "{:?}",
+        out.elapsed
+    );
+}
