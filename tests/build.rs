@@ -668,6 +668,15 @@ fn files_the_previous_bundle_does_not_list_are_refused_unless_forced() {
         .stderr_contains("help: keep your own files out of the bundle, in `local/` beside it");
     assert_eq!(out.read("out/compose/.env"), "SECRET=1");
     assert_eq!(tree(&out.path().join("out")).len(), before.len() + 2);
+    // The bundle itself says where operator files go.
+    assert!(
+        out.read("out/compose/compose.yaml")
+            .contains("--env-file ../../local/secrets.env up -d")
+    );
+    assert!(
+        out.read("out/README.md")
+            .contains("**`local/` à côté du bundle** (`../local/` depuis ce dossier)")
+    );
     let out = again(out, ["build", "dist", "-o", "out", "--force"])
         .run()
         .status(0)
