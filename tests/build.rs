@@ -691,15 +691,19 @@ const BOMB: &str = "{% for a in range(end=100000) %}{% for b in range(end=100000
 /// The same, with bounds lint cannot see (and publishing lets through).
 const HIDDEN_BOMB: &str = "{% for a in range(end=config.n) %}{% for b in range(end=config.n) %}{{ etab.uai }} {{ a }} {{ b }}\n{% endfor %}{% endfor %}";
 
-#[test]
-fn a_template_that_writes_without_end_is_stopped_at_the_file_limit() {
-    let test = project(
-        HIDDEN_BOMB,
+/// A distribution of one module whose template loops `config.n` (100,000) times.
+fn looping(template: &str) -> Test {
+    project(
+        template,
         "conf/{{ module.slug }}/{{ etab.uai }}",
         "n: { type: integer, default: 100000 }",
-    );
-    let out = test
-        .write("dist/distribution.yaml", &distribution("", ETABS))
+    )
+    .write("dist/distribution.yaml", &distribution("", ETABS))
+}
+
+#[test]
+fn a_template_that_writes_without_end_is_stopped_at_the_file_limit() {
+    let out = looping(HIDDEN_BOMB)
         .args(["build", "dist", "-o", "out"])
         .env("OENT_MAX_FILE_SIZE", "1MiB")
         .run()
@@ -750,4 +754,17 @@ fn lint_refuses_nested_large_ranges_before_anyone_builds() {
         .run()
         .status(1)
         .stdout_contains("error[E041/template-unbounded]: nested loops over `range` run 10000000000 times: the template would render without end\n  ┌─ src/agenda/templates/t.tera:2:33\n");
+}
+
+#[test]
+fn a_loop_that_writes_nothing_is_stopped_at_the_time_limit() {
+    let silent = "{% for a in range(end=config.n) %}{% for b in range(end=config.n) %}{% endfor %}{% endfor %}done";
+    let out = looping(silent)
+        .args(["build", "dist", "-o", "out", "--render-timeout", "1"])
+        .run()
+        .status(1)
+        .stderr_contains(
+            "rendering exceeds the time limit of 1 s, in this template (établissement 0750655E)",
+        );
+    quickly(&out, 20);
 }

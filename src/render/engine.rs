@@ -11,7 +11,7 @@ use tera::{Tera, Value as TeraValue};
 
 use super::bundle::{BundleError, Staging};
 use super::context::{SharedContext, module_json};
-use super::limits::{Bounded, Budget};
+use super::limits::{Bounded, Budget, register_range};
 use super::values::ModuleValues;
 use crate::manifest::module::Each;
 use crate::manifest::source::SourceFile;
@@ -45,6 +45,7 @@ pub fn render_module(
 ) -> Result<(), RenderError> {
     let mut tera = Tera::default();
     tera.autoescape_on(Vec::<&'static str>::new());
+    register_range(&mut tera, budget);
     let mut problems = Vec::new();
     let mut sources = BTreeMap::new();
     for (i, spec) in module.templates.iter().enumerate() {
@@ -197,7 +198,11 @@ fn render_one(
         .map_err(|e| Stop::All(RenderError::Bundle(e)))?;
     let mut bounded = Bounded::new(file, budget);
     let rendered = tera.render_to(&format!("t{i}"), context, &mut bounded);
-    let (mut file, exceeded) = bounded.finish(budget);
+    let (mut file, mut exceeded) = bounded.finish(budget);
+    if rendered.is_err() && exceeded.is_none() {
+        // Tera's `range` stops a silent loop at the deadline (register_range).
+        exceeded = budget.out_of_time();
+    }
     if let Err(e) = rendered {
         let disk = file.disk_error();
         staging.discard(file);

@@ -131,6 +131,58 @@ impl Budget {
     }
 }
 
+/// Tera's longest `range` (its own `MAX_RANGE_LEN`).
+const MAX_RANGE_LEN: i128 = 100_000;
+
+/// Replaces Tera's `range` with the same function that also fails once
+/// the deadline of `budget` is past: a loop that writes nothing never
+/// reaches [`Bounded`], but each inner loop calls `range` again.
+pub fn register_range(tera: &mut tera::Tera, budget: &Budget) {
+    let deadline = budget.deadline;
+    tera.register_function(
+        "range",
+        move |kwargs: tera::Kwargs, _: &tera::State| -> tera::TeraResult<Vec<i128>> {
+            if Instant::now() > deadline {
+                return Err(tera::Error::message(
+                    "the time limit of rendering is reached",
+                ));
+            }
+            let start = kwargs.get::<i128>("start")?.unwrap_or_default();
+            let end = kwargs.must_get::<i128>("end")?;
+            let step = kwargs.get::<i128>("step_by")?.unwrap_or(1);
+            range(start, end, step).map_err(tera::Error::message)
+        },
+    );
+}
+
+/// `start`, `start + step`, … up to `end` excluded, as Tera's `range`.
+fn range(start: i128, end: i128, step: i128) -> Result<Vec<i128>, String> {
+    if step == 0 {
+        return Err("Function `range` was called with a `step_by` argument of 0".into());
+    }
+    if start > end && step > 0 {
+        return Err(
+            "Function `range` was called with a `start` argument greater than the `end` one".into(),
+        );
+    }
+    let overflow = || "Function `range` was called with arguments that overflow i128".to_owned();
+    let (span, size) = if step > 0 {
+        (end.checked_sub(start).ok_or_else(overflow)?, step)
+    } else {
+        (
+            start.saturating_sub(end).max(0),
+            step.checked_neg().ok_or_else(overflow)?,
+        )
+    };
+    let len = span.checked_add(size - 1).ok_or_else(overflow)? / size;
+    if len > MAX_RANGE_LEN {
+        return Err(format!(
+            "Function `range` would produce {len} elements, which exceeds the limit of {MAX_RANGE_LEN}"
+        ));
+    }
+    Ok((0..len).map(|i| start + i * step).collect())
+}
+
 /// A writer that fails, and says why, once a limit is reached.
 pub struct Bounded<W> {
     inner: W,
@@ -204,6 +256,36 @@ mod tests {
         assert!(parse_size("16MB").is_err());
         assert!(parse_size("MiB").is_err());
         assert!(parse_size("99999999999999GiB").is_err());
+    }
+
+    #[test]
+    fn range_is_teras() {
+        assert_eq!(range(0, 3, 1), Ok(vec![0, 1, 2]));
+        assert_eq!(range(1, 8, 3), Ok(vec![1, 4, 7]));
+        assert_eq!(range(5, 0, -2), Ok(vec![5, 3, 1]));
+        assert_eq!(range(0, 5, -1), Ok(vec![]));
+        assert!(range(0, 1, 0).is_err() && range(3, 1, 1).is_err());
+        assert!(range(0, 100_001, 1).is_err());
+    }
+
+    #[test]
+    fn a_loop_that_writes_nothing_stops_at_the_deadline() {
+        let mut tera = tera::Tera::default();
+        let budget = Budget::start(RenderLimits {
+            time: Duration::from_millis(200),
+            ..RenderLimits::default()
+        });
+        register_range(&mut tera, &budget);
+        let started = Instant::now();
+        let silent = "{% for a in range(end=100000) %}{% for b in range(end=100000) %}{% endfor %}{% endfor %}";
+        let rendered = tera.render_str(silent, &tera::Context::new(), false);
+        assert!(rendered.is_err());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(budget.out_of_time().is_some());
     }
 
     #[test]
