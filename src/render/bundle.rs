@@ -1,6 +1,6 @@
 //! Writing the bundle: each file is streamed into a staging directory beside
-//! the output as it is rendered (hashed on the way for `bundle.json`, and
-//! flushed), then every directory of the staging tree is flushed and the
+//! the output as it is rendered (hashed on the way for `bundle.json`), then
+//! the whole tree is flushed (files, then every directory) and the
 //! staging directory takes the output's place in one atomic exchange
 //! (`renameat2(RENAME_EXCHANGE)`). A failed or killed build leaves the
 //! previous bundle as it was; what a killed build leaves beside the output
@@ -9,8 +9,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-use serde_json::json;
 
 use crate::package::checksum::HashingWriter;
 
@@ -199,14 +197,14 @@ impl Staging {
         })
     }
 
-    /// Flushes `file` to disk and lists it in `bundle.json`.
+    /// Completes `file` and lists it in `bundle.json`. It reaches the disk
+    /// in [`Staging::finish`], with all the others.
     pub fn commit(&mut self, mut file: StagedFile) -> Result<(), BundleError> {
         file.flush().map_err(io(&self.shown))?;
         let (buffered, sha256, size) = file.writer.finish();
-        let handle = buffered
+        buffered
             .into_inner()
             .map_err(|e| io(&self.shown)(e.into_error()))?;
-        handle.sync_all().map_err(io(&self.shown))?;
         self.space = file.space;
         self.entries.insert(file.relative, Entry { size, sha256 });
         Ok(())
@@ -220,7 +218,17 @@ impl Staging {
     /// Writes a whole file at once.
     pub fn write(&mut self, relative: &str, bytes: &[u8]) -> Result<(), BundleError> {
         let mut file = self.create(relative)?;
-        if let Err(e) = file.write_all(bytes) {
+        let written = file.write_all(bytes);
+        self.settle(file, written)
+    }
+
+    /// Commits `file` if it was `written` whole, else removes it and says why.
+    fn settle(
+        &mut self,
+        mut file: StagedFile,
+        written: std::io::Result<()>,
+    ) -> Result<(), BundleError> {
+        if let Err(e) = written {
             let error = file.disk_error().unwrap_or(e);
             self.discard(file);
             return Err(BundleError::Io {
@@ -239,11 +247,14 @@ impl Staging {
         version: &str,
         target: &str,
     ) -> Result<(), BundleError> {
-        let manifest = self.manifest(distribution, version, target);
-        self.write(BUNDLE_MANIFEST, manifest.as_bytes())?;
+        self.write_manifest(distribution, version, target)?;
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(self.dir.path(), std::fs::Permissions::from_mode(0o755))
             .map_err(io(&self.shown))?;
+        // Every file of the tree, flushed: one syncfs(2) instead of an fsync
+        // per file (20,000 fsyncs took 5 s more on ext4; syncfs returns once
+        // all of the file system's dirty data and metadata are on disk).
+        crate::fsutil::sync_file_system(self.dir.path()).map_err(io(&self.shown))?;
         // Deepest first, so that each directory is flushed after its children.
         for dir in self.made.iter().rev() {
             crate::fsutil::sync_dir(dir).map_err(io(&self.shown))?;
@@ -273,17 +284,55 @@ impl Staging {
         Ok(())
     }
 
-    /// `bundle.json`: every file of the bundle, sorted, with size and sha256.
-    fn manifest(&self, distribution: &str, version: &str, target: &str) -> String {
-        let entries: Vec<_> = self
-            .entries
-            .iter()
-            .map(|(path, e)| json!({ "path": path, "size": e.size, "sha256": e.sha256 }))
-            .collect();
-        let value = json!({ "format": BUNDLE_FORMAT, "distribution": distribution, "version": version, "target": target, "files": entries });
-        let mut text = serde_json::to_string_pretty(&value).expect("JSON values serialise");
-        text.push('\n');
-        text
+    /// `bundle.json`: every file of the bundle, sorted, with size and
+    /// sha256; streamed, since a large bundle lists a million files.
+    fn write_manifest(
+        &mut self,
+        distribution: &str,
+        version: &str,
+        target: &str,
+    ) -> Result<(), BundleError> {
+        let mut file = self.create(BUNDLE_MANIFEST)?;
+        let manifest = Manifest {
+            distribution,
+            files: Listing(&self.entries),
+            format: BUNDLE_FORMAT,
+            target,
+            version,
+        };
+        let written = serde_json::to_writer_pretty(&mut file, &manifest)
+            .map_err(std::io::Error::from)
+            .and_then(|()| file.write_all(b"\n"));
+        self.settle(file, written)
+    }
+}
+
+/// `bundle.json`, its keys in the order of format 1 (sorted).
+#[derive(serde::Serialize)]
+struct Manifest<'a> {
+    distribution: &'a str,
+    files: Listing<'a>,
+    format: u32,
+    target: &'a str,
+    version: &'a str,
+}
+
+/// The `files` of `bundle.json`, serialised one at a time.
+struct Listing<'a>(&'a BTreeMap<String, Entry>);
+
+impl serde::Serialize for Listing<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct File<'a> {
+            path: &'a str,
+            sha256: &'a str,
+            size: u64,
+        }
+        serializer.collect_seq(self.0.iter().map(|(path, e)| File {
+            path,
+            sha256: &e.sha256,
+            size: e.size,
+        }))
     }
 }
 
