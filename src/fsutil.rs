@@ -27,6 +27,33 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
+/// Swaps `a` and `b` in one step (`renameat2(RENAME_EXCHANGE)`): at every
+/// instant each name holds one complete tree, so a kill never leaves `b`
+/// missing, as two renames (b → old, a → b) would between them.
+pub fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both paths are NUL-terminated strings that outlive the call.
+    let done = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// Flushes every pending write of the file system holding `path`
 /// (`syncfs(2)`): one call instead of an fsync per file.
 pub fn sync_file_system(path: &Path) -> std::io::Result<()> {
@@ -109,6 +136,19 @@ mod tests {
         assert_eq!(normalize(Path::new("./a/b/../c/./d")), Path::new("a/c/d"));
         assert_eq!(normalize(Path::new("../x/../y")), Path::new("../y"));
         assert_eq!(normalize(Path::new("/a/../b")), Path::new("/b"));
+    }
+
+    #[test]
+    fn exchange_swaps_two_trees() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir(&a).unwrap();
+        std::fs::create_dir(&b).unwrap();
+        std::fs::write(a.join("new"), "").unwrap();
+        std::fs::write(b.join("old"), "").unwrap();
+        exchange(&a, &b).unwrap();
+        assert!(b.join("new").is_file() && a.join("old").is_file());
+        assert!(exchange(&a, &dir.path().join("missing")).is_err());
     }
 
     #[test]

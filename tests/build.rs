@@ -476,3 +476,295 @@ fn a_full_disk_leaves_the_previous_bundle_and_no_debris() {
         .collect();
     assert!(debris.is_empty(), "{debris:?}");
 }
+
+/// The next command in the same directory, with the same cache.
+fn again<const N: usize>(out: support::Output, args: [&str; N]) -> Test {
+    out.then().args(args).env("OENT_CACHE_DIR", "cache")
+}
+
+/// A limit or a refusal must come at once, not after the work it prevents.
+#[track_caller]
+fn quickly(out: &support::Output, seconds: u64) {
+    let limit = std::time::Duration::from_secs(seconds);
+    assert!(out.elapsed < limit, "took {:?}", out.elapsed);
+}
+
+#[test]
+fn a_fifo_as_the_etablissements_csv_is_refused_without_waiting() {
+    let test = project(
+        "{{ config.jours }}",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, default: 5 }",
+    );
+    let dist =
+        distribution("", "").replace("etablissements:\n", "etablissements: { file: e.csv }\n");
+    let test = test.write("dist/distribution.yaml", &dist);
+    let fifo = test.path().join("dist/e.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Were oent to open the FIFO, it would wait for a writer forever: this
+    // one comes after a while and writes nothing, so the test fails instead of hanging.
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo);
+    });
+    let out = test
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(1)
+        .stderr_contains("`dist/e.csv` is a FIFO (named pipe), not a regular file")
+        .stderr_contains("give the path of a CSV file");
+    quickly(&out, 5);
+}
+
+/// The hidden folders builds leave beside `dir`'s entries (`.out.oent-*`).
+fn debris(dir: &Path) -> Vec<String> {
+    let mut found: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".oent-"))
+        .collect();
+    found.sort();
+    found
+}
+
+/// `oent build` under strace, killed (SIGKILL) at the `when`-th call of `syscalls`.
+fn build_killed_at(dir: &Path, syscalls: &str, when: u32) -> std::process::ExitStatus {
+    let strace = support::tools::required("strace", "strace");
+    std::process::Command::new(strace)
+        .args(["-f", "-o", "/dev/null", "-e"])
+        .arg(format!("inject={syscalls}:signal=SIGKILL:when={when}"))
+        .arg(support::oent())
+        .args([
+            "build",
+            "dist",
+            "-o",
+            "out",
+            "--set",
+            "openent/agenda.jours=7",
+        ])
+        .current_dir(dir)
+        .env("OENT_CACHE_DIR", "cache")
+        .status()
+        .unwrap()
+}
+
+#[test]
+fn killed_at_any_rename_the_output_is_one_whole_bundle_and_the_next_build_cleans_up() {
+    let (out, before) = a_first_bundle();
+    let dir = out.path().to_path_buf();
+    assert!(!before.is_empty());
+    let after_build = |label: &str| {
+        let files = tree(&dir.join("out"));
+        let old = files == before;
+        let new = files
+            .iter()
+            .any(|(p, b)| p.starts_with("conf") && b == b"7");
+        assert!(old || new, "{label}: neither bundle whole: {files:?}");
+        new
+    };
+    // The swap (the first rename of any kind), then the removal of the
+    // previous bundle that follows it.
+    let status = build_killed_at(&dir, "rename,renameat,renameat2", 1);
+    assert!(!status.success());
+    assert!(
+        !after_build("killed at the swap"),
+        "the swap did not happen"
+    );
+    let status = build_killed_at(&dir, "rename,renameat,renameat2", 2);
+    assert!(after_build("killed at the second rename") || !status.success());
+    let status = build_killed_at(&dir, "unlinkat,rmdir", 1);
+    assert!(!status.success());
+    assert!(after_build("killed while removing the previous bundle"));
+    assert!(
+        !debris(&dir).is_empty(),
+        "the kills left their staging folders"
+    );
+    let _kept = again(out, ["build", "dist", "-o", "out"]).run().status(0);
+    assert_eq!(debris(&dir), Vec::<String>::new());
+    assert_eq!(tree(&dir.join("out")), before);
+}
+
+#[test]
+fn a_folder_oent_did_not_write_is_refused_and_kept() {
+    let (out, _) = a_first_bundle();
+    let out = again(out, ["build", "dist", "-o", "precious"])
+        .write("precious/file.txt", "mine")
+        .run()
+        .status(2)
+        .stderr_contains("refusing to write the bundle to `precious`: it is not empty and is not a bundle oent wrote (no bundle.json); nothing was written")
+        .stderr_contains("help: pick a new or empty folder, or leave out `-o` for the default `<distribution>/bundle`");
+    assert_eq!(out.read("precious/file.txt"), "mine");
+    // Its bundle.json must be oent's: a format and a file list.
+    let out = again(out, ["build", "dist", "-o", "other"])
+        .write("other/bundle.json", "{\"files\": \"*\"}")
+        .run()
+        .status(2)
+        .stderr_contains(
+            "its bundle.json is not one oent wrote (expected format 1 with a `files` list)",
+        );
+    assert!(out.path().join("other/bundle.json").is_file());
+    // An empty folder is fine.
+    again(out, ["build", "dist", "-o", "empty"])
+        .create_dir("empty")
+        .run()
+        .status(0);
+}
+
+#[test]
+fn the_distributions_folder_or_one_above_it_is_refused() {
+    let (out, _) = a_first_bundle();
+    let out = again(out, ["build", "dist", "-o", "dist"])
+        .run()
+        .status(2)
+        .stderr_contains("refusing to write the bundle to `dist`: it is the distribution's folder, and the bundle replaces its folder as a whole (distribution.yaml, the CSV and oent.lock would be deleted)");
+    let out = again(out, ["build", "dist", "-o", "."])
+        .run()
+        .status(2)
+        .stderr_contains(
+            "refusing to write the bundle to `.`: it holds the distribution's folder `dist`",
+        );
+    let out = out
+        .then()
+        .current_dir("dist")
+        .args(["build", ".", "-o", "."])
+        .env("OENT_CACHE_DIR", "../cache")
+        .run()
+        .status(2)
+        .stderr_contains("refusing to write the bundle to `.`: it is the distribution's folder");
+    let out = out
+        .then()
+        .create_dir("elsewhere")
+        .current_dir("elsewhere")
+        .args(["build", "../dist", "-o", "."])
+        .env("OENT_CACHE_DIR", "../cache")
+        .run()
+        .status(2)
+        .stderr_contains(
+            "refusing to write the bundle to `.`: it is (or holds) the current directory",
+        )
+        .stderr_contains("help: pick a new folder, e.g. `-o bundle`");
+    for kept in ["dist/distribution.yaml", "out/bundle.json", "elsewhere"] {
+        assert!(out.path().join(kept).exists(), "{kept}");
+    }
+}
+
+#[test]
+fn files_the_previous_bundle_does_not_list_are_refused_unless_forced() {
+    let (out, before) = a_first_bundle();
+    let out = again(out, ["build", "dist", "-o", "out", "--set", "openent/agenda.jours=6"])
+        .write("out/compose/.env", "SECRET=1")
+        .write("out/notes/todo.txt", "x")
+        .run()
+        .status(2)
+        .stderr_contains("refusing to write the bundle to `out`: the previous bundle holds 2 file(s) its bundle.json does not list, which replacing it would delete; nothing was written\n    compose/.env\n    notes/\n")
+        .stderr_contains("help: keep your own files out of the bundle, in `local/` beside it");
+    assert_eq!(out.read("out/compose/.env"), "SECRET=1");
+    assert_eq!(tree(&out.path().join("out")).len(), before.len() + 2);
+    // The bundle itself says where operator files go.
+    assert!(
+        out.read("out/compose/compose.yaml")
+            .contains("--env-file ../../local/secrets.env up -d")
+    );
+    assert!(
+        out.read("out/README.md")
+            .contains("**`local/` à côté du bundle** (`../local/` depuis ce dossier)")
+    );
+    let out = again(out, ["build", "dist", "-o", "out", "--force"])
+        .run()
+        .status(0)
+        .stderr_contains("out/compose/.env: warning[W006]: not listed by the previous bundle's bundle.json: deleted with it (--force)")
+        .stderr_contains("out/notes/: warning[W006]");
+    assert_eq!(tree(&out.path().join("out")), before);
+}
+
+/// Two nested loops of 100,000: 10^10 lines, if nothing stopped them.
+const BOMB: &str = "{% for a in range(end=100000) %}{% for b in range(end=100000) %}{{ etab.uai }} {{ a }} {{ b }}\n{% endfor %}{% endfor %}";
+
+/// The same, with bounds lint cannot see (and publishing lets through).
+const HIDDEN_BOMB: &str = "{% for a in range(end=config.n) %}{% for b in range(end=config.n) %}{{ etab.uai }} {{ a }} {{ b }}\n{% endfor %}{% endfor %}";
+
+/// A distribution of one module whose template loops `config.n` (100,000) times.
+fn looping(template: &str) -> Test {
+    project(
+        template,
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "n: { type: integer, default: 100000 }",
+    )
+    .write("dist/distribution.yaml", &distribution("", ETABS))
+}
+
+#[test]
+fn a_template_that_writes_without_end_is_stopped_at_the_file_limit() {
+    let out = looping(HIDDEN_BOMB)
+        .args(["build", "dist", "-o", "out"])
+        .env("OENT_MAX_FILE_SIZE", "1MiB")
+        .run()
+        .status(1)
+        .stderr_contains("openent/agenda@1.0.0/templates/t.tera: error[E034]: the rendered file exceeds the limit of 1 MiB per file (établissement 0750655E); rendering was stopped")
+        .stderr_contains("--max-file-size or OENT_MAX_FILE_SIZE");
+    quickly(&out, 20);
+    assert!(!out.path().join("out").exists());
+    assert_eq!(debris(out.path()), Vec::<String>::new());
+    let out = again(out, ["build", "dist", "-o", "out", "--max-file-size", "100GiB", "--max-bundle-size", "2MiB"])
+        .run()
+        .status(1)
+        .stderr_contains("the bundle exceeds the limit of 2 MiB per build while rendering this template (établissement 0750655E)");
+    let out = again(
+        out,
+        [
+            "build",
+            "dist",
+            "-o",
+            "out",
+            "--max-file-size",
+            "100GiB",
+            "--render-timeout",
+            "1",
+        ],
+    )
+    .env("OENT_MAX_BUNDLE_SIZE", "100GiB")
+    .run()
+    .status(1)
+    .stderr_contains(
+        "rendering exceeds the time limit of 1 s, in this template (établissement 0750655E)",
+    );
+    quickly(&out, 20);
+    assert!(!out.path().join("out").exists());
+}
+
+#[test]
+fn lint_refuses_nested_large_ranges_before_anyone_builds() {
+    let manifest = module(
+        "openent/agenda",
+        "1.0.0",
+        "templates:\n  - { source: templates/t.tera, target: \"conf/{{ module.slug }}/{{ etab.uai }}\", each: etablissement }\n",
+    );
+    Test::new()
+        .write("src/agenda/module.yaml", &manifest)
+        .write("src/agenda/templates/t.tera", &format!("ok\n{BOMB}\n"))
+        .args(["lint", "src/agenda"])
+        .run()
+        .status(1)
+        .stdout_contains("error[E042/template-unbounded]: nested loops over `range` run 10000000000 times: the template would render without end\n  ┌─ src/agenda/templates/t.tera:2:33\n");
+}
+
+#[test]
+fn a_loop_that_writes_nothing_is_stopped_at_the_time_limit() {
+    let silent = "{% for a in range(end=config.n) %}{% for b in range(end=config.n) %}{% endfor %}{% endfor %}done";
+    let out = looping(silent)
+        .args(["build", "dist", "-o", "out", "--render-timeout", "1"])
+        .run()
+        .status(1)
+        .stderr_contains(
+            "rendering exceeds the time limit of 1 s, in this template (établissement 0750655E)",
+        );
+    quickly(&out, 20);
+}

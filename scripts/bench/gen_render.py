@@ -140,12 +140,29 @@ def weighted(rng, pairs):
     return pairs[-1][0]
 
 
+# Used only when the académie's five départements are nearly full (a UAI
+# has 4 digits after the département: 9,999 per département), for the
+# scale runs of render.sh (SCALE_ETABS, up to 50,000 établissements).
+EXTRA_DEPARTEMENTS = {
+    "22": ["Saint-Brieuc", "Lannion"], "29": ["Brest", "Quimper"], "35": ["Rennes", "Saint-Malo"],
+    "56": ["Vannes", "Lorient"], "79": ["Niort", "Bressuire"], "86": ["Poitiers", "Châtellerault"],
+    "37": ["Tours", "Amboise"], "41": ["Blois", "Vendôme"],
+}
+DEPARTEMENT_FULL = 9000
+
+
 def etablissements(rng, count):
     rows = []
     seen = set()
     depts = [(d, share) for d, (share, _) in DEPARTEMENTS.items()]
+    per_dept = {}
     for _ in range(count):
         dept = weighted(rng, depts)
+        # Same draws as before while no département is full (same output up to ~14,000).
+        if per_dept.get(dept, 0) >= DEPARTEMENT_FULL:
+            open_depts = [d for d in list(DEPARTEMENTS) + list(EXTRA_DEPARTEMENTS) if per_dept.get(d, 0) < DEPARTEMENT_FULL]
+            dept = rng.choice(open_depts)
+        per_dept[dept] = per_dept.get(dept, 0) + 1
         while True:
             n = int(dept) * 10000 + rng.randrange(1, 10000)
             if n not in seen:
@@ -153,7 +170,7 @@ def etablissements(rng, count):
                 break
         kind, prefix = weighted(rng, [((t, p), w) for t, w, p in TYPES])
         secteur = "prive" if kind != "erea" and rng.random() < 0.38 else "public"
-        commune = rng.choice(DEPARTEMENTS[dept][1])
+        commune = rng.choice(DEPARTEMENTS[dept][1] if dept in DEPARTEMENTS else EXTRA_DEPARTEMENTS[dept])
         if secteur == "prive":
             nom = f"{prefix} privé {rng.choice(PRIVATE_NAMES)}"
         else:

@@ -21,6 +21,10 @@
 #   OENT_BENCH_VENV                 venv (default ${TMPDIR:-/tmp}/oent-bench-venv)
 #   OENT_BIN=PATH                   time this oent instead of building target/release/oent
 #   KEEP=1                          keep the generated files (the path is printed)
+#   SCALE_ETABS="1000 10000 50000"  also (or, with SCALE_ONLY=1, only) measure the
+#                                   per-établissement cost: one `oent build` of each
+#                                   size under /usr/bin/time -v (wall, peak RSS)
+#   SCALE_ONLY=1                    only the scale runs (no Python venv, no Jinja2)
 #   NO_HYPERFINE=1                  time with a `date +%s.%N` loop even if hyperfine exists
 set -euo pipefail
 
@@ -45,6 +49,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 fstype() { findmnt -n -o FSTYPE -T "$1" 2>/dev/null | awk 'NR == 1' | grep . || stat -f -c %T "$1"; }
 
 # --- 1. Python side: a venv with PyYAML, Jinja2 and ansible-core ------------
+if [[ "${SCALE_ONLY:-0}" != 1 ]]; then
 step "Python venv ($VENV)"
 want=(pyyaml jinja2)
 [[ "${NO_ANSIBLE:-0}" == 1 ]] || want+=(ansible-core)
@@ -55,6 +60,7 @@ if ! "$VENV/bin/python" -c 'import yaml, jinja2' 2>/dev/null \
 fi
 PY="$VENV/bin/python"
 "$PY" -c 'import sys, jinja2, yaml; print("Python", sys.version.split()[0], "| Jinja2", jinja2.__version__, "| PyYAML", yaml.__version__, "(libyaml)" if hasattr(yaml, "CSafeLoader") else "")'
+fi
 
 # --- 2. oent, release build, copied aside ------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/oent-bench-render.XXXXXX")
@@ -90,6 +96,31 @@ mkdir -p "$WORK/bin"
 cp "$SRC_BIN" "$WORK/bin/oent"
 OENT="$WORK/bin/oent"
 "$OENT" --version 2>/dev/null || true
+
+# --- 2b. the per-établissement cost (SCALE_ETABS) ------------------------------
+# One build of each size into a new folder, after a first build that fills
+# the cache and writes oent.lock; gen_render.py needs only the standard library.
+if [[ -n "${SCALE_ETABS:-}" ]]; then
+    step "scale: $MODULES modules x {$SCALE_ETABS} établissements"
+    printf '%-8s %8s %9s %10s %12s %14s\n' etabs files 'wall s' 'RSS MiB' 'ms / etab' 'KiB RSS / etab' > "$WORK/scale.out"
+    for n in $SCALE_ETABS; do
+        s="$WORK/scale-$n"
+        OENT_CACHE_DIR="$s/cache" python3 "$BENCH/gen_render.py" "$s" --etabs "$n" --modules "$MODULES" --seed "$SEED" --oent "$OENT" > /dev/null
+        OENT_CACHE_DIR="$s/cache" "$OENT" build "$s/dist" -o "$TOUT/scale-warm-$n" > "$s/build.out" 2>&1 \
+            || { cat "$s/build.out" >&2; die "oent build of $n établissements failed"; }
+        rm -rf "$TOUT/scale-warm-$n"
+        OENT_CACHE_DIR="$s/cache" /usr/bin/time -v "$OENT" build "$s/dist" -o "$TOUT/scale-$n" --offline > /dev/null 2> "$s/time-v" \
+            || { cat "$s/time-v" >&2; die "timed oent build of $n établissements failed"; }
+        files=$(find "$TOUT/scale-$n" -type f | wc -l)
+        rm -rf "$TOUT/scale-$n"
+        wall=$(sed -n 's/.*Elapsed (wall clock) time.*: //p' "$s/time-v" | awk -F: '{ t = 0; for (i = 1; i <= NF; i++) t = t * 60 + $i; print t }')
+        rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$s/time-v")
+        awk -v n="$n" -v f="$files" -v w="$wall" -v r="$rss" \
+            'BEGIN { printf "%-8d %8d %9.2f %10.1f %12.3f %14.2f\n", n, f, w, r / 1024, w * 1000 / n, r / n }' >> "$WORK/scale.out"
+    done
+    cat "$WORK/scale.out"
+    [[ "${SCALE_ONLY:-0}" != 1 ]] || exit 0
+fi
 
 # --- 3. the distribution ------------------------------------------------------
 # Isolated cache: nothing read from or written to the user's.

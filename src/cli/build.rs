@@ -9,10 +9,11 @@ use super::exit;
 use oent::manifest::distribution::Target;
 use oent::registry::cache::Cache;
 use oent::registry::fetch::NoProgress;
+use oent::render::limits::{RenderLimits, parse_size};
 use oent::render::values::{
     CommandLineValue, known_etablissement, known_module, module_values, parse_set,
 };
-use oent::render::{BuildError, BuildOptions, build};
+use oent::render::{BuildError, BuildOptions, WriteOptions, build_with};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum TargetArg {
@@ -52,6 +53,24 @@ pub struct BuildArgs {
     /// contributed upstream (`oent contribute`): for CI.
     #[arg(long)]
     deny_unreversed: bool,
+    /// Replace the previous bundle even if it holds files its bundle.json
+    /// does not list: they are deleted, each named in a warning.
+    #[arg(long)]
+    force: bool,
+    /// Largest file a template may render (bytes, or with KiB, MiB, GiB).
+    #[arg(long, value_name = "SIZE", env = "OENT_MAX_FILE_SIZE", default_value = "16MiB", value_parser = parse_size)]
+    max_file_size: u64,
+    /// Largest bundle a build may write.
+    #[arg(long, value_name = "SIZE", env = "OENT_MAX_BUNDLE_SIZE", default_value = "4GiB", value_parser = parse_size)]
+    max_bundle_size: u64,
+    /// Longest time rendering may take, in seconds.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "OENT_RENDER_TIMEOUT",
+        default_value_t = 600
+    )]
+    render_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -146,7 +165,15 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
     } else {
         super::progress::bar("rendering", "files")
     };
-    let outcome = match build(&options, progress.as_ref()) {
+    let write = WriteOptions {
+        force: args.force,
+        limits: RenderLimits {
+            file_bytes: args.max_file_size,
+            build_bytes: args.max_bundle_size,
+            time: std::time::Duration::from_secs(args.render_timeout),
+        },
+    };
+    let outcome = match build_with(&options, &write, progress.as_ref()) {
         Ok(outcome) => outcome,
         Err(e) => return report(e),
     };

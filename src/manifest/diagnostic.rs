@@ -94,11 +94,13 @@ codes! {
     ForkLicenceChanged = "E039", "fork-licence-changed", Error, "a fork's licence differs from its base's";
     UnreversedFork = "E040", "unreversed-fork", Error, "a fork differs from its base and the difference was never contributed (`--deny-unreversed`)";
     UnknownModule = "E041", "unknown-module", Error, "a distribution names a module or capability that no registry of the distribution publishes";
+    TemplateUnbounded = "E042", "template-unbounded", Error, "nested loops over large `range`s would render without end";
     MissingRepository = "W001", "missing-repository", Warning, "a module has no `repository`: nothing can be reversed upstream";
     ByteOrderMark = "W002", "byte-order-mark", Warning, "the file starts with a byte-order mark";
     CrlfLineEndings = "W003", "crlf-line-endings", Warning, "the file uses CRLF line endings";
     ModuleNotFound = "W004", "module-not-found", Warning, "a module named by a distribution is not found locally: its values are not checked";
     ReversalDebt = "W005", "reversal-debt", Warning, "a fork differs from its base and the difference was never contributed upstream";
+    UnlistedBundleFile = "W006", "unlisted-bundle-file", Warning, "a file in the previous bundle that its bundle.json does not list, deleted by `oent build --force`";
 }
 
 impl fmt::Display for Code {

@@ -223,10 +223,43 @@ fn one_of(
     None
 }
 
+/// What a non-regular file is, for a message.
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
+}
+
 /// Reads the établissements CSV file: header `uai,nom,type,commune,departement,secteur`,
 /// then any extra columns (`etab.extra.<column>`).
 pub(super) fn read_csv(checker: &mut Checker, path: &Path, file_node: &Node) -> Vec<Etablissement> {
     let mut warnings = Vec::new();
+    // Opening a FIFO (or a device) blocks until a writer comes, forever: look first.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        checker.report(
+            Code::CsvError,
+            file_node.span,
+            "etablissements.file",
+            format!(
+                "`{}` is {}, not a regular file",
+                path.display(),
+                file_kind(&meta.file_type())
+            ),
+            "give the path of a CSV file (a FIFO or a device would block the build)",
+        );
+        return Vec::new();
+    }
     let source = match read_text(path, &CSV, &mut warnings) {
         Ok(source) => source,
         Err(ReadFailure::Refused(d)) => {

@@ -25,6 +25,7 @@ pub mod render_context;
 pub mod scaffold;
 pub mod settings;
 pub mod source;
+pub mod template_bounds;
 pub mod template_check;
 pub mod template_vars;
 pub mod yaml;

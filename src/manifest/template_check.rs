@@ -147,6 +147,9 @@ fn check_template_text(
         ));
         return;
     }
+    checker
+        .diagnostics
+        .extend(super::template_bounds::check(source));
     for read in scan.reads() {
         if let Err((message, help)) = check_read(&read.path, module, each) {
             checker.diagnostics.push(at(

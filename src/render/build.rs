@@ -8,10 +8,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::bundle::{self, BUNDLE_MANIFEST, BundleError};
+use super::bundle::{BundleError, Staging};
 use super::context::{SharedContext, target_name};
 use super::deploy;
-use super::engine::{Files, render_module};
+use super::engine::{RenderError, render_module};
+use super::limits::{Budget, RenderLimits};
+use super::out_dir;
 use super::values::{CommandLineValue, merged_settings, module_values};
 use crate::manifest::distribution::{DistributionChain, Target};
 use crate::manifest::lockfile::LOCK_FILE;
@@ -56,6 +58,16 @@ pub struct Resolved<'a> {
 /// anything is written, warnings are reported with the bundle.
 pub trait BuildCheck: std::fmt::Debug + Send + Sync {
     fn check(&self, resolved: &Resolved) -> Vec<Diagnostic>;
+}
+
+/// How the bundle is written (`oent build` only: other commands that
+/// resolve as build does never write one).
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// Replace a previous bundle even if it holds files its `bundle.json`
+    /// does not list (they are deleted, each named in a warning).
+    pub force: bool,
+    pub limits: RenderLimits,
 }
 
 impl BuildOptions {
@@ -118,6 +130,15 @@ pub enum BuildError {
     },
 }
 
+impl From<RenderError> for BuildError {
+    fn from(e: RenderError) -> Self {
+        match e {
+            RenderError::Problems(problems) => BuildError::Problems(problems),
+            RenderError::Bundle(e) => BuildError::Bundle(e),
+        }
+    }
+}
+
 impl From<LockOpError> for BuildError {
     fn from(e: LockOpError) -> Self {
         BuildError::Lock(Box::new(e))
@@ -125,6 +146,34 @@ impl From<LockOpError> for BuildError {
 }
 
 pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOutcome, BuildError> {
+    build_with(options, &WriteOptions::default(), progress)
+}
+
+/// The folder holding the distribution named on the command line (a
+/// distribution.yaml or its directory).
+fn distribution_dir(distribution: &std::path::Path) -> PathBuf {
+    if distribution.is_dir() {
+        distribution.to_path_buf()
+    } else {
+        distribution
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf)
+    }
+}
+
+pub fn build_with(
+    options: &BuildOptions,
+    write: &WriteOptions,
+    progress: &dyn Progress,
+) -> Result<BuildOutcome, BuildError> {
+    // Before anything else: a refused output folder costs the user nothing.
+    let dist_dir = distribution_dir(&options.distribution);
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| dist_dir.join("bundle"));
+    let out = out_dir::check(&out, &dist_dir, write.force)?;
     let (lock, modules) = resolve_and_fetch(options)?;
     let chain = &lock.chain;
     let top = chain.top();
@@ -179,11 +228,21 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOut
         .values()
         .map(|m| m.templates.iter().filter(|t| t.each.is_some()).count() as u64)
         .sum();
+    let mut staging = Staging::begin(&out.shown, &out.resolved)?;
+    let mut budget = Budget::start(write.limits);
     progress.start(per_etab * shared.etabs.len() as u64);
-    let mut files = Files::new();
     for (name, module) in &modules {
-        if let Err(mut more) = render_module(&shared, module, &values[name], &mut files, progress) {
-            problems.append(&mut more);
+        match render_module(
+            &shared,
+            module,
+            &values[name],
+            &mut staging,
+            &mut budget,
+            progress,
+        ) {
+            Ok(()) => {}
+            Err(RenderError::Problems(mut more)) => problems.append(&mut more),
+            Err(e) => return Err(e.into()),
         }
     }
     progress.finish();
@@ -193,7 +252,12 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOut
 
     let deployment: Vec<(ModuleName, Value)> = modules
         .iter()
-        .map(|(n, m)| (n.clone(), deploy::deployment_module(m, &values[n], &files)))
+        .map(|(n, m)| {
+            (
+                n.clone(),
+                deploy::deployment_module(m, &values[n], &staging),
+            )
+        })
         .collect();
     let target_label = target_name(target);
     deploy::render(
@@ -202,31 +266,32 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOut
         &shared,
         &top.name.slug(),
         &deployment,
-        &mut files,
-    )
-    .map_err(BuildError::Problems)?;
-    files.insert(LOCK_FILE.to_owned(), lock.lock.to_text().into_bytes());
-    files.insert(
-        "LICENCES.md".to_owned(),
-        licences(&top.name.to_string(), &modules).into_bytes(),
-    );
-    let manifest = bundle::manifest(
-        top.name.as_str(),
-        &top.version.to_string(),
-        target_label,
-        &files,
-    );
-    files.insert(BUNDLE_MANIFEST.to_owned(), manifest.into_bytes());
-
-    let out = options
-        .out
-        .clone()
-        .unwrap_or_else(|| top.dir().join("bundle"));
-    bundle::write(&out, &files)?;
+        &mut staging,
+    )?;
+    staging.write(LOCK_FILE, lock.lock.to_text().as_bytes())?;
+    staging.write(
+        "LICENCES.md",
+        licences(&top.name.to_string(), &modules).as_bytes(),
+    )?;
+    // bundle.json is written by `finish`, and counted here.
+    let files = staging.len() + 1;
+    // Named before the previous bundle goes: the user may still save them from it.
+    warnings.extend(out.unlisted.iter().map(|file| {
+        Diagnostic::new(
+            Code::UnlistedBundleFile,
+            &out.shown.join(file),
+            "not listed by the previous bundle's bundle.json: deleted with it (--force)",
+        )
+        .help(format!(
+            "keep your own files in `{}/` beside the bundle",
+            out_dir::LOCAL_DIR
+        ))
+    }));
+    staging.finish(top.name.as_str(), &top.version.to_string(), target_label)?;
     Ok(BuildOutcome {
-        out,
+        out: out.shown,
         target: target_label,
-        files: files.len(),
+        files,
         modules: modules.len(),
         etablissements: shared.etabs.len(),
         lock_changed: lock.changed,

@@ -9,8 +9,9 @@ use std::path::Path;
 use serde_json::{Value, json};
 use tera::{Context, Tera};
 
+use super::bundle::Staging;
 use super::context::{SharedContext, service_json};
-use super::engine::Files;
+use super::engine::RenderError;
 use super::values::ModuleValues;
 use crate::manifest::names::ModuleName;
 use crate::manifest::option::OptionType;
@@ -55,10 +56,10 @@ const README: (&str, &str, &str) = (
 );
 
 /// One module as deployment templates see it (docs/render.md).
-pub fn deployment_module(module: &Module, values: &ModuleValues, files: &Files) -> Value {
+pub fn deployment_module(module: &Module, values: &ModuleValues, staging: &Staging) -> Value {
     let slug = module.name.slug();
     let prefix = format!("conf/{slug}/");
-    let config_files: Vec<&String> = files.keys().filter(|p| p.starts_with(&prefix)).collect();
+    let config_files: Vec<&String> = staging.paths().filter(|p| p.starts_with(&prefix)).collect();
     let secrets: Vec<Value> = module
         .config
         .iter()
@@ -95,15 +96,16 @@ pub fn deployment_module(module: &Module, values: &ModuleValues, files: &Files) 
     entry
 }
 
-/// Renders the target's templates and the README into `files`.
+/// Renders the target's templates and the README into `staging`: all of
+/// them first, so that nothing is written when one fails.
 pub fn render(
     target: &str,
     distribution_dir: &Path,
     shared: &SharedContext,
     distribution_slug: &str,
     modules: &[(ModuleName, Value)],
-    files: &mut Files,
-) -> Result<(), Vec<Diagnostic>> {
+    staging: &mut Staging,
+) -> Result<(), RenderError> {
     let templates: Vec<(&str, &str, &str)> = match target {
         "kubernetes" => KUBERNETES.to_vec(),
         _ => COMPOSE.to_vec(),
@@ -127,6 +129,7 @@ pub fn render(
     context.insert("services", &services);
     context.insert("modules", &module_map);
     let mut problems = Vec::new();
+    let mut rendered_files = Vec::new();
     for (name, embedded, output) in templates.into_iter().chain(std::iter::once(README)) {
         // A distribution's own templates/ overrides the embedded one.
         let custom = distribution_dir.join("templates").join(name);
@@ -140,9 +143,7 @@ pub fn render(
             .add_raw_template(name, &text)
             .and_then(|()| tera.render(name, &context));
         match rendered {
-            Ok(text) => {
-                files.insert(output.to_owned(), text.into_bytes());
-            }
+            Ok(text) => rendered_files.push((output, text)),
             Err(e) => problems.push(Diagnostic::new(
                 Code::TemplateRender,
                 Path::new(&label),
@@ -150,9 +151,13 @@ pub fn render(
             )),
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
+    if !problems.is_empty() {
+        return Err(RenderError::Problems(problems));
     }
+    for (output, text) in rendered_files {
+        staging
+            .write(output, text.as_bytes())
+            .map_err(RenderError::Bundle)?;
+    }
+    Ok(())
 }

@@ -9,7 +9,9 @@ use std::path::{Component, Path};
 
 use tera::{Tera, Value as TeraValue};
 
+use super::bundle::{BundleError, Staging};
 use super::context::{SharedContext, module_json};
+use super::limits::{Bounded, Budget, register_range};
 use super::values::ModuleValues;
 use crate::manifest::module::Each;
 use crate::manifest::source::SourceFile;
@@ -17,18 +19,33 @@ use crate::manifest::yaml::Span;
 use crate::manifest::{Code, Diagnostic, Module};
 use crate::registry::fetch::Progress;
 
-/// Files rendered, by path relative to the bundle root.
-pub type Files = BTreeMap<String, Vec<u8>>;
+/// Why rendering stopped: problems of the input (all of them), or the
+/// bundle could not be written.
+#[derive(Debug)]
+pub enum RenderError {
+    Problems(Vec<Diagnostic>),
+    Bundle(BundleError),
+}
 
+impl From<Diagnostic> for RenderError {
+    fn from(d: Diagnostic) -> Self {
+        RenderError::Problems(vec![d])
+    }
+}
+
+/// Renders every template of `module` straight into `staging`, one file
+/// at a time, within `budget`.
 pub fn render_module(
     shared: &SharedContext,
     module: &Module,
     values: &ModuleValues,
-    files: &mut Files,
+    staging: &mut Staging,
+    budget: &mut Budget,
     progress: &dyn Progress,
-) -> Result<(), Vec<Diagnostic>> {
+) -> Result<(), RenderError> {
     let mut tera = Tera::default();
     tera.autoescape_on(Vec::<&'static str>::new());
+    register_range(&mut tera, budget);
     let mut problems = Vec::new();
     let mut sources = BTreeMap::new();
     for (i, spec) in module.templates.iter().enumerate() {
@@ -60,20 +77,33 @@ pub fn render_module(
         sources.insert(i, SourceFile::new(shown, text));
     }
     if !problems.is_empty() {
-        return Err(problems);
+        return Err(RenderError::Problems(problems));
     }
     let module_value = TeraValue::from_serializable(&module_json(module));
     let config = TeraValue::from_serializable(&values.as_object(None));
     let prefix = format!("conf/{}/", module.name.slug());
+    let mut one =
+        |context: &tera::Context, i: usize, uai: Option<&str>, problems: &mut Vec<Diagnostic>| {
+            let template = Template {
+                tera: &tera,
+                i,
+                source: &sources[&i],
+                prefix: &prefix,
+            };
+            match render_one(&template, context, uai, staging, budget) {
+                Ok(()) => Ok(true),
+                Err(Stop::Problem(d)) => {
+                    problems.push(*d);
+                    Ok(false)
+                }
+                Err(Stop::All(e)) => Err(e),
+            }
+        };
     for (i, spec) in module.templates.iter().enumerate() {
-        let source = &sources[&i];
         match spec.each {
             None => {
                 let context = shared.for_module(&module_value, &config);
-                match render_one(&tera, i, &context, &prefix, source, None) {
-                    Ok((path, bytes)) => insert(files, path, bytes, source, &mut problems),
-                    Err(d) => problems.push(*d),
-                }
+                one(&context, i, None, &mut problems)?;
             }
             Some(Each::Etablissement) => {
                 for (uai, etab) in &shared.etabs {
@@ -85,13 +115,9 @@ pub fn render_module(
                     };
                     let mut context = shared.for_module(&module_value, &config);
                     context.insert_value("etab", etab.clone());
-                    match render_one(&tera, i, &context, &prefix, source, Some(uai)) {
-                        Ok((path, bytes)) => insert(files, path, bytes, source, &mut problems),
-                        Err(d) => {
-                            problems.push(*d);
-                            // One établissement's failure is enough to explain; don't repeat it 700 times.
-                            break;
-                        }
+                    // One établissement's failure is enough to explain; don't repeat it 700 times.
+                    if !one(&context, i, Some(uai), &mut problems)? {
+                        break;
                     }
                 }
                 progress.advance(shared.etabs.len() as u64);
@@ -101,49 +127,52 @@ pub fn render_module(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems)
+        Err(RenderError::Problems(problems))
     }
 }
 
-fn insert(
-    files: &mut Files,
-    path: String,
-    bytes: Vec<u8>,
-    source: &SourceFile,
-    problems: &mut Vec<Diagnostic>,
-) {
-    if files.contains_key(&path) {
-        problems.push(
-            Diagnostic::new(
-                Code::DuplicateTarget,
-                &source.path,
-                format!("`{path}` is written by two templates"),
-            )
-            .help("give each template (and each établissement) its own target"),
-        );
-        return;
-    }
-    files.insert(path, bytes);
+/// One template of a module, parsed.
+struct Template<'a> {
+    tera: &'a Tera,
+    i: usize,
+    source: &'a SourceFile,
+    prefix: &'a str,
+}
+
+/// Why one file was not rendered: a problem to report with the others, or
+/// a reason to stop the whole build (the disk, or a budget of the build).
+enum Stop {
+    Problem(Box<Diagnostic>),
+    All(RenderError),
 }
 
 fn render_one(
-    tera: &Tera,
-    i: usize,
+    template: &Template,
     context: &tera::Context,
-    prefix: &str,
-    source: &SourceFile,
     uai: Option<&str>,
-) -> Result<(String, Vec<u8>), Box<Diagnostic>> {
+    staging: &mut Staging,
+    budget: &mut Budget,
+) -> Result<(), Stop> {
+    let Template {
+        tera,
+        i,
+        source,
+        prefix,
+    } = *template;
     let during = uai.map_or(String::new(), |u| format!(" (établissement {u})"));
+    let problem = |d: Diagnostic| Stop::Problem(Box::new(d));
+    if let Some(exceeded) = budget.out_of_time() {
+        return Err(Stop::All(exceeded.diagnostic(&source.path, &during).into()));
+    }
     let target = tera.render(&format!("target{i}"), context).map_err(|e| {
-        Box::new(Diagnostic::new(
+        problem(Diagnostic::new(
             Code::TemplateRender,
             &source.path,
             format!("target: {}{during}", message(&e)),
         ))
     })?;
     let path = checked_target(&target, prefix).map_err(|reason| {
-        Box::new(
+        problem(
             Diagnostic::new(
                 Code::TargetOutsideBundle,
                 &source.path,
@@ -154,18 +183,57 @@ fn render_one(
             )),
         )
     })?;
-    let text = tera.render(&format!("t{i}"), context).map_err(|e| {
-        let mut d = Diagnostic::new(Code::TemplateRender, &source.path, format!("{}{during}", message(&e)));
+    if staging.contains(&path) {
+        return Err(problem(
+            Diagnostic::new(
+                Code::DuplicateTarget,
+                &source.path,
+                format!("`{path}` is written by two templates"),
+            )
+            .help("give each template (and each établissement) its own target"),
+        ));
+    }
+    let file = staging
+        .create(&path)
+        .map_err(|e| Stop::All(RenderError::Bundle(e)))?;
+    let mut bounded = Bounded::new(file, budget);
+    let rendered = tera.render_to(&format!("t{i}"), context, &mut bounded);
+    let (mut file, mut exceeded) = bounded.finish(budget);
+    if rendered.is_err() && exceeded.is_none() {
+        // Tera's `range` stops a silent loop at the deadline (register_range).
+        exceeded = budget.out_of_time();
+    }
+    if let Err(e) = rendered {
+        let disk = file.disk_error();
+        staging.discard(file);
+        if let Some(exceeded) = exceeded {
+            let d = exceeded.diagnostic(&source.path, &during);
+            return Err(if exceeded.stops_the_build() {
+                Stop::All(d.into())
+            } else {
+                problem(d)
+            });
+        }
+        if let Some(error) = disk {
+            return Err(Stop::All(RenderError::Bundle(BundleError::Io {
+                path: staging.shown().to_path_buf(),
+                error,
+            })));
+        }
+        let mut d = Diagnostic::new(
+            Code::TemplateRender,
+            &source.path,
+            format!("{}{during}", message(&e)),
+        );
         if let tera::ErrorKind::RenderingError(report) = e.kind() {
             let range = report.span().range.clone();
             d = d.at(source, Span::new(range.start, range.end));
         }
-        Box::new(d.help("every value a template reads must exist: declare it, give it a default, or guard it with `is defined`"))
-    })?;
-    // Tera's output buffer is sized by a power of two: keep only what was written.
-    let mut bytes = text.into_bytes();
-    bytes.shrink_to_fit();
-    Ok((path, bytes))
+        return Err(problem(d.help("every value a template reads must exist: declare it, give it a default, or guard it with `is defined`")));
+    }
+    staging
+        .commit(file)
+        .map_err(|e| Stop::All(RenderError::Bundle(e)))
 }
 
 fn message(e: &tera::Error) -> String {

@@ -5,7 +5,9 @@
 //! - [`context`]: the render context, built once and shared;
 //! - [`engine`]: module templates, once or per établissement, strict;
 //! - [`deploy`]: compose / Kubernetes / README templates;
-//! - [`bundle`]: `bundle.json` and the atomic write;
+//! - [`limits`]: bounds on what rendering may write, and for how long;
+//! - [`out_dir`]: which folder a bundle may replace;
+//! - [`bundle`]: streaming files to a staging directory, `bundle.json`, the atomic swap;
 //! - [`build`]: the whole operation.
 
 pub mod build;
@@ -14,6 +16,8 @@ pub mod context;
 pub mod deploy;
 pub mod diff;
 pub mod engine;
+pub mod limits;
+pub mod out_dir;
 pub mod values;
 
-pub use build::{BuildError, BuildOptions, BuildOutcome, build};
+pub use build::{BuildError, BuildOptions, BuildOutcome, WriteOptions, build, build_with};
