@@ -29,7 +29,8 @@ use super::index::{self, IndexLine};
 use super::signing::PublicKey;
 use super::snapshot::MAX_SNAPSHOT_BYTES;
 use super::source::{
-    FetchError, IndexText, Source, check_line, check_names, io_error, utf8, verify_file,
+    FetchError, IndexText, Source, check_line, check_names, check_served, io_error, utf8,
+    verify_file,
 };
 use super::trust::Trust;
 use super::{REGISTRY_FILE, RegistryError};
@@ -90,6 +91,9 @@ pub struct HttpSource {
     client: Option<Client>,
     retry: Retry,
     trust: Option<Trust>,
+    /// `registry.yaml` of an unpinned registry, read once per process to
+    /// know which namespaces it may serve.
+    served: std::sync::Mutex<Option<RegistryConfig>>,
 }
 
 impl HttpSource {
@@ -106,6 +110,7 @@ impl HttpSource {
             client,
             retry: Retry::default(),
             trust: None,
+            served: std::sync::Mutex::new(None),
         })
     }
 
@@ -152,9 +157,23 @@ impl HttpSource {
                 name,
                 &relative,
             )?,
-            None => self.small_file(&relative, MAX_INDEX_BYTES)?,
+            None => {
+                self.check_served(name)?;
+                self.small_file(&relative, MAX_INDEX_BYTES)?
+            }
         };
         Ok((self.url(&relative), bytes))
+    }
+
+    /// Refuses a module of a namespace this (unpinned) registry neither
+    /// owns nor mirrors, before its index file is asked for.
+    fn check_served(&self, name: &ModuleName) -> Result<(), FetchError> {
+        let mut served = self.served.lock().unwrap_or_else(|e| e.into_inner());
+        if served.is_none() {
+            *served = Some(self.config()?);
+        }
+        let config = served.as_ref().expect("just read");
+        check_served(config, &self.base, name)
     }
 
     /// A small registry file (`registry.yaml`, an index file): from the

@@ -27,7 +27,7 @@ use std::time::SystemTime;
 use super::config::RegistryConfig;
 use super::signing::PublicKey;
 use super::snapshot::{self, SNAPSHOT_FILE, Snapshot, SnapshotError};
-use super::source::{FetchError, io_error};
+use super::source::{FetchError, io_error, not_served};
 use super::{REGISTRY_FILE, RegistryError};
 use crate::manifest::names::ModuleName;
 
@@ -115,10 +115,16 @@ impl Trust {
         }
     }
 
+    /// Verifies the whole view (the snapshot, `registry.yaml`, each peer's
+    /// snapshot) before remembering any version: a snapshot refused at any
+    /// step must not raise the version against which the genuine one is
+    /// then checked (it would be refused as a rollback).
     fn verify(&self, read: ReadFile) -> Result<Verified, FetchError> {
         let now = SystemTime::now();
+        let mut accepted = Vec::new();
         let snapshot =
             self.verify_snapshot(read, SNAPSHOT_FILE, &self.keys, &self.state_dir, now)?;
+        accepted.push((VersionState::new(&self.state_dir), snapshot.version));
         let config_bytes = read(REGISTRY_FILE)?.ok_or_else(|| {
             FetchError::Invalid(RegistryError::NotARegistry(PathBuf::from(&self.label)))
         })?;
@@ -144,6 +150,7 @@ impl Trust {
             let relative = mirror.snapshot_path();
             let state = self.state_dir.join("mirrors").join(&mirror.name);
             let peer = self.verify_snapshot(read, &relative, &mirror.keys, &state, now)?;
+            accepted.push((VersionState::new(&state), peer.version));
             if peer.registry != mirror.name {
                 return Err(FetchError::Snapshot {
                     url: self.url(&relative),
@@ -158,6 +165,9 @@ impl Trust {
             }
             peers.insert(mirror.name.clone(), peer);
         }
+        for (state, version) in accepted {
+            state.raise(version)?;
+        }
         Ok(Verified {
             snapshot,
             config,
@@ -165,7 +175,8 @@ impl Trust {
         })
     }
 
-    /// Reads and verifies one snapshot file, then remembers its version.
+    /// Reads and verifies one snapshot file; the caller remembers its
+    /// version once everything it vouches for is verified.
     fn verify_snapshot(
         &self,
         read: ReadFile,
@@ -197,7 +208,6 @@ impl Trust {
                 help,
             }
         })?;
-        state.raise(snapshot.version)?;
         Ok(snapshot)
     }
 
@@ -222,26 +232,7 @@ impl Verified {
         if let Some(mirror) = self.config.mirror_of(namespace) {
             return Ok(&self.peers[&mirror.name]);
         }
-        let list = |names: Vec<&str>| match names.is_empty() {
-            true => "nothing".to_owned(),
-            false => names.join(", "),
-        };
-        let mirrored = self
-            .config
-            .mirrors
-            .iter()
-            .flat_map(|m| m.namespaces.iter().map(String::as_str))
-            .collect();
-        Err(FetchError::NamespaceNotServed {
-            registry: label.trim_end_matches('/').to_owned(),
-            namespace: namespace.to_owned(),
-            served: format!(
-                "`{}` owns {}; mirrors {}",
-                self.config.name,
-                list(self.config.namespaces.iter().map(String::as_str).collect()),
-                list(mirrored)
-            ),
-        })
+        Err(not_served(&self.config, label, name))
     }
 
     /// Checks an index file (`bytes`, or `None` when the registry has none)
