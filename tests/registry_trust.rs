@@ -113,7 +113,7 @@ fn a_refused_snapshot_does_not_raise_the_version_remembered() {
     let fetch = || fixture.oent(&["fetch", "t/x", "--registry", "reg", "--key", "key.pub"]);
 
     // Another registry's snapshot (version 5, validly signed): refused,
-    // since it does not vouch for this registry.yaml.
+    // since this registry has no registry.yaml it vouches for.
     std::fs::copy(
         fixture.path().join("other/snapshot.json"),
         fixture.registry().join("snapshot.json"),
@@ -121,19 +121,27 @@ fn a_refused_snapshot_does_not_raise_the_version_remembered() {
     .unwrap();
     fetch()
         .failure()
-        .stderr_contains("reg/registry.yaml: `registry.yaml` has sha256 ")
-        .stderr_contains("but the signed snapshot (version 5) says");
+        .stderr_contains("`registry.yaml` is listed in the signed snapshot (version 5) but the registry does not serve it");
 
-    // A changed registry.yaml under the genuine snapshot: refused too.
+    // The genuine snapshot over an altered registry.yaml: refused too.
     std::fs::write(fixture.registry().join("snapshot.json"), &genuine).unwrap();
-    let config = fixture.registry().join("registry.yaml");
+    let by_hash = fixture.registry().join("by-hash/registry.yaml");
+    let config = std::fs::read_dir(&by_hash)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let original = std::fs::read(&config).unwrap();
     std::fs::write(
         &config,
         b"schema: oent/registry/v1\nname: t\nnamespaces: [t, u]\n",
     )
     .unwrap();
-    fetch().failure().stderr_contains("mix-and-match");
+    fetch()
+        .failure()
+        .stderr_contains("`registry.yaml` has sha256 ")
+        .stderr_contains("mix-and-match");
     std::fs::write(&config, &original).unwrap();
 
     // The genuine registry (version 1) is not taken for a rollback.

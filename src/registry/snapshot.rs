@@ -501,13 +501,7 @@ pub fn write_signed_cached(
     let path = dir.join(SNAPSHOT_FILE);
     let previous = previous_snapshot(&path)?;
     let (files, copied) = hash_files(dir, &config, hashes)?;
-    // The copies are on disk before the snapshot that names them.
-    if copied {
-        crate::fsutil::sync_file_system(dir).map_err(|source| SnapshotError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-    }
+    flush(dir, &copied)?;
     let version = previous.as_ref().map_or(1, |p| p.version + 1);
     let now = SystemTime::now();
     let expires_at = time::unix_seconds(now) + validity.as_secs() as i64;
@@ -553,6 +547,30 @@ pub fn write_signed_cached(
     Ok(snapshot)
 }
 
+/// Makes the hashed copies just written durable before the snapshot that
+/// names them: after a publish, one or two files, each flushed with its
+/// directories; after the first signing of a large registry, one `syncfs`
+/// rather than thousands of fsyncs.
+fn flush(dir: &Path, copies: &[PathBuf]) -> Result<(), SnapshotError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SnapshotError::Io { path, source }
+    };
+    if copies.len() > 16 {
+        return crate::fsutil::sync_file_system(dir).map_err(io(dir));
+    }
+    for copy in copies {
+        std::fs::File::open(copy)
+            .and_then(|f| f.sync_all())
+            .map_err(io(copy))?;
+        // Each directory up to the registry's: any may have just been made.
+        for parent in copy.ancestors().skip(1).take_while(|p| *p != dir) {
+            crate::fsutil::sync_dir(parent).map_err(io(parent))?;
+        }
+    }
+    Ok(())
+}
+
 /// The snapshot already at `path`, unverified: only its number and its
 /// files (whose hashed copies retire) are used; `None` when there is none.
 fn previous_snapshot(path: &Path) -> Result<Option<Signed>, SnapshotError> {
@@ -578,14 +596,14 @@ fn previous_snapshot(path: &Path) -> Result<Option<Signed>, SnapshotError> {
 
 /// `registry.yaml` and the index files the registry itself vouches for,
 /// by relative path, each with its hashed copy ([`store_hashed`]); and
-/// whether any copy had to be written (and so must be flushed).
+/// the copies that had to be written (unflushed).
 fn hash_files(
     dir: &Path,
     config: &RegistryConfig,
     hashes: &mut FileHashes,
-) -> Result<(BTreeMap<String, String>, bool), SnapshotError> {
+) -> Result<(BTreeMap<String, String>, Vec<PathBuf>), SnapshotError> {
     let mut files = BTreeMap::new();
-    let mut copied = false;
+    let mut copied = Vec::new();
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| SnapshotError::Io { path, source }
@@ -600,7 +618,7 @@ fn hash_files(
                 let bytes = std::fs::read(path).map_err(io(path))?;
                 let sha256 = sha256_hex(&bytes);
                 store_hashed(dir, &relative, &sha256, &bytes).map_err(io(&hashed))?;
-                copied = true;
+                copied.push(dir.join(hashed_path(&relative, &sha256)));
                 sha256
             }
         };

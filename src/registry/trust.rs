@@ -130,7 +130,7 @@ impl Trust {
                 return Err(self.refused(
                     &config_url,
                     SnapshotError::Withheld {
-                        path: config_path,
+                        path: REGISTRY_FILE.to_owned(),
                         version: snapshot.version,
                     },
                 ));
