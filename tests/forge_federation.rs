@@ -156,6 +156,18 @@ fn a_departement_mirroring_a_region_mirroring_the_association_serves_the_origina
         );
     }
     assert_eq!(assert_consistent(&dept.registry()), 2);
+    // …and the copies of the association's index files named by their hash
+    // in its snapshot, which clients pinning the département read.
+    let copies = "by-hash/index/openent/portail.jsonl";
+    assert_eq!(
+        support::walk(&dept.registry().join(copies)),
+        support::walk(&assoc.registry().join(copies))
+            .iter()
+            .map(|p| dept
+                .registry()
+                .join(p.strip_prefix(assoc.registry()).unwrap()))
+            .collect::<Vec<_>>()
+    );
     let config = std::fs::read_to_string(dept.registry().join("registry.yaml")).unwrap();
     assert!(
         config.contains("name: openent") && config.contains(&assoc_key),

@@ -70,6 +70,15 @@ fn sign(fixture: &Fixture) -> Run {
         .success()
 }
 
+/// The copy of `relative` that clients pinning the key read: the one the
+/// registry's snapshot names by its hash.
+fn served_copy(registry: &Path, relative: &str) -> PathBuf {
+    let (signed, _) = signed_parts(&registry.join("snapshot.json"));
+    let signed: serde_json::Value = serde_json::from_str(&signed).unwrap();
+    let sha = signed["files"][relative].as_str().unwrap();
+    registry.join("by-hash").join(relative).join(sha)
+}
+
 fn fetch(fixture: &Fixture, url: &str, module: &str) -> Run {
     fixture.oent(&["fetch", module, "--registry", url, "--key", "key.pub"])
 }
@@ -233,14 +242,19 @@ fn a_pinned_registry_is_verified_over_http() {
         .iter()
         .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
         .collect();
+    let copy = |relative: &str| {
+        let path = served_copy(&fixture.registry(), relative);
+        let path = path.strip_prefix(fixture.registry()).unwrap();
+        format!("GET /{}", path.display())
+    };
     assert_eq!(
         requests[..3],
         [
-            "GET /snapshot.json",
-            "GET /registry.yaml",
-            "GET /index/t/x.jsonl"
+            "GET /snapshot.json".to_owned(),
+            copy("registry.yaml"),
+            copy("index/t/x.jsonl"),
         ],
-        "the snapshot is read before anything it covers"
+        "the snapshot is read before anything it covers, and the files as it names them"
     );
     // The cache remembers the version accepted.
     let state = std::fs::read_dir(fixture.cache().join("index"))
@@ -378,23 +392,20 @@ fn write_snapshot(path: &Path, signed: &str, key: &SecretKey) {
 }
 
 #[test]
-fn an_index_file_outside_the_snapshot_is_refused() {
+fn index_files_are_read_as_the_snapshot_names_them() {
     let fixture = signed_fixture(&["1.0.0"]);
     let server = FaultServer::start(&fixture.registry(), &[]);
     let url = server.url();
     fetch(&fixture, &url, "t/x").success();
-    // A version published without signing again: the index no longer has
-    // the hash the snapshot lists (mix-and-match of old and new metadata).
+    // A version published without signing again is not in the signed
+    // view: the client reads the index as the snapshot names it.
     fixture.publish("1.1.0");
-    fetch(&fixture, &url, "t/x")
-        .failure()
-        .stderr_contains(&format!(
-            "{url}/index/t/x.jsonl: `index/t/x.jsonl` has sha256 "
-        ))
-        .stderr_contains("but the signed snapshot (version 1) says")
-        .stderr_contains("(mix-and-match); refusing it");
-    assert_eq!(server.requests("/archives/t/x-1.1.0.tar.gz"), 0);
-    // An index file the snapshot does not list at all.
+    assert_eq!(
+        fetch(&fixture, &url, "t/x").success().fetched()[0].0,
+        "1.0.0"
+    );
+    assert_eq!(server.requests("/index/t/x.jsonl"), 0);
+    // An index file the snapshot does not list: no such module in its view.
     std::fs::copy(
         fixture.registry().join("index/t/x.jsonl"),
         fixture.registry().join("index/t/y.jsonl"),
@@ -402,23 +413,65 @@ fn an_index_file_outside_the_snapshot_is_refused() {
     .unwrap();
     fetch(&fixture, &url, "t/y")
         .failure()
-        .stderr_contains("`index/t/y.jsonl` is not listed in the signed snapshot (version 1)");
-    // Signing again makes the registry whole.
+        .stderr_contains("has no version of t/y");
+    // Signing again shows the new version.
     std::fs::remove_file(fixture.registry().join("index/t/y.jsonl")).unwrap();
     sign(&fixture);
     assert_eq!(
         fetch(&fixture, &url, "t/x").success().fetched()[0].0,
         "1.1.0"
     );
-    // A listed index file the server withholds (to hide a security fix).
-    std::fs::rename(
-        fixture.registry().join("index/t/x.jsonl"),
-        fixture.path().join("x.jsonl"),
-    )
-    .unwrap();
-    fetch(&fixture, &url, "t/x")
+    // The copy the snapshot names, altered: refused (mix-and-match).
+    let copy = served_copy(&fixture.registry(), "index/t/x.jsonl");
+    let served = std::fs::read(&copy).unwrap();
+    std::fs::write(&copy, &served[..served.len() / 2]).unwrap();
+    let fresh = |fixture: &Fixture| {
+        // A cache without the verified copy, as another machine's.
+        std::fs::remove_dir_all(fixture.cache()).unwrap();
+        fetch(fixture, &url, "t/x")
+    };
+    fresh(&fixture)
+        .failure()
+        .stderr_contains(&format!(
+            "{url}/{}: `index/t/x.jsonl` has sha256 ",
+            copy.strip_prefix(fixture.registry()).unwrap().display()
+        ))
+        .stderr_contains("but the signed snapshot (version 2) says")
+        .stderr_contains("(mix-and-match); refusing it");
+    // Withheld (to hide a security fix): refused.
+    std::fs::remove_file(&copy).unwrap();
+    fresh(&fixture)
         .failure()
         .stderr_contains("`index/t/x.jsonl` is listed in the signed snapshot (version 2) but the registry does not serve it");
+}
+
+#[test]
+fn a_snapshot_of_older_oent_is_read_from_the_plain_paths() {
+    let fixture = signed_fixture(&["1.0.0"]);
+    // What oent wrote before consistent snapshots: `oent/snapshot/v1`,
+    // no hashed copies.
+    let path = fixture.registry().join("snapshot.json");
+    let (signed, _) = signed_parts(&path);
+    let key = SecretKey::read(&fixture.path().join("key")).unwrap();
+    let v1 = signed.replace("\"oent/snapshot/v2\"", "\"oent/snapshot/v1\"");
+    assert_ne!(v1, signed);
+    write_snapshot(&path, &v1, &key);
+    std::fs::remove_dir_all(fixture.registry().join("by-hash")).unwrap();
+    let server = FaultServer::start(&fixture.registry(), &[]);
+    let url = server.url();
+    assert_eq!(
+        fetch(&fixture, &url, "t/x").success().fetched()[0].0,
+        "1.0.0"
+    );
+    assert_eq!(server.requests("/index/t/x.jsonl"), 1);
+    // Its plain index changed after signing: refused, as it always was.
+    fixture.publish("1.1.0");
+    fetch(&fixture, &url, "t/x")
+        .failure()
+        .stderr_contains(&format!(
+            "{url}/index/t/x.jsonl: `index/t/x.jsonl` has sha256 "
+        ))
+        .stderr_contains("but the signed snapshot (version 1) says");
 }
 
 #[test]
@@ -439,7 +492,7 @@ fn a_tampered_archive_is_refused() {
         .stderr_contains("the archive is corrupt or was tampered with: refusing it");
     // …and rewrites the index line to match: the index then leaves the snapshot.
     let old = fixture.line("1.0.0");
-    let index = registry.join("index/t/x.jsonl");
+    let index = served_copy(&registry, "index/t/x.jsonl");
     let text: String = std::fs::read_to_string(&index)
         .unwrap()
         .lines()
@@ -453,10 +506,13 @@ fn a_tampered_archive_is_refused() {
         })
         .collect();
     std::fs::write(&index, text).unwrap();
+    // (A machine that has not read the genuine copy yet: this one has.)
+    std::fs::remove_dir_all(fixture.cache()).unwrap();
     fetch(&fixture, &url, "t/x@=1.1.0")
         .failure()
         .stderr_contains(&format!(
-            "{url}/index/t/x.jsonl: `index/t/x.jsonl` has sha256 "
+            "{url}/{}: `index/t/x.jsonl` has sha256 ",
+            index.strip_prefix(&registry).unwrap().display()
         ));
     assert_eq!(assert_cache_clean(&fixture.cache()).len(), 0);
     assert_eq!(server.requests("/archives/t/x-1.1.0.tar.gz"), 1);
@@ -486,6 +542,10 @@ fn mirror(fixture: &Fixture) -> PathBuf {
     std::fs::write(dir.join("dep/registry.yaml"), config).unwrap();
     support::copy_dir(&dir.join("reg/index/t"), &dir.join("dep/index/t"));
     support::copy_dir(&dir.join("reg/archives/t"), &dir.join("dep/archives/t"));
+    support::copy_dir(
+        &dir.join("reg/by-hash/index/t"),
+        &dir.join("dep/by-hash/index/t"),
+    );
     std::fs::create_dir_all(dir.join("dep/mirrors/t")).unwrap();
     std::fs::copy(
         dir.join("reg/snapshot.json"),
@@ -513,18 +573,24 @@ fn a_mirrored_namespace_is_verified_with_its_own_registrys_key() {
     assert_eq!(server.requests("/mirrors/t/snapshot.json"), 1);
 
     // The mirror alters the peer's index: the peer's snapshot refuses it.
-    let index = dep.join("index/t/x.jsonl");
+    let index = served_copy(&dep.join("mirrors/t"), "index/t/x.jsonl")
+        .strip_prefix(dep.join("mirrors/t"))
+        .map(|p| dep.join(p))
+        .unwrap();
     let original = std::fs::read_to_string(&index).unwrap();
     std::fs::write(
         &index,
         original.replace("\"yanked\":false", "\"yanked\":true"),
     )
     .unwrap();
+    // (A machine that has not read the genuine copy yet: this one has.)
+    std::fs::remove_dir_all(fixture.cache()).unwrap();
     fixture
         .oent(&pinned)
         .failure()
         .stderr_contains(&format!(
-            "{url}/index/t/x.jsonl: `index/t/x.jsonl` has sha256 "
+            "{url}/{}: `index/t/x.jsonl` has sha256 ",
+            index.strip_prefix(&dep).unwrap().display()
         ))
         .stderr_contains("mix-and-match");
     std::fs::write(&index, &original).unwrap();
@@ -625,7 +691,8 @@ fn a_distribution_pins_keys_for_path_registries_too() {
         )
         .then();
     // A tampered index file in the directory: refused like over HTTP.
-    std::fs::write(test.path().join("openent/index/openent/portail.jsonl"), "").unwrap();
+    let served = served_copy(&test.path().join("openent"), "index/openent/portail.jsonl");
+    std::fs::write(served, "").unwrap();
     let test = test
         .write("dist/distribution.yaml", &distribution(&format!("\"{}\"", k1.trim())))
         .env("OENT_CACHE_DIR", &cache)

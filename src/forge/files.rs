@@ -27,6 +27,7 @@ const SERVED_ROOTS: &[&str] = &[
     "index",
     "archives",
     "mirrors",
+    "by-hash",
 ];
 
 #[derive(Debug)]
@@ -164,8 +165,9 @@ fn respond(relative: &str, file: &Cached, request: &HeaderMap, head: bool) -> Re
         header::CONTENT_TYPE,
         HeaderValue::from_static(content_type(relative)),
     );
-    // Archives never change once published; everything else must be revalidated.
-    let cache_control = if relative.starts_with("archives/") {
+    // Archives and hashed copies never change once written; everything
+    // else must be revalidated.
+    let cache_control = if relative.starts_with("archives/") || relative.starts_with("by-hash/") {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"

@@ -152,7 +152,7 @@ async fn static_file(
                 StatusCode::BAD_REQUEST,
                 "bad-path",
                 format!("`{path}` is not a registry path"),
-                "registry paths are index/…, archives/…, mirrors/…, registry.yaml and snapshot.json",
+                "registry paths are index/…, archives/…, mirrors/…, by-hash/…, registry.yaml and snapshot.json",
             )
         }
         Err(files::Refusal::NotFound) => problem(

@@ -189,9 +189,12 @@ pub fn sync_peer(
     };
 
     // The peer's own snapshot, then its registry.yaml as that snapshot lists it.
+    // Each file as the snapshot names it (its hashed copy, when the
+    // snapshot is consistent): a publish on the peer meanwhile cannot mix.
     let snapshot_bytes = remote.require(SNAPSHOT_FILE, MAX_SNAPSHOT_BYTES)?;
-    let peer_config_bytes = remote.require(REGISTRY_FILE, MAX_CONFIG_BYTES)?;
     let peer_snapshot = verified(registry, &remote, SNAPSHOT_FILE, &snapshot_bytes, &keys)?;
+    let peer_config_bytes =
+        remote.require(&peer_snapshot.read_path(REGISTRY_FILE), MAX_CONFIG_BYTES)?;
     peer_snapshot
         .check_file(REGISTRY_FILE, &peer_config_bytes)
         .map_err(remote.snapshot_error(REGISTRY_FILE))?;
@@ -347,7 +350,11 @@ fn mirror_namespaces(
     snapshot: &Snapshot,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
-    let mut changed: Vec<(&str, Vec<u8>)> = Vec::new();
+    // Path, new content, sha256 of the content it replaces.
+    let mut changed: Vec<(&str, Vec<u8>, Option<String>)> = Vec::new();
+    // Hashed copies missing beside an index file already up to date (a
+    // mirror synced by an older oent).
+    let mut copies: Vec<(&str, &str, Vec<u8>)> = Vec::new();
     let mut lines: Vec<IndexLine> = Vec::new();
     for namespace in &origin.namespaces {
         let prefix = format!("index/{namespace}/");
@@ -356,11 +363,16 @@ fn mirror_namespaces(
             .iter()
             .filter(|(p, _)| p.starts_with(&prefix))
         {
-            let local = registry.root.join(path);
-            if std::fs::read(&local).is_ok_and(|b| sha256_hex(&b) == *sha256) {
+            let local = std::fs::read(registry.root.join(path)).ok();
+            let local_sha = local.as_deref().map(sha256_hex);
+            if local_sha.as_ref() == Some(sha256) {
+                let copy = registry.root.join(snapshot::hashed_path(path, sha256));
+                if snapshot.consistent && !copy.is_file() {
+                    copies.push((path, sha256, local.unwrap_or_default()));
+                }
                 continue;
             }
-            let bytes = remote.require(path, MAX_INDEX_BYTES)?;
+            let bytes = remote.require(&snapshot.read_path(path), MAX_INDEX_BYTES)?;
             snapshot
                 .check_file(path, &bytes)
                 .map_err(remote.snapshot_error(path))?;
@@ -371,18 +383,37 @@ fn mirror_namespaces(
                 check_line(remote, path, line, namespace, &origin.name)?;
             }
             lines.extend(parsed);
-            changed.push((path, bytes));
+            changed.push((path, bytes, local_sha));
         }
     }
-    if changed.is_empty() {
+    if changed.is_empty() && copies.is_empty() {
         return Ok(());
     }
     fetch_archives(registry, remote, &lines, report)?;
     barrier(&registry.root)?;
-    for (path, bytes) in &changed {
-        write(&registry.root.join(path), bytes, Durability::Later)?;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SyncError::Io { path, source }
+    };
+    let root = &registry.root;
+    for (path, bytes, _) in &changed {
+        write(&root.join(path), bytes, Durability::Later)?;
+        if snapshot.consistent {
+            let sha256 = &snapshot.files[*path];
+            snapshot::store_hashed(root, path, sha256, bytes).map_err(io(&root.join(path)))?;
+        }
     }
-    barrier(&registry.root)?;
+    for (path, sha256, bytes) in &copies {
+        snapshot::store_hashed(root, path, sha256, bytes).map_err(io(&root.join(path)))?;
+    }
+    barrier(root)?;
+    // The copies the previous mirrored snapshot named retire now.
+    let now = SystemTime::now();
+    for (path, _, previous) in &changed {
+        let current = snapshot.files.get(*path).map(String::as_str);
+        snapshot::retire_hashed(root, path, previous.as_deref(), current, now)
+            .map_err(io(&root.join(snapshot::BY_HASH_DIR).join(path)))?;
+    }
     report.index_files += changed.len();
     Ok(())
 }

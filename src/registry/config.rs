@@ -83,6 +83,32 @@ impl RegistryConfig {
             .find(|m| m.namespaces.iter().any(|n| n == namespace))
     }
 
+    /// Whether the registry may serve modules of `namespace`: it owns it
+    /// or mirrors it. It is believed about nothing else.
+    pub fn serves(&self, namespace: &str) -> bool {
+        self.owns(namespace) || self.mirror_of(namespace).is_some()
+    }
+
+    /// What the registry owns and mirrors, in words, for messages:
+    /// "`openent` owns openent; mirrors assoc".
+    pub fn served_in_words(&self) -> String {
+        let list = |names: Vec<&str>| match names.is_empty() {
+            true => "nothing".to_owned(),
+            false => names.join(", "),
+        };
+        let mirrored = self
+            .mirrors
+            .iter()
+            .flat_map(|m| m.namespaces.iter().map(String::as_str))
+            .collect();
+        format!(
+            "`{}` owns {}; mirrors {}",
+            self.name,
+            list(self.namespaces.iter().map(String::as_str).collect()),
+            list(mirrored)
+        )
+    }
+
     /// The registry's own keys, parsed (they were checked when loaded).
     pub fn public_keys(&self) -> Vec<PublicKey> {
         self.keys

@@ -32,15 +32,16 @@ use super::cache::{Cache, normalise};
 use super::config::RegistryConfig;
 use super::index::{self, IndexLine};
 use super::signing::PublicKey;
-use super::snapshot::MAX_SNAPSHOT_BYTES;
+use super::snapshot::{MAX_SNAPSHOT_BYTES, hashed_path, parse_hashed_path};
 use super::source::{
-    FetchError, IndexText, Source, check_line, check_names, io_error, utf8, verify_file,
+    FetchError, IndexText, Source, check_line, check_names, check_served, io_error, utf8,
+    verify_file,
 };
 use super::transfer::{Pace, TransferLimits};
 use super::trust::Trust;
 use super::{REGISTRY_FILE, RegistryError};
 use crate::manifest::names::ModuleName;
-use crate::package::checksum::HashingWriter;
+use crate::package::checksum::{HashingWriter, sha256_hex};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait for the answer's headers and then for each read of its body.
@@ -97,6 +98,9 @@ pub struct HttpSource {
     retry: Retry,
     limits: TransferLimits,
     trust: Option<Trust>,
+    /// `registry.yaml` of an unpinned registry, read once per process to
+    /// know which namespaces it may serve.
+    served: std::sync::Mutex<Option<RegistryConfig>>,
 }
 
 impl HttpSource {
@@ -116,6 +120,7 @@ impl HttpSource {
             retry: Retry::default(),
             limits,
             trust: None,
+            served: std::sync::Mutex::new(None),
         })
     }
 
@@ -127,20 +132,67 @@ impl HttpSource {
         self
     }
 
-    /// A metadata file with the size bound of its kind; `registry.yaml`
-    /// is checked before it is cached.
+    /// A metadata file with the size bound of its kind; a hashed copy
+    /// (`by-hash/<path>/<sha256>`) with the bound of its plain path;
+    /// `registry.yaml` is checked before it is cached (a hashed copy is
+    /// checked by its hash).
     fn metadata_file(&self, relative: &str) -> Result<Option<Vec<u8>>, FetchError> {
         if relative == REGISTRY_FILE {
             return self.small_file_checked(relative, MAX_CONFIG_BYTES, &|url, bytes| {
                 check_registry_yaml(url, bytes).map(drop)
             });
         }
-        let limit = if relative.ends_with(".jsonl") {
+        let (plain, hashed) = match parse_hashed_path(relative) {
+            Some((plain, sha256)) => (plain, Some(sha256)),
+            None => (relative, None),
+        };
+        let limit = if plain == REGISTRY_FILE {
+            MAX_CONFIG_BYTES
+        } else if plain.ends_with(".jsonl") {
             MAX_INDEX_BYTES
         } else {
             MAX_SNAPSHOT_BYTES
         };
-        self.small_file(relative, limit)
+        match hashed {
+            Some(sha256) => self.hashed_file(plain, sha256, limit),
+            None => self.small_file(relative, limit),
+        }
+    }
+
+    /// The copy of `plain` whose sha256 is `sha256`: the cached copy of
+    /// `plain` when it has that hash (no request at all), else the
+    /// registry's hashed copy, cached as `plain` only when its hash is
+    /// right (the caller refuses it otherwise). Hashed copies never change:
+    /// no ETag is needed.
+    fn hashed_file(
+        &self,
+        plain: &str,
+        sha256: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>, FetchError> {
+        let cached = self.cache.file(&self.base, plain);
+        if let Some(bytes) = cached.read()?
+            && sha256_hex(&bytes) == sha256
+        {
+            return Ok(Some(bytes));
+        }
+        let url = self.url(&hashed_path(plain, sha256));
+        let Some(client) = &self.client else {
+            return Err(FetchError::Offline { what: url });
+        };
+        match self
+            .retry
+            .run(|| conditional_get(client, &url, None, limit, &self.limits))?
+        {
+            Fetched::Body { bytes, .. } => {
+                if sha256_hex(&bytes) == sha256 {
+                    cached.store(&bytes, None)?;
+                }
+                Ok(Some(bytes))
+            }
+            Fetched::Missing => Ok(None),
+            Fetched::NotModified => Err(FetchError::HttpStatus { url, status: 304 }),
+        }
     }
 
     pub fn with_retry(mut self, retry: Retry) -> HttpSource {
@@ -157,18 +209,26 @@ impl HttpSource {
     fn index_bytes(&self, name: &ModuleName) -> Result<(String, Option<Vec<u8>>), FetchError> {
         let relative = index::index_path(name.as_str());
         let bytes = match &self.trust {
-            Some(trust) => trust.index_file(
-                &|r| match r == relative {
-                    true => self.small_file(r, MAX_INDEX_BYTES),
-                    false => self.metadata_file(r),
-                },
-                &self.base,
-                name,
-                &relative,
-            )?,
-            None => self.small_file(&relative, MAX_INDEX_BYTES)?,
+            Some(trust) => {
+                trust.index_file(&|r| self.metadata_file(r), &self.base, name, &relative)?
+            }
+            None => {
+                self.check_served(name)?;
+                self.small_file(&relative, MAX_INDEX_BYTES)?
+            }
         };
         Ok((self.url(&relative), bytes))
+    }
+
+    /// Refuses a module of a namespace this (unpinned) registry neither
+    /// owns nor mirrors, before its index file is asked for.
+    fn check_served(&self, name: &ModuleName) -> Result<(), FetchError> {
+        let mut served = self.served.lock().unwrap_or_else(|e| e.into_inner());
+        if served.is_none() {
+            *served = Some(self.config()?);
+        }
+        let config = served.as_ref().expect("just read");
+        check_served(config, &self.base, name)
     }
 
     /// A small registry file (`registry.yaml`, an index file): from the

@@ -20,6 +20,14 @@
 //!   from its updates);
 //! - a covered file whose sha256 differs, or a file the snapshot does not
 //!   list (mix-and-match).
+//!
+//! Consistent snapshots (`oent/snapshot/v2`, after TUF's): the registry
+//! also keeps each listed file's content at [`hashed_path`]
+//! (`by-hash/<path>/<sha256>`), written before the snapshot that names it
+//! and kept for [`BY_HASH_GRACE`] after a newer snapshot stops naming it.
+//! A client reads the snapshot, then those copies: a publish in between
+//! changes the plain files, never the copies, so what it reads is one view.
+//! `oent/snapshot/v1` (older oent) has no copies: the plain paths are read.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -34,7 +42,17 @@ use super::{REGISTRY_FILE, RegistryError, time};
 use crate::package::checksum::sha256_hex;
 
 pub const SNAPSHOT_FILE: &str = "snapshot.json";
-pub const SNAPSHOT_SCHEMA: &str = "oent/snapshot/v1";
+/// The schema oent writes: a consistent snapshot, whose files all have
+/// copies addressed by their hash.
+pub const SNAPSHOT_SCHEMA: &str = "oent/snapshot/v2";
+/// Written by older oent: no hashed copies; still read.
+pub const SNAPSHOT_SCHEMA_V1: &str = "oent/snapshot/v1";
+/// Where a registry keeps the copies of its files addressed by their hash.
+pub const BY_HASH_DIR: &str = "by-hash";
+/// How long a hashed copy stays after a newer snapshot stopped naming it: a
+/// client that read the older snapshot (or a cache or CDN serving it a
+/// while longer) still finds the files it names.
+pub const BY_HASH_GRACE: Duration = Duration::from_secs(86_400);
 /// How long `oent registry build --sign` makes a snapshot valid by default:
 /// a month, so that a forgotten re-signing is noticed before it bites, and
 /// a frozen view cannot be served for longer than that.
@@ -53,6 +71,9 @@ pub struct Snapshot {
     pub expires: SystemTime,
     /// Path relative to the registry root → lowercase hex sha256.
     pub files: BTreeMap<String, String>,
+    /// Whether each listed file also has a copy at [`hashed_path`]
+    /// (`oent/snapshot/v2`); `false` for snapshots of older oent.
+    pub consistent: bool,
     /// Fingerprints of the pinned keys whose signatures were verified
     /// (for [`write_signed`]: the signing key).
     pub signed_by: Vec<String>,
@@ -63,7 +84,7 @@ pub enum SnapshotError {
     #[error("it is not a valid snapshot: {reason}")]
     Malformed { reason: String },
     #[error(
-        "its schema `{found}` is not supported (this oent reads `{SNAPSHOT_SCHEMA}`); update oent"
+        "its schema `{found}` is not supported (this oent reads `{SNAPSHOT_SCHEMA_V1}` and `{SNAPSHOT_SCHEMA}`); update oent"
     )]
     UnsupportedSchema { found: String },
     #[error(
@@ -203,6 +224,100 @@ impl Snapshot {
     pub fn lists(&self, path: &str) -> bool {
         self.files.contains_key(path)
     }
+
+    /// Where to read `path` as this snapshot saw it: its hashed copy when
+    /// the snapshot is consistent and lists it, else the plain path.
+    pub fn read_path(&self, path: &str) -> String {
+        match self.files.get(path) {
+            Some(sha256) if self.consistent => hashed_path(path, sha256),
+            _ => path.to_owned(),
+        }
+    }
+}
+
+/// `by-hash/<path>/<sha256>`: the copy of `path` whose content has this
+/// sha256. Grouped by path, so that the copies of one file are pruned
+/// together; outside `index/`, so that nothing listing modules sees them.
+pub fn hashed_path(path: &str, sha256: &str) -> String {
+    format!("{BY_HASH_DIR}/{path}/{sha256}")
+}
+
+/// The plain path and sha256 of a [`hashed_path`], if `path` is one.
+pub fn parse_hashed_path(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix(BY_HASH_DIR)?.strip_prefix('/')?;
+    let (plain, sha256) = rest.rsplit_once('/')?;
+    (!plain.is_empty() && is_sha256_hex(sha256)).then_some((plain, sha256))
+}
+
+/// Writes the copy of `relative` addressed by `sha256` (the sha256 of
+/// `bytes`) under `root` unless it is there, unflushed: the caller flushes
+/// before writing the snapshot that names it.
+pub fn store_hashed(
+    root: &Path,
+    relative: &str,
+    sha256: &str,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    let path = root.join(hashed_path(relative, sha256));
+    if path.is_file() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    crate::fsutil::write_atomic_unflushed(&path, bytes)
+}
+
+/// After `relative` changed from `previous` to `current` (either `None`
+/// when absent): the copy of `previous` retires now (its modification time,
+/// the start of its grace period, is set to `now`), and copies retired more
+/// than [`BY_HASH_GRACE`] ago are deleted. Only the copies of files that
+/// change are looked at, so signing stays cheap however large the registry.
+pub fn retire_hashed(
+    root: &Path,
+    relative: &str,
+    previous: Option<&str>,
+    current: Option<&str>,
+    now: SystemTime,
+) -> std::io::Result<()> {
+    if previous == current {
+        return Ok(());
+    }
+    let dir = root.join(BY_HASH_DIR).join(relative);
+    if let Some(previous) = previous {
+        match std::fs::File::options()
+            .write(true)
+            .open(dir.join(previous))
+        {
+            Ok(file) => file.set_modified(now)?,
+            // Written by an older oent, or already pruned: nothing to keep.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let expired = now
+        .checked_sub(BY_HASH_GRACE)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let keep = [previous, current]
+            .into_iter()
+            .flatten()
+            .any(|sha| name.as_os_str() == sha);
+        if keep || !entry.file_type()?.is_file() {
+            continue;
+        }
+        if entry.metadata()?.modified()? < expired {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 fn parse_raw(bytes: &[u8]) -> Result<RawFile<'_>, SnapshotError> {
@@ -273,15 +388,16 @@ fn parse_signed(signed: &RawValue) -> Result<Snapshot, SnapshotError> {
     // The schema first, so that a newer format gets its own message.
     let value: serde_json::Value =
         serde_json::from_str(signed.get()).map_err(|e| malformed(e.to_string()))?;
-    match value.get("schema").and_then(serde_json::Value::as_str) {
-        Some(SNAPSHOT_SCHEMA) => {}
+    let consistent = match value.get("schema").and_then(serde_json::Value::as_str) {
+        Some(SNAPSHOT_SCHEMA) => true,
+        Some(SNAPSHOT_SCHEMA_V1) => false,
         Some(found) => {
             return Err(SnapshotError::UnsupportedSchema {
                 found: found.to_owned(),
             });
         }
         None => return Err(malformed("`signed` has no `schema`".into())),
-    }
+    };
     let body: Signed =
         serde_json::from_value(value).map_err(|e| malformed(format!("`signed`: {e}")))?;
     let expires = time::parse_rfc3339(&body.expires).ok_or_else(|| {
@@ -307,6 +423,7 @@ fn parse_signed(signed: &RawValue) -> Result<Snapshot, SnapshotError> {
         version: body.version,
         expires: time::system_time(expires),
         files: body.files,
+        consistent,
         signed_by: Vec::new(),
     })
 }
@@ -381,9 +498,11 @@ pub fn write_signed_cached(
         return Err(RegistryError::NotARegistry(dir.to_path_buf()).into());
     }
     let config = RegistryConfig::load(&config_path)?;
-    let files = hash_files(dir, &config, hashes)?;
     let path = dir.join(SNAPSHOT_FILE);
-    let version = previous_version(&path)?.map_or(1, |v| v + 1);
+    let previous = previous_snapshot(&path)?;
+    let (files, copied) = hash_files(dir, &config, hashes)?;
+    flush(dir, &copied)?;
+    let version = previous.as_ref().map_or(1, |p| p.version + 1);
     let now = SystemTime::now();
     let expires_at = time::unix_seconds(now) + validity.as_secs() as i64;
     let body = Signed {
@@ -410,12 +529,51 @@ pub fn write_signed_cached(
         source,
     };
     crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(io)?;
+    let before = previous.map(|p| p.files).unwrap_or_default();
+    for relative in before.keys().chain(snapshot.files.keys()) {
+        let (old, new) = (before.get(relative), snapshot.files.get(relative));
+        retire_hashed(
+            dir,
+            relative,
+            old.map(String::as_str),
+            new.map(String::as_str),
+            now,
+        )
+        .map_err(|source| SnapshotError::Io {
+            path: dir.join(BY_HASH_DIR).join(relative),
+            source,
+        })?;
+    }
     Ok(snapshot)
 }
 
-/// The version of the snapshot already at `path`, unverified (only its
-/// number is used); `None` when there is none.
-fn previous_version(path: &Path) -> Result<Option<u64>, SnapshotError> {
+/// Makes the hashed copies just written durable before the snapshot that
+/// names them: after a publish, one or two files, each flushed with its
+/// directories; after the first signing of a large registry, one `syncfs`
+/// rather than thousands of fsyncs.
+fn flush(dir: &Path, copies: &[PathBuf]) -> Result<(), SnapshotError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SnapshotError::Io { path, source }
+    };
+    if copies.len() > 16 {
+        return crate::fsutil::sync_file_system(dir).map_err(io(dir));
+    }
+    for copy in copies {
+        std::fs::File::open(copy)
+            .and_then(|f| f.sync_all())
+            .map_err(io(copy))?;
+        // Each directory up to the registry's: any may have just been made.
+        for parent in copy.ancestors().skip(1).take_while(|p| *p != dir) {
+            crate::fsutil::sync_dir(parent).map_err(io(parent))?;
+        }
+    }
+    Ok(())
+}
+
+/// The snapshot already at `path`, unverified: only its number and its
+/// files (whose hashed copies retire) are used; `None` when there is none.
+fn previous_snapshot(path: &Path) -> Result<Option<Signed>, SnapshotError> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -433,27 +591,43 @@ fn previous_version(path: &Path) -> Result<Option<u64>, SnapshotError> {
     let raw = parse_raw(&bytes).map_err(|e| unreadable(e.to_string()))?;
     let signed: Signed =
         serde_json::from_str(raw.signed.get()).map_err(|e| unreadable(e.to_string()))?;
-    Ok(Some(signed.version))
+    Ok(Some(signed))
 }
 
 /// `registry.yaml` and the index files the registry itself vouches for,
-/// by relative path.
+/// by relative path, each with its hashed copy ([`store_hashed`]); and
+/// the copies that had to be written (unflushed).
 fn hash_files(
     dir: &Path,
     config: &RegistryConfig,
     hashes: &mut FileHashes,
-) -> Result<BTreeMap<String, String>, SnapshotError> {
+) -> Result<(BTreeMap<String, String>, Vec<PathBuf>), SnapshotError> {
     let mut files = BTreeMap::new();
-    let read = |path: &Path| {
-        std::fs::read(path).map_err(|source| SnapshotError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+    let mut copied = Vec::new();
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SnapshotError::Io { path, source }
     };
-    files.insert(
-        REGISTRY_FILE.to_owned(),
-        sha256_hex(&read(&dir.join(REGISTRY_FILE))?),
-    );
+    // The copy is written from the bytes it is named after: a file
+    // replaced meanwhile gets the hash of what was copied.
+    let mut add = |relative: String, path: &Path, sha256: String| {
+        let hashed = dir.join(hashed_path(&relative, &sha256));
+        let sha256 = match hashed.is_file() {
+            true => sha256,
+            false => {
+                let bytes = std::fs::read(path).map_err(io(path))?;
+                let sha256 = sha256_hex(&bytes);
+                store_hashed(dir, &relative, &sha256, &bytes).map_err(io(&hashed))?;
+                copied.push(dir.join(hashed_path(&relative, &sha256)));
+                sha256
+            }
+        };
+        files.insert(relative, sha256);
+        Ok::<(), SnapshotError>(())
+    };
+    let config_path = dir.join(REGISTRY_FILE);
+    let config_sha = sha256_hex(&std::fs::read(&config_path).map_err(io(&config_path))?);
+    add(REGISTRY_FILE.to_owned(), &config_path, config_sha)?;
     let index = dir.join("index");
     let mut stack = vec![index.clone()];
     while let Some(current) = stack.pop() {
@@ -488,12 +662,13 @@ fn hash_files(
             } else if relative.ends_with(".jsonl") {
                 let namespace = relative.split('/').nth(1).unwrap_or_default();
                 if config.mirror_of(namespace).is_none() {
-                    files.insert(relative, hashes.hash(&path)?);
+                    let sha256 = hashes.hash(&path)?;
+                    add(relative, &path, sha256)?;
                 }
             }
         }
     }
-    Ok(files)
+    Ok((files, copied))
 }
 
 #[cfg(test)]
@@ -657,12 +832,20 @@ mod tests {
                 serde_json::to_string(&key.sign(SNAPSHOT_NAMESPACE, signed.as_bytes())).unwrap()
             )
         };
-        let v2 = sign("{\"schema\":\"oent/snapshot/v2\"}");
-        let err = verify(v2.as_bytes(), &keys, now, None).unwrap_err();
+        let v3 = sign("{\"schema\":\"oent/snapshot/v3\"}");
+        let err = verify(v3.as_bytes(), &keys, now, None).unwrap_err();
         assert!(
             matches!(err, SnapshotError::UnsupportedSchema { .. }),
             "{err}"
         );
+        // A snapshot of older oent (no hashed copies) is still read.
+        let v1 = sign(&format!(
+            "{{\"schema\":\"{SNAPSHOT_SCHEMA_V1}\",\"registry\":\"t\",\"version\":1,\"expires\":\"2999-01-01T00:00:00Z\",\"files\":{{\"registry.yaml\":\"{}\"}}}}",
+            "a".repeat(64)
+        ));
+        let old = verify(v1.as_bytes(), &keys, now, None).unwrap();
+        assert!(!old.consistent);
+        assert_eq!(old.read_path("registry.yaml"), "registry.yaml");
         let escape = sign(&format!(
             "{{\"schema\":\"{SNAPSHOT_SCHEMA}\",\"registry\":\"t\",\"version\":1,\"expires\":\"2999-01-01T00:00:00Z\",\"files\":{{\"../x\":\"{}\"}}}}",
             "a".repeat(64)
@@ -674,6 +857,81 @@ mod tests {
         ));
         let err = verify(dates.as_bytes(), &keys, now, None).unwrap_err();
         assert!(err.to_string().contains("`expires` is `tomorrow`"), "{err}");
+    }
+
+    #[test]
+    fn each_listed_file_has_a_copy_named_by_its_hash_until_the_grace_period_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        registry(dir.path());
+        let key = SecretKey::generate("t");
+        let first = write_signed(dir.path(), &key, DAY).unwrap();
+        assert!(first.consistent);
+        for (path, sha) in &first.files {
+            let copy = std::fs::read(dir.path().join(first.read_path(path))).unwrap();
+            assert_eq!(
+                copy,
+                std::fs::read(dir.path().join(path)).unwrap(),
+                "{path}"
+            );
+            assert_eq!(first.read_path(path), format!("by-hash/{path}/{sha}"));
+        }
+        let old_copy = dir.path().join(first.read_path("index/t/x.jsonl"));
+        let copies = dir.path().join("by-hash/index/t/x.jsonl");
+        let count = || std::fs::read_dir(&copies).unwrap().count();
+
+        // A new version: the old copy stays (a client may have read
+        // snapshot 1), retired now, whatever its age.
+        let long_ago = SystemTime::now() - 10 * DAY;
+        std::fs::File::options()
+            .write(true)
+            .open(&old_copy)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        std::fs::write(dir.path().join("index/t/x.jsonl"), "{\"v\":1}\n{\"v\":1}\n").unwrap();
+        let second = write_signed(dir.path(), &key, DAY).unwrap();
+        assert!(old_copy.is_file());
+        assert_eq!(count(), 2);
+        let retired = std::fs::metadata(&old_copy).unwrap().modified().unwrap();
+        assert!(retired > long_ago + DAY, "retired now, not when written");
+
+        // Its grace period over, the next change prunes it; the copies
+        // of the current and the previous snapshot stay.
+        std::fs::File::options()
+            .write(true)
+            .open(&old_copy)
+            .unwrap()
+            .set_modified(SystemTime::now() - BY_HASH_GRACE - DAY)
+            .unwrap();
+        std::fs::write(dir.path().join("index/t/x.jsonl"), "{\"v\":2}\n").unwrap();
+        let third = write_signed(dir.path(), &key, DAY).unwrap();
+        assert!(!old_copy.is_file());
+        assert_eq!(count(), 2);
+        for snapshot in [&second, &third] {
+            assert!(
+                dir.path()
+                    .join(snapshot.read_path("index/t/x.jsonl"))
+                    .is_file()
+            );
+        }
+    }
+
+    #[test]
+    fn hashed_paths_round_trip_and_nothing_else_parses_as_one() {
+        let sha = "ab".repeat(32);
+        let path = hashed_path("index/t/x.jsonl", &sha);
+        assert_eq!(
+            parse_hashed_path(&path),
+            Some(("index/t/x.jsonl", sha.as_str()))
+        );
+        for other in [
+            "index/t/x.jsonl",
+            "by-hash/x",
+            "by-hash//abc",
+            "by-hashes/a/b",
+        ] {
+            assert_eq!(parse_hashed_path(other), None, "{other}");
+        }
     }
 
     #[test]

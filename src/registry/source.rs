@@ -294,6 +294,7 @@ impl Source for DirSource {
 
     fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
         let Some(trust) = &self.trust else {
+            check_served(&self.registry.config, &self.label(), name)?;
             let lines = self.registry.versions(name.as_str())?;
             check_names(&lines, name, &self.label())?;
             return Ok(lines);
@@ -318,7 +319,10 @@ impl Source for DirSource {
         let path = self.registry.root.join(&relative);
         let bytes = match &self.trust {
             Some(trust) => trust.index_file(&|r| self.read(r), &self.label(), name, &relative)?,
-            None => self.read(&relative)?,
+            None => {
+                check_served(&self.registry.config, &self.label(), name)?;
+                self.read(&relative)?
+            }
         };
         let text = match bytes {
             Some(bytes) => utf8(&path, bytes)?,
@@ -349,6 +353,30 @@ pub(crate) fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, FetchError> {
         }
         .into()
     })
+}
+
+/// Refuses to read `name` from a registry whose `registry.yaml` neither
+/// owns nor mirrors its namespace, before anything of it is read: whatever
+/// such a registry's index holds, it does not speak for that namespace
+/// (dependency confusion). Keyed or not, over HTTP or from a directory.
+pub fn check_served(
+    config: &RegistryConfig,
+    registry: &str,
+    name: &ModuleName,
+) -> Result<(), FetchError> {
+    match config.serves(name.namespace()) {
+        true => Ok(()),
+        false => Err(not_served(config, registry, name)),
+    }
+}
+
+/// The refusal of [`check_served`].
+pub(crate) fn not_served(config: &RegistryConfig, registry: &str, name: &ModuleName) -> FetchError {
+    FetchError::NamespaceNotServed {
+        registry: registry.trim_end_matches('/').to_owned(),
+        namespace: name.namespace().to_owned(),
+        served: config.served_in_words(),
+    }
 }
 
 /// Refuses index lines that could make oent read or write outside the

@@ -16,6 +16,11 @@
 //!    withheld; a namespace the registry neither owns nor mirrors is
 //!    refused outright.
 //!
+//! Each file is read where the snapshot that covers it says
+//! ([`Snapshot::read_path`]): from a consistent snapshot, the copy named
+//! by its hash, so that a publish after the snapshot was read cannot mix
+//! two views; from an older snapshot, the plain path.
+//!
 //! Archives need nothing more: their size and sha256 come from index lines
 //! that were just verified.
 
@@ -27,7 +32,7 @@ use std::time::SystemTime;
 use super::config::RegistryConfig;
 use super::signing::PublicKey;
 use super::snapshot::{self, SNAPSHOT_FILE, Snapshot, SnapshotError};
-use super::source::{FetchError, io_error};
+use super::source::{FetchError, io_error, not_served};
 use super::{REGISTRY_FILE, RegistryError};
 use crate::manifest::names::ModuleName;
 
@@ -85,13 +90,10 @@ impl Trust {
         Ok(verified)
     }
 
-    /// An index file checked against the snapshot covering its namespace.
-    /// When it does not match, the snapshot is read once more before the
-    /// file is refused: a publish landing between this process's read of
-    /// the snapshot and of the index file gives a newer index, which the
-    /// new snapshot covers. A file that matches no signed snapshot is still
-    /// refused (mix-and-match); the new snapshot goes through every check
-    /// (signature, rollback, expiry) again.
+    /// An index file checked against the snapshot covering its namespace,
+    /// read as that snapshot saw it. A module a consistent snapshot does
+    /// not list has no index file in that view (it may have been published
+    /// since): `None`, without asking the registry.
     pub fn index_file(
         &self,
         read: ReadFile,
@@ -100,29 +102,45 @@ impl Trust {
         relative: &str,
     ) -> Result<Option<Vec<u8>>, FetchError> {
         let verified = self.verified(read)?;
-        verified.covering(label, name)?;
-        let bytes = read(relative)?;
-        match verified.check_index(label, name, relative, bytes.as_deref()) {
-            Ok(()) => Ok(bytes),
-            Err(e) if is_newer_view(&e) => {
-                *self.verified.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                let fresh = self.verified(read)?;
-                let bytes = read(relative)?;
-                fresh.check_index(label, name, relative, bytes.as_deref())?;
-                Ok(bytes)
-            }
-            Err(e) => Err(e),
+        let snapshot = verified.covering(label, name)?;
+        if snapshot.consistent && !snapshot.lists(relative) {
+            return Ok(None);
         }
+        let path = snapshot.read_path(relative);
+        let bytes = read(&path)?;
+        verified.check_index(label, name, relative, &path, bytes.as_deref())?;
+        Ok(bytes)
     }
 
+    /// Verifies the whole view (the snapshot, `registry.yaml`, each peer's
+    /// snapshot) before remembering any version: a snapshot refused at any
+    /// step must not raise the version against which the genuine one is
+    /// then checked (it would be refused as a rollback).
     fn verify(&self, read: ReadFile) -> Result<Verified, FetchError> {
         let now = SystemTime::now();
+        let mut accepted = Vec::new();
         let snapshot =
             self.verify_snapshot(read, SNAPSHOT_FILE, &self.keys, &self.state_dir, now)?;
-        let config_bytes = read(REGISTRY_FILE)?.ok_or_else(|| {
-            FetchError::Invalid(RegistryError::NotARegistry(PathBuf::from(&self.label)))
-        })?;
-        let config_url = self.url(REGISTRY_FILE);
+        accepted.push((VersionState::new(&self.state_dir), snapshot.version));
+        let config_path = snapshot.read_path(REGISTRY_FILE);
+        let config_url = self.url(&config_path);
+        let config_bytes = match read(&config_path)? {
+            Some(bytes) => bytes,
+            None if snapshot.consistent => {
+                return Err(self.refused(
+                    &config_url,
+                    SnapshotError::Withheld {
+                        path: REGISTRY_FILE.to_owned(),
+                        version: snapshot.version,
+                    },
+                ));
+            }
+            None => {
+                return Err(FetchError::Invalid(RegistryError::NotARegistry(
+                    PathBuf::from(&self.label),
+                )));
+            }
+        };
         snapshot
             .check_file(REGISTRY_FILE, &config_bytes)
             .map_err(|error| self.refused(&config_url, error))?;
@@ -144,6 +162,7 @@ impl Trust {
             let relative = mirror.snapshot_path();
             let state = self.state_dir.join("mirrors").join(&mirror.name);
             let peer = self.verify_snapshot(read, &relative, &mirror.keys, &state, now)?;
+            accepted.push((VersionState::new(&state), peer.version));
             if peer.registry != mirror.name {
                 return Err(FetchError::Snapshot {
                     url: self.url(&relative),
@@ -158,6 +177,9 @@ impl Trust {
             }
             peers.insert(mirror.name.clone(), peer);
         }
+        for (state, version) in accepted {
+            state.raise(version)?;
+        }
         Ok(Verified {
             snapshot,
             config,
@@ -165,7 +187,8 @@ impl Trust {
         })
     }
 
-    /// Reads and verifies one snapshot file, then remembers its version.
+    /// Reads and verifies one snapshot file; the caller remembers its
+    /// version once everything it vouches for is verified.
     fn verify_snapshot(
         &self,
         read: ReadFile,
@@ -197,7 +220,6 @@ impl Trust {
                 help,
             }
         })?;
-        state.raise(snapshot.version)?;
         Ok(snapshot)
     }
 
@@ -222,39 +244,22 @@ impl Verified {
         if let Some(mirror) = self.config.mirror_of(namespace) {
             return Ok(&self.peers[&mirror.name]);
         }
-        let list = |names: Vec<&str>| match names.is_empty() {
-            true => "nothing".to_owned(),
-            false => names.join(", "),
-        };
-        let mirrored = self
-            .config
-            .mirrors
-            .iter()
-            .flat_map(|m| m.namespaces.iter().map(String::as_str))
-            .collect();
-        Err(FetchError::NamespaceNotServed {
-            registry: label.trim_end_matches('/').to_owned(),
-            namespace: namespace.to_owned(),
-            served: format!(
-                "`{}` owns {}; mirrors {}",
-                self.config.name,
-                list(self.config.namespaces.iter().map(String::as_str).collect()),
-                list(mirrored)
-            ),
-        })
+        Err(not_served(&self.config, label, name))
     }
 
-    /// Checks an index file (`bytes`, or `None` when the registry has none)
-    /// of module `name` against the snapshot that covers its namespace.
+    /// Checks an index file `relative` (`bytes` as read from `read_path`,
+    /// its plain or hashed path; `None` when the registry has none) of
+    /// module `name` against the snapshot that covers its namespace.
     pub fn check_index(
         &self,
         label: &str,
         name: &ModuleName,
         relative: &str,
+        read_path: &str,
         bytes: Option<&[u8]>,
     ) -> Result<(), FetchError> {
         let snapshot = self.covering(label, name)?;
-        let url = format!("{}/{relative}", label.trim_end_matches('/'));
+        let url = format!("{}/{read_path}", label.trim_end_matches('/'));
         let refused = |error| FetchError::Snapshot {
             url: url.clone(),
             error: Box::new(error),
@@ -269,13 +274,6 @@ impl Verified {
             None => Ok(()),
         }
     }
-}
-
-/// Whether an index file disagrees with the snapshot in a way a newer
-/// snapshot could explain (its hash changed, or it is new).
-fn is_newer_view(error: &FetchError) -> bool {
-    matches!(error, FetchError::Snapshot { error, .. }
-        if matches!(**error, SnapshotError::FileMismatch { .. } | SnapshotError::NotListed { .. }))
 }
 
 fn fingerprints(keys: &[PublicKey]) -> String {
@@ -346,18 +344,17 @@ impl VersionState {
 mod tests {
     use super::*;
 
-    /// A registry directory signed twice: the index file of the first
-    /// snapshot, then a new line and a second snapshot.
-    fn registry_signed_twice(
-        dir: &Path,
-    ) -> (
-        crate::registry::signing::SecretKey,
-        Vec<u8>,
-        Vec<u8>,
-        Vec<u8>,
-    ) {
-        use crate::registry::signing::SecretKey;
-        let key = SecretKey::generate("test");
+    /// A registry directory signed twice: the first snapshot, then a new
+    /// index line and a second snapshot; and the index file's two contents.
+    struct SignedTwice {
+        key: crate::registry::signing::SecretKey,
+        first: Vec<u8>,
+        old_index: Vec<u8>,
+        new_index: Vec<u8>,
+    }
+
+    fn registry_signed_twice(dir: &Path) -> SignedTwice {
+        let key = crate::registry::signing::SecretKey::generate("test");
         std::fs::write(
             dir.join(REGISTRY_FILE),
             "schema: oent/registry/v1\nname: openent\nnamespaces: [openent]\n",
@@ -365,66 +362,86 @@ mod tests {
         .unwrap();
         std::fs::create_dir_all(dir.join("index/openent")).unwrap();
         let index = dir.join("index/openent/x.jsonl");
-        std::fs::write(&index, "{\"line\":1}\n").unwrap();
+        let old_index = b"{\"line\":1}\n".to_vec();
+        std::fs::write(&index, &old_index).unwrap();
         snapshot::write_signed(dir, &key, std::time::Duration::from_secs(3600)).unwrap();
         let first = std::fs::read(dir.join(SNAPSHOT_FILE)).unwrap();
         std::fs::write(&index, "{\"line\":1}\n{\"line\":2}\n").unwrap();
         snapshot::write_signed(dir, &key, std::time::Duration::from_secs(3600)).unwrap();
-        let second = std::fs::read(dir.join(SNAPSHOT_FILE)).unwrap();
-        (key, first, second, std::fs::read(&index).unwrap())
+        SignedTwice {
+            key,
+            first,
+            old_index,
+            new_index: std::fs::read(&index).unwrap(),
+        }
+    }
+
+    /// Reads the registry at `dir`, except that `snapshot.json` is `snapshot`.
+    fn reader(
+        dir: &Path,
+        snapshot: Vec<u8>,
+    ) -> impl Fn(&str) -> Result<Option<Vec<u8>>, FetchError> {
+        let dir = dir.to_path_buf();
+        move |relative: &str| {
+            if relative == SNAPSHOT_FILE {
+                return Ok(Some(snapshot.clone()));
+            }
+            Ok(std::fs::read(dir.join(relative)).ok())
+        }
     }
 
     #[test]
-    fn an_index_newer_than_the_snapshot_read_before_it_is_checked_against_a_fresh_snapshot() {
+    fn a_publish_after_the_snapshot_was_read_does_not_mix_views() {
         let dir = tempfile::tempdir().unwrap();
-        let (key, first, second, index) = registry_signed_twice(dir.path());
-        let config = std::fs::read(dir.path().join(REGISTRY_FILE)).unwrap();
-        // The first read of the snapshot sees version 1, later ones version 2,
-        // and the index file is already the new one: a publish in between.
-        let snapshot_reads = std::cell::Cell::new(0);
-        let read = |relative: &str| -> Result<Option<Vec<u8>>, FetchError> {
-            Ok(Some(match relative {
-                SNAPSHOT_FILE => {
-                    snapshot_reads.set(snapshot_reads.get() + 1);
-                    if snapshot_reads.get() == 1 {
-                        first.clone()
-                    } else {
-                        second.clone()
-                    }
-                }
-                REGISTRY_FILE => config.clone(),
-                _ => index.clone(),
-            }))
-        };
+        let signed = registry_signed_twice(dir.path());
+        // The client read snapshot 1; the index file is already the new one.
+        let read = reader(dir.path(), signed.first.clone());
         let state = tempfile::tempdir().unwrap();
-        let trust = Trust::new("reg", vec![key.public()], state.path().to_path_buf());
+        let trust = Trust::new("reg", vec![signed.key.public()], state.path().to_path_buf());
         let name: ModuleName = "openent/x".parse().unwrap();
         let bytes = trust
             .index_file(&read, "reg", &name, "index/openent/x.jsonl")
             .unwrap();
-        assert_eq!(bytes.as_deref(), Some(index.as_slice()));
-        assert_eq!(snapshot_reads.get(), 2);
+        assert_eq!(bytes, Some(signed.old_index), "the view of snapshot 1");
+        assert_ne!(signed.new_index, signed.first);
+        // A module published after snapshot 1 is not in its view.
+        std::fs::write(dir.path().join("index/openent/y.jsonl"), "{}\n").unwrap();
+        let y: ModuleName = "openent/y".parse().unwrap();
+        let none = trust.index_file(&read, "reg", &y, "index/openent/y.jsonl");
+        assert_eq!(none.unwrap(), None);
     }
 
     #[test]
-    fn an_index_no_signed_snapshot_covers_is_still_refused() {
+    fn a_hashed_copy_that_does_not_match_or_is_missing_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let (key, _, second, _) = registry_signed_twice(dir.path());
-        let config = std::fs::read(dir.path().join(REGISTRY_FILE)).unwrap();
-        let read = |relative: &str| -> Result<Option<Vec<u8>>, FetchError> {
-            Ok(Some(match relative {
-                SNAPSHOT_FILE => second.clone(),
-                REGISTRY_FILE => config.clone(),
-                _ => b"{\"line\":\"forged\"}\n".to_vec(),
-            }))
-        };
-        let state = tempfile::tempdir().unwrap();
-        let trust = Trust::new("reg", vec![key.public()], state.path().to_path_buf());
+        let signed = registry_signed_twice(dir.path());
+        let snapshot = std::fs::read(dir.path().join(SNAPSHOT_FILE)).unwrap();
+        let sha = crate::package::checksum::sha256_hex(&signed.new_index);
+        let copy = dir
+            .path()
+            .join(snapshot::hashed_path("index/openent/x.jsonl", &sha));
         let name: ModuleName = "openent/x".parse().unwrap();
-        let err = trust
-            .index_file(&read, "reg", &name, "index/openent/x.jsonl")
-            .unwrap_err();
+        let fetch = || {
+            let state = tempfile::tempdir().unwrap();
+            let trust = Trust::new("reg", vec![signed.key.public()], state.path().to_path_buf());
+            trust.index_file(
+                &reader(dir.path(), snapshot.clone()),
+                "reg",
+                &name,
+                "index/openent/x.jsonl",
+            )
+        };
+        std::fs::write(&copy, "{\"line\":\"forged\"}\n").unwrap();
+        let err = fetch().unwrap_err();
         assert!(err.to_string().contains("mix-and-match"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("reg/by-hash/index/openent/x.jsonl/{sha}: ")),
+            "{err}"
+        );
+        std::fs::remove_file(&copy).unwrap();
+        let err = fetch().unwrap_err();
+        assert!(err.to_string().contains("is being withheld"), "{err}");
     }
 
     #[test]
