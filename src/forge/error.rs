@@ -32,6 +32,9 @@ pub enum ApiError {
     /// A static path that could leave the registry.
     #[error("`{0}` is not a registry path")]
     BadPath(String),
+    /// A path segment that cannot be read (not UTF-8 once percent-decoded).
+    #[error("the URL's path cannot be read: {0}")]
+    BadUrl(String),
     /// A static path the registry does not hold.
     #[error("`{0}` is not in this registry")]
     NotFound(String),
@@ -67,6 +70,11 @@ impl ApiError {
                 StatusCode::BAD_REQUEST,
                 "bad-path",
                 "registry paths are index/…, archives/…, mirrors/…, by-hash/…, registry.yaml and snapshot.json",
+            ),
+            ApiError::BadUrl(_) => (
+                StatusCode::BAD_REQUEST,
+                "bad-path",
+                "percent-encode each path segment from UTF-8",
             ),
             ApiError::NotFound(_) => (
                 StatusCode::NOT_FOUND,

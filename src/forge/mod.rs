@@ -13,6 +13,8 @@
 //!   and JSON body of every refusal;
 //! - [`auth`] — [`auth::Authenticated`], the bearer-token extractor of the
 //!   write routes;
+//! - [`extract`] — [`extract::UrlPath`], axum's `Path` answering its
+//!   rejections in the same JSON shape;
 //! - [`upload`] — reading a publish's body under `max-upload-mib`;
 //! - [`sync`] — federation: mirroring peers' namespaces, verified;
 //! - [`client`] — `oent publish` and `oent yank` against a forge's API;
@@ -25,6 +27,7 @@ pub mod catalogue;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod extract;
 pub mod files;
 pub mod gitlab;
 pub mod publish;

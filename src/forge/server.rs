@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path as UrlPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +26,7 @@ use super::ForgeError;
 use super::auth::Authenticated;
 use super::config::{ForgeConfig, Token};
 use super::error::{ApiError, json};
+use super::extract::UrlPath;
 use super::files::{self, StaticFiles};
 use super::publish::{Expected, Outcome, Publisher, Refusal};
 use super::upload;
@@ -561,6 +562,27 @@ mod tests {
             body["error"]["message"],
             "the request took longer than this forge's limit of 1 s"
         );
+    }
+
+    #[tokio::test]
+    async fn a_path_that_is_not_utf_8_is_400_in_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), "");
+        for (method, path) in [
+            ("GET", "/index/%FF"),
+            ("POST", "/api/v1/modules/openent/%FF/1.0.0/yank"),
+        ] {
+            let request = Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::AUTHORIZATION, format!("Bearer {OPENENT_TOKEN}"))
+                .body(Body::empty())
+                .unwrap();
+            let (status, body) = send(&app, request).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+            assert_eq!(body["error"]["status"], 400, "{path}");
+            assert_eq!(body["error"]["code"], "bad-path", "{path}");
+        }
     }
 
     #[tokio::test]
