@@ -38,6 +38,9 @@ pub enum ApiError {
     /// A static path the registry does not hold.
     #[error("`{0}` is not in this registry")]
     NotFound(String),
+    /// A route that exists, asked with a method it does not take.
+    #[error("{method} is not a method of `{path}`")]
+    MethodNotAllowed { method: String, path: String },
     /// The request took longer than the forge's `request-timeout-seconds`.
     #[error("the request took longer than this forge's limit of {} s", .0.as_secs())]
     Timeout(Duration),
@@ -80,6 +83,11 @@ impl ApiError {
                 StatusCode::NOT_FOUND,
                 "not-found",
                 "see registry.yaml and index/ for what is published",
+            ),
+            ApiError::MethodNotAllowed { .. } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "see docs/forge.md for the forge's routes and their methods",
             ),
             ApiError::Timeout(_) => (
                 StatusCode::REQUEST_TIMEOUT,

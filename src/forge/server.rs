@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -57,7 +57,16 @@ pub fn router(forge: Shared) -> Router {
         .merge(uploads)
         .with_state(forge)
         .merge(catalogue)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(timeout, time_limit))
+}
+
+/// A known path asked with another method (axum adds the `Allow` header).
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
 }
 
 /// Bounds every request, upload included: a client that stops sending
@@ -582,6 +591,33 @@ mod tests {
             assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
             assert_eq!(body["error"]["status"], 400, "{path}");
             assert_eq!(body["error"]["code"], "bad-path", "{path}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_method_a_route_does_not_take_is_405_in_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), "");
+        for (method, path) in [("DELETE", "/registry.yaml"), ("GET", "/api/v1/modules")] {
+            let request = Request::builder()
+                .method(method)
+                .uri(path)
+                .body(Body::empty())
+                .unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            assert!(response.headers().contains_key(header::ALLOW), "{path}");
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            assert_eq!(
+                serde_json::from_slice::<Value>(&bytes).unwrap(),
+                value!({ "error": {
+                    "status": 405,
+                    "code": "method-not-allowed",
+                    "message": format!("{method} is not a method of `{path}`"),
+                    "help": "see docs/forge.md for the forge's routes and their methods",
+                }}),
+            );
         }
     }
 
