@@ -231,7 +231,7 @@ async fn publish(
     named: Option<(String, String)>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let bytes = upload::read(request, forge.config.max_upload_bytes).await?;
+    let bytes = upload::read(request, forge.config.max_upload_bytes, &token.name).await?;
     let size = bytes.len();
     let worker = forge.clone();
     let outcome = tokio::task::spawn_blocking(move || {

@@ -15,26 +15,27 @@ pub fn body_limit(limit: u64) -> DefaultBodyLimit {
     DefaultBodyLimit::max(usize::try_from(limit).unwrap_or(usize::MAX))
 }
 
-/// The whole body, or why it was refused (413 over `limit`, 400 cut short).
-pub async fn read(request: Request, limit: u64) -> Result<Bytes, ApiError> {
+/// The whole body, or why it was refused (413 over `limit`, 400 cut short);
+/// `token` names the uploader in the log.
+pub async fn read(request: Request, limit: u64, token: &str) -> Result<Bytes, ApiError> {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
-        tracing::warn!(declared, limit, "refused: upload too large");
+        tracing::warn!(token, declared, limit, "refused: upload too large");
         return Err(ApiError::TooLarge { limit });
     }
     let bytes = match Bytes::from_request(request, &()).await {
         Ok(bytes) => bytes,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            tracing::warn!(limit, "refused: upload too large");
+            tracing::warn!(token, limit, "refused: upload too large");
             return Err(ApiError::TooLarge { limit });
         }
         Err(rejection) => {
             let cause = innermost(&rejection);
-            tracing::warn!(error = cause, "refused: upload interrupted");
+            tracing::warn!(token, error = cause, "refused: upload interrupted");
             return Err(ApiError::Interrupted(format!(
                 "the upload was cut short: {cause}"
             )));
