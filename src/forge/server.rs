@@ -69,8 +69,10 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     }
 }
 
-/// Bounds every request, upload included: a client that stops sending
-/// (or a slow loris) holds a connection for `request-timeout-seconds` at most.
+/// Bounds every request from its headers to its answer, upload included: a
+/// client that stops sending its body, or sends it a byte at a time, holds a
+/// connection and a task for `request-timeout-seconds` at most. A publish
+/// already on its blocking thread still completes (a retry then gets 200).
 async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
