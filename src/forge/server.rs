@@ -387,28 +387,29 @@ mod tests {
 
     /// Status and JSON body of one request.
     async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
-        let response = app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap())
+        let (status, _, body) = answer(app, request).await;
+        (status, body)
+    }
+
+    /// Status, headers and JSON body of one request.
+    async fn answer(app: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+        let (parts, body) = app.clone().oneshot(request).await.unwrap().into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+        (
+            parts.status,
+            parts.headers,
+            serde_json::from_slice(&bytes).unwrap(),
+        )
     }
 
     #[tokio::test]
     async fn an_unauthenticated_publish_is_401_with_the_way_to_get_a_token() {
         let dir = tempfile::tempdir().unwrap();
         let app = app(dir.path(), "");
-        let response = app
-            .clone()
-            .oneshot(put("/api/v1/modules", None, "archive"))
-            .await
-            .unwrap();
-        assert_eq!(
-            response.headers()[header::WWW_AUTHENTICATE],
-            "Bearer realm=\"oent\""
-        );
-        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let (status, headers, _) = answer(&app, put("/api/v1/modules", None, "archive")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer realm=\"oent\"");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
         let (status, body) = send(&app, put("/api/v1/modules", Some("oent_guessed"), "")).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(
@@ -606,13 +607,11 @@ mod tests {
                 .uri(path)
                 .body(Body::empty())
                 .unwrap();
-            let response = app.clone().oneshot(request).await.unwrap();
-            assert!(response.headers().contains_key(header::ALLOW), "{path}");
-            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-                .await
-                .unwrap();
+            let (status, headers, body) = answer(&app, request).await;
+            assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+            assert!(headers.contains_key(header::ALLOW), "{path}");
             assert_eq!(
-                serde_json::from_slice::<Value>(&bytes).unwrap(),
+                body,
                 value!({ "error": {
                     "status": 405,
                     "code": "method-not-allowed",
