@@ -8,6 +8,7 @@
 //! signing-key: keys/forge            # OpenSSH ed25519 private key (snapshot signatures)
 //! snapshot-validity-days: 30
 //! max-upload-mib: 64
+//! request-timeout-seconds: 300       # a request not answered by then gets 408
 //! sync-interval-seconds: 300         # 0: no periodic sync in `serve`
 //! tokens:
 //!   - { name: ci-openent, sha256: "9f86d0…", namespaces: [openent] }
@@ -18,6 +19,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::manifest::Code;
 use crate::manifest::fields::Checker;
@@ -39,6 +41,8 @@ pub struct ForgeConfig {
     pub signing_key: Option<PathBuf>,
     pub snapshot_validity_days: u32,
     pub max_upload_bytes: u64,
+    /// How long a request may take, upload included, before a 408.
+    pub request_timeout: Duration,
     pub sync_interval_seconds: u64,
     pub tokens: Vec<Token>,
     pub peers: Vec<Peer>,
@@ -122,6 +126,7 @@ fn parse(checker: &mut Checker, root: &Node, base: &Path) -> Option<ForgeConfig>
             "signing-key",
             "snapshot-validity-days",
             "max-upload-mib",
+            "request-timeout-seconds",
             "sync-interval-seconds",
             "tokens",
             "peers",
@@ -180,6 +185,14 @@ fn parse(checker: &mut Checker, root: &Node, base: &Path) -> Option<ForgeConfig>
         256,
         64,
     );
+    let timeout = bounded(
+        checker,
+        fields.get("request-timeout-seconds"),
+        "request-timeout-seconds",
+        1,
+        3600,
+        300,
+    );
     let interval = bounded(
         checker,
         fields.get("sync-interval-seconds"),
@@ -214,6 +227,7 @@ fn parse(checker: &mut Checker, root: &Node, base: &Path) -> Option<ForgeConfig>
         signing_key,
         snapshot_validity_days: days? as u32,
         max_upload_bytes: (mib? as u64) << 20,
+        request_timeout: Duration::from_secs(timeout? as u64),
         sync_interval_seconds: interval? as u64,
         tokens: tokens?,
         peers: peers?,
@@ -387,6 +401,7 @@ mod tests {
         let config = load("schema: oent/forge/v1\nregistry: registry\n").unwrap();
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(config.max_upload_bytes, 64 << 20);
+        assert_eq!(config.request_timeout, Duration::from_secs(300));
         assert!(config.registry.ends_with("registry"));
     }
 

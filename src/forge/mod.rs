@@ -7,22 +7,34 @@
 //! - [`config`] — `forge.yaml`: registry, listen address, tokens, peers;
 //! - [`files`] — static GETs of the registry's files with ETag and Range;
 //! - [`publish`] — the publish and yank operations, serialised per module;
-//! - [`server`] — the axum router, logging and graceful shutdown;
+//! - [`server`] — the axum router (one function per route), its layers
+//!   (request timeout, body limit on uploads) and graceful shutdown;
+//! - [`error`] — [`error::ApiError`], the one HTTP error type: status, code
+//!   and JSON body of every refusal;
+//! - [`auth`] — [`auth::Authenticated`], the bearer-token extractor of the
+//!   write routes;
+//! - [`extract`] — [`extract::UrlPath`], axum's `Path` answering its
+//!   rejections in the same JSON shape;
+//! - [`upload`] — reading a publish's body under `max-upload-mib`;
 //! - [`sync`] — federation: mirroring peers' namespaces, verified;
 //! - [`client`] — `oent publish` and `oent yank` against a forge's API;
 //! - [`gitlab`] — `oent publish --to gitlab:…`: a GitLab project's generic
 //!   packages and releases (the Adullact forge is a GitLab).
 //! - [`release`] — `oent release` and `oent verify`: tagged, signed, reproducible releases.
 
+pub mod auth;
 pub mod catalogue;
 pub mod client;
 pub mod config;
+pub mod error;
+pub mod extract;
 pub mod files;
 pub mod gitlab;
 pub mod publish;
 pub mod release;
 pub mod server;
 pub mod sync;
+pub mod upload;
 
 use std::path::PathBuf;
 

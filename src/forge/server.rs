@@ -13,20 +13,23 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Path as UrlPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use futures_util::StreamExt;
 
 use super::ForgeError;
+use super::auth::Authenticated;
 use super::config::{ForgeConfig, Token};
+use super::error::{ApiError, json};
+use super::extract::UrlPath;
 use super::files::{self, StaticFiles};
 use super::publish::{Expected, Outcome, Publisher, Refusal};
-use crate::registry::RegistryError;
+use super::upload;
 
 /// Everything a request may need.
 pub struct Forge {
@@ -39,16 +42,45 @@ pub type Shared = Arc<Forge>;
 
 pub fn router(forge: Shared) -> Router {
     let catalogue = super::catalogue::router(&forge.publisher.registry.root);
+    let timeout = forge.config.request_timeout;
+    // Only uploads read a body: the limit wraps them alone.
+    let uploads = Router::new()
+        .route("/api/v1/modules", put(publish_any))
+        .route("/api/v1/modules/{ns}/{name}/{version}", put(publish_named))
+        .layer(upload::body_limit(forge.config.max_upload_bytes));
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/api/v1/token", get(token_info))
-        .route("/api/v1/modules", put(publish_any))
-        .route("/api/v1/modules/{ns}/{name}/{version}", put(publish_named))
         .route("/api/v1/modules/{ns}/{name}/{version}/yank", post(yank))
         .route("/api/v1/modules/{ns}/{name}/{version}/unyank", post(unyank))
         .route("/{*path}", get(static_file))
+        .merge(uploads)
         .with_state(forge)
         .merge(catalogue)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
+}
+
+/// A known path asked with another method (axum adds the `Allow` header).
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
+
+/// Bounds every request from its headers to its answer, upload included: a
+/// client that stops sending its body, or sends it a byte at a time, holds a
+/// connection and a task for `request-timeout-seconds` at most. A publish
+/// already on its blocking thread still completes (a retry then gets 200).
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(seconds = limit.as_secs(), "refused: request timed out");
+            ApiError::Timeout(limit).into_response()
+        }
+    }
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
@@ -139,124 +171,81 @@ async fn static_file(
     UrlPath(path): UrlPath<String>,
     method: Method,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, ApiError> {
     match forge
         .files
         .serve(&path, &headers, method == Method::HEAD)
         .await
     {
-        Ok(response) => response,
+        Ok(response) => Ok(response),
         Err(files::Refusal::Traversal) => {
             tracing::warn!(path, "refused: path leaves the registry");
-            problem(
-                StatusCode::BAD_REQUEST,
-                "bad-path",
-                format!("`{path}` is not a registry path"),
-                "registry paths are index/…, archives/…, mirrors/…, by-hash/…, registry.yaml and snapshot.json",
-            )
+            Err(ApiError::BadPath(path))
         }
-        Err(files::Refusal::NotFound) => problem(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            format!("`{path}` is not in this registry"),
-            "see registry.yaml and index/ for what is published",
-        ),
+        Err(files::Refusal::NotFound) => Err(ApiError::NotFound(path)),
     }
 }
 
 /// What a token may do, so that a client checks it before a long job
 /// (`oent release` does, before tagging) without writing anything.
-async fn token_info(State(forge): State<Shared>, headers: HeaderMap) -> Response {
-    match authenticate(&forge, &headers) {
-        Ok(token) => json(
-            StatusCode::OK,
-            &serde_json::json!({ "name": token.name, "namespaces": token.namespaces }),
-        ),
-        Err(message) => unauthorized(message),
-    }
+async fn token_info(Authenticated(token): Authenticated) -> Response {
+    json(
+        StatusCode::OK,
+        &serde_json::json!({ "name": token.name, "namespaces": token.namespaces }),
+    )
 }
 
-async fn publish_any(State(forge): State<Shared>, request: Request) -> Response {
-    publish(forge, None, request).await
+async fn publish_any(
+    State(forge): State<Shared>,
+    Authenticated(token): Authenticated,
+    request: Request,
+) -> Result<Response, ApiError> {
+    publish(forge, token, None, request).await
 }
 
 async fn publish_named(
     State(forge): State<Shared>,
+    Authenticated(token): Authenticated,
     UrlPath((ns, name, version)): UrlPath<(String, String, String)>,
     request: Request,
-) -> Response {
-    publish(forge, Some((format!("{ns}/{name}"), version)), request).await
+) -> Result<Response, ApiError> {
+    // A token for another namespace is refused before the upload is read.
+    if !token.allows(&ns) {
+        return Err(Refusal::TokenScope {
+            token: token.name.clone(),
+            namespace: ns,
+            allowed: token.namespaces.join(", "),
+        }
+        .into());
+    }
+    publish(
+        forge,
+        token,
+        Some((format!("{ns}/{name}"), version)),
+        request,
+    )
+    .await
 }
 
-async fn publish(forge: Shared, named: Option<(String, String)>, request: Request) -> Response {
-    let token = match authenticate(&forge, request.headers()) {
-        Ok(token) => token,
-        Err(message) => return unauthorized(message),
-    };
-    // A token for another namespace is refused before the upload is read.
-    if let Some((name, _)) = &named {
-        let namespace = name.split('/').next().unwrap_or_default();
-        if !token.allows(namespace) {
-            return refused(
-                &forge,
-                Refusal::TokenScope {
-                    token: token.name.clone(),
-                    namespace: namespace.to_owned(),
-                    allowed: token.namespaces.join(", "),
-                },
-            );
-        }
-    }
-    let limit = forge.config.max_upload_bytes;
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        tracing::warn!(
-            token = token.name,
-            declared,
-            limit,
-            "refused: upload too large"
-        );
-        return too_large(limit);
-    }
-    let bytes = match read_limited(request.into_body(), limit).await {
-        Ok(bytes) => bytes,
-        Err(ReadFailure::TooLarge) => {
-            tracing::warn!(token = token.name, limit, "refused: upload too large");
-            return too_large(limit);
-        }
-        Err(ReadFailure::Interrupted(e)) => {
-            tracing::warn!(token = token.name, error = %e, "refused: upload interrupted");
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "upload-interrupted",
-                format!("the upload was cut short: {e}"),
-                "nothing was published; send the archive again",
-            );
-        }
-    };
-    if declared.is_some_and(|n| n != bytes.len() as u64) {
-        return problem(
-            StatusCode::BAD_REQUEST,
-            "upload-interrupted",
-            "the body is shorter than its Content-Length",
-            "nothing was published; send the archive again",
-        );
-    }
+async fn publish(
+    forge: Shared,
+    token: Token,
+    named: Option<(String, String)>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let bytes = upload::read(request, forge.config.max_upload_bytes, &token.name).await?;
     let size = bytes.len();
     let worker = forge.clone();
-    let result = tokio::task::spawn_blocking(move || {
+    let outcome = tokio::task::spawn_blocking(move || {
         let expected = named
             .as_ref()
             .map(|(name, version)| Expected { name, version });
         worker.publisher.publish(&bytes, &token, expected)
     })
-    .await;
-    match result {
-        Ok(Ok(Outcome::Created(line))) => {
+    .await
+    .map_err(|e| task_failed("publish", e))??;
+    Ok(match outcome {
+        Outcome::Created(line) => {
             tracing::info!(
                 module = line.name,
                 version = line.version,
@@ -266,7 +255,7 @@ async fn publish(forge: Shared, named: Option<(String, String)>, request: Reques
             );
             json(StatusCode::CREATED, &line)
         }
-        Ok(Ok(Outcome::AlreadyPresent(line))) => {
+        Outcome::AlreadyPresent(line) => {
             tracing::info!(
                 module = line.name,
                 version = line.version,
@@ -274,235 +263,394 @@ async fn publish(forge: Shared, named: Option<(String, String)>, request: Reques
             );
             json(StatusCode::OK, &line)
         }
-        Ok(Err(refusal)) => refused(&forge, refusal),
-        Err(e) => task_failed("publish", e),
-    }
+    })
 }
 
 async fn yank(
     State(forge): State<Shared>,
+    Authenticated(token): Authenticated,
     UrlPath(target): UrlPath<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    set_yanked(forge, target, headers, true).await
+) -> Result<Response, ApiError> {
+    set_yanked(forge, token, target, true).await
 }
 
 async fn unyank(
     State(forge): State<Shared>,
+    Authenticated(token): Authenticated,
     UrlPath(target): UrlPath<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    set_yanked(forge, target, headers, false).await
+) -> Result<Response, ApiError> {
+    set_yanked(forge, token, target, false).await
 }
 
 async fn set_yanked(
     forge: Shared,
+    token: Token,
     (ns, name, version): (String, String, String),
-    headers: HeaderMap,
     yanked: bool,
-) -> Response {
-    let token = match authenticate(&forge, &headers) {
-        Ok(token) => token,
-        Err(message) => return unauthorized(message),
-    };
+) -> Result<Response, ApiError> {
     let module = format!("{ns}/{name}");
     let worker = forge.clone();
-    let result = tokio::task::spawn_blocking(move || {
+    let line = tokio::task::spawn_blocking(move || {
         worker
             .publisher
             .set_yanked(&token, &module, &version, yanked)
     })
-    .await;
-    match result {
-        Ok(Ok(line)) => {
-            tracing::info!(
-                module = line.name,
-                version = line.version,
-                yanked,
-                "yank state set"
-            );
-            json(StatusCode::OK, &line)
-        }
-        Ok(Err(refusal)) => refused(&forge, refusal),
-        Err(e) => task_failed("yank", e),
-    }
+    .await
+    .map_err(|e| task_failed("yank", e))??;
+    tracing::info!(
+        module = line.name,
+        version = line.version,
+        yanked,
+        "yank state set"
+    );
+    Ok(json(StatusCode::OK, &line))
 }
 
-/// The token named by `Authorization: Bearer …`, or why there is none (a 401).
-fn authenticate(forge: &Forge, headers: &HeaderMap) -> Result<Token, &'static str> {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let Some(presented) = presented else {
-        tracing::warn!("refused: no bearer token");
-        return Err("this request needs `Authorization: Bearer <token>`");
-    };
-    match forge.config.token(presented) {
-        Some(token) => Ok(token.clone()),
-        None => {
-            tracing::warn!("refused: unknown token");
-            Err("the token is not known to this forge")
-        }
-    }
-}
-
-enum ReadFailure {
-    TooLarge,
-    Interrupted(axum::Error),
-}
-
-/// Reads the upload chunk by chunk, stopping as soon as it exceeds `limit`.
-async fn read_limited(body: Body, limit: u64) -> Result<Vec<u8>, ReadFailure> {
-    let mut stream = body.into_data_stream();
-    let mut bytes = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(ReadFailure::Interrupted)?;
-        if (bytes.len() + chunk.len()) as u64 > limit {
-            return Err(ReadFailure::TooLarge);
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
-}
-
-fn refused(forge: &Forge, refusal: Refusal) -> Response {
-    let (status, code, help) = match &refusal {
-        Refusal::TokenScope { .. } => (
-            StatusCode::FORBIDDEN,
-            "namespace-not-allowed",
-            "ask the forge's administrators for a token scoped to this namespace".to_owned(),
-        ),
-        Refusal::UrlMismatch { .. } => (
-            StatusCode::BAD_REQUEST,
-            "url-mismatch",
-            "publish to /api/v1/modules/<namespace>/<name>/<version> of the archive's own manifest"
-                .to_owned(),
-        ),
-        Refusal::UnknownVersion { .. } => (
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "see the module's index file for its versions".to_owned(),
-        ),
-        Refusal::ForkLicenceChanged { base_licence, .. } => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "fork-licence-changed",
-            format!("write `licence: {base_licence}` back in module.yaml: modifications are given back under the same licence"),
-        ),
-        Refusal::Snapshot(_) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "snapshot",
-            "the change is written; the forge signs its snapshot again at the next change or restart"
-                .to_owned(),
-        ),
-        Refusal::Registry(e) => match e {
-            RegistryError::VersionExists { .. } => (
-                StatusCode::CONFLICT,
-                "version-exists",
-                "versions are immutable: bump the version and publish again".to_owned(),
-            ),
-            RegistryError::NamespaceNotOwned { .. } => (
-                StatusCode::FORBIDDEN,
-                "namespace-not-owned",
-                format!(
-                    "this forge owns {}; publish to the forge that owns the namespace",
-                    forge.publisher.registry.config.namespaces.join(", ")
-                ),
-            ),
-            RegistryError::InvalidManifest { diagnostics, .. } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-manifest",
-                diagnostics
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
-            // The forge's own disk failed while unpacking: not the archive's fault.
-            RegistryError::Unpack(crate::package::unpack::UnpackError::Io { .. }) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "see the forge's log".to_owned(),
-            ),
-            RegistryError::InvalidArchive { .. }
-            | RegistryError::Unpack(_)
-            | RegistryError::Package(_) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-archive",
-                "build the archive with `oent package`".to_owned(),
-            ),
-            _ => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "see the forge's log".to_owned(),
-            ),
-        },
-    };
-    let mut message = refusal.to_string();
-    if status.is_server_error() {
-        tracing::error!(code, reason = message, "publish failed");
-        // The details (paths on the server, system errors) stay in the log.
-        message = match &refusal {
-            Refusal::Snapshot(_) => "the index changed but its snapshot could not be signed",
-            _ => "the forge could not complete this request",
-        }
-        .to_owned();
-    } else {
-        tracing::warn!(code, reason = message, "refused");
-    }
-    problem(status, code, message, help)
-}
-
-/// A blocking task that panicked: a bug, reported as such.
-fn task_failed(what: &str, e: tokio::task::JoinError) -> Response {
+/// A blocking task that panicked: a bug, logged with its panic.
+fn task_failed(what: &'static str, e: tokio::task::JoinError) -> ApiError {
     tracing::error!(error = %e, "{what} task failed");
-    problem(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        format!("the {what} failed inside the forge"),
-        "see the forge's log",
-    )
+    ApiError::TaskFailed(what)
 }
 
-fn too_large(limit: u64) -> Response {
-    problem(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too-large",
-        format!("the upload is larger than this forge's limit of {limit} bytes"),
-        "module archives hold configuration and templates, not binaries; raise `max-upload-mib` in forge.yaml if this one is right",
-    )
-}
+/// The router driven directly, without a socket: statuses, headers and JSON
+/// bodies of the API's answers.
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
 
-fn unauthorized(message: &str) -> Response {
-    let mut response = problem(
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        message,
-        "create a token with `oent forge token` and pass it with --token or $OENT_TOKEN",
-    );
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"oent\""),
-    );
-    response
-}
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use serde_json::{Value, json as value};
+    use tower::ServiceExt;
 
-/// Errors are JSON: `{"error": {"status", "code", "message", "help"}}`.
-fn problem(
-    status: StatusCode,
-    code: &str,
-    message: impl Into<String>,
-    help: impl Into<String>,
-) -> Response {
-    let body = serde_json::json!({
-        "error": { "status": status.as_u16(), "code": code, "message": message.into(), "help": help.into() }
-    });
-    json(status, &body)
-}
+    use super::*;
+    use crate::forge::config::hash_token;
+    use crate::registry::config::RegistryConfig;
+    use crate::registry::local::{LocalRegistry, pack_to_memory};
 
-fn json(status: StatusCode, value: &impl serde::Serialize) -> Response {
-    let mut text = serde_json::to_string(value).expect("JSON values serialise");
-    text.push('\n');
-    (status, [(header::CONTENT_TYPE, "application/json")], text).into_response()
+    const OPENENT_TOKEN: &str = "oent_test_openent";
+    const IDF_TOKEN: &str = "oent_test_idf";
+
+    /// A forge owning `openent`, with a token for it and one for `idf`.
+    fn app(dir: &Path, settings: &str) -> Router {
+        let root = dir.join("registry");
+        let registry = LocalRegistry::init(
+            &root,
+            RegistryConfig {
+                name: "openent".into(),
+                namespaces: vec!["openent".into()],
+                api: None,
+                keys: Vec::new(),
+                mirrors: Vec::new(),
+            },
+        )
+        .unwrap();
+        let yaml = format!(
+            "schema: oent/forge/v1\nregistry: registry\n{settings}tokens:\n  \
+             - {{ name: ci-openent, sha256: \"{}\", namespaces: [openent] }}\n  \
+             - {{ name: ci-idf, sha256: \"{}\", namespaces: [idf] }}\n",
+            hash_token(OPENENT_TOKEN),
+            hash_token(IDF_TOKEN),
+        );
+        std::fs::write(dir.join("forge.yaml"), yaml).unwrap();
+        let config = ForgeConfig::load(&dir.join("forge.yaml")).unwrap();
+        router(Arc::new(Forge {
+            config,
+            files: StaticFiles::new(&root),
+            publisher: Publisher::new(registry, None),
+        }))
+    }
+
+    /// An archive of `name` `version`, its summary varied by `summary`.
+    fn archive(dir: &Path, name: &str, version: &str, summary: &str) -> Vec<u8> {
+        let module = dir.join(format!("{}-{version}-{summary}", name.replace('/', "-")));
+        std::fs::create_dir_all(&module).unwrap();
+        std::fs::write(
+            module.join("module.yaml"),
+            format!(
+                "schema: oent/module/v1\nname: {name}\nversion: {version}\nlicence: CECILL-2.1\n\
+                 summary: \"{summary}\"\ncategory: pedagogie\naudiences: [eleve]\n\
+                 repository: https://forge.example.org/{name}.git\n"
+            ),
+        )
+        .unwrap();
+        pack_to_memory(&module).unwrap().1
+    }
+
+    fn put(path: &str, token: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+        let mut request = Request::put(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        request.body(body.into()).unwrap()
+    }
+
+    /// Status and JSON body of one request.
+    async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
+        let (status, _, body) = answer(app, request).await;
+        (status, body)
+    }
+
+    /// Status, headers and JSON body of one request.
+    async fn answer(app: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+        let (parts, body) = app.clone().oneshot(request).await.unwrap().into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+        (
+            parts.status,
+            parts.headers,
+            serde_json::from_slice(&bytes).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_unauthenticated_publish_is_401_with_the_way_to_get_a_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), "");
+        let (status, headers, _) = answer(&app, put("/api/v1/modules", None, "archive")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer realm=\"oent\"");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        let (status, body) = send(&app, put("/api/v1/modules", Some("oent_guessed"), "")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            body,
+            value!({ "error": {
+                "status": 401,
+                "code": "unauthorized",
+                "message": "the token is not known to this forge",
+                "help": "create a token with `oent forge token` and pass it with --token or $OENT_TOKEN",
+            }})
+        );
+        let (status, body) = send(&app, put("/api/v1/modules", None, "")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            body["error"]["message"],
+            "this request needs `Authorization: Bearer <token>`"
+        );
+        let (status, _) = send(
+            &app,
+            Request::get("/api/v1/token").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let yank = Request::post("/api/v1/modules/openent/x/1.0.0/yank")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(&app, yank).await.0, StatusCode::UNAUTHORIZED);
+    }
+
+    #[tokio::test]
+    async fn a_token_for_another_namespace_is_403() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), "");
+        let bytes = archive(dir.path(), "openent/x", "1.0.0", "x");
+        let (status, body) = send(
+            &app,
+            put("/api/v1/modules/openent/x/1.0.0", Some(IDF_TOKEN), bytes),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            body,
+            value!({ "error": {
+                "status": 403,
+                "code": "namespace-not-allowed",
+                "message": "token `ci-idf` may publish into idf, not into namespace `openent`",
+                "help": "ask the forge's administrators for a token scoped to this namespace",
+            }})
+        );
+        // idf is the token's, but not the forge's.
+        let bytes = archive(dir.path(), "idf/x", "1.0.0", "x");
+        let (status, body) = send(&app, put("/api/v1/modules", Some(IDF_TOKEN), bytes)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(body["error"]["code"], "namespace-not-owned");
+        assert_eq!(
+            body["error"]["help"],
+            "this forge owns openent; publish to the forge that owns the namespace"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_archive_is_422() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), "");
+        let (status, body) = send(
+            &app,
+            put("/api/v1/modules", Some(OPENENT_TOKEN), "not a tar.gz"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["error"]["status"], 422);
+        assert_eq!(body["error"]["code"], "invalid-archive");
+        assert_eq!(
+            body["error"]["help"],
+            "build the archive with `oent package`"
+        );
+        assert_eq!(
+            body["error"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            ["code", "help", "message", "status"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_version_published_with_other_bytes_is_409_and_the_same_bytes_200() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), "");
+        let first = archive(dir.path(), "openent/x", "1.0.0", "first");
+        let path = "/api/v1/modules/openent/x/1.0.0";
+        let (status, line) = send(&app, put(path, Some(OPENENT_TOKEN), first.clone())).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(
+            (&line["name"], &line["version"]),
+            (&value!("openent/x"), &value!("1.0.0"))
+        );
+        let (status, again) = send(&app, put(path, Some(OPENENT_TOKEN), first)).await;
+        assert_eq!((status, again), (StatusCode::OK, line));
+        let other = archive(dir.path(), "openent/x", "1.0.0", "other");
+        let (status, body) = send(&app, put(path, Some(OPENENT_TOKEN), other)).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"]["status"], 409);
+        assert_eq!(body["error"]["code"], "version-exists");
+        assert_eq!(
+            body["error"]["help"],
+            "versions are immutable: bump the version and publish again"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_over_large_body_is_413_declared_or_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), "max-upload-mib: 1\n");
+        let expected = value!({ "error": {
+            "status": 413,
+            "code": "too-large",
+            "message": "the upload is larger than this forge's limit of 1048576 bytes",
+            "help": "module archives hold configuration and templates, not binaries; raise `max-upload-mib` in forge.yaml if this one is right",
+        }});
+        // Declared: refused from the headers, before the body is read.
+        let mut declared = put("/api/v1/modules", Some(OPENENT_TOKEN), Body::empty());
+        declared
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, (2u64 << 20).into());
+        assert_eq!(
+            send(&app, declared).await,
+            (StatusCode::PAYLOAD_TOO_LARGE, expected.clone())
+        );
+        // Streamed without a length: stopped by the body limit.
+        let chunks = futures_util::stream::iter(
+            (0..20).map(|_| Ok::<_, std::io::Error>(vec![b'a'; 64 << 10])),
+        );
+        let streamed = put(
+            "/api/v1/modules",
+            Some(OPENENT_TOKEN),
+            Body::from_stream(chunks),
+        );
+        assert_eq!(
+            send(&app, streamed).await,
+            (StatusCode::PAYLOAD_TOO_LARGE, expected)
+        );
+    }
+
+    #[tokio::test]
+    async fn an_upload_that_never_ends_is_408_after_the_request_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), "request-timeout-seconds: 1\n");
+        let stalled = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
+        let request = put(
+            "/api/v1/modules",
+            Some(OPENENT_TOKEN),
+            Body::from_stream(stalled),
+        );
+        let (status, body) = tokio::time::timeout(Duration::from_secs(10), send(&app, request))
+            .await
+            .expect("the forge answers a stalled upload by its timeout");
+        assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(body["error"]["code"], "timeout");
+        assert_eq!(
+            body["error"]["message"],
+            "the request took longer than this forge's limit of 1 s"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_path_that_is_not_utf_8_is_400_in_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), "");
+        for (method, path) in [
+            ("GET", "/index/%FF"),
+            ("POST", "/api/v1/modules/openent/%FF/1.0.0/yank"),
+        ] {
+            let request = Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::AUTHORIZATION, format!("Bearer {OPENENT_TOKEN}"))
+                .body(Body::empty())
+                .unwrap();
+            let (status, body) = send(&app, request).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+            assert_eq!(body["error"]["status"], 400, "{path}");
+            assert_eq!(body["error"]["code"], "bad-path", "{path}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_method_a_route_does_not_take_is_405_in_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), "");
+        for (method, path) in [("DELETE", "/registry.yaml"), ("GET", "/api/v1/modules")] {
+            let request = Request::builder()
+                .method(method)
+                .uri(path)
+                .body(Body::empty())
+                .unwrap();
+            let (status, headers, body) = answer(&app, request).await;
+            assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+            assert!(headers.contains_key(header::ALLOW), "{path}");
+            assert_eq!(
+                body,
+                value!({ "error": {
+                    "status": 405,
+                    "code": "method-not-allowed",
+                    "message": format!("{method} is not a method of `{path}`"),
+                    "help": "see docs/forge.md for the forge's routes and their methods",
+                }}),
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_routes_and_paths_are_404_in_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), "");
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        assert_eq!(
+            send(&app, get("/api/v1/nothing")).await,
+            (
+                StatusCode::NOT_FOUND,
+                value!({ "error": {
+                    "status": 404,
+                    "code": "not-found",
+                    "message": "`api/v1/nothing` is not in this registry",
+                    "help": "see registry.yaml and index/ for what is published",
+                }})
+            )
+        );
+        let (status, body) = send(&app, get("/index/../forge.yaml")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"]["code"], "bad-path");
+        let unknown = Request::post("/api/v1/modules/openent/x/1.0.0/yank")
+            .header(header::AUTHORIZATION, format!("Bearer {OPENENT_TOKEN}"))
+            .body(Body::empty())
+            .unwrap();
+        let (status, body) = send(&app, unknown).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            body["error"]["message"],
+            "openent/x has no version 1.0.0 on this forge"
+        );
+    }
 }
