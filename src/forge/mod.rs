@@ -12,7 +12,6 @@
 //! - [`client`] — `oent publish` and `oent yank` against a forge's API;
 //! - [`gitlab`] — `oent publish --to gitlab:…`: a GitLab project's generic
 //!   packages and releases (the Adullact forge is a GitLab).
-//! - [`release`] — `oent release` and `oent verify`: tagged, signed, reproducible releases.
 
 pub mod catalogue;
 pub mod client;
@@ -20,7 +19,6 @@ pub mod config;
 pub mod files;
 pub mod gitlab;
 pub mod publish;
-pub mod release;
 pub mod server;
 pub mod sync;
 

@@ -1,7 +1,7 @@
 //! Cutting releases (`oent release`) and checking them (`oent verify`).
-//! Uses `manifest/` (the manifests compared and bumped), `package/` (the
-//! deterministic archive), `registry/` (signing keys, sources to verify
-//! against) and the forge client (publishing). Not a stage of its own: a
+//! A stage after `forge/`: it uses `manifest/` (the manifests compared and
+//! bumped), `package/` (the deterministic archive), `registry/` (signing
+//! keys, sources to verify against) and `forge/`'s client (publishing). A
 //! release is packaging, signing and publishing, in an order that never
 //! leaves half a release.
 //!
