@@ -13,7 +13,7 @@ use super::{
     RegistryLocation, RegistrySpec, Target,
 };
 use crate::manifest::diagnostic::Code;
-use crate::manifest::etablissement::{self, ModuleValues, Origin, ValueSetting};
+use crate::manifest::etablissement::{self, ConfigByModule, Origin, ValueSetting};
 use crate::manifest::fields::{Checker, Fields, describe};
 use crate::manifest::formats;
 use crate::manifest::module::{check_schema, module_name, version};
@@ -435,8 +435,8 @@ fn values(checker: &mut Checker, node: &Node, path: &str) -> BTreeMap<String, Va
 }
 
 /// `module: { option: value }` per module.
-pub(super) fn module_values(checker: &mut Checker, node: &Node, path: &str) -> ModuleValues {
-    let mut out = ModuleValues::new();
+pub(super) fn module_values(checker: &mut Checker, node: &Node, path: &str) -> ConfigByModule {
+    let mut out = ConfigByModule::new();
     if let Some(entries) = checker.entries(node, path) {
         for (k, v) in entries {
             let key = format!("{path}.{}", k.name);
