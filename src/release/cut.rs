@@ -51,21 +51,8 @@ pub fn release(
         reporter,
     )?;
     push(&git, options, &plan, &commit, reporter)?;
-    let (archive, built) = match signed {
-        Some(s) => (Some(s.archive), Some(s.built)),
-        None => (None, None),
-    };
-    match &built {
-        Some(b) => publish(options, b, &plan.tag, archive.as_deref(), reporter)?,
-        None => reporter.step("publish", &publish_plan(false, &options.forges, "")),
-    }
-    Ok(Released::new(
-        plan.name,
-        &plan.version,
-        plan.tag,
-        archive,
-        built,
-    ))
+    publish_release(options, &plan, signed.as_ref(), reporter)?;
+    Ok(plan.released(signed))
 }
 
 /// What [`check`] established: what is released, as which version and tag.
@@ -92,6 +79,14 @@ impl Plan {
 
     fn branch_name(&self) -> &str {
         self.branch.trim_start_matches("refs/heads/")
+    }
+
+    fn released(self, signed: Option<Signed>) -> Released {
+        let (archive, built) = match signed {
+            Some(s) => (Some(s.archive), Some(s.built)),
+            None => (None, None),
+        };
+        Released::new(self.name, &self.version, self.tag, archive, built)
     }
 }
 
@@ -577,6 +572,22 @@ fn push(
         &format!("{} and {tag} → `{}`", plan.branch_name(), options.remote),
     );
     Ok(())
+}
+
+/// Step 11, publish: the tag is public, the archive reproducible from it.
+fn publish_release(
+    options: &ReleaseOptions,
+    plan: &Plan,
+    signed: Option<&Signed>,
+    reporter: &dyn Reporter,
+) -> Result<(), ReleaseError> {
+    match signed {
+        Some(s) => publish(options, &s.built, &plan.tag, Some(&s.archive), reporter),
+        None => {
+            reporter.step("publish", &publish_plan(false, &options.forges, ""));
+            Ok(())
+        }
+    }
 }
 
 fn today() -> String {
