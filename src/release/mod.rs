@@ -42,11 +42,11 @@ use std::path::{Path, PathBuf};
 use semver::Version;
 
 use self::git::Git;
+use crate::manifest::distribution::DISTRIBUTION_FILE;
 use crate::manifest::module::MODULE_FILE;
 use crate::manifest::{DistributionChain, Module};
 use crate::package::PackageError;
 
-pub const DISTRIBUTION_FILE: &str = "distribution.yaml";
 pub const CHANGELOG_FILE: &str = "CHANGELOG.md";
 
 /// What to release as: a level, or an exact version.
