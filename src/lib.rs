@@ -9,6 +9,8 @@
 //! - [`resolve`]: pubgrub over the registries, the lockfile, conflict explanations;
 //! - [`render`]: values, Tera rendering for every établissement, the bundle;
 //! - [`forge`]: the registry server with publishing, federation and catalogue, and its client;
+//! - [`release`]: `oent release` and `oent verify`: tagged, signed, reproducible releases,
+//!   published through the forge client;
 //! - [`contribute`]: forks, their difference from their base, contributions upstream (git2);
 //! - [`licence`]: licence policy and compatibility, compliance reports and SBOMs;
 //! - [`lint`]: every problem of a tree of manifests, as human, JSON, JUnit or Code Quality reports;
@@ -25,5 +27,6 @@ pub mod lint;
 pub mod manifest;
 pub mod package;
 pub mod registry;
+pub mod release;
 pub mod render;
 pub mod resolve;

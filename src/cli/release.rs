@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::exit;
-use oent::forge::release::verify::{Target, VerifyOptions, verify};
-use oent::forge::release::{Bump, ReleaseError, ReleaseOptions, Reporter, STEPS, release};
 use oent::registry::signing::PublicKey;
+use oent::release::verify::{Target, VerifyOptions, verify};
+use oent::release::{Bump, ReleaseError, ReleaseOptions, Reporter, STEPS, release};
 
 #[derive(Debug, Args)]
 pub struct ReleaseArgs {

@@ -20,7 +20,6 @@
 //! - [`client`] — `oent publish` and `oent yank` against a forge's API;
 //! - [`gitlab`] — `oent publish --to gitlab:…`: a GitLab project's generic
 //!   packages and releases (the Adullact forge is a GitLab).
-//! - [`release`] — `oent release` and `oent verify`: tagged, signed, reproducible releases.
 
 pub mod auth;
 pub mod catalogue;
@@ -31,7 +30,6 @@ pub mod extract;
 pub mod files;
 pub mod gitlab;
 pub mod publish;
-pub mod release;
 pub mod server;
 pub mod sync;
 pub mod upload;

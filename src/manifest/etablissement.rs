@@ -72,8 +72,8 @@ pub struct ValueSetting {
     pub origin: Origin,
 }
 
-/// Per-module option values: module → option → value.
-pub type ModuleValues = BTreeMap<ModuleName, BTreeMap<String, ValueSetting>>;
+/// Option values as written, untyped, per module: module → option → value.
+pub type ConfigByModule = BTreeMap<ModuleName, BTreeMap<String, ValueSetting>>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Etablissement {
@@ -84,7 +84,7 @@ pub struct Etablissement {
     pub departement: String,
     pub secteur: &'static str,
     /// Overrides of `scope: etablissement` options.
-    pub config: ModuleValues,
+    pub config: ConfigByModule,
     /// Free data about the établissement (the CSV's columns after the six
     /// fixed ones, or an inline `extra` map): `etab.extra.<name>` in
     /// templates. Every row of a CSV has every column (an empty cell is "").
