@@ -7,6 +7,7 @@
 //! - [`package`]: deterministic module archives and their safe unpacking;
 //! - [`registry`]: static registries (directory or HTTP), their index, cache and snapshots;
 //! - [`resolve`]: pubgrub over the registries, the lockfile, conflict explanations;
+//! - [`workspace`]: a distribution loaded once: its chain, registries, lock, modules and values;
 //! - [`render`]: values, Tera rendering for every établissement, the bundle;
 //! - [`forge`]: the registry server with publishing, federation and catalogue, and its client;
 //! - [`contribute`]: forks, their difference from their base, contributions upstream (git2);
@@ -27,3 +28,4 @@ pub mod package;
 pub mod registry;
 pub mod render;
 pub mod resolve;
+pub mod workspace;

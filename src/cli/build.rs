@@ -10,10 +10,11 @@ use oent::manifest::distribution::Target;
 use oent::registry::cache::Cache;
 use oent::registry::fetch::NoProgress;
 use oent::render::limits::{RenderLimits, parse_size};
-use oent::render::values::{
+use oent::render::{BuildError, BuildOptions, WriteOptions, build_with};
+use oent::workspace::values::{
     CommandLineValue, known_etablissement, known_module, module_values, parse_set,
 };
-use oent::render::{BuildError, BuildOptions, WriteOptions, build_with};
+use oent::workspace::{Workspace, WorkspaceError, WorkspaceOptions};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum TargetArg {
@@ -119,39 +120,47 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<Vec<CommandLineValue>> {
 }
 
 /// Diagnostics then the exit status, for commands that resolve and fetch as `build` does.
-pub fn report_error(err: BuildError) -> anyhow::Result<u8> {
-    report(err)
-}
-
-/// Diagnostics then the exit status; `None` when the error is not about the input.
-fn report(err: BuildError) -> anyhow::Result<u8> {
+pub fn report_error(err: WorkspaceError) -> anyhow::Result<u8> {
     match err {
-        BuildError::Problems(problems) => {
-            for d in &problems {
-                eprintln!("{d}");
-            }
-            eprintln!(
-                "error: {} problem(s); nothing was written, the previous bundle is untouched",
-                problems.len()
-            );
-            Ok(exit::PROBLEMS)
-        }
-        BuildError::Lock(e) => super::resolve::failure(*e),
+        WorkspaceError::Problems(problems) => report_problems(&problems),
+        WorkspaceError::Lock(e) => super::resolve::failure(*e),
         other => Err(other.into()),
     }
 }
 
+/// Diagnostics then the exit status.
+fn report(err: BuildError) -> anyhow::Result<u8> {
+    match err {
+        BuildError::Problems(problems) => report_problems(&problems),
+        BuildError::Workspace(e) => report_error(e),
+        other => Err(other.into()),
+    }
+}
+
+fn report_problems(problems: &[oent::manifest::Diagnostic]) -> anyhow::Result<u8> {
+    for d in problems {
+        eprintln!("{d}");
+    }
+    eprintln!(
+        "error: {} problem(s); nothing was written, the previous bundle is untouched",
+        problems.len()
+    );
+    Ok(exit::PROBLEMS)
+}
+
 pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
     let options = BuildOptions {
-        distribution: args.distribution,
+        workspace: WorkspaceOptions {
+            distribution: args.distribution,
+            locked: args.locked,
+            offline: args.offline,
+            cache: Cache::default_location()?,
+        },
         out: args.out,
         target: args.target.map(|t| match t {
             TargetArg::Compose => Target::Compose,
             TargetArg::Kubernetes => Target::Kubernetes,
         }),
-        locked: args.locked,
-        offline: args.offline,
-        cache: Cache::default_location()?,
         sets: parse_sets(&args.sets)?,
         checks: vec![
             std::sync::Arc::new(oent::licence::LicenceCheck),
@@ -207,32 +216,30 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
 
 pub fn run_values(args: ValuesArgs) -> anyhow::Result<u8> {
     // Values need the resolved modules: build's first steps, without rendering.
-    let options = BuildOptions {
+    let options = WorkspaceOptions {
         distribution: args.distribution.clone(),
-        out: None,
-        target: None,
         locked: false,
         offline: args.offline,
         cache: Cache::default_location()?,
-        sets: parse_sets(&args.sets)?,
-        checks: Vec::new(),
     };
-    let (chain, modules) = match oent::render::build::resolved_modules(&options) {
+    let sets = parse_sets(&args.sets)?;
+    let workspace = match Workspace::load(&options) {
         Ok(found) => found,
-        Err(e) => return report(e),
+        Err(e) => return report_error(e),
     };
-    let values = match module_values(&chain, &modules, &options.sets) {
+    let chain = workspace.chain();
+    let values = match module_values(chain, &workspace.modules, &sets) {
         Ok(v) => v,
-        Err(problems) => return report(BuildError::Problems(problems)),
+        Err(problems) => return report_problems(&problems),
     };
     let known = args
         .module
         .as_deref()
-        .map_or(Ok(()), |m| known_module(&chain, &values, m))
+        .map_or(Ok(()), |m| known_module(chain, &values, m))
         .and(
             args.etablissement
                 .as_deref()
-                .map_or(Ok(()), |uai| known_etablissement(&chain, uai)),
+                .map_or(Ok(()), |uai| known_etablissement(chain, uai)),
         );
     if let Err(unknown) = known {
         // As `oent why` for a module outside the resolution: exit 1.

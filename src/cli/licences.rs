@@ -10,8 +10,7 @@ use oent::licence::policy;
 use oent::licence::report::{Format, report};
 use oent::manifest::Severity;
 use oent::registry::cache::Cache;
-use oent::render::BuildOptions;
-use oent::render::build::{Resolved, resolve_and_fetch};
+use oent::workspace::{Workspace, WorkspaceOptions};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
@@ -42,29 +41,19 @@ pub struct LicencesArgs {
 
 pub fn run(args: LicencesArgs) -> anyhow::Result<u8> {
     let cache = Cache::default_location()?;
-    let options = BuildOptions {
+    let options = WorkspaceOptions {
         distribution: args.distribution,
-        out: None,
-        target: None,
         locked: args.locked,
         offline: args.offline,
-        cache: cache.clone(),
-        sets: Vec::new(),
-        checks: Vec::new(),
+        cache,
     };
-    let (lock, modules) = match resolve_and_fetch(&options) {
+    let workspace = match Workspace::load(&options) {
         Ok(found) => found,
         Err(e) => return super::build::report_error(e),
     };
-    let resolved = Resolved {
-        chain: &lock.chain,
-        resolution: &lock.resolution,
-        modules: &modules,
-        sources: &lock.sources,
-        cache: &cache,
-    };
-    let forks = fork_statuses(&resolved)?;
-    let mut problems = policy::check(&lock.chain, &lock.resolution, &modules);
+    let (lock, modules) = (&workspace.lock, &workspace.modules);
+    let forks = fork_statuses(&workspace.resolved())?;
+    let mut problems = policy::check(&lock.chain, &lock.resolution, modules);
     problems.extend(fork_diagnostics(
         &forks,
         &lock.chain.top().manifest_path,
@@ -74,7 +63,7 @@ pub fn run(args: LicencesArgs) -> anyhow::Result<u8> {
         &lock.chain,
         &lock.lock.to_text(),
         &lock.resolution,
-        &modules,
+        modules,
         &forks,
     );
     let text = report.render(match args.format {

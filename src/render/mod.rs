@@ -1,7 +1,7 @@
 //! Rendering a distribution into a deployable bundle. Uses `manifest/`,
-//! `package/` (safe unpacking), `registry/` (fetching) and `resolve/` (the lock).
+//! `registry/` (progress) and `workspace/` (the distribution loaded, its
+//! modules fetched, its values typed).
 //!
-//! - [`values`]: every option's final value, typed, with where it came from;
 //! - [`context`]: the render context, built once and shared;
 //! - [`engine`]: module templates, once or per établissement, strict;
 //! - [`deploy`]: compose / Kubernetes / README templates;
@@ -18,6 +18,5 @@ pub mod diff;
 pub mod engine;
 pub mod limits;
 pub mod out_dir;
-pub mod values;
 
 pub use build::{BuildError, BuildOptions, BuildOutcome, WriteOptions, build, build_with};

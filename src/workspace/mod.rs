@@ -1,0 +1,135 @@
+//! A distribution loaded once, as every command that needs its modules sees
+//! it: its `extends` chain, its registries (the source set), its lock, and
+//! each resolved module fetched, verified, unpacked and read. Building,
+//! `oent values`, licences, lint's checks and forks all start from here.
+//!
+//! - [`fetch`]: one published version's directory, fetched and unpacked
+//!   into the cache (content-addressed), and the resolution's modules read;
+//! - [`values`]: every option's final value, typed, with where it came from;
+//! - [`check`]: what a check of the resolved distribution sees
+//!   ([`Resolved`]) and the [`BuildCheck`] trait later stages implement.
+//!
+//! A stage of its own (not under `ops/`) because `contribute`, `licence`
+//! and `lint` use it, and `ops` sits after them. Uses `manifest`,
+//! `package` (safe unpacking), `registry` and `resolve`.
+
+pub mod check;
+pub mod fetch;
+pub mod values;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub use check::{BuildCheck, Resolved};
+pub use fetch::fetch_module_dir;
+
+use crate::manifest::distribution::DistributionChain;
+use crate::manifest::names::ModuleName;
+use crate::manifest::{Diagnostic, Module, ReadError};
+use crate::package::unpack::UnpackError;
+use crate::registry::cache::Cache;
+use crate::registry::source::FetchError;
+use crate::resolve::lock::{LockOpError, LockOptions, LockOutcome, Update, lock_distribution};
+
+/// Where the distribution is and how its registries may be read.
+#[derive(Debug, Clone)]
+pub struct WorkspaceOptions {
+    /// A distribution.yaml, or the directory holding it.
+    pub distribution: PathBuf,
+    /// Fail instead of changing the lock (CI).
+    pub locked: bool,
+    pub offline: bool,
+    pub cache: Cache,
+}
+
+impl WorkspaceOptions {
+    /// Loading keeps the lock: it resolves only what the lock does not pin.
+    fn lock_options(&self) -> LockOptions {
+        LockOptions {
+            distribution: self.distribution.clone(),
+            update: Update::Nothing,
+            locked: self.locked,
+            offline: self.offline,
+            cache: self.cache.clone(),
+        }
+    }
+}
+
+/// The distribution, its lock (written if it changed) and its modules.
+#[derive(Debug)]
+pub struct Workspace {
+    /// The lock, with the chain and the registries it was resolved from.
+    pub lock: LockOutcome,
+    /// Every module of the resolution, read from its archive.
+    pub modules: BTreeMap<ModuleName, Module>,
+    pub cache: Cache,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error(transparent)]
+    Lock(Box<LockOpError>),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// Problems of the modules' manifests, all of them; nothing was written.
+    #[error("{} problem(s); nothing was written", .0.len())]
+    Problems(Vec<Diagnostic>),
+    #[error("{name} {version}: {source}")]
+    Fetch {
+        name: String,
+        version: String,
+        source: Box<FetchError>,
+    },
+    #[error("{name} {version} is in the lock but not in registry `{registry}`")]
+    NotInRegistry {
+        name: String,
+        version: String,
+        registry: String,
+    },
+    #[error("{name} {version}: the archive is refused: {source}")]
+    Unpack {
+        name: String,
+        version: String,
+        source: UnpackError,
+    },
+    #[error("cannot prepare `{}`: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl From<LockOpError> for WorkspaceError {
+    fn from(e: LockOpError) -> Self {
+        WorkspaceError::Lock(Box::new(e))
+    }
+}
+
+impl Workspace {
+    /// Resolves (keeping the lock) and reads every resolved module.
+    pub fn load(options: &WorkspaceOptions) -> Result<Self, WorkspaceError> {
+        let lock = lock_distribution(&options.lock_options())?;
+        let modules = fetch::fetch_modules(&lock.sources, &options.cache, &lock.resolution)?;
+        Ok(Workspace {
+            lock,
+            modules,
+            cache: options.cache.clone(),
+        })
+    }
+
+    /// The distribution and the ones it extends.
+    pub fn chain(&self) -> &DistributionChain {
+        &self.lock.chain
+    }
+
+    /// What a [`BuildCheck`] sees of this workspace.
+    pub fn resolved(&self) -> Resolved<'_> {
+        Resolved {
+            chain: &self.lock.chain,
+            resolution: &self.lock.resolution,
+            modules: &self.modules,
+            sources: &self.lock.sources,
+            cache: &self.cache,
+        }
+    }
+}
