@@ -7,14 +7,13 @@ use serde_json::json;
 
 use super::exit;
 use oent::manifest::distribution::Target;
+use oent::ops::values::{ValuesError, ValuesOptions};
+use oent::ops::{BuildError, BuildOptions, WriteOptions, build_with};
 use oent::registry::cache::Cache;
 use oent::registry::fetch::NoProgress;
 use oent::render::limits::{RenderLimits, parse_size};
-use oent::render::{BuildError, BuildOptions, WriteOptions, build_with};
-use oent::workspace::values::{
-    CommandLineValue, known_etablissement, known_module, module_values, parse_set,
-};
-use oent::workspace::{Workspace, WorkspaceError, WorkspaceOptions};
+use oent::workspace::values::{CommandLineValue, parse_set};
+use oent::workspace::{WorkspaceError, WorkspaceOptions};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum TargetArg {
@@ -119,6 +118,21 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<Vec<CommandLineValue>> {
         .collect()
 }
 
+/// Where the distribution is and how its registries may be read, for every
+/// command that loads its workspace (the download cache in its usual place).
+pub fn workspace_options(
+    distribution: PathBuf,
+    locked: bool,
+    offline: bool,
+) -> anyhow::Result<WorkspaceOptions> {
+    Ok(WorkspaceOptions {
+        distribution,
+        locked,
+        offline,
+        cache: Cache::default_location()?,
+    })
+}
+
 /// Diagnostics then the exit status, for commands that resolve and fetch as `build` does.
 pub fn report_error(err: WorkspaceError) -> anyhow::Result<u8> {
     match err {
@@ -150,12 +164,7 @@ fn report_problems(problems: &[oent::manifest::Diagnostic]) -> anyhow::Result<u8
 
 pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
     let options = BuildOptions {
-        workspace: WorkspaceOptions {
-            distribution: args.distribution,
-            locked: args.locked,
-            offline: args.offline,
-            cache: Cache::default_location()?,
-        },
+        workspace: workspace_options(args.distribution, args.locked, args.offline)?,
         out: args.out,
         target: args.target.map(|t| match t {
             TargetArg::Compose => Target::Compose,
@@ -216,51 +225,25 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
 
 pub fn run_values(args: ValuesArgs) -> anyhow::Result<u8> {
     // Values need the resolved modules: build's first steps, without rendering.
-    let options = WorkspaceOptions {
-        distribution: args.distribution.clone(),
-        locked: false,
-        offline: args.offline,
-        cache: Cache::default_location()?,
+    let options = ValuesOptions {
+        workspace: workspace_options(args.distribution, false, args.offline)?,
+        sets: parse_sets(&args.sets)?,
+        module: args.module,
+        etablissement: args.etablissement,
     };
-    let sets = parse_sets(&args.sets)?;
-    let workspace = match Workspace::load(&options) {
-        Ok(found) => found,
-        Err(e) => return report_error(e),
-    };
-    let chain = workspace.chain();
-    let values = match module_values(chain, &workspace.modules, &sets) {
-        Ok(v) => v,
-        Err(problems) => return report_problems(&problems),
-    };
-    let known = args
-        .module
-        .as_deref()
-        .map_or(Ok(()), |m| known_module(chain, &values, m))
-        .and(
-            args.etablissement
-                .as_deref()
-                .map_or(Ok(()), |uai| known_etablissement(chain, uai)),
-        );
-    if let Err(unknown) = known {
-        // As `oent why` for a module outside the resolution: exit 1.
-        eprintln!("error: {unknown}");
-        return Ok(exit::PROBLEMS);
-    }
-    for (name, module_values) in &values {
-        if args.module.as_deref().is_some_and(|m| m != name.as_str()) {
-            continue;
+    let values = match oent::ops::values(&options) {
+        Ok(values) => values,
+        Err(ValuesError::Workspace(e)) => return report_error(e),
+        Err(ValuesError::Unknown(unknown)) => {
+            // As `oent why` for a module outside the resolution: exit 1.
+            eprintln!("error: {unknown}");
+            return Ok(exit::PROBLEMS);
         }
+    };
+    for (name, module_values) in &values {
         println!("{name}");
-        let overrides = args
-            .etablissement
-            .as_deref()
-            .and_then(|u| module_values.overrides.get(u));
-        for (option, value) in &module_values.values {
-            let (shown, from) = match overrides.and_then(|o| o.get(option)) {
-                Some(o) => (&o.value, o.from.to_string()),
-                None => (&value.value, value.from.to_string()),
-            };
-            println!("  {option} = {shown}    # {from}");
+        for (option, value) in module_values {
+            println!("  {option} = {}    # {}", value.value, value.from);
         }
     }
     Ok(exit::OK)

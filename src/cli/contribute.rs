@@ -4,12 +4,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::build::workspace_options;
 use super::exit;
 use oent::contribute::fork::{ForkOptions, fork};
 use oent::contribute::upstream::{ContributeOptions, Delivery, contribute};
 use oent::manifest::names::ModuleName;
-use oent::registry::cache::Cache;
-use oent::workspace::WorkspaceOptions;
 
 #[derive(Debug, Args)]
 pub struct ForkArgs {
@@ -52,18 +51,9 @@ pub struct ContributeArgs {
     offline: bool,
 }
 
-fn workspace_options(distribution: PathBuf, offline: bool) -> anyhow::Result<WorkspaceOptions> {
-    Ok(WorkspaceOptions {
-        distribution,
-        locked: false,
-        offline,
-        cache: Cache::default_location()?,
-    })
-}
-
 pub fn run_fork(args: ForkArgs) -> anyhow::Result<u8> {
     let outcome = fork(&ForkOptions {
-        workspace: workspace_options(args.distribution, args.offline)?,
+        workspace: workspace_options(args.distribution, false, args.offline)?,
         module: args.module,
         as_name: args.as_name,
     })?;
@@ -85,7 +75,7 @@ pub fn run_contribute(args: ContributeArgs) -> anyhow::Result<u8> {
         (None, None) => Delivery::Push,
     };
     let outcome = contribute(&ContributeOptions {
-        workspace: workspace_options(args.distribution, args.offline)?,
+        workspace: workspace_options(args.distribution, false, args.offline)?,
         fork: args.fork,
         delivery,
         author: args.author,

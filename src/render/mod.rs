@@ -8,9 +8,11 @@
 //! - [`limits`]: bounds on what rendering may write, and for how long;
 //! - [`out_dir`]: which folder a bundle may replace;
 //! - [`bundle`]: streaming files to a staging directory, `bundle.json`, the atomic swap;
-//! - [`build`]: the whole operation.
+//! - [`diff`]: two bundles compared, file by file (`oent diff`).
+//!
+//! Nothing here fetches or resolves: `ops::build` loads the workspace and
+//! drives these pieces.
 
-pub mod build;
 pub mod bundle;
 pub mod context;
 pub mod deploy;
@@ -18,5 +20,3 @@ pub mod diff;
 pub mod engine;
 pub mod limits;
 pub mod out_dir;
-
-pub use build::{BuildError, BuildOptions, BuildOutcome, WriteOptions, build, build_with};

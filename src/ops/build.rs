@@ -1,6 +1,7 @@
-//! `oent build`: resolve (keeping the lock), fetch and verify every module,
-//! compute and check every value, render every template for every
-//! établissement, render the deployment target, and write the bundle.
+//! `oent build`: load the workspace (resolve keeping the lock, fetch and
+//! verify every module), run the checks, compute and check every value,
+//! render every template for every établissement, render the deployment
+//! target, and write the bundle.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,17 +9,17 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::bundle::{BundleError, Staging};
-use super::context::{SharedContext, target_name};
-use super::deploy;
-use super::engine::{RenderError, render_module};
-use super::limits::{Budget, RenderLimits};
-use super::out_dir;
 use crate::manifest::distribution::Target;
 use crate::manifest::lockfile::LOCK_FILE;
 use crate::manifest::names::ModuleName;
 use crate::manifest::{Code, Diagnostic, Module};
 use crate::registry::fetch::Progress;
+use crate::render::bundle::{BundleError, Staging};
+use crate::render::context::{SharedContext, target_name};
+use crate::render::deploy;
+use crate::render::engine::{RenderError, render_module};
+use crate::render::limits::{Budget, RenderLimits};
+use crate::render::out_dir;
 use crate::workspace::values::{CommandLineValue, merged_settings, module_values};
 use crate::workspace::{BuildCheck, Workspace, WorkspaceError, WorkspaceOptions};
 
