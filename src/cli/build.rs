@@ -171,12 +171,7 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
             TargetArg::Kubernetes => Target::Kubernetes,
         }),
         sets: parse_sets(&args.sets)?,
-        checks: vec![
-            std::sync::Arc::new(oent::licence::LicenceCheck),
-            std::sync::Arc::new(oent::contribute::status::ForkCheck {
-                deny_unreversed: args.deny_unreversed,
-            }),
-        ],
+        checks: oent::ops::build::checks(args.deny_unreversed),
     };
     let progress = if args.format == Format::Json {
         Box::new(NoProgress)

@@ -6,9 +6,10 @@ use clap::Args;
 
 use super::build::workspace_options;
 use super::exit;
-use oent::contribute::fork::{ForkOptions, fork};
-use oent::contribute::upstream::{ContributeOptions, Delivery, contribute};
+use oent::contribute::fork::ForkOptions;
+use oent::contribute::upstream::{ContributeOptions, Delivery};
 use oent::manifest::names::ModuleName;
+use oent::ops::{contribute, fork};
 
 #[derive(Debug, Args)]
 pub struct ForkArgs {

@@ -79,6 +79,16 @@ impl From<RenderError> for BuildError {
     }
 }
 
+/// The checks `oent build` runs once the modules are read (and `oent lint`
+/// runs offline): the licence policy, and forks (their licence unchanged; with
+/// `deny_unreversed`, their difference contributed upstream).
+pub fn checks(deny_unreversed: bool) -> Vec<Arc<dyn BuildCheck>> {
+    vec![
+        Arc::new(crate::licence::LicenceCheck),
+        Arc::new(crate::contribute::status::ForkCheck { deny_unreversed }),
+    ]
+}
+
 pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOutcome, BuildError> {
     build_with(options, &WriteOptions::default(), progress)
 }

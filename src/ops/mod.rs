@@ -6,12 +6,14 @@
 //! - [`values`]: `oent values`, every final value with where it came from;
 //! - [`licences`]: `oent licences`, the compliance report and its problems;
 //! - [`resolve`]: `oent resolve`/`update`, `oent tree`, `oent why`;
+//! - [`forge`]: the forge assembled from forge.yaml, a mirroring pass, a new token;
 //! - [`fork`], [`contribute`], [`lint`]: the operations of those stages,
 //!   re-exported so that every command has its function here.
 //!
 //! Sits after every stage and before `cli`.
 
 pub mod build;
+pub mod forge;
 pub mod licences;
 pub mod resolve;
 pub mod values;
