@@ -61,13 +61,8 @@ pub struct WhyArgs {
     common: Common,
 }
 
-fn lock_options(
-    distribution: PathBuf,
-    update: Update,
-    common: &Common,
-) -> anyhow::Result<LockOptions> {
+fn lock_options(update: Update, common: &Common) -> anyhow::Result<LockOptions> {
     Ok(LockOptions {
-        distribution,
         update,
         locked: common.locked,
         offline: common.offline,
@@ -80,11 +75,7 @@ fn lock(
     update: Update,
     common: &Common,
 ) -> anyhow::Result<Result<LockOutcome, LockOpError>> {
-    Ok(oent::ops::resolve(&lock_options(
-        distribution,
-        update,
-        common,
-    )?))
+    Ok(oent::ops::resolve(&distribution, &lock_options(update, common)?).map(|l| l.lock))
 }
 
 /// Prints what a failed lock says, and the exit status for it.
@@ -165,8 +156,8 @@ pub fn run_update(args: UpdateArgs) -> anyhow::Result<u8> {
 }
 
 pub fn run_tree(args: TreeArgs) -> anyhow::Result<u8> {
-    let options = lock_options(args.distribution, Update::Nothing, &args.common)?;
-    match oent::ops::tree(&options, args.invert.as_deref()) {
+    let options = lock_options(Update::Nothing, &args.common)?;
+    match oent::ops::tree(&args.distribution, &options, args.invert.as_deref()) {
         Ok(text) => {
             print!("{text}");
             Ok(exit::OK)
@@ -178,8 +169,8 @@ pub fn run_tree(args: TreeArgs) -> anyhow::Result<u8> {
 
 pub fn run_why(args: WhyArgs) -> anyhow::Result<u8> {
     let target: ModuleName = args.module.parse().map_err(anyhow::Error::msg)?;
-    let options = lock_options(args.distribution, Update::Nothing, &args.common)?;
-    let why = match oent::ops::why(&options, &target) {
+    let options = lock_options(Update::Nothing, &args.common)?;
+    let why = match oent::ops::why(&args.distribution, &options, &target) {
         Ok(Some(why)) => why,
         Ok(None) => {
             println!("{target} is not part of this distribution");

@@ -17,7 +17,7 @@ use crate::manifest::{Module, ReadError};
 use crate::package::files::module_files;
 use crate::registry::config::RegistryConfig;
 use crate::registry::local::LocalRegistry;
-use crate::resolve::lock::{LockOptions, Update, lock_distribution};
+use crate::resolve::lock::{LockOptions, Update};
 use crate::workspace::{Workspace, WorkspaceOptions, fetch_module_dir};
 
 /// The registry of a distribution's forks, beside its distribution.yaml.
@@ -165,13 +165,15 @@ pub fn fork(options: &ForkOptions) -> Result<ForkOutcome, ContributeError> {
     crate::fsutil::write_atomic(path, text.as_bytes()).map_err(io(path))?;
 
     // 4. Resolve again: the lock now names the fork.
-    lock_distribution(&LockOptions {
-        distribution: path.clone(),
-        update: Update::Nothing,
-        locked: false,
-        offline: options.workspace.offline,
-        cache: options.workspace.cache.clone(),
-    })
+    crate::workspace::lock(
+        path,
+        &LockOptions {
+            update: Update::Nothing,
+            locked: false,
+            offline: options.workspace.offline,
+            cache: options.workspace.cache.clone(),
+        },
+    )
     .map_err(|e| ContributeError::Workspace(Box::new(e.into())))?;
     Ok(ForkOutcome {
         fork: name,

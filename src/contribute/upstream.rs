@@ -87,7 +87,6 @@ pub fn slug(text: &str) -> String {
 
 pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, ContributeError> {
     let workspace = Workspace::load(&options.workspace)?;
-    let lock = &workspace.lock;
     let module =
         workspace
             .modules
@@ -129,8 +128,8 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
             .ok_or_else(|| ContributeError::NoRepository {
                 module: status.base_label(),
             })?;
-    let top = lock.chain.top();
-    let collectivite = lock
+    let top = workspace.chain.top();
+    let collectivite = workspace
         .chain
         .layers
         .iter()

@@ -122,7 +122,7 @@ pub fn build_with(
     let (lock, modules) = (&workspace.lock, &workspace.modules);
     let chain = workspace.chain();
     let top = chain.top();
-    let mut warnings = lock.warnings.clone();
+    let mut warnings = workspace.warnings.clone();
     let resolved = workspace.resolved();
     let (errors, more): (Vec<Diagnostic>, Vec<Diagnostic>) = options
         .checks

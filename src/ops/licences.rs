@@ -32,16 +32,16 @@ pub enum LicencesError {
 
 pub fn licences(options: &LicencesOptions) -> Result<Licences, LicencesError> {
     let workspace = Workspace::load(&options.workspace)?;
-    let (lock, modules) = (&workspace.lock, &workspace.modules);
+    let (chain, lock, modules) = (workspace.chain(), &workspace.lock, &workspace.modules);
     let forks = fork_statuses(&workspace.resolved())?;
-    let mut problems = policy::check(&lock.chain, &lock.resolution, modules);
+    let mut problems = policy::check(chain, &lock.resolution, modules);
     problems.extend(fork_diagnostics(
         &forks,
-        &lock.chain.top().manifest_path,
+        &chain.top().manifest_path,
         options.deny_unreversed,
     ));
     let report = report(
-        &lock.chain,
+        chain,
         &lock.lock.to_text(),
         &lock.resolution,
         modules,

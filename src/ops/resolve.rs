@@ -1,15 +1,19 @@
 //! `oent resolve` and `oent update` (the lock written), `oent tree` and
 //! `oent why` (the resolution explained).
 
+use std::path::Path;
+
 use semver::Version;
 
 use crate::manifest::names::ModuleName;
 use crate::resolve::graph::Graph;
-use crate::resolve::lock::{LockOpError, LockOptions, LockOutcome, lock_distribution};
+use crate::resolve::lock::{LockOpError, LockOptions};
+use crate::workspace::{Locked, lock};
 
-/// Resolves the distribution and writes `oent.lock` when its text changes.
-pub fn resolve(options: &LockOptions) -> Result<LockOutcome, LockOpError> {
-    lock_distribution(options)
+/// Resolves the distribution (a distribution.yaml or its directory) and
+/// writes `oent.lock` when its text changes.
+pub fn resolve(distribution: &Path, options: &LockOptions) -> Result<Locked, LockOpError> {
+    lock(distribution, options)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +35,12 @@ impl From<LockOpError> for TreeError {
 
 /// The resolution drawn as a tree under the distribution, or, with
 /// `invert`, what depends on that module (as written on the command line).
-pub fn tree(options: &LockOptions, invert: Option<&str>) -> Result<String, TreeError> {
-    let outcome = resolve(options)?;
+pub fn tree(
+    distribution: &Path,
+    options: &LockOptions,
+    invert: Option<&str>,
+) -> Result<String, TreeError> {
+    let outcome = resolve(distribution, options)?.lock;
     let graph = Graph::new(&outcome.resolution);
     let distribution = &outcome.lock.distribution;
     match invert {
@@ -58,8 +66,12 @@ pub struct Why {
 }
 
 /// `None` when the module is not part of the resolution.
-pub fn why(options: &LockOptions, target: &ModuleName) -> Result<Option<Why>, LockOpError> {
-    let outcome = resolve(options)?;
+pub fn why(
+    distribution: &Path,
+    options: &LockOptions,
+    target: &ModuleName,
+) -> Result<Option<Why>, LockOpError> {
+    let outcome = resolve(distribution, options)?.lock;
     let resolution = &outcome.resolution;
     let Some(module) = resolution.modules.get(target) else {
         return Ok(None);

@@ -3,6 +3,8 @@
 //! each resolved module fetched, verified, unpacked and read. Building,
 //! `oent values`, licences, lint's checks and forks all start from here.
 //!
+//! - [`lock`]: the distribution file and its bases read once, refused with
+//!   errors, and resolved into `oent.lock` ([`Locked`]);
 //! - [`fetch`]: one published version's directory, fetched and unpacked
 //!   into the cache (content-addressed), and the resolution's modules read;
 //! - [`values`]: every option's final value, typed, with where it came from;
@@ -18,18 +20,18 @@ pub mod fetch;
 pub mod values;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use check::{BuildCheck, Resolved};
 pub use fetch::fetch_module_dir;
 
-use crate::manifest::distribution::DistributionChain;
+use crate::manifest::distribution::{DISTRIBUTION_FILE, DistributionChain};
 use crate::manifest::names::ModuleName;
 use crate::manifest::{Diagnostic, Module, ReadError};
 use crate::package::unpack::UnpackError;
 use crate::registry::cache::Cache;
 use crate::registry::source::FetchError;
-use crate::resolve::lock::{LockOpError, LockOptions, LockOutcome, Update, lock_distribution};
+use crate::resolve::lock::{LockOpError, LockOptions, LockOutcome, Update, lock_chain};
 
 /// Where the distribution is and how its registries may be read.
 #[derive(Debug, Clone)]
@@ -46,7 +48,6 @@ impl WorkspaceOptions {
     /// Loading keeps the lock: it resolves only what the lock does not pin.
     fn lock_options(&self) -> LockOptions {
         LockOptions {
-            distribution: self.distribution.clone(),
             update: Update::Nothing,
             locked: self.locked,
             offline: self.offline,
@@ -55,10 +56,56 @@ impl WorkspaceOptions {
     }
 }
 
+/// The distribution file for a path that may be its directory.
+pub fn distribution_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join(DISTRIBUTION_FILE)
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// A distribution loaded and resolved into its lock, its modules not fetched
+/// (`oent resolve`, `update`, `tree`, `why`).
+#[derive(Debug)]
+pub struct Locked {
+    /// The distribution and the ones it extends, read once.
+    pub chain: DistributionChain,
+    /// Warnings of the distribution (they do not stop resolution).
+    pub warnings: Vec<Diagnostic>,
+    /// The lock (written if it changed) and the registries it was resolved from.
+    pub lock: LockOutcome,
+}
+
+/// Loads the distribution at `distribution` (a file or its directory),
+/// refused when it has errors, and resolves it into its lock.
+pub fn lock(distribution: &Path, options: &LockOptions) -> Result<Locked, LockOpError> {
+    let file = distribution_file(distribution);
+    let loaded = DistributionChain::load(&file)?;
+    if loaded.has_errors() {
+        return Err(LockOpError::Distribution {
+            path: file,
+            diagnostics: loaded.diagnostics,
+        });
+    }
+    let warnings = loaded.diagnostics.clone();
+    let chain = loaded.into_valid().expect("no errors, so a chain");
+    let lock = lock_chain(&chain, options)?;
+    Ok(Locked {
+        chain,
+        warnings,
+        lock,
+    })
+}
+
 /// The distribution, its lock (written if it changed) and its modules.
 #[derive(Debug)]
 pub struct Workspace {
-    /// The lock, with the chain and the registries it was resolved from.
+    /// The distribution and the ones it extends, read once.
+    pub chain: DistributionChain,
+    /// Warnings of the distribution (they do not stop building).
+    pub warnings: Vec<Diagnostic>,
+    /// The lock, with the registries it was resolved from.
     pub lock: LockOutcome,
     /// Every module of the resolution, read from its archive.
     pub modules: BTreeMap<ModuleName, Module>,
@@ -108,9 +155,15 @@ impl From<LockOpError> for WorkspaceError {
 impl Workspace {
     /// Resolves (keeping the lock) and reads every resolved module.
     pub fn load(options: &WorkspaceOptions) -> Result<Self, WorkspaceError> {
-        let lock = lock_distribution(&options.lock_options())?;
+        let Locked {
+            chain,
+            warnings,
+            lock,
+        } = lock(&options.distribution, &options.lock_options())?;
         let modules = fetch::fetch_modules(&lock.sources, &options.cache, &lock.resolution)?;
         Ok(Workspace {
+            chain,
+            warnings,
             lock,
             modules,
             cache: options.cache.clone(),
@@ -119,13 +172,13 @@ impl Workspace {
 
     /// The distribution and the ones it extends.
     pub fn chain(&self) -> &DistributionChain {
-        &self.lock.chain
+        &self.chain
     }
 
     /// What a [`BuildCheck`] sees of this workspace.
     pub fn resolved(&self) -> Resolved<'_> {
         Resolved {
-            chain: &self.lock.chain,
+            chain: &self.chain,
             resolution: &self.lock.resolution,
             modules: &self.modules,
             sources: &self.lock.sources,
