@@ -6,6 +6,7 @@
 //! - [`values`]: `oent values`, every final value with where it came from;
 //! - [`licences`]: `oent licences`, the compliance report and its problems;
 //! - [`resolve`]: `oent resolve`/`update`, `oent tree`, `oent why`;
+//! - [`registry`]: `oent registry add|build`, the snapshot signed again after a change;
 //! - [`forge`]: the forge assembled from forge.yaml, a mirroring pass, a new token;
 //! - [`fork`], [`contribute`], [`lint`]: the operations of those stages,
 //!   re-exported so that every command has its function here.
@@ -15,6 +16,7 @@
 pub mod build;
 pub mod forge;
 pub mod licences;
+pub mod registry;
 pub mod resolve;
 pub mod values;
 
