@@ -6,6 +6,7 @@
 //! - [`values`]: `oent values`, every final value with where it came from;
 //! - [`licences`]: `oent licences`, the compliance report and its problems;
 //! - [`resolve`]: `oent resolve`/`update`, `oent tree`, `oent why`;
+//! - [`fetch`]: `oent fetch`, the versions a requirement selects, downloaded and verified;
 //! - [`registry`]: `oent registry add|build`, the snapshot signed again after a change;
 //! - [`forge`]: the forge assembled from forge.yaml, a mirroring pass, a new token;
 //! - [`fork`], [`contribute`], [`lint`]: the operations of those stages,
@@ -14,6 +15,7 @@
 //! Sits after every stage and before `cli`.
 
 pub mod build;
+pub mod fetch;
 pub mod forge;
 pub mod licences;
 pub mod registry;
