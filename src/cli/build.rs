@@ -7,13 +7,13 @@ use serde_json::json;
 
 use super::exit;
 use oent::manifest::distribution::Target;
+use oent::ops::values::{ValuesError, ValuesOptions};
+use oent::ops::{BuildError, BuildOptions, WriteOptions, build_with};
 use oent::registry::cache::Cache;
 use oent::registry::fetch::NoProgress;
 use oent::render::limits::{RenderLimits, parse_size};
-use oent::render::values::{
-    CommandLineValue, known_etablissement, known_module, module_values, parse_set,
-};
-use oent::render::{BuildError, BuildOptions, WriteOptions, build_with};
+use oent::workspace::values::{CommandLineValue, parse_set};
+use oent::workspace::{WorkspaceError, WorkspaceOptions};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum TargetArg {
@@ -118,47 +118,60 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<Vec<CommandLineValue>> {
         .collect()
 }
 
-/// Diagnostics then the exit status, for commands that resolve and fetch as `build` does.
-pub fn report_error(err: BuildError) -> anyhow::Result<u8> {
-    report(err)
+/// Where the distribution is and how its registries may be read, for every
+/// command that loads its workspace (the download cache in its usual place).
+pub fn workspace_options(
+    distribution: PathBuf,
+    locked: bool,
+    offline: bool,
+) -> anyhow::Result<WorkspaceOptions> {
+    Ok(WorkspaceOptions {
+        distribution,
+        locked,
+        offline,
+        cache: Cache::default_location()?,
+    })
 }
 
-/// Diagnostics then the exit status; `None` when the error is not about the input.
-fn report(err: BuildError) -> anyhow::Result<u8> {
+/// Diagnostics then the exit status, for commands that resolve and fetch as `build` does.
+pub fn report_error(err: WorkspaceError) -> anyhow::Result<u8> {
     match err {
-        BuildError::Problems(problems) => {
-            for d in &problems {
-                eprintln!("{d}");
-            }
-            eprintln!(
-                "error: {} problem(s); nothing was written, the previous bundle is untouched",
-                problems.len()
-            );
-            Ok(exit::PROBLEMS)
-        }
-        BuildError::Lock(e) => super::resolve::failure(*e),
+        WorkspaceError::Problems(problems) => report_problems(&problems),
+        WorkspaceError::Lock(e) => super::resolve::failure(*e),
         other => Err(other.into()),
     }
 }
 
+/// Diagnostics then the exit status.
+fn report(err: BuildError) -> anyhow::Result<u8> {
+    match err {
+        BuildError::Problems(problems) => report_problems(&problems),
+        BuildError::Workspace(e) => report_error(e),
+        other => Err(other.into()),
+    }
+}
+
+fn report_problems(problems: &[oent::manifest::Diagnostic]) -> anyhow::Result<u8> {
+    for d in problems {
+        eprintln!("{d}");
+    }
+    eprintln!(
+        "error: {} problem(s); nothing was written, the previous bundle is untouched",
+        problems.len()
+    );
+    Ok(exit::PROBLEMS)
+}
+
 pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
     let options = BuildOptions {
-        distribution: args.distribution,
+        workspace: workspace_options(args.distribution, args.locked, args.offline)?,
         out: args.out,
         target: args.target.map(|t| match t {
             TargetArg::Compose => Target::Compose,
             TargetArg::Kubernetes => Target::Kubernetes,
         }),
-        locked: args.locked,
-        offline: args.offline,
-        cache: Cache::default_location()?,
         sets: parse_sets(&args.sets)?,
-        checks: vec![
-            std::sync::Arc::new(oent::licence::LicenceCheck),
-            std::sync::Arc::new(oent::contribute::status::ForkCheck {
-                deny_unreversed: args.deny_unreversed,
-            }),
-        ],
+        checks: oent::ops::build::checks(args.deny_unreversed),
     };
     let progress = if args.format == Format::Json {
         Box::new(NoProgress)
@@ -207,53 +220,25 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
 
 pub fn run_values(args: ValuesArgs) -> anyhow::Result<u8> {
     // Values need the resolved modules: build's first steps, without rendering.
-    let options = BuildOptions {
-        distribution: args.distribution.clone(),
-        out: None,
-        target: None,
-        locked: false,
-        offline: args.offline,
-        cache: Cache::default_location()?,
+    let options = ValuesOptions {
+        workspace: workspace_options(args.distribution, false, args.offline)?,
         sets: parse_sets(&args.sets)?,
-        checks: Vec::new(),
+        module: args.module,
+        etablissement: args.etablissement,
     };
-    let (chain, modules) = match oent::render::build::resolved_modules(&options) {
-        Ok(found) => found,
-        Err(e) => return report(e),
-    };
-    let values = match module_values(&chain, &modules, &options.sets) {
-        Ok(v) => v,
-        Err(problems) => return report(BuildError::Problems(problems)),
-    };
-    let known = args
-        .module
-        .as_deref()
-        .map_or(Ok(()), |m| known_module(&chain, &values, m))
-        .and(
-            args.etablissement
-                .as_deref()
-                .map_or(Ok(()), |uai| known_etablissement(&chain, uai)),
-        );
-    if let Err(unknown) = known {
-        // As `oent why` for a module outside the resolution: exit 1.
-        eprintln!("error: {unknown}");
-        return Ok(exit::PROBLEMS);
-    }
-    for (name, module_values) in &values {
-        if args.module.as_deref().is_some_and(|m| m != name.as_str()) {
-            continue;
+    let values = match oent::ops::values(&options) {
+        Ok(values) => values,
+        Err(ValuesError::Workspace(e)) => return report_error(e),
+        Err(ValuesError::Unknown(unknown)) => {
+            // As `oent why` for a module outside the resolution: exit 1.
+            eprintln!("error: {unknown}");
+            return Ok(exit::PROBLEMS);
         }
+    };
+    for (name, module_values) in &values {
         println!("{name}");
-        let overrides = args
-            .etablissement
-            .as_deref()
-            .and_then(|u| module_values.overrides.get(u));
-        for (option, value) in &module_values.values {
-            let (shown, from) = match overrides.and_then(|o| o.get(option)) {
-                Some(o) => (&o.value, o.from.to_string()),
-                None => (&value.value, value.from.to_string()),
-            };
-            println!("  {option} = {shown}    # {from}");
+        for (option, value) in module_values {
+            println!("  {option} = {}    # {}", value.value, value.from);
         }
     }
     Ok(exit::OK)

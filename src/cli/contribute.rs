@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::build::workspace_options;
 use super::exit;
-use oent::contribute::fork::{ForkOptions, fork};
-use oent::contribute::upstream::{ContributeOptions, Delivery, contribute};
+use oent::contribute::fork::ForkOptions;
+use oent::contribute::upstream::{ContributeOptions, Delivery};
 use oent::manifest::names::ModuleName;
-use oent::registry::cache::Cache;
-use oent::render::BuildOptions;
+use oent::ops::{contribute, fork};
 
 #[derive(Debug, Args)]
 pub struct ForkArgs {
@@ -52,22 +52,9 @@ pub struct ContributeArgs {
     offline: bool,
 }
 
-fn build_options(distribution: PathBuf, offline: bool) -> anyhow::Result<BuildOptions> {
-    Ok(BuildOptions {
-        distribution,
-        out: None,
-        target: None,
-        locked: false,
-        offline,
-        cache: Cache::default_location()?,
-        sets: Vec::new(),
-        checks: Vec::new(),
-    })
-}
-
 pub fn run_fork(args: ForkArgs) -> anyhow::Result<u8> {
     let outcome = fork(&ForkOptions {
-        build: build_options(args.distribution, args.offline)?,
+        workspace: workspace_options(args.distribution, false, args.offline)?,
         module: args.module,
         as_name: args.as_name,
     })?;
@@ -89,7 +76,7 @@ pub fn run_contribute(args: ContributeArgs) -> anyhow::Result<u8> {
         (None, None) => Delivery::Push,
     };
     let outcome = contribute(&ContributeOptions {
-        build: build_options(args.distribution, args.offline)?,
+        workspace: workspace_options(args.distribution, false, args.offline)?,
         fork: args.fork,
         delivery,
         author: args.author,

@@ -2,15 +2,14 @@
 //! module archives into the cache, and prints where they are. Also home of
 //! the terminal progress bar ([`progress`]), the only user of indicatif.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 
 use super::exit;
 use oent::manifest::names::{ModuleName, parse_requirement};
+use oent::ops::fetch::FetchOptions;
 use oent::registry::cache::Cache;
-use oent::registry::fetch::{self, DEFAULT_JOBS};
-use oent::registry::index::IndexLine;
-use oent::registry::source::{Source, open_pinned_source};
+use oent::registry::fetch::DEFAULT_JOBS;
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
@@ -35,25 +34,25 @@ pub struct FetchArgs {
 }
 
 pub fn run(args: FetchArgs) -> anyhow::Result<u8> {
-    let (name, req) = parse_spec(&args.module)?;
+    let (module, requirement) = parse_spec(&args.module)?;
     let cache = Cache::default_location()?;
     let keys = args
         .keys
         .iter()
         .map(|k| read_key(k))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let source = open_pinned_source(&args.registry, &keys, &cache, args.offline)?;
-    // Fails early and clearly when the location is not a registry at all.
-    source.config()?;
-    let lines = select(source.as_ref(), &name, &req, args.all)?;
+    let options = FetchOptions {
+        module,
+        requirement,
+        registry: args.registry,
+        keys,
+        cache,
+        offline: args.offline,
+        jobs: usize::from(args.jobs),
+        all: args.all,
+    };
     let bar = super::progress::bar("fetching", "archives");
-    let paths = fetch::fetch_all(
-        source.as_ref(),
-        &lines,
-        usize::from(args.jobs),
-        bar.as_ref(),
-    )?;
-    for (line, path) in lines.iter().zip(paths) {
+    for (line, path) in oent::ops::fetch::fetch(&options, bar.as_ref())? {
         println!("fetched {} {} {}", line.name, line.version, path.display());
     }
     Ok(exit::OK)
@@ -76,45 +75,4 @@ fn parse_spec(spec: &str) -> anyhow::Result<(ModuleName, semver::VersionReq)> {
     let name: ModuleName = name.parse().map_err(anyhow::Error::msg)?;
     let req = parse_requirement(req).map_err(anyhow::Error::msg)?;
     Ok((name, req))
-}
-
-fn select(
-    source: &dyn Source,
-    name: &ModuleName,
-    req: &semver::VersionReq,
-    all: bool,
-) -> anyhow::Result<Vec<IndexLine>> {
-    let lines = source
-        .versions(name)
-        .with_context(|| format!("reading the versions of {name}"))?;
-    if lines.is_empty() {
-        bail!(
-            "{} has no version of {name}; check the module name",
-            source.label()
-        );
-    }
-    let chosen: Vec<IndexLine> = if all {
-        lines
-            .iter()
-            .filter(|l| semver::Version::parse(&l.version).is_ok_and(|v| req.matches(&v)))
-            .cloned()
-            .collect()
-    } else {
-        fetch::newest_matching(&lines, req)
-            .cloned()
-            .into_iter()
-            .collect()
-    };
-    if chosen.is_empty() {
-        let published: Vec<_> = lines
-            .iter()
-            .map(|l| format!("{}{}", l.version, if l.yanked { " (yanked)" } else { "" }))
-            .collect();
-        bail!(
-            "no version of {name} in {} satisfies `{req}`; published: {}",
-            source.label(),
-            published.join(", ")
-        );
-    }
-    Ok(chosen)
 }

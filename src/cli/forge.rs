@@ -7,17 +7,11 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::exit;
+use oent::forge::ForgeError;
 use oent::forge::client::{self, ForgeClient, Published};
-use oent::forge::config::{ForgeConfig, hash_token};
+use oent::forge::config::ForgeConfig;
 use oent::forge::gitlab::{self, GitLabClient, Step};
-use std::time::Duration;
-
-use oent::forge::publish::{Publisher, Signing};
-use oent::forge::server::{self, Forge};
-use oent::forge::sync::{client as sync_client, sync_all};
-use oent::forge::{ForgeError, files::StaticFiles};
-use oent::registry::local::LocalRegistry;
-use oent::registry::signing::SecretKey;
+use oent::forge::server;
 
 #[derive(Debug, Subcommand)]
 pub enum ForgeCommand {
@@ -123,36 +117,12 @@ fn load_config(path: &std::path::Path) -> anyhow::Result<Option<ForgeConfig>> {
     }
 }
 
-/// The registry the forge serves, with the key that signs its snapshot.
-fn publisher(config: &ForgeConfig) -> anyhow::Result<Publisher> {
-    let registry = LocalRegistry::open(&config.registry)
-        .with_context(|| format!("forge.yaml `registry: {}`", config.registry.display()))?;
-    let signing = match &config.signing_key {
-        Some(path) => Some(Signing {
-            key: SecretKey::read(path)
-                .with_context(|| format!("forge.yaml `signing-key: {}`", path.display()))?,
-            validity: Duration::from_secs(u64::from(config.snapshot_validity_days) * 86_400),
-        }),
-        None => None,
-    };
-    Ok(Publisher::new(registry, signing))
-}
-
 fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     let Some(config) = load_config(&args.config)? else {
         return Ok(exit::FAILURE);
     };
     init_logging(args.log_format);
-    let publisher = publisher(&config)?;
-    publisher
-        .changed()
-        .context("signing the registry's snapshot at start")?;
-    let files = StaticFiles::new(&publisher.registry.root);
-    let forge = std::sync::Arc::new(Forge {
-        config,
-        publisher,
-        files,
-    });
+    let forge = oent::ops::forge::forge(config)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the server's runtime")?;
     runtime.block_on(async {
         let stop = server::shutdown_signal().context("installing the signal handlers")?;
@@ -170,10 +140,9 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
     let Some(config) = load_config(&args.config)? else {
         return Ok(exit::FAILURE);
     };
-    let publisher = publisher(&config)?;
-    let (outcomes, changed) = sync_all(&publisher.registry.root, &config.peers, &sync_client());
+    let synced = oent::ops::forge::sync(&config)?;
     let mut failed = false;
-    for (peer, outcome) in config.peers.iter().zip(outcomes) {
+    for (peer, outcome) in config.peers.iter().zip(synced.peers) {
         match outcome {
             Ok(report) => println!(
                 "{}: {} index files, {} archives ({} bytes) mirrored; snapshots {}",
@@ -194,11 +163,7 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    if changed {
-        publisher
-            .changed()
-            .context("signing the registry's snapshot")?;
-    }
+    synced.signed?;
     Ok(if failed { exit::PROBLEMS } else { exit::OK })
 }
 
@@ -216,18 +181,13 @@ fn init_logging(format: LogFormat) {
 }
 
 fn token(args: TokenArgs) -> anyhow::Result<u8> {
-    let mut random = [0u8; 32];
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut random))
-        .context("reading /dev/urandom")?;
-    let token = format!("oent_{}", oent::package::checksum::hex(&random));
-    println!("{token}");
+    let new = oent::ops::forge::new_token()?;
+    println!("{}", new.token);
     eprintln!("Keep the token above secret: it is shown once. Add this to forge.yaml's `tokens:`");
     eprintln!(
         "  - {{ name: {}, sha256: \"{}\", namespaces: [{}] }}",
         args.name,
-        hash_token(&token),
+        new.sha256,
         args.namespaces.join(", ")
     );
     Ok(exit::OK)

@@ -5,13 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::exit;
-use oent::contribute::status::{fork_diagnostics, fork_statuses};
-use oent::licence::policy;
-use oent::licence::report::{Format, report};
+use oent::licence::report::Format;
 use oent::manifest::Severity;
-use oent::registry::cache::Cache;
-use oent::render::BuildOptions;
-use oent::render::build::{Resolved, resolve_and_fetch};
+use oent::ops::licences::{LicencesError, LicencesOptions};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
@@ -41,42 +37,15 @@ pub struct LicencesArgs {
 }
 
 pub fn run(args: LicencesArgs) -> anyhow::Result<u8> {
-    let cache = Cache::default_location()?;
-    let options = BuildOptions {
-        distribution: args.distribution,
-        out: None,
-        target: None,
-        locked: args.locked,
-        offline: args.offline,
-        cache: cache.clone(),
-        sets: Vec::new(),
-        checks: Vec::new(),
+    let options = LicencesOptions {
+        workspace: super::build::workspace_options(args.distribution, args.locked, args.offline)?,
+        deny_unreversed: args.deny_unreversed,
     };
-    let (lock, modules) = match resolve_and_fetch(&options) {
+    let oent::ops::licences::Licences { report, problems } = match oent::ops::licences(&options) {
         Ok(found) => found,
-        Err(e) => return super::build::report_error(e),
+        Err(LicencesError::Workspace(e)) => return super::build::report_error(e),
+        Err(e) => return Err(e.into()),
     };
-    let resolved = Resolved {
-        chain: &lock.chain,
-        resolution: &lock.resolution,
-        modules: &modules,
-        sources: &lock.sources,
-        cache: &cache,
-    };
-    let forks = fork_statuses(&resolved)?;
-    let mut problems = policy::check(&lock.chain, &lock.resolution, &modules);
-    problems.extend(fork_diagnostics(
-        &forks,
-        &lock.chain.top().manifest_path,
-        args.deny_unreversed,
-    ));
-    let report = report(
-        &lock.chain,
-        &lock.lock.to_text(),
-        &lock.resolution,
-        &modules,
-        &forks,
-    );
     let text = report.render(match args.format {
         FormatArg::Md => Format::Markdown,
         FormatArg::Spdx => Format::Spdx,

@@ -5,7 +5,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::exit;
-use oent::lint::{self, LintOptions, codequality, human, json, junit};
+use oent::lint::{LintOptions, codequality, human, json, junit};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -37,17 +37,12 @@ pub struct LintArgs {
 
 pub fn run(args: LintArgs) -> anyhow::Result<u8> {
     let deny_warnings = args.deny.contains(&Deny::Warnings);
-    let report = lint::lint(&LintOptions {
+    let report = oent::ops::lint(&LintOptions {
         paths: args.paths,
         root: PathBuf::from("."),
         cache: oent::registry::cache::Cache::default_location().ok(),
-        // What `oent build` checks once resolved (see build.rs).
-        checks: vec![
-            std::sync::Arc::new(oent::licence::LicenceCheck),
-            std::sync::Arc::new(oent::contribute::status::ForkCheck {
-                deny_unreversed: false,
-            }),
-        ],
+        // What `oent build` checks once resolved.
+        checks: oent::ops::build::checks(false),
     })?;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none();

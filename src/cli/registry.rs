@@ -1,14 +1,15 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
 use super::exit;
+use oent::ops;
+use oent::ops::registry::{Published, RegistryOpError, SignOptions, Signed};
 use oent::registry::RegistryError;
 use oent::registry::config::RegistryConfig;
 use oent::registry::local::{Added, LocalRegistry};
-use oent::registry::signing::SecretKey;
-use oent::registry::snapshot::{self, DEFAULT_VALIDITY};
+use oent::registry::snapshot::DEFAULT_VALIDITY;
 use oent::registry::time;
 
 #[derive(Debug, Subcommand)]
@@ -61,38 +62,39 @@ pub struct SignArgs {
 }
 
 impl SignArgs {
-    /// Fails early on a key that cannot sign.
-    fn check(&self) -> anyhow::Result<()> {
-        if let Some(path) = &self.key {
-            SecretKey::read(path)?;
+    fn options(&self) -> SignOptions {
+        SignOptions {
+            key: self.key.clone(),
+            validity: Duration::from_secs(self.validity * 86_400),
         }
-        Ok(())
     }
+}
 
-    /// Signs `dir`'s snapshot when a key was given.
-    fn sign(&self, dir: &Path) -> anyhow::Result<()> {
-        let Some(path) = &self.key else {
-            if dir.join(snapshot::SNAPSHOT_FILE).is_file() {
-                eprintln!(
-                    "warning: {} was signed before and no longer lists the current index files; clients that pin its key will refuse the registry until you sign it again with `--sign KEY`",
-                    dir.join(snapshot::SNAPSHOT_FILE).display()
-                );
-            }
-            return Ok(());
-        };
-        let key = SecretKey::read(path)?;
-        let validity = Duration::from_secs(self.validity * 86_400);
-        let signed = snapshot::write_signed(dir, &key, validity)?;
-        println!(
-            "signed {} version {} ({} files, expires {}) with {}",
-            dir.join(snapshot::SNAPSHOT_FILE).display(),
-            signed.version,
-            signed.files.len(),
-            time::rfc3339(time::unix_seconds(signed.expires)),
-            key.public().fingerprint()
-        );
-        Ok(())
+/// What was published, then how the snapshot stands.
+fn report_published(published: Published) -> anyhow::Result<()> {
+    for added in published.added {
+        report(added);
     }
+    match published.signed.map_err(explain_op)? {
+        Signed::Signed {
+            file,
+            snapshot,
+            fingerprint,
+        } => println!(
+            "signed {} version {} ({} files, expires {}) with {}",
+            file.display(),
+            snapshot.version,
+            snapshot.files.len(),
+            time::rfc3339(time::unix_seconds(snapshot.expires)),
+            fingerprint
+        ),
+        Signed::Stale(file) => eprintln!(
+            "warning: {} was signed before and no longer lists the current index files; clients that pin its key will refuse the registry until you sign it again with `--sign KEY`",
+            file.display()
+        ),
+        Signed::Unsigned => {}
+    }
+    Ok(())
 }
 
 pub fn run(command: RegistryCommand) -> anyhow::Result<u8> {
@@ -116,15 +118,9 @@ pub fn run(command: RegistryCommand) -> anyhow::Result<u8> {
             println!("created registry in {}", dir.display());
         }
         RegistryCommand::Add { archive, to, sign } => {
-            let registry = LocalRegistry::open(&to)?;
-            // Read the key first: a bad key must not leave an unsigned change.
-            sign.check()?;
-            let added = registry.add_archive(&archive).map_err(explain)?;
-            let changed = matches!(added, Added::Published(_));
-            report(added);
-            if changed || sign.key.is_some() {
-                sign.sign(&to)?;
-            }
+            let published =
+                ops::registry::add(&to, &archive, &sign.options()).map_err(explain_op)?;
+            report_published(published)?;
         }
         RegistryCommand::Build {
             modules,
@@ -144,15 +140,9 @@ pub fn run(command: RegistryCommand) -> anyhow::Result<u8> {
                 }
                 println!("{} is up to date with {}", to.display(), modules.display());
             } else {
-                sign.check()?;
-                let mut changed = false;
-                for added in registry.build(&modules).map_err(explain)? {
-                    changed |= matches!(added, Added::Published(_));
-                    report(added);
-                }
-                if changed || sign.key.is_some() {
-                    sign.sign(&to)?;
-                }
+                let published =
+                    ops::registry::build(&to, &modules, &sign.options()).map_err(explain_op)?;
+                report_published(published)?;
             }
         }
     }
@@ -166,6 +156,13 @@ fn report(added: Added) {
             line.name, line.version, line.sha256
         ),
         Added::AlreadyPresent(line) => println!("unchanged {} {}", line.name, line.version),
+    }
+}
+
+fn explain_op(err: RegistryOpError) -> RegistryOpError {
+    match err {
+        RegistryOpError::Registry(e) => RegistryOpError::Registry(explain(e)),
+        other => other,
     }
 }
 

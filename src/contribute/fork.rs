@@ -17,16 +17,15 @@ use crate::manifest::{Module, ReadError};
 use crate::package::files::module_files;
 use crate::registry::config::RegistryConfig;
 use crate::registry::local::LocalRegistry;
-use crate::render::BuildOptions;
-use crate::render::build::{fetch_module_dir, resolve_and_fetch};
-use crate::resolve::lock::{LockOptions, Update, lock_distribution};
+use crate::resolve::lock::{LockOptions, Update};
+use crate::workspace::{Workspace, WorkspaceOptions, fetch_module_dir};
 
 /// The registry of a distribution's forks, beside its distribution.yaml.
 pub const FORKS_REGISTRY: &str = "registry";
 
 #[derive(Debug, Clone)]
 pub struct ForkOptions {
-    pub build: BuildOptions,
+    pub workspace: WorkspaceOptions,
     pub module: ModuleName,
     /// Default: `<distribution namespace>/<module short name>`.
     pub as_name: Option<ModuleName>,
@@ -42,8 +41,9 @@ pub struct ForkOutcome {
 }
 
 pub fn fork(options: &ForkOptions) -> Result<ForkOutcome, ContributeError> {
-    let (lock, _) = resolve_and_fetch(&options.build)?;
-    let chain = &lock.chain;
+    let workspace = Workspace::load(&options.workspace)?;
+    let lock = &workspace.lock;
+    let chain = workspace.chain();
     let top = chain.top();
     let dist_dir = top.dir().to_path_buf();
     let base = &options.module;
@@ -64,7 +64,7 @@ pub fn fork(options: &ForkOptions) -> Result<ForkOutcome, ContributeError> {
     };
     let base_dir = fetch_module_dir(
         &lock.sources,
-        &options.build.cache,
+        &options.workspace.cache,
         base,
         &resolved.version,
         Some(&resolved.sha256),
@@ -165,14 +165,16 @@ pub fn fork(options: &ForkOptions) -> Result<ForkOutcome, ContributeError> {
     crate::fsutil::write_atomic(path, text.as_bytes()).map_err(io(path))?;
 
     // 4. Resolve again: the lock now names the fork.
-    lock_distribution(&LockOptions {
-        distribution: path.clone(),
-        update: Update::Nothing,
-        locked: false,
-        offline: options.build.offline,
-        cache: options.build.cache.clone(),
-    })
-    .map_err(|e| ContributeError::Build(Box::new(e.into())))?;
+    crate::workspace::lock(
+        path,
+        &LockOptions {
+            update: Update::Nothing,
+            locked: false,
+            offline: options.workspace.offline,
+            cache: options.workspace.cache.clone(),
+        },
+    )
+    .map_err(|e| ContributeError::Workspace(Box::new(e.into())))?;
     Ok(ForkOutcome {
         fork: name,
         base: base.clone(),

@@ -10,8 +10,9 @@
 //! - [`upstream`]: `oent contribute`, a commit on the upstream repository
 //!   (git2), pushed as a branch, or written as a bundle or a patch series.
 //!
-//! Uses `manifest`, `package`, `registry`, `resolve` and `render` (to fetch
-//! a module's archive); `licence` and `cli` use it.
+//! Uses `manifest`, `package`, `registry`, `resolve` and `workspace` (the
+//! distribution loaded, a module's archive fetched); `licence`, `lint` and
+//! `ops` use it.
 
 pub mod diff;
 pub mod fork;
@@ -24,7 +25,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ContributeError {
     #[error(transparent)]
-    Build(#[from] Box<crate::render::BuildError>),
+    Workspace(#[from] Box<crate::workspace::WorkspaceError>),
     #[error("{module} is not in the distribution's resolution{hint}")]
     NotResolved { module: String, hint: String },
     #[error(
@@ -68,8 +69,8 @@ pub enum ContributeError {
     },
 }
 
-impl From<crate::render::BuildError> for ContributeError {
-    fn from(e: crate::render::BuildError) -> Self {
-        ContributeError::Build(Box::new(e))
+impl From<crate::workspace::WorkspaceError> for ContributeError {
+    fn from(e: crate::workspace::WorkspaceError) -> Self {
+        ContributeError::Workspace(Box::new(e))
     }
 }

@@ -9,7 +9,7 @@ use super::diff::{ForkDiff, diff};
 use super::record::{Contribution, Contributions};
 use crate::manifest::names::ModuleName;
 use crate::manifest::{Code, Diagnostic, Module};
-use crate::render::build::{BuildCheck, Resolved, fetch_module_dir};
+use crate::workspace::{BuildCheck, Resolved, fetch_module_dir};
 
 /// Where `oent fork` writes a fork: `DIST/modules/<ns>/<name>/`.
 pub fn fork_dir(distribution_dir: &Path, name: &ModuleName) -> PathBuf {

@@ -32,8 +32,7 @@ use super::status::{ForkStatus, fork_statuses};
 use crate::manifest::Module;
 use crate::manifest::module::MODULE_FILE;
 use crate::manifest::names::ModuleName;
-use crate::render::BuildOptions;
-use crate::render::build::{Resolved, resolve_and_fetch};
+use crate::workspace::{Workspace, WorkspaceOptions};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -44,7 +43,7 @@ pub enum Delivery {
 
 #[derive(Debug, Clone)]
 pub struct ContributeOptions {
-    pub build: BuildOptions,
+    pub workspace: WorkspaceOptions,
     pub fork: ModuleName,
     pub delivery: Delivery,
     /// `Name <email>`; default: the upstream clone's git configuration
@@ -87,26 +86,21 @@ pub fn slug(text: &str) -> String {
 }
 
 pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, ContributeError> {
-    let (lock, modules) = resolve_and_fetch(&options.build)?;
-    let module = modules
-        .get(&options.fork)
-        .ok_or_else(|| ContributeError::NotResolved {
-            module: options.fork.to_string(),
-            hint: String::new(),
-        })?;
+    let workspace = Workspace::load(&options.workspace)?;
+    let module =
+        workspace
+            .modules
+            .get(&options.fork)
+            .ok_or_else(|| ContributeError::NotResolved {
+                module: options.fork.to_string(),
+                hint: String::new(),
+            })?;
     if module.fork_of.is_none() {
         return Err(ContributeError::NotAFork {
             module: options.fork.to_string(),
         });
     }
-    let resolved = Resolved {
-        chain: &lock.chain,
-        resolution: &lock.resolution,
-        modules: &modules,
-        sources: &lock.sources,
-        cache: &options.build.cache,
-    };
-    let status = fork_statuses(&resolved)?
+    let status = fork_statuses(&workspace.resolved())?
         .into_iter()
         .find(|s| s.fork == options.fork)
         .expect("a fork of the resolution has a status");
@@ -134,8 +128,8 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
             .ok_or_else(|| ContributeError::NoRepository {
                 module: status.base_label(),
             })?;
-    let top = lock.chain.top();
-    let collectivite = lock
+    let top = workspace.chain.top();
+    let collectivite = workspace
         .chain
         .layers
         .iter()

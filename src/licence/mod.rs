@@ -7,15 +7,15 @@
 //! - [`policy`]: evaluation of a resolution, with the chain that pulls each module in;
 //! - [`report`]: the reports, byte-stable.
 //!
-//! Uses `manifest`, `resolve`, `render` (build checks) and `contribute`
-//! (reversal status of forks); `cli` uses it.
+//! Uses `manifest`, `resolve`, `workspace` (build checks) and `contribute`
+//! (reversal status of forks); `lint` and `ops` use it.
 
 pub mod compat;
 pub mod policy;
 pub mod report;
 
 use crate::manifest::Diagnostic;
-use crate::render::build::{BuildCheck, Resolved};
+use crate::workspace::{BuildCheck, Resolved};
 
 /// The [`BuildCheck`] of the licence policy, run by `oent build`.
 #[derive(Debug, Clone, Copy, Default)]

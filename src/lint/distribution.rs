@@ -23,12 +23,12 @@ use crate::manifest::module::MODULE_FILE;
 use crate::manifest::names::ModuleName;
 use crate::manifest::{Code, Diagnostic, Module};
 use crate::registry::cache::Cache;
-use crate::render::build::{BuildCheck, Resolved, fetch_module_dir};
-use crate::render::values::values_of;
 use crate::resolve::lock::{Update, open_sources, request};
 use crate::resolve::sources::SourceSet;
 use crate::resolve::unknown::{UnknownRequest, unknown_requests};
 use crate::resolve::{Resolution, resolve};
+use crate::workspace::values::values_of;
+use crate::workspace::{BuildCheck, Resolved, fetch_module_dir};
 
 /// Every diagnostic about the values and modules of `chain`; `local` holds
 /// the modules of the catalogue, `cache` where archives are read offline.

@@ -3,7 +3,8 @@
 //! établissements and values), and returns every diagnostic at once. The
 //! report renderers (human, JSON, JUnit, GitLab Code Quality) live beside it.
 //! A distribution is also resolved offline and checked as build would check
-//! it (`distribution`): lint uses `manifest/`, `resolve/` and `render/`.
+//! it (`distribution`): lint uses `manifest/`, `resolve/` and `workspace/`
+//! (fetching, typed values, build checks).
 
 pub mod codequality;
 mod distribution;
@@ -33,7 +34,7 @@ pub struct LintOptions {
     pub cache: Option<crate::registry::cache::Cache>,
     /// The checks `oent build` runs on a resolved distribution (licence
     /// policy, forks): lint runs them too, offline.
-    pub checks: Vec<std::sync::Arc<dyn crate::render::build::BuildCheck>>,
+    pub checks: Vec<std::sync::Arc<dyn crate::workspace::BuildCheck>>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -12,10 +12,10 @@ use tera::{Context, Tera};
 use super::bundle::Staging;
 use super::context::{SharedContext, service_json};
 use super::engine::RenderError;
-use super::values::ModuleValues;
 use crate::manifest::names::ModuleName;
 use crate::manifest::option::OptionType;
 use crate::manifest::{Code, Diagnostic, Module};
+use crate::workspace::values::ModuleValues;
 
 /// (path under templates/, text, output path in the bundle).
 const COMPOSE: &[(&str, &str, &str)] = &[

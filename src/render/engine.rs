@@ -12,12 +12,12 @@ use tera::{Tera, Value as TeraValue};
 use super::bundle::{BundleError, Staging};
 use super::context::{SharedContext, module_json};
 use super::limits::{Bounded, Budget, register_range};
-use super::values::ModuleValues;
 use crate::manifest::module::Each;
 use crate::manifest::source::SourceFile;
 use crate::manifest::yaml::Span;
 use crate::manifest::{Code, Diagnostic, Module};
 use crate::registry::fetch::Progress;
+use crate::workspace::values::ModuleValues;
 
 /// Why rendering stopped: problems of the input (all of them), or the
 /// bundle could not be written.

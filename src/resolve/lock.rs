@@ -1,15 +1,15 @@
-//! `oent resolve` / `oent update` on disk: load the distribution and its
-//! bases, open its registries, keep what `oent.lock` already pins, resolve,
-//! and write the lock file — atomically, and not at all when its text does
+//! `oent resolve` / `oent update` on disk: given the distribution and its
+//! bases (loaded by `workspace/`), open its registries, keep what `oent.lock`
+//! already pins, resolve, and write the lock file — atomically, and not at all when its text does
 //! not change (cargo's habit), so that an unchanged lock keeps its bytes and
 //! its mtime. Under `--locked`, a lock that would change is an error.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::sources::{NamedSource, SourceSet, SourceSetError};
 use super::{CapabilityRequirement, Request, Resolution, ResolveError, RootRequirement, resolve};
-use crate::manifest::distribution::{DISTRIBUTION_FILE, DistributionChain, RegistryLocation};
+use crate::manifest::distribution::{DistributionChain, RegistryLocation};
 use crate::manifest::lockfile::{LOCK_FILE, LOCK_VERSION, LockError, LockedModule, Lockfile};
 use crate::manifest::names::ModuleName;
 use crate::manifest::{Diagnostic, ReadError};
@@ -26,8 +26,6 @@ pub enum Update {
 
 #[derive(Debug, Clone)]
 pub struct LockOptions {
-    /// A distribution.yaml, or the directory holding it.
-    pub distribution: PathBuf,
     pub update: Update,
     /// Fail instead of changing the lock (CI).
     pub locked: bool,
@@ -44,11 +42,6 @@ pub struct LockOutcome {
     pub changed: bool,
     /// What moved, for the summary (`openent/x 1.0.0 -> 1.1.0`).
     pub changes: Vec<String>,
-    /// Warnings of the distribution (they do not stop resolution).
-    pub warnings: Vec<Diagnostic>,
-    /// The distribution and its bases, as loaded for resolving: later steps
-    /// (build, values) use them rather than reading the files again.
-    pub chain: DistributionChain,
     /// The registries, opened once; they cache the index files already read.
     pub sources: SourceSet,
 }
@@ -97,32 +90,18 @@ pub enum LockOpError {
     },
 }
 
-/// The distribution file for a path that may be its directory.
-pub fn distribution_file(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join(DISTRIBUTION_FILE)
-    } else {
-        path.to_path_buf()
-    }
-}
-
-pub fn lock_distribution(options: &LockOptions) -> Result<LockOutcome, LockOpError> {
-    let file = distribution_file(&options.distribution);
-    let loaded = DistributionChain::load(&file)?;
-    if loaded.has_errors() {
-        return Err(LockOpError::Distribution {
-            path: file,
-            diagnostics: loaded.diagnostics,
-        });
-    }
-    let warnings = loaded.diagnostics.clone();
-    let chain = loaded.into_valid().expect("no errors, so a chain");
+/// Resolves `chain` (its lock file beside its top distribution) and writes
+/// the lock when its text changes.
+pub fn lock_chain(
+    chain: &DistributionChain,
+    options: &LockOptions,
+) -> Result<LockOutcome, LockOpError> {
     let top = chain.top();
     let lock_path = top.dir().join(LOCK_FILE);
     let (previous, previous_text) = Lockfile::read_with_text(&lock_path)?.unzip();
 
-    let request = request(&chain, previous.as_ref(), &options.update);
-    let sources = open_sources(&chain, &options.cache, options.offline)?;
+    let request = request(chain, previous.as_ref(), &options.update);
+    let sources = open_sources(chain, &options.cache, options.offline)?;
     // A second thread reads the index files of listable registries while
     // the solver runs: most files the solver asks for are then ready.
     let stop = std::sync::atomic::AtomicBool::new(false);
@@ -166,8 +145,6 @@ pub fn lock_distribution(options: &LockOptions) -> Result<LockOutcome, LockOpErr
         resolution,
         changed,
         changes,
-        warnings,
-        chain,
         sources,
     })
 }

@@ -8,6 +8,7 @@
 //! - [`sources`]: the index over a distribution's registries (namespace ownership);
 //! - `package`, `provider`, `report` (private): pubgrub's view, the
 //!   provider, and conflict explanations as sentences;
+//! - [`graph`]: a resolution both ways, for `oent tree` and `oent why`;
 //! - [`lock`]: resolving a distribution on disk into `oent.lock`;
 //! - [`unknown`]: names asked for that no registry publishes, and the name meant.
 //!
@@ -17,6 +18,7 @@
 //! feature or the distribution asks; conflicts honoured; a capability asked
 //! for by name is satisfied by its only provider, or the distribution must choose.
 
+pub mod graph;
 pub mod index;
 mod index_text;
 mod line_head;

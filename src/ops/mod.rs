@@ -1,0 +1,31 @@
+//! Operations: one function per command, over the stages above (cargo's
+//! `ops/`). `cli/` parses arguments, calls one of these, and prints what it
+//! returns; every decision a library user would need lives here or below.
+//!
+//! - [`build`]: `oent build`, the workspace rendered into a bundle;
+//! - [`values`]: `oent values`, every final value with where it came from;
+//! - [`licences`]: `oent licences`, the compliance report and its problems;
+//! - [`resolve`]: `oent resolve`/`update`, `oent tree`, `oent why`;
+//! - [`fetch`]: `oent fetch`, the versions a requirement selects, downloaded and verified;
+//! - [`registry`]: `oent registry add|build`, the snapshot signed again after a change;
+//! - [`forge`]: the forge assembled from forge.yaml, a mirroring pass, a new token;
+//! - [`fork`], [`contribute`], [`lint`]: the operations of those stages,
+//!   re-exported so that every command has its function here.
+//!
+//! Sits after every stage and before `cli`.
+
+pub mod build;
+pub mod fetch;
+pub mod forge;
+pub mod licences;
+pub mod registry;
+pub mod resolve;
+pub mod values;
+
+pub use crate::contribute::fork::fork;
+pub use crate::contribute::upstream::contribute;
+pub use crate::lint::lint;
+pub use build::{BuildError, BuildOptions, BuildOutcome, WriteOptions, build, build_with};
+pub use licences::licences;
+pub use resolve::{resolve, tree, why};
+pub use values::values;
