@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 
 use sha2::{Digest, Sha256};
 
-use crate::support::{oent, stop_gracefully};
+use crate::support::{PRIVATE_CACHE, Test, oent, stop_gracefully};
 
 /// Tokens the tests use, by the namespace they are scoped to.
 pub const OPENENT_TOKEN: &str = "oent_test_openent";
@@ -45,8 +45,7 @@ impl RunningForge {
     pub fn start(dir: &Path, name: &str, namespace: &str, extra: &str) -> RunningForge {
         std::fs::create_dir_all(dir).unwrap();
         if !dir.join("registry/registry.yaml").exists() {
-            let status = Command::new(oent())
-                .current_dir(dir)
+            Test::at(dir)
                 .args([
                     "registry",
                     "init",
@@ -56,10 +55,8 @@ impl RunningForge {
                     "--namespace",
                     namespace,
                 ])
-                .stdout(Stdio::null())
-                .status()
-                .unwrap();
-            assert!(status.success());
+                .run()
+                .status(0);
         }
         let config = format!(
             "schema: oent/forge/v1\nregistry: registry\nlisten: \"127.0.0.1:0\"\ntokens:\n  \
@@ -96,6 +93,9 @@ impl RunningForge {
         let mut child = command
             .current_dir(dir)
             .args(["forge", "serve", "--config", "forge.yaml"])
+            // Like every run of the tests, its own cache and no token inherited.
+            .env("OENT_CACHE_DIR", dir.join(PRIVATE_CACHE))
+            .env_remove("OENT_TOKEN")
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()

@@ -33,6 +33,7 @@
 pub mod registry;
 pub mod tools;
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -118,14 +119,14 @@ impl Root {
 
 /// A change to the command's environment, applied in order.
 enum EnvChange {
-    Set(String, std::ffi::OsString),
+    Set(String, OsString),
     Remove(String),
 }
 
 /// A command to run in a fresh temporary directory.
 pub struct Test {
     root: Root,
-    args: Vec<String>,
+    args: Vec<OsString>,
     current_dir: PathBuf,
     env: Vec<EnvChange>,
     stdin: Vec<u8>,
@@ -187,19 +188,19 @@ impl Test {
         self
     }
 
-    pub fn arg(mut self, arg: &str) -> Self {
-        self.args.push(arg.to_owned());
+    /// One argument (a path, as it is).
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.args.push(arg.as_ref().to_owned());
         self
     }
 
-    pub fn args<const N: usize>(mut self, args: [&str; N]) -> Self {
-        self.args.extend(args.iter().map(|a| (*a).to_owned()));
-        self
+    pub fn args<const N: usize>(self, args: [&str; N]) -> Self {
+        self.arg_list(&args)
     }
 
     /// Arguments of any length (a slice built by the test).
     pub fn arg_list(mut self, args: &[&str]) -> Self {
-        self.args.extend(args.iter().map(|a| (*a).to_owned()));
+        self.args.extend(args.iter().map(OsString::from));
         self
     }
 
@@ -211,7 +212,7 @@ impl Test {
     }
 
     /// Sets a variable; it wins over the defaults (the private cache, …).
-    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
         self.env
             .push(EnvChange::Set(key.to_owned(), value.as_ref().to_owned()));
         self
