@@ -93,8 +93,8 @@ fn publish_orders_modules_by_dependency_and_a_rerun_skips_what_is_there() {
     write_module(dir.path(), "openent/annuaire", "1.0.0", "");
 
     let first = Test::at(dir.path())
-        .args(["publish", "src", "--to", &forge.url])
-        .token(OPENENT_TOKEN)
+        .args(["publish", "src"])
+        .forge(&forge)
         .run()
         .status(0);
     let printed = &first.stdout;
@@ -120,8 +120,8 @@ fn publish_orders_modules_by_dependency_and_a_rerun_skips_what_is_there() {
         "requires: { openent/annuaire: \"^1\" }\n",
     );
     Test::at(dir.path())
-        .args(["publish", "src", "--to", &forge.url])
-        .token(OPENENT_TOKEN)
+        .args(["publish", "src"])
+        .forge(&forge)
         .run()
         .status(0)
         .stdout_contains("1 published, 3 already there");
@@ -161,8 +161,8 @@ fn a_published_version_is_immutable_and_the_same_bytes_again_is_accepted() {
 
     // The client sees it before uploading, and says what to do.
     Test::at(dir.path())
-        .args(["publish", "src/openent-x-1.0.0", "--to", &forge.url])
-        .token(OPENENT_TOKEN)
+        .args(["publish", "src/openent-x-1.0.0"])
+        .forge(&forge)
         .run()
         .status(2)
         .stderr_contains("already published on")
@@ -597,8 +597,8 @@ fn a_forge_killed_during_publishes_leaves_a_registry_readers_accept() {
     // Restarted, the forge takes the rest; the retried ones are accepted.
     let forge = RunningForge::spawn(dir.path());
     Test::at(dir.path())
-        .args(["publish", "src", "--to", &forge.url])
-        .token(OPENENT_TOKEN)
+        .args(["publish", "src"])
+        .forge(&forge)
         .run()
         .status(0);
     assert_eq!(assert_consistent(&forge.registry()), 40);
@@ -638,8 +638,8 @@ fn yank_and_unyank_flip_only_the_yanked_field() {
     let before = std::fs::read_to_string(&index).unwrap();
 
     let out = Test::at(dir.path())
-        .args(["yank", "openent/x@1.0.0", "--to", &forge.url])
-        .token(OPENENT_TOKEN)
+        .args(["yank", "openent/x@1.0.0"])
+        .forge(&forge)
         .run()
         .status(0);
     assert_eq!(
@@ -652,21 +652,22 @@ fn yank_and_unyank_flip_only_the_yanked_field() {
     );
 
     Test::at(dir.path())
-        .args(["yank", "openent/x@1.0.0", "--undo", "--to", &forge.url])
+        .args(["yank", "openent/x@1.0.0", "--undo"])
+        .forge(&forge)
         .token(IDF_TOKEN)
         .run()
         .status(2)
         .stderr_contains("403");
 
     Test::at(dir.path())
-        .args(["yank", "openent/x@9.9.9", "--to", &forge.url])
-        .token(OPENENT_TOKEN)
+        .args(["yank", "openent/x@9.9.9"])
+        .forge(&forge)
         .run()
         .stderr_contains("openent/x has no version 9.9.9");
 
     Test::at(dir.path())
-        .args(["yank", "openent/x@1.0.0", "--undo", "--to", &forge.url])
-        .token(OPENENT_TOKEN)
+        .args(["yank", "openent/x@1.0.0", "--undo"])
+        .forge(&forge)
         .run()
         .status(0);
     assert_eq!(std::fs::read_to_string(&index).unwrap(), before);
@@ -735,8 +736,8 @@ fn a_fork_that_changes_its_base_licence_is_refused() {
     )
     .unwrap();
     let out = Test::at(dir.path())
-        .args(["publish", "src/openent-x-essonne-1.0.0", "--to", &forge.url])
-        .token(OPENENT_TOKEN)
+        .args(["publish", "src/openent-x-essonne-1.0.0"])
+        .forge(&forge)
         .run()
         .status(2);
     let err = out.stderr;
@@ -753,8 +754,8 @@ fn a_fork_that_changes_its_base_licence_is_refused() {
     // The same fork under its base's licence is accepted.
     std::fs::write(&manifest, text).unwrap();
     Test::at(dir.path())
-        .args(["publish", "src/openent-x-essonne-1.0.0", "--to", &forge.url])
-        .token(OPENENT_TOKEN)
+        .args(["publish", "src/openent-x-essonne-1.0.0"])
+        .forge(&forge)
         .run()
         .status(0);
 }

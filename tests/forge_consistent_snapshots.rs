@@ -9,7 +9,7 @@ mod support;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use forge_support::{OPENENT_TOKEN, RunningForge};
+use forge_support::RunningForge;
 use support::Test;
 use support::registry::write_module;
 
@@ -38,8 +38,8 @@ fn publish_batch(dir: &Path, forge: &RunningForge, batch: usize) {
         );
     }
     Test::at(&batch_dir)
-        .args(["publish", "src", "--to", &forge.url])
-        .token(OPENENT_TOKEN)
+        .args(["publish", "src"])
+        .forge(forge)
         .run()
         .status(0);
 }

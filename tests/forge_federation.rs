@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use forge_support::{OPENENT_TOKEN, RunningForge, assert_consistent};
+use forge_support::{RunningForge, assert_consistent};
 use support::registry::write_module;
 use support::{Output, Test};
 
@@ -84,8 +84,8 @@ fn association(root: &Path) -> (RunningForge, String) {
         "requires: { openent/annuaire: \"^2\" }\n",
     );
     Test::at(&dir)
-        .args(["publish", "src", "--to", &forge.url])
-        .token(OPENENT_TOKEN)
+        .args(["publish", "src"])
+        .forge(&forge)
         .run()
         .status(0);
     (forge, public)
@@ -243,8 +243,8 @@ fn a_rolled_back_snapshot_is_refused() {
         "requires: { openent/annuaire: \"^2\" }\n",
     );
     Test::at(&assoc.dir)
-        .args(["publish", "src", "--to", &assoc.url])
-        .token(OPENENT_TOKEN)
+        .args(["publish", "src"])
+        .forge(&assoc)
         .run()
         .status(0);
     sync(&region).status(0);

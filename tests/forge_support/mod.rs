@@ -23,15 +23,12 @@ pub fn token_hash(token: &str) -> String {
         .collect()
 }
 
-/// Runs `oent ARGS` in `dir` as a publisher would, with `$OENT_TOKEN` set
-/// to `token` (and never inherited from the test's environment).
-pub fn oent_in(dir: &Path, args: &[&str], token: Option<&str>) -> std::process::Output {
-    let mut command = Command::new(oent());
-    command.current_dir(dir).args(args).env_remove("OENT_TOKEN");
-    if let Some(token) = token {
-        command.env("OENT_TOKEN", token);
+impl Test {
+    /// `--to <forge>` as the `openent` publisher (`oent publish`, `oent
+    /// yank`); `.token()` after it acts as another one.
+    pub fn forge(self, forge: &RunningForge) -> Self {
+        self.arg("--to").arg(&forge.url).token(OPENENT_TOKEN)
     }
-    command.output().unwrap()
 }
 
 pub struct RunningForge {
