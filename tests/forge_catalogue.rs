@@ -10,8 +10,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use forge_support::RunningForge;
-use support::Test;
 use reqwest::blocking::Client;
+use support::Test;
 
 fn http() -> Client {
     Client::builder()
