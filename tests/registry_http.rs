@@ -7,7 +7,7 @@
 mod http_support;
 mod support;
 
-use http_support::{Fault, FaultServer, Fixture, Nginx, assert_cache_clean};
+use http_support::{Fault, FaultServer, Fixture, Nginx, assert_cache_clean, fetched};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -41,13 +41,14 @@ fn fetches_from_nginx_then_revalidates_indexes_with_etags() {
     let server = nginx(&fixture);
     let run = fixture
         .oent(&["fetch", "t/x", "--registry", &server.url()])
-        .success();
+        .status(0);
     let line = fixture.line("1.1.0");
     let sha = line["sha256"].as_str().unwrap();
     let expected = fixture
         .cache()
         .join(format!("archives/sha256/{}/{sha}.tar.gz", &sha[..2]));
-    assert_eq!(run.fetched(), [("1.1.0".to_owned(), expected.clone())]);
+    let printed = format!("[ROOT]/cache/archives/sha256/{}/{sha}.tar.gz", &sha[..2]);
+    assert_eq!(fetched(&run), [("1.1.0".to_owned(), printed.into())]);
     assert_eq!(assert_cache_clean(&fixture.cache()), [expected]);
     assert!(
         server
@@ -62,7 +63,7 @@ fn fetches_from_nginx_then_revalidates_indexes_with_etags() {
     // the archive comes from the cache without a request.
     fixture
         .oent(&["fetch", "t/x", "--registry", &server.url()])
-        .success();
+        .status(0);
     let index = requests_of(&server, "/index/t/x.jsonl");
     assert_eq!(index.len(), 2, "{index:?}");
     assert!(index[0].starts_with("200 \"-\""), "{index:?}");
@@ -77,8 +78,8 @@ fn fetches_from_nginx_then_revalidates_indexes_with_etags() {
     fixture.publish("1.2.0");
     let run = fixture
         .oent(&["fetch", "t/x", "--registry", &format!("{}/", server.url())])
-        .success();
-    assert_eq!(run.fetched()[0].0, "1.2.0");
+        .status(0);
+    assert_eq!(fetched(&run)[0].0, "1.2.0");
     assert!(requests_of(&server, "/index/t/x.jsonl")[2].starts_with("200 \"\\x22"));
     assert_eq!(assert_cache_clean(&fixture.cache()).len(), 2);
 }
@@ -90,7 +91,7 @@ fn offline_uses_the_cache_only() {
     let url = server.url();
     fixture
         .oent(&["fetch", "t/x", "--registry", &url, "--offline"])
-        .failure()
+        .status(2)
         .stderr_contains(&format!(
             "{url}/registry.yaml is not in the cache; run without --offline to download it"
         ));
@@ -98,12 +99,12 @@ fn offline_uses_the_cache_only() {
 
     let online = fixture
         .oent(&["fetch", "t/x@=1.0.0", "--registry", &url])
-        .success();
+        .status(0);
     let requests = server.access_log().len();
     let offline = fixture
         .oent(&["fetch", "t/x@=1.0.0", "--registry", &url, "--offline"])
-        .success();
-    assert_eq!(offline.fetched(), online.fetched());
+        .status(0);
+    assert_eq!(fetched(&offline), fetched(&online));
     assert_eq!(
         server.access_log().len(),
         requests,
@@ -113,7 +114,7 @@ fn offline_uses_the_cache_only() {
     // The index is cached, but 1.1.0's archive was never downloaded.
     fixture
         .oent(&["fetch", "t/x", "--registry", &url, "--offline"])
-        .failure()
+        .status(2)
         .stderr_contains(&format!(
             "t/x 1.1.0 ({url}/archives/t/x-1.1.0.tar.gz) is not in the cache; run without --offline"
         ));
@@ -134,15 +135,15 @@ fn fetch_all_downloads_every_version_concurrently() {
             "--registry",
             &server.url(),
         ])
-        .success();
-    let versions: Vec<_> = run.fetched().into_iter().map(|(v, _)| v).collect();
+        .status(0);
+    let versions: Vec<_> = fetched(&run).into_iter().map(|(v, _)| v).collect();
     assert_eq!(versions, ["1.0.0", "1.1.0", "1.2.0", "2.0.0"]);
     assert_eq!(assert_cache_clean(&fixture.cache()).len(), 4);
     // A requirement narrows --all.
     let run = fixture
         .oent(&["fetch", "t/x@^1.1", "--all", "--registry", &server.url()])
-        .success();
-    assert_eq!(run.fetched().len(), 2);
+        .status(0);
+    assert_eq!(fetched(&run).len(), 2);
 }
 
 #[test]
@@ -150,9 +151,9 @@ fn a_registry_directory_is_read_in_place() {
     let fixture = Fixture::new(&["1.0.0", "1.1.0"]);
     let run = fixture
         .oent(&["fetch", "t/x", "--registry", "reg"])
-        .success();
+        .status(0);
     assert_eq!(
-        run.fetched(),
+        fetched(&run),
         [("1.1.0".to_owned(), "reg/archives/t/x-1.1.0.tar.gz".into())]
     );
     assert!(
@@ -176,28 +177,28 @@ fn a_registry_directory_is_read_in_place() {
     std::fs::write(&index, yanked).unwrap();
     let run = fixture
         .oent(&["fetch", "t/x", "--registry", "reg"])
-        .success();
-    assert_eq!(run.fetched()[0].0, "1.0.0");
+        .status(0);
+    assert_eq!(fetched(&run)[0].0, "1.0.0");
     fixture
         .oent(&["fetch", "t/x@^2", "--registry", "reg"])
-        .failure()
+        .status(2)
         .stderr_contains(
             "no version of t/x in reg satisfies `^2`; published: 1.0.0, 1.1.0 (yanked)",
         );
     fixture
         .oent(&["fetch", "t/nothing", "--registry", "reg"])
-        .failure()
+        .status(2)
         .stderr_contains("reg has no version of t/nothing");
     fixture
         .oent(&["fetch", "t/x", "--registry", "nowhere"])
-        .failure()
+        .status(2)
         .stderr_contains("`nowhere` is not a registry");
 
     // An index file may not speak for another module.
     std::fs::copy(&index, fixture.registry().join("index/t/y.jsonl")).unwrap();
     fixture
         .oent(&["fetch", "t/y", "--registry", "reg"])
-        .failure()
+        .status(2)
         .stderr_contains(
             "the index of reg has an unusable line for t/x 1.0.0: it is in the index file of t/y",
         );
@@ -211,7 +212,7 @@ fn a_registry_directory_is_read_in_place() {
     let sha = fixture.line("1.0.0")["sha256"].as_str().unwrap().to_owned();
     fixture
         .oent(&["fetch", "t/x", "--registry", "reg"])
-        .failure()
+        .status(2)
         .stderr_contains("reg/archives/t/x-1.0.0.tar.gz has sha256 ")
         .stderr_contains(&format!("but the index says {sha}; the archive is corrupt"));
 }
@@ -230,7 +231,7 @@ fn fetch_fails(fixture: &Fixture, server: &FaultServer, message: &str) {
     let url = server.url();
     fixture
         .oent(&["fetch", "t/x", "--registry", &url])
-        .failure()
+        .status(2)
         .stderr_contains(&message.replace("{url}", &url));
     assert!(
         assert_cache_clean(&fixture.cache()).is_empty(),
@@ -245,7 +246,7 @@ fn server_down() {
     let started = std::time::Instant::now();
     fixture
         .oent(&["fetch", "t/x", "--registry", &url])
-        .failure()
+        .status(2)
         .stderr_contains(&format!("cannot reach {url}/registry.yaml: "))
         .stderr_contains("refused");
     // Three attempts, 200 ms then 800 ms apart.
@@ -289,7 +290,7 @@ fn a_server_error_then_success_is_retried() {
     ]);
     fixture
         .oent(&["fetch", "t/x", "--registry", &server.url()])
-        .success();
+        .status(0);
     assert_eq!(server.requests(ARCHIVE), 2);
     assert_eq!(server.requests("/index/t/x.jsonl"), 2);
     assert_eq!(assert_cache_clean(&fixture.cache()).len(), 1);
@@ -373,7 +374,7 @@ fn fetch_dribbled(limits: &[(&str, &str)], message: &str) -> (Duration, usize) {
     let started = Instant::now();
     fixture
         .oent_with(&["fetch", "t/x", "--registry", &url], limits)
-        .failure()
+        .status(2)
         .stderr_contains(&message.replace("{url}", &url));
     let took = started.elapsed();
     assert!(assert_cache_clean(&fixture.cache()).is_empty());
@@ -422,7 +423,7 @@ fn an_invalid_transfer_limit_is_named() {
             &["fetch", "t/x", "--registry", &server.url()],
             &[("OENT_HTTP_TIMEOUT", "soon")],
         )
-        .failure()
+        .status(2)
         .stderr_contains("OENT_HTTP_TIMEOUT is `soon`, not a number of seconds");
 }
 
@@ -446,7 +447,7 @@ fn an_html_page_served_as_registry_yaml_is_named_and_never_cached() {
         "<!DOCTYPE html>\n<html><head><title>Welcome</title></head><body>Site under maintenance</body></html>\n",
     )
     .unwrap();
-    fetch().failure().stderr_contains(&format!(
+    fetch().status(2).stderr_contains(&format!(
         "{url}/registry.yaml is not usable: it is an HTML page"
     ));
     assert_eq!(cached_copies(), 0, "the page reached the cache");
@@ -458,7 +459,7 @@ fn an_html_page_served_as_registry_yaml_is_named_and_never_cached() {
     )
     .unwrap();
     fetch()
-        .failure()
+        .status(2)
         .stderr_contains(&format!(
             "{url}/registry.yaml is not usable: it is not a valid registry.yaml:\n  {url}/registry.yaml:4:7: error[E007]: `keys`: expected a list"
         ));
@@ -466,7 +467,7 @@ fn an_html_page_served_as_registry_yaml_is_named_and_never_cached() {
 
     // Fixed on the server: the next run works.
     std::fs::write(&file, good).unwrap();
-    fetch().success();
+    fetch().status(0);
     assert_eq!(cached_copies(), 1);
 }
 
@@ -502,7 +503,7 @@ fn leftovers_of_killed_runs_are_cleaned_but_not_those_in_use() {
 
     fixture
         .oent(&["fetch", "t/x", "--registry", &server.url()])
-        .success();
+        .status(0);
     holder.kill().unwrap();
     holder.wait().unwrap();
     assert!(!killed.exists() && !killed_index.exists());

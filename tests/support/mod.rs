@@ -325,6 +325,12 @@ pub struct Output {
     root: Root,
 }
 
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.context())
+    }
+}
+
 impl Output {
     fn context(&self) -> String {
         format!(
