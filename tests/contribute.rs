@@ -301,7 +301,7 @@ fn an_unreachable_upstream_is_reported() {
     test.args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
         .run()
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "cannot clone the upstream repository git://127.0.0.1:{port}/x.git"
         ));
 }
@@ -399,10 +399,10 @@ fn a_push_goes_over_smart_http_to_git_http_backend_behind_nginx() {
         .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
         .run()
         .status(0)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "contributed idf/x (1 file(s) changed, +1 −0 lines) on openent/x@1.0.0: branch {BRANCH} commit "
         ))
-        .stderr_contains(&format!("pushed to {url}; recorded in contributions.yaml"))
+        .stderr_contains(format!("pushed to {url}; recorded in contributions.yaml"))
         .then();
 
     // The branch is in the bare repository nginx serves, on top of the tag.
@@ -494,7 +494,7 @@ fn a_branch_pushed_upstream_after_the_clone_is_a_rejected_non_fast_forward() {
         .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
         .run()
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "{url} rejected the push of `{BRANCH}`: not a fast-forward, the branch appeared or moved upstream after oent cloned it ("
         ))
         .stderr_contains("): oent never forces a push\nhelp: ask the maintainers about that branch, or contribute with --bundle or --patches")
@@ -525,7 +525,7 @@ fn a_push_the_server_refuses_is_reported_and_not_recorded() {
         .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
         .run()
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "{url} refused the push (refs/heads/{BRANCH}: failed to update ref): oent never forces a push"
         ))
         .then();

@@ -92,7 +92,7 @@ fn offline_uses_the_cache_only() {
     fixture
         .oent(&["fetch", "t/x", "--registry", &url, "--offline"])
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "{url}/registry.yaml is not in the cache; run without --offline to download it"
         ));
     assert!(server.access_log().is_empty());
@@ -115,7 +115,7 @@ fn offline_uses_the_cache_only() {
     fixture
         .oent(&["fetch", "t/x", "--registry", &url, "--offline"])
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "t/x 1.1.0 ({url}/archives/t/x-1.1.0.tar.gz) is not in the cache; run without --offline"
         ));
     assert_eq!(assert_cache_clean(&fixture.cache()).len(), 1);
@@ -214,7 +214,7 @@ fn a_registry_directory_is_read_in_place() {
         .oent(&["fetch", "t/x", "--registry", "reg"])
         .status(2)
         .stderr_contains("reg/archives/t/x-1.0.0.tar.gz has sha256 ")
-        .stderr_contains(&format!("but the index says {sha}; the archive is corrupt"));
+        .stderr_contains(format!("but the index says {sha}; the archive is corrupt"));
 }
 
 // Faults. Each run must fail with status 2, name the URL, and leave no
@@ -232,7 +232,7 @@ fn fetch_fails(fixture: &Fixture, server: &FaultServer, message: &str) {
     fixture
         .oent(&["fetch", "t/x", "--registry", &url])
         .status(2)
-        .stderr_contains(&message.replace("{url}", &url));
+        .stderr_contains(message.replace("{url}", &url));
     assert!(
         assert_cache_clean(&fixture.cache()).is_empty(),
         "an archive reached the cache"
@@ -247,7 +247,7 @@ fn server_down() {
     fixture
         .oent(&["fetch", "t/x", "--registry", &url])
         .status(2)
-        .stderr_contains(&format!("cannot reach {url}/registry.yaml: "))
+        .stderr_contains(format!("cannot reach {url}/registry.yaml: "))
         .stderr_contains("refused");
     // Three attempts, 200 ms then 800 ms apart.
     assert!(started.elapsed() >= std::time::Duration::from_millis(1000));
@@ -375,7 +375,7 @@ fn fetch_dribbled(limits: &[(&str, &str)], message: &str) -> (Duration, usize) {
     fixture
         .oent_with(&["fetch", "t/x", "--registry", &url], limits)
         .status(2)
-        .stderr_contains(&message.replace("{url}", &url));
+        .stderr_contains(message.replace("{url}", &url));
     let took = started.elapsed();
     assert!(assert_cache_clean(&fixture.cache()).is_empty());
     (took, server.requests(ARCHIVE))
@@ -447,7 +447,7 @@ fn an_html_page_served_as_registry_yaml_is_named_and_never_cached() {
         "<!DOCTYPE html>\n<html><head><title>Welcome</title></head><body>Site under maintenance</body></html>\n",
     )
     .unwrap();
-    fetch().status(2).stderr_contains(&format!(
+    fetch().status(2).stderr_contains(format!(
         "{url}/registry.yaml is not usable: it is an HTML page"
     ));
     assert_eq!(cached_copies(), 0, "the page reached the cache");
@@ -460,7 +460,7 @@ fn an_html_page_served_as_registry_yaml_is_named_and_never_cached() {
     .unwrap();
     fetch()
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "{url}/registry.yaml is not usable: it is not a valid registry.yaml:\n  {url}/registry.yaml:4:7: error[E007]: `keys`: expected a list"
         ));
     assert_eq!(cached_copies(), 0);

@@ -272,7 +272,7 @@ fn a_pinned_registry_is_verified_over_http() {
     fixture
         .oent(&["fetch", "t/x", "--registry", &url, "--key", "other.pub"])
         .status(2)
-        .stderr_contains(&format!("{url}/snapshot.json: it is signed by SHA256:"))
+        .stderr_contains(format!("{url}/snapshot.json: it is signed by SHA256:"))
         .stderr_contains("not by the pinned key SHA256:");
     // Without a pinned key the registry reads as before.
     fixture
@@ -293,7 +293,7 @@ fn a_bad_signature_is_refused() {
     let url = server.url();
     fetch(&fixture, &url, "t/x")
         .status(2)
-        .stderr_contains(&format!("{url}/snapshot.json: the signature by SHA256:"))
+        .stderr_contains(format!("{url}/snapshot.json: the signature by SHA256:"))
         .stderr_contains(
             "does not match the data: the data was altered after signing; refusing it",
         );
@@ -304,7 +304,7 @@ fn a_bad_signature_is_refused() {
     std::fs::remove_file(&path).unwrap();
     fetch(&fixture, &url, "t/x")
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "{url}/snapshot.json does not exist, but the distribution pins the key SHA256:"
         ));
 }
@@ -328,7 +328,7 @@ fn a_rollback_is_refused_even_after_a_restart() {
         // Each run is a new process: the version seen lives in the cache.
         fetch(&fixture, &url, "t/x")
             .status(2)
-            .stderr_contains(&format!(
+            .stderr_contains(format!(
                 "{url}/snapshot.json: its version 4 is older than version 5, already accepted from this registry"
             ))
             .stderr_contains("(rollback attack or stale mirror); refusing it")
@@ -369,7 +369,7 @@ fn an_expired_snapshot_is_refused() {
     let url = server.url();
     fetch(&fixture, &url, "t/x")
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "{url}/snapshot.json: it expired at 2024-01-01T00:00:00Z (it is now "
         ))
         .stderr_contains("(freeze attack)")
@@ -433,7 +433,7 @@ fn index_files_are_read_as_the_snapshot_names_them() {
     };
     fresh(&fixture)
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "{url}/{}: `index/t/x.jsonl` has sha256 ",
             copy.strip_prefix(fixture.registry()).unwrap().display()
         ))
@@ -469,7 +469,7 @@ fn a_snapshot_of_older_oent_is_read_from_the_plain_paths() {
     fixture.publish("1.1.0");
     fetch(&fixture, &url, "t/x")
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "{url}/index/t/x.jsonl: `index/t/x.jsonl` has sha256 "
         ))
         .stderr_contains("but the signed snapshot (version 1) says");
@@ -489,7 +489,7 @@ fn a_tampered_archive_is_refused() {
     .unwrap();
     fetch(&fixture, &url, "t/x@=1.1.0")
         .status(2)
-        .stderr_contains(&format!("{url}/archives/t/x-1.1.0.tar.gz has sha256 "))
+        .stderr_contains(format!("{url}/archives/t/x-1.1.0.tar.gz has sha256 "))
         .stderr_contains("the archive is corrupt or was tampered with: refusing it");
     // …and rewrites the index line to match: the index then leaves the snapshot.
     let old = fixture.line("1.0.0");
@@ -511,7 +511,7 @@ fn a_tampered_archive_is_refused() {
     std::fs::remove_dir_all(fixture.cache()).unwrap();
     fetch(&fixture, &url, "t/x@=1.1.0")
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "{url}/{}: `index/t/x.jsonl` has sha256 ",
             index.strip_prefix(&registry).unwrap().display()
         ));
@@ -589,7 +589,7 @@ fn a_mirrored_namespace_is_verified_with_its_own_registrys_key() {
     fixture
         .oent(&pinned)
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "{url}/{}: `index/t/x.jsonl` has sha256 ",
             index.strip_prefix(&dep).unwrap().display()
         ))
@@ -604,7 +604,7 @@ fn a_mirrored_namespace_is_verified_with_its_own_registrys_key() {
     fixture
         .oent(&pinned)
         .status(2)
-        .stderr_contains(&format!("{url}/mirrors/t/snapshot.json: it is signed by"));
+        .stderr_contains(format!("{url}/mirrors/t/snapshot.json: it is signed by"));
 }
 
 #[test]
@@ -627,7 +627,7 @@ fn a_mirror_serving_a_namespace_it_neither_owns_nor_mirrors_is_refused() {
     fixture
         .oent(&["fetch", "evil/x", "--registry", &url, "--key", "dep-key.pub"])
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "registry {url} was asked for namespace `evil`, which it neither owns nor mirrors (`dep` owns dep; mirrors t): refusing anything it serves for it"
         ));
     assert_eq!(server.requests("/index/evil/x.jsonl"), 0);

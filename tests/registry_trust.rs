@@ -42,7 +42,7 @@ fn a_registry_serves_only_its_namespaces_over_http() {
     fixture
         .oent(&["fetch", "t/x", "--registry", &url])
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "registry {url} was asked for namespace `t`, which it neither owns nor mirrors (`rogue` owns rogue; mirrors nothing)"
         ));
     let asked: Vec<_> = server

@@ -365,7 +365,8 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn stdout_contains(self, part: &str) -> Self {
+    pub fn stdout_contains(self, part: impl AsRef<str>) -> Self {
+        let part = part.as_ref();
         assert!(
             self.stdout.contains(part),
             "stdout does not contain {part:?}\n{}",
@@ -397,7 +398,8 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn stderr_contains(self, part: &str) -> Self {
+    pub fn stderr_contains(self, part: impl AsRef<str>) -> Self {
+        let part = part.as_ref();
         assert!(
             self.stderr.contains(part),
             "stderr does not contain {part:?}\n{}",
