@@ -130,6 +130,7 @@ pub struct Test {
     current_dir: PathBuf,
     env: Vec<EnvChange>,
     stdin: Vec<u8>,
+    wrapper: Vec<OsString>,
 }
 
 impl Test {
@@ -155,6 +156,7 @@ impl Test {
             current_dir: PathBuf::new(),
             env: Vec::new(),
             stdin: Vec::new(),
+            wrapper: Vec::new(),
         }
     }
 
@@ -235,10 +237,25 @@ impl Test {
         self
     }
 
+    /// Runs oent under another program: `wrapper`, then oent's path and
+    /// the arguments (`strace -f -e inject=…` to kill it at a system call,
+    /// `sh -c 'ulimit -v N; exec "$0" "$@"'` to bound its memory).
+    pub fn under(mut self, wrapper: &[&str]) -> Self {
+        self.wrapper = wrapper.iter().map(OsString::from).collect();
+        self
+    }
+
     /// The command as it will run: private cache, nothing inherited that
     /// changes oent's behaviour, then the test's own changes.
     fn command(&self) -> Command {
-        let mut command = Command::new(oent());
+        let mut command = match self.wrapper.split_first() {
+            Some((program, wrapper_args)) => {
+                let mut command = Command::new(program);
+                command.args(wrapper_args).arg(oent());
+                command
+            }
+            None => Command::new(oent()),
+        };
         command
             .args(&self.args)
             .current_dir(self.path().join(&self.current_dir))
