@@ -280,6 +280,17 @@ impl Test {
         command
     }
 
+    /// Starts `oent` and returns at once, for a test that kills it midway
+    /// (its outputs are not kept: the test looks at what it left on disk).
+    pub fn spawn(self) -> std::process::Child {
+        self.command()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} does not start: {e}", oent().display()))
+    }
+
     /// Runs `oent` with the arguments; the temporary directory lives on in the output.
     pub fn run(mut self) -> Output {
         let started = Instant::now();
