@@ -479,17 +479,12 @@ fn licence_suggestions_keep_the_licence_written() {
 #[test]
 fn written_files_follow_the_umask() {
     use std::os::unix::fs::PermissionsExt;
-    let test = Test::new();
-    let root = test.path().to_path_buf();
-    let output = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("umask 022 && exec \"$0\" \"$@\"")
-        .arg(support::oent())
+    let out = Test::new()
+        .under(&["sh", "-c", "umask 022 && exec \"$0\" \"$@\""])
         .args(["new", "module", "openent/demo"])
-        .current_dir(&root)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
+        .run()
+        .status(0);
+    let root = out.path();
     for file in [
         "modules/openent/demo/module.yaml",
         "modules/openent/demo/templates/app.conf.tera",
