@@ -683,25 +683,24 @@ fn sigterm_finishes_and_exits_cleanly() {
 
 #[test]
 fn an_invalid_forge_yaml_names_the_line_and_key() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("forge.yaml"),
-        "schema: oent/forge/v1\nregistry: registry\nlisten: localhost\ntokens:\n  - { name: ci, sha256: hunter2, namespaces: [openent] }\n",
-    )
-    .unwrap();
-    let out = Test::at(dir.path())
+    Test::new()
+        .write(
+            "forge.yaml",
+            "
+            schema: oent/forge/v1
+            registry: registry
+            listen: localhost
+            tokens:
+              - { name: ci, sha256: hunter2, namespaces: [openent] }
+            ",
+        )
         .args(["forge", "serve", "--config", "forge.yaml"])
         .run()
-        .status(2);
-    let err = out.stderr;
-    assert!(
-        err.contains("forge.yaml:3") && err.contains("listen"),
-        "{err}"
-    );
-    assert!(
-        err.contains("forge.yaml:5") && err.contains("oent forge token"),
-        "{err}"
-    );
+        .status(2)
+        .stderr_is("
+            forge.yaml:3:9: error[E015]: `listen: localhost` is not an address and port: invalid socket address syntax (help: write an IP address and a port, such as `127.0.0.1:8470`)
+            forge.yaml:5:25: error[E015]: a token is stored as the lowercase hex sha256 of its value (64 characters) (help: create tokens with `oent forge token --name NAME --namespace NS` and paste the line it prints)
+        ");
 }
 
 #[test]

@@ -81,7 +81,7 @@ fn publishing_is_immutable_and_idempotent() {
     // The same bytes again: nothing changes.
     registry_add(d, archive)
         .status(0)
-        .stdout_contains("unchanged idf/agenda 1.0.0");
+        .stdout_is("unchanged idf/agenda 1.0.0\n");
     assert_eq!(
         std::fs::read(d.join("reg/index/idf/agenda.jsonl")).unwrap(),
         index
