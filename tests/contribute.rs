@@ -103,7 +103,7 @@ fn bare(test: &Test) -> PathBuf {
 #[test]
 fn a_fork_is_used_by_the_build_and_its_debt_is_reported_until_contributed() {
     let test = Test::new();
-    let daemon = GitDaemon::start(&test.path().join("git"));
+    let daemon = test.git_daemon();
     let test = forked(setup(test, Some(&daemon.url("x.git")), "x-v1.0.0"));
     let dist = test.path().join("dist");
     let text = std::fs::read_to_string(dist.join("distribution.yaml")).unwrap();
@@ -220,7 +220,7 @@ fn a_fork_is_used_by_the_build_and_its_debt_is_reported_until_contributed() {
 #[test]
 fn a_bundle_and_a_patch_series_apply_upstream() {
     let test = Test::new();
-    let daemon = GitDaemon::start(&test.path().join("git"));
+    let daemon = test.git_daemon();
     let test = forked(setup(test, Some(&daemon.url("x.git")), "v1.0.0"));
     edit(&test, "Ligne 3\n");
     let test = test
@@ -309,7 +309,7 @@ fn an_unreachable_upstream_is_reported() {
 #[test]
 fn a_missing_base_tag_is_reported() {
     let test = Test::new();
-    let daemon = GitDaemon::start(&test.path().join("git"));
+    let daemon = test.git_daemon();
     let test = forked(setup(test, Some(&daemon.url("x.git")), "release-1"));
     edit(&test, "Ligne 3\n");
     test.args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
@@ -322,7 +322,7 @@ fn a_missing_base_tag_is_reported() {
 #[test]
 fn binary_files_are_refused_unless_allowed() {
     let test = Test::new();
-    let daemon = GitDaemon::start(&test.path().join("git"));
+    let daemon = test.git_daemon();
     let test = forked(setup(test, Some(&daemon.url("x.git")), "x-v1.0.0"));
     std::fs::write(
         test.path().join("dist/modules/idf/x/logo.png"),
@@ -359,7 +359,7 @@ fn binary_files_are_refused_unless_allowed() {
 #[test]
 fn a_fork_that_changes_its_licence_fails_the_build() {
     let test = Test::new();
-    let daemon = GitDaemon::start(&test.path().join("git"));
+    let daemon = test.git_daemon();
     let test = forked(setup(test, Some(&daemon.url("x.git")), "x-v1.0.0"));
     let path = test.path().join("dist/modules/idf/x/module.yaml");
     let text = std::fs::read_to_string(&path)

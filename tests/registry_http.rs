@@ -15,10 +15,6 @@ use support::free_port;
 
 const ARCHIVE: &str = "/archives/t/x-1.0.0.tar.gz";
 
-fn nginx(fixture: &Fixture) -> Nginx {
-    Nginx::start(&fixture.registry(), &fixture.path().join("nginx"))
-}
-
 /// The access log lines for one path, as `STATUS "If-None-Match"`.
 fn requests_of(server: &Nginx, path: &str) -> Vec<String> {
     server
@@ -38,7 +34,7 @@ fn requests_of(server: &Nginx, path: &str) -> Vec<String> {
 #[test]
 fn fetches_from_nginx_then_revalidates_indexes_with_etags() {
     let fixture = Fixture::new(&["1.0.0", "1.1.0"]);
-    let server = nginx(&fixture);
+    let server = fixture.nginx();
     let run = fixture
         .oent(&["fetch", "t/x", "--registry", &server.url()])
         .status(0);
@@ -87,7 +83,7 @@ fn fetches_from_nginx_then_revalidates_indexes_with_etags() {
 #[test]
 fn offline_uses_the_cache_only() {
     let fixture = Fixture::new(&["1.0.0", "1.1.0"]);
-    let server = nginx(&fixture);
+    let server = fixture.nginx();
     let url = server.url();
     fixture
         .oent(&["fetch", "t/x", "--registry", &url, "--offline"])
@@ -124,7 +120,7 @@ fn offline_uses_the_cache_only() {
 #[test]
 fn fetch_all_downloads_every_version_concurrently() {
     let fixture = Fixture::new(&["1.0.0", "1.1.0", "1.2.0", "2.0.0"]);
-    let server = nginx(&fixture);
+    let server = fixture.nginx();
     let run = fixture
         .oent(&[
             "fetch",
@@ -417,7 +413,7 @@ fn a_transfer_past_its_deadline_is_cut() {
 #[test]
 fn an_invalid_transfer_limit_is_named() {
     let fixture = Fixture::new(&["1.0.0"]);
-    let server = nginx(&fixture);
+    let server = fixture.nginx();
     fixture
         .oent_with(
             &["fetch", "t/x", "--registry", &server.url()],
@@ -432,7 +428,7 @@ fn an_html_page_served_as_registry_yaml_is_named_and_never_cached() {
     let fixture = Fixture::new(&["1.0.0"]);
     let file = fixture.registry().join("registry.yaml");
     let good = std::fs::read(&file).unwrap();
-    let server = nginx(&fixture);
+    let server = fixture.nginx();
     let url = server.url();
     let fetch = || fixture.oent(&["fetch", "t/x", "--registry", &url]);
     let cached_copies = || {
@@ -474,7 +470,7 @@ fn an_html_page_served_as_registry_yaml_is_named_and_never_cached() {
 #[test]
 fn leftovers_of_killed_runs_are_cleaned_but_not_those_in_use() {
     let fixture = Fixture::new(&["1.0.0"]);
-    let server = nginx(&fixture);
+    let server = fixture.nginx();
     let dir = fixture.cache().join("archives/sha256/ab");
     std::fs::create_dir_all(&dir).unwrap();
     let index_dir = fixture.cache().join("index/0123456789abcdef");

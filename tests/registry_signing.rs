@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use http_support::{FaultServer, Fixture, Nginx, assert_cache_clean, fetched};
+use http_support::{FaultServer, Fixture, assert_cache_clean, fetched};
 use oent::registry::signing::{SNAPSHOT_NAMESPACE, SecretKey};
 use serde_json::value::RawValue;
 use support::Output;
@@ -233,7 +233,7 @@ fn ssh_keygen_verifies_what_oent_signs() {
 #[test]
 fn a_pinned_registry_is_verified_over_http() {
     let fixture = signed_fixture(&["1.0.0", "1.1.0"]);
-    let server = Nginx::start(&fixture.registry(), &fixture.path().join("nginx"));
+    let server = fixture.nginx();
     let url = server.url();
     let run = fetch(&fixture, &url, "t/x").status(0);
     assert_eq!(fetched(&run)[0].0, "1.1.0");

@@ -7,7 +7,7 @@
 mod http_support;
 mod support;
 
-use http_support::{Fixture, Nginx, fetched};
+use http_support::{Fixture, fetched};
 
 /// Rewrites the fixture's `registry.yaml` so that it owns only `rogue`,
 /// while its index still holds `t/x`: the registry claims a module of a
@@ -37,7 +37,7 @@ fn a_registry_serves_only_its_namespaces_from_a_directory() {
 fn a_registry_serves_only_its_namespaces_over_http() {
     let fixture = Fixture::new(&["1.0.0"]);
     make_rogue(&fixture);
-    let server = Nginx::start(&fixture.registry(), &fixture.path().join("nginx"));
+    let server = fixture.nginx();
     let url = server.url();
     fixture
         .oent(&["fetch", "t/x", "--registry", &url])

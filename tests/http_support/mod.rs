@@ -94,6 +94,11 @@ impl Fixture {
         make_readable(&self.registry());
     }
 
+    /// A real nginx serving the registry, its files in `nginx/`.
+    pub fn nginx(&self) -> Nginx {
+        Nginx::start(&self.registry(), &self.path().join("nginx"))
+    }
+
     /// The index line of a version, as JSON.
     pub fn line(&self, version: &str) -> serde_json::Value {
         let text = std::fs::read_to_string(self.registry().join("index/t/x.jsonl")).unwrap();
