@@ -26,6 +26,15 @@
 //! proxies, forced colours). A test that needs one sets it with `.env()`,
 //! which wins over the defaults. [`Test::at`] runs in a directory the test
 //! already has (a forge's), with the same defaults.
+//!
+//! Around it: `.under(wrapper)` runs oent under strace or `sh -c 'ulimit …'`,
+//! `.spawn()` starts one to kill midway; `forge_support` adds `.forge(&forge)`
+//! (`--to` a running `oent forge serve`, as a publisher), `git_support`
+//! `.git_daemon()` (a `git daemon` over the test's `git/`), `http_support`
+//! `Fixture::nginx()` (nginx over a fixture registry); `support::tools`
+//! starts nginx for everything else. Expected outputs are written in full
+//! (`stdout_is`, `stderr_is`, with `[ROOT]`) where the output is short and
+//! stable, `_contains` where only a line of it is the point.
 
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
