@@ -139,7 +139,11 @@ fn a_registry_refuses_namespaces_it_does_not_own() {
         .args(["registry", "build", "modules", "--to", "reg"])
         .run()
         .status(2)
-        .stderr_contains("registry `idf` does not own namespace `openent`");
+        .stdout_is("")
+        .stderr_is(
+            "error: registry `idf` does not own namespace `openent` (it owns: idf); \
+             a namespace is published by its own registry only\n",
+        );
     assert!(!d.join("reg/index/openent").exists());
 }
 
