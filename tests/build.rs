@@ -344,7 +344,7 @@ fn killed_mid_build_the_previous_bundle_survives() {
         .run()
         .status(0);
     let before = tree(&out.path().join("out"));
-    let mut child = std::process::Command::new(support::oent())
+    let mut child = Test::at(out.path())
         .args([
             "build",
             "dist",
@@ -353,10 +353,8 @@ fn killed_mid_build_the_previous_bundle_survives() {
             "--set",
             "openent/agenda.jours=7",
         ])
-        .current_dir(out.path())
         .env("OENT_CACHE_DIR", "cache")
-        .spawn()
-        .unwrap();
+        .spawn();
     std::thread::sleep(std::time::Duration::from_millis(150));
     child.kill().unwrap(); // SIGKILL
     let status = child.wait().unwrap();
@@ -536,12 +534,19 @@ fn debris(dir: &Path) -> Vec<String> {
 }
 
 /// `oent build` under strace, killed (SIGKILL) at the `when`-th call of `syscalls`.
-fn build_killed_at(dir: &Path, syscalls: &str, when: u32) -> std::process::ExitStatus {
+/// Whether it succeeded all the same.
+fn build_killed_at(dir: &Path, syscalls: &str, when: u32) -> bool {
     let strace = support::tools::required("strace", "strace");
-    std::process::Command::new(strace)
-        .args(["-f", "-o", "/dev/null", "-e"])
-        .arg(format!("inject={syscalls}:signal=SIGKILL:when={when}"))
-        .arg(support::oent())
+    let inject = format!("inject={syscalls}:signal=SIGKILL:when={when}");
+    Test::at(dir)
+        .under(&[
+            strace.to_str().unwrap(),
+            "-f",
+            "-o",
+            "/dev/null",
+            "-e",
+            &inject,
+        ])
         .args([
             "build",
             "dist",
@@ -550,10 +555,10 @@ fn build_killed_at(dir: &Path, syscalls: &str, when: u32) -> std::process::ExitS
             "--set",
             "openent/agenda.jours=7",
         ])
-        .current_dir(dir)
         .env("OENT_CACHE_DIR", "cache")
-        .status()
-        .unwrap()
+        .run()
+        .code
+        == Some(0)
 }
 
 #[test]
@@ -572,16 +577,16 @@ fn killed_at_any_rename_the_output_is_one_whole_bundle_and_the_next_build_cleans
     };
     // The swap (the first rename of any kind), then the removal of the
     // previous bundle that follows it.
-    let status = build_killed_at(&dir, "rename,renameat,renameat2", 1);
-    assert!(!status.success());
+    let succeeded = build_killed_at(&dir, "rename,renameat,renameat2", 1);
+    assert!(!succeeded);
     assert!(
         !after_build("killed at the swap"),
         "the swap did not happen"
     );
-    let status = build_killed_at(&dir, "rename,renameat,renameat2", 2);
-    assert!(after_build("killed at the second rename") || !status.success());
-    let status = build_killed_at(&dir, "unlinkat,rmdir", 1);
-    assert!(!status.success());
+    let succeeded = build_killed_at(&dir, "rename,renameat,renameat2", 2);
+    assert!(after_build("killed at the second rename") || !succeeded);
+    let succeeded = build_killed_at(&dir, "unlinkat,rmdir", 1);
+    assert!(!succeeded);
     assert!(after_build("killed while removing the previous bundle"));
     assert!(
         !debris(&dir).is_empty(),

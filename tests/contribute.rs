@@ -103,7 +103,7 @@ fn bare(test: &Test) -> PathBuf {
 #[test]
 fn a_fork_is_used_by_the_build_and_its_debt_is_reported_until_contributed() {
     let test = Test::new();
-    let daemon = GitDaemon::start(&test.path().join("git"));
+    let daemon = test.git_daemon();
     let test = forked(setup(test, Some(&daemon.url("x.git")), "x-v1.0.0"));
     let dist = test.path().join("dist");
     let text = std::fs::read_to_string(dist.join("distribution.yaml")).unwrap();
@@ -220,7 +220,7 @@ fn a_fork_is_used_by_the_build_and_its_debt_is_reported_until_contributed() {
 #[test]
 fn a_bundle_and_a_patch_series_apply_upstream() {
     let test = Test::new();
-    let daemon = GitDaemon::start(&test.path().join("git"));
+    let daemon = test.git_daemon();
     let test = forked(setup(test, Some(&daemon.url("x.git")), "v1.0.0"));
     edit(&test, "Ligne 3\n");
     let test = test
@@ -301,7 +301,7 @@ fn an_unreachable_upstream_is_reported() {
     test.args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
         .run()
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "cannot clone the upstream repository git://127.0.0.1:{port}/x.git"
         ));
 }
@@ -309,7 +309,7 @@ fn an_unreachable_upstream_is_reported() {
 #[test]
 fn a_missing_base_tag_is_reported() {
     let test = Test::new();
-    let daemon = GitDaemon::start(&test.path().join("git"));
+    let daemon = test.git_daemon();
     let test = forked(setup(test, Some(&daemon.url("x.git")), "release-1"));
     edit(&test, "Ligne 3\n");
     test.args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
@@ -322,7 +322,7 @@ fn a_missing_base_tag_is_reported() {
 #[test]
 fn binary_files_are_refused_unless_allowed() {
     let test = Test::new();
-    let daemon = GitDaemon::start(&test.path().join("git"));
+    let daemon = test.git_daemon();
     let test = forked(setup(test, Some(&daemon.url("x.git")), "x-v1.0.0"));
     std::fs::write(
         test.path().join("dist/modules/idf/x/logo.png"),
@@ -359,7 +359,7 @@ fn binary_files_are_refused_unless_allowed() {
 #[test]
 fn a_fork_that_changes_its_licence_fails_the_build() {
     let test = Test::new();
-    let daemon = GitDaemon::start(&test.path().join("git"));
+    let daemon = test.git_daemon();
     let test = forked(setup(test, Some(&daemon.url("x.git")), "x-v1.0.0"));
     let path = test.path().join("dist/modules/idf/x/module.yaml");
     let text = std::fs::read_to_string(&path)
@@ -399,10 +399,10 @@ fn a_push_goes_over_smart_http_to_git_http_backend_behind_nginx() {
         .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
         .run()
         .status(0)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "contributed idf/x (1 file(s) changed, +1 −0 lines) on openent/x@1.0.0: branch {BRANCH} commit "
         ))
-        .stderr_contains(&format!("pushed to {url}; recorded in contributions.yaml"))
+        .stderr_contains(format!("pushed to {url}; recorded in contributions.yaml"))
         .then();
 
     // The branch is in the bare repository nginx serves, on top of the tag.
@@ -494,7 +494,7 @@ fn a_branch_pushed_upstream_after_the_clone_is_a_rejected_non_fast_forward() {
         .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
         .run()
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "{url} rejected the push of `{BRANCH}`: not a fast-forward, the branch appeared or moved upstream after oent cloned it ("
         ))
         .stderr_contains("): oent never forces a push\nhelp: ask the maintainers about that branch, or contribute with --bundle or --patches")
@@ -525,7 +525,7 @@ fn a_push_the_server_refuses_is_reported_and_not_recorded() {
         .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
         .run()
         .status(2)
-        .stderr_contains(&format!(
+        .stderr_contains(format!(
             "{url} refused the push (refs/heads/{BRANCH}: failed to update ref): oent never forces a push"
         ))
         .then();

@@ -29,7 +29,7 @@ use std::process::Child;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::tools;
+use support::{Test, tools};
 use tera::{Context, Tera};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -649,7 +649,7 @@ fn nginx_routes_each_path_like_the_ingress_prefix_match() {
 /// and returns OUT. `--locked`: the examples' oent.lock is never rewritten.
 fn oent_build(dist: &str, target: &str, work: &Path) -> PathBuf {
     let out = work.join("bundle");
-    let output = assert_cmd::cargo::cargo_bin_cmd!("oent")
+    let output = Test::new()
         .current_dir(ROOT)
         .arg("build")
         .arg(dist)
@@ -657,13 +657,11 @@ fn oent_build(dist: &str, target: &str, work: &Path) -> PathBuf {
         .arg(&out)
         .args(["--target", target, "--locked"])
         .env("OENT_CACHE_DIR", work.join("cache"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "oent build {dist} --target {target} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+        .run();
+    assert_eq!(
+        output.code,
+        Some(0),
+        "oent build {dist} --target {target} failed:\n{output:?}"
     );
     out
 }

@@ -32,7 +32,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 use support::tools;
-use support::{copy_dir, oent, venv_tool, walk};
+use support::{Test, copy_dir, oent, venv_tool, walk};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -142,30 +142,24 @@ fn workspace() -> tempfile::TempDir {
 
 /// `oent ARGS` in `dir` with a private archive cache; returns (status, stdout, stderr).
 fn oent_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(oent())
-        .current_dir(dir)
-        .args(args)
+    let output = Test::at(dir)
+        .arg_list(args)
         .env("OENT_CACHE_DIR", dir.join(".cache"))
         .env("CI", "true")
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+        .run();
+    (output.code.unwrap_or(-1), output.stdout, output.stderr)
 }
 
 #[test]
 fn lint_is_clean_with_warnings_denied() {
-    let output = Command::new(oent())
+    // Run in the repository, its private cache in a temporary directory.
+    let output = Test::new()
         .current_dir(ROOT)
         .args(["lint", "--deny", "warnings", "--format", "json"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+        .run();
+    let stdout = &output.stdout;
+    assert_eq!(output.code, Some(0), "{stdout}");
+    let report: Value = serde_json::from_str(stdout).unwrap();
     assert_eq!(report["diagnostics"], serde_json::json!([]), "{stdout}");
     // Every example's distribution.yaml was among the files checked: the
     // eight built below and the E-LYCO base.

@@ -8,12 +8,12 @@ mod support;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
-use forge_support::{IDF_TOKEN, OPENENT_TOKEN, RunningForge, assert_consistent, oent_in};
+use forge_support::{IDF_TOKEN, OPENENT_TOKEN, RunningForge, assert_consistent};
 use reqwest::blocking::Client;
-use support::oent;
+use support::Test;
 use support::registry::write_module;
 
 fn http() -> Client {
@@ -27,15 +27,13 @@ fn http() -> Client {
 fn archive(dir: &Path, name: &str, version: &str, deps: &str) -> Vec<u8> {
     let module_dir = write_module(dir, name, version, deps);
     let out = dir.join("pkg");
-    let status = Command::new(oent())
+    Test::at(dir)
         .arg("package")
         .arg(&module_dir)
         .arg("-o")
         .arg(&out)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+        .run()
+        .status(0);
     let (ns, short) = name.split_once('/').unwrap();
     std::fs::read(out.join(ns).join(format!("{short}-{version}.tar.gz"))).unwrap()
 }
@@ -56,14 +54,6 @@ fn put(
         status,
         serde_json::from_str(&response.text().unwrap()).unwrap_or(serde_json::Value::Null),
     )
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// The registry's files, to compare before and after a refused request.
@@ -102,13 +92,12 @@ fn publish_orders_modules_by_dependency_and_a_rerun_skips_what_is_there() {
     );
     write_module(dir.path(), "openent/annuaire", "1.0.0", "");
 
-    let first = oent_in(
-        dir.path(),
-        &["publish", "src", "--to", &forge.url],
-        Some(OPENENT_TOKEN),
-    );
-    assert!(first.status.success(), "{}", stderr(&first));
-    let printed = stdout(&first);
+    let first = Test::at(dir.path())
+        .args(["publish", "src"])
+        .forge(&forge)
+        .run()
+        .status(0);
+    let printed = &first.stdout;
     let order: Vec<&str> = printed
         .lines()
         .take(3)
@@ -118,9 +107,9 @@ fn publish_orders_modules_by_dependency_and_a_rerun_skips_what_is_there() {
         order,
         ["openent/annuaire", "openent/sso", "openent/portail"],
         "{}",
-        stdout(&first)
+        first.stdout
     );
-    assert!(stdout(&first).contains("3 published, 0 already there"));
+    assert!(first.stdout.contains("3 published, 0 already there"));
     let index = std::fs::read(forge.registry().join("index/openent/sso.jsonl")).unwrap();
 
     // A new version beside the published ones: only it goes up.
@@ -130,17 +119,12 @@ fn publish_orders_modules_by_dependency_and_a_rerun_skips_what_is_there() {
         "1.1.0",
         "requires: { openent/annuaire: \"^1\" }\n",
     );
-    let rerun = oent_in(
-        dir.path(),
-        &["publish", "src", "--to", &forge.url],
-        Some(OPENENT_TOKEN),
-    );
-    assert!(rerun.status.success(), "{}", stderr(&rerun));
-    assert!(
-        stdout(&rerun).contains("1 published, 3 already there"),
-        "{}",
-        stdout(&rerun)
-    );
+    Test::at(dir.path())
+        .args(["publish", "src"])
+        .forge(&forge)
+        .run()
+        .status(0)
+        .stdout_contains("1 published, 3 already there");
     assert!(
         std::fs::read(forge.registry().join("index/openent/sso.jsonl"))
             .unwrap()
@@ -176,18 +160,13 @@ fn a_published_version_is_immutable_and_the_same_bytes_again_is_accepted() {
     );
 
     // The client sees it before uploading, and says what to do.
-    let out = oent_in(
-        dir.path(),
-        &["publish", "src/openent-x-1.0.0", "--to", &forge.url],
-        Some(OPENENT_TOKEN),
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("already published on"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(stderr(&out).contains("bump the version"));
+    Test::at(dir.path())
+        .args(["publish", "src/openent-x-1.0.0"])
+        .forge(&forge)
+        .run()
+        .status(2)
+        .stderr_contains("already published on")
+        .stderr_contains("bump the version");
 }
 
 #[test]
@@ -582,8 +561,10 @@ fn concurrent_publishes_of_different_versions_are_all_kept() {
 #[test]
 fn a_forge_killed_during_publishes_leaves_a_registry_readers_accept() {
     let dir = tempfile::tempdir().unwrap();
-    let key = oent_in(dir.path(), &["key", "new", "forge-key"], None);
-    assert!(key.status.success(), "{}", stderr(&key));
+    Test::at(dir.path())
+        .args(["key", "new", "forge-key"])
+        .run()
+        .status(0);
     let mut forge =
         RunningForge::start(dir.path(), "openent", "openent", "signing-key: forge-key\n");
     let archives: Vec<Vec<u8>> = (0..40)
@@ -615,18 +596,16 @@ fn a_forge_killed_during_publishes_leaves_a_registry_readers_accept() {
 
     // Restarted, the forge takes the rest; the retried ones are accepted.
     let forge = RunningForge::spawn(dir.path());
-    let out = oent_in(
-        dir.path(),
-        &["publish", "src", "--to", &forge.url],
-        Some(OPENENT_TOKEN),
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    Test::at(dir.path())
+        .args(["publish", "src"])
+        .forge(&forge)
+        .run()
+        .status(0);
     assert_eq!(assert_consistent(&forge.registry()), 40);
     // A client pinning the forge's key accepts what it serves: the snapshot
     // signed at restart covers the index as the kill left it.
     for module in ["openent/m0", "openent/m17", "openent/m39"] {
-        let fetched = Command::new(oent())
-            .current_dir(dir.path())
+        Test::at(dir.path())
             .env("OENT_CACHE_DIR", dir.path().join("cache"))
             .args([
                 "fetch",
@@ -636,9 +615,8 @@ fn a_forge_killed_during_publishes_leaves_a_registry_readers_accept() {
                 "--key",
                 "forge-key.pub",
             ])
-            .output()
-            .unwrap();
-        assert!(fetched.status.success(), "{module}: {}", stderr(&fetched));
+            .run()
+            .status(0);
     }
 }
 
@@ -659,14 +637,13 @@ fn yank_and_unyank_flip_only_the_yanked_field() {
     let index = forge.registry().join("index/openent/x.jsonl");
     let before = std::fs::read_to_string(&index).unwrap();
 
-    let out = oent_in(
-        dir.path(),
-        &["yank", "openent/x@1.0.0", "--to", &forge.url],
-        Some(OPENENT_TOKEN),
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = Test::at(dir.path())
+        .args(["yank", "openent/x@1.0.0"])
+        .forge(&forge)
+        .run()
+        .status(0);
     assert_eq!(
-        stdout(&out).trim(),
+        out.stdout.trim(),
         format!("yanked openent/x 1.0.0 on {}", forge.url)
     );
     assert_eq!(
@@ -674,31 +651,25 @@ fn yank_and_unyank_flip_only_the_yanked_field() {
         before.replace("\"yanked\":false", "\"yanked\":true")
     );
 
-    let denied = oent_in(
-        dir.path(),
-        &["yank", "openent/x@1.0.0", "--undo", "--to", &forge.url],
-        Some(IDF_TOKEN),
-    );
-    assert_eq!(denied.status.code(), Some(2));
-    assert!(stderr(&denied).contains("403"), "{}", stderr(&denied));
+    Test::at(dir.path())
+        .args(["yank", "openent/x@1.0.0", "--undo"])
+        .forge(&forge)
+        .token(IDF_TOKEN)
+        .run()
+        .status(2)
+        .stderr_contains("403");
 
-    let missing = oent_in(
-        dir.path(),
-        &["yank", "openent/x@9.9.9", "--to", &forge.url],
-        Some(OPENENT_TOKEN),
-    );
-    assert!(
-        stderr(&missing).contains("openent/x has no version 9.9.9"),
-        "{}",
-        stderr(&missing)
-    );
+    Test::at(dir.path())
+        .args(["yank", "openent/x@9.9.9"])
+        .forge(&forge)
+        .run()
+        .stderr_contains("openent/x has no version 9.9.9");
 
-    let undo = oent_in(
-        dir.path(),
-        &["yank", "openent/x@1.0.0", "--undo", "--to", &forge.url],
-        Some(OPENENT_TOKEN),
-    );
-    assert!(undo.status.success());
+    Test::at(dir.path())
+        .args(["yank", "openent/x@1.0.0", "--undo"])
+        .forge(&forge)
+        .run()
+        .status(0);
     assert_eq!(std::fs::read_to_string(&index).unwrap(), before);
 }
 
@@ -712,41 +683,36 @@ fn sigterm_finishes_and_exits_cleanly() {
 
 #[test]
 fn an_invalid_forge_yaml_names_the_line_and_key() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("forge.yaml"),
-        "schema: oent/forge/v1\nregistry: registry\nlisten: localhost\ntokens:\n  - { name: ci, sha256: hunter2, namespaces: [openent] }\n",
-    )
-    .unwrap();
-    let out = oent_in(
-        dir.path(),
-        &["forge", "serve", "--config", "forge.yaml"],
-        None,
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
-    assert!(
-        err.contains("forge.yaml:3") && err.contains("listen"),
-        "{err}"
-    );
-    assert!(
-        err.contains("forge.yaml:5") && err.contains("oent forge token"),
-        "{err}"
-    );
+    Test::new()
+        .write(
+            "forge.yaml",
+            "
+            schema: oent/forge/v1
+            registry: registry
+            listen: localhost
+            tokens:
+              - { name: ci, sha256: hunter2, namespaces: [openent] }
+            ",
+        )
+        .args(["forge", "serve", "--config", "forge.yaml"])
+        .run()
+        .status(2)
+        .stderr_is("
+            forge.yaml:3:9: error[E015]: `listen: localhost` is not an address and port: invalid socket address syntax (help: write an IP address and a port, such as `127.0.0.1:8470`)
+            forge.yaml:5:25: error[E015]: a token is stored as the lowercase hex sha256 of its value (64 characters) (help: create tokens with `oent forge token --name NAME --namespace NS` and paste the line it prints)
+        ");
 }
 
 #[test]
 fn forge_token_prints_a_token_whose_hash_forge_yaml_accepts() {
     let dir = tempfile::tempdir().unwrap();
-    let out = oent_in(
-        dir.path(),
-        &["forge", "token", "--name", "ci", "--namespace", "openent"],
-        None,
-    );
-    assert!(out.status.success());
-    let token = stdout(&out).trim().to_owned();
+    let out = Test::at(dir.path())
+        .args(["forge", "token", "--name", "ci", "--namespace", "openent"])
+        .run()
+        .status(0);
+    let token = out.stdout.trim().to_owned();
     assert!(token.starts_with("oent_") && token.len() == 69, "{token}");
-    assert!(stderr(&out).contains(&forge_support::token_hash(&token)));
+    assert!(out.stderr.contains(&forge_support::token_hash(&token)));
 }
 
 #[test]
@@ -768,13 +734,12 @@ fn a_fork_that_changes_its_base_licence_is_refused() {
         text.replace("licence: CECILL-2.1", "licence: MIT"),
     )
     .unwrap();
-    let out = oent_in(
-        dir.path(),
-        &["publish", "src/openent-x-essonne-1.0.0", "--to", &forge.url],
-        Some(OPENENT_TOKEN),
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let out = Test::at(dir.path())
+        .args(["publish", "src/openent-x-essonne-1.0.0"])
+        .forge(&forge)
+        .run()
+        .status(2);
+    let err = out.stderr;
     assert!(err.contains("answered 422"), "{err}");
     assert!(err.contains("a fork keeps its base's licence"), "{err}");
     assert!(err.contains("write `licence: CECILL-2.1` back"), "{err}");
@@ -787,12 +752,11 @@ fn a_fork_that_changes_its_base_licence_is_refused() {
 
     // The same fork under its base's licence is accepted.
     std::fs::write(&manifest, text).unwrap();
-    let out = oent_in(
-        dir.path(),
-        &["publish", "src/openent-x-essonne-1.0.0", "--to", &forge.url],
-        Some(OPENENT_TOKEN),
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    Test::at(dir.path())
+        .args(["publish", "src/openent-x-essonne-1.0.0"])
+        .forge(&forge)
+        .run()
+        .status(0);
 }
 
 #[test]

@@ -6,27 +6,18 @@ mod forge_support;
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
-use forge_support::{OPENENT_TOKEN, RunningForge};
+use forge_support::RunningForge;
 use reqwest::blocking::Client;
+use support::Test;
 
 fn http() -> Client {
     Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap()
-}
-
-fn oent_in(dir: &Path, args: &[&str]) -> Output {
-    let output = forge_support::oent_in(dir, args, Some(OPENENT_TOKEN));
-    assert!(
-        output.status.success(),
-        "oent {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
 }
 
 /// Writes `src/<dir>/module.yaml` (and README.md when given).
@@ -106,11 +97,16 @@ fn catalogue_forge(dir: &Path) -> RunningForge {
         ),
         None,
     );
-    oent_in(dir, &["publish", "src", "--to", &forge.url]);
-    oent_in(
-        dir,
-        &["yank", "openent/cahier-de-textes@2.4.0", "--to", &forge.url],
-    );
+    Test::at(dir)
+        .args(["publish", "src"])
+        .forge(&forge)
+        .run()
+        .status(0);
+    Test::at(dir)
+        .args(["yank", "openent/cahier-de-textes@2.4.0"])
+        .forge(&forge)
+        .run()
+        .status(0);
     forge
 }
 
@@ -210,7 +206,11 @@ fn the_list_searches_and_filters_without_javascript() {
         ),
         None,
     );
-    oent_in(dir.path(), &["publish", "src/agenda", "--to", &forge.url]);
+    Test::at(dir.path())
+        .args(["publish", "src/agenda"])
+        .forge(&forge)
+        .run()
+        .status(0);
     let (_, _, html) = get(&forge, "/?q=agenda");
     assert_eq!(listed(&html), ["openent/agenda"]);
 
@@ -332,7 +332,11 @@ fn hostile_manifest_fields_and_readme_are_shown_as_text() {
             "# Piège\n\n{HOSTILE_SCRIPT}\n\nTexte {HOSTILE_IMG} et [lien](javascript:alert(3)).\n"
         )),
     );
-    oent_in(dir.path(), &["publish", "src", "--to", &forge.url]);
+    Test::at(dir.path())
+        .args(["publish", "src"])
+        .forge(&forge)
+        .run()
+        .status(0);
 
     for path in ["/", "/?q=pi%C3%A8ge", "/modules/openent/piege"] {
         let response = http().get(format!("{}{path}", forge.url)).send().unwrap();

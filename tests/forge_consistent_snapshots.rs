@@ -7,22 +7,20 @@ mod forge_support;
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use forge_support::{OPENENT_TOKEN, RunningForge, oent_in};
+use forge_support::RunningForge;
+use support::Test;
 use support::registry::write_module;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// A forge owning `openent` that signs with a key made by `oent key new`;
 /// and the path of the public key.
 fn signed_forge(dir: &Path) -> (RunningForge, String) {
     std::fs::create_dir_all(dir).unwrap();
-    let out = oent_in(dir, &["key", "new", "forge-key"], None);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    Test::at(dir)
+        .args(["key", "new", "forge-key"])
+        .run()
+        .status(0);
     let forge = RunningForge::start(dir, "openent", "openent", "signing-key: forge-key\n");
     (forge, dir.join("forge-key.pub").display().to_string())
 }
@@ -39,12 +37,11 @@ fn publish_batch(dir: &Path, forge: &RunningForge, batch: usize) {
             "",
         );
     }
-    let out = oent_in(
-        &batch_dir,
-        &["publish", "src", "--to", &forge.url],
-        Some(OPENENT_TOKEN),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    Test::at(&batch_dir)
+        .args(["publish", "src"])
+        .forge(forge)
+        .run()
+        .status(0);
 }
 
 #[test]
@@ -66,14 +63,13 @@ fn a_pinned_client_never_sees_a_mixed_view_while_the_forge_publishes() {
         });
         let mut refusals = Vec::new();
         for _ in 0..40 {
-            let out = Command::new(support::oent())
+            let out = Test::at(root.path())
                 .args(["fetch", "openent/annuaire", "--registry", &forge.url])
                 .args(["--key", &key])
                 .env("OENT_CACHE_DIR", root.path().join("cache"))
-                .output()
-                .unwrap();
-            if !out.status.success() {
-                refusals.push(text(&out.stderr));
+                .run();
+            if out.code != Some(0) {
+                refusals.push(out.stderr);
             }
         }
         stop.store(true, Ordering::Relaxed);

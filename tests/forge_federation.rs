@@ -7,12 +7,12 @@ mod forge_support;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
-use forge_support::{OPENENT_TOKEN, RunningForge, assert_consistent, oent_in};
-use support::oent;
+use forge_support::{RunningForge, assert_consistent};
 use support::registry::write_module;
+use support::{Output, Test};
 
 /// An ed25519 key pair made by ssh-keygen: (private key path, public key line).
 fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
@@ -27,10 +27,6 @@ fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
     (path, public.trim().to_owned())
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 fn peer(name: &str, url: &str, key: &str, namespaces: &str) -> String {
     format!(
         "peers:\n  - {{ name: {name}, url: \"{url}\", keys: [\"{key}\"], namespaces: [{namespaces}] }}\nsync-interval-seconds: 0\n"
@@ -38,11 +34,9 @@ fn peer(name: &str, url: &str, key: &str, namespaces: &str) -> String {
 }
 
 fn sync(forge: &RunningForge) -> Output {
-    oent_in(
-        &forge.dir,
-        &["forge", "sync", "--config", "forge.yaml"],
-        None,
-    )
+    Test::at(&forge.dir)
+        .args(["forge", "sync", "--config", "forge.yaml"])
+        .run()
 }
 
 /// A forge in `root/<dir>` owning `namespace`, signing with a key of its
@@ -68,9 +62,7 @@ fn mirror_forge(root: &Path, dir: &str, namespace: &str, peers: &str) -> Running
 
 /// `oent forge sync` on `forge` exits 1, saying `reason`.
 fn assert_sync_refused(forge: &RunningForge, reason: &str) {
-    let out = sync(forge);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains(reason), "{}", text(&out.stderr));
+    sync(forge).status(1).stderr_contains(reason);
 }
 
 /// The association's forge with two modules published and signed.
@@ -91,12 +83,11 @@ fn association(root: &Path) -> (RunningForge, String) {
         "1.4.0",
         "requires: { openent/annuaire: \"^2\" }\n",
     );
-    let out = oent_in(
-        &dir,
-        &["publish", "src", "--to", &forge.url],
-        Some(OPENENT_TOKEN),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    Test::at(&dir)
+        .args(["publish", "src"])
+        .forge(&forge)
+        .run()
+        .status(0);
     (forge, public)
 }
 
@@ -111,19 +102,18 @@ fn a_departement_mirroring_a_region_mirroring_the_association_serves_the_origina
         "idf",
         &peer("assoc", &assoc.url, &assoc_key, "openent"),
     );
-    let out = sync(&region);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = sync(&region).status(0);
     assert!(
-        text(&out.stdout).contains("assoc: 2 index files, 2 archives"),
+        out.stdout.contains("assoc: 2 index files, 2 archives"),
         "{}",
-        text(&out.stdout)
+        out.stdout
     );
     // Nothing new: nothing fetched.
     let again = sync(&region);
     assert!(
-        text(&again.stdout).contains("assoc: 0 index files, 0 archives"),
+        again.stdout.contains("assoc: 0 index files, 0 archives"),
         "{}",
-        text(&again.stdout)
+        again.stdout
     );
 
     let (dept, dept_key) = signed_forge(
@@ -132,13 +122,8 @@ fn a_departement_mirroring_a_region_mirroring_the_association_serves_the_origina
         "dep77",
         &peer("region", &region.url, &region_key, "idf, openent"),
     );
-    let out = sync(&dept);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains("openent v"),
-        "{}",
-        text(&out.stdout)
-    );
+    let out = sync(&dept).status(0);
+    assert!(out.stdout.contains("openent v"), "{}", out.stdout);
 
     // The département keeps the association's snapshot byte for byte, and its archives.
     assert_eq!(
@@ -191,13 +176,12 @@ fn a_departement_mirroring_a_region_mirroring_the_association_serves_the_origina
         ),
     )
     .unwrap();
-    let resolved = Command::new(oent())
-        .current_dir(&dist)
+    Test::at(root.path())
+        .current_dir("dist")
         .env("OENT_CACHE_DIR", root.path().join("cache"))
         .args(["resolve", "."])
-        .output()
-        .unwrap();
-    assert!(resolved.status.success(), "{}", text(&resolved.stderr));
+        .run()
+        .status(0);
     let lock = std::fs::read_to_string(dist.join("oent.lock")).unwrap();
     assert!(
         lock.contains("openent/portail") && lock.contains("openent/annuaire"),
@@ -258,13 +242,12 @@ fn a_rolled_back_snapshot_is_refused() {
         "1.5.0",
         "requires: { openent/annuaire: \"^2\" }\n",
     );
-    let out = oent_in(
-        &assoc.dir,
-        &["publish", "src", "--to", &assoc.url],
-        Some(OPENENT_TOKEN),
-    );
-    assert!(out.status.success());
-    assert!(sync(&region).status.success());
+    Test::at(&assoc.dir)
+        .args(["publish", "src"])
+        .forge(&assoc)
+        .run()
+        .status(0);
+    sync(&region).status(0);
 
     // The association's server is made to serve its old, validly signed state.
     std::fs::write(assoc.registry().join("snapshot.json"), &old_snapshot).unwrap();

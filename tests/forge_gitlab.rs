@@ -7,14 +7,13 @@ mod gitlab_support;
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use axum::http::Method;
 use gitlab_support::{GitLab, JOB_TOKEN, PRIVATE_TOKEN, REPORTER_TOKEN};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use support::oent;
 use support::registry::write_module;
+use support::{Output, Test};
 
 /// The two modules of most tests: portail requires annuaire.
 fn two_modules(dir: &Path) {
@@ -29,30 +28,18 @@ fn two_modules(dir: &Path) {
 
 /// Runs `oent publish src --to TO ARGS…` with only the given tokens set.
 fn publish(dir: &Path, to: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(oent());
-    command
-        .current_dir(dir)
+    let mut test = Test::at(dir)
         .args(["publish", "src", "--to", to])
-        .args(args)
-        .env_remove("OENT_TOKEN")
-        .env_remove("CI_JOB_TOKEN")
+        .arg_list(args)
         .env("CI", "true");
     for (k, v) in env {
-        command.env(k, v);
+        test = test.env(k, v);
     }
-    command.output().unwrap()
+    test.run()
 }
 
 fn with_token(dir: &Path, gitlab: &GitLab) -> Output {
     publish(dir, &gitlab.to(), &[], &[("OENT_TOKEN", PRIVATE_TOKEN)])
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -81,8 +68,7 @@ fn publishes_in_dependency_order_with_checksums_and_releases_and_a_rerun_skips_a
     gitlab.push_tags(&["annuaire-v1.0.0", "portail-v1.0.0"]);
     two_modules(dir.path());
 
-    let out = with_token(dir.path(), &gitlab);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = with_token(dir.path(), &gitlab).status(0);
     let project = "/api/v4/projects/42";
     let mut expected = module_requests(project, "openent-annuaire", "annuaire-1.0.0.tar.gz");
     expected.extend(module_requests(
@@ -100,9 +86,9 @@ fn publishes_in_dependency_order_with_checksums_and_releases_and_a_rerun_skips_a
         );
     }
     assert!(
-        stdout(&out).contains("2 published, 0 already there"),
+        out.stdout.contains("2 published, 0 already there"),
         "{}",
-        stdout(&out)
+        out.stdout
     );
 
     // The archive, and its .sha256 in sha256sum's format.
@@ -154,12 +140,11 @@ fn publishes_in_dependency_order_with_checksums_and_releases_and_a_rerun_skips_a
     // A rerun uploads nothing: GitLab keeps duplicates, so the client must
     // look first; the releases exist (409) and link the same archives.
     gitlab.clear_requests();
-    let again = with_token(dir.path(), &gitlab);
-    assert!(again.status.success(), "{}", stderr(&again));
+    let again = with_token(dir.path(), &gitlab).status(0);
     assert!(
-        stdout(&again).contains("0 published, 2 already there"),
+        again.stdout.contains("0 published, 2 already there"),
         "{}",
-        stdout(&again)
+        again.stdout
     );
     let lines = gitlab.lines();
     assert!(!lines.iter().any(|l| l.starts_with("PUT")), "{lines:#?}");
@@ -190,8 +175,7 @@ fn in_gitlab_ci_the_job_token_is_sent_and_a_project_path_works_as_id() {
     write_module(dir.path(), "openent/annuaire", "1.0.0", "");
 
     let to = format!("gitlab:{}", gitlab.project_url_by_path());
-    let out = publish(dir.path(), &to, &[], &[("CI_JOB_TOKEN", JOB_TOKEN)]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    publish(dir.path(), &to, &[], &[("CI_JOB_TOKEN", JOB_TOKEN)]).status(0);
     let requests = gitlab.requests();
     assert_eq!(requests.len(), 5);
     for request in &requests {
@@ -225,9 +209,9 @@ fn a_wrong_token_or_one_without_the_rights_is_explained() {
         &gitlab.to(),
         &[],
         &[("OENT_TOKEN", "glpat-revoked")],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    )
+    .status(2);
+    let err = out.stderr;
     assert!(err.contains("answered 401: 401 Unauthorized"), "{err}");
     assert!(err.contains("help: the token is missing, wrong"), "{err}");
     assert!(err.contains("`api` scope"), "{err}");
@@ -240,18 +224,17 @@ fn a_wrong_token_or_one_without_the_rights_is_explained() {
         &gitlab.to(),
         &[],
         &[("OENT_TOKEN", REPORTER_TOKEN)],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    )
+    .status(2);
+    let err = out.stderr;
     assert!(err.contains("PUT http://"), "{err}");
     assert!(err.contains("answered 403: 403 Forbidden"), "{err}");
     assert!(err.contains("Developer role"), "{err}");
 
     // A project that does not exist (or that the token cannot see).
     let to = gitlab.to().replace("/projects/42", "/projects/43");
-    let out = publish(dir.path(), &to, &[], &[("OENT_TOKEN", PRIVATE_TOKEN)]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let out = publish(dir.path(), &to, &[], &[("OENT_TOKEN", PRIVATE_TOKEN)]).status(2);
+    let err = out.stderr;
     assert!(err.contains("404 Project Not Found"), "{err}");
     assert!(err.contains("help: no such project"), "{err}");
 }
@@ -262,7 +245,7 @@ fn a_version_already_published_with_other_bytes_is_refused_before_uploading() {
     let gitlab = GitLab::start();
     gitlab.push_tags(&["annuaire-v1.0.0"]);
     write_module(dir.path(), "openent/annuaire", "1.0.0", "");
-    assert!(with_token(dir.path(), &gitlab).status.success());
+    with_token(dir.path(), &gitlab).status(0);
 
     write_module(
         dir.path(),
@@ -271,9 +254,8 @@ fn a_version_already_published_with_other_bytes_is_refused_before_uploading() {
         "description: \"changed\"\n",
     );
     gitlab.clear_requests();
-    let out = with_token(dir.path(), &gitlab);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let out = with_token(dir.path(), &gitlab).status(2);
+    let err = out.stderr;
     assert!(err.contains("already holds other bytes"), "{err}");
     assert!(
         err.contains("bump the version of openent/annuaire 1.0.0"),
@@ -293,9 +275,8 @@ fn a_server_error_on_the_second_module_keeps_the_first_and_a_rerun_completes() {
     two_modules(dir.path());
     gitlab.fail(Method::PUT, "openent-portail", 500, 1);
 
-    let out = with_token(dir.path(), &gitlab);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let out = with_token(dir.path(), &gitlab).status(2);
+    let err = out.stderr;
     assert!(err.contains("answered 500"), "{err}");
     assert!(err.contains("publish again later"), "{err}");
     assert!(gitlab.release("annuaire-v1.0.0").is_some());
@@ -306,9 +287,8 @@ fn a_server_error_on_the_second_module_keeps_the_first_and_a_rerun_completes() {
             .is_none()
     );
 
-    let again = with_token(dir.path(), &gitlab);
-    assert!(again.status.success(), "{}", stderr(&again));
-    let printed = stdout(&again);
+    let again = with_token(dir.path(), &gitlab).status(0);
+    let printed = again.stdout;
     assert!(
         printed.contains("1 published, 1 already there"),
         "{printed}"
@@ -326,14 +306,13 @@ fn a_missing_tag_is_explained_and_ref_lets_gitlab_create_it() {
     let gitlab = GitLab::start();
     write_module(dir.path(), "openent/annuaire", "1.0.0", "");
 
-    let out = with_token(dir.path(), &gitlab);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let out = with_token(dir.path(), &gitlab).status(2);
+    let err = out.stderr;
     assert!(err.contains("answered 422: Ref is not specified"), "{err}");
     assert!(err.contains("--ref"), "{err}");
 
     gitlab.clear_requests();
-    let out = publish(
+    publish(
         dir.path(),
         &gitlab.to(),
         &[
@@ -343,8 +322,8 @@ fn a_missing_tag_is_explained_and_ref_lets_gitlab_create_it() {
             "{namespace}-{name}-{version}",
         ],
         &[("OENT_TOKEN", PRIVATE_TOKEN)],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    )
+    .status(0);
     let post = gitlab
         .requests()
         .into_iter()
@@ -367,30 +346,28 @@ fn what_gitlab_would_refuse_is_refused_before_any_request() {
         &gitlab.to(),
         &["--tag-format", "{name} v{version}"],
         &[("OENT_TOKEN", PRIVATE_TOKEN)],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    )
+    .status(2);
+    let err = out.stderr;
     assert!(
         err.contains("GitLab would refuse the tag `annuaire v1.0.0`"),
         "{err}"
     );
 
     // No token at all.
-    let out = publish(dir.path(), &gitlab.to(), &[], &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("CI_JOB_TOKEN"), "{}", stderr(&out));
+    let out = publish(dir.path(), &gitlab.to(), &[], &[]).status(2);
+    assert!(out.stderr.contains("CI_JOB_TOKEN"), "{}", out.stderr);
 
     // A token in clear to a remote host; a URL that is no project.
     for to in [
         "gitlab:http://gitlab.example/api/v4/projects/42",
         "gitlab:https://gitlab.example/projects/42",
     ] {
-        let out = publish(dir.path(), to, &[], &[("OENT_TOKEN", PRIVATE_TOKEN)]);
-        assert_eq!(out.status.code(), Some(2));
+        let out = publish(dir.path(), to, &[], &[("OENT_TOKEN", PRIVATE_TOKEN)]).status(2);
         assert!(
-            stderr(&out).contains("is not a GitLab project"),
+            out.stderr.contains("is not a GitLab project"),
             "{}",
-            stderr(&out)
+            out.stderr
         );
     }
     assert!(gitlab.requests().is_empty(), "{:#?}", gitlab.lines());
@@ -403,8 +380,7 @@ fn a_build_version_is_encoded_and_its_links_have_no_direct_path() {
     gitlab.push_tags(&["annuaire-v1.0.0+ac.1"]);
     write_module(dir.path(), "openent/annuaire", "1.0.0+ac.1", "");
 
-    let out = with_token(dir.path(), &gitlab);
-    assert!(out.status.success(), "{}", stderr(&out));
+    with_token(dir.path(), &gitlab).status(0);
     assert_eq!(
         gitlab.lines()[1],
         "PUT /api/v4/projects/42/packages/generic/openent-annuaire/1.0.0%2Bac.1/annuaire-1.0.0%2Bac.1.tar.gz?select=package_file"
@@ -434,12 +410,11 @@ fn an_altered_upload_and_a_foreign_release_are_reported() {
     write_module(dir.path(), "openent/annuaire", "1.0.0", "");
 
     gitlab.state().corrupt_sha256 = true;
-    let out = with_token(dir.path(), &gitlab);
-    assert_eq!(out.status.code(), Some(2));
+    let out = with_token(dir.path(), &gitlab).status(2);
     assert!(
-        stderr(&out).contains("the upload was altered on the way"),
+        out.stderr.contains("the upload was altered on the way"),
         "{}",
-        stderr(&out)
+        out.stderr
     );
 
     // Someone made the release by hand, without the archive.
@@ -449,9 +424,8 @@ fn an_altered_upload_and_a_foreign_release_are_reported() {
         "annuaire-v1.0.0".into(),
         json!({ "tag_name": "annuaire-v1.0.0", "assets": { "links": [] } }),
     );
-    let out = with_token(dir.path(), &gitlab);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let out = with_token(dir.path(), &gitlab).status(2);
+    let err = out.stderr;
     assert!(
         err.contains("the release annuaire-v1.0.0 already exists on the project but does not link"),
         "{err}"

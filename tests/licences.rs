@@ -41,7 +41,7 @@ fn project() -> Test {
             "src/d/module.yaml",
             &module("openent/d", "MIT OR GPL-2.0-only", ""),
         );
-    publish_tree(test, "openent", "openent", "src").env("OENT_CACHE_DIR", "cache")
+    publish_tree(test, "openent", "openent", "src")
 }
 
 fn distribution(modules: &str, licence: &str) -> String {
@@ -137,7 +137,7 @@ fn example(name: &str) -> Test {
         &test.path().join("examples").join(name),
     );
     support::copy_dir(&repo().join("registry"), &test.path().join("registry"));
-    test.env("OENT_CACHE_DIR", "cache")
+    test
 }
 
 fn validate(schema: &str, file: &Path) {

@@ -479,17 +479,12 @@ fn licence_suggestions_keep_the_licence_written() {
 #[test]
 fn written_files_follow_the_umask() {
     use std::os::unix::fs::PermissionsExt;
-    let test = Test::new();
-    let root = test.path().to_path_buf();
-    let output = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("umask 022 && exec \"$0\" \"$@\"")
-        .arg(support::oent())
+    let out = Test::new()
+        .under(&["sh", "-c", "umask 022 && exec \"$0\" \"$@\""])
         .args(["new", "module", "openent/demo"])
-        .current_dir(&root)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
+        .run()
+        .status(0);
+    let root = out.path();
     for file in [
         "modules/openent/demo/module.yaml",
         "modules/openent/demo/templates/app.conf.tera",
@@ -569,7 +564,6 @@ fn a_distribution_repository_is_checked_against_the_modules_its_lock_pins() {
     // Resolved once, with a valid value, as the repository would commit it.
     let test = test
         .write("dist/distribution.yaml", &distribution("400"))
-        .env("OENT_CACHE_DIR", "cache")
         .args(["resolve", "dist"])
         .run()
         .status(0)
@@ -577,7 +571,6 @@ fn a_distribution_repository_is_checked_against_the_modules_its_lock_pins() {
     // A value under the option's minimum is now an error, not a warning.
     let out = test
         .write("dist/distribution.yaml", &distribution("7"))
-        .env("OENT_CACHE_DIR", "cache")
         .args(["lint", "dist", "--format", "json"])
         .run()
         .status(1);
@@ -622,7 +615,6 @@ fn socle_registry() -> Test {
             ),
         ],
     )
-    .env("OENT_CACHE_DIR", "cache")
 }
 
 /// A distribution over [`socle_registry`]; `modules` and `more` are YAML lines.
@@ -718,7 +710,6 @@ fn a_bad_uai_and_an_unknown_key_do_not_hide_the_values_problems() {
     // The same five problems in the other reports, and no W004 anywhere.
     let out = out
         .then()
-        .env("OENT_CACHE_DIR", "cache")
         .args(["lint", "dist", "--format", "junit"])
         .run()
         .status(1);
@@ -728,7 +719,6 @@ fn a_bad_uai_and_an_unknown_key_do_not_hide_the_values_problems() {
     assert!(!out.stdout.contains("W004"), "{}", out.stdout);
     let out = out
         .then()
-        .env("OENT_CACHE_DIR", "cache")
         .args(["lint", "dist", "--format", "codequality"])
         .run()
         .status(1);
@@ -847,8 +837,7 @@ fn a_fork_whose_licence_changed_is_reported_by_lint() {
           idf/x: \"^1\"
         settings: { domaine: monlycee.net }
         ",
-    )
-    .env("OENT_CACHE_DIR", "cache");
+    );
     let message = "idf/x is a fork of openent/x@1.0.0 under `CECILL-2.1`, but declares `MIT`: a fork keeps its base's licence";
     let out = test
         .args(["lint", "dist", "--format", "json"])
@@ -858,7 +847,6 @@ fn a_fork_whose_licence_changed_is_reported_by_lint() {
     assert!(each(&report, "message").contains(&message), "{report}");
     assert!(each(&report, "code").contains(&"E039"), "{report}");
     out.then()
-        .env("OENT_CACHE_DIR", "cache")
         .args(["build", "dist", "-o", "out"])
         .run()
         .status(1)

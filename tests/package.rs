@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use assert_cmd::cargo::cargo_bin_cmd;
-use predicates::str::contains;
+mod support;
+
+use support::Test;
 
 /// A file of the test module: path, content, executable.
 const FILES: &[(&str, &str, bool)] = &[
@@ -23,10 +24,10 @@ const FILES: &[(&str, &str, bool)] = &[
 /// The archive root for the module `openent/x` at the version `oent new` writes.
 const ROOT: &str = "x-0.1.0";
 
-fn oent() -> assert_cmd::Command {
-    let mut cmd = cargo_bin_cmd!("oent");
-    cmd.env_remove("SOURCE_DATE_EPOCH");
-    cmd
+/// `oent` in a scratch directory (every path the tests pass is absolute),
+/// with no `SOURCE_DATE_EPOCH` unless the test sets one.
+fn oent() -> Test {
+    Test::new()
 }
 
 /// A command-line tool the test needs, failing the test clearly when it is missing.
@@ -61,8 +62,8 @@ fn new_module(dir: &Path) {
     oent()
         .args(["new", "module", "openent/x", "--dir"])
         .arg(dir)
-        .assert()
-        .success();
+        .run()
+        .status(0);
     for (path, contents, executable) in FILES {
         write(
             &dir.join(path),
@@ -94,17 +95,17 @@ fn files(dir: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
 
 /// Packs `module` into `out`; returns the archive's path.
 fn package(module: &Path, out: &Path, source_date_epoch: Option<&str>) -> PathBuf {
-    let mut cmd = oent();
+    let mut test = oent();
     if let Some(epoch) = source_date_epoch {
-        cmd.env("SOURCE_DATE_EPOCH", epoch);
+        test = test.env("SOURCE_DATE_EPOCH", epoch);
     }
-    cmd.arg("package")
+    test.arg("package")
         .arg(module)
         .arg("-o")
         .arg(out)
-        .assert()
-        .success()
-        .stdout(contains("packed openent/x 0.1.0"));
+        .run()
+        .status(0)
+        .stdout_contains("packed openent/x 0.1.0");
     let archive = out.join("openent").join(format!("{ROOT}.tar.gz"));
     assert!(archive.is_file(), "{} was not written", archive.display());
     archive
@@ -280,15 +281,14 @@ fn paths_longer_than_100_bytes_are_packed_for_gnu_tar() {
 /// Runs `oent package` expecting a refusal; asserts nothing was written.
 fn package_refused(module: &Path, code: i32) -> String {
     let out = module.parent().unwrap().join("out");
-    let output = oent()
+    let stderr = oent()
         .arg("package")
         .arg(module)
         .arg("-o")
         .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(output.status.code(), Some(code), "{stderr}");
+        .run()
+        .status(code)
+        .stderr;
     assert!(
         !out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(),
         "something was written to {}: {:?}",
@@ -380,18 +380,16 @@ fn packed_then_published_archives_unpack_to_the_module_files() {
         .args(["registry", "init"])
         .arg(&registry)
         .args(["--name", "openent", "--namespace", "openent"])
-        .assert()
-        .success();
+        .run()
+        .status(0);
     oent()
         .args(["registry", "add"])
         .arg(&archive)
         .arg("--to")
         .arg(&registry)
-        .assert()
-        .success()
-        .stdout(contains(format!(
-            "published openent/x 0.1.0 (sha256 {sha256})"
-        )));
+        .run()
+        .status(0)
+        .stdout_contains(format!("published openent/x 0.1.0 (sha256 {sha256})"));
     let published = registry.join(format!("archives/openent/{ROOT}.tar.gz"));
     assert_eq!(
         std::fs::read(&published).unwrap(),

@@ -7,17 +7,13 @@
 mod http_support;
 mod support;
 
-use http_support::{Fault, FaultServer, Fixture, Nginx, assert_cache_clean};
+use http_support::{Fault, FaultServer, Fixture, Nginx, assert_cache_clean, fetched};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use support::free_port;
 
 const ARCHIVE: &str = "/archives/t/x-1.0.0.tar.gz";
-
-fn nginx(fixture: &Fixture) -> Nginx {
-    Nginx::start(&fixture.registry(), &fixture.path().join("nginx"))
-}
 
 /// The access log lines for one path, as `STATUS "If-None-Match"`.
 fn requests_of(server: &Nginx, path: &str) -> Vec<String> {
@@ -38,16 +34,17 @@ fn requests_of(server: &Nginx, path: &str) -> Vec<String> {
 #[test]
 fn fetches_from_nginx_then_revalidates_indexes_with_etags() {
     let fixture = Fixture::new(&["1.0.0", "1.1.0"]);
-    let server = nginx(&fixture);
+    let server = fixture.nginx();
     let run = fixture
         .oent(&["fetch", "t/x", "--registry", &server.url()])
-        .success();
+        .status(0);
     let line = fixture.line("1.1.0");
     let sha = line["sha256"].as_str().unwrap();
     let expected = fixture
         .cache()
         .join(format!("archives/sha256/{}/{sha}.tar.gz", &sha[..2]));
-    assert_eq!(run.fetched(), [("1.1.0".to_owned(), expected.clone())]);
+    let printed = format!("[ROOT]/cache/archives/sha256/{}/{sha}.tar.gz", &sha[..2]);
+    assert_eq!(fetched(&run), [("1.1.0".to_owned(), printed.into())]);
     assert_eq!(assert_cache_clean(&fixture.cache()), [expected]);
     assert!(
         server
@@ -62,7 +59,7 @@ fn fetches_from_nginx_then_revalidates_indexes_with_etags() {
     // the archive comes from the cache without a request.
     fixture
         .oent(&["fetch", "t/x", "--registry", &server.url()])
-        .success();
+        .status(0);
     let index = requests_of(&server, "/index/t/x.jsonl");
     assert_eq!(index.len(), 2, "{index:?}");
     assert!(index[0].starts_with("200 \"-\""), "{index:?}");
@@ -77,8 +74,8 @@ fn fetches_from_nginx_then_revalidates_indexes_with_etags() {
     fixture.publish("1.2.0");
     let run = fixture
         .oent(&["fetch", "t/x", "--registry", &format!("{}/", server.url())])
-        .success();
-    assert_eq!(run.fetched()[0].0, "1.2.0");
+        .status(0);
+    assert_eq!(fetched(&run)[0].0, "1.2.0");
     assert!(requests_of(&server, "/index/t/x.jsonl")[2].starts_with("200 \"\\x22"));
     assert_eq!(assert_cache_clean(&fixture.cache()).len(), 2);
 }
@@ -86,24 +83,24 @@ fn fetches_from_nginx_then_revalidates_indexes_with_etags() {
 #[test]
 fn offline_uses_the_cache_only() {
     let fixture = Fixture::new(&["1.0.0", "1.1.0"]);
-    let server = nginx(&fixture);
+    let server = fixture.nginx();
     let url = server.url();
     fixture
         .oent(&["fetch", "t/x", "--registry", &url, "--offline"])
-        .failure()
-        .stderr_contains(&format!(
+        .status(2)
+        .stderr_contains(format!(
             "{url}/registry.yaml is not in the cache; run without --offline to download it"
         ));
     assert!(server.access_log().is_empty());
 
     let online = fixture
         .oent(&["fetch", "t/x@=1.0.0", "--registry", &url])
-        .success();
+        .status(0);
     let requests = server.access_log().len();
     let offline = fixture
         .oent(&["fetch", "t/x@=1.0.0", "--registry", &url, "--offline"])
-        .success();
-    assert_eq!(offline.fetched(), online.fetched());
+        .status(0);
+    assert_eq!(fetched(&offline), fetched(&online));
     assert_eq!(
         server.access_log().len(),
         requests,
@@ -113,8 +110,8 @@ fn offline_uses_the_cache_only() {
     // The index is cached, but 1.1.0's archive was never downloaded.
     fixture
         .oent(&["fetch", "t/x", "--registry", &url, "--offline"])
-        .failure()
-        .stderr_contains(&format!(
+        .status(2)
+        .stderr_contains(format!(
             "t/x 1.1.0 ({url}/archives/t/x-1.1.0.tar.gz) is not in the cache; run without --offline"
         ));
     assert_eq!(assert_cache_clean(&fixture.cache()).len(), 1);
@@ -123,7 +120,7 @@ fn offline_uses_the_cache_only() {
 #[test]
 fn fetch_all_downloads_every_version_concurrently() {
     let fixture = Fixture::new(&["1.0.0", "1.1.0", "1.2.0", "2.0.0"]);
-    let server = nginx(&fixture);
+    let server = fixture.nginx();
     let run = fixture
         .oent(&[
             "fetch",
@@ -134,15 +131,15 @@ fn fetch_all_downloads_every_version_concurrently() {
             "--registry",
             &server.url(),
         ])
-        .success();
-    let versions: Vec<_> = run.fetched().into_iter().map(|(v, _)| v).collect();
+        .status(0);
+    let versions: Vec<_> = fetched(&run).into_iter().map(|(v, _)| v).collect();
     assert_eq!(versions, ["1.0.0", "1.1.0", "1.2.0", "2.0.0"]);
     assert_eq!(assert_cache_clean(&fixture.cache()).len(), 4);
     // A requirement narrows --all.
     let run = fixture
         .oent(&["fetch", "t/x@^1.1", "--all", "--registry", &server.url()])
-        .success();
-    assert_eq!(run.fetched().len(), 2);
+        .status(0);
+    assert_eq!(fetched(&run).len(), 2);
 }
 
 #[test]
@@ -150,9 +147,9 @@ fn a_registry_directory_is_read_in_place() {
     let fixture = Fixture::new(&["1.0.0", "1.1.0"]);
     let run = fixture
         .oent(&["fetch", "t/x", "--registry", "reg"])
-        .success();
+        .status(0);
     assert_eq!(
-        run.fetched(),
+        fetched(&run),
         [("1.1.0".to_owned(), "reg/archives/t/x-1.1.0.tar.gz".into())]
     );
     assert!(
@@ -176,28 +173,28 @@ fn a_registry_directory_is_read_in_place() {
     std::fs::write(&index, yanked).unwrap();
     let run = fixture
         .oent(&["fetch", "t/x", "--registry", "reg"])
-        .success();
-    assert_eq!(run.fetched()[0].0, "1.0.0");
+        .status(0);
+    assert_eq!(fetched(&run)[0].0, "1.0.0");
     fixture
         .oent(&["fetch", "t/x@^2", "--registry", "reg"])
-        .failure()
+        .status(2)
         .stderr_contains(
             "no version of t/x in reg satisfies `^2`; published: 1.0.0, 1.1.0 (yanked)",
         );
     fixture
         .oent(&["fetch", "t/nothing", "--registry", "reg"])
-        .failure()
+        .status(2)
         .stderr_contains("reg has no version of t/nothing");
     fixture
         .oent(&["fetch", "t/x", "--registry", "nowhere"])
-        .failure()
+        .status(2)
         .stderr_contains("`nowhere` is not a registry");
 
     // An index file may not speak for another module.
     std::fs::copy(&index, fixture.registry().join("index/t/y.jsonl")).unwrap();
     fixture
         .oent(&["fetch", "t/y", "--registry", "reg"])
-        .failure()
+        .status(2)
         .stderr_contains(
             "the index of reg has an unusable line for t/x 1.0.0: it is in the index file of t/y",
         );
@@ -211,9 +208,9 @@ fn a_registry_directory_is_read_in_place() {
     let sha = fixture.line("1.0.0")["sha256"].as_str().unwrap().to_owned();
     fixture
         .oent(&["fetch", "t/x", "--registry", "reg"])
-        .failure()
+        .status(2)
         .stderr_contains("reg/archives/t/x-1.0.0.tar.gz has sha256 ")
-        .stderr_contains(&format!("but the index says {sha}; the archive is corrupt"));
+        .stderr_contains(format!("but the index says {sha}; the archive is corrupt"));
 }
 
 // Faults. Each run must fail with status 2, name the URL, and leave no
@@ -230,8 +227,8 @@ fn fetch_fails(fixture: &Fixture, server: &FaultServer, message: &str) {
     let url = server.url();
     fixture
         .oent(&["fetch", "t/x", "--registry", &url])
-        .failure()
-        .stderr_contains(&message.replace("{url}", &url));
+        .status(2)
+        .stderr_contains(message.replace("{url}", &url));
     assert!(
         assert_cache_clean(&fixture.cache()).is_empty(),
         "an archive reached the cache"
@@ -245,8 +242,8 @@ fn server_down() {
     let started = std::time::Instant::now();
     fixture
         .oent(&["fetch", "t/x", "--registry", &url])
-        .failure()
-        .stderr_contains(&format!("cannot reach {url}/registry.yaml: "))
+        .status(2)
+        .stderr_contains(format!("cannot reach {url}/registry.yaml: "))
         .stderr_contains("refused");
     // Three attempts, 200 ms then 800 ms apart.
     assert!(started.elapsed() >= std::time::Duration::from_millis(1000));
@@ -289,7 +286,7 @@ fn a_server_error_then_success_is_retried() {
     ]);
     fixture
         .oent(&["fetch", "t/x", "--registry", &server.url()])
-        .success();
+        .status(0);
     assert_eq!(server.requests(ARCHIVE), 2);
     assert_eq!(server.requests("/index/t/x.jsonl"), 2);
     assert_eq!(assert_cache_clean(&fixture.cache()).len(), 1);
@@ -373,8 +370,8 @@ fn fetch_dribbled(limits: &[(&str, &str)], message: &str) -> (Duration, usize) {
     let started = Instant::now();
     fixture
         .oent_with(&["fetch", "t/x", "--registry", &url], limits)
-        .failure()
-        .stderr_contains(&message.replace("{url}", &url));
+        .status(2)
+        .stderr_contains(message.replace("{url}", &url));
     let took = started.elapsed();
     assert!(assert_cache_clean(&fixture.cache()).is_empty());
     (took, server.requests(ARCHIVE))
@@ -416,13 +413,13 @@ fn a_transfer_past_its_deadline_is_cut() {
 #[test]
 fn an_invalid_transfer_limit_is_named() {
     let fixture = Fixture::new(&["1.0.0"]);
-    let server = nginx(&fixture);
+    let server = fixture.nginx();
     fixture
         .oent_with(
             &["fetch", "t/x", "--registry", &server.url()],
             &[("OENT_HTTP_TIMEOUT", "soon")],
         )
-        .failure()
+        .status(2)
         .stderr_contains("OENT_HTTP_TIMEOUT is `soon`, not a number of seconds");
 }
 
@@ -431,7 +428,7 @@ fn an_html_page_served_as_registry_yaml_is_named_and_never_cached() {
     let fixture = Fixture::new(&["1.0.0"]);
     let file = fixture.registry().join("registry.yaml");
     let good = std::fs::read(&file).unwrap();
-    let server = nginx(&fixture);
+    let server = fixture.nginx();
     let url = server.url();
     let fetch = || fixture.oent(&["fetch", "t/x", "--registry", &url]);
     let cached_copies = || {
@@ -446,7 +443,7 @@ fn an_html_page_served_as_registry_yaml_is_named_and_never_cached() {
         "<!DOCTYPE html>\n<html><head><title>Welcome</title></head><body>Site under maintenance</body></html>\n",
     )
     .unwrap();
-    fetch().failure().stderr_contains(&format!(
+    fetch().status(2).stderr_contains(format!(
         "{url}/registry.yaml is not usable: it is an HTML page"
     ));
     assert_eq!(cached_copies(), 0, "the page reached the cache");
@@ -458,22 +455,22 @@ fn an_html_page_served_as_registry_yaml_is_named_and_never_cached() {
     )
     .unwrap();
     fetch()
-        .failure()
-        .stderr_contains(&format!(
+        .status(2)
+        .stderr_contains(format!(
             "{url}/registry.yaml is not usable: it is not a valid registry.yaml:\n  {url}/registry.yaml:4:7: error[E007]: `keys`: expected a list"
         ));
     assert_eq!(cached_copies(), 0);
 
     // Fixed on the server: the next run works.
     std::fs::write(&file, good).unwrap();
-    fetch().success();
+    fetch().status(0);
     assert_eq!(cached_copies(), 1);
 }
 
 #[test]
 fn leftovers_of_killed_runs_are_cleaned_but_not_those_in_use() {
     let fixture = Fixture::new(&["1.0.0"]);
-    let server = nginx(&fixture);
+    let server = fixture.nginx();
     let dir = fixture.cache().join("archives/sha256/ab");
     std::fs::create_dir_all(&dir).unwrap();
     let index_dir = fixture.cache().join("index/0123456789abcdef");
@@ -502,7 +499,7 @@ fn leftovers_of_killed_runs_are_cleaned_but_not_those_in_use() {
 
     fixture
         .oent(&["fetch", "t/x", "--registry", &server.url()])
-        .success();
+        .status(0);
     holder.kill().unwrap();
     holder.wait().unwrap();
     assert!(!killed.exists() && !killed_index.exists());

@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
-use assert_cmd::cargo::cargo_bin_cmd;
-use predicates::str::contains;
+mod support;
+
+use support::{Output, Test};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -11,24 +12,21 @@ fn repo() -> &'static Path {
 
 #[test]
 fn the_committed_registry_is_what_modules_produce() {
-    cargo_bin_cmd!("oent")
+    // Run in the repository, its private cache in a temporary directory.
+    Test::new()
         .current_dir(repo())
         .args([
             "registry", "build", "modules", "--to", "registry", "--check",
         ])
         .env_remove("SOURCE_DATE_EPOCH")
-        .assert()
-        .success()
-        .stdout(contains("is up to date"));
+        .run()
+        .status(0)
+        .stdout_contains("is up to date");
 }
 
 fn new_module(dir: &Path, name: &str, version: &str) {
     let module_dir = dir.join("modules").join(name);
-    cargo_bin_cmd!("oent")
-        .current_dir(dir)
-        .args(["new", "module", name])
-        .assert()
-        .success();
+    Test::at(dir).args(["new", "module", name]).run().status(0);
     let manifest = module_dir.join("module.yaml");
     let text = std::fs::read_to_string(&manifest)
         .unwrap()
@@ -38,8 +36,7 @@ fn new_module(dir: &Path, name: &str, version: &str) {
 
 /// `reg/`: an empty registry that owns namespace `idf`.
 fn init_idf_registry(d: &Path) {
-    cargo_bin_cmd!("oent")
-        .current_dir(d)
+    Test::at(d)
         .args([
             "registry",
             "init",
@@ -49,8 +46,8 @@ fn init_idf_registry(d: &Path) {
             "--namespace",
             "idf",
         ])
-        .assert()
-        .success();
+        .run()
+        .status(0);
 }
 
 /// `reg/` (see [`init_idf_registry`]) and `idf/agenda` 1.0.0 packed; the
@@ -58,20 +55,18 @@ fn init_idf_registry(d: &Path) {
 fn packed_agenda(d: &Path) -> &'static str {
     init_idf_registry(d);
     new_module(d, "idf/agenda", "1.0.0");
-    cargo_bin_cmd!("oent")
-        .current_dir(d)
+    Test::at(d)
         .args(["package", "modules/idf/agenda", "-o", "out"])
-        .assert()
-        .success();
+        .run()
+        .status(0);
     "out/idf/agenda-1.0.0.tar.gz"
 }
 
 /// `oent registry add ARCHIVE --to reg` in `d`.
-fn registry_add(d: &Path, archive: &str) -> assert_cmd::assert::Assert {
-    cargo_bin_cmd!("oent")
-        .current_dir(d)
+fn registry_add(d: &Path, archive: &str) -> Output {
+    Test::at(d)
         .args(["registry", "add", archive, "--to", "reg"])
-        .assert()
+        .run()
 }
 
 #[test]
@@ -80,13 +75,13 @@ fn publishing_is_immutable_and_idempotent() {
     let d = dir.path();
     let archive = packed_agenda(d);
     registry_add(d, archive)
-        .success()
-        .stdout(contains("published idf/agenda 1.0.0"));
+        .status(0)
+        .stdout_contains("published idf/agenda 1.0.0");
     let index = std::fs::read(d.join("reg/index/idf/agenda.jsonl")).unwrap();
     // The same bytes again: nothing changes.
     registry_add(d, archive)
-        .success()
-        .stdout(contains("unchanged idf/agenda 1.0.0"));
+        .status(0)
+        .stdout_is("unchanged idf/agenda 1.0.0\n");
     assert_eq!(
         std::fs::read(d.join("reg/index/idf/agenda.jsonl")).unwrap(),
         index
@@ -105,13 +100,11 @@ fn publishing_is_immutable_and_idempotent() {
         "niveau = {{ config.niveau_log }}\n",
     )
     .unwrap();
-    cargo_bin_cmd!("oent")
-        .current_dir(d)
+    Test::at(d)
         .args(["package", "modules/idf/agenda", "-o", "out2"])
-        .assert()
-        .success();
-    cargo_bin_cmd!("oent")
-        .current_dir(d)
+        .run()
+        .status(0);
+    Test::at(d)
         .args([
             "registry",
             "add",
@@ -119,24 +112,21 @@ fn publishing_is_immutable_and_idempotent() {
             "--to",
             "reg",
         ])
-        .assert()
-        .code(2)
-        .stderr(contains(
-            "idf/agenda 1.0.0 is already published with other content",
-        ));
+        .run()
+        .status(2)
+        .stderr_contains("idf/agenda 1.0.0 is already published with other content");
     assert_eq!(
         std::fs::read(d.join("reg/index/idf/agenda.jsonl")).unwrap(),
         index
     );
     // And the CI check names the module that changed without a version bump.
-    cargo_bin_cmd!("oent")
-        .current_dir(d)
+    Test::at(d)
         .args(["registry", "build", "modules", "--to", "reg", "--check"])
-        .assert()
-        .code(2)
-        .stderr(contains(
+        .run()
+        .status(2)
+        .stderr_contains(
             "idf/agenda 1.0.0 in modules/idf/agenda differs from the published archive",
-        ));
+        );
 }
 
 #[test]
@@ -145,12 +135,15 @@ fn a_registry_refuses_namespaces_it_does_not_own() {
     let d = dir.path();
     init_idf_registry(d);
     new_module(d, "openent/intrus", "1.0.0");
-    cargo_bin_cmd!("oent")
-        .current_dir(d)
+    Test::at(d)
         .args(["registry", "build", "modules", "--to", "reg"])
-        .assert()
-        .code(2)
-        .stderr(contains("registry `idf` does not own namespace `openent`"));
+        .run()
+        .status(2)
+        .stdout_is("")
+        .stderr_is(
+            "error: registry `idf` does not own namespace `openent` (it owns: idf); \
+             a namespace is published by its own registry only\n",
+        );
     assert!(!d.join("reg/index/openent").exists());
 }
 
@@ -165,8 +158,8 @@ fn an_archive_no_index_line_names_does_not_hold_its_version() {
     std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
     std::fs::write(&orphan, b"the bytes of an interrupted publish").unwrap();
     registry_add(d, archive)
-        .success()
-        .stdout(contains("published idf/agenda 1.0.0"));
+        .status(0)
+        .stdout_contains("published idf/agenda 1.0.0");
     assert_eq!(
         std::fs::read(&orphan).unwrap(),
         std::fs::read(d.join(archive)).unwrap()

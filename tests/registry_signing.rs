@@ -14,9 +14,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use http_support::{FaultServer, Fixture, Nginx, Run, assert_cache_clean};
+use http_support::{FaultServer, Fixture, assert_cache_clean, fetched};
 use oent::registry::signing::{SNAPSHOT_NAMESPACE, SecretKey};
 use serde_json::value::RawValue;
+use support::Output;
 
 const SSH_KEYGEN: &str = "/usr/bin/ssh-keygen";
 
@@ -57,17 +58,17 @@ fn signed_parts(snapshot: &Path) -> (String, String) {
 /// A fixture whose registry `reg/` is signed with `key` (made by `oent key new`).
 fn signed_fixture(versions: &[&str]) -> Fixture {
     let fixture = Fixture::new(versions);
-    fixture.oent(&["key", "new", "key"]).success();
+    fixture.oent(&["key", "new", "key"]).status(0);
     sign(&fixture);
     fixture
 }
 
-fn sign(fixture: &Fixture) -> Run {
+fn sign(fixture: &Fixture) -> Output {
     fixture
         .oent(&[
             "registry", "build", "modules", "--to", "reg", "--sign", "key",
         ])
-        .success()
+        .status(0)
 }
 
 /// The copy of `relative` that clients pinning the key read: the one the
@@ -79,7 +80,7 @@ fn served_copy(registry: &Path, relative: &str) -> PathBuf {
     registry.join("by-hash").join(relative).join(sha)
 }
 
-fn fetch(fixture: &Fixture, url: &str, module: &str) -> Run {
+fn fetch(fixture: &Fixture, url: &str, module: &str) -> Output {
     fixture.oent(&["fetch", module, "--registry", url, "--key", "key.pub"])
 }
 
@@ -89,7 +90,7 @@ fn ssh_keygen_verifies_what_oent_signs() {
     let dir = fixture.path();
     let run = fixture
         .oent(&["key", "new", "keys/signing", "--comment", "openent-2026"])
-        .success();
+        .status(0);
     let public = std::fs::read_to_string(dir.join("keys/signing.pub")).unwrap();
     assert!(
         public.starts_with("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5"),
@@ -129,7 +130,7 @@ fn ssh_keygen_verifies_what_oent_signs() {
             "--sign",
             "keys/signing",
         ])
-        .success();
+        .status(0);
     assert!(run.stdout.contains("version 1"), "{run:#?}");
     assert!(run.stdout.contains(&fingerprint), "{run:#?}");
     let (signed, sig) = signed_parts(&dir.join("reg/snapshot.json"));
@@ -179,8 +180,8 @@ fn ssh_keygen_verifies_what_oent_signs() {
         .oent(&[
             "registry", "build", "modules", "--to", "reg", "--sign", "ssh-made",
         ])
-        .success()
-        .stdout_has("version 2");
+        .status(0)
+        .stdout_contains("version 2");
     let (signed, sig) = signed_parts(&dir.join("reg/snapshot.json"));
     std::fs::write(dir.join("snapshot.sig"), &sig).unwrap();
     let made_public = std::fs::read_to_string(dir.join("ssh-made.pub")).unwrap();
@@ -204,7 +205,7 @@ fn ssh_keygen_verifies_what_oent_signs() {
         .oent(&[
             "registry", "build", "modules", "--to", "reg", "--sign", "locked",
         ])
-        .failure()
+        .status(2)
         .stderr_contains("`locked` is protected by a passphrase");
     let rsa = ssh_keygen(
         dir,
@@ -216,7 +217,7 @@ fn ssh_keygen_verifies_what_oent_signs() {
         .oent(&[
             "registry", "build", "modules", "--to", "reg", "--sign", "rsa",
         ])
-        .failure()
+        .status(2)
         .stderr_contains("oent signs and verifies with ssh-ed25519 keys only");
     assert_eq!(
         std::fs::read(dir.join("reg/snapshot.json")).unwrap(),
@@ -225,17 +226,17 @@ fn ssh_keygen_verifies_what_oent_signs() {
     // `oent key new` never overwrites.
     fixture
         .oent(&["key", "new", "keys/signing"])
-        .failure()
+        .status(2)
         .stderr_contains("keys/signing` already exists");
 }
 
 #[test]
 fn a_pinned_registry_is_verified_over_http() {
     let fixture = signed_fixture(&["1.0.0", "1.1.0"]);
-    let server = Nginx::start(&fixture.registry(), &fixture.path().join("nginx"));
+    let server = fixture.nginx();
     let url = server.url();
-    let run = fetch(&fixture, &url, "t/x").success();
-    assert_eq!(run.fetched()[0].0, "1.1.0");
+    let run = fetch(&fixture, &url, "t/x").status(0);
+    assert_eq!(fetched(&run)[0].0, "1.1.0");
     assert_eq!(assert_cache_clean(&fixture.cache()).len(), 1);
     let requests: Vec<_> = server
         .access_log()
@@ -267,16 +268,16 @@ fn a_pinned_registry_is_verified_over_http() {
     assert_eq!(std::fs::read_to_string(&state).unwrap(), "1\n");
 
     // The wrong key: refused, naming both keys.
-    fixture.oent(&["key", "new", "other"]).success();
+    fixture.oent(&["key", "new", "other"]).status(0);
     fixture
         .oent(&["fetch", "t/x", "--registry", &url, "--key", "other.pub"])
-        .failure()
-        .stderr_contains(&format!("{url}/snapshot.json: it is signed by SHA256:"))
+        .status(2)
+        .stderr_contains(format!("{url}/snapshot.json: it is signed by SHA256:"))
         .stderr_contains("not by the pinned key SHA256:");
     // Without a pinned key the registry reads as before.
     fixture
         .oent(&["fetch", "t/x", "--registry", &url])
-        .success();
+        .status(0);
 }
 
 #[test]
@@ -291,8 +292,8 @@ fn a_bad_signature_is_refused() {
     let server = FaultServer::start(&fixture.registry(), &[]);
     let url = server.url();
     fetch(&fixture, &url, "t/x")
-        .failure()
-        .stderr_contains(&format!("{url}/snapshot.json: the signature by SHA256:"))
+        .status(2)
+        .stderr_contains(format!("{url}/snapshot.json: the signature by SHA256:"))
         .stderr_contains(
             "does not match the data: the data was altered after signing; refusing it",
         );
@@ -302,8 +303,8 @@ fn a_bad_signature_is_refused() {
     // A registry whose key is pinned but that serves no snapshot.
     std::fs::remove_file(&path).unwrap();
     fetch(&fixture, &url, "t/x")
-        .failure()
-        .stderr_contains(&format!(
+        .status(2)
+        .stderr_contains(format!(
             "{url}/snapshot.json does not exist, but the distribution pins the key SHA256:"
         ));
 }
@@ -316,18 +317,18 @@ fn a_rollback_is_refused_even_after_a_restart() {
     }
     let path = fixture.registry().join("snapshot.json");
     let version_4 = std::fs::read(&path).unwrap();
-    sign(&fixture).stdout_has("version 5");
+    sign(&fixture).stdout_contains("version 5");
     let server = FaultServer::start(&fixture.registry(), &[]);
     let url = server.url();
-    fetch(&fixture, &url, "t/x").success();
+    fetch(&fixture, &url, "t/x").status(0);
 
     // The server goes back to version 4, validly signed but older.
     std::fs::write(&path, &version_4).unwrap();
     for _ in 0..2 {
         // Each run is a new process: the version seen lives in the cache.
         fetch(&fixture, &url, "t/x")
-            .failure()
-            .stderr_contains(&format!(
+            .status(2)
+            .stderr_contains(format!(
                 "{url}/snapshot.json: its version 4 is older than version 5, already accepted from this registry"
             ))
             .stderr_contains("(rollback attack or stale mirror); refusing it")
@@ -344,14 +345,14 @@ fn a_rollback_is_refused_even_after_a_restart() {
             "key.pub",
             "--offline",
         ])
-        .failure()
+        .status(2)
         .stderr_contains("its version 4 is older than version 5");
     assert_eq!(assert_cache_clean(&fixture.cache()).len(), 1);
 
     // A newer signature is accepted again.
-    sign(&fixture).stdout_has("version 5");
-    sign(&fixture).stdout_has("version 6");
-    fetch(&fixture, &url, "t/x").success();
+    sign(&fixture).stdout_contains("version 5");
+    sign(&fixture).stdout_contains("version 6");
+    fetch(&fixture, &url, "t/x").status(0);
 }
 
 #[test]
@@ -367,8 +368,8 @@ fn an_expired_snapshot_is_refused() {
     let server = FaultServer::start(&fixture.registry(), &[]);
     let url = server.url();
     fetch(&fixture, &url, "t/x")
-        .failure()
-        .stderr_contains(&format!(
+        .status(2)
+        .stderr_contains(format!(
             "{url}/snapshot.json: it expired at 2024-01-01T00:00:00Z (it is now "
         ))
         .stderr_contains("(freeze attack)")
@@ -396,12 +397,12 @@ fn index_files_are_read_as_the_snapshot_names_them() {
     let fixture = signed_fixture(&["1.0.0"]);
     let server = FaultServer::start(&fixture.registry(), &[]);
     let url = server.url();
-    fetch(&fixture, &url, "t/x").success();
+    fetch(&fixture, &url, "t/x").status(0);
     // A version published without signing again is not in the signed
     // view: the client reads the index as the snapshot names it.
     fixture.publish("1.1.0");
     assert_eq!(
-        fetch(&fixture, &url, "t/x").success().fetched()[0].0,
+        fetched(&fetch(&fixture, &url, "t/x").status(0))[0].0,
         "1.0.0"
     );
     assert_eq!(server.requests("/index/t/x.jsonl"), 0);
@@ -412,13 +413,13 @@ fn index_files_are_read_as_the_snapshot_names_them() {
     )
     .unwrap();
     fetch(&fixture, &url, "t/y")
-        .failure()
+        .status(2)
         .stderr_contains("has no version of t/y");
     // Signing again shows the new version.
     std::fs::remove_file(fixture.registry().join("index/t/y.jsonl")).unwrap();
     sign(&fixture);
     assert_eq!(
-        fetch(&fixture, &url, "t/x").success().fetched()[0].0,
+        fetched(&fetch(&fixture, &url, "t/x").status(0))[0].0,
         "1.1.0"
     );
     // The copy the snapshot names, altered: refused (mix-and-match).
@@ -431,8 +432,8 @@ fn index_files_are_read_as_the_snapshot_names_them() {
         fetch(fixture, &url, "t/x")
     };
     fresh(&fixture)
-        .failure()
-        .stderr_contains(&format!(
+        .status(2)
+        .stderr_contains(format!(
             "{url}/{}: `index/t/x.jsonl` has sha256 ",
             copy.strip_prefix(fixture.registry()).unwrap().display()
         ))
@@ -441,7 +442,7 @@ fn index_files_are_read_as_the_snapshot_names_them() {
     // Withheld (to hide a security fix): refused.
     std::fs::remove_file(&copy).unwrap();
     fresh(&fixture)
-        .failure()
+        .status(2)
         .stderr_contains("`index/t/x.jsonl` is listed in the signed snapshot (version 2) but the registry does not serve it");
 }
 
@@ -460,15 +461,15 @@ fn a_snapshot_of_older_oent_is_read_from_the_plain_paths() {
     let server = FaultServer::start(&fixture.registry(), &[]);
     let url = server.url();
     assert_eq!(
-        fetch(&fixture, &url, "t/x").success().fetched()[0].0,
+        fetched(&fetch(&fixture, &url, "t/x").status(0))[0].0,
         "1.0.0"
     );
     assert_eq!(server.requests("/index/t/x.jsonl"), 1);
     // Its plain index changed after signing: refused, as it always was.
     fixture.publish("1.1.0");
     fetch(&fixture, &url, "t/x")
-        .failure()
-        .stderr_contains(&format!(
+        .status(2)
+        .stderr_contains(format!(
             "{url}/index/t/x.jsonl: `index/t/x.jsonl` has sha256 "
         ))
         .stderr_contains("but the signed snapshot (version 1) says");
@@ -487,8 +488,8 @@ fn a_tampered_archive_is_refused() {
     )
     .unwrap();
     fetch(&fixture, &url, "t/x@=1.1.0")
-        .failure()
-        .stderr_contains(&format!("{url}/archives/t/x-1.1.0.tar.gz has sha256 "))
+        .status(2)
+        .stderr_contains(format!("{url}/archives/t/x-1.1.0.tar.gz has sha256 "))
         .stderr_contains("the archive is corrupt or was tampered with: refusing it");
     // …and rewrites the index line to match: the index then leaves the snapshot.
     let old = fixture.line("1.0.0");
@@ -509,8 +510,8 @@ fn a_tampered_archive_is_refused() {
     // (A machine that has not read the genuine copy yet: this one has.)
     std::fs::remove_dir_all(fixture.cache()).unwrap();
     fetch(&fixture, &url, "t/x@=1.1.0")
-        .failure()
-        .stderr_contains(&format!(
+        .status(2)
+        .stderr_contains(format!(
             "{url}/{}: `index/t/x.jsonl` has sha256 ",
             index.strip_prefix(&registry).unwrap().display()
         ));
@@ -522,7 +523,7 @@ fn a_tampered_archive_is_refused() {
 /// `t` (its index, archives and own snapshot), signed with `dep-key`.
 fn mirror(fixture: &Fixture) -> PathBuf {
     let dir = fixture.path();
-    fixture.oent(&["key", "new", "dep-key"]).success();
+    fixture.oent(&["key", "new", "dep-key"]).status(0);
     fixture
         .oent(&[
             "registry",
@@ -533,7 +534,7 @@ fn mirror(fixture: &Fixture) -> PathBuf {
             "--namespace",
             "dep",
         ])
-        .success();
+        .status(0);
     let peer_key = std::fs::read_to_string(dir.join("key.pub")).unwrap();
     let config = format!(
         "schema: oent/registry/v1\nname: dep\nnamespaces: [dep]\nmirrors:\n  - name: t\n    namespaces: [t]\n    keys: [\"{}\"]\n",
@@ -557,7 +558,7 @@ fn mirror(fixture: &Fixture) -> PathBuf {
         .oent(&[
             "registry", "build", "none", "--to", "dep", "--sign", "dep-key",
         ])
-        .success();
+        .status(0);
     dir.join("dep")
 }
 
@@ -569,7 +570,7 @@ fn a_mirrored_namespace_is_verified_with_its_own_registrys_key() {
     let url = server.url();
     let pinned = ["fetch", "t/x", "--registry", &url, "--key", "dep-key.pub"];
     // Only the département's key is pinned; t/x is checked by t's signature.
-    assert_eq!(fixture.oent(&pinned).success().fetched()[0].0, "1.0.0");
+    assert_eq!(fetched(&fixture.oent(&pinned).status(0))[0].0, "1.0.0");
     assert_eq!(server.requests("/mirrors/t/snapshot.json"), 1);
 
     // The mirror alters the peer's index: the peer's snapshot refuses it.
@@ -587,8 +588,8 @@ fn a_mirrored_namespace_is_verified_with_its_own_registrys_key() {
     std::fs::remove_dir_all(fixture.cache()).unwrap();
     fixture
         .oent(&pinned)
-        .failure()
-        .stderr_contains(&format!(
+        .status(2)
+        .stderr_contains(format!(
             "{url}/{}: `index/t/x.jsonl` has sha256 ",
             index.strip_prefix(&dep).unwrap().display()
         ))
@@ -602,8 +603,8 @@ fn a_mirrored_namespace_is_verified_with_its_own_registrys_key() {
     write_snapshot(&peer, &signed, &impostor);
     fixture
         .oent(&pinned)
-        .failure()
-        .stderr_contains(&format!("{url}/mirrors/t/snapshot.json: it is signed by"));
+        .status(2)
+        .stderr_contains(format!("{url}/mirrors/t/snapshot.json: it is signed by"));
 }
 
 #[test]
@@ -620,13 +621,13 @@ fn a_mirror_serving_a_namespace_it_neither_owns_nor_mirrors_is_refused() {
         .oent(&[
             "registry", "build", "none", "--to", "dep", "--sign", "dep-key",
         ])
-        .success();
+        .status(0);
     let server = FaultServer::start(&dep, &[]);
     let url = server.url();
     fixture
         .oent(&["fetch", "evil/x", "--registry", &url, "--key", "dep-key.pub"])
-        .failure()
-        .stderr_contains(&format!(
+        .status(2)
+        .stderr_contains(format!(
             "registry {url} was asked for namespace `evil`, which it neither owns nor mirrors (`dep` owns dep; mirrors t): refusing anything it serves for it"
         ));
     assert_eq!(server.requests("/index/evil/x.jsonl"), 0);

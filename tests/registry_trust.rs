@@ -7,7 +7,7 @@
 mod http_support;
 mod support;
 
-use http_support::{Fixture, Nginx};
+use http_support::{Fixture, fetched};
 
 /// Rewrites the fixture's `registry.yaml` so that it owns only `rogue`,
 /// while its index still holds `t/x`: the registry claims a module of a
@@ -26,7 +26,7 @@ fn a_registry_serves_only_its_namespaces_from_a_directory() {
     make_rogue(&fixture);
     fixture
         .oent(&["fetch", "t/x", "--registry", "reg"])
-        .failure()
+        .status(2)
         .stderr_contains(
             "registry reg was asked for namespace `t`, which it neither owns nor mirrors (`rogue` owns rogue; mirrors nothing): refusing anything it serves for it (dependency confusion)",
         );
@@ -37,12 +37,12 @@ fn a_registry_serves_only_its_namespaces_from_a_directory() {
 fn a_registry_serves_only_its_namespaces_over_http() {
     let fixture = Fixture::new(&["1.0.0"]);
     make_rogue(&fixture);
-    let server = Nginx::start(&fixture.registry(), &fixture.path().join("nginx"));
+    let server = fixture.nginx();
     let url = server.url();
     fixture
         .oent(&["fetch", "t/x", "--registry", &url])
-        .failure()
-        .stderr_contains(&format!(
+        .status(2)
+        .stderr_contains(format!(
             "registry {url} was asked for namespace `t`, which it neither owns nor mirrors (`rogue` owns rogue; mirrors nothing)"
         ));
     let asked: Vec<_> = server
@@ -79,13 +79,13 @@ fn a_distribution_takes_no_module_from_a_registry_that_does_not_own_it() {
 /// `other` signed by the same key several times (its snapshot's version is
 /// higher than `t`'s): the same maintainers sign both.
 fn two_registries_one_key(fixture: &Fixture) {
-    fixture.oent(&["key", "new", "key"]).success();
+    fixture.oent(&["key", "new", "key"]).status(0);
     let sign = |registry: &str| {
         fixture
             .oent(&[
                 "registry", "build", "none", "--to", registry, "--sign", "key",
             ])
-            .success()
+            .status(0)
     };
     std::fs::create_dir_all(fixture.path().join("none")).unwrap();
     sign("reg");
@@ -99,7 +99,7 @@ fn two_registries_one_key(fixture: &Fixture) {
             "--namespace",
             "other",
         ])
-        .success();
+        .status(0);
     for _ in 0..5 {
         sign("other");
     }
@@ -120,7 +120,7 @@ fn a_refused_snapshot_does_not_raise_the_version_remembered() {
     )
     .unwrap();
     fetch()
-        .failure()
+        .status(2)
         .stderr_contains("`registry.yaml` is listed in the signed snapshot (version 5) but the registry does not serve it");
 
     // The genuine snapshot over an altered registry.yaml: refused too.
@@ -139,11 +139,11 @@ fn a_refused_snapshot_does_not_raise_the_version_remembered() {
     )
     .unwrap();
     fetch()
-        .failure()
+        .status(2)
         .stderr_contains("`registry.yaml` has sha256 ")
         .stderr_contains("mix-and-match");
     std::fs::write(&config, &original).unwrap();
 
     // The genuine registry (version 1) is not taken for a rollback.
-    assert_eq!(fetch().success().fetched()[0].0, "1.0.0");
+    assert_eq!(fetched(&fetch().status(0))[0].0, "1.0.0");
 }

@@ -7,12 +7,12 @@ mod git_support;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use forge_support::{OPENENT_TOKEN, RunningForge};
 use git_support::{GitDaemon, bare, commit, git, hook, ls_remote, work};
-use support::oent;
 use support::registry::module;
+use support::{Output, Test};
 
 const OPTIONS_V1: &str = "config:\n  retention_days: { type: integer, default: 365, min: 30 }\n  \
                           mode: { type: enum, values: [simple, complet], default: simple }\n";
@@ -23,35 +23,14 @@ fn run(dir: &Path, args: &[&str]) -> Output {
 
 /// Runs oent in `dir` (the work repository) with its cache beside it.
 fn run_with(dir: &Path, args: &[&str], token: Option<&str>) -> Output {
-    let mut command = Command::new(oent());
-    command
-        .current_dir(dir)
-        .args(args)
-        .env_remove("OENT_TOKEN")
-        .env_remove("OENT_SIGNING_KEY")
+    let test = Test::at(dir)
+        .arg_list(args)
         .env("OENT_CACHE_DIR", dir.join("../cache"));
-    if let Some(token) = token {
-        command.env("OENT_TOKEN", token);
+    match token {
+        Some(token) => test.token(token),
+        None => test,
     }
-    command.output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn assert_status(o: &Output, code: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(o),
-        stderr(o)
-    );
+    .run()
 }
 
 /// `oent release demo --bump BUMP --key KEY` in `repo`.
@@ -72,8 +51,7 @@ fn release(repo: &Path, bump: &str, key: &Path) -> Output {
 /// A signing key outside the repository: `<dir>/keys/release` and `.pub`.
 fn signing_key(dir: &Path) -> PathBuf {
     let key = dir.join("keys/release");
-    let o = run(dir, &["key", "new", key.to_str().unwrap()]);
-    assert_status(&o, 0);
+    run(dir, &["key", "new", key.to_str().unwrap()]).status(0);
     key
 }
 
@@ -103,9 +81,8 @@ fn refused_before_anything(
     before: &(String, String, String, String),
     reason: &str,
 ) {
-    let o = release(repo, "patch", key);
-    assert_status(&o, 1);
-    assert!(stderr(&o).contains(reason), "{}", stderr(&o));
+    let o = release(repo, "patch", key).status(1);
+    assert!(o.stderr.contains(reason), "{}", o.stderr);
     assert_eq!(&state(repo), before);
 }
 
@@ -148,9 +125,9 @@ fn a_release_bumps_tags_signs_pushes_and_publishes_and_verify_rebuilds_it() {
             key.to_str().unwrap(),
         ],
         Some(OPENENT_TOKEN),
-    );
-    assert_status(&o, 0);
-    let out = stdout(&o);
+    )
+    .status(0);
+    let out = o.stdout;
     let steps: Vec<&str> = out
         .lines()
         .filter_map(|l| {
@@ -227,25 +204,25 @@ fn a_release_bumps_tags_signs_pushes_and_publishes_and_verify_rebuilds_it() {
     // The signature verifies with OpenSSH itself.
     let public = std::fs::read_to_string(format!("{}.pub", key.display())).unwrap();
     std::fs::write(d.join("allowed"), format!("release {public}")).unwrap();
-    let verified = Command::new("ssh-keygen")
-        .args(["-Y", "verify", "-n", "oent-archive", "-I", "release", "-f"])
-        .arg(d.join("allowed"))
-        .arg("-s")
-        .arg(format!("{}.sig", archive.display()))
-        .stdin(std::fs::File::open(&archive).unwrap())
-        .output()
-        .expect("ssh-keygen (openssh-client) is needed by this test");
-    assert!(verified.status.success(), "{}", stderr(&verified));
+    // ssh-keygen is openssh-client's; `run` fails when it is missing or refuses.
+    support::tools::run(
+        Command::new("ssh-keygen")
+            .args(["-Y", "verify", "-n", "oent-archive", "-I", "release", "-f"])
+            .arg(d.join("allowed"))
+            .arg("-s")
+            .arg(format!("{}.sig", archive.display()))
+            .stdin(std::fs::File::open(&archive).unwrap()),
+    );
 
     // `oent verify`: the local file, then the published version.
     let pubkey = format!("{}.pub", key.display());
     let o = run(
         &repo,
         &["verify", archive.to_str().unwrap(), "--key", &pubkey],
-    );
-    assert_status(&o, 0);
-    assert!(stdout(&o).contains("byte-identical"), "{}", stdout(&o));
-    assert!(stdout(&o).contains("signature: good"), "{}", stdout(&o));
+    )
+    .status(0);
+    assert!(o.stdout.contains("byte-identical"), "{}", o.stdout);
+    assert!(o.stdout.contains("signature: good"), "{}", o.stdout);
     let o = run(
         &repo,
         &[
@@ -256,28 +233,21 @@ fn a_release_bumps_tags_signs_pushes_and_publishes_and_verify_rebuilds_it() {
             "--key",
             &pubkey,
         ],
-    );
-    assert_status(&o, 0);
-    assert!(
-        stdout(&o).contains("rebuilt from tag v1.1.0"),
-        "{}",
-        stdout(&o)
-    );
+    )
+    .status(0);
+    assert!(o.stdout.contains("rebuilt from tag v1.1.0"), "{}", o.stdout);
 
     // An archive of the same version built otherwise (another mtime) is caught.
     let other = d.join("other");
-    let o = Command::new(oent())
-        .current_dir(&repo)
+    Test::at(&repo)
         .args(["package", "demo", "-o"])
         .arg(&other)
         .env("SOURCE_DATE_EPOCH", "1234567")
-        .output()
-        .unwrap();
-    assert_status(&o, 0);
+        .run()
+        .status(0);
     let forged = other.join("openent/demo-1.1.0.tar.gz");
-    let o = run(&repo, &["verify", forged.to_str().unwrap()]);
-    assert_status(&o, 1);
-    let err = stderr(&o);
+    let o = run(&repo, &["verify", forged.to_str().unwrap()]).status(1);
+    let err = o.stderr;
     assert!(err.contains("not reproducible from tag `v1.1.0`"), "{err}");
     assert!(err.contains("demo-1.1.0/module.yaml: differs"), "{err}");
     assert!(err.contains("mtime 1234567"), "{err}");
@@ -285,12 +255,11 @@ fn a_release_bumps_tags_signs_pushes_and_publishes_and_verify_rebuilds_it() {
     // A tag moved to another commit is caught too.
     commit(&repo, &[("demo/notes.txt", "changed\n")], "chore: notes");
     git(&repo, &["tag", "-f", "-a", "v1.1.0", "-m", "moved"]);
-    let o = run(&repo, &["verify", archive.to_str().unwrap()]);
-    assert_status(&o, 1);
+    let o = run(&repo, &["verify", archive.to_str().unwrap()]).status(1);
     assert!(
-        stderr(&o).contains("demo-1.1.0/notes.txt: differs"),
+        o.stderr.contains("demo-1.1.0/notes.txt: differs"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
 }
 
@@ -303,9 +272,8 @@ fn dry_run_prints_every_step_and_changes_nothing() {
     commit(&repo, &[("demo/x.txt", "x\n")], "fix: a typo");
     let before = state(&repo);
     let remote_before = ls_remote(&repo, "origin");
-    let o = run(&repo, &["release", "demo", "--bump", "patch", "--dry-run"]);
-    assert_status(&o, 0);
-    let out = stdout(&o);
+    let o = run(&repo, &["release", "demo", "--bump", "patch", "--dry-run"]).status(0);
+    let out = o.stdout;
     for step in [
         "[4/11] bump: would set demo/module.yaml to version 1.0.1",
         "[9/11] tag: would create the annotated tag v1.0.1",
@@ -409,9 +377,8 @@ fn a_push_rejected_by_the_git_daemon_leaves_no_tag_and_a_rerun_succeeds() {
         "--key",
         key.to_str().unwrap(),
     ];
-    let o = run(&repo, &args);
-    assert_status(&o, 1);
-    let err = stderr(&o);
+    let o = run(&repo, &args).status(1);
+    let err = o.stderr;
     assert!(
         err.contains("push failed: push to remote `origin`"),
         "{err}"
@@ -424,8 +391,7 @@ fn a_push_rejected_by_the_git_daemon_leaves_no_tag_and_a_rerun_succeeds() {
     assert_eq!(ls_remote(&repo, "origin"), remote_before);
 
     std::fs::remove_file(remote.join("hooks/pre-receive")).unwrap();
-    let o = run(&repo, &args);
-    assert_status(&o, 0);
+    run(&repo, &args).status(0);
     assert!(ls_remote(&repo, "origin").contains("refs/tags/v1.0.1"));
 }
 
@@ -460,9 +426,9 @@ fn a_forge_down_after_the_tag_is_pushed_is_recovered_by_resume() {
             key.to_str().unwrap(),
         ],
         Some(OPENENT_TOKEN),
-    );
-    assert_status(&o, 1);
-    let err = stderr(&o);
+    )
+    .status(1);
+    let err = o.stderr;
     assert!(err.contains("publish failed: publishing to"), "{err}");
     assert!(err.contains("state: tag v1.0.1 is pushed"), "{err}");
     assert!(err.contains("--resume"), "{err}");
@@ -479,9 +445,8 @@ fn a_forge_down_after_the_tag_is_pushed_is_recovered_by_resume() {
             Some(OPENENT_TOKEN),
         )
     };
-    let o = resume(&forge);
-    assert_status(&o, 0);
-    let out = stdout(&o);
+    let o = resume(&forge).status(0);
+    let out = o.stdout;
     assert!(out.contains("v1.0.1 is already on `origin`"), "{out}");
     assert!(out.contains("openent/demo 1.0.1 published"), "{out}");
     let sha =
@@ -494,12 +459,11 @@ fn a_forge_down_after_the_tag_is_pushed_is_recovered_by_resume() {
     let index = std::fs::read_to_string(forge.registry().join("index/openent/demo.jsonl")).unwrap();
     assert!(index.contains(&sha), "{index}");
     // Again: nothing left to do.
-    let o = resume(&forge);
-    assert_status(&o, 0);
+    let o = resume(&forge).status(0);
     assert!(
-        stdout(&o).contains("already there (same sha256)"),
+        o.stdout.contains("already there (same sha256)"),
         "{}",
-        stdout(&o)
+        o.stdout
     );
 }
 
@@ -539,9 +503,8 @@ fn a_breaking_change_under_a_minor_bump_is_refused_with_each_reason() {
     );
     let key = signing_key(d);
     let before = state(&repo);
-    let o = release(&repo, "minor", &key);
-    assert_status(&o, 1);
-    let err = stderr(&o);
+    let o = release(&repo, "minor", &key).status(1);
+    let err = o.stderr;
     for reason in [
         "a minor release cannot carry these changes since demo-v1.0.0; they need a major release:",
         "[major] capability `demo` is no longer provided",
@@ -557,12 +520,12 @@ fn a_breaking_change_under_a_minor_bump_is_refused_with_each_reason() {
     );
     assert_eq!(state(&repo), before);
 
-    let o = release(&repo, "major", &key);
-    assert_status(&o, 0);
+    let o = release(&repo, "major", &key).status(0);
     assert!(
-        stdout(&o).contains("released openent/demo 2.0.0 as demo-v2.0.0"),
+        o.stdout
+            .contains("released openent/demo 2.0.0 as demo-v2.0.0"),
         "{}",
-        stdout(&o)
+        o.stdout
     );
     let changelog = std::fs::read_to_string(repo.join("demo/CHANGELOG.md")).unwrap();
     assert!(
@@ -595,7 +558,7 @@ fn a_distribution_release_lists_module_changes_and_changed_defaults() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, module(name, version, extra)).unwrap();
         if !d.join("registry/registry.yaml").exists() {
-            let o = run(
+            run(
                 d,
                 &[
                     "registry",
@@ -606,11 +569,10 @@ fn a_distribution_release_lists_module_changes_and_changed_defaults() {
                     "--namespace",
                     "openent",
                 ],
-            );
-            assert_status(&o, 0);
+            )
+            .status(0);
         }
-        let o = run(d, &["registry", "build", "src", "--to", "registry"]);
-        assert_status(&o, 0);
+        run(d, &["registry", "build", "src", "--to", "registry"]).status(0);
     };
     add_module("openent/x", "1.0.0", &option(1));
     add_module("openent/gone", "1.0.0", "");
@@ -627,7 +589,7 @@ fn a_distribution_release_lists_module_changes_and_changed_defaults() {
         distribution("  openent/x: \"^1\"\n  openent/gone: \"^1\"\n"),
     )
     .unwrap();
-    assert_status(&run(&repo, &["resolve", "."]), 0);
+    run(&repo, &["resolve", "."]).status(0);
     git(&repo, &["add", "distribution.yaml", "oent.lock"]);
     git(&repo, &["commit", "-q", "-m", "feat: first distribution"]);
     git(
@@ -643,13 +605,12 @@ fn a_distribution_release_lists_module_changes_and_changed_defaults() {
         distribution("  openent/x: \"^1\"\n  openent/y: \"^1\"\n"),
     )
     .unwrap();
-    assert_status(&run(&repo, &["update", "--dist", "."]), 0);
+    run(&repo, &["update", "--dist", "."]).status(0);
     git(&repo, &["add", "distribution.yaml", "oent.lock"]);
     git(&repo, &["commit", "-q", "-m", "feat: y instead of gone"]);
 
-    let o = run(&repo, &["release", ".", "--bump", "minor"]);
-    assert_status(&o, 0);
-    let out = stdout(&o);
+    let o = run(&repo, &["release", ".", "--bump", "minor"]).status(0);
+    let out = o.stdout;
     assert!(
         out.contains("1 added, 1 removed, 1 upgraded, 1 default(s) changed"),
         "{out}"

@@ -8,9 +8,8 @@ use std::process::Command;
 
 mod support;
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
-use support::venv_tool;
+use support::{Test, venv_tool};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -29,17 +28,9 @@ fn manifests_under(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn the_repository_lints_clean() {
-    let output = cargo_bin_cmd!("oent")
-        .current_dir(repo())
-        .arg("lint")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "oent lint failed on the repository:\n{stdout}"
-    );
-    assert!(stdout.ends_with("no problems\n"), "{stdout}");
+    // Run in the repository, its private cache in a temporary directory.
+    let output = Test::new().current_dir(repo()).arg("lint").run().status(0);
+    assert!(output.stdout.ends_with("no problems\n"), "{output:?}");
 }
 
 fn check_jsonschema(schema: &str, files: &[PathBuf]) {
@@ -64,11 +55,10 @@ fn every_module_in_the_repository_matches_the_module_schema() {
     manifests_under(&repo().join("modules"), "module.yaml", &mut files);
     // The scaffold has placeholders: check what `oent new` writes.
     let dir = tempfile::tempdir().unwrap();
-    cargo_bin_cmd!("oent")
-        .current_dir(dir.path())
+    Test::at(dir.path())
         .args(["new", "module", "openent/demo"])
-        .assert()
-        .success();
+        .run()
+        .status(0);
     files.push(dir.path().join("modules/openent/demo/module.yaml"));
     check_jsonschema("module.schema.json", &files);
 }
@@ -78,11 +68,10 @@ fn every_distribution_in_the_repository_matches_the_distribution_schema() {
     let mut files = Vec::new();
     manifests_under(&repo().join("examples"), "distribution.yaml", &mut files);
     let dir = tempfile::tempdir().unwrap();
-    cargo_bin_cmd!("oent")
-        .current_dir(dir.path())
+    Test::at(dir.path())
         .args(["new", "distribution", "idf/lilie"])
-        .assert()
-        .success();
+        .run()
+        .status(0);
     files.push(dir.path().join("lilie/distribution.yaml"));
     check_jsonschema("distribution.schema.json", &files);
 }
@@ -91,11 +80,7 @@ fn every_distribution_in_the_repository_matches_the_distribution_schema() {
 fn a_signed_snapshot_matches_the_snapshot_schema() {
     let dir = tempfile::tempdir().unwrap();
     let oent = |args: &[&str]| {
-        cargo_bin_cmd!("oent")
-            .current_dir(dir.path())
-            .args(args)
-            .assert()
-            .success();
+        Test::at(dir.path()).arg_list(args).run().status(0);
     };
     oent(&["key", "new", "key"]);
     oent(&["new", "module", "openent/demo"]);
@@ -158,11 +143,7 @@ fn the_schemas_are_valid_json_schemas() {
 fn a_forge_yaml_that_oent_accepts_matches_the_forge_schema() {
     let dir = tempfile::tempdir().unwrap();
     let oent = |args: &[&str]| {
-        cargo_bin_cmd!("oent")
-            .current_dir(dir.path())
-            .args(args)
-            .assert()
-            .success();
+        Test::at(dir.path()).arg_list(args).run().status(0);
     };
     oent(&["key", "new", "peer-key"]);
     oent(&[
@@ -189,28 +170,20 @@ fn a_forge_yaml_that_oent_accepts_matches_the_forge_schema() {
     )
     .unwrap();
     // oent reads it (the sync fails to reach the peer: exit 1, not a config error).
-    let sync = cargo_bin_cmd!("oent")
-        .current_dir(dir.path())
+    Test::at(dir.path())
         .args(["forge", "sync", "--config", "forge.yaml"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        sync.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&sync.stderr)
-    );
+        .run()
+        .status(1);
     check_jsonschema("forge.schema.json", &[path]);
 }
 
 /// A tree with one clean module, one module with two errors and a warning.
 fn project_with_problems() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    cargo_bin_cmd!("oent")
-        .current_dir(dir.path())
+    Test::at(dir.path())
         .args(["new", "module", "openent/propre"])
-        .assert()
-        .success();
+        .run()
+        .status(0);
     let broken = dir.path().join("modules/openent/casse");
     std::fs::create_dir_all(&broken).unwrap();
     std::fs::write(
@@ -226,12 +199,11 @@ fn project_with_problems() -> tempfile::TempDir {
 fn junit_report_is_read_by_junitparser() {
     let dir = project_with_problems();
     let report = dir.path().join("oent-lint.xml");
-    cargo_bin_cmd!("oent")
-        .current_dir(dir.path())
+    Test::at(dir.path())
         .args(["lint", "--format", "junit", "-o"])
         .arg(&report)
-        .assert()
-        .code(1);
+        .run()
+        .status(1);
     let script = r#"
 import sys
 from junitparser import JUnitXml, Failure
@@ -258,13 +230,11 @@ print(len(cases), len(failed), failed[0].name, failed[0].result[0].type)
 #[test]
 fn codequality_report_has_gitlab_fields() {
     let dir = project_with_problems();
-    let output = cargo_bin_cmd!("oent")
-        .current_dir(dir.path())
+    let output = Test::at(dir.path())
         .args(["lint", "--format", "codequality"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let issues: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+        .run()
+        .status(1);
+    let issues: Vec<Value> = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(issues.len(), 3, "{issues:#?}");
     let mut fingerprints = std::collections::HashSet::new();
     for issue in &issues {
@@ -296,11 +266,9 @@ fn codequality_report_has_gitlab_fields() {
 #[test]
 fn json_report_is_stable() {
     let dir = project_with_problems();
-    let output = cargo_bin_cmd!("oent")
-        .current_dir(dir.path())
+    let output = Test::at(dir.path())
         .args(["lint", "--format", "json"])
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        .run();
+    let report = output.json();
     insta::assert_snapshot!(serde_json::to_string_pretty(&report).unwrap());
 }

@@ -60,6 +60,40 @@ fn lock(test: &support::Output) -> String {
     test.read("dist/oent.lock")
 }
 
+/// The harness gives every run a private cache: a test passes the same on
+/// a fresh machine, without `HOME`, and never fills the developer's cache.
+#[test]
+fn resolving_needs_no_cache_of_the_developer() {
+    let out = base()
+        .write(
+            "dist/distribution.yaml",
+            &format!(
+                "{}settings: {{ domaine: ent.example.fr }}\n",
+                distribution("openent/portail: \"^1\"\n")
+            ),
+        )
+        .env_remove("HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .args(["resolve", "dist"])
+        .run()
+        .status(0)
+        .then()
+        .env_remove("HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .args(["build", "dist", "--out", "bundle"])
+        .run()
+        .status(0);
+    // The modules unpacked for the build went to the run's own cache.
+    assert!(
+        out.path()
+            .join(support::PRIVATE_CACHE)
+            .join("modules")
+            .is_dir(),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn resolving_writes_a_sorted_lock_and_twice_gives_the_same_bytes() {
     let out = base()

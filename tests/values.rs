@@ -17,7 +17,6 @@ fn essonne() -> Test {
             "examples/essonne-colleges",
         )
         .copy(&repo.join("registry"), "registry")
-        .env("OENT_CACHE_DIR", "cache")
 }
 
 #[test]
@@ -35,7 +34,6 @@ fn an_unknown_etablissement_is_an_error_with_the_close_uai() {
             ",
         )
         .then()
-        .env("OENT_CACHE_DIR", "cache")
         .args(["values", "examples/essonne-colleges", "--offline"])
         .args(["--etablissement", "9999999Z"])
         .run()
@@ -64,7 +62,6 @@ fn an_unknown_module_is_an_error_with_the_module_meant() {
             ",
         )
         .then()
-        .env("OENT_CACHE_DIR", "cache")
         .args(["values", "examples/essonne-colleges", "--offline"])
         .args(["--module", "openent/cdi", "--etablissement", "0911500L"])
         .run()

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 
 use sha2::{Digest, Sha256};
 
-use crate::support::{oent, stop_gracefully};
+use crate::support::{PRIVATE_CACHE, Test, oent, stop_gracefully};
 
 /// Tokens the tests use, by the namespace they are scoped to.
 pub const OPENENT_TOKEN: &str = "oent_test_openent";
@@ -23,15 +23,12 @@ pub fn token_hash(token: &str) -> String {
         .collect()
 }
 
-/// Runs `oent ARGS` in `dir` as a publisher would, with `$OENT_TOKEN` set
-/// to `token` (and never inherited from the test's environment).
-pub fn oent_in(dir: &Path, args: &[&str], token: Option<&str>) -> std::process::Output {
-    let mut command = Command::new(oent());
-    command.current_dir(dir).args(args).env_remove("OENT_TOKEN");
-    if let Some(token) = token {
-        command.env("OENT_TOKEN", token);
+impl Test {
+    /// `--to <forge>` as the `openent` publisher (`oent publish`, `oent
+    /// yank`); `.token()` after it acts as another one.
+    pub fn forge(self, forge: &RunningForge) -> Self {
+        self.arg("--to").arg(&forge.url).token(OPENENT_TOKEN)
     }
-    command.output().unwrap()
 }
 
 pub struct RunningForge {
@@ -45,8 +42,7 @@ impl RunningForge {
     pub fn start(dir: &Path, name: &str, namespace: &str, extra: &str) -> RunningForge {
         std::fs::create_dir_all(dir).unwrap();
         if !dir.join("registry/registry.yaml").exists() {
-            let status = Command::new(oent())
-                .current_dir(dir)
+            Test::at(dir)
                 .args([
                     "registry",
                     "init",
@@ -56,10 +52,8 @@ impl RunningForge {
                     "--namespace",
                     namespace,
                 ])
-                .stdout(Stdio::null())
-                .status()
-                .unwrap();
-            assert!(status.success());
+                .run()
+                .status(0);
         }
         let config = format!(
             "schema: oent/forge/v1\nregistry: registry\nlisten: \"127.0.0.1:0\"\ntokens:\n  \
@@ -96,6 +90,9 @@ impl RunningForge {
         let mut child = command
             .current_dir(dir)
             .args(["forge", "serve", "--config", "forge.yaml"])
+            // Like every run of the tests, its own cache and no token inherited.
+            .env("OENT_CACHE_DIR", dir.join(PRIVATE_CACHE))
+            .env_remove("OENT_TOKEN")
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()

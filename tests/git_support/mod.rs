@@ -95,6 +95,13 @@ pub struct GitDaemon {
     pub port: u16,
 }
 
+impl crate::support::Test {
+    /// A `git daemon` on loopback serving the test's `git/` folder.
+    pub fn git_daemon(&self) -> GitDaemon {
+        GitDaemon::start(&self.path().join("git"))
+    }
+}
+
 impl GitDaemon {
     pub fn start(base: &Path) -> GitDaemon {
         Self::spawn(base, None)

@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -20,58 +20,18 @@ use std::time::Duration;
 use oent::package::checksum::sha256_hex;
 use tempfile::TempDir;
 
-/// What one `oent` run printed and returned.
-#[derive(Debug)]
-pub struct Run {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-}
+use crate::support::{Output, Test};
 
-impl Run {
-    #[track_caller]
-    pub fn success(self) -> Self {
-        assert_eq!(self.code, Some(0), "{self:#?}");
-        self
-    }
-
-    /// Exit status 2 (the command could not run), without a panic.
-    #[track_caller]
-    pub fn failure(self) -> Self {
-        assert_eq!(self.code, Some(2), "{self:#?}");
-        assert!(!self.stderr.contains("panicked"), "{self:#?}");
-        self
-    }
-
-    #[track_caller]
-    pub fn stderr_contains(self, part: &str) -> Self {
-        assert!(
-            self.stderr.contains(part),
-            "stderr lacks {part:?}\n{self:#?}"
-        );
-        self
-    }
-
-    #[track_caller]
-    pub fn stdout_has(self, part: &str) -> Self {
-        assert!(
-            self.stdout.contains(part),
-            "stdout lacks {part:?}\n{self:#?}"
-        );
-        self
-    }
-
-    /// The paths printed by `fetched NS/NAME VERSION PATH` lines, by version.
-    pub fn fetched(&self) -> Vec<(String, PathBuf)> {
-        self.stdout
-            .lines()
-            .filter_map(|l| {
-                let mut words = l.strip_prefix("fetched ")?.splitn(3, ' ');
-                let _name = words.next()?;
-                Some((words.next()?.to_owned(), PathBuf::from(words.next()?)))
-            })
-            .collect()
-    }
+/// The paths printed by `fetched NS/NAME VERSION PATH` lines, by version.
+pub fn fetched(run: &Output) -> Vec<(String, PathBuf)> {
+    run.stdout
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.strip_prefix("fetched ")?.splitn(3, ' ');
+            let _name = words.next()?;
+            Some((words.next()?.to_owned(), PathBuf::from(words.next()?)))
+        })
+        .collect()
 }
 
 /// A temporary directory holding a registry `reg/` (name and namespace `t`)
@@ -92,8 +52,8 @@ impl Fixture {
         let fixture = Fixture { dir };
         fixture
             .oent(&["registry", "init", "reg", "--name", "t", "--namespace", "t"])
-            .success();
-        fixture.oent(&["new", "module", "t/x"]).success();
+            .status(0);
+        fixture.oent(&["new", "module", "t/x"]).status(0);
         for version in versions {
             fixture.publish(version);
         }
@@ -128,10 +88,15 @@ impl Fixture {
             .collect();
         std::fs::write(&manifest, text).unwrap();
         self.oent(&["registry", "build", "modules", "--to", "reg"])
-            .success();
+            .status(0);
         // `oent registry build` writes files readable by their owner only;
         // a deployer makes them readable by the web server's user.
         make_readable(&self.registry());
+    }
+
+    /// A real nginx serving the registry, its files in `nginx/`.
+    pub fn nginx(&self) -> Nginx {
+        Nginx::start(&self.registry(), &self.path().join("nginx"))
     }
 
     /// The index line of a version, as JSON.
@@ -143,33 +108,21 @@ impl Fixture {
             .unwrap_or_else(|| panic!("no line for {version}"))
     }
 
-    /// Runs `oent` in the directory with the cache at `cache/`.
-    pub fn oent(&self, args: &[&str]) -> Run {
+    /// Runs `oent` in the directory with the cache at `cache/` (and, as
+    /// every run, no proxy in the way: loopback only).
+    pub fn oent(&self, args: &[&str]) -> Output {
         self.oent_with(args, &[])
     }
 
     /// [`Fixture::oent`] with these environment variables set.
-    pub fn oent_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let output = Command::new(assert_cmd::cargo::cargo_bin!("oent"))
-            .args(args)
-            .envs(env.iter().copied())
-            .current_dir(self.path())
-            .env("OENT_CACHE_DIR", self.cache())
-            // Loopback only: no proxy may get in the way.
-            .env_remove("http_proxy")
-            .env_remove("HTTP_PROXY")
-            .env_remove("https_proxy")
-            .env_remove("HTTPS_PROXY")
-            .env_remove("all_proxy")
-            .env_remove("ALL_PROXY")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    pub fn oent_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut test = Test::at(self.path())
+            .arg_list(args)
+            .env("OENT_CACHE_DIR", self.cache());
+        for (key, value) in env {
+            test = test.env(key, value);
         }
+        test.run()
     }
 }
 

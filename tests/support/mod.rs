@@ -16,6 +16,25 @@
 //! Each test gets its own temporary directory, which is the current
 //! directory of the command. Outputs have that directory's path replaced by
 //! `[ROOT]`, so that expected outputs can be written out in full.
+//!
+//! This builder is the one way tests run `oent`. Every run is hermetic by
+//! default: its download cache is private (`[ROOT]/.oent-cache`, through
+//! `OENT_CACHE_DIR`), so no test reads or fills the developer's own cache
+//! nor depends on `HOME`; its standard input is empty; nothing of the
+//! developer's environment that changes oent's behaviour gets through (the
+//! `OENT_*` variables such as a token, `SOURCE_DATE_EPOCH`, `CI_JOB_TOKEN`,
+//! proxies, forced colours). A test that needs one sets it with `.env()`,
+//! which wins over the defaults. [`Test::at`] runs in a directory the test
+//! already has (a forge's), with the same defaults.
+//!
+//! Around it: `.under(wrapper)` runs oent under strace or `sh -c 'ulimit …'`,
+//! `.spawn()` starts one to kill midway; `forge_support` adds `.forge(&forge)`
+//! (`--to` a running `oent forge serve`, as a publisher), `git_support`
+//! `.git_daemon()` (a `git daemon` over the test's `git/`), `http_support`
+//! `Fixture::nginx()` (nginx over a fixture registry); `support::tools`
+//! starts nginx for everything else. Expected outputs are written in full
+//! (`stdout_is`, `stderr_is`, with `[ROOT]`) where the output is short and
+//! stable, `_contains` where only a line of it is the point.
 
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
@@ -23,8 +42,9 @@
 pub mod registry;
 pub mod tools;
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -72,30 +92,86 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The private download cache of every run, under its root directory.
+pub const PRIVATE_CACHE: &str = ".oent-cache";
+
+/// Variables of the developer's environment that change what oent does
+/// (besides every `OENT_*` one): a run never inherits them.
+const NOT_INHERITED: &[&str] = &[
+    "SOURCE_DATE_EPOCH",
+    "CI_JOB_TOKEN",
+    "CLICOLOR_FORCE",
+    "FORCE_COLOR",
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+];
+
+/// The directory a command runs in: a temporary one the builder owns, or
+/// one the test already has.
+enum Root {
+    Owned(TempDir),
+    At(PathBuf),
+}
+
+impl Root {
+    fn path(&self) -> &Path {
+        match self {
+            Root::Owned(dir) => dir.path(),
+            Root::At(path) => path,
+        }
+    }
+}
+
+/// A change to the command's environment, applied in order.
+enum EnvChange {
+    Set(String, OsString),
+    Remove(String),
+}
+
 /// A command to run in a fresh temporary directory.
 pub struct Test {
-    tempdir: TempDir,
-    args: Vec<String>,
+    root: Root,
+    args: Vec<OsString>,
     current_dir: PathBuf,
-    env: Vec<(String, String)>,
+    env: Vec<EnvChange>,
+    stdin: Vec<u8>,
+    wrapper: Vec<OsString>,
 }
 
 impl Test {
     pub fn new() -> Self {
-        Test {
-            tempdir: tempfile::Builder::new()
+        Self::with_root(Root::Owned(
+            tempfile::Builder::new()
                 .prefix("oent-test-")
                 .tempdir()
                 .unwrap(),
+        ))
+    }
+
+    /// A command run in `dir`, a directory the test already has (kept when
+    /// the test ends); `[ROOT]` stands for it in outputs.
+    pub fn at(dir: &Path) -> Self {
+        Self::with_root(Root::At(dir.to_path_buf()))
+    }
+
+    fn with_root(root: Root) -> Self {
+        Test {
+            root,
             args: Vec::new(),
             current_dir: PathBuf::new(),
             env: Vec::new(),
+            stdin: Vec::new(),
+            wrapper: Vec::new(),
         }
     }
 
     /// The temporary directory.
     pub fn path(&self) -> &Path {
-        self.tempdir.path()
+        self.root.path()
     }
 
     /// Writes a text file (unindented), creating its directories.
@@ -105,7 +181,7 @@ impl Test {
 
     /// Writes a file byte for byte, creating its directories.
     pub fn write_bytes(self, path: &str, contents: &[u8]) -> Self {
-        let path = self.tempdir.path().join(path);
+        let path = self.path().join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, contents).unwrap();
         self
@@ -113,53 +189,134 @@ impl Test {
 
     /// Creates an empty directory.
     pub fn create_dir(self, path: &str) -> Self {
-        std::fs::create_dir_all(self.tempdir.path().join(path)).unwrap();
+        std::fs::create_dir_all(self.path().join(path)).unwrap();
         self
     }
 
     /// Copies a directory of the repository (e.g. a fixture) into `path`.
     pub fn copy(self, from: &Path, path: &str) -> Self {
-        copy_dir(from, &self.tempdir.path().join(path));
+        copy_dir(from, &self.path().join(path));
         self
     }
 
-    pub fn arg(mut self, arg: &str) -> Self {
-        self.args.push(arg.to_owned());
+    /// One argument (a path, as it is).
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.args.push(arg.as_ref().to_owned());
         self
     }
 
-    pub fn args<const N: usize>(mut self, args: [&str; N]) -> Self {
-        self.args.extend(args.iter().map(|a| (*a).to_owned()));
+    pub fn args<const N: usize>(self, args: [&str; N]) -> Self {
+        self.arg_list(&args)
+    }
+
+    /// Arguments of any length (a slice built by the test).
+    pub fn arg_list(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(OsString::from));
         self
     }
 
-    /// Runs the command in this subdirectory of the temporary directory.
-    pub fn current_dir(mut self, path: &str) -> Self {
-        self.current_dir = PathBuf::from(path);
+    /// Runs the command in this subdirectory of the temporary directory
+    /// (or in this directory, when the path is absolute).
+    pub fn current_dir(mut self, path: impl AsRef<Path>) -> Self {
+        self.current_dir = path.as_ref().to_path_buf();
         self
     }
 
-    pub fn env(mut self, key: &str, value: &str) -> Self {
-        self.env.push((key.to_owned(), value.to_owned()));
+    /// Sets a variable; it wins over the defaults (the private cache, …).
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+        self.env
+            .push(EnvChange::Set(key.to_owned(), value.as_ref().to_owned()));
         self
+    }
+
+    /// Removes a variable (`HOME`, to show that a run does not need it).
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.env.push(EnvChange::Remove(key.to_owned()));
+        self
+    }
+
+    /// `$OENT_TOKEN`, as a publisher sets it.
+    pub fn token(self, token: &str) -> Self {
+        self.env("OENT_TOKEN", token)
+    }
+
+    /// What the command reads on its standard input (empty by default).
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = bytes.into();
+        self
+    }
+
+    /// Runs oent under another program: `wrapper`, then oent's path and
+    /// the arguments (`strace -f -e inject=…` to kill it at a system call,
+    /// `sh -c 'ulimit -v N; exec "$0" "$@"'` to bound its memory).
+    pub fn under(mut self, wrapper: &[&str]) -> Self {
+        self.wrapper = wrapper.iter().map(OsString::from).collect();
+        self
+    }
+
+    /// The command as it will run: private cache, nothing inherited that
+    /// changes oent's behaviour, then the test's own changes.
+    fn command(&self) -> Command {
+        let mut command = match self.wrapper.split_first() {
+            Some((program, wrapper_args)) => {
+                let mut command = Command::new(program);
+                command.args(wrapper_args).arg(oent());
+                command
+            }
+            None => Command::new(oent()),
+        };
+        command
+            .args(&self.args)
+            .current_dir(self.path().join(&self.current_dir))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, _) in std::env::vars_os() {
+            if let Some(key) = key.to_str().filter(|k| k.starts_with("OENT_")) {
+                command.env_remove(key);
+            }
+        }
+        for key in NOT_INHERITED {
+            command.env_remove(key);
+        }
+        command.env("OENT_CACHE_DIR", self.path().join(PRIVATE_CACHE));
+        for change in &self.env {
+            match change {
+                EnvChange::Set(key, value) => command.env(key, value),
+                EnvChange::Remove(key) => command.env_remove(key),
+            };
+        }
+        command
+    }
+
+    /// Starts `oent` and returns at once, for a test that kills it midway
+    /// (its outputs are not kept: the test looks at what it left on disk).
+    pub fn spawn(self) -> std::process::Child {
+        self.command()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} does not start: {e}", oent().display()))
     }
 
     /// Runs `oent` with the arguments; the temporary directory lives on in the output.
-    pub fn run(self) -> Output {
-        let mut command = Command::new(oent());
-        command
-            .args(&self.args)
-            .current_dir(self.tempdir.path().join(&self.current_dir))
-            // The output is never a terminal here; make sure nothing forces colour.
-            .env_remove("CLICOLOR_FORCE")
-            .env_remove("FORCE_COLOR");
-        for (key, value) in &self.env {
-            command.env(key, value);
-        }
+    pub fn run(mut self) -> Output {
         let started = Instant::now();
-        let output = command.output().unwrap();
+        let mut child = self
+            .command()
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} does not start: {e}", oent().display()));
+        let mut stdin = child.stdin.take().unwrap();
+        let input = std::mem::take(&mut self.stdin);
+        // A command may exit without reading its input: a broken pipe is fine.
+        let writer = std::thread::spawn(move || {
+            let _ = std::io::Write::write_all(&mut stdin, &input);
+        });
+        let output = child.wait_with_output().unwrap();
+        writer.join().unwrap();
         let elapsed = started.elapsed();
-        let roots = roots(self.tempdir.path());
+        let roots = roots(self.path());
         let clean = |bytes: &[u8]| {
             let mut text = String::from_utf8_lossy(bytes).into_owned();
             for root in &roots {
@@ -172,7 +329,7 @@ impl Test {
             stderr: clean(&output.stderr),
             code: output.status.code(),
             elapsed,
-            tempdir: self.tempdir,
+            root: self.root,
         }
     }
 }
@@ -202,7 +359,13 @@ pub struct Output {
     /// `None` when the process was killed by a signal.
     pub code: Option<i32>,
     pub elapsed: Duration,
-    tempdir: TempDir,
+    root: Root,
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.context())
+    }
 }
 
 impl Output {
@@ -239,7 +402,8 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn stdout_contains(self, part: &str) -> Self {
+    pub fn stdout_contains(self, part: impl AsRef<str>) -> Self {
+        let part = part.as_ref();
         assert!(
             self.stdout.contains(part),
             "stdout does not contain {part:?}\n{}",
@@ -271,10 +435,21 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn stderr_contains(self, part: &str) -> Self {
+    pub fn stderr_contains(self, part: impl AsRef<str>) -> Self {
+        let part = part.as_ref();
         assert!(
             self.stderr.contains(part),
             "stderr does not contain {part:?}\n{}",
+            self.context()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_lacks(self, part: &str) -> Self {
+        assert!(
+            !self.stderr.contains(part),
+            "stderr contains {part:?}\n{}",
             self.context()
         );
         self
@@ -289,23 +464,18 @@ impl Output {
 
     /// Another command in the same temporary directory (`oent new`, then `oent lint`).
     pub fn then(self) -> Test {
-        Test {
-            tempdir: self.tempdir,
-            args: Vec::new(),
-            current_dir: PathBuf::new(),
-            env: Vec::new(),
-        }
+        Test::with_root(self.root)
     }
 
     /// The temporary directory the command ran in.
     pub fn path(&self) -> &Path {
-        self.tempdir.path()
+        self.root.path()
     }
 
     /// Reads a file of the temporary directory.
     #[track_caller]
     pub fn read(&self, path: &str) -> String {
-        std::fs::read_to_string(self.tempdir.path().join(path))
+        std::fs::read_to_string(self.path().join(path))
             .unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
     }
 }
