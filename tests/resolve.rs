@@ -340,3 +340,20 @@ fn a_misspelt_module_or_capability_gets_the_name_meant() {
             ",
         );
 }
+
+#[test]
+fn a_missing_registry_is_named_once_without_repeating_its_cause() {
+    Test::new()
+        .write(
+            "dist/distribution.yaml",
+            &distribution("openent/portail: \"^1\"\n"),
+        )
+        .args(["resolve", "dist"])
+        .run()
+        .status(2)
+        .stderr_is(
+            "
+            error: registry `openent` at openent: `openent` is not a registry: it has no registry.yaml (create one with `oent registry init`)
+            ",
+        );
+}

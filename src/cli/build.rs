@@ -8,12 +8,12 @@ use serde_json::json;
 use super::exit;
 use oent::manifest::distribution::Target;
 use oent::ops::values::{ValuesError, ValuesOptions};
-use oent::ops::{BuildError, BuildOptions, WriteOptions, build_with};
+use oent::ops::{BuildOptions, WriteOptions, build_with};
 use oent::registry::cache::Cache;
 use oent::registry::fetch::NoProgress;
 use oent::render::limits::{RenderLimits, parse_size};
+use oent::workspace::WorkspaceOptions;
 use oent::workspace::values::{CommandLineValue, parse_set};
-use oent::workspace::{WorkspaceError, WorkspaceOptions};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum TargetArg {
@@ -133,35 +133,6 @@ pub fn workspace_options(
     })
 }
 
-/// Diagnostics then the exit status, for commands that resolve and fetch as `build` does.
-pub fn report_error(err: WorkspaceError) -> anyhow::Result<u8> {
-    match err {
-        WorkspaceError::Problems(problems) => report_problems(&problems),
-        WorkspaceError::Lock(e) => super::resolve::failure(*e),
-        other => Err(other.into()),
-    }
-}
-
-/// Diagnostics then the exit status.
-fn report(err: BuildError) -> anyhow::Result<u8> {
-    match err {
-        BuildError::Problems(problems) => report_problems(&problems),
-        BuildError::Workspace(e) => report_error(e),
-        other => Err(other.into()),
-    }
-}
-
-fn report_problems(problems: &[oent::manifest::Diagnostic]) -> anyhow::Result<u8> {
-    for d in problems {
-        eprintln!("{d}");
-    }
-    eprintln!(
-        "error: {} problem(s); nothing was written, the previous bundle is untouched",
-        problems.len()
-    );
-    Ok(exit::PROBLEMS)
-}
-
 pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
     let options = BuildOptions {
         workspace: workspace_options(args.distribution, args.locked, args.offline)?,
@@ -188,7 +159,7 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
     };
     let outcome = match build_with(&options, &write, progress.as_ref()) {
         Ok(outcome) => outcome,
-        Err(e) => return report(e),
+        Err(e) => return super::report::build_failure(e),
     };
     for w in &outcome.warnings {
         eprintln!("{w}");
@@ -228,7 +199,7 @@ pub fn run_values(args: ValuesArgs) -> anyhow::Result<u8> {
     };
     let values = match oent::ops::values(&options) {
         Ok(values) => values,
-        Err(ValuesError::Workspace(e)) => return report_error(e),
+        Err(ValuesError::Workspace(e)) => return super::report::workspace_failure(e),
         Err(ValuesError::Unknown(unknown)) => {
             // As `oent why` for a module outside the resolution: exit 1.
             eprintln!("error: {unknown}");

@@ -43,7 +43,7 @@ pub fn run(args: LicencesArgs) -> anyhow::Result<u8> {
     };
     let oent::ops::licences::Licences { report, problems } = match oent::ops::licences(&options) {
         Ok(found) => found,
-        Err(LicencesError::Workspace(e)) => return super::build::report_error(e),
+        Err(LicencesError::Workspace(e)) => return super::report::workspace_failure(e),
         Err(e) => return Err(e.into()),
     };
     let text = report.render(match args.format {

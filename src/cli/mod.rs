@@ -1,5 +1,5 @@
 //! Command-line interface: parses arguments, calls one operation, prints.
-//! The only place that uses anyhow and decides exit codes.
+//! The only place that uses anyhow; `report` decides exit codes and prints failures.
 
 mod build;
 mod contribute;
@@ -13,6 +13,7 @@ mod package;
 mod progress;
 mod registry;
 mod release;
+mod report;
 mod resolve;
 
 use std::process::ExitCode;
@@ -125,14 +126,5 @@ pub fn main() -> ExitCode {
         Command::Tree(args) => resolve::run_tree(args),
         Command::Why(args) => resolve::run_why(args),
     };
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(err) => {
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
-            ExitCode::from(exit::FAILURE)
-        }
-    }
+    report::exit_code(result)
 }

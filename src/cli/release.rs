@@ -7,7 +7,7 @@ use clap::Args;
 use super::exit;
 use oent::registry::signing::PublicKey;
 use oent::release::verify::{Target, VerifyOptions, verify};
-use oent::release::{Bump, ReleaseError, ReleaseOptions, Reporter, STEPS, release};
+use oent::release::{Bump, ReleaseOptions, Reporter, STEPS, release};
 
 #[derive(Debug, Args)]
 pub struct ReleaseArgs {
@@ -104,18 +104,8 @@ pub fn run_release(args: ReleaseArgs) -> anyhow::Result<u8> {
             }
             Ok(exit::OK)
         }
-        Err(err) => Ok(report(err)),
+        Err(err) => Ok(super::report::release_failure(err)),
     }
-}
-
-fn report(err: ReleaseError) -> u8 {
-    if let ReleaseError::Invalid { diagnostics, .. } = &err {
-        for d in diagnostics {
-            eprintln!("{d}");
-        }
-    }
-    eprintln!("error: {err}");
-    exit::PROBLEMS
 }
 
 /// A key given as an OpenSSH line or as the path of a .pub file.
@@ -182,6 +172,6 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<u8> {
             }
             Ok(exit::OK)
         }
-        Err(err) => Ok(report(err)),
+        Err(err) => Ok(super::report::release_failure(err)),
     }
 }

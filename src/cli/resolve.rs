@@ -78,39 +78,6 @@ fn lock(
     Ok(oent::ops::resolve(&distribution, &lock_options(update, common)?).map(|l| l.lock))
 }
 
-/// Prints what a failed lock says, and the exit status for it.
-pub(super) fn failure(err: LockOpError) -> anyhow::Result<u8> {
-    match err {
-        LockOpError::Distribution { path, diagnostics } => {
-            for d in diagnostics.iter().filter(|d| d.is_error()) {
-                eprintln!("{d}");
-            }
-            eprintln!(
-                "error: `{}` has problems; `oent lint {}` shows them with context",
-                path.display(),
-                path.display()
-            );
-            Ok(exit::PROBLEMS)
-        }
-        LockOpError::Resolve(oent::resolve::ResolveError::NoSolution(text)) => {
-            eprintln!("error: the distribution cannot be resolved\n\n{text}");
-            Ok(exit::PROBLEMS)
-        }
-        LockOpError::Resolve(
-            e @ (oent::resolve::ResolveError::AmbiguousCapability { .. }
-            | oent::resolve::ResolveError::NoProvider { .. }),
-        ) => {
-            eprintln!("error: {e}");
-            Ok(exit::PROBLEMS)
-        }
-        LockOpError::WouldChange { .. } => {
-            eprintln!("error: {err}");
-            Ok(exit::PROBLEMS)
-        }
-        other => Err(other.into()),
-    }
-}
-
 fn summary(outcome: &LockOutcome) {
     for change in &outcome.changes {
         eprintln!("  {change}");
@@ -133,7 +100,7 @@ pub fn run_resolve(args: ResolveArgs) -> anyhow::Result<u8> {
             summary(&outcome);
             Ok(exit::OK)
         }
-        Err(e) => failure(e),
+        Err(e) => super::report::lock_failure(e),
     }
 }
 
@@ -151,7 +118,7 @@ pub fn run_update(args: UpdateArgs) -> anyhow::Result<u8> {
             summary(&outcome);
             Ok(exit::OK)
         }
-        Err(e) => failure(e),
+        Err(e) => super::report::lock_failure(e),
     }
 }
 
@@ -162,7 +129,7 @@ pub fn run_tree(args: TreeArgs) -> anyhow::Result<u8> {
             print!("{text}");
             Ok(exit::OK)
         }
-        Err(TreeError::Lock(e)) => failure(*e),
+        Err(TreeError::Lock(e)) => super::report::lock_failure(*e),
         Err(e) => Err(e.into()),
     }
 }
@@ -176,7 +143,7 @@ pub fn run_why(args: WhyArgs) -> anyhow::Result<u8> {
             println!("{target} is not part of this distribution");
             return Ok(exit::PROBLEMS);
         }
-        Err(e) => return failure(e),
+        Err(e) => return super::report::lock_failure(e),
     };
     println!(
         "{} {} is in {} because:",
