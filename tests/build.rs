@@ -165,7 +165,11 @@ fn every_bad_value_is_reported_at_once_and_nothing_is_written() {
         .args(["build", "dist", "-o", "out"])
         .run()
         .status(1)
-        .stderr_contains("openent/agenda.jours: expected an integer ≥ 1, got integer `0` (dist/distribution.yaml:8)")
+        .stderr_contains("dist/distribution.yaml:8:")
+        .stderr_contains(
+            "error[E028]: openent/agenda.jours: expected an integer ≥ 1, got integer `0` (help:",
+        )
+        .stderr_lacks("(dist/distribution.yaml:8)")
         .stderr_contains("openent/agenda.nom is required and has no value")
         .stderr_contains("2 problem(s); nothing was written");
     assert!(!out.path().join("out").exists());
@@ -203,7 +207,7 @@ fn set_is_typed_by_the_option() {
         .env("OENT_CACHE_DIR", "cache")
         .run()
         .status(1)
-        .stderr_contains("expected an integer, got string \"douze\"");
+        .stderr_contains("--set openent/agenda.jours=douze: error[E028]: openent/agenda.jours: expected an integer, got string \"douze\" (help:");
 }
 
 /// A distribution built once into `out`, and that bundle's files: the

@@ -210,9 +210,8 @@ pub fn values_of(
                 );
             }
             Err(mut d) => {
-                d.message = d
-                    .message
-                    .replace(" (--set:1)", &format!(" (--set {})", set.written));
+                // No file to point into: the diagnostic names the flag that set it.
+                d.path = PathBuf::from(format!("--set {}", set.written));
                 d.position = None;
                 problems.push(*d);
             }

@@ -151,7 +151,8 @@ pub fn typed_value(
             at_origin(
                 Code::ValueType,
                 &value.origin,
-                format!("{}.{option}: {e} ({})", module.name, value.origin),
+                // The position is the diagnostic's own: not repeated in the text.
+                format!("{}.{option}: {e}", module.name),
             )
             .key(key)
             .help(decl.doc.as_ref().map_or_else(
