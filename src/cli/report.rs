@@ -53,8 +53,12 @@ pub fn lock_failure(err: LockOpError) -> anyhow::Result<u8> {
             );
             Ok(exit::PROBLEMS)
         }
-        LockOpError::Resolve(ResolveError::NoSolution(text)) => {
-            eprintln!("error: the distribution cannot be resolved\n\n{text}");
+        LockOpError::Resolve(ResolveError::NoSolution { report, hints }) => {
+            eprint!("error: the distribution cannot be resolved\n\n{report}");
+            for hint in &hints {
+                eprintln!("help: {hint}");
+            }
+            eprintln!();
             Ok(exit::PROBLEMS)
         }
         LockOpError::Resolve(

@@ -7,7 +7,7 @@
 //!   version of each line up front, its contents on demand;
 //! - [`sources`]: the index over a distribution's registries (namespace ownership);
 //! - `package`, `provider`, `report` (private): pubgrub's view, the
-//!   provider, and conflict explanations as sentences;
+//!   provider, and conflict explanations as sentences with their hints apart;
 //! - [`graph`]: a resolution both ways, for `oent tree` and `oent why`;
 //! - [`lock`]: resolving a distribution on disk into `oent.lock`;
 //! - [`unknown`]: names asked for that no registry publishes, and the name meant.
@@ -93,9 +93,15 @@ pub struct Resolution {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
-    /// The explanation, ready to print (sentences, then `help:` lines).
-    #[error("{0}")]
-    NoSolution(String),
+    /// Why no set of versions fits, and apart from it what to change: the
+    /// caller prints the report as it is and each hint as a `help:` line.
+    #[error("{report}{}", hints.iter().map(|h| format!("help: {h}\n")).collect::<String>())]
+    NoSolution {
+        /// One sentence per line, each ending in a newline.
+        report: String,
+        /// What to change, one per entry, without the `help: ` prefix.
+        hints: Vec<String>,
+    },
     #[error(
         "the distribution asks for capability `{capability}` ({origin}), which no module provides{}",
         suggestion.as_ref().map(|s| format!("\nhelp: did you mean `{s}`?")).unwrap_or_default()
@@ -129,14 +135,13 @@ pub fn resolve(request: &Request, index: &dyn ModuleIndex) -> Result<Resolution,
                 roots: &roots,
                 distribution: &request.distribution,
             };
-            let mut text = reporter.explain(&tree);
-            for hint in unknown::unknown_requests(request, index)
-                .iter()
-                .filter_map(unknown::UnknownRequest::hint)
-            {
-                text.push_str(&format!("help: {hint}\n"));
-            }
-            return Err(ResolveError::NoSolution(text));
+            let (report, mut hints) = reporter.explain(&tree);
+            hints.extend(
+                unknown::unknown_requests(request, index)
+                    .iter()
+                    .filter_map(unknown::UnknownRequest::hint),
+            );
+            return Err(ResolveError::NoSolution { report, hints });
         }
         Err(
             PubGrubError::ErrorRetrievingDependencies { source, .. }

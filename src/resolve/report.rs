@@ -23,8 +23,9 @@ pub(crate) struct Reporter<'p, 'a> {
 }
 
 impl Reporter<'_, '_> {
-    /// The explanation, one sentence per line, then `help:` lines.
-    pub fn explain(&self, tree: &Tree) -> String {
+    /// The explanation, one sentence per line, and apart from it what to
+    /// change (hints without their `help: ` prefix: the caller renders them).
+    pub fn explain(&self, tree: &Tree) -> (String, Vec<String>) {
         // No `collapse_no_versions`: "openent/sso is not published" is often
         // the very reason; noise of that kind is dropped clause by clause.
         let mut lines = Vec::new();
@@ -34,10 +35,7 @@ impl Reporter<'_, '_> {
             text.push_str(&capitalize(line));
             text.push('\n');
         }
-        for help in self.help(tree) {
-            text.push_str(&format!("help: {help}\n"));
-        }
-        text
+        (text, self.help(tree))
     }
 
     fn visit(&self, tree: &Tree, lines: &mut Vec<String>) {

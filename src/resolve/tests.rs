@@ -45,7 +45,7 @@ fn versions(resolution: &Resolution) -> Vec<String> {
 
 fn explain(index: &MemoryIndex, req: &Request) -> String {
     match resolve(req, index) {
-        Err(ResolveError::NoSolution(text)) => text,
+        Err(e @ ResolveError::NoSolution { .. }) => e.to_string(),
         other => panic!("expected no solution, got {other:?}"),
     }
 }
@@ -370,5 +370,22 @@ fn unknown_names_get_the_published_name_meant() {
             ("openent/inconnu".into(), None),
             ("messageri".into(), Some("messagerie".into())),
         ]
+    );
+}
+
+#[test]
+fn a_conflict_carries_its_report_and_its_hints_apart() {
+    let mut index = MemoryIndex::default();
+    index.add("openent/cahier-de-textes", candidate("2.3.1"));
+    let req = request(vec![root("openent/cahier-de-textes", "^2.4", 9)]);
+    let Err(ResolveError::NoSolution { report, hints }) = resolve(&req, &index) else {
+        panic!("expected no solution");
+    };
+    assert!(!report.contains("help:"), "{report}");
+    assert!(report.ends_with('\n'), "{report}");
+    assert_eq!(hints.len(), 1, "{hints:?}");
+    assert!(
+        hints[0].starts_with("change the requirement on openent/cahier-de-textes at "),
+        "{hints:?}"
     );
 }
