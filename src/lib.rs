@@ -19,7 +19,8 @@
 //!
 //! [`fsutil`] holds the atomic file writes every stage uses. The `oent`
 //! binary (`src/main.rs`, `src/cli/`) parses arguments, calls one
-//! operation of [`ops`] per command, and prints.
+//! operation of [`ops`] per command, and prints; `cli/report.rs` is the one
+//! place that prints a failure and picks its exit status.
 
 pub mod contribute;
 pub mod forge;
