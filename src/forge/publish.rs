@@ -117,7 +117,7 @@ impl Publisher {
         let _held = lock.lock().expect("module lock");
         match self.registry.add_inspected(&module, bytes)? {
             Added::Published(line) => {
-                self.changed()?;
+                self.sign_snapshot()?;
                 Ok(Outcome::Created(line))
             }
             Added::AlreadyPresent(line) => Ok(Outcome::AlreadyPresent(line)),
@@ -144,7 +144,7 @@ impl Publisher {
                 version: version.to_owned(),
             })?;
         if changed {
-            self.changed()?;
+            self.sign_snapshot()?;
         }
         Ok(line)
     }
@@ -215,7 +215,7 @@ impl Publisher {
     /// index file as it is then). Called after each change, and when the
     /// forge starts: a forge killed between an index write and its
     /// snapshot comes back with a snapshot that covers the index again.
-    pub fn changed(&self) -> Result<(), SnapshotError> {
+    pub fn sign_snapshot(&self) -> Result<(), SnapshotError> {
         let Some(signing) = &self.signing else {
             return Ok(());
         };

@@ -57,7 +57,9 @@ pub fn publisher(config: &ForgeConfig) -> Result<Publisher, ForgeOpError> {
 /// request (a registry changed by hand while the forge was down is signed again).
 pub fn forge(config: ForgeConfig) -> Result<Shared, ForgeOpError> {
     let publisher = publisher(&config)?;
-    publisher.changed().map_err(ForgeOpError::SignAtStart)?;
+    publisher
+        .sign_snapshot()
+        .map_err(ForgeOpError::SignAtStart)?;
     let files = StaticFiles::new(&publisher.registry.root);
     Ok(Arc::new(Forge {
         config,
@@ -78,7 +80,7 @@ pub fn sync(config: &ForgeConfig) -> Result<Synced, ForgeOpError> {
     let publisher = publisher(config)?;
     let (peers, changed) = sync_all(&publisher.registry.root, &config.peers, &client());
     let signed = if changed {
-        publisher.changed().map_err(ForgeOpError::Sign)
+        publisher.sign_snapshot().map_err(ForgeOpError::Sign)
     } else {
         Ok(())
     };
