@@ -18,6 +18,7 @@ use super::checksum::{HashingWriter, sha256sum_line};
 use super::files::{ModuleFile, module_files};
 use super::{PackageError, io_error, load_module};
 use crate::manifest::Module;
+use crate::manifest::names::ModuleName;
 
 /// gzip level: the `gzip` default, which the benchmark compares against.
 pub const COMPRESSION_LEVEL: u32 = 6;
@@ -49,9 +50,16 @@ pub fn source_date_epoch() -> u64 {
         .unwrap_or(0)
 }
 
+/// `<name>-<version>`, e.g. `cahier-de-textes-2.3.1`: the one directory every
+/// entry of the archive sits under, and the stem of its file name. Packing
+/// writes it, unpacking and inspecting require it; all spell it here.
+pub fn archive_root(name: &ModuleName, version: impl std::fmt::Display) -> String {
+    format!("{}-{version}", name.short_name())
+}
+
 /// `<name>-<version>.tar.gz`, e.g. `cahier-de-textes-2.3.1.tar.gz`.
 pub fn archive_file_name(module: &Module) -> String {
-    format!("{}-{}.tar.gz", module.name.short_name(), module.version)
+    format!("{}.tar.gz", archive_root(&module.name, &module.version))
 }
 
 /// Lints the module, then packs it with its `.sha256` beside it. Both are
@@ -63,7 +71,7 @@ pub fn pack(options: &PackOptions) -> Result<Packed, PackageError> {
     std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
     let file_name = archive_file_name(&module);
     let archive_path = dir.join(&file_name);
-    let root = format!("{}-{}", module.name.short_name(), module.version);
+    let root = archive_root(&module.name, &module.version);
     let mtime = options.mtime.unwrap_or_else(source_date_epoch);
 
     let temp = crate::fsutil::public_temp()
@@ -144,4 +152,16 @@ pub fn write_archive<W: Write>(
     let gz = tar.into_inner().map_err(io_error(Path::new(root)))?;
     let hashing = gz.finish().map_err(io_error(Path::new(root)))?;
     Ok(hashing.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_is_the_short_name_then_the_version() {
+        let name: ModuleName = "openent/cahier-de-textes".parse().unwrap();
+        let version = semver::Version::new(2, 3, 1);
+        assert_eq!(archive_root(&name, &version), "cahier-de-textes-2.3.1");
+    }
 }

@@ -365,7 +365,7 @@ fn archives_named(index_file: &Path) -> Result<Vec<PathBuf>, RegistryError> {
 pub fn pack_to_memory(dir: &Path) -> Result<(Module, Vec<u8>, String), RegistryError> {
     let module = load_module(dir)?;
     let files = module_files(dir)?;
-    let root = format!("{}-{}", module.name.short_name(), module.version);
+    let root = archive::archive_root(&module.name, &module.version);
     let (bytes, sha256, _) = archive::write_archive(
         HashingWriter::new(Vec::new()),
         &root,
@@ -450,7 +450,7 @@ pub fn inspect_archive_with<T>(
             path: label.to_path_buf(),
             reason: "no module.yaml".into(),
         })?;
-    let expected = format!("{}-{}", module.name.short_name(), module.version);
+    let expected = archive::archive_root(&module.name, &module.version);
     if root != expected {
         return Err(RegistryError::InvalidArchive {
             path: label.to_path_buf(),

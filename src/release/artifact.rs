@@ -50,7 +50,7 @@ pub fn build_from_commit(
     git.export(commit, dir, &export)?;
     let module = crate::package::load_module(&export).map_err(ReleaseError::Package)?;
     let files = module_files(&export).map_err(ReleaseError::Package)?;
-    let root = format!("{}-{}", module.name.short_name(), module.version);
+    let root = archive::archive_root(&module.name, &module.version);
     let epoch = u64::try_from(commit.time().seconds()).unwrap_or(0);
     let (bytes, sha256, _) =
         archive::write_archive(HashingWriter::new(Vec::new()), &root, &files, epoch)
