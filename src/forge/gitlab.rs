@@ -27,6 +27,7 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 
 use super::client::Upload;
+use crate::package::archive::archive_file_name;
 use crate::package::checksum::{sha256_hex, sha256sum_line};
 use crate::registry::fetch::Progress;
 use crate::registry::http::{CONNECT_TIMEOUT, USER_AGENT, reason};
@@ -226,8 +227,8 @@ impl Names {
         let version = module.version.to_string();
         let names = Names {
             package: module.name.slug(),
-            file: format!("{}-{version}.tar.gz", module.name.short_name()),
-            checksum_file: format!("{}-{version}.tar.gz.sha256", module.name.short_name()),
+            file: archive_file_name(module),
+            checksum_file: format!("{}.sha256", archive_file_name(module)),
             tag: tag_format
                 .replace("{namespace}", module.name.namespace())
                 .replace("{name}", module.name.short_name())

@@ -8,14 +8,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use std::time::Duration;
-
 use super::config::Token;
 use crate::registry::RegistryError;
 use crate::registry::index::IndexLine;
 use crate::registry::local::{Added, LocalRegistry, inspect_archive};
-use crate::registry::signing::SecretKey;
-use crate::registry::snapshot::{self, SnapshotError};
+use crate::registry::snapshot::{Signer, SnapshotError};
 
 /// What the publisher did, for the HTTP status (201 or 200).
 #[derive(Debug)]
@@ -53,19 +50,11 @@ pub enum Refusal {
     Snapshot(#[from] SnapshotError),
 }
 
-/// The key that signs the snapshot after every change, and for how long
-/// each snapshot is valid.
-pub struct Signing {
-    pub key: SecretKey,
-    pub validity: Duration,
-}
-
 pub struct Publisher {
     pub registry: LocalRegistry,
     module_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
-    /// Held while signing; keeps the hashes of unchanged index files.
-    snapshot_lock: Mutex<snapshot::FileHashes>,
-    signing: Option<Signing>,
+    /// Signs the snapshot after every change; `None`: an unsigned forge.
+    signer: Option<Signer>,
 }
 
 /// `namespace/name` and version named by a publish URL.
@@ -75,12 +64,11 @@ pub struct Expected<'a> {
 }
 
 impl Publisher {
-    pub fn new(registry: LocalRegistry, signing: Option<Signing>) -> Publisher {
+    pub fn new(registry: LocalRegistry, signer: Option<Signer>) -> Publisher {
         Publisher {
             registry,
             module_locks: Mutex::new(HashMap::new()),
-            snapshot_lock: Mutex::new(snapshot::FileHashes::default()),
-            signing,
+            signer,
         }
     }
 
@@ -117,7 +105,7 @@ impl Publisher {
         let _held = lock.lock().expect("module lock");
         match self.registry.add_inspected(&module, bytes)? {
             Added::Published(line) => {
-                self.changed()?;
+                self.sign_snapshot()?;
                 Ok(Outcome::Created(line))
             }
             Added::AlreadyPresent(line) => Ok(Outcome::AlreadyPresent(line)),
@@ -144,7 +132,7 @@ impl Publisher {
                 version: version.to_owned(),
             })?;
         if changed {
-            self.changed()?;
+            self.sign_snapshot()?;
         }
         Ok(line)
     }
@@ -215,17 +203,10 @@ impl Publisher {
     /// index file as it is then). Called after each change, and when the
     /// forge starts: a forge killed between an index write and its
     /// snapshot comes back with a snapshot that covers the index again.
-    pub fn changed(&self) -> Result<(), SnapshotError> {
-        let Some(signing) = &self.signing else {
-            return Ok(());
-        };
-        let mut hashes = self.snapshot_lock.lock().expect("snapshot lock");
-        snapshot::write_signed_cached(
-            &self.registry.root,
-            &signing.key,
-            signing.validity,
-            &mut hashes,
-        )?;
+    pub fn sign_snapshot(&self) -> Result<(), SnapshotError> {
+        if let Some(signer) = &self.signer {
+            signer.sign(&self.registry.root)?;
+        }
         Ok(())
     }
 }

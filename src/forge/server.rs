@@ -137,7 +137,7 @@ pub fn spawn_periodic_sync(forge: Shared) {
                     &worker.config.peers,
                     &http,
                 );
-                if changed && let Err(e) = worker.publisher.changed() {
+                if changed && let Err(e) = worker.publisher.sign_snapshot() {
                     tracing::error!(reason = %e, "could not sign the snapshot after a sync");
                 }
             })

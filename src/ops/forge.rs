@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use crate::forge::config::{ForgeConfig, hash_token};
 use crate::forge::files::StaticFiles;
-use crate::forge::publish::{Publisher, Signing};
+use crate::forge::publish::Publisher;
 use crate::forge::server::{Forge, Shared};
 use crate::forge::sync::{SyncError, SyncReport, client, sync_all};
 use crate::registry::RegistryError;
 use crate::registry::local::LocalRegistry;
 use crate::registry::signing::{SecretKey, SigningError};
-use crate::registry::snapshot::SnapshotError;
+use crate::registry::snapshot::{Signer, SnapshotError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ForgeOpError {
@@ -41,13 +41,13 @@ pub fn publisher(config: &ForgeConfig) -> Result<Publisher, ForgeOpError> {
             source,
         })?;
     let signing = match &config.signing_key {
-        Some(path) => Some(Signing {
-            key: SecretKey::read(path).map_err(|source| ForgeOpError::SigningKey {
+        Some(path) => Some(Signer::new(
+            SecretKey::read(path).map_err(|source| ForgeOpError::SigningKey {
                 path: path.clone(),
                 source,
             })?,
-            validity: Duration::from_secs(u64::from(config.snapshot_validity_days) * 86_400),
-        }),
+            Duration::from_secs(u64::from(config.snapshot_validity_days) * 86_400),
+        )),
         None => None,
     };
     Ok(Publisher::new(registry, signing))
@@ -57,7 +57,9 @@ pub fn publisher(config: &ForgeConfig) -> Result<Publisher, ForgeOpError> {
 /// request (a registry changed by hand while the forge was down is signed again).
 pub fn forge(config: ForgeConfig) -> Result<Shared, ForgeOpError> {
     let publisher = publisher(&config)?;
-    publisher.changed().map_err(ForgeOpError::SignAtStart)?;
+    publisher
+        .sign_snapshot()
+        .map_err(ForgeOpError::SignAtStart)?;
     let files = StaticFiles::new(&publisher.registry.root);
     Ok(Arc::new(Forge {
         config,
@@ -78,7 +80,7 @@ pub fn sync(config: &ForgeConfig) -> Result<Synced, ForgeOpError> {
     let publisher = publisher(config)?;
     let (peers, changed) = sync_all(&publisher.registry.root, &config.peers, &client());
     let signed = if changed {
-        publisher.changed().map_err(ForgeOpError::Sign)
+        publisher.sign_snapshot().map_err(ForgeOpError::Sign)
     } else {
         Ok(())
     };

@@ -1,7 +1,7 @@
 //! `oent registry add|build`: archives published into a registry directory,
-//! then its snapshot signed again after a change (or, with no key, a signed
-//! snapshot that no longer matches named), so that clients that pin the
-//! registry's key keep trusting it.
+//! then its snapshot signed again after a change through [`Signer`], as the
+//! forge does (or, with no key, a signed snapshot that no longer matches
+//! named), so that clients that pin the registry's key keep trusting it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::registry::RegistryError;
 use crate::registry::local::{Added, LocalRegistry};
 use crate::registry::signing::{SecretKey, SigningError};
-use crate::registry::snapshot::{self, Snapshot, SnapshotError};
+use crate::registry::snapshot::{self, Signer, Snapshot, SnapshotError};
 
 /// The key that signs the snapshot after a change, if any.
 #[derive(Debug, Clone)]
@@ -75,35 +75,36 @@ fn publish(
 ) -> Result<Published, RegistryOpError> {
     let registry = LocalRegistry::open(to).map_err(RegistryOpError::Open)?;
     // Read the key first: a bad key must not leave an unsigned change.
-    let key = sign.key.as_deref().map(SecretKey::read).transpose()?;
+    let signer = sign
+        .key
+        .as_deref()
+        .map(SecretKey::read)
+        .transpose()?
+        .map(|key| Signer::new(key, sign.validity));
     let added = change(&registry)?;
     let changed = added.iter().any(|a| matches!(a, Added::Published(_)));
-    let signed = if changed || key.is_some() {
-        sign_again(to, key.as_ref(), sign.validity)
+    let signed = if changed || signer.is_some() {
+        sign_again(to, signer.as_ref())
     } else {
         Ok(Signed::Unsigned)
     };
     Ok(Published { added, signed })
 }
 
-fn sign_again(
-    dir: &Path,
-    key: Option<&SecretKey>,
-    validity: Duration,
-) -> Result<Signed, RegistryOpError> {
+fn sign_again(dir: &Path, signer: Option<&Signer>) -> Result<Signed, RegistryOpError> {
     let file = dir.join(snapshot::SNAPSHOT_FILE);
-    let Some(key) = key else {
+    let Some(signer) = signer else {
         return Ok(if file.is_file() {
             Signed::Stale(file)
         } else {
             Signed::Unsigned
         });
     };
-    let snapshot = snapshot::write_signed(dir, key, validity)?;
+    let snapshot = signer.sign(dir)?;
     Ok(Signed::Signed {
         file,
         snapshot,
-        fingerprint: key.public().fingerprint(),
+        fingerprint: signer.key().public().fingerprint(),
     })
 }
 

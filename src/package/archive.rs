@@ -18,6 +18,7 @@ use super::checksum::{HashingWriter, sha256sum_line};
 use super::files::{ModuleFile, module_files};
 use super::{PackageError, io_error, load_module};
 use crate::manifest::Module;
+use crate::manifest::names::ModuleName;
 
 /// gzip level: the `gzip` default, which the benchmark compares against.
 pub const COMPRESSION_LEVEL: u32 = 6;
@@ -49,32 +50,77 @@ pub fn source_date_epoch() -> u64 {
         .unwrap_or(0)
 }
 
+/// `<name>-<version>`, e.g. `cahier-de-textes-2.3.1`: the one directory every
+/// entry of the archive sits under, and the stem of its file name. Packing
+/// writes it, unpacking and inspecting require it; all spell it here.
+pub fn archive_root(name: &ModuleName, version: impl std::fmt::Display) -> String {
+    format!("{}-{version}", name.short_name())
+}
+
 /// `<name>-<version>.tar.gz`, e.g. `cahier-de-textes-2.3.1.tar.gz`.
 pub fn archive_file_name(module: &Module) -> String {
-    format!("{}-{}.tar.gz", module.name.short_name(), module.version)
+    format!("{}.tar.gz", archive_root(&module.name, &module.version))
+}
+
+/// A module read for packing: its linted manifest and the files its archive
+/// holds. The one packer: `oent package` streams it to a file, the forge
+/// client and `oent release` pack it in memory, all through [`Packing::write`].
+pub struct Packing {
+    pub module: Module,
+    files: Vec<ModuleFile>,
+}
+
+/// An archive packed in memory, with its sha256.
+#[derive(Debug)]
+pub struct InMemory {
+    pub module: Module,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+}
+
+impl Packing {
+    /// Lints the module in `dir` and lists the files its archive holds.
+    pub fn read(dir: &Path) -> Result<Packing, PackageError> {
+        let module = load_module(dir)?;
+        let files = module_files(dir)?;
+        Ok(Packing { module, files })
+    }
+
+    /// Writes the tar.gz under `<name>-<version>/` with entries' mtime
+    /// `mtime`; returns the writer, the archive's sha256 and its size.
+    pub fn write<W: Write>(&self, out: W, mtime: u64) -> Result<(W, String, u64), PackageError> {
+        let root = archive_root(&self.module.name, &self.module.version);
+        write_archive(HashingWriter::new(out), &root, &self.files, mtime)
+    }
+
+    /// The whole archive in memory (the forge client's upload, a release).
+    pub fn into_memory(self, mtime: u64) -> Result<InMemory, PackageError> {
+        let (bytes, sha256, _) = self.write(Vec::new(), mtime)?;
+        Ok(InMemory {
+            module: self.module,
+            bytes,
+            sha256,
+        })
+    }
 }
 
 /// Lints the module, then packs it with its `.sha256` beside it. Both are
 /// written to temporary files and renamed: a failure leaves nothing behind.
 pub fn pack(options: &PackOptions) -> Result<Packed, PackageError> {
-    let module = load_module(&options.module_dir)?;
-    let files = module_files(&options.module_dir)?;
-    let dir = options.out_dir.join(module.name.namespace());
+    let packing = Packing::read(&options.module_dir)?;
+    let dir = options.out_dir.join(packing.module.name.namespace());
     std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-    let file_name = archive_file_name(&module);
+    let file_name = archive_file_name(&packing.module);
     let archive_path = dir.join(&file_name);
-    let root = format!("{}-{}", module.name.short_name(), module.version);
     let mtime = options.mtime.unwrap_or_else(source_date_epoch);
 
     let temp = crate::fsutil::public_temp()
         .prefix(".oent-pack-")
         .tempfile_in(&dir)
         .map_err(io_error(&dir))?;
-    let writer = HashingWriter::new(BufWriter::with_capacity(
-        1 << 20,
-        temp.as_file().try_clone().map_err(io_error(&dir))?,
-    ));
-    let (writer, sha256, size) = write_archive(writer, &root, &files, mtime)?;
+    let writer =
+        BufWriter::with_capacity(1 << 20, temp.as_file().try_clone().map_err(io_error(&dir))?);
+    let (writer, sha256, size) = packing.write(writer, mtime)?;
     writer
         .into_inner()
         .map_err(|e| PackageError::Io {
@@ -95,18 +141,18 @@ pub fn pack(options: &PackOptions) -> Result<Packed, PackageError> {
     )
     .map_err(io_error(&checksum_file))?;
     Ok(Packed {
-        module,
+        files: packing.files.len(),
+        module: packing.module,
         archive: archive_path,
         checksum_file,
         sha256,
         size,
-        files: files.len(),
     })
 }
 
 /// Writes the tar.gz of `files` under `root/` and returns the writer, the
 /// archive's sha256 and its size.
-pub fn write_archive<W: Write>(
+fn write_archive<W: Write>(
     out: HashingWriter<W>,
     root: &str,
     files: &[ModuleFile],
@@ -144,4 +190,16 @@ pub fn write_archive<W: Write>(
     let gz = tar.into_inner().map_err(io_error(Path::new(root)))?;
     let hashing = gz.finish().map_err(io_error(Path::new(root)))?;
     Ok(hashing.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_is_the_short_name_then_the_version() {
+        let name: ModuleName = "openent/cahier-de-textes".parse().unwrap();
+        let version = semver::Version::new(2, 3, 1);
+        assert_eq!(archive_root(&name, &version), "cahier-de-textes-2.3.1");
+    }
 }

@@ -4,7 +4,9 @@
 //! what the index announced).
 //!
 //! - [`files`]: which files of a module directory go into its archive;
-//! - [`archive`]: the deterministic tar + gzip writer;
+//! - [`archive`]: the one packer ([`archive::Packing`]: `oent package` to a
+//!   file, the forge client and `oent release` in memory), the deterministic
+//!   tar + gzip writer, and the archive's root name ([`archive::archive_root`]);
 //! - [`unpack`]: iterating entries ourselves with budgets, never `Archive::unpack`;
 //! - [`checksum`]: sha256 helpers and the `sha256sum` line format.
 

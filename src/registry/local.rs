@@ -21,10 +21,9 @@ use super::config::RegistryConfig;
 use super::index::{self, IndexLine};
 use super::{REGISTRY_FILE, RegistryError, io_error, time};
 use crate::manifest::{Module, module::MODULE_FILE};
-use crate::package::checksum::{HashingWriter, sha256_hex};
-use crate::package::files::module_files;
+use crate::package::archive;
+use crate::package::checksum::sha256_hex;
 use crate::package::unpack::{self, Limits};
-use crate::package::{archive, load_module};
 
 /// Archives larger than this are refused before they are read whole.
 pub const MAX_ARCHIVE_BYTES: u64 = 256 << 20;
@@ -361,18 +360,11 @@ fn archives_named(index_file: &Path) -> Result<Vec<PathBuf>, RegistryError> {
     Ok(named)
 }
 
-/// The linted module, its archive and the archive's sha256.
+/// The linted module, its archive and the archive's sha256, packed by
+/// [`archive::Packing`] with SOURCE_DATE_EPOCH as `oent package` does.
 pub fn pack_to_memory(dir: &Path) -> Result<(Module, Vec<u8>, String), RegistryError> {
-    let module = load_module(dir)?;
-    let files = module_files(dir)?;
-    let root = format!("{}-{}", module.name.short_name(), module.version);
-    let (bytes, sha256, _) = archive::write_archive(
-        HashingWriter::new(Vec::new()),
-        &root,
-        &files,
-        archive::source_date_epoch(),
-    )?;
-    Ok((module, bytes, sha256))
+    let packed = archive::Packing::read(dir)?.into_memory(archive::source_date_epoch())?;
+    Ok((packed.module, packed.bytes, packed.sha256))
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>, RegistryError> {
@@ -450,7 +442,7 @@ pub fn inspect_archive_with<T>(
             path: label.to_path_buf(),
             reason: "no module.yaml".into(),
         })?;
-    let expected = format!("{}-{}", module.name.short_name(), module.version);
+    let expected = archive::archive_root(&module.name, &module.version);
     if root != expected {
         return Err(RegistryError::InvalidArchive {
             path: label.to_path_buf(),

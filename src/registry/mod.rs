@@ -16,7 +16,8 @@
 //! - [`source`] — reading a registry (directory or [`http`]), its errors;
 //! - [`cache`] — the download cache; [`fetch`] — concurrent downloads;
 //! - [`signing`] — Ed25519 keys and SSH signatures, in OpenSSH's formats;
-//! - [`snapshot`] — `snapshot.json`, the signed list of metadata hashes;
+//! - [`snapshot`] — `snapshot.json`, the signed list of metadata hashes, and
+//!   [`snapshot::Signer`], the one signing entry after every change;
 //! - [`trust`] — what a client checks of a registry whose key it pins;
 //! - [`time`] — RFC 3339 timestamps without a date library.
 

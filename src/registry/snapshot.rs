@@ -455,6 +455,36 @@ pub fn write_signed(
     write_signed_cached(dir, key, validity, &mut FileHashes::default())
 }
 
+/// The one signing entry after a change: `oent registry add|build`, the
+/// forge's publish and yank, `oent forge sync` and the periodic sync all sign
+/// through it. One signing at a time (each covers every index file as it
+/// then is), with the hashes of unchanged files kept between signings.
+pub struct Signer {
+    key: SecretKey,
+    validity: Duration,
+    hashes: std::sync::Mutex<FileHashes>,
+}
+
+impl Signer {
+    pub fn new(key: SecretKey, validity: Duration) -> Signer {
+        Signer {
+            key,
+            validity,
+            hashes: std::sync::Mutex::new(FileHashes::default()),
+        }
+    }
+
+    pub fn key(&self) -> &SecretKey {
+        &self.key
+    }
+
+    /// Signs the snapshot of the registry at `dir` again.
+    pub fn sign(&self, dir: &Path) -> Result<Snapshot, SnapshotError> {
+        let mut hashes = self.hashes.lock().expect("snapshot hashes");
+        write_signed_cached(dir, &self.key, self.validity, &mut hashes)
+    }
+}
+
 /// The sha256 of files already hashed, kept while their inode, size and
 /// modification time stay the same (every rewrite of an index file is a
 /// rename, so a new inode). A forge signs after every publish: without it,
@@ -691,6 +721,24 @@ mod tests {
     fn signed(dir: &Path, key: &SecretKey) -> Vec<u8> {
         write_signed(dir, key, DAY).unwrap();
         std::fs::read(dir.join(SNAPSHOT_FILE)).unwrap()
+    }
+
+    #[test]
+    fn one_signer_sees_an_index_file_rewritten_between_two_signings() {
+        let dir = tempfile::tempdir().unwrap();
+        registry(dir.path());
+        let signer = Signer::new(SecretKey::generate("t"), DAY);
+        signer.sign(dir.path()).unwrap();
+        let index = dir.path().join("index/t/x.jsonl");
+        crate::fsutil::write_atomic(&index, b"{\"v\":1}\n{\"v\":1}\n").unwrap();
+        let second = signer.sign(dir.path()).unwrap();
+        assert_eq!(second.version, 2);
+        assert_eq!(
+            second.files["index/t/x.jsonl"],
+            sha256_hex(&std::fs::read(&index).unwrap())
+        );
+        let bytes = std::fs::read(dir.path().join(SNAPSHOT_FILE)).unwrap();
+        verify(&bytes, &[signer.key().public()], SystemTime::now(), Some(2)).unwrap();
     }
 
     #[test]

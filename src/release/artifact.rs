@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use super::ReleaseError;
 use super::git::Git;
 use crate::manifest::Module;
-use crate::package::archive::{self, archive_file_name};
-use crate::package::checksum::{HashingWriter, sha256sum_line};
-use crate::package::files::module_files;
+use crate::package::archive::{Packing, archive_file_name};
+use crate::package::checksum::sha256sum_line;
 use crate::registry::signing::{PublicKey, SecretKey};
 
 /// SSHSIG namespace of release archives
@@ -48,18 +47,14 @@ pub fn build_from_commit(
         source,
     })?;
     git.export(commit, dir, &export)?;
-    let module = crate::package::load_module(&export).map_err(ReleaseError::Package)?;
-    let files = module_files(&export).map_err(ReleaseError::Package)?;
-    let root = format!("{}-{}", module.name.short_name(), module.version);
+    let packing = Packing::read(&export).map_err(ReleaseError::Package)?;
     let epoch = u64::try_from(commit.time().seconds()).unwrap_or(0);
-    let (bytes, sha256, _) =
-        archive::write_archive(HashingWriter::new(Vec::new()), &root, &files, epoch)
-            .map_err(ReleaseError::Package)?;
+    let packed = packing.into_memory(epoch).map_err(ReleaseError::Package)?;
     Ok(Built {
-        file_name: archive_file_name(&module),
-        module,
-        bytes,
-        sha256,
+        file_name: archive_file_name(&packed.module),
+        module: packed.module,
+        bytes: packed.bytes,
+        sha256: packed.sha256,
         source_date_epoch: epoch,
     })
 }

@@ -57,7 +57,7 @@ pub fn fetch_module_dir(
             path: archive.clone(),
             source,
         })?;
-        let root = format!("{}-{}", name.short_name(), version);
+        let root = crate::package::archive::archive_root(name, &version);
         let _ = std::fs::remove_dir_all(&dir);
         unpack::unpack(
             std::io::BufReader::new(file),
