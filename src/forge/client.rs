@@ -248,7 +248,7 @@ impl ForgeClient {
                 forge: self.base.clone(),
                 name,
                 version,
-                theirs: line.sha256,
+                theirs: line.sha256.into(),
                 ours: upload.sha256.clone(),
             });
         }

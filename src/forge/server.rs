@@ -249,7 +249,7 @@ async fn publish(
             tracing::info!(
                 module = line.name,
                 version = line.version,
-                sha256 = line.sha256,
+                sha256 = line.sha256.as_str(),
                 size,
                 "published"
             );

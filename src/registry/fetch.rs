@@ -115,7 +115,7 @@ mod tests {
             provides: vec![],
             features: BTreeMap::new(),
             licence: "CECILL-2.1".into(),
-            sha256: "ab".repeat(32),
+            sha256: "ab".repeat(32).parse().unwrap(),
             size: 1,
             archive: format!("archives/t/x-{version}.tar.gz"),
             yanked,

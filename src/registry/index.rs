@@ -11,6 +11,102 @@ use serde::{Deserialize, Serialize};
 use super::RegistryError;
 use crate::manifest::Module;
 
+/// A sha256 digest as an index line carries it: 64 lowercase hex digits,
+/// checked when built. It names the cache file of the archive, so a value
+/// that is not one (a short one, `../x`) never gets past the line check.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Sha256(String);
+
+impl Sha256 {
+    /// The digest of `data`.
+    pub fn of(data: &[u8]) -> Self {
+        Sha256(crate::package::checksum::sha256_hex(data))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first 12 digits, for messages.
+    pub fn short(&self) -> &str {
+        &self.0[..12]
+    }
+}
+
+impl TryFrom<String> for Sha256 {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        let hex = value.len() == 64
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        match hex {
+            true => Ok(Sha256(value)),
+            false => Err(format!(
+                "sha256 `{value}` is not 64 lowercase hexadecimal digits"
+            )),
+        }
+    }
+}
+
+impl std::str::FromStr for Sha256 {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Sha256::try_from(s.to_owned())
+    }
+}
+
+impl From<Sha256> for String {
+    fn from(value: Sha256) -> String {
+        value.0
+    }
+}
+
+impl AsRef<str> for Sha256 {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Sha256 {
+    fn as_ref(&self) -> &Path {
+        Path::new(&self.0)
+    }
+}
+
+impl std::fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for Sha256 {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Sha256 {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Sha256 {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl PartialEq<Sha256> for String {
+    fn eq(&self, other: &Sha256) -> bool {
+        *self == other.0
+    }
+}
+
 /// The newest index line format this oent reads and writes.
 pub const INDEX_V_MAX: u32 = 1;
 
@@ -36,8 +132,8 @@ pub struct IndexLine {
     pub features: BTreeMap<String, Vec<String>>,
     /// SPDX expression.
     pub licence: String,
-    /// sha256 of the archive, lowercase hex.
-    pub sha256: String,
+    /// sha256 of the archive, checked when the line is read.
+    pub sha256: Sha256,
     /// Archive size in bytes.
     pub size: u64,
     /// Path of the archive, relative to the registry root.
@@ -54,7 +150,7 @@ impl IndexLine {
     /// The line for a module whose archive has this checksum and size.
     pub fn for_module(
         module: &Module,
-        sha256: &str,
+        sha256: &Sha256,
         size: u64,
         archive: &str,
         origin: &str,
@@ -82,7 +178,7 @@ impl IndexLine {
                 .map(|(f, ms)| (f.clone(), ms.iter().map(ToString::to_string).collect()))
                 .collect(),
             licence: module.licence.clone(),
-            sha256: sha256.to_owned(),
+            sha256: sha256.clone(),
             size,
             archive: archive.to_owned(),
             yanked: false,
@@ -178,7 +274,7 @@ mod tests {
             provides: vec![],
             features: BTreeMap::new(),
             licence: "CECILL-2.1".into(),
-            sha256: "ab".repeat(32),
+            sha256: "ab".repeat(32).parse().unwrap(),
             size: 10,
             archive: "archives/openent/x-1.0.0.tar.gz".into(),
             yanked: false,
@@ -196,6 +292,24 @@ mod tests {
         );
         let parsed = parse(Path::new("i.jsonl"), &text).unwrap();
         assert_eq!(parsed, [line("1.0.0"), line("1.1.0")]);
+    }
+
+    #[test]
+    fn a_sha256_that_is_not_64_lowercase_hex_digits_is_refused_with_its_line() {
+        for bad in [
+            "abc",
+            &"AB".repeat(32),
+            &"ab".repeat(33),
+            "../../etc/passwd",
+        ] {
+            let raw = line("1.0.0").to_json_line().replace(&"ab".repeat(32), bad);
+            let err = parse(Path::new("i.jsonl"), &raw).unwrap_err().to_string();
+            assert!(
+                err.starts_with("i.jsonl:1: invalid index line: sha256 `")
+                    && err.contains("is not 64 lowercase hexadecimal digits"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

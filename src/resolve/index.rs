@@ -158,7 +158,7 @@ impl Contents {
             conflicts: deps(&line.conflicts)?,
             provides: line.provides.clone(),
             features,
-            sha256: line.sha256.clone(),
+            sha256: line.sha256.to_string(),
             source: source.to_owned(),
         })
     }

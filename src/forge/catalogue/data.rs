@@ -17,7 +17,7 @@ use crate::manifest::option::{ConfigOption, OptionType, Scope};
 use crate::package::checksum::sha256_hex;
 use crate::registry::REGISTRY_FILE;
 use crate::registry::config::RegistryConfig;
-use crate::registry::index::IndexLine;
+use crate::registry::index::{IndexLine, Sha256};
 use crate::registry::local::{MAX_ARCHIVE_BYTES, inspect_archive_with};
 
 use super::{markdown, pages};
@@ -179,7 +179,7 @@ type Stamp = (PathBuf, u64, Option<SystemTime>);
 struct State {
     stamps: Vec<Stamp>,
     model: Arc<Model>,
-    details: HashMap<String, Arc<Details>>,
+    details: HashMap<Sha256, Arc<Details>>,
 }
 
 /// The registry directory and the model last built from it.
@@ -264,7 +264,7 @@ impl Store {
         out
     }
 
-    fn build(&self, cache: &mut HashMap<String, Arc<Details>>) -> Model {
+    fn build(&self, cache: &mut HashMap<Sha256, Arc<Details>>) -> Model {
         let mut model = Model::default();
         match RegistryConfig::load(&self.root.join(REGISTRY_FILE)) {
             Ok(config) => {
@@ -381,7 +381,7 @@ type Read = Result<Arc<Details>, String>;
 
 /// Reads archives on every core (a cold registry of 1,000 modules is
 /// mostly unpacking), keyed by sha256.
-fn read_all(root: &Path, lines: &[&IndexLine]) -> HashMap<String, Read> {
+fn read_all(root: &Path, lines: &[&IndexLine]) -> HashMap<Sha256, Read> {
     if lines.is_empty() {
         return HashMap::new();
     }
