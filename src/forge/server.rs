@@ -248,7 +248,7 @@ async fn publish(
         Outcome::Created(line) => {
             tracing::info!(
                 module = line.name,
-                version = line.version,
+                version = %line.version,
                 sha256 = line.sha256.as_str(),
                 size,
                 "published"
@@ -258,7 +258,7 @@ async fn publish(
         Outcome::AlreadyPresent(line) => {
             tracing::info!(
                 module = line.name,
-                version = line.version,
+                version = %line.version,
                 "already published with the same bytes"
             );
             json(StatusCode::OK, &line)
@@ -299,7 +299,7 @@ async fn set_yanked(
     .map_err(|e| task_failed("yank", e))??;
     tracing::info!(
         module = line.name,
-        version = line.version,
+        version = %line.version,
         yanked,
         "yank state set"
     );

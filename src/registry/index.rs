@@ -107,6 +107,21 @@ impl PartialEq<Sha256> for String {
     }
 }
 
+/// A version as the index writes it: its semver text.
+mod version_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(version: &semver::Version, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(version)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<semver::Version, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        semver::Version::parse(&text)
+            .map_err(|e| serde::de::Error::custom(format!("version `{text}`: {e}")))
+    }
+}
+
 /// The newest index line format this oent reads and writes.
 pub const INDEX_V_MAX: u32 = 1;
 
@@ -116,8 +131,9 @@ pub struct IndexLine {
     pub v: u32,
     /// `namespace/name`.
     pub name: String,
-    /// Semver.
-    pub version: String,
+    /// Semver, parsed when the line is read.
+    #[serde(with = "version_text")]
+    pub version: semver::Version,
     /// Module name → requirement, as in module.yaml.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub requires: BTreeMap<String, String>,
@@ -167,7 +183,7 @@ impl IndexLine {
         IndexLine {
             v: INDEX_V_MAX,
             name: module.name.to_string(),
-            version: module.version.to_string(),
+            version: module.version.clone(),
             requires: deps(&module.requires),
             optional: deps(&module.optional),
             conflicts: deps(&module.conflicts),
@@ -185,6 +201,12 @@ impl IndexLine {
             origin: origin.to_owned(),
             published_at: published_at.to_owned(),
         }
+    }
+
+    /// Whether this line is of `version` as a user or a peer wrote it
+    /// (compared as versions: text that is not one matches nothing).
+    pub fn is_version(&self, version: &str) -> bool {
+        semver::Version::parse(version).is_ok_and(|v| v == self.version)
     }
 
     /// Whether two lines describe the same published content (ignoring
@@ -267,7 +289,7 @@ mod tests {
         IndexLine {
             v: 1,
             name: "openent/x".into(),
-            version: version.into(),
+            version: version.parse().unwrap(),
             requires: BTreeMap::from([("openent/y".into(), "^1.2".into())]),
             optional: BTreeMap::new(),
             conflicts: BTreeMap::new(),
@@ -310,6 +332,19 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn a_version_that_is_not_semver_is_refused_with_its_line() {
+        let raw = line("1.0.0").to_json_line().replace("\"1.0.0\"", "\"one\"");
+        let err = parse(Path::new("i.jsonl"), &raw).unwrap_err().to_string();
+        assert!(
+            err.starts_with("i.jsonl:1: invalid index line: version `one`: "),
+            "{err}"
+        );
+        assert!(line("1.0.0").is_version("1.0.0"));
+        assert!(!line("1.0.0").is_version("1.0"));
+        assert!(!line("1.0.0").is_version("one"));
     }
 
     #[test]

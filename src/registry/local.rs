@@ -183,7 +183,7 @@ impl LocalRegistry {
             }
             return Err(RegistryError::VersionExists {
                 name: line.name,
-                version: line.version,
+                version: line.version.to_string(),
                 existing: published.sha256.to_string(),
             });
         }
@@ -216,7 +216,7 @@ impl LocalRegistry {
         };
         let Some(line) = index::parse(&index_path, &old)?
             .into_iter()
-            .find(|l| l.version == version)
+            .find(|l| l.is_version(version))
         else {
             return Ok(None);
         };
@@ -229,7 +229,7 @@ impl LocalRegistry {
         let mut text = String::with_capacity(old.len() + 1);
         for raw in old.lines().filter(|l| !l.trim().is_empty()) {
             match serde_json::from_str::<IndexLine>(raw) {
-                Ok(parsed) if parsed.version == version && parsed.v <= index::INDEX_V_MAX => {
+                Ok(parsed) if parsed.is_version(version) && parsed.v <= index::INDEX_V_MAX => {
                     text.push_str(&changed.to_json_line())
                 }
                 _ => {
@@ -263,7 +263,7 @@ impl LocalRegistry {
             // packing, and its own archive needs no unpacking to be trusted.
             let (module, _, sha256) = pack_to_memory(&dir)?;
             let versions = self.versions(module.name.as_str())?;
-            match versions.iter().find(|l| l.version == module.version.to_string()) {
+            match versions.iter().find(|l| l.version == module.version) {
                 None => differences.push(format!("- {} {} ({}) is not in the registry", module.name, module.version, dir.display())),
                 Some(line) if line.sha256 != sha256 => differences.push(format!(
                     "- {} {} in {} differs from the published archive (sha256 {} vs {}): bump its version",

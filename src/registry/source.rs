@@ -387,7 +387,7 @@ pub fn check_line(line: &IndexLine, registry: &str) -> Result<(), FetchError> {
     let invalid = |message: &str| FetchError::InvalidLine {
         registry: registry.to_owned(),
         name: line.name.clone(),
-        version: line.version.clone(),
+        version: line.version.to_string(),
         message: message.to_owned(),
     };
     let plain = !line.archive.is_empty()
@@ -420,7 +420,7 @@ pub fn check_names(
         Some(line) => Err(FetchError::InvalidLine {
             registry: registry.to_owned(),
             name: line.name.clone(),
-            version: line.version.clone(),
+            version: line.version.to_string(),
             message: format!("it is in the index file of {name}"),
         }),
         None => Ok(()),
@@ -469,7 +469,7 @@ mod tests {
         IndexLine {
             v: 1,
             name: "t/x".into(),
-            version: "1.0.0".into(),
+            version: "1.0.0".parse().unwrap(),
             requires: BTreeMap::new(),
             optional: BTreeMap::new(),
             conflicts: BTreeMap::new(),
