@@ -247,7 +247,7 @@ async fn publish(
     Ok(match outcome {
         Outcome::Created(line) => {
             tracing::info!(
-                module = line.name,
+                module = %line.name,
                 version = %line.version,
                 sha256 = line.sha256.as_str(),
                 size,
@@ -257,7 +257,7 @@ async fn publish(
         }
         Outcome::AlreadyPresent(line) => {
             tracing::info!(
-                module = line.name,
+                module = %line.name,
                 version = %line.version,
                 "already published with the same bytes"
             );
@@ -298,7 +298,7 @@ async fn set_yanked(
     .await
     .map_err(|e| task_failed("yank", e))??;
     tracing::info!(
-        module = line.name,
+        module = %line.name,
         version = %line.version,
         yanked,
         "yank state set"

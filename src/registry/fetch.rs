@@ -105,7 +105,7 @@ mod tests {
     fn line(version: &str, yanked: bool) -> IndexLine {
         IndexLine {
             v: 1,
-            name: "t/x".into(),
+            name: "t/x".parse().unwrap(),
             version: version.parse().unwrap(),
             requires: BTreeMap::new(),
             optional: BTreeMap::new(),

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::RegistryError;
 use crate::manifest::Module;
+use crate::manifest::names::ModuleName;
 
 /// A sha256 digest as an index line carries it: 64 lowercase hex digits,
 /// checked when built. It names the cache file of the archive, so a value
@@ -107,18 +108,39 @@ impl PartialEq<Sha256> for String {
     }
 }
 
-/// A version as the index writes it: its semver text.
-mod version_text {
+/// A name or a version as the index writes it: its text, checked by the
+/// type's own parser when the line is read.
+mod text {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(version: &semver::Version, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(version)
+    pub fn serialize<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(value)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<semver::Version, D::Error> {
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr<Err: Display> + Kind,
+        D: Deserializer<'de>,
+    {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        semver::Version::parse(&text)
-            .map_err(|e| serde::de::Error::custom(format!("version `{text}`: {e}")))
+        text.parse()
+            .map_err(|e| serde::de::Error::custom(format!("{} `{text}`: {e}", T::KIND)))
+    }
+
+    /// What the value is, for messages.
+    pub trait Kind {
+        const KIND: &'static str;
+    }
+
+    impl Kind for semver::Version {
+        const KIND: &'static str = "version";
+    }
+
+    impl Kind for crate::manifest::names::ModuleName {
+        const KIND: &'static str = "name";
     }
 }
 
@@ -129,10 +151,11 @@ pub const INDEX_V_MAX: u32 = 1;
 pub struct IndexLine {
     /// Format of this line (since v1).
     pub v: u32,
-    /// `namespace/name`.
-    pub name: String,
+    /// `namespace/name`, checked when the line is read.
+    #[serde(with = "text")]
+    pub name: ModuleName,
     /// Semver, parsed when the line is read.
-    #[serde(with = "version_text")]
+    #[serde(with = "text")]
     pub version: semver::Version,
     /// Module name → requirement, as in module.yaml.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -182,7 +205,7 @@ impl IndexLine {
         };
         IndexLine {
             v: INDEX_V_MAX,
-            name: module.name.to_string(),
+            name: module.name.clone(),
             version: module.version.clone(),
             requires: deps(&module.requires),
             optional: deps(&module.optional),
@@ -288,7 +311,7 @@ mod tests {
     fn line(version: &str) -> IndexLine {
         IndexLine {
             v: 1,
-            name: "openent/x".into(),
+            name: "openent/x".parse().unwrap(),
             version: version.parse().unwrap(),
             requires: BTreeMap::from([("openent/y".into(), "^1.2".into())]),
             optional: BTreeMap::new(),
@@ -345,6 +368,20 @@ mod tests {
         assert!(line("1.0.0").is_version("1.0.0"));
         assert!(!line("1.0.0").is_version("1.0"));
         assert!(!line("1.0.0").is_version("one"));
+    }
+
+    #[test]
+    fn a_name_that_is_not_a_module_name_is_refused_with_its_line() {
+        for bad in ["x", "../x", "openent/x/../../y"] {
+            let raw = line("1.0.0")
+                .to_json_line()
+                .replace("\"openent/x\"", &format!("\"{bad}\""));
+            let err = parse(Path::new("i.jsonl"), &raw).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("i.jsonl:1: invalid index line: name `{bad}`: ")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -182,7 +182,7 @@ impl LocalRegistry {
                 return Ok(Added::AlreadyPresent(published.clone()));
             }
             return Err(RegistryError::VersionExists {
-                name: line.name,
+                name: line.name.to_string(),
                 version: line.version.to_string(),
                 existing: published.sha256.to_string(),
             });
@@ -546,7 +546,7 @@ mod tests {
             [Added::Published(line)] => line.clone(),
             other => panic!("{other:?}"),
         };
-        let index_file = registry.root.join(index::index_path(&line.name));
+        let index_file = registry.root.join(index::index_path(line.name.as_str()));
         let text = std::fs::read_to_string(&index_file).unwrap();
         std::fs::write(&index_file, text.replace(line.sha256.as_str(), "abc")).unwrap();
         let err = registry.check(&modules).unwrap_err().to_string();

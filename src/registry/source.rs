@@ -386,7 +386,7 @@ pub(crate) fn not_served(config: &RegistryConfig, registry: &str, name: &ModuleN
 pub fn check_line(line: &IndexLine, registry: &str) -> Result<(), FetchError> {
     let invalid = |message: &str| FetchError::InvalidLine {
         registry: registry.to_owned(),
-        name: line.name.clone(),
+        name: line.name.to_string(),
         version: line.version.to_string(),
         message: message.to_owned(),
     };
@@ -416,10 +416,10 @@ pub fn check_names(
     name: &ModuleName,
     registry: &str,
 ) -> Result<(), FetchError> {
-    match lines.iter().find(|l| l.name != name.as_str()) {
+    match lines.iter().find(|l| l.name != *name) {
         Some(line) => Err(FetchError::InvalidLine {
             registry: registry.to_owned(),
-            name: line.name.clone(),
+            name: line.name.to_string(),
             version: line.version.to_string(),
             message: format!("it is in the index file of {name}"),
         }),
@@ -468,7 +468,7 @@ mod tests {
     fn line(archive: &str, sha256: &str, size: u64) -> IndexLine {
         IndexLine {
             v: 1,
-            name: "t/x".into(),
+            name: "t/x".parse().unwrap(),
             version: "1.0.0".parse().unwrap(),
             requires: BTreeMap::new(),
             optional: BTreeMap::new(),

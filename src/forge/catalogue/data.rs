@@ -294,7 +294,7 @@ impl Store {
                 }
             };
             // Lines whose name is not the file's are not this module's.
-            versions.retain(|l| l.name == name.as_str());
+            versions.retain(|l| l.name.as_str() == name.as_str());
             if versions.is_empty() {
                 continue;
             }
@@ -438,7 +438,7 @@ fn read_details(root: &Path, line: &IndexLine) -> Result<Details, String> {
     }
     let (module, readme) = inspect_archive_with(Path::new(&line.archive), &bytes, read_readme)
         .map_err(|e| e.to_string())?;
-    if module.name.as_str() != line.name || module.version != line.version {
+    if module.name != line.name || module.version != line.version {
         return Err(format!(
             "the archive holds {} {}, not {} {}",
             module.name, module.version, line.name, line.version
