@@ -2,6 +2,11 @@
 //! in publication order. Like cargo's index, each line carries a format
 //! number `v`; readers skip lines with a `v` they do not know, so that newer
 //! publishers do not break older clients. Documented in docs/registry.md.
+//!
+//! A line is typed when it is read: its name is a `ModuleName`, its version
+//! a `semver::Version`, its checksum a [`Sha256`], each checked by its own
+//! parser, so a line that reaches a reader has no malformed field left to
+//! panic on or to compare as text.
 
 use std::collections::BTreeMap;
 use std::path::Path;
