@@ -248,7 +248,7 @@ impl ForgeClient {
                 forge: self.base.clone(),
                 name,
                 version,
-                theirs: line.sha256,
+                theirs: line.sha256.into(),
                 ours: upload.sha256.clone(),
             });
         }
@@ -273,7 +273,7 @@ impl ForgeClient {
             return Ok(None);
         };
         let lines = index::parse(Path::new(&url), &String::from_utf8_lossy(&bytes))?;
-        Ok(lines.into_iter().find(|l| l.version == version))
+        Ok(lines.into_iter().find(|l| l.is_version(version)))
     }
 
     /// The forge's `registry.yaml`: who it is and which namespaces it owns.

@@ -150,7 +150,7 @@ impl Publisher {
             .registry
             .versions(base.as_str())?
             .into_iter()
-            .find(|l| l.version == version);
+            .find(|l| l.is_version(&version));
         match base_line {
             Some(line) if line.licence != module.licence => Err(Refusal::ForkLicenceChanged {
                 fork: module.name.to_string(),

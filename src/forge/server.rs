@@ -247,9 +247,9 @@ async fn publish(
     Ok(match outcome {
         Outcome::Created(line) => {
             tracing::info!(
-                module = line.name,
-                version = line.version,
-                sha256 = line.sha256,
+                module = %line.name,
+                version = %line.version,
+                sha256 = line.sha256.as_str(),
                 size,
                 "published"
             );
@@ -257,8 +257,8 @@ async fn publish(
         }
         Outcome::AlreadyPresent(line) => {
             tracing::info!(
-                module = line.name,
-                version = line.version,
+                module = %line.name,
+                version = %line.version,
                 "already published with the same bytes"
             );
             json(StatusCode::OK, &line)
@@ -298,8 +298,8 @@ async fn set_yanked(
     .await
     .map_err(|e| task_failed("yank", e))??;
     tracing::info!(
-        module = line.name,
-        version = line.version,
+        module = %line.name,
+        version = %line.version,
         yanked,
         "yank state set"
     );

@@ -436,7 +436,7 @@ fn check_line(
     namespace: &str,
     origin: &str,
 ) -> Result<(), SyncError> {
-    if index::index_path(&line.name) != path || line.name.split('/').next() != Some(namespace) {
+    if index::index_path(line.name.as_str()) != path || line.name.namespace() != namespace {
         return Err(remote.refused(
             path,
             format!(

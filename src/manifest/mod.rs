@@ -10,11 +10,26 @@
 //! - [`module`]: `module.yaml`; [`template_check`] and [`template_vars`] check its templates
 //!   against the [`render_context`];
 //! - [`distribution`]: `distribution.yaml`, its `extends` chain and établissements.
+//!
+//! [`yaml`] and [`fields`] are the raw shapes and stay inside the crate:
+//! other code (the binary, tests, stages) gets only the validated types.
+//!
+//! ```compile_fail
+//! use oent::manifest::yaml::Node;
+//! ```
+//!
+//! ```compile_fail
+//! use oent::manifest::fields::Fields;
+//! ```
+//!
+//! ```
+//! use oent::manifest::{Distribution, Module};
+//! ```
 
 pub mod diagnostic;
 pub mod distribution;
 pub mod etablissement;
-pub mod fields;
+pub(crate) mod fields;
 pub mod formats;
 pub mod load;
 pub mod lockfile;
@@ -28,7 +43,7 @@ pub mod source;
 pub mod template_bounds;
 pub mod template_check;
 pub mod template_vars;
-pub mod yaml;
+pub(crate) mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use distribution::{Distribution, DistributionChain};

@@ -90,7 +90,7 @@ fn select(source: &dyn Source, options: &FetchOptions) -> Result<Vec<IndexLine>,
     let chosen: Vec<IndexLine> = if options.all {
         lines
             .iter()
-            .filter(|l| semver::Version::parse(&l.version).is_ok_and(|v| req.matches(&v)))
+            .filter(|l| req.matches(&l.version))
             .cloned()
             .collect()
     } else {

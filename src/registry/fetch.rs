@@ -90,10 +90,8 @@ pub fn newest_matching<'a>(
     lines
         .iter()
         .filter(|l| !l.yanked)
-        .filter_map(|l| Some((semver::Version::parse(&l.version).ok()?, l)))
-        .filter(|(v, _)| req.matches(v))
-        .max_by(|(a, _), (b, _)| a.cmp(b))
-        .map(|(_, l)| l)
+        .filter(|l| req.matches(&l.version))
+        .max_by(|a, b| a.version.cmp(&b.version))
 }
 
 #[cfg(test)]
@@ -107,15 +105,15 @@ mod tests {
     fn line(version: &str, yanked: bool) -> IndexLine {
         IndexLine {
             v: 1,
-            name: "t/x".into(),
-            version: version.into(),
+            name: "t/x".parse().unwrap(),
+            version: version.parse().unwrap(),
             requires: BTreeMap::new(),
             optional: BTreeMap::new(),
             conflicts: BTreeMap::new(),
             provides: vec![],
             features: BTreeMap::new(),
             licence: "CECILL-2.1".into(),
-            sha256: "ab".repeat(32),
+            sha256: "ab".repeat(32).parse().unwrap(),
             size: 1,
             archive: format!("archives/t/x-{version}.tar.gz"),
             yanked,
@@ -135,10 +133,19 @@ mod tests {
         ];
         let req = |r| semver::VersionReq::parse(r).unwrap();
         assert_eq!(
-            newest_matching(&lines, &req("^1")).unwrap().version,
+            newest_matching(&lines, &req("^1"))
+                .unwrap()
+                .version
+                .to_string(),
             "1.10.0"
         );
-        assert_eq!(newest_matching(&lines, &req("*")).unwrap().version, "2.0.0");
+        assert_eq!(
+            newest_matching(&lines, &req("*"))
+                .unwrap()
+                .version
+                .to_string(),
+            "2.0.0"
+        );
         assert!(newest_matching(&lines, &req("^3")).is_none());
     }
 
@@ -166,12 +173,12 @@ mod tests {
             }
             std::thread::sleep(std::time::Duration::from_millis(5));
             self.current.lock().unwrap().0 -= 1;
-            if self.fail.as_deref() == Some(line.version.as_str()) {
+            if self.fail == Some(line.version.to_string()) {
                 return Err(FetchError::NotFound {
-                    url: line.version.clone(),
+                    url: line.version.to_string(),
                 });
             }
-            Ok(PathBuf::from(&line.version))
+            Ok(PathBuf::from(line.version.to_string()))
         }
     }
 
@@ -183,7 +190,10 @@ mod tests {
             fail: None,
         };
         let paths = fetch_all(&source, &lines, 3, &NoProgress).unwrap();
-        let expected: Vec<_> = lines.iter().map(|l| PathBuf::from(&l.version)).collect();
+        let expected: Vec<_> = lines
+            .iter()
+            .map(|l| PathBuf::from(l.version.to_string()))
+            .collect();
         assert_eq!(paths, expected);
         let peak = source.current.lock().unwrap().1;
         assert!((1..=3).contains(&peak), "peak {peak}");

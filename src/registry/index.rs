@@ -2,6 +2,11 @@
 //! in publication order. Like cargo's index, each line carries a format
 //! number `v`; readers skip lines with a `v` they do not know, so that newer
 //! publishers do not break older clients. Documented in docs/registry.md.
+//!
+//! A line is typed when it is read: its name is a `ModuleName`, its version
+//! a `semver::Version`, its checksum a [`Sha256`], each checked by its own
+//! parser, so a line that reaches a reader has no malformed field left to
+//! panic on or to compare as text.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,6 +15,139 @@ use serde::{Deserialize, Serialize};
 
 use super::RegistryError;
 use crate::manifest::Module;
+use crate::manifest::names::ModuleName;
+
+/// A sha256 digest as an index line carries it: 64 lowercase hex digits,
+/// checked when built. It names the cache file of the archive, so a value
+/// that is not one (a short one, `../x`) never gets past the line check.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Sha256(String);
+
+impl Sha256 {
+    /// The digest of `data`.
+    pub fn of(data: &[u8]) -> Self {
+        Sha256(crate::package::checksum::sha256_hex(data))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first 12 digits, for messages.
+    pub fn short(&self) -> &str {
+        &self.0[..12]
+    }
+}
+
+impl TryFrom<String> for Sha256 {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        let hex = value.len() == 64
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        match hex {
+            true => Ok(Sha256(value)),
+            false => Err(format!(
+                "sha256 `{value}` is not 64 lowercase hexadecimal digits"
+            )),
+        }
+    }
+}
+
+impl std::str::FromStr for Sha256 {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Sha256::try_from(s.to_owned())
+    }
+}
+
+impl From<Sha256> for String {
+    fn from(value: Sha256) -> String {
+        value.0
+    }
+}
+
+impl AsRef<str> for Sha256 {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Sha256 {
+    fn as_ref(&self) -> &Path {
+        Path::new(&self.0)
+    }
+}
+
+impl std::fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for Sha256 {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Sha256 {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Sha256 {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl PartialEq<Sha256> for String {
+    fn eq(&self, other: &Sha256) -> bool {
+        *self == other.0
+    }
+}
+
+/// A name or a version as the index writes it: its text, checked by the
+/// type's own parser when the line is read.
+mod text {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(value)
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr<Err: Display> + Kind,
+        D: Deserializer<'de>,
+    {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse()
+            .map_err(|e| serde::de::Error::custom(format!("{} `{text}`: {e}", T::KIND)))
+    }
+
+    /// What the value is, for messages.
+    pub trait Kind {
+        const KIND: &'static str;
+    }
+
+    impl Kind for semver::Version {
+        const KIND: &'static str = "version";
+    }
+
+    impl Kind for crate::manifest::names::ModuleName {
+        const KIND: &'static str = "name";
+    }
+}
 
 /// The newest index line format this oent reads and writes.
 pub const INDEX_V_MAX: u32 = 1;
@@ -18,10 +156,12 @@ pub const INDEX_V_MAX: u32 = 1;
 pub struct IndexLine {
     /// Format of this line (since v1).
     pub v: u32,
-    /// `namespace/name`.
-    pub name: String,
-    /// Semver.
-    pub version: String,
+    /// `namespace/name`, checked when the line is read.
+    #[serde(with = "text")]
+    pub name: ModuleName,
+    /// Semver, parsed when the line is read.
+    #[serde(with = "text")]
+    pub version: semver::Version,
     /// Module name → requirement, as in module.yaml.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub requires: BTreeMap<String, String>,
@@ -36,8 +176,8 @@ pub struct IndexLine {
     pub features: BTreeMap<String, Vec<String>>,
     /// SPDX expression.
     pub licence: String,
-    /// sha256 of the archive, lowercase hex.
-    pub sha256: String,
+    /// sha256 of the archive, checked when the line is read.
+    pub sha256: Sha256,
     /// Archive size in bytes.
     pub size: u64,
     /// Path of the archive, relative to the registry root.
@@ -54,7 +194,7 @@ impl IndexLine {
     /// The line for a module whose archive has this checksum and size.
     pub fn for_module(
         module: &Module,
-        sha256: &str,
+        sha256: &Sha256,
         size: u64,
         archive: &str,
         origin: &str,
@@ -70,8 +210,8 @@ impl IndexLine {
         };
         IndexLine {
             v: INDEX_V_MAX,
-            name: module.name.to_string(),
-            version: module.version.to_string(),
+            name: module.name.clone(),
+            version: module.version.clone(),
             requires: deps(&module.requires),
             optional: deps(&module.optional),
             conflicts: deps(&module.conflicts),
@@ -82,13 +222,19 @@ impl IndexLine {
                 .map(|(f, ms)| (f.clone(), ms.iter().map(ToString::to_string).collect()))
                 .collect(),
             licence: module.licence.clone(),
-            sha256: sha256.to_owned(),
+            sha256: sha256.clone(),
             size,
             archive: archive.to_owned(),
             yanked: false,
             origin: origin.to_owned(),
             published_at: published_at.to_owned(),
         }
+    }
+
+    /// Whether this line is of `version` as a user or a peer wrote it
+    /// (compared as versions: text that is not one matches nothing).
+    pub fn is_version(&self, version: &str) -> bool {
+        semver::Version::parse(version).is_ok_and(|v| v == self.version)
     }
 
     /// Whether two lines describe the same published content (ignoring
@@ -170,15 +316,15 @@ mod tests {
     fn line(version: &str) -> IndexLine {
         IndexLine {
             v: 1,
-            name: "openent/x".into(),
-            version: version.into(),
+            name: "openent/x".parse().unwrap(),
+            version: version.parse().unwrap(),
             requires: BTreeMap::from([("openent/y".into(), "^1.2".into())]),
             optional: BTreeMap::new(),
             conflicts: BTreeMap::new(),
             provides: vec![],
             features: BTreeMap::new(),
             licence: "CECILL-2.1".into(),
-            sha256: "ab".repeat(32),
+            sha256: "ab".repeat(32).parse().unwrap(),
             size: 10,
             archive: "archives/openent/x-1.0.0.tar.gz".into(),
             yanked: false,
@@ -196,6 +342,51 @@ mod tests {
         );
         let parsed = parse(Path::new("i.jsonl"), &text).unwrap();
         assert_eq!(parsed, [line("1.0.0"), line("1.1.0")]);
+    }
+
+    #[test]
+    fn a_sha256_that_is_not_64_lowercase_hex_digits_is_refused_with_its_line() {
+        for bad in [
+            "abc",
+            &"AB".repeat(32),
+            &"ab".repeat(33),
+            "../../etc/passwd",
+        ] {
+            let raw = line("1.0.0").to_json_line().replace(&"ab".repeat(32), bad);
+            let err = parse(Path::new("i.jsonl"), &raw).unwrap_err().to_string();
+            assert!(
+                err.starts_with("i.jsonl:1: invalid index line: sha256 `")
+                    && err.contains("is not 64 lowercase hexadecimal digits"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_version_that_is_not_semver_is_refused_with_its_line() {
+        let raw = line("1.0.0").to_json_line().replace("\"1.0.0\"", "\"one\"");
+        let err = parse(Path::new("i.jsonl"), &raw).unwrap_err().to_string();
+        assert!(
+            err.starts_with("i.jsonl:1: invalid index line: version `one`: "),
+            "{err}"
+        );
+        assert!(line("1.0.0").is_version("1.0.0"));
+        assert!(!line("1.0.0").is_version("1.0"));
+        assert!(!line("1.0.0").is_version("one"));
+    }
+
+    #[test]
+    fn a_name_that_is_not_a_module_name_is_refused_with_its_line() {
+        for bad in ["x", "../x", "openent/x/../../y"] {
+            let raw = line("1.0.0")
+                .to_json_line()
+                .replace("\"openent/x\"", &format!("\"{bad}\""));
+            let err = parse(Path::new("i.jsonl"), &raw).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("i.jsonl:1: invalid index line: name `{bad}`: ")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::config::RegistryConfig;
-use super::index::{self, IndexLine};
+use super::index::{self, IndexLine, Sha256};
 use super::{REGISTRY_FILE, RegistryError, io_error, time};
 use crate::manifest::{Module, module::MODULE_FILE};
 use crate::package::archive;
@@ -162,7 +162,7 @@ impl LocalRegistry {
                 owned: self.config.namespaces.join(", "),
             });
         }
-        let sha256 = sha256_hex(bytes);
+        let sha256 = Sha256::of(bytes);
         let relative = format!(
             "archives/{namespace}/{}",
             archive::archive_file_name(module)
@@ -181,9 +181,9 @@ impl LocalRegistry {
                 return Ok(Added::AlreadyPresent(published.clone()));
             }
             return Err(RegistryError::VersionExists {
-                name: line.name,
-                version: line.version,
-                existing: published.sha256.clone(),
+                name: line.name.to_string(),
+                version: line.version.to_string(),
+                existing: published.sha256.to_string(),
             });
         }
         let archive_path = self.root.join(&relative);
@@ -215,7 +215,7 @@ impl LocalRegistry {
         };
         let Some(line) = index::parse(&index_path, &old)?
             .into_iter()
-            .find(|l| l.version == version)
+            .find(|l| l.is_version(version))
         else {
             return Ok(None);
         };
@@ -228,7 +228,7 @@ impl LocalRegistry {
         let mut text = String::with_capacity(old.len() + 1);
         for raw in old.lines().filter(|l| !l.trim().is_empty()) {
             match serde_json::from_str::<IndexLine>(raw) {
-                Ok(parsed) if parsed.version == version && parsed.v <= index::INDEX_V_MAX => {
+                Ok(parsed) if parsed.is_version(version) && parsed.v <= index::INDEX_V_MAX => {
                     text.push_str(&changed.to_json_line())
                 }
                 _ => {
@@ -262,11 +262,11 @@ impl LocalRegistry {
             // packing, and its own archive needs no unpacking to be trusted.
             let (module, _, sha256) = pack_to_memory(&dir)?;
             let versions = self.versions(module.name.as_str())?;
-            match versions.iter().find(|l| l.version == module.version.to_string()) {
+            match versions.iter().find(|l| l.version == module.version) {
                 None => differences.push(format!("- {} {} ({}) is not in the registry", module.name, module.version, dir.display())),
                 Some(line) if line.sha256 != sha256 => differences.push(format!(
                     "- {} {} in {} differs from the published archive (sha256 {} vs {}): bump its version",
-                    module.name, module.version, dir.display(), &sha256[..12], &line.sha256[..12]
+                    module.name, module.version, dir.display(), &sha256[..12], line.sha256.short()
                 )),
                 Some(line) => {
                     let path = self.root.join(&line.archive);
@@ -503,4 +503,51 @@ fn write_archive(path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
         }
     }
     crate::fsutil::sync_dir(dir).map_err(io_error(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An index line whose sha256 is cut short is refused with its file and
+    /// line; `check` used to slice it to 12 digits and panic.
+    #[test]
+    fn check_refuses_a_short_sha256_in_the_index_instead_of_panicking() {
+        let temp = tempfile::tempdir().unwrap();
+        let modules = temp.path().join("modules");
+        let module = modules.join("demo");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/good/module");
+        std::fs::create_dir_all(module.join("templates")).unwrap();
+        for file in [
+            "module.yaml",
+            "templates/app.conf.tera",
+            "templates/etab.json.tera",
+        ] {
+            std::fs::copy(fixture.join(file), module.join(file)).unwrap();
+        }
+        let config = RegistryConfig {
+            name: "test".into(),
+            namespaces: vec!["openent".into()],
+            api: None,
+            keys: Vec::new(),
+            mirrors: Vec::new(),
+        };
+        let registry = LocalRegistry::init(&temp.path().join("reg"), config).unwrap();
+        let added = registry.build(&modules).unwrap();
+        let line = match &added[..] {
+            [Added::Published(line)] => line.clone(),
+            other => panic!("{other:?}"),
+        };
+        let index_file = registry.root.join(index::index_path(line.name.as_str()));
+        let text = std::fs::read_to_string(&index_file).unwrap();
+        std::fs::write(&index_file, text.replace(line.sha256.as_str(), "abc")).unwrap();
+        let err = registry.check(&modules).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}:1: invalid index line: sha256 `abc` is not 64 lowercase hexadecimal digits",
+                index_file.display()
+            )
+        );
+    }
 }

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! - [`config`] — `registry.yaml`;
-//! - [`index`] — the index line format (versioned like cargo's, unknown `v` skipped);
+//! - [`index`] — the index line format (versioned like cargo's, unknown `v` skipped),
+//!   typed when read (`ModuleName`, `semver::Version`, `Sha256`);
 //! - [`local`] — operations on a registry directory: init, add, build, check;
 //! - [`source`] — reading a registry (directory or [`http`]), its errors;
 //! - [`cache`] — the download cache; [`fetch`] — concurrent downloads;

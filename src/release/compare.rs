@@ -161,7 +161,7 @@ fn distribution_notes(
             let Ok(lines) = source.versions(&module_name) else {
                 continue;
             };
-            let Some(line) = lines.iter().find(|l| l.version == version) else {
+            let Some(line) = lines.iter().find(|l| l.is_version(version)) else {
                 continue;
             };
             let path = source.archive(line).ok()?;

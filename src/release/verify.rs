@@ -173,15 +173,14 @@ fn fetch(
     let source = crate::registry::source::open_pinned_source(registry, keys, &cache, false)
         .map_err(|e| err(e.to_string()))?;
     let lines = source.versions(name).map_err(|e| err(e.to_string()))?;
-    let line =
-        lines
-            .iter()
-            .find(|l| l.version == version)
-            .ok_or_else(|| VerifyError::NotPublished {
-                name: name.to_string(),
-                version: version.to_owned(),
-                registry: registry.to_owned(),
-            })?;
+    let line = lines
+        .iter()
+        .find(|l| l.is_version(version))
+        .ok_or_else(|| VerifyError::NotPublished {
+            name: name.to_string(),
+            version: version.to_owned(),
+            registry: registry.to_owned(),
+        })?;
     let path = source.archive(line).map_err(|e| err(e.to_string()))?;
     let bytes = std::fs::read(&path).map_err(|source| ReleaseError::Io {
         path: path.clone(),

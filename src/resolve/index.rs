@@ -91,10 +91,8 @@ impl Candidate {
 
     /// From an index line; an unreadable requirement is an error naming the line.
     pub fn from_line(line: &IndexLine, source: &str) -> Result<Candidate, String> {
-        let version = Version::parse(&line.version)
-            .map_err(|e| format!("{} `{}`: {e}", line.name, line.version))?;
         Ok(Candidate::new(
-            version,
+            line.version.clone(),
             line.yanked,
             Contents::from_line(line, source)?,
         ))
@@ -158,7 +156,7 @@ impl Contents {
             conflicts: deps(&line.conflicts)?,
             provides: line.provides.clone(),
             features,
-            sha256: line.sha256.clone(),
+            sha256: line.sha256.to_string(),
             source: source.to_owned(),
         })
     }

@@ -23,10 +23,10 @@ pub fn fetch_module_dir(
     sources: &SourceSet,
     cache: &Cache,
     name: &ModuleName,
-    version: &semver::Version,
+    wanted: &semver::Version,
     sha256: Option<&str>,
 ) -> Result<PathBuf, WorkspaceError> {
-    let version = version.to_string();
+    let version = wanted.to_string();
     let fetch_error = |source: FetchError| WorkspaceError::Fetch {
         name: name.to_string(),
         version: version.clone(),
@@ -44,7 +44,7 @@ pub fn fetch_module_dir(
         .versions(name)
         .map_err(fetch_error)?
         .into_iter()
-        .find(|l| l.version == version && sha256.is_none_or(|s| l.sha256 == s))
+        .find(|l| l.version == *wanted && sha256.is_none_or(|s| l.sha256 == s))
         .ok_or_else(|| WorkspaceError::NotInRegistry {
             name: name.to_string(),
             version: version.clone(),

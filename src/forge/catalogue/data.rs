@@ -17,7 +17,7 @@ use crate::manifest::option::{ConfigOption, OptionType, Scope};
 use crate::package::checksum::sha256_hex;
 use crate::registry::REGISTRY_FILE;
 use crate::registry::config::RegistryConfig;
-use crate::registry::index::IndexLine;
+use crate::registry::index::{IndexLine, Sha256};
 use crate::registry::local::{MAX_ARCHIVE_BYTES, inspect_archive_with};
 
 use super::{markdown, pages};
@@ -179,7 +179,7 @@ type Stamp = (PathBuf, u64, Option<SystemTime>);
 struct State {
     stamps: Vec<Stamp>,
     model: Arc<Model>,
-    details: HashMap<String, Arc<Details>>,
+    details: HashMap<Sha256, Arc<Details>>,
 }
 
 /// The registry directory and the model last built from it.
@@ -264,7 +264,7 @@ impl Store {
         out
     }
 
-    fn build(&self, cache: &mut HashMap<String, Arc<Details>>) -> Model {
+    fn build(&self, cache: &mut HashMap<Sha256, Arc<Details>>) -> Model {
         let mut model = Model::default();
         match RegistryConfig::load(&self.root.join(REGISTRY_FILE)) {
             Ok(config) => {
@@ -294,7 +294,7 @@ impl Store {
                 }
             };
             // Lines whose name is not the file's are not this module's.
-            versions.retain(|l| l.name == name.as_str());
+            versions.retain(|l| l.name.as_str() == name.as_str());
             if versions.is_empty() {
                 continue;
             }
@@ -322,7 +322,7 @@ impl Store {
                     used.insert(line.sha256.clone(), d.clone());
                 }
                 Err(reason) => {
-                    tracing::warn!(module = %name, version = line.version, reason, "catalogue: archive unreadable")
+                    tracing::warn!(module = %name, version = %line.version, reason, "catalogue: archive unreadable")
                 }
             }
             let mut search_text = fold(name.as_str());
@@ -381,7 +381,7 @@ type Read = Result<Arc<Details>, String>;
 
 /// Reads archives on every core (a cold registry of 1,000 modules is
 /// mostly unpacking), keyed by sha256.
-fn read_all(root: &Path, lines: &[&IndexLine]) -> HashMap<String, Read> {
+fn read_all(root: &Path, lines: &[&IndexLine]) -> HashMap<Sha256, Read> {
     if lines.is_empty() {
         return HashMap::new();
     }
@@ -407,7 +407,7 @@ fn read_all(root: &Path, lines: &[&IndexLine]) -> HashMap<String, Read> {
 }
 
 fn semver_of(line: &IndexLine) -> Option<semver::Version> {
-    semver::Version::parse(&line.version).ok()
+    Some(line.version.clone())
 }
 
 /// Reads one archive of the registry: checked against its index line,
@@ -438,7 +438,7 @@ fn read_details(root: &Path, line: &IndexLine) -> Result<Details, String> {
     }
     let (module, readme) = inspect_archive_with(Path::new(&line.archive), &bytes, read_readme)
         .map_err(|e| e.to_string())?;
-    if module.name.as_str() != line.name || module.version.to_string() != line.version {
+    if module.name != line.name || module.version != line.version {
         return Err(format!(
             "the archive holds {} {}, not {} {}",
             module.name, module.version, line.name, line.version

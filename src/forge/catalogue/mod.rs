@@ -70,7 +70,7 @@ impl Catalogue {
         };
         let line = match version {
             None => entry.line(),
-            Some(v) => match entry.versions.iter().find(|l| l.version == v) {
+            Some(v) => match entry.versions.iter().find(|l| l.is_version(v)) {
                 Some(line) => line,
                 None => {
                     return Err(pages::not_found(

@@ -58,7 +58,7 @@ struct Choice<'a> {
 struct Row<'a> {
     name: &'a str,
     href: String,
-    version: &'a str,
+    version: String,
     summary: Option<&'a str>,
     problem: Option<&'a str>,
     category: Option<&'a str>,
@@ -129,7 +129,7 @@ fn row(entry: &Entry) -> Row<'_> {
     Row {
         name: &entry.name,
         href: href(&entry.name),
-        version: &line.version,
+        version: line.version.to_string(),
         summary: details.map(|d| d.summary.as_str()),
         problem: entry.details.as_ref().err().map(String::as_str),
         category: details.map(|d| category_label(&d.category)),
@@ -148,7 +148,7 @@ pub struct Site<'a> {
 
 #[derive(Serialize)]
 struct VersionRow<'a> {
-    version: &'a str,
+    version: String,
     href: String,
     published: &'a str,
     licence: &'a str,
@@ -173,8 +173,8 @@ struct DependentRow<'a> {
 }
 
 #[derive(Serialize)]
-struct Newer<'a> {
-    version: &'a str,
+struct Newer {
+    version: String,
     href: String,
 }
 
@@ -191,15 +191,14 @@ pub fn module(
     let mut context = Context::new();
     context.insert("registry_name", &model.registry_name);
     context.insert("name", &entry.name);
-    context.insert("version", &line.version);
+    context.insert("version", &line.version.to_string());
     context.insert("licence", &line.licence);
     context.insert("yanked", &line.yanked);
     context.insert("problem", &details.err());
     let shown = entry.line();
-    let is_newer =
-        semver::Version::parse(&shown.version).ok() > semver::Version::parse(&line.version).ok();
+    let is_newer = shown.version > line.version;
     let newer = (is_newer && !shown.yanked).then(|| Newer {
-        version: &shown.version,
+        version: shown.version.to_string(),
         href: href(&entry.name),
     });
     context.insert("newer", &newer);
@@ -244,7 +243,10 @@ pub fn module(
     );
     context.insert("size", &line.size);
     context.insert("sha256", &line.sha256);
-    context.insert("snippet", &snippet(model, site, &entry.name, &line.version));
+    context.insert(
+        "snippet",
+        &snippet(model, site, &entry.name, &line.version.to_string()),
+    );
 
     let mut dependencies = Vec::new();
     for (deps, kind) in [
@@ -283,7 +285,7 @@ pub fn module(
         .versions
         .iter()
         .map(|v| VersionRow {
-            version: &v.version,
+            version: v.version.to_string(),
             href: format!("{}/{}", href(&entry.name), v.version),
             published: date(&v.published_at),
             licence: &v.licence,
