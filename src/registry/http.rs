@@ -98,8 +98,8 @@ pub struct HttpSource {
     retry: Retry,
     limits: TransferLimits,
     trust: Option<Trust>,
-    /// `registry.yaml` of an unpinned registry, read once per process to
-    /// know which namespaces it may serve.
+    /// `registry.yaml` of an unpinned registry, once read (see
+    /// [`HttpSource::unpinned_config`]).
     served: std::sync::Mutex<Option<RegistryConfig>>,
 }
 
@@ -223,12 +223,23 @@ impl HttpSource {
     /// Refuses a module of a namespace this (unpinned) registry neither
     /// owns nor mirrors, before its index file is asked for.
     fn check_served(&self, name: &ModuleName) -> Result<(), FetchError> {
+        check_served(&self.unpinned_config()?, &self.base, name)
+    }
+
+    /// `registry.yaml` of an unpinned registry, downloaded and checked once
+    /// per source: building the source set and each index read ask for it,
+    /// and each ask would otherwise be one more request to the server.
+    fn unpinned_config(&self) -> Result<RegistryConfig, FetchError> {
         let mut served = self.served.lock().unwrap_or_else(|e| e.into_inner());
-        if served.is_none() {
-            *served = Some(self.config()?);
+        if let Some(config) = served.as_ref() {
+            return Ok(config.clone());
         }
-        let config = served.as_ref().expect("just read");
-        check_served(config, &self.base, name)
+        let Some(bytes) = self.metadata_file(REGISTRY_FILE)? else {
+            return Err(RegistryError::NotARegistry(PathBuf::from(&self.base)).into());
+        };
+        let config = check_registry_yaml(&self.url(REGISTRY_FILE), &bytes)?;
+        *served = Some(config.clone());
+        Ok(config)
     }
 
     /// A small registry file (`registry.yaml`, an index file): from the
@@ -325,10 +336,7 @@ impl Source for HttpSource {
         if let Some(trust) = &self.trust {
             return Ok(trust.verified(&|r| self.metadata_file(r))?.config.clone());
         }
-        let Some(bytes) = self.metadata_file(REGISTRY_FILE)? else {
-            return Err(RegistryError::NotARegistry(PathBuf::from(&self.base)).into());
-        };
-        check_registry_yaml(&self.url(REGISTRY_FILE), &bytes)
+        self.unpinned_config()
     }
 
     fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
