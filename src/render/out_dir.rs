@@ -132,17 +132,25 @@ fn previous_bundle(dir: &Path) -> Result<Vec<String>, String> {
     Ok(unlisted)
 }
 
+/// What the check needs of a `bundle.json`: its format and its paths, read
+/// into these shapes rather than a whole `serde_json::Value` (a large
+/// bundle lists a million files; their sizes and hashes are skipped).
+#[derive(serde::Deserialize)]
+struct Listed {
+    format: u64,
+    files: Vec<ListedFile>,
+}
+
+#[derive(serde::Deserialize)]
+struct ListedFile {
+    path: String,
+}
+
 /// The paths a `bundle.json` lists, if it is oent's format.
 fn listed_files(text: &str) -> Option<BTreeSet<String>> {
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    if value["format"].as_u64()? != u64::from(BUNDLE_FORMAT) {
-        return None;
-    }
-    value["files"]
-        .as_array()?
-        .iter()
-        .map(|f| f["path"].as_str().map(str::to_owned))
-        .collect()
+    let listed: Listed = serde_json::from_str(text).ok()?;
+    (listed.format == u64::from(BUNDLE_FORMAT))
+        .then(|| listed.files.into_iter().map(|f| f.path).collect())
 }
 
 /// Appends to `out` each file under `dir` (`prefix` relative to the bundle)
