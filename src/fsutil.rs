@@ -67,6 +67,17 @@ pub fn sync_file_system(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// Temporary files of oent's writes are named `.oent-*.tmp`: those of
+/// [`write_atomic`] and the cache's downloads (`.oent-download-*.tmp`).
+pub const TEMP_PREFIX: &str = ".oent-";
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// Whether `file_name` is one of oent's temporary files (see [`TEMP_PREFIX`]):
+/// what a killed run leaves, and what recovery may remove.
+pub fn is_temporary(file_name: &str) -> bool {
+    file_name.starts_with(TEMP_PREFIX) && file_name.ends_with(TEMP_SUFFIX)
+}
+
 fn write_replacing(path: &Path, contents: &[u8], flush: bool) -> std::io::Result<()> {
     if std::fs::read(path).is_ok_and(|existing| existing == contents) {
         return Ok(());
@@ -77,8 +88,8 @@ fn write_replacing(path: &Path, contents: &[u8], flush: bool) -> std::io::Result
     };
     std::fs::create_dir_all(dir)?;
     let mut temp = public_temp()
-        .prefix(".oent-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)?;
     temp.write_all(contents)?;
     if flush {

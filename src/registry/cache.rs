@@ -94,8 +94,8 @@ impl Cache {
         let dir = final_path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir).map_err(io_error(dir))?;
         let temp = crate::fsutil::public_temp()
-            .prefix(".oent-download-")
-            .suffix(".tmp")
+            .prefix(&format!("{}download-", crate::fsutil::TEMP_PREFIX))
+            .suffix(crate::fsutil::TEMP_SUFFIX)
             .tempfile_in(dir)
             .map_err(io_error(dir))?;
         // Marks it in use for [`Cache::clean_leftovers`]; a new file, so
@@ -132,7 +132,7 @@ impl Cache {
                 if kind.is_dir() {
                     stack.push(path);
                 } else if kind.is_file()
-                    && is_temporary(&entry.file_name())
+                    && crate::fsutil::is_temporary(&entry.file_name().to_string_lossy())
                     && abandoned(&path)
                     && std::fs::remove_file(&path).is_ok()
                 {
@@ -142,12 +142,6 @@ impl Cache {
         }
         removed
     }
-}
-
-/// The names of [`Cache::archive_temp`] and of [`crate::fsutil::write_atomic`].
-fn is_temporary(name: &std::ffi::OsStr) -> bool {
-    let name = name.to_string_lossy();
-    name.starts_with(".oent-") && name.ends_with(".tmp")
 }
 
 /// Old enough, and not locked by a running download.

@@ -316,8 +316,7 @@ pub struct Recovered {
 
 /// Temporary names of [`write_archive`] and [`crate::fsutil::write_atomic`].
 fn is_leftover(file_name: &str) -> bool {
-    file_name.starts_with(".oent-add-")
-        || (file_name.starts_with(".oent-") && file_name.ends_with(".tmp"))
+    file_name.starts_with(".oent-add-") || crate::fsutil::is_temporary(file_name)
 }
 
 /// Every regular file under `dir`, outside hidden directories (`.git`);
