@@ -456,7 +456,7 @@ fn check_line(
     }
     // The checks every reader makes (plain relative path, sha256, size),
     // then this namespace's own archive directory.
-    crate::registry::source::check_line(line, remote.base)
+    crate::registry::checks::check_line(line, remote.base)
         .map_err(|e| remote.refused(path, e.to_string()))?;
     let archive_prefix = format!("archives/{namespace}/");
     if !line.archive.starts_with(&archive_prefix) || !line.archive.ends_with(".tar.gz") {

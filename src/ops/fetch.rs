@@ -10,7 +10,8 @@ use crate::manifest::names::ModuleName;
 use crate::registry::cache::Cache;
 use crate::registry::fetch::{Progress, fetch_all, newest_matching};
 use crate::registry::index::IndexLine;
-use crate::registry::source::{FetchError, Source, open_pinned_source};
+use crate::registry::open::open_pinned_source;
+use crate::registry::source::{FetchError, Source};
 
 #[derive(Debug, Clone)]
 pub struct FetchOptions {

@@ -29,14 +29,12 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{ETAG, IF_NONE_MATCH};
 
 use super::cache::{Cache, normalise};
+use super::checks::{check_line, check_names, utf8, verify_file};
 use super::config::RegistryConfig;
 use super::index::{self, IndexLine};
 use super::signing::PublicKey;
 use super::snapshot::{MAX_SNAPSHOT_BYTES, hashed_path, parse_hashed_path};
-use super::source::{
-    FetchError, IndexText, Source, check_line, check_names, check_served, io_error, utf8,
-    verify_file,
-};
+use super::source::{FetchError, IndexText, Source, check_served, io_error};
 use super::transfer::{Pace, TransferLimits};
 use super::trust::Trust;
 use super::{REGISTRY_FILE, RegistryError};

@@ -14,20 +14,39 @@
 //! - [`index`] — the index line format (versioned like cargo's, unknown `v` skipped),
 //!   typed when read (`ModuleName`, `semver::Version`, `Sha256`);
 //! - [`local`] — operations on a registry directory: init, add, build, check;
-//! - [`source`] — reading a registry (directory or [`http`]), its errors;
+//! - [`source`] — the [`source::Source`] trait that readers use, and its errors;
+//!   [`dir`] and [`http`], the two sources; [`open`], the factory that opens a
+//!   registry entry of `distribution.yaml` (directory or URL, pinned keys or not);
+//!   [`checks`] — what every source checks of what it reads;
 //! - [`cache`] — the download cache; [`fetch`] — concurrent downloads;
+//!   [`transfer`] — download limits and pace;
 //! - [`signing`] — Ed25519 keys and SSH signatures, in OpenSSH's formats;
 //! - [`snapshot`] — `snapshot.json`, the signed list of metadata hashes, and
 //!   [`snapshot::Signer`], the one signing entry after every change;
 //! - [`trust`] — what a client checks of a registry whose key it pins;
 //! - [`time`] — RFC 3339 timestamps without a date library.
+//!
+//! Who uses whom inside the stage (a tree: no file imports one that imports it
+//! back; every file may use this `mod.rs`'s [`RegistryError`]):
+//!
+//! ```text
+//! open ──> dir ──┬──> trust ──> snapshot ──> config ──> signing
+//!      └─> http ─┤     └──────> source ───> index
+//!                ├──> checks ─> local ─────> config, index
+//!                ├──> cache, transfer ──> source
+//!                └──> source
+//! fetch ──> source, index
+//! ```
 
 pub mod cache;
+pub mod checks;
 pub mod config;
+pub mod dir;
 pub mod fetch;
 pub mod http;
 pub mod index;
 pub mod local;
+pub mod open;
 pub mod signing;
 pub mod snapshot;
 pub mod source;
