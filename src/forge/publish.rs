@@ -10,16 +10,16 @@ use std::sync::{Arc, Mutex};
 
 use super::config::Token;
 use crate::registry::RegistryError;
-use crate::registry::index::IndexLine;
+use crate::registry::index::IndexEntry;
 use crate::registry::local::{Added, LocalRegistry, inspect_archive};
 use crate::registry::snapshot::{Signer, SnapshotError};
 
 /// What the publisher did, for the HTTP status (201 or 200).
 #[derive(Debug)]
 pub enum Outcome {
-    Created(IndexLine),
+    Created(IndexEntry),
     /// The same bytes were already published: a retried publish is safe.
-    AlreadyPresent(IndexLine),
+    AlreadyPresent(IndexEntry),
 }
 
 /// Why a publish or yank was refused; each maps to one HTTP status.
@@ -119,7 +119,7 @@ impl Publisher {
         name: &str,
         version: &str,
         yanked: bool,
-    ) -> Result<IndexLine, Refusal> {
+    ) -> Result<IndexEntry, Refusal> {
         let namespace = name.split('/').next().unwrap_or_default();
         self.check_scope(token, namespace)?;
         let lock = self.lock_for(name);
@@ -155,7 +155,7 @@ impl Publisher {
             Some(line) if line.licence != module.licence => Err(Refusal::ForkLicenceChanged {
                 fork: module.name.to_string(),
                 base: format!("{base}@{version}"),
-                base_licence: line.licence,
+                base_licence: line.licence.clone(),
                 licence: module.licence.clone(),
             }),
             _ => Ok(()),

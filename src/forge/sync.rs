@@ -25,7 +25,7 @@ use super::config::Peer;
 use crate::package::checksum::sha256_hex;
 use crate::registry::config::{Mirror, RegistryConfig};
 use crate::registry::http::{CONNECT_TIMEOUT, MAX_CONFIG_BYTES, MAX_INDEX_BYTES, USER_AGENT};
-use crate::registry::index::{self, IndexLine};
+use crate::registry::index::{self, IndexEntry};
 use crate::registry::local::LocalRegistry;
 use crate::registry::signing::PublicKey;
 use crate::registry::snapshot::{self, MAX_SNAPSHOT_BYTES, SNAPSHOT_FILE, Snapshot, SnapshotError};
@@ -355,7 +355,7 @@ fn mirror_namespaces(
     // Hashed copies missing beside an index file already up to date (a
     // mirror synced by an older oent).
     let mut copies: Vec<(&str, &str, Vec<u8>)> = Vec::new();
-    let mut lines: Vec<IndexLine> = Vec::new();
+    let mut lines: Vec<IndexEntry> = Vec::new();
     for namespace in &origin.namespaces {
         let prefix = format!("index/{namespace}/");
         for (path, sha256) in snapshot
@@ -432,7 +432,7 @@ fn barrier(root: &Path) -> Result<(), SyncError> {
 fn check_line(
     remote: &Remote<'_>,
     path: &str,
-    line: &IndexLine,
+    line: &IndexEntry,
     namespace: &str,
     origin: &str,
 ) -> Result<(), SyncError> {
@@ -476,10 +476,10 @@ fn check_line(
 fn fetch_archives(
     registry: &LocalRegistry,
     remote: &Remote<'_>,
-    lines: &[IndexLine],
+    lines: &[IndexEntry],
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
-    let missing: Vec<&IndexLine> = lines
+    let missing: Vec<&IndexEntry> = lines
         .iter()
         .filter(|l| {
             let path = registry.root.join(&l.archive);
@@ -487,7 +487,7 @@ fn fetch_archives(
         })
         .collect();
     let results: Vec<Result<u64, SyncError>> = std::thread::scope(|scope| {
-        let chunks: Vec<Vec<&IndexLine>> = (0..SYNC_JOBS)
+        let chunks: Vec<Vec<&IndexEntry>> = (0..SYNC_JOBS)
             .map(|i| missing.iter().skip(i).step_by(SYNC_JOBS).copied().collect())
             .collect();
         let handles: Vec<_> = chunks

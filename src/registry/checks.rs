@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::{Component, Path};
 
 use super::RegistryError;
-use super::index::IndexLine;
+use super::index::IndexEntry;
 use super::local::MAX_ARCHIVE_BYTES;
 use super::source::{FetchError, io_error};
 use crate::manifest::names::ModuleName;
@@ -29,7 +29,7 @@ pub(crate) fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, FetchError> {
 /// registry or the cache: the archive path must be relative and plain, the
 /// size bounded. (The sha256, which names the cache file, is a
 /// [`Sha256`](super::index::Sha256): checked when the line was read.)
-pub fn check_line(line: &IndexLine, registry: &str) -> Result<(), FetchError> {
+pub fn check_line(line: &IndexEntry, registry: &str) -> Result<(), FetchError> {
     let invalid = |message: &str| FetchError::InvalidLine {
         registry: registry.to_owned(),
         name: line.name.to_string(),
@@ -58,7 +58,7 @@ pub fn check_line(line: &IndexLine, registry: &str) -> Result<(), FetchError> {
 /// Refuses an index file holding lines of another module: a resolver
 /// trusting them would take one module for another.
 pub fn check_names(
-    lines: &[IndexLine],
+    lines: &[IndexEntry],
     name: &ModuleName,
     registry: &str,
 ) -> Result<(), FetchError> {
@@ -74,7 +74,7 @@ pub fn check_names(
 }
 
 /// Checks that the file at `path` has the size and sha256 of `line`.
-pub fn verify_file(path: &Path, line: &IndexLine) -> Result<(), FetchError> {
+pub fn verify_file(path: &Path, line: &IndexEntry) -> Result<(), FetchError> {
     let label = path.display().to_string();
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
@@ -109,26 +109,13 @@ pub fn verify_file(path: &Path, line: &IndexLine) -> Result<(), FetchError> {
 mod tests {
     use super::*;
     use crate::package::checksum::sha256_hex;
-    use std::collections::BTreeMap;
 
-    fn line(archive: &str, sha256: &str, size: u64) -> IndexLine {
-        IndexLine {
-            v: 1,
-            name: "t/x".parse().unwrap(),
-            version: "1.0.0".parse().unwrap(),
-            requires: BTreeMap::new(),
-            optional: BTreeMap::new(),
-            conflicts: BTreeMap::new(),
-            provides: vec![],
-            features: BTreeMap::new(),
-            licence: "CECILL-2.1".into(),
-            sha256: sha256.parse().unwrap(),
-            size,
-            archive: archive.into(),
-            yanked: false,
-            origin: "t".into(),
-            published_at: "2026-11-26T10:00:00Z".into(),
-        }
+    fn line(archive: &str, sha256: &str, size: u64) -> IndexEntry {
+        crate::registry::index::example(serde_json::json!({
+            "archive": archive,
+            "sha256": sha256,
+            "size": size,
+        }))
     }
 
     #[test]

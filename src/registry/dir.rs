@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::cache::Cache;
 use super::checks::{check_line, check_names, utf8, verify_file};
 use super::config::RegistryConfig;
-use super::index::{self, IndexLine, index_path};
+use super::index::{self, IndexEntry, index_path};
 use super::local::LocalRegistry;
 use super::signing::PublicKey;
 use super::source::{FetchError, IndexText, Source, check_served, io_error};
@@ -60,7 +60,7 @@ impl Source for DirSource {
         }
     }
 
-    fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
+    fn versions(&self, name: &ModuleName) -> Result<Vec<IndexEntry>, FetchError> {
         let Some(trust) = &self.trust else {
             check_served(&self.registry.config, &self.label(), name)?;
             let lines = self.registry.versions(name.as_str())?;
@@ -99,7 +99,7 @@ impl Source for DirSource {
         Ok(Some(IndexText { path, text }))
     }
 
-    fn archive(&self, line: &IndexLine) -> Result<PathBuf, FetchError> {
+    fn archive(&self, line: &IndexEntry) -> Result<PathBuf, FetchError> {
         check_line(line, &self.label())?;
         let path = self.registry.root.join(&line.archive);
         verify_file(&path, line)?;

@@ -31,7 +31,7 @@ use reqwest::header::{ETAG, IF_NONE_MATCH};
 use super::cache::{Cache, normalise};
 use super::checks::{check_line, check_names, utf8, verify_file};
 use super::config::RegistryConfig;
-use super::index::{self, IndexLine};
+use super::index::{self, IndexEntry};
 use super::signing::PublicKey;
 use super::snapshot::{MAX_SNAPSHOT_BYTES, hashed_path, parse_hashed_path};
 use super::source::{FetchError, IndexText, Source, check_served, io_error};
@@ -291,7 +291,7 @@ impl HttpSource {
     }
 
     /// One attempt at downloading an archive into the cache.
-    fn download(&self, client: &Client, url: &str, line: &IndexLine) -> Result<(), FetchError> {
+    fn download(&self, client: &Client, url: &str, line: &IndexEntry) -> Result<(), FetchError> {
         let mut pace = Pace::start(&self.limits, url);
         let mut response = send(client.get(url), url)?;
         check_status(&response, url)?;
@@ -337,7 +337,7 @@ impl Source for HttpSource {
         self.unpinned_config()
     }
 
-    fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
+    fn versions(&self, name: &ModuleName) -> Result<Vec<IndexEntry>, FetchError> {
         let (url, bytes) = self.index_bytes(name)?;
         let Some(bytes) = bytes else {
             return Ok(Vec::new());
@@ -362,7 +362,7 @@ impl Source for HttpSource {
         }))
     }
 
-    fn archive(&self, line: &IndexLine) -> Result<PathBuf, FetchError> {
+    fn archive(&self, line: &IndexEntry) -> Result<PathBuf, FetchError> {
         check_line(line, &self.base)?;
         let path = self.cache.archive_path(line.sha256.as_str());
         let url = self.url(&line.archive);

@@ -18,7 +18,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::config::RegistryConfig;
-use super::index::{self, IndexLine, Sha256};
+use super::index::{self, IndexEntry, Sha256};
 use super::{REGISTRY_FILE, RegistryError, io_error, time};
 use crate::manifest::{Module, module::MODULE_FILE};
 use crate::package::archive;
@@ -38,9 +38,9 @@ pub struct LocalRegistry {
 /// What `add` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Added {
-    Published(IndexLine),
+    Published(IndexEntry),
     /// The same bytes were already published: nothing to do.
-    AlreadyPresent(IndexLine),
+    AlreadyPresent(IndexEntry),
 }
 
 impl LocalRegistry {
@@ -72,7 +72,7 @@ impl LocalRegistry {
     }
 
     /// Every published version of a module, in publication order.
-    pub fn versions(&self, name: &str) -> Result<Vec<IndexLine>, RegistryError> {
+    pub fn versions(&self, name: &str) -> Result<Vec<IndexEntry>, RegistryError> {
         let path = self.root.join(index::index_path(name));
         match std::fs::read_to_string(&path) {
             Ok(text) => index::parse(&path, &text),
@@ -167,7 +167,7 @@ impl LocalRegistry {
             "archives/{namespace}/{}",
             archive::archive_file_name(module)
         );
-        let line = IndexLine::for_module(
+        let line = IndexEntry::for_module(
             module,
             &sha256,
             bytes.len() as u64,
@@ -206,7 +206,7 @@ impl LocalRegistry {
         name: &str,
         version: &str,
         yanked: bool,
-    ) -> Result<Option<(IndexLine, bool)>, RegistryError> {
+    ) -> Result<Option<(IndexEntry, bool)>, RegistryError> {
         let index_path = self.root.join(index::index_path(name));
         let old = match std::fs::read_to_string(&index_path) {
             Ok(text) => text,
@@ -222,13 +222,13 @@ impl LocalRegistry {
         if line.yanked == yanked {
             return Ok(Some((line, false)));
         }
-        let changed = IndexLine { yanked, ..line };
+        let changed = line.with_yanked(yanked);
         // Raw lines are kept as they are: a line of a newer format, which
         // this version cannot parse, must survive the rewrite.
         let mut text = String::with_capacity(old.len() + 1);
         for raw in old.lines().filter(|l| !l.trim().is_empty()) {
-            match serde_json::from_str::<IndexLine>(raw) {
-                Ok(parsed) if parsed.is_version(version) && parsed.v <= index::INDEX_V_MAX => {
+            match index::parse_line(&index_path, 1, raw) {
+                Ok(Some(parsed)) if parsed.is_version(version) => {
                     text.push_str(&changed.to_json_line())
                 }
                 _ => {

@@ -12,7 +12,9 @@
 //!
 //! - [`config`] — `registry.yaml`;
 //! - [`index`] — the index line format (versioned like cargo's, unknown `v` skipped),
-//!   typed when read (`ModuleName`, `semver::Version`, `Sha256`);
+//!   read into an [`index::IndexEntry`] (`ModuleName`, `semver::Version`, `Sha256`)
+//!   only through the line check, written back only by `to_json_line`; its serde
+//!   shape is private to `index.rs`;
 //! - [`local`] — operations on a registry directory: init, add, build, check;
 //! - [`source`] — the [`source::Source`] trait that readers use, and its errors;
 //!   [`dir`] and [`http`], the two sources; [`open`], the factory that opens a

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::RegistryError;
 use super::config::RegistryConfig;
-use super::index::IndexLine;
+use super::index::IndexEntry;
 use super::signing::SigningError;
 use super::snapshot::SnapshotError;
 use crate::manifest::names::ModuleName;
@@ -27,7 +27,7 @@ pub trait Source: Send + Sync {
     fn config(&self) -> Result<RegistryConfig, FetchError>;
     /// Every published version of a module, in publication order; empty when
     /// the registry has no index file for it.
-    fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError>;
+    fn versions(&self, name: &ModuleName) -> Result<Vec<IndexEntry>, FetchError>;
     /// The text of a module's index file, unparsed (empty when the registry
     /// has no index file for it), for readers that parse only the lines they
     /// need; such readers must refuse what [`Source::versions`] refuses.
@@ -37,7 +37,7 @@ pub trait Source: Send + Sync {
     }
     /// A local file holding the archive of `line`, whose size and sha256 have
     /// just been checked against the line.
-    fn archive(&self, line: &IndexLine) -> Result<PathBuf, FetchError>;
+    fn archive(&self, line: &IndexEntry) -> Result<PathBuf, FetchError>;
     /// Every module with an index file. Static web servers cannot list a
     /// directory, so only sources that can say it implement this.
     fn modules(&self) -> Result<Vec<ModuleName>, FetchError> {
