@@ -27,6 +27,7 @@ use crate::registry::config::{Mirror, RegistryConfig};
 use crate::registry::http::{CONNECT_TIMEOUT, MAX_CONFIG_BYTES, MAX_INDEX_BYTES, USER_AGENT};
 use crate::registry::index::{self, IndexEntry};
 use crate::registry::local::LocalRegistry;
+use crate::registry::publish::{Change, Publisher};
 use crate::registry::signing::PublicKey;
 use crate::registry::snapshot::{self, MAX_SNAPSHOT_BYTES, SNAPSHOT_FILE, Snapshot, SnapshotError};
 use crate::registry::{REGISTRY_FILE, RegistryError};
@@ -568,39 +569,45 @@ pub fn record_mirrors(
 }
 
 /// Syncs every peer in turn (a failing peer does not stop the others) and
-/// lists their origins in registry.yaml. Returns each peer's outcome, and
-/// whether anything changed (the caller then signs the forge's snapshot).
+/// lists their origins in registry.yaml: one batch of the registry's
+/// [`Publisher`], signed once after if anything changed. The outcome holds
+/// each peer's, in the order of `peers`.
 pub fn sync_all(
-    root: &Path,
+    publisher: &Publisher,
     peers: &[Peer],
-    http: &Client,
-) -> (Vec<Result<SyncReport, SyncError>>, bool) {
-    let mut changed = false;
-    let mut outcomes = Vec::with_capacity(peers.len());
-    for peer in peers {
-        let outcome =
-            LocalRegistry::open(root)
+) -> Change<Vec<Result<SyncReport, SyncError>>> {
+    let http = client();
+    let Ok(change) = publisher.batch(|publisher| {
+        let root = &publisher.registry().root;
+        let mut changed = false;
+        let mut outcomes = Vec::with_capacity(peers.len());
+        for peer in peers {
+            // Opened again for each peer: the one before may have listed
+            // new mirrors in registry.yaml.
+            let outcome = LocalRegistry::open(root)
                 .map_err(SyncError::from)
                 .and_then(|mut registry| {
-                    let (report, mirrors) = sync_peer(&registry, peer, http)?;
+                    let (report, mirrors) = sync_peer(&registry, peer, &http)?;
                     let recorded = record_mirrors(&mut registry, mirrors)?;
                     changed |= recorded || report.index_files > 0;
                     Ok(report)
                 });
-        match &outcome {
-            Ok(report) => tracing::info!(
-                peer = peer.name,
-                index_files = report.index_files,
-                archives = report.archives,
-                bytes = report.bytes,
-                snapshots = ?report.snapshots,
-                "peer synced"
-            ),
-            Err(e) => {
-                tracing::warn!(peer = peer.name, reason = %e, "peer refused: nothing from it was taken")
+            match &outcome {
+                Ok(report) => tracing::info!(
+                    peer = peer.name,
+                    index_files = report.index_files,
+                    archives = report.archives,
+                    bytes = report.bytes,
+                    snapshots = ?report.snapshots,
+                    "peer synced"
+                ),
+                Err(e) => {
+                    tracing::warn!(peer = peer.name, reason = %e, "peer refused: nothing from it was taken")
+                }
             }
+            outcomes.push(outcome);
         }
-        outcomes.push(outcome);
-    }
-    (outcomes, changed)
+        Ok::<_, std::convert::Infallible>((outcomes, changed))
+    });
+    change
 }

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use crate::forge::config::{ForgeConfig, hash_token};
 use crate::forge::files::StaticFiles;
-use crate::forge::publish::Publisher;
 use crate::forge::server::{Forge, Shared};
-use crate::forge::sync::{SyncError, SyncReport, client, sync_all};
+use crate::forge::sync::{SyncError, SyncReport, sync_all};
 use crate::registry::RegistryError;
 use crate::registry::local::LocalRegistry;
+use crate::registry::publish::Publisher;
 use crate::registry::signing::{SecretKey, SigningError};
 use crate::registry::snapshot::{Signer, SnapshotError};
 
@@ -57,10 +57,8 @@ pub fn publisher(config: &ForgeConfig) -> Result<Publisher, ForgeOpError> {
 /// request (a registry changed by hand while the forge was down is signed again).
 pub fn forge(config: ForgeConfig) -> Result<Shared, ForgeOpError> {
     let publisher = publisher(&config)?;
-    publisher
-        .sign_snapshot()
-        .map_err(ForgeOpError::SignAtStart)?;
-    let files = StaticFiles::new(&publisher.registry.root);
+    publisher.sign().map_err(ForgeOpError::SignAtStart)?;
+    let files = StaticFiles::new(&publisher.registry().root);
     Ok(Arc::new(Forge {
         config,
         publisher,
@@ -78,13 +76,11 @@ pub struct Synced {
 
 pub fn sync(config: &ForgeConfig) -> Result<Synced, ForgeOpError> {
     let publisher = publisher(config)?;
-    let (peers, changed) = sync_all(&publisher.registry.root, &config.peers, &client());
-    let signed = if changed {
-        publisher.sign_snapshot().map_err(ForgeOpError::Sign)
-    } else {
-        Ok(())
-    };
-    Ok(Synced { peers, signed })
+    let synced = sync_all(&publisher, &config.peers);
+    Ok(Synced {
+        peers: synced.outcome,
+        signed: synced.signed.map(drop).map_err(ForgeOpError::Sign),
+    })
 }
 
 /// A publish token, shown once, and the hash forge.yaml keeps of it.

@@ -138,22 +138,15 @@ impl LocalRegistry {
         Ok(recovered)
     }
 
-    /// Publishes an archive file (immutable versions; the same bytes again is a no-op).
-    pub fn add_archive(&self, archive_path: &Path) -> Result<Added, RegistryError> {
-        let bytes = read_bounded(archive_path)?;
-        self.add_bytes(archive_path, &bytes)
-    }
-
-    /// Publishes archive bytes: unpacks them safely, lints the manifest
-    /// inside, checks the namespace, then writes archive and index line.
-    pub fn add_bytes(&self, label: &Path, bytes: &[u8]) -> Result<Added, RegistryError> {
-        let module = inspect_archive(label, bytes)?;
-        self.add_inspected(&module, bytes)
-    }
-
     /// Publishes archive bytes whose manifest [`inspect_archive`] already
-    /// read (the forge checks the publisher's namespaces in between).
-    pub fn add_inspected(&self, module: &Module, bytes: &[u8]) -> Result<Added, RegistryError> {
+    /// read: the archive, then its index line (immutable versions; the same
+    /// bytes again is a no-op). Only through [`super::publish::Publisher`],
+    /// which admits it and signs again after.
+    pub(super) fn add_inspected(
+        &self,
+        module: &Module,
+        bytes: &[u8],
+    ) -> Result<Added, RegistryError> {
         let namespace = module.name.namespace();
         if !self.config.owns(namespace) {
             return Err(RegistryError::NamespaceNotOwned {
@@ -201,7 +194,7 @@ impl LocalRegistry {
     /// Flips `yanked` on one published version; the line is otherwise
     /// untouched. Returns the line as it now is and whether the index
     /// changed; `None`: no such version.
-    pub fn set_yanked(
+    pub(super) fn set_yanked(
         &self,
         name: &str,
         version: &str,
@@ -239,17 +232,6 @@ impl LocalRegistry {
         }
         crate::fsutil::write_atomic(&index_path, text.as_bytes()).map_err(io_error(&index_path))?;
         Ok(Some((changed, true)))
-    }
-
-    /// Packs every module under `modules_dir` and publishes those not yet present.
-    pub fn build(&self, modules_dir: &Path) -> Result<Vec<Added>, RegistryError> {
-        let mut added = Vec::new();
-        for dir in module_dirs(modules_dir)? {
-            let (_, bytes, _) = pack_to_memory(&dir)?;
-            // Published like any archive: unpacked and checked again.
-            added.push(self.add_bytes(&dir, &bytes)?);
-        }
-        Ok(added)
     }
 
     /// Differences between the registry and what `modules_dir` produces:
@@ -366,7 +348,7 @@ pub fn pack_to_memory(dir: &Path) -> Result<(Module, Vec<u8>, String), RegistryE
     Ok((packed.module, packed.bytes, packed.sha256))
 }
 
-fn read_bounded(path: &Path) -> Result<Vec<u8>, RegistryError> {
+pub(super) fn read_bounded(path: &Path) -> Result<Vec<u8>, RegistryError> {
     let file = std::fs::File::open(path).map_err(io_error(path))?;
     let mut bytes = Vec::new();
     file.take(MAX_ARCHIVE_BYTES + 1)
@@ -524,15 +506,10 @@ mod tests {
         ] {
             std::fs::copy(fixture.join(file), module.join(file)).unwrap();
         }
-        let config = RegistryConfig {
-            name: "test".into(),
-            namespaces: vec!["openent".into()],
-            api: None,
-            keys: Vec::new(),
-            mirrors: Vec::new(),
-        };
+        let config = RegistryConfig::owning("test", &["openent"]);
         let registry = LocalRegistry::init(&temp.path().join("reg"), config).unwrap();
-        let added = registry.build(&modules).unwrap();
+        let publisher = super::super::publish::Publisher::new(registry.clone(), None);
+        let added = publisher.build(&modules).unwrap().outcome;
         let line = match &added[..] {
             [Added::Published(line)] => line.clone(),
             other => panic!("{other:?}"),

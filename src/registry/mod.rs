@@ -15,7 +15,9 @@
 //!   read into an [`index::IndexEntry`] (`ModuleName`, `semver::Version`, `Sha256`)
 //!   only through the line check, written back only by `to_json_line`; its serde
 //!   shape is private to `index.rs`;
-//! - [`local`] — operations on a registry directory: init, add, build, check;
+//! - [`local`] — a registry directory: init, read, check, recover;
+//! - [`publish`] — [`publish::Publisher`], the one way a registry directory
+//!   changes (publish, yank, a mirroring batch), signed again once after;
 //! - [`source`] — the [`source::Source`] trait that readers use, and its errors;
 //!   [`dir`] and [`http`], the two sources; [`open`], the factory that opens a
 //!   registry entry of `distribution.yaml` (directory or URL, pinned keys or not);
@@ -24,7 +26,7 @@
 //!   [`transfer`] — download limits and pace;
 //! - [`signing`] — Ed25519 keys and SSH signatures, in OpenSSH's formats;
 //! - [`snapshot`] — `snapshot.json`, the signed list of metadata hashes, and
-//!   [`snapshot::Signer`], the one signing entry after every change;
+//!   [`snapshot::Signer`], which only [`publish`] calls;
 //! - [`trust`] — what a client checks of a registry whose key it pins;
 //! - [`time`] — RFC 3339 timestamps without a date library.
 //!
@@ -38,6 +40,7 @@
 //!                ├──> cache, transfer ──> source
 //!                └──> source
 //! fetch ──> source, index
+//! publish ──> local, snapshot, index
 //! ```
 
 pub mod cache;
@@ -49,6 +52,7 @@ pub mod http;
 pub mod index;
 pub mod local;
 pub mod open;
+pub mod publish;
 pub mod signing;
 pub mod snapshot;
 pub mod source;
