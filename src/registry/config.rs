@@ -54,7 +54,7 @@ pub struct Mirror {
 impl Mirror {
     /// Where the mirror keeps the peer's own signed snapshot.
     pub fn snapshot_path(&self) -> String {
-        format!("mirrors/{}/{}", self.name, super::snapshot::SNAPSHOT_FILE)
+        format!("mirrors/{}/{}", self.name, super::SNAPSHOT_FILE)
     }
 }
 

@@ -42,8 +42,6 @@ use crate::manifest::names::ModuleName;
 use crate::package::checksum::{HashingWriter, sha256_hex};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest wait for the answer's headers and then for each read of its body.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub const USER_AGENT: &str = concat!("oent/", env!("CARGO_PKG_VERSION"));
 /// Bounds on the small files, so that a misbehaving server cannot fill memory.
 pub const MAX_INDEX_BYTES: u64 = 32 << 20;

@@ -31,16 +31,22 @@
 //! - [`time`] — RFC 3339 timestamps without a date library.
 //!
 //! Who uses whom inside the stage (a tree: no file imports one that imports it
-//! back; every file may use this `mod.rs`'s [`RegistryError`]):
+//! back; every file may use this `mod.rs`: [`RegistryError`], the file names):
 //!
 //! ```text
-//! open ──> dir ──┬──> trust ──> snapshot ──> config ──> signing
-//!      └─> http ─┤     └──────> source ───> index
-//!                ├──> checks ─> local ─────> config, index
-//!                ├──> cache, transfer ──> source
-//!                └──> source
-//! fetch ──> source, index
-//! publish ──> local, snapshot, index
+//! open     -> dir, http, cache, signing, source
+//! dir      -> trust, checks, cache, local, config, index, signing, source
+//! http     -> trust, checks, cache, transfer, snapshot, config, index, signing, source
+//! publish  -> local, snapshot, index
+//! fetch    -> source, index
+//! checks   -> local, source, index
+//! trust    -> snapshot, source, config, signing
+//! cache, transfer -> source
+//! source   -> snapshot, config, index, signing
+//! snapshot -> config, signing, time
+//! local    -> config, index, time
+//! config   -> signing
+//! index, signing, time -> (nothing of the stage)
 //! ```
 
 pub mod cache;
@@ -66,6 +72,9 @@ use crate::manifest::{Diagnostic, ReadError};
 use crate::package::{PackageError, unpack::UnpackError};
 
 pub const REGISTRY_FILE: &str = "registry.yaml";
+/// The signed snapshot ([`snapshot`]); here so that `config` can name a
+/// mirror's copy without importing `snapshot`, which imports `config`.
+pub const SNAPSHOT_FILE: &str = "snapshot.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {

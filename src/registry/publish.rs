@@ -357,4 +357,29 @@ mod tests {
         let unknown = yank("9.0.0");
         assert!(unknown.outcome.is_none());
     }
+
+    /// An index line whose sha256 is cut short is refused with its file and
+    /// line; [`LocalRegistry::check`] used to slice it to 12 digits and panic.
+    #[test]
+    fn check_refuses_a_short_sha256_in_the_index_instead_of_panicking() {
+        let (_temp, modules, publisher) = fixture(&["1.0.0"]);
+        let line = match publisher.build(&modules).unwrap().outcome.as_slice() {
+            [Added::Published(line)] => line.clone(),
+            other => panic!("{other:?}"),
+        };
+        let registry = publisher.registry();
+        let index_file = registry
+            .root
+            .join(crate::registry::index::index_path(line.name.as_str()));
+        let text = std::fs::read_to_string(&index_file).unwrap();
+        std::fs::write(&index_file, text.replace(line.sha256.as_str(), "abc")).unwrap();
+        let err = registry.check(&modules).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}:1: invalid index line: sha256 `abc` is not 64 lowercase hexadecimal digits",
+                index_file.display()
+            )
+        );
+    }
 }
