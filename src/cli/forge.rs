@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::exit;
@@ -12,7 +11,6 @@ use oent::forge::ForgeError;
 use oent::forge::client::Published;
 use oent::forge::config::ForgeConfig;
 use oent::forge::gitlab::{self, Step};
-use oent::forge::server;
 use oent::ops::publish::{PublishOptions, Report};
 
 #[derive(Debug, Subcommand)]
@@ -125,15 +123,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     };
     init_logging(args.log_format);
     let forge = oent::ops::forge::forge(config)?;
-    let runtime = tokio::runtime::Runtime::new().context("starting the server's runtime")?;
-    runtime.block_on(async {
-        let stop = server::shutdown_signal().context("installing the signal handlers")?;
-        server::spawn_periodic_sync(forge.clone());
-        server::serve(forge, stop, |address| {
-            println!("oent forge: serving http://{address}");
-        })
-        .await
-        .map_err(anyhow::Error::from)
+    oent::ops::forge::serve(forge, |address| {
+        println!("oent forge: serving http://{address}");
     })?;
     Ok(exit::OK)
 }

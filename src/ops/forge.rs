@@ -1,14 +1,16 @@
 //! `oent forge serve|sync|token`: a forge assembled from its forge.yaml
-//! (the registry, the key that signs its snapshot, the static files), one
-//! mirroring pass over its peers, and a new publish token.
+//! (the registry, the key that signs its snapshot, the static files) and
+//! served, one mirroring pass over its peers, and a new publish token.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::forge::ForgeError;
 use crate::forge::config::{ForgeConfig, hash_token};
 use crate::forge::files::StaticFiles;
-use crate::forge::server::{Forge, Shared};
+use crate::forge::server::{self, Forge, Shared};
 use crate::forge::sync::{SyncError, SyncReport, sync_all};
 use crate::registry::RegistryError;
 use crate::registry::local::LocalRegistry;
@@ -31,6 +33,12 @@ pub enum ForgeOpError {
     Sign(#[source] SnapshotError),
     #[error("reading /dev/urandom")]
     Random(#[source] std::io::Error),
+    #[error("starting the server's runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("installing the signal handlers")]
+    Signals(#[source] std::io::Error),
+    #[error(transparent)]
+    Serve(#[from] ForgeError),
 }
 
 /// The registry the forge serves, with the key that signs its snapshot.
@@ -64,6 +72,18 @@ pub fn forge(config: ForgeConfig) -> Result<Shared, ForgeOpError> {
         publisher,
         files,
     }))
+}
+
+/// `oent forge serve`: `forge` served until SIGINT or SIGTERM (the
+/// requests in flight finished), its peers mirrored periodically;
+/// `bound` hears the address once it listens.
+pub fn serve(forge: Shared, bound: impl FnOnce(SocketAddr)) -> Result<(), ForgeOpError> {
+    let runtime = tokio::runtime::Runtime::new().map_err(ForgeOpError::Runtime)?;
+    runtime.block_on(async {
+        let stop = server::shutdown_signal().map_err(ForgeOpError::Signals)?;
+        server::spawn_periodic_sync(forge.clone());
+        Ok(server::serve(forge, stop, bound).await?)
+    })
 }
 
 /// One mirroring pass: what each peer gave, in the order of forge.yaml, and
