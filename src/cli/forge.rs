@@ -1,17 +1,17 @@
-//! `oent forge serve|token`, `oent publish`, `oent yank`: running a forge
-//! and talking to one.
+//! `oent forge serve|token|sync`, `oent publish`, `oent yank`: the
+//! arguments parsed, one operation of `ops::forge` or `ops::publish` called,
+//! what it returns printed.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::exit;
 use oent::forge::ForgeError;
-use oent::forge::client::{self, ForgeClient, Published};
+use oent::forge::client::Published;
 use oent::forge::config::ForgeConfig;
-use oent::forge::gitlab::{self, GitLabClient, Step};
-use oent::forge::server;
+use oent::forge::gitlab::{self, Step};
+use oent::ops::publish::{PublishOptions, Report};
 
 #[derive(Debug, Subcommand)]
 pub enum ForgeCommand {
@@ -123,15 +123,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     };
     init_logging(args.log_format);
     let forge = oent::ops::forge::forge(config)?;
-    let runtime = tokio::runtime::Runtime::new().context("starting the server's runtime")?;
-    runtime.block_on(async {
-        let stop = server::shutdown_signal().context("installing the signal handlers")?;
-        server::spawn_periodic_sync(forge.clone());
-        server::serve(forge, stop, |address| {
-            println!("oent forge: serving http://{address}");
-        })
-        .await
-        .map_err(anyhow::Error::from)
+    oent::ops::forge::serve(forge, |address| {
+        println!("oent forge: serving http://{address}");
     })?;
     Ok(exit::OK)
 }
@@ -194,95 +187,63 @@ fn token(args: TokenArgs) -> anyhow::Result<u8> {
 }
 
 pub fn run_publish(args: PublishArgs) -> anyhow::Result<u8> {
-    let uploads = client::dependency_order(client::collect(&args.inputs)?)?;
-    if uploads.is_empty() {
-        bail!("nothing to publish");
-    }
-    if args.to.starts_with(gitlab::SCHEME) {
-        return publish_to_gitlab(args, uploads);
-    }
-    let forge = ForgeClient::new(&args.to, args.token)?;
-    let bar = super::progress::bar("publishing", "modules");
-    let outcomes = forge.publish_all(&uploads, bar.as_ref(), |upload, outcome| {
-        let what = match outcome {
-            Published::Created => "published",
-            Published::AlreadyThere => "already published",
-        };
-        println!(
-            "{what:>17} {} {} (sha256 {})",
-            upload.module.name,
-            upload.module.version,
-            &upload.sha256[..12]
-        );
-    })?;
-    let created = outcomes
-        .iter()
-        .filter(|o| **o == Published::Created)
-        .count();
-    println!(
-        "{created} published, {} already there, on {}",
-        outcomes.len() - created,
-        args.to
-    );
-    Ok(exit::OK)
-}
-
-/// `--to gitlab:…`: generic packages and a release per module.
-fn publish_to_gitlab(args: PublishArgs, uploads: Vec<client::Upload>) -> anyhow::Result<u8> {
-    let target = gitlab::Target::parse(&args.to)?;
-    let auth = gitlab::Auth::choose(args.token, args.job_token)?;
-    let options = gitlab::ReleaseOptions {
+    let options = PublishOptions {
+        inputs: args.inputs,
+        to: args.to,
+        token: args.token,
+        job_token: args.job_token,
         tag_format: args.tag_format,
         git_ref: args.git_ref,
     };
-    let project = target.project_url();
-    let gitlab = GitLabClient::new(target, auth, options)?;
     let bar = super::progress::bar("publishing", "modules");
-    let outcomes = gitlab.publish_all(&uploads, bar.as_ref(), |upload, outcome| {
-        let what = match (outcome.archive, outcome.checksum, outcome.release) {
-            (Step::Created, _, _) => "published",
-            (_, Step::AlreadyThere, Step::AlreadyThere) => "already published",
-            _ => "completed",
-        };
-        let release = match outcome.release {
-            Step::Created => "created",
-            Step::AlreadyThere => "already there",
-        };
-        println!(
-            "{what:>17} {} {} (sha256 {}) as {} {}, release {} {release}",
-            upload.module.name,
-            upload.module.version,
-            &upload.sha256[..12],
-            outcome.names.package,
-            outcome.names.version,
-            outcome.names.tag,
-        );
-    })?;
-    let created = outcomes
-        .iter()
-        .filter(|o| o.archive == Step::Created)
-        .count();
+    let summary = oent::ops::publish::publish(options, bar.as_ref(), print_published)?;
     println!(
-        "{created} published, {} already there, on {project}",
-        outcomes.len() - created,
+        "{} published, {} already there, on {}",
+        summary.created, summary.already_there, summary.place
     );
     Ok(exit::OK)
 }
 
-pub fn run_yank(args: YankArgs) -> anyhow::Result<u8> {
-    if args.to.starts_with(gitlab::SCHEME) {
-        bail!(
-            "yanking is for oent forges: GitLab's generic packages have no yank; delete the package in GitLab instead"
-        );
+/// One line per module sent, as the forge or GitLab answered.
+fn print_published(report: Report<'_>) {
+    match report {
+        Report::Forge(upload, outcome) => {
+            let what = match outcome {
+                Published::Created => "published",
+                Published::AlreadyThere => "already published",
+            };
+            println!(
+                "{what:>17} {} {} (sha256 {})",
+                upload.module.name,
+                upload.module.version,
+                &upload.sha256[..12]
+            );
+        }
+        Report::GitLab(upload, outcome) => {
+            let what = match (outcome.archive, outcome.checksum, outcome.release) {
+                (Step::Created, _, _) => "published",
+                (_, Step::AlreadyThere, Step::AlreadyThere) => "already published",
+                _ => "completed",
+            };
+            let release = match outcome.release {
+                Step::Created => "created",
+                Step::AlreadyThere => "already there",
+            };
+            println!(
+                "{what:>17} {} {} (sha256 {}) as {} {}, release {} {release}",
+                upload.module.name,
+                upload.module.version,
+                &upload.sha256[..12],
+                outcome.names.package,
+                outcome.names.version,
+                outcome.names.tag,
+            );
+        }
     }
-    let Some((name, version)) = args.module.split_once('@') else {
-        bail!(
-            "`{}`: write the module as namespace/name@version, such as openent/portail@1.4.0",
-            args.module
-        );
-    };
-    let forge = ForgeClient::new(&args.to, args.token)?;
-    let line = forge.set_yanked(name, version, !args.undo)?;
+}
+
+pub fn run_yank(args: YankArgs) -> anyhow::Result<u8> {
+    let line = oent::ops::publish::yank(&args.to, args.token, &args.module, args.undo)?;
     println!(
         "{} {} {} on {}",
         if line.yanked { "yanked" } else { "unyanked" },

@@ -137,7 +137,7 @@ pub fn fork(options: &ForkOptions) -> Result<ForkOutcome, ContributeError> {
             registry.config.namespaces.join(", ")
         )));
     }
-    registry
+    crate::registry::publish::Publisher::new(registry, None)
         .build(&dist_dir.join("modules"))
         .map_err(|source| ContributeError::Registry {
             path: registry_dir.clone(),

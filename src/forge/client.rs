@@ -17,7 +17,7 @@ use crate::package::checksum::sha256_hex;
 use crate::registry::config::RegistryConfig;
 use crate::registry::fetch::Progress;
 use crate::registry::http::{CONNECT_TIMEOUT, USER_AGENT, reason};
-use crate::registry::index::{self, IndexLine};
+use crate::registry::index::{self, IndexEntry};
 use crate::registry::local::{MAX_ARCHIVE_BYTES, inspect_archive, module_dirs, pack_to_memory};
 use crate::registry::{REGISTRY_FILE, RegistryError};
 
@@ -248,7 +248,7 @@ impl ForgeClient {
                 forge: self.base.clone(),
                 name,
                 version,
-                theirs: line.sha256.into(),
+                theirs: line.sha256.to_string(),
                 ours: upload.sha256.clone(),
             });
         }
@@ -267,7 +267,7 @@ impl ForgeClient {
     }
 
     /// The forge's index line for this version, if it has one.
-    pub fn published(&self, name: &str, version: &str) -> Result<Option<IndexLine>, ClientError> {
+    pub fn published(&self, name: &str, version: &str) -> Result<Option<IndexEntry>, ClientError> {
         let url = format!("{}/{}", self.base, index::index_path(name));
         let Some(bytes) = self.answer(self.http.get(&url), &url, Missing::IsNone)? else {
             return Ok(None);
@@ -303,11 +303,20 @@ impl ForgeClient {
         name: &str,
         version: &str,
         yanked: bool,
-    ) -> Result<IndexLine, ClientError> {
+    ) -> Result<IndexEntry, ClientError> {
         let verb = if yanked { "yank" } else { "unyank" };
         let url = format!("{}/api/v1/modules/{name}/{version}/{verb}", self.base);
-        let request = self.authorised(self.http.post(&url));
-        self.json(request, &url, "an index line")
+        let bytes = self.body(self.authorised(self.http.post(&url)), &url)?;
+        // Read as any index line is: checked, the URL named in an error.
+        index::parse_line(Path::new(&url), 1, &String::from_utf8_lossy(&bytes))?.ok_or_else(|| {
+            ClientError::Refused {
+                url: url.clone(),
+                status: 200,
+                message: "the answer is an index line of a format newer than this oent reads"
+                    .into(),
+                help: Some("upgrade oent".into()),
+            }
+        })
     }
 
     /// The body of a successful answer; `None` for a 404 when `missing` says so.

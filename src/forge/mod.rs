@@ -6,7 +6,8 @@
 //! - [`catalogue`] — the web catalogue: module list, search, a page per module;
 //! - [`config`] — `forge.yaml`: registry, listen address, tokens, peers;
 //! - [`files`] — static GETs of the registry's files with ETag and Range;
-//! - [`publish`] — the publish and yank operations, serialised per module;
+//! - [`publish`] — the forge's admission of a publish or yank (URL, token
+//!   scope, fork licence), given to [`crate::registry::publish::Publisher`];
 //! - [`server`] — the axum router (one function per route), its layers
 //!   (request timeout, body limit on uploads) and graceful shutdown;
 //! - [`error`] — [`error::ApiError`], the one HTTP error type: status, code
@@ -16,7 +17,8 @@
 //! - [`extract`] — [`extract::UrlPath`], axum's `Path` answering its
 //!   rejections in the same JSON shape;
 //! - [`upload`] — reading a publish's body under `max-upload-mib`;
-//! - [`sync`] — federation: mirroring peers' namespaces, verified;
+//! - [`sync`] — federation: mirroring peers' namespaces, verified, as one
+//!   batch of the registry's publisher (signed once);
 //! - [`client`] — `oent publish` and `oent yank` against a forge's API;
 //! - [`gitlab`] — `oent publish --to gitlab:…`: a GitLab project's generic
 //!   packages and releases (the Adullact forge is a GitLab).

@@ -1,25 +1,23 @@
-//! Publishing and yanking on the forge's side. Each operation runs on a
-//! blocking thread with its module's lock held, so concurrent publishes of
-//! one module are serialised (none is lost, exactly one creates a version)
-//! while different modules proceed side by side; the snapshot that covers
-//! every index file is rewritten under one lock after each change.
+//! Publishing and yanking on the forge's side: the forge's admission rules
+//! (the URL, the token's scope, a fork's licence) given to the registry's
+//! [`Publisher`], which checks them under the module's lock, writes, and
+//! signs the snapshot again after each change.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use super::config::Token;
 use crate::registry::RegistryError;
-use crate::registry::index::IndexLine;
-use crate::registry::local::{Added, LocalRegistry, inspect_archive};
-use crate::registry::snapshot::{Signer, SnapshotError};
+use crate::registry::index::IndexEntry;
+use crate::registry::local::{Added, LocalRegistry};
+use crate::registry::publish::Publisher;
+use crate::registry::snapshot::SnapshotError;
 
 /// What the publisher did, for the HTTP status (201 or 200).
 #[derive(Debug)]
 pub enum Outcome {
-    Created(IndexLine),
+    Created(IndexEntry),
     /// The same bytes were already published: a retried publish is safe.
-    AlreadyPresent(IndexLine),
+    AlreadyPresent(IndexEntry),
 }
 
 /// Why a publish or yank was refused; each maps to one HTTP status.
@@ -50,45 +48,21 @@ pub enum Refusal {
     Snapshot(#[from] SnapshotError),
 }
 
-pub struct Publisher {
-    pub registry: LocalRegistry,
-    module_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
-    /// Signs the snapshot after every change; `None`: an unsigned forge.
-    signer: Option<Signer>,
-}
-
 /// `namespace/name` and version named by a publish URL.
 pub struct Expected<'a> {
     pub name: &'a str,
     pub version: &'a str,
 }
 
-impl Publisher {
-    pub fn new(registry: LocalRegistry, signer: Option<Signer>) -> Publisher {
-        Publisher {
-            registry,
-            module_locks: Mutex::new(HashMap::new()),
-            signer,
-        }
-    }
-
-    fn lock_for(&self, name: &str) -> Arc<Mutex<()>> {
-        self.module_locks
-            .lock()
-            .expect("module locks")
-            .entry(name.to_owned())
-            .or_default()
-            .clone()
-    }
-
-    /// Verifies and publishes an uploaded archive.
-    pub fn publish(
-        &self,
-        bytes: &[u8],
-        token: &Token,
-        expected: Option<Expected<'_>>,
-    ) -> Result<Outcome, Refusal> {
-        let module = inspect_archive(Path::new("upload"), bytes)?;
+/// Verifies and publishes an uploaded archive: the URL, the token's scope
+/// and the fork's licence are its admission, checked under the module's lock.
+pub fn publish(
+    publisher: &Publisher,
+    bytes: &[u8],
+    token: &Token,
+    expected: Option<Expected<'_>>,
+) -> Result<Outcome, Refusal> {
+    let change = publisher.publish(Path::new("upload"), bytes, |module, registry| {
         let name = module.name.as_str();
         let version = module.version.to_string();
         if let Some(expected) = expected
@@ -99,114 +73,95 @@ impl Publisher {
                 archive: format!("{name} {version}"),
             });
         }
-        self.check_scope(token, module.name.namespace())?;
-        self.check_fork_licence(&module)?;
-        let lock = self.lock_for(name);
-        let _held = lock.lock().expect("module lock");
-        match self.registry.add_inspected(&module, bytes)? {
-            Added::Published(line) => {
-                self.sign_snapshot()?;
-                Ok(Outcome::Created(line))
+        check_scope(registry, token, module.name.namespace())?;
+        check_fork_licence(registry, module)
+    })?;
+    change.signed?;
+    Ok(match change.outcome {
+        Added::Published(line) => Outcome::Created(line),
+        Added::AlreadyPresent(line) => Outcome::AlreadyPresent(line),
+    })
+}
+
+/// Yanks (or unyanks) one version, if the token's scope covers it.
+pub fn set_yanked(
+    publisher: &Publisher,
+    token: &Token,
+    name: &str,
+    version: &str,
+    yanked: bool,
+) -> Result<IndexEntry, Refusal> {
+    let namespace = name.split('/').next().unwrap_or_default();
+    let change = publisher.set_yanked(name, version, yanked, |registry| {
+        check_scope(registry, token, namespace)
+    })?;
+    change.signed?;
+    change.outcome.ok_or_else(|| Refusal::UnknownVersion {
+        name: name.to_owned(),
+        version: version.to_owned(),
+    })
+}
+
+/// A fork whose base this forge holds (published or mirrored) must keep
+/// the base's licence: the condition of reversal under the same terms.
+/// A base the forge does not hold cannot be compared here; `oent build`
+/// and `oent licences` check it where the base is resolved.
+fn check_fork_licence(
+    registry: &LocalRegistry,
+    module: &crate::manifest::Module,
+) -> Result<(), Refusal> {
+    let Some((base, version)) = &module.fork_of else {
+        return Ok(());
+    };
+    let version = version.to_string();
+    let base_line = registry
+        .versions(base.as_str())?
+        .into_iter()
+        .find(|l| l.is_version(&version));
+    match base_line {
+        Some(line) if line.licence != module.licence => Err(Refusal::ForkLicenceChanged {
+            fork: module.name.to_string(),
+            base: format!("{base}@{version}"),
+            base_licence: line.licence.clone(),
+            licence: module.licence.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn check_scope(registry: &LocalRegistry, token: &Token, namespace: &str) -> Result<(), Refusal> {
+    let owned = registry.config.owns(namespace);
+    let allowed = token
+        .namespaces
+        .iter()
+        .any(|n| n == namespace || (n == "*" && owned));
+    if !allowed {
+        return Err(Refusal::TokenScope {
+            token: token.name.clone(),
+            namespace: namespace.to_owned(),
+            allowed: token.namespaces.join(", "),
+        });
+    }
+    Ok(())
+}
+
+/// Removes what a kill in the middle of a publish or sync left (see
+/// [`LocalRegistry::recover`]), saying what in the log. Run at start,
+/// before any request: a failure is logged and the forge serves anyway
+/// (the leftovers are invisible to readers, and a publish replaces an
+/// orphan archive of its version).
+pub fn recover(registry: &LocalRegistry) {
+    match registry.recover() {
+        Ok(recovered) => {
+            for path in &recovered.leftovers {
+                tracing::info!(path = %path.display(), "removed a temporary left by an interrupted write");
             }
-            Added::AlreadyPresent(line) => Ok(Outcome::AlreadyPresent(line)),
-        }
-    }
-
-    /// Yanks (or unyanks) one version.
-    pub fn set_yanked(
-        &self,
-        token: &Token,
-        name: &str,
-        version: &str,
-        yanked: bool,
-    ) -> Result<IndexLine, Refusal> {
-        let namespace = name.split('/').next().unwrap_or_default();
-        self.check_scope(token, namespace)?;
-        let lock = self.lock_for(name);
-        let _held = lock.lock().expect("module lock");
-        let (line, changed) = self
-            .registry
-            .set_yanked(name, version, yanked)?
-            .ok_or_else(|| Refusal::UnknownVersion {
-                name: name.to_owned(),
-                version: version.to_owned(),
-            })?;
-        if changed {
-            self.sign_snapshot()?;
-        }
-        Ok(line)
-    }
-
-    /// A fork whose base this forge holds (published or mirrored) must keep
-    /// the base's licence: the condition of reversal under the same terms.
-    /// A base the forge does not hold cannot be compared here; `oent build`
-    /// and `oent licences` check it where the base is resolved.
-    fn check_fork_licence(&self, module: &crate::manifest::Module) -> Result<(), Refusal> {
-        let Some((base, version)) = &module.fork_of else {
-            return Ok(());
-        };
-        let version = version.to_string();
-        let base_line = self
-            .registry
-            .versions(base.as_str())?
-            .into_iter()
-            .find(|l| l.is_version(&version));
-        match base_line {
-            Some(line) if line.licence != module.licence => Err(Refusal::ForkLicenceChanged {
-                fork: module.name.to_string(),
-                base: format!("{base}@{version}"),
-                base_licence: line.licence,
-                licence: module.licence.clone(),
-            }),
-            _ => Ok(()),
-        }
-    }
-
-    fn check_scope(&self, token: &Token, namespace: &str) -> Result<(), Refusal> {
-        let owned = self.registry.config.owns(namespace);
-        let allowed = token
-            .namespaces
-            .iter()
-            .any(|n| n == namespace || (n == "*" && owned));
-        if !allowed {
-            return Err(Refusal::TokenScope {
-                token: token.name.clone(),
-                namespace: namespace.to_owned(),
-                allowed: token.namespaces.join(", "),
-            });
-        }
-        Ok(())
-    }
-
-    /// Removes what a kill in the middle of a publish or sync left (see
-    /// [`LocalRegistry::recover`]), saying what in the log. Run at start,
-    /// before any request: a failure is logged and the forge serves anyway
-    /// (the leftovers are invisible to readers, and a publish replaces an
-    /// orphan archive of its version).
-    pub fn recover(&self) {
-        match self.registry.recover() {
-            Ok(recovered) => {
-                for path in &recovered.leftovers {
-                    tracing::info!(path = %path.display(), "removed a temporary left by an interrupted write");
-                }
-                for path in &recovered.orphans {
-                    tracing::warn!(path = %path.display(), "removed an archive no index line names (a publish or sync was interrupted)");
-                }
-            }
-            Err(e) => {
-                tracing::warn!(reason = %e, "could not look for leftovers of interrupted publishes")
+            for path in &recovered.orphans {
+                tracing::warn!(path = %path.display(), "removed an archive no index line names (a publish or sync was interrupted)");
             }
         }
-    }
-
-    /// Re-signs the snapshot (one signing at a time, each covering every
-    /// index file as it is then). Called after each change, and when the
-    /// forge starts: a forge killed between an index write and its
-    /// snapshot comes back with a snapshot that covers the index again.
-    pub fn sign_snapshot(&self) -> Result<(), SnapshotError> {
-        if let Some(signer) = &self.signer {
-            signer.sign(&self.registry.root)?;
+        Err(e) => {
+            tracing::warn!(reason = %e, "could not look for leftovers of interrupted publishes")
         }
-        Ok(())
     }
 }

@@ -28,8 +28,9 @@ use super::config::{ForgeConfig, Token};
 use super::error::{ApiError, json};
 use super::extract::UrlPath;
 use super::files::{self, StaticFiles};
-use super::publish::{Expected, Outcome, Publisher, Refusal};
+use super::publish::{self as publishing, Expected, Outcome, Refusal};
 use super::upload;
+use crate::registry::publish::Publisher;
 
 /// Everything a request may need.
 pub struct Forge {
@@ -41,7 +42,7 @@ pub struct Forge {
 pub type Shared = Arc<Forge>;
 
 pub fn router(forge: Shared) -> Router {
-    let catalogue = super::catalogue::router(&forge.publisher.registry.root);
+    let catalogue = super::catalogue::router(&forge.publisher.registry().root);
     let timeout = forge.config.request_timeout;
     // Only uploads read a body: the limit wraps them alone.
     let uploads = Router::new()
@@ -85,14 +86,14 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
 /// First removes what an earlier run killed mid-publish left
-/// ([`Publisher::recover`]), then prints the bound address (port 0 picks a
+/// ([`publishing::recover`]), then prints the bound address (port 0 picks a
 /// free one).
 pub async fn serve(
     forge: Shared,
     shutdown: impl Future<Output = ()> + Send + 'static,
     bound: impl FnOnce(std::net::SocketAddr),
 ) -> Result<(), ForgeError> {
-    forge.publisher.recover();
+    publishing::recover(forge.publisher.registry());
     let address = forge.config.listen;
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -131,13 +132,8 @@ pub fn spawn_periodic_sync(forge: Shared) {
             ticks.tick().await;
             let worker = forge.clone();
             let done = tokio::task::spawn_blocking(move || {
-                let http = super::sync::client();
-                let (_, changed) = super::sync::sync_all(
-                    &worker.publisher.registry.root,
-                    &worker.config.peers,
-                    &http,
-                );
-                if changed && let Err(e) = worker.publisher.sign_snapshot() {
+                let synced = super::sync::sync_all(&worker.publisher, &worker.config.peers);
+                if let Err(e) = synced.signed {
                     tracing::error!(reason = %e, "could not sign the snapshot after a sync");
                 }
             })
@@ -240,7 +236,7 @@ async fn publish(
         let expected = named
             .as_ref()
             .map(|(name, version)| Expected { name, version });
-        worker.publisher.publish(&bytes, &token, expected)
+        publishing::publish(&worker.publisher, &bytes, &token, expected)
     })
     .await
     .map_err(|e| task_failed("publish", e))??;
@@ -291,9 +287,7 @@ async fn set_yanked(
     let module = format!("{ns}/{name}");
     let worker = forge.clone();
     let line = tokio::task::spawn_blocking(move || {
-        worker
-            .publisher
-            .set_yanked(&token, &module, &version, yanked)
+        publishing::set_yanked(&worker.publisher, &token, &module, &version, yanked)
     })
     .await
     .map_err(|e| task_failed("yank", e))??;
@@ -334,17 +328,8 @@ mod tests {
     /// A forge owning `openent`, with a token for it and one for `idf`.
     fn app(dir: &Path, settings: &str) -> Router {
         let root = dir.join("registry");
-        let registry = LocalRegistry::init(
-            &root,
-            RegistryConfig {
-                name: "openent".into(),
-                namespaces: vec!["openent".into()],
-                api: None,
-                keys: Vec::new(),
-                mirrors: Vec::new(),
-            },
-        )
-        .unwrap();
+        let registry =
+            LocalRegistry::init(&root, RegistryConfig::owning("openent", &["openent"])).unwrap();
         let yaml = format!(
             "schema: oent/forge/v1\nregistry: registry\n{settings}tokens:\n  \
              - {{ name: ci-openent, sha256: \"{}\", namespaces: [openent] }}\n  \

@@ -25,8 +25,9 @@ use super::config::Peer;
 use crate::package::checksum::sha256_hex;
 use crate::registry::config::{Mirror, RegistryConfig};
 use crate::registry::http::{CONNECT_TIMEOUT, MAX_CONFIG_BYTES, MAX_INDEX_BYTES, USER_AGENT};
-use crate::registry::index::{self, IndexLine};
+use crate::registry::index::{self, IndexEntry};
 use crate::registry::local::LocalRegistry;
+use crate::registry::publish::{Change, Publisher};
 use crate::registry::signing::PublicKey;
 use crate::registry::snapshot::{self, MAX_SNAPSHOT_BYTES, SNAPSHOT_FILE, Snapshot, SnapshotError};
 use crate::registry::{REGISTRY_FILE, RegistryError};
@@ -355,7 +356,7 @@ fn mirror_namespaces(
     // Hashed copies missing beside an index file already up to date (a
     // mirror synced by an older oent).
     let mut copies: Vec<(&str, &str, Vec<u8>)> = Vec::new();
-    let mut lines: Vec<IndexLine> = Vec::new();
+    let mut lines: Vec<IndexEntry> = Vec::new();
     for namespace in &origin.namespaces {
         let prefix = format!("index/{namespace}/");
         for (path, sha256) in snapshot
@@ -432,7 +433,7 @@ fn barrier(root: &Path) -> Result<(), SyncError> {
 fn check_line(
     remote: &Remote<'_>,
     path: &str,
-    line: &IndexLine,
+    line: &IndexEntry,
     namespace: &str,
     origin: &str,
 ) -> Result<(), SyncError> {
@@ -456,7 +457,7 @@ fn check_line(
     }
     // The checks every reader makes (plain relative path, sha256, size),
     // then this namespace's own archive directory.
-    crate::registry::source::check_line(line, remote.base)
+    crate::registry::checks::check_line(line, remote.base)
         .map_err(|e| remote.refused(path, e.to_string()))?;
     let archive_prefix = format!("archives/{namespace}/");
     if !line.archive.starts_with(&archive_prefix) || !line.archive.ends_with(".tar.gz") {
@@ -476,10 +477,10 @@ fn check_line(
 fn fetch_archives(
     registry: &LocalRegistry,
     remote: &Remote<'_>,
-    lines: &[IndexLine],
+    lines: &[IndexEntry],
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
-    let missing: Vec<&IndexLine> = lines
+    let missing: Vec<&IndexEntry> = lines
         .iter()
         .filter(|l| {
             let path = registry.root.join(&l.archive);
@@ -487,7 +488,7 @@ fn fetch_archives(
         })
         .collect();
     let results: Vec<Result<u64, SyncError>> = std::thread::scope(|scope| {
-        let chunks: Vec<Vec<&IndexLine>> = (0..SYNC_JOBS)
+        let chunks: Vec<Vec<&IndexEntry>> = (0..SYNC_JOBS)
             .map(|i| missing.iter().skip(i).step_by(SYNC_JOBS).copied().collect())
             .collect();
         let handles: Vec<_> = chunks
@@ -568,39 +569,45 @@ pub fn record_mirrors(
 }
 
 /// Syncs every peer in turn (a failing peer does not stop the others) and
-/// lists their origins in registry.yaml. Returns each peer's outcome, and
-/// whether anything changed (the caller then signs the forge's snapshot).
+/// lists their origins in registry.yaml: one batch of the registry's
+/// [`Publisher`], signed once after if anything changed. The outcome holds
+/// each peer's, in the order of `peers`.
 pub fn sync_all(
-    root: &Path,
+    publisher: &Publisher,
     peers: &[Peer],
-    http: &Client,
-) -> (Vec<Result<SyncReport, SyncError>>, bool) {
-    let mut changed = false;
-    let mut outcomes = Vec::with_capacity(peers.len());
-    for peer in peers {
-        let outcome =
-            LocalRegistry::open(root)
+) -> Change<Vec<Result<SyncReport, SyncError>>> {
+    let http = client();
+    let Ok(change) = publisher.batch(|publisher| {
+        let root = &publisher.registry().root;
+        let mut changed = false;
+        let mut outcomes = Vec::with_capacity(peers.len());
+        for peer in peers {
+            // Opened again for each peer: the one before may have listed
+            // new mirrors in registry.yaml.
+            let outcome = LocalRegistry::open(root)
                 .map_err(SyncError::from)
                 .and_then(|mut registry| {
-                    let (report, mirrors) = sync_peer(&registry, peer, http)?;
+                    let (report, mirrors) = sync_peer(&registry, peer, &http)?;
                     let recorded = record_mirrors(&mut registry, mirrors)?;
                     changed |= recorded || report.index_files > 0;
                     Ok(report)
                 });
-        match &outcome {
-            Ok(report) => tracing::info!(
-                peer = peer.name,
-                index_files = report.index_files,
-                archives = report.archives,
-                bytes = report.bytes,
-                snapshots = ?report.snapshots,
-                "peer synced"
-            ),
-            Err(e) => {
-                tracing::warn!(peer = peer.name, reason = %e, "peer refused: nothing from it was taken")
+            match &outcome {
+                Ok(report) => tracing::info!(
+                    peer = peer.name,
+                    index_files = report.index_files,
+                    archives = report.archives,
+                    bytes = report.bytes,
+                    snapshots = ?report.snapshots,
+                    "peer synced"
+                ),
+                Err(e) => {
+                    tracing::warn!(peer = peer.name, reason = %e, "peer refused: nothing from it was taken")
+                }
             }
+            outcomes.push(outcome);
         }
-        outcomes.push(outcome);
-    }
-    (outcomes, changed)
+        Ok::<_, std::convert::Infallible>((outcomes, changed))
+    });
+    change
 }

@@ -9,8 +9,9 @@ use semver::VersionReq;
 use crate::manifest::names::ModuleName;
 use crate::registry::cache::Cache;
 use crate::registry::fetch::{Progress, fetch_all, newest_matching};
-use crate::registry::index::IndexLine;
-use crate::registry::source::{FetchError, Source, open_pinned_source};
+use crate::registry::index::IndexEntry;
+use crate::registry::open::open_pinned_source;
+use crate::registry::source::{FetchError, Source};
 
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -58,7 +59,7 @@ impl From<FetchError> for FetchOpError {
 pub fn fetch(
     options: &FetchOptions,
     progress: &dyn Progress,
-) -> Result<Vec<(IndexLine, PathBuf)>, FetchOpError> {
+) -> Result<Vec<(IndexEntry, PathBuf)>, FetchOpError> {
     let source = open_pinned_source(
         &options.registry,
         &options.keys,
@@ -72,7 +73,7 @@ pub fn fetch(
     Ok(lines.into_iter().zip(paths).collect())
 }
 
-fn select(source: &dyn Source, options: &FetchOptions) -> Result<Vec<IndexLine>, FetchOpError> {
+fn select(source: &dyn Source, options: &FetchOptions) -> Result<Vec<IndexEntry>, FetchOpError> {
     let name = &options.module;
     let req = &options.requirement;
     let lines = source
@@ -87,7 +88,7 @@ fn select(source: &dyn Source, options: &FetchOptions) -> Result<Vec<IndexLine>,
             name: name.clone(),
         });
     }
-    let chosen: Vec<IndexLine> = if options.all {
+    let chosen: Vec<IndexEntry> = if options.all {
         lines
             .iter()
             .filter(|l| req.matches(&l.version))

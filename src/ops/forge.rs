@@ -1,18 +1,20 @@
 //! `oent forge serve|sync|token`: a forge assembled from its forge.yaml
-//! (the registry, the key that signs its snapshot, the static files), one
-//! mirroring pass over its peers, and a new publish token.
+//! (the registry, the key that signs its snapshot, the static files) and
+//! served, one mirroring pass over its peers, and a new publish token.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::forge::ForgeError;
 use crate::forge::config::{ForgeConfig, hash_token};
 use crate::forge::files::StaticFiles;
-use crate::forge::publish::Publisher;
-use crate::forge::server::{Forge, Shared};
-use crate::forge::sync::{SyncError, SyncReport, client, sync_all};
+use crate::forge::server::{self, Forge, Shared};
+use crate::forge::sync::{SyncError, SyncReport, sync_all};
 use crate::registry::RegistryError;
 use crate::registry::local::LocalRegistry;
+use crate::registry::publish::Publisher;
 use crate::registry::signing::{SecretKey, SigningError};
 use crate::registry::snapshot::{Signer, SnapshotError};
 
@@ -31,6 +33,12 @@ pub enum ForgeOpError {
     Sign(#[source] SnapshotError),
     #[error("reading /dev/urandom")]
     Random(#[source] std::io::Error),
+    #[error("starting the server's runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("installing the signal handlers")]
+    Signals(#[source] std::io::Error),
+    #[error(transparent)]
+    Serve(#[from] ForgeError),
 }
 
 /// The registry the forge serves, with the key that signs its snapshot.
@@ -57,15 +65,25 @@ pub fn publisher(config: &ForgeConfig) -> Result<Publisher, ForgeOpError> {
 /// request (a registry changed by hand while the forge was down is signed again).
 pub fn forge(config: ForgeConfig) -> Result<Shared, ForgeOpError> {
     let publisher = publisher(&config)?;
-    publisher
-        .sign_snapshot()
-        .map_err(ForgeOpError::SignAtStart)?;
-    let files = StaticFiles::new(&publisher.registry.root);
+    publisher.sign().map_err(ForgeOpError::SignAtStart)?;
+    let files = StaticFiles::new(&publisher.registry().root);
     Ok(Arc::new(Forge {
         config,
         publisher,
         files,
     }))
+}
+
+/// `oent forge serve`: `forge` served until SIGINT or SIGTERM (the
+/// requests in flight finished), its peers mirrored periodically;
+/// `bound` hears the address once it listens.
+pub fn serve(forge: Shared, bound: impl FnOnce(SocketAddr)) -> Result<(), ForgeOpError> {
+    let runtime = tokio::runtime::Runtime::new().map_err(ForgeOpError::Runtime)?;
+    runtime.block_on(async {
+        let stop = server::shutdown_signal().map_err(ForgeOpError::Signals)?;
+        server::spawn_periodic_sync(forge.clone());
+        Ok(server::serve(forge, stop, bound).await?)
+    })
 }
 
 /// One mirroring pass: what each peer gave, in the order of forge.yaml, and
@@ -78,13 +96,11 @@ pub struct Synced {
 
 pub fn sync(config: &ForgeConfig) -> Result<Synced, ForgeOpError> {
     let publisher = publisher(config)?;
-    let (peers, changed) = sync_all(&publisher.registry.root, &config.peers, &client());
-    let signed = if changed {
-        publisher.sign_snapshot().map_err(ForgeOpError::Sign)
-    } else {
-        Ok(())
-    };
-    Ok(Synced { peers, signed })
+    let synced = sync_all(&publisher, &config.peers);
+    Ok(Synced {
+        peers: synced.outcome,
+        signed: synced.signed.map(drop).map_err(ForgeOpError::Sign),
+    })
 }
 
 /// A publish token, shown once, and the hash forge.yaml keeps of it.

@@ -9,6 +9,7 @@
 //! - [`fetch`]: `oent fetch`, the versions a requirement selects, downloaded and verified;
 //! - [`registry`]: `oent registry add|build`, the snapshot signed again after a change;
 //! - [`forge`]: the forge assembled from forge.yaml, a mirroring pass, a new token;
+//! - [`publish`]: `oent publish` and `oent yank`, to an oent forge or a GitLab project;
 //! - [`fork`], [`contribute`], [`lint`]: the operations of those stages,
 //!   re-exported so that every command has its function here.
 //!
@@ -18,6 +19,7 @@ pub mod build;
 pub mod fetch;
 pub mod forge;
 pub mod licences;
+pub mod publish;
 pub mod registry;
 pub mod resolve;
 pub mod values;

@@ -1,15 +1,17 @@
-//! `oent registry add|build`: archives published into a registry directory,
-//! then its snapshot signed again after a change through [`Signer`], as the
-//! forge does (or, with no key, a signed snapshot that no longer matches
-//! named), so that clients that pin the registry's key keep trusting it.
+//! `oent registry add|build`: archives published into a registry directory
+//! through [`Publisher`], which signs the snapshot again after a change as
+//! the forge does (or, with no key, names a signed snapshot that no longer
+//! matches), so that clients that pin the registry's key keep trusting it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::registry::RegistryError;
 use crate::registry::local::{Added, LocalRegistry};
+pub use crate::registry::publish::Signed;
+use crate::registry::publish::{Change, Publisher};
 use crate::registry::signing::{SecretKey, SigningError};
-use crate::registry::snapshot::{self, Signer, Snapshot, SnapshotError};
+use crate::registry::snapshot::{Signer, SnapshotError};
 
 /// The key that signs the snapshot after a change, if any.
 #[derive(Debug, Clone)]
@@ -32,22 +34,6 @@ pub enum RegistryOpError {
     Sign(#[from] SnapshotError),
 }
 
-/// How the snapshot stands after publishing.
-#[derive(Debug)]
-pub enum Signed {
-    /// Signed again with the key given.
-    Signed {
-        file: PathBuf,
-        snapshot: Snapshot,
-        fingerprint: String,
-    },
-    /// No key given, and the snapshot signed earlier no longer lists the
-    /// current index files: clients that pin its key refuse the registry.
-    Stale(PathBuf),
-    /// Nothing changed and no key was given, or the registry was never signed.
-    Unsigned,
-}
-
 /// What was published (in order), then the signing, which may fail after
 /// the publishing succeeded.
 #[derive(Debug)]
@@ -58,20 +44,24 @@ pub struct Published {
 
 /// `oent registry add`: one archive into the registry at `to`.
 pub fn add(to: &Path, archive: &Path, sign: &SignOptions) -> Result<Published, RegistryOpError> {
-    publish(to, sign, |registry| {
-        Ok(vec![registry.add_archive(archive)?])
+    publish(to, sign, |publisher| {
+        let change = publisher.add_archive(archive)?;
+        Ok(Change {
+            outcome: vec![change.outcome],
+            signed: change.signed,
+        })
     })
 }
 
 /// `oent registry build`: every module of the tree at `modules`, packed.
 pub fn build(to: &Path, modules: &Path, sign: &SignOptions) -> Result<Published, RegistryOpError> {
-    publish(to, sign, |registry| registry.build(modules))
+    publish(to, sign, |publisher| publisher.build(modules))
 }
 
 fn publish(
     to: &Path,
     sign: &SignOptions,
-    change: impl FnOnce(&LocalRegistry) -> Result<Vec<Added>, RegistryError>,
+    change: impl FnOnce(&Publisher) -> Result<Change<Vec<Added>>, RegistryError>,
 ) -> Result<Published, RegistryOpError> {
     let registry = LocalRegistry::open(to).map_err(RegistryOpError::Open)?;
     // Read the key first: a bad key must not leave an unsigned change.
@@ -81,30 +71,17 @@ fn publish(
         .map(SecretKey::read)
         .transpose()?
         .map(|key| Signer::new(key, sign.validity));
-    let added = change(&registry)?;
-    let changed = added.iter().any(|a| matches!(a, Added::Published(_)));
-    let signed = if changed || signer.is_some() {
-        sign_again(to, signer.as_ref())
-    } else {
-        Ok(Signed::Unsigned)
+    let asked_to_sign = signer.is_some();
+    let publisher = Publisher::new(registry, signer);
+    let Change { outcome, signed } = change(&publisher)?;
+    // A key given signs even when nothing changed: that is what was asked.
+    let signed = match signed {
+        Ok(Signed::Unsigned) if asked_to_sign => publisher.sign(),
+        other => other,
     };
-    Ok(Published { added, signed })
-}
-
-fn sign_again(dir: &Path, signer: Option<&Signer>) -> Result<Signed, RegistryOpError> {
-    let file = dir.join(snapshot::SNAPSHOT_FILE);
-    let Some(signer) = signer else {
-        return Ok(if file.is_file() {
-            Signed::Stale(file)
-        } else {
-            Signed::Unsigned
-        });
-    };
-    let snapshot = signer.sign(dir)?;
-    Ok(Signed::Signed {
-        file,
-        snapshot,
-        fingerprint: signer.key().public().fingerprint(),
+    Ok(Published {
+        added: outcome,
+        signed: signed.map_err(RegistryOpError::from),
     })
 }
 
@@ -112,6 +89,7 @@ fn sign_again(dir: &Path, signer: Option<&Signer>) -> Result<Signed, RegistryOpE
 mod tests {
     use super::*;
     use crate::registry::config::RegistryConfig;
+    use crate::registry::snapshot;
 
     /// A registry owning `openent`, and a tree holding `openent/demo` 1.0.0.
     fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
@@ -127,17 +105,7 @@ mod tests {
             std::fs::copy(source.join(file), module.join(file)).unwrap();
         }
         let registry = temp.path().join("reg");
-        LocalRegistry::init(
-            &registry,
-            RegistryConfig {
-                name: "test".into(),
-                namespaces: vec!["openent".into()],
-                api: None,
-                keys: Vec::new(),
-                mirrors: Vec::new(),
-            },
-        )
-        .unwrap();
+        LocalRegistry::init(&registry, RegistryConfig::owning("test", &["openent"])).unwrap();
         (temp, module.parent().unwrap().to_path_buf(), registry)
     }
 

@@ -54,11 +54,23 @@ pub struct Mirror {
 impl Mirror {
     /// Where the mirror keeps the peer's own signed snapshot.
     pub fn snapshot_path(&self) -> String {
-        format!("mirrors/{}/{}", self.name, super::snapshot::SNAPSHOT_FILE)
+        format!("mirrors/{}/{}", self.name, super::SNAPSHOT_FILE)
     }
 }
 
 impl RegistryConfig {
+    /// A new registry's configuration: its name and the namespaces it
+    /// owns, no API, no keys, no mirrors yet.
+    pub fn owning(name: &str, namespaces: &[&str]) -> RegistryConfig {
+        RegistryConfig {
+            name: name.to_owned(),
+            namespaces: namespaces.iter().map(|n| n.to_string()).collect(),
+            api: None,
+            keys: Vec::new(),
+            mirrors: Vec::new(),
+        }
+    }
+
     pub fn load(path: &Path) -> Result<RegistryConfig, RegistryError> {
         checked(path, load_yaml(path, parse)?)
     }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use super::index::IndexLine;
+use super::index::IndexEntry;
 use super::source::{FetchError, Source};
 
 /// Downloads in flight at once by default: enough to hide latency, few
@@ -36,7 +36,7 @@ impl Progress for NoProgress {
 /// the error of the first failed line (in the order of `lines`) is returned.
 pub fn fetch_all(
     source: &dyn Source,
-    lines: &[IndexLine],
+    lines: &[IndexEntry],
     jobs: usize,
     progress: &dyn Progress,
 ) -> Result<Vec<PathBuf>, FetchError> {
@@ -62,7 +62,7 @@ pub fn fetch_all(
 /// download failed.
 fn worker(
     source: &dyn Source,
-    lines: &[IndexLine],
+    lines: &[IndexEntry],
     slots: &[OnceLock<Result<PathBuf, FetchError>>],
     next: &AtomicUsize,
     failed: &AtomicBool,
@@ -84,9 +84,9 @@ fn worker(
 /// The newest version that is not yanked and satisfies `req`; lines whose
 /// version is not semver are ignored.
 pub fn newest_matching<'a>(
-    lines: &'a [IndexLine],
+    lines: &'a [IndexEntry],
     req: &semver::VersionReq,
-) -> Option<&'a IndexLine> {
+) -> Option<&'a IndexEntry> {
     lines
         .iter()
         .filter(|l| !l.yanked)
@@ -99,27 +99,14 @@ mod tests {
     use super::*;
     use crate::manifest::names::ModuleName;
     use crate::registry::config::RegistryConfig;
-    use std::collections::BTreeMap;
     use std::sync::Mutex;
 
-    fn line(version: &str, yanked: bool) -> IndexLine {
-        IndexLine {
-            v: 1,
-            name: "t/x".parse().unwrap(),
-            version: version.parse().unwrap(),
-            requires: BTreeMap::new(),
-            optional: BTreeMap::new(),
-            conflicts: BTreeMap::new(),
-            provides: vec![],
-            features: BTreeMap::new(),
-            licence: "CECILL-2.1".into(),
-            sha256: "ab".repeat(32).parse().unwrap(),
-            size: 1,
-            archive: format!("archives/t/x-{version}.tar.gz"),
-            yanked,
-            origin: "t".into(),
-            published_at: "2026-11-26T10:00:00Z".into(),
-        }
+    fn line(version: &str, yanked: bool) -> IndexEntry {
+        crate::registry::index::example(serde_json::json!({
+            "version": version,
+            "archive": format!("archives/t/x-{version}.tar.gz"),
+            "yanked": yanked,
+        }))
     }
 
     #[test]
@@ -162,10 +149,10 @@ mod tests {
         fn config(&self) -> Result<RegistryConfig, FetchError> {
             unreachable!()
         }
-        fn versions(&self, _: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
+        fn versions(&self, _: &ModuleName) -> Result<Vec<IndexEntry>, FetchError> {
             unreachable!()
         }
-        fn archive(&self, line: &IndexLine) -> Result<PathBuf, FetchError> {
+        fn archive(&self, line: &IndexEntry) -> Result<PathBuf, FetchError> {
             {
                 let mut c = self.current.lock().unwrap();
                 c.0 += 1;

@@ -29,14 +29,12 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{ETAG, IF_NONE_MATCH};
 
 use super::cache::{Cache, normalise};
+use super::checks::{check_line, check_names, utf8, verify_file};
 use super::config::RegistryConfig;
-use super::index::{self, IndexLine};
+use super::index::{self, IndexEntry};
 use super::signing::PublicKey;
 use super::snapshot::{MAX_SNAPSHOT_BYTES, hashed_path, parse_hashed_path};
-use super::source::{
-    FetchError, IndexText, Source, check_line, check_names, check_served, io_error, utf8,
-    verify_file,
-};
+use super::source::{FetchError, IndexText, Source, check_served, io_error};
 use super::transfer::{Pace, TransferLimits};
 use super::trust::Trust;
 use super::{REGISTRY_FILE, RegistryError};
@@ -44,8 +42,6 @@ use crate::manifest::names::ModuleName;
 use crate::package::checksum::{HashingWriter, sha256_hex};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest wait for the answer's headers and then for each read of its body.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub const USER_AGENT: &str = concat!("oent/", env!("CARGO_PKG_VERSION"));
 /// Bounds on the small files, so that a misbehaving server cannot fill memory.
 pub const MAX_INDEX_BYTES: u64 = 32 << 20;
@@ -293,7 +289,7 @@ impl HttpSource {
     }
 
     /// One attempt at downloading an archive into the cache.
-    fn download(&self, client: &Client, url: &str, line: &IndexLine) -> Result<(), FetchError> {
+    fn download(&self, client: &Client, url: &str, line: &IndexEntry) -> Result<(), FetchError> {
         let mut pace = Pace::start(&self.limits, url);
         let mut response = send(client.get(url), url)?;
         check_status(&response, url)?;
@@ -339,7 +335,7 @@ impl Source for HttpSource {
         self.unpinned_config()
     }
 
-    fn versions(&self, name: &ModuleName) -> Result<Vec<IndexLine>, FetchError> {
+    fn versions(&self, name: &ModuleName) -> Result<Vec<IndexEntry>, FetchError> {
         let (url, bytes) = self.index_bytes(name)?;
         let Some(bytes) = bytes else {
             return Ok(Vec::new());
@@ -364,7 +360,7 @@ impl Source for HttpSource {
         }))
     }
 
-    fn archive(&self, line: &IndexLine) -> Result<PathBuf, FetchError> {
+    fn archive(&self, line: &IndexEntry) -> Result<PathBuf, FetchError> {
         check_line(line, &self.base)?;
         let path = self.cache.archive_path(line.sha256.as_str());
         let url = self.url(&line.archive);

@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 
 use super::RegistryError;
 use crate::manifest::Module;
-use crate::manifest::names::ModuleName;
 
 /// A sha256 digest as an index line carries it: 64 lowercase hex digits,
 /// checked when built. It names the cache file of the archive, so a value
@@ -152,45 +151,110 @@ mod text {
 /// The newest index line format this oent reads and writes.
 pub const INDEX_V_MAX: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IndexLine {
-    /// Format of this line (since v1).
-    pub v: u32,
-    /// `namespace/name`, checked when the line is read.
-    #[serde(with = "text")]
-    pub name: ModuleName,
-    /// Semver, parsed when the line is read.
-    #[serde(with = "text")]
-    pub version: semver::Version,
-    /// Module name → requirement, as in module.yaml.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub requires: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub optional: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub conflicts: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub provides: Vec<String>,
-    /// Feature → optional modules it enables.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub features: BTreeMap<String, Vec<String>>,
-    /// SPDX expression.
-    pub licence: String,
-    /// sha256 of the archive, checked when the line is read.
-    pub sha256: Sha256,
-    /// Archive size in bytes.
-    pub size: u64,
-    /// Path of the archive, relative to the registry root.
-    pub archive: String,
-    #[serde(default)]
-    pub yanked: bool,
-    /// Name of the registry that published the version (mirrors keep it).
-    pub origin: String,
-    /// RFC 3339 UTC.
-    pub published_at: String,
+/// One published version as the index lists it, checked: built only by
+/// [`parse_line`] (whose errors name the file and line) or from a checked
+/// [`Module`] ([`IndexEntry::for_module`]), and written back only by
+/// [`IndexEntry::to_json_line`]. Its fields read like a struct's
+/// (`entry.name`, `entry.sha256`, through `Deref`) but cannot be set, and no
+/// code outside this file can build one unchecked:
+///
+/// ```
+/// # use oent::registry::index::IndexEntry;
+/// fn describe(entry: &IndexEntry) -> String {
+///     format!("{} {} ({} bytes, yanked: {})", entry.name, entry.version, entry.size, entry.yanked)
+/// }
+/// ```
+///
+/// ```compile_fail
+/// # use oent::registry::index::IndexEntry;
+/// fn unchecked(entry: &IndexEntry) -> IndexEntry {
+///     IndexEntry { yanked: true, ..entry.clone() }
+/// }
+/// ```
+///
+/// ```compile_fail
+/// # use oent::registry::index::IndexEntry;
+/// let entry: IndexEntry = serde_json::from_str("{}").unwrap();
+/// ```
+///
+/// ```compile_fail
+/// # use oent::registry::index::IndexEntry;
+/// fn unyank(entry: &mut IndexEntry) {
+///     entry.yanked = false;
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry(raw::RawEntry);
+
+/// The serde shape of an index line, private to this file: what the JSON
+/// says, field by field, in the order the line is written.
+mod raw {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Serialize};
+
+    use super::{Sha256, text};
+    use crate::manifest::names::ModuleName;
+
+    /// `pub` fields in a private module: readable through
+    /// [`super::IndexEntry`]'s `Deref`, not nameable (so not buildable)
+    /// outside `index.rs`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct RawEntry {
+        /// Format of this line (since v1).
+        pub v: u32,
+        /// `namespace/name`, checked when the line is read.
+        #[serde(with = "text")]
+        pub name: ModuleName,
+        /// Semver, parsed when the line is read.
+        #[serde(with = "text")]
+        pub version: semver::Version,
+        /// Module name → requirement, as in module.yaml.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        pub requires: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        pub optional: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        pub conflicts: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub provides: Vec<String>,
+        /// Feature → optional modules it enables.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        pub features: BTreeMap<String, Vec<String>>,
+        /// SPDX expression.
+        pub licence: String,
+        /// sha256 of the archive, checked when the line is read.
+        pub sha256: Sha256,
+        /// Archive size in bytes.
+        pub size: u64,
+        /// Path of the archive, relative to the registry root.
+        pub archive: String,
+        #[serde(default)]
+        pub yanked: bool,
+        /// Name of the registry that published the version (mirrors keep it).
+        pub origin: String,
+        /// RFC 3339 UTC.
+        pub published_at: String,
+    }
 }
 
-impl IndexLine {
+impl std::ops::Deref for IndexEntry {
+    type Target = raw::RawEntry;
+
+    fn deref(&self) -> &raw::RawEntry {
+        &self.0
+    }
+}
+
+/// Written as its line says (the forge answers a publication with it); there
+/// is no `Deserialize`: reading one goes through [`parse_line`].
+impl Serialize for IndexEntry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl IndexEntry {
     /// The line for a module whose archive has this checksum and size.
     pub fn for_module(
         module: &Module,
@@ -208,7 +272,7 @@ impl IndexLine {
                 .map(|(n, d)| (n.to_string(), d.req.to_string()))
                 .collect()
         };
-        IndexLine {
+        IndexEntry(raw::RawEntry {
             v: INDEX_V_MAX,
             name: module.name.clone(),
             version: module.version.clone(),
@@ -228,7 +292,15 @@ impl IndexLine {
             yanked: false,
             origin: origin.to_owned(),
             published_at: published_at.to_owned(),
-        }
+        })
+    }
+
+    /// The same line, yanked or not: the one change a published line admits.
+    pub fn with_yanked(&self, yanked: bool) -> Self {
+        IndexEntry(raw::RawEntry {
+            yanked,
+            ..self.0.clone()
+        })
     }
 
     /// Whether this line is of `version` as a user or a peer wrote it
@@ -239,16 +311,18 @@ impl IndexLine {
 
     /// Whether two lines describe the same published content (ignoring
     /// publication metadata: date, yanked, origin).
-    pub fn same_content(&self, other: &IndexLine) -> bool {
-        let strip = |l: &IndexLine| IndexLine {
+    pub fn same_content(&self, other: &IndexEntry) -> bool {
+        let strip = |l: &IndexEntry| raw::RawEntry {
             yanked: false,
             published_at: String::new(),
             origin: String::new(),
-            ..l.clone()
+            ..l.0.clone()
         };
         strip(self) == strip(other)
     }
 
+    /// The line as the index file holds it, newline included: the one way
+    /// an entry is written.
     pub fn to_json_line(&self) -> String {
         let mut line = serde_json::to_string(self).expect("index lines always serialise");
         line.push('\n');
@@ -262,7 +336,7 @@ pub fn index_path(name: &str) -> String {
 }
 
 /// Parses an index file; lines of an unknown `v` are skipped, malformed lines are errors.
-pub fn parse(path: &Path, text: &str) -> Result<Vec<IndexLine>, RegistryError> {
+pub fn parse(path: &Path, text: &str) -> Result<Vec<IndexEntry>, RegistryError> {
     let mut lines = Vec::new();
     for (number, raw) in text.lines().enumerate() {
         if raw.trim().is_empty() {
@@ -282,7 +356,7 @@ pub fn parse_line(
     path: &Path,
     number: usize,
     raw: &str,
-) -> Result<Option<IndexLine>, RegistryError> {
+) -> Result<Option<IndexEntry>, RegistryError> {
     let invalid = |message: String| RegistryError::InvalidIndex {
         path: path.to_path_buf(),
         line: number,
@@ -290,10 +364,10 @@ pub fn parse_line(
     };
     // Fast path: a line of a format this oent knows goes straight into
     // the struct (a quarter of resolution time was spent on the detour).
-    if let Ok(line) = serde_json::from_str::<IndexLine>(raw)
+    if let Ok(line) = serde_json::from_str::<raw::RawEntry>(raw)
         && line.v <= INDEX_V_MAX
     {
-        return Ok(Some(line));
+        return Ok(Some(IndexEntry(line)));
     }
     let value: serde_json::Value =
         serde_json::from_str(raw).map_err(|e| invalid(format!("not JSON: {e}")))?;
@@ -304,33 +378,66 @@ pub fn parse_line(
     if v > u64::from(INDEX_V_MAX) {
         return Ok(None);
     }
-    let line: IndexLine =
+    let line: raw::RawEntry =
         serde_json::from_value(value).map_err(|e| invalid(format!("invalid index line: {e}")))?;
-    Ok(Some(line))
+    Ok(Some(IndexEntry(line)))
+}
+
+/// An entry for tests, built the one way entries are built (through
+/// [`parse_line`]): a line of `t/x` 1.0.0 with `fields` set over it.
+#[cfg(test)]
+pub(crate) fn example(fields: serde_json::Value) -> IndexEntry {
+    let mut line = serde_json::json!({
+        "v": 1,
+        "name": "t/x",
+        "version": "1.0.0",
+        "licence": "CECILL-2.1",
+        "sha256": "ab".repeat(32),
+        "size": 1,
+        "archive": "archives/t/x-1.0.0.tar.gz",
+        "origin": "t",
+        "published_at": "2026-11-26T10:00:00Z",
+    });
+    let serde_json::Value::Object(fields) = fields else {
+        panic!("fields are a JSON object");
+    };
+    line.as_object_mut().unwrap().extend(fields);
+    parse_line(Path::new("example.jsonl"), 1, &line.to_string())
+        .unwrap()
+        .unwrap()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn line(version: &str) -> IndexLine {
-        IndexLine {
-            v: 1,
-            name: "openent/x".parse().unwrap(),
-            version: version.parse().unwrap(),
-            requires: BTreeMap::from([("openent/y".into(), "^1.2".into())]),
-            optional: BTreeMap::new(),
-            conflicts: BTreeMap::new(),
-            provides: vec![],
-            features: BTreeMap::new(),
-            licence: "CECILL-2.1".into(),
-            sha256: "ab".repeat(32).parse().unwrap(),
-            size: 10,
-            archive: "archives/openent/x-1.0.0.tar.gz".into(),
-            yanked: false,
-            origin: "openent".into(),
-            published_at: "2026-11-26T10:00:00Z".into(),
-        }
+    fn line(version: &str) -> IndexEntry {
+        example(serde_json::json!({
+            "name": "openent/x",
+            "version": version,
+            "requires": {"openent/y": "^1.2"},
+            "size": 10,
+            "archive": "archives/openent/x-1.0.0.tar.gz",
+            "origin": "openent",
+        }))
+    }
+
+    #[test]
+    fn a_line_is_written_back_byte_for_byte() {
+        let raw = concat!(
+            r#"{"v":1,"name":"openent/x","version":"1.0.0-rc.1","requires":{"openent/y":"^1.2"},"#,
+            r#""features":{"f":["openent/z"]},"licence":"CECILL-2.1","sha256":""#,
+            "abababababababababababababababababababababababababababababababab",
+            r#"","size":10,"archive":"archives/openent/x-1.0.0-rc.1.tar.gz","yanked":true,"#,
+            r#""origin":"openent","published_at":"2026-11-26T10:00:00Z"}"#,
+            "\n"
+        );
+        let entry = parse_line(Path::new("i.jsonl"), 1, raw).unwrap().unwrap();
+        assert_eq!(entry.to_json_line(), raw);
+        assert_eq!(
+            entry.with_yanked(false).to_json_line(),
+            raw.replace(r#""yanked":true,"#, r#""yanked":false,"#)
+        );
     }
 
     #[test]

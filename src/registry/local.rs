@@ -18,7 +18,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::config::RegistryConfig;
-use super::index::{self, IndexLine, Sha256};
+use super::index::{self, IndexEntry, Sha256};
 use super::{REGISTRY_FILE, RegistryError, io_error, time};
 use crate::manifest::{Module, module::MODULE_FILE};
 use crate::package::archive;
@@ -38,9 +38,9 @@ pub struct LocalRegistry {
 /// What `add` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Added {
-    Published(IndexLine),
+    Published(IndexEntry),
     /// The same bytes were already published: nothing to do.
-    AlreadyPresent(IndexLine),
+    AlreadyPresent(IndexEntry),
 }
 
 impl LocalRegistry {
@@ -72,7 +72,7 @@ impl LocalRegistry {
     }
 
     /// Every published version of a module, in publication order.
-    pub fn versions(&self, name: &str) -> Result<Vec<IndexLine>, RegistryError> {
+    pub fn versions(&self, name: &str) -> Result<Vec<IndexEntry>, RegistryError> {
         let path = self.root.join(index::index_path(name));
         match std::fs::read_to_string(&path) {
             Ok(text) => index::parse(&path, &text),
@@ -138,22 +138,15 @@ impl LocalRegistry {
         Ok(recovered)
     }
 
-    /// Publishes an archive file (immutable versions; the same bytes again is a no-op).
-    pub fn add_archive(&self, archive_path: &Path) -> Result<Added, RegistryError> {
-        let bytes = read_bounded(archive_path)?;
-        self.add_bytes(archive_path, &bytes)
-    }
-
-    /// Publishes archive bytes: unpacks them safely, lints the manifest
-    /// inside, checks the namespace, then writes archive and index line.
-    pub fn add_bytes(&self, label: &Path, bytes: &[u8]) -> Result<Added, RegistryError> {
-        let module = inspect_archive(label, bytes)?;
-        self.add_inspected(&module, bytes)
-    }
-
     /// Publishes archive bytes whose manifest [`inspect_archive`] already
-    /// read (the forge checks the publisher's namespaces in between).
-    pub fn add_inspected(&self, module: &Module, bytes: &[u8]) -> Result<Added, RegistryError> {
+    /// read: the archive, then its index line (immutable versions; the same
+    /// bytes again is a no-op). Only through [`super::publish::Publisher`],
+    /// which admits it and signs again after.
+    pub(super) fn add_inspected(
+        &self,
+        module: &Module,
+        bytes: &[u8],
+    ) -> Result<Added, RegistryError> {
         let namespace = module.name.namespace();
         if !self.config.owns(namespace) {
             return Err(RegistryError::NamespaceNotOwned {
@@ -167,7 +160,7 @@ impl LocalRegistry {
             "archives/{namespace}/{}",
             archive::archive_file_name(module)
         );
-        let line = IndexLine::for_module(
+        let line = IndexEntry::for_module(
             module,
             &sha256,
             bytes.len() as u64,
@@ -201,12 +194,12 @@ impl LocalRegistry {
     /// Flips `yanked` on one published version; the line is otherwise
     /// untouched. Returns the line as it now is and whether the index
     /// changed; `None`: no such version.
-    pub fn set_yanked(
+    pub(super) fn set_yanked(
         &self,
         name: &str,
         version: &str,
         yanked: bool,
-    ) -> Result<Option<(IndexLine, bool)>, RegistryError> {
+    ) -> Result<Option<(IndexEntry, bool)>, RegistryError> {
         let index_path = self.root.join(index::index_path(name));
         let old = match std::fs::read_to_string(&index_path) {
             Ok(text) => text,
@@ -222,13 +215,13 @@ impl LocalRegistry {
         if line.yanked == yanked {
             return Ok(Some((line, false)));
         }
-        let changed = IndexLine { yanked, ..line };
+        let changed = line.with_yanked(yanked);
         // Raw lines are kept as they are: a line of a newer format, which
         // this version cannot parse, must survive the rewrite.
         let mut text = String::with_capacity(old.len() + 1);
         for raw in old.lines().filter(|l| !l.trim().is_empty()) {
-            match serde_json::from_str::<IndexLine>(raw) {
-                Ok(parsed) if parsed.is_version(version) && parsed.v <= index::INDEX_V_MAX => {
+            match index::parse_line(&index_path, 1, raw) {
+                Ok(Some(parsed)) if parsed.is_version(version) => {
                     text.push_str(&changed.to_json_line())
                 }
                 _ => {
@@ -239,17 +232,6 @@ impl LocalRegistry {
         }
         crate::fsutil::write_atomic(&index_path, text.as_bytes()).map_err(io_error(&index_path))?;
         Ok(Some((changed, true)))
-    }
-
-    /// Packs every module under `modules_dir` and publishes those not yet present.
-    pub fn build(&self, modules_dir: &Path) -> Result<Vec<Added>, RegistryError> {
-        let mut added = Vec::new();
-        for dir in module_dirs(modules_dir)? {
-            let (_, bytes, _) = pack_to_memory(&dir)?;
-            // Published like any archive: unpacked and checked again.
-            added.push(self.add_bytes(&dir, &bytes)?);
-        }
-        Ok(added)
     }
 
     /// Differences between the registry and what `modules_dir` produces:
@@ -366,7 +348,7 @@ pub fn pack_to_memory(dir: &Path) -> Result<(Module, Vec<u8>, String), RegistryE
     Ok((packed.module, packed.bytes, packed.sha256))
 }
 
-fn read_bounded(path: &Path) -> Result<Vec<u8>, RegistryError> {
+pub(super) fn read_bounded(path: &Path) -> Result<Vec<u8>, RegistryError> {
     let file = std::fs::File::open(path).map_err(io_error(path))?;
     let mut bytes = Vec::new();
     file.take(MAX_ARCHIVE_BYTES + 1)
@@ -502,51 +484,4 @@ fn write_archive(path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
         }
     }
     crate::fsutil::sync_dir(dir).map_err(io_error(dir))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An index line whose sha256 is cut short is refused with its file and
-    /// line; `check` used to slice it to 12 digits and panic.
-    #[test]
-    fn check_refuses_a_short_sha256_in_the_index_instead_of_panicking() {
-        let temp = tempfile::tempdir().unwrap();
-        let modules = temp.path().join("modules");
-        let module = modules.join("demo");
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/good/module");
-        std::fs::create_dir_all(module.join("templates")).unwrap();
-        for file in [
-            "module.yaml",
-            "templates/app.conf.tera",
-            "templates/etab.json.tera",
-        ] {
-            std::fs::copy(fixture.join(file), module.join(file)).unwrap();
-        }
-        let config = RegistryConfig {
-            name: "test".into(),
-            namespaces: vec!["openent".into()],
-            api: None,
-            keys: Vec::new(),
-            mirrors: Vec::new(),
-        };
-        let registry = LocalRegistry::init(&temp.path().join("reg"), config).unwrap();
-        let added = registry.build(&modules).unwrap();
-        let line = match &added[..] {
-            [Added::Published(line)] => line.clone(),
-            other => panic!("{other:?}"),
-        };
-        let index_file = registry.root.join(index::index_path(line.name.as_str()));
-        let text = std::fs::read_to_string(&index_file).unwrap();
-        std::fs::write(&index_file, text.replace(line.sha256.as_str(), "abc")).unwrap();
-        let err = registry.check(&modules).unwrap_err().to_string();
-        assert_eq!(
-            err,
-            format!(
-                "{}:1: invalid index line: sha256 `abc` is not 64 lowercase hexadecimal digits",
-                index_file.display()
-            )
-        );
-    }
 }

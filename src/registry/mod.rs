@@ -12,22 +12,53 @@
 //!
 //! - [`config`] — `registry.yaml`;
 //! - [`index`] — the index line format (versioned like cargo's, unknown `v` skipped),
-//!   typed when read (`ModuleName`, `semver::Version`, `Sha256`);
-//! - [`local`] — operations on a registry directory: init, add, build, check;
-//! - [`source`] — reading a registry (directory or [`http`]), its errors;
+//!   read into an [`index::IndexEntry`] (`ModuleName`, `semver::Version`, `Sha256`)
+//!   only through the line check, written back only by `to_json_line`; its serde
+//!   shape is private to `index.rs`;
+//! - [`local`] — a registry directory: init, read, check, recover;
+//! - [`publish`] — [`publish::Publisher`], the one way a registry directory
+//!   changes (publish, yank, a mirroring batch), signed again once after;
+//! - [`source`] — the [`source::Source`] trait that readers use, and its errors;
+//!   [`dir`] and [`http`], the two sources; [`open`], the factory that opens a
+//!   registry entry of `distribution.yaml` (directory or URL, pinned keys or not);
+//!   [`checks`] — what every source checks of what it reads;
 //! - [`cache`] — the download cache; [`fetch`] — concurrent downloads;
+//!   [`transfer`] — download limits and pace;
 //! - [`signing`] — Ed25519 keys and SSH signatures, in OpenSSH's formats;
 //! - [`snapshot`] — `snapshot.json`, the signed list of metadata hashes, and
-//!   [`snapshot::Signer`], the one signing entry after every change;
+//!   [`snapshot::Signer`], which only [`publish`] calls;
 //! - [`trust`] — what a client checks of a registry whose key it pins;
 //! - [`time`] — RFC 3339 timestamps without a date library.
+//!
+//! Who uses whom inside the stage (a tree: no file imports one that imports it
+//! back; every file may use this `mod.rs`: [`RegistryError`], the file names):
+//!
+//! ```text
+//! open     -> dir, http, cache, signing, source
+//! dir      -> trust, checks, cache, local, config, index, signing, source
+//! http     -> trust, checks, cache, transfer, snapshot, config, index, signing, source
+//! publish  -> local, snapshot, index
+//! fetch    -> source, index
+//! checks   -> local, source, index
+//! trust    -> snapshot, source, config, signing
+//! cache, transfer -> source
+//! source   -> snapshot, config, index, signing
+//! snapshot -> config, signing, time
+//! local    -> config, index, time
+//! config   -> signing
+//! index, signing, time -> (nothing of the stage)
+//! ```
 
 pub mod cache;
+pub mod checks;
 pub mod config;
+pub mod dir;
 pub mod fetch;
 pub mod http;
 pub mod index;
 pub mod local;
+pub mod open;
+pub mod publish;
 pub mod signing;
 pub mod snapshot;
 pub mod source;
@@ -41,6 +72,9 @@ use crate::manifest::{Diagnostic, ReadError};
 use crate::package::{PackageError, unpack::UnpackError};
 
 pub const REGISTRY_FILE: &str = "registry.yaml";
+/// The signed snapshot ([`snapshot`]); here so that `config` can name a
+/// mirror's copy without importing `snapshot`, which imports `config`.
+pub const SNAPSHOT_FILE: &str = "snapshot.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {

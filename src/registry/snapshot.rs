@@ -41,7 +41,7 @@ use super::signing::{PublicKey, SNAPSHOT_NAMESPACE, SecretKey, SigningError, sig
 use super::{REGISTRY_FILE, RegistryError, time};
 use crate::package::checksum::sha256_hex;
 
-pub const SNAPSHOT_FILE: &str = "snapshot.json";
+pub use super::SNAPSHOT_FILE;
 /// The schema oent writes: a consistent snapshot, whose files all have
 /// copies addressed by their hash.
 pub const SNAPSHOT_SCHEMA: &str = "oent/snapshot/v2";

@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 
 use super::source::FetchError;
 
+/// Longest wait for the answer's headers and then for each read of its body.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How long one transfer (request, headers and body) may take, and how
 /// slow it may be, as cargo's `http.timeout` and `http.low-speed-limit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +81,7 @@ impl TransferLimits {
     /// The longest a single read may wait: a read that brings nothing for
     /// the rate's whole window, or past the deadline, is already a failure.
     pub(crate) fn read_timeout(&self) -> Duration {
-        let mut timeout = super::http::READ_TIMEOUT.min(self.deadline);
+        let mut timeout = READ_TIMEOUT.min(self.deadline);
         if self.low_speed_limit > 0 {
             timeout = timeout.min(self.low_speed_time);
         }

@@ -186,7 +186,7 @@ fn open_registries(chain: &DistributionChain) -> Vec<Box<dyn crate::registry::so
                 RegistryLocation::Url(u) => u.clone(),
                 RegistryLocation::Path(p) => p.display().to_string(),
             };
-            crate::registry::source::open_pinned_source(&location, &spec.keys, &cache, false).ok()
+            crate::registry::open::open_pinned_source(&location, &spec.keys, &cache, false).ok()
         })
         .collect()
 }

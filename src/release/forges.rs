@@ -25,7 +25,7 @@ pub fn published(forge: &str, name: &str, version: &str) -> Result<Option<String
     Ok(client
         .published(name, version)
         .map_err(release_error(forge))?
-        .map(|line| line.sha256.into()))
+        .map(|line| line.sha256.to_string()))
 }
 
 /// Checks that `forge` will take `name` `version` with `token`; nothing is
@@ -57,7 +57,7 @@ pub fn preflight(
             forge: forge.to_owned(),
             name: name.to_owned(),
             version: version.to_owned(),
-            sha256: line.sha256.into(),
+            sha256: line.sha256.to_string(),
         });
     }
     if token.is_none() {

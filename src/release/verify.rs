@@ -170,7 +170,7 @@ fn fetch(
     };
     let cache =
         crate::registry::cache::Cache::default_location().map_err(|e| err(e.to_string()))?;
-    let source = crate::registry::source::open_pinned_source(registry, keys, &cache, false)
+    let source = crate::registry::open::open_pinned_source(registry, keys, &cache, false)
         .map_err(|e| err(e.to_string()))?;
     let lines = source.versions(name).map_err(|e| err(e.to_string()))?;
     let line = lines

@@ -10,7 +10,7 @@ use semver::{Version, VersionReq};
 
 use super::index_text::RawLine;
 use crate::manifest::names::ModuleName;
-use crate::registry::index::IndexLine;
+use crate::registry::index::IndexEntry;
 
 /// One published version, as the resolver sees it. The version and yanked
 /// flag are read up front; the [`Contents`] may be read from the index line
@@ -90,7 +90,7 @@ impl Candidate {
     }
 
     /// From an index line; an unreadable requirement is an error naming the line.
-    pub fn from_line(line: &IndexLine, source: &str) -> Result<Candidate, String> {
+    pub fn from_line(line: &IndexEntry, source: &str) -> Result<Candidate, String> {
         Ok(Candidate::new(
             line.version.clone(),
             line.yanked,
@@ -120,7 +120,7 @@ impl Candidate {
 impl Contents {
     /// The contents of an index line; an unreadable requirement is an error
     /// naming the line.
-    pub fn from_line(line: &IndexLine, source: &str) -> Result<Contents, String> {
+    pub fn from_line(line: &IndexEntry, source: &str) -> Result<Contents, String> {
         let deps =
             |map: &BTreeMap<String, String>| -> Result<Vec<(ModuleName, VersionReq)>, String> {
                 map.iter()

@@ -14,7 +14,8 @@ use crate::manifest::lockfile::{LOCK_FILE, LOCK_VERSION, LockError, LockedModule
 use crate::manifest::names::ModuleName;
 use crate::manifest::{Diagnostic, ReadError};
 use crate::registry::cache::Cache;
-use crate::registry::source::{FetchError, open_pinned_source};
+use crate::registry::open::open_pinned_source;
+use crate::registry::source::FetchError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Update {

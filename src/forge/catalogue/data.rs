@@ -17,7 +17,7 @@ use crate::manifest::option::{ConfigOption, OptionType, Scope};
 use crate::package::checksum::sha256_hex;
 use crate::registry::REGISTRY_FILE;
 use crate::registry::config::RegistryConfig;
-use crate::registry::index::{IndexLine, Sha256};
+use crate::registry::index::{IndexEntry, Sha256};
 use crate::registry::local::{MAX_ARCHIVE_BYTES, inspect_archive_with};
 
 use super::{markdown, pages};
@@ -60,7 +60,7 @@ pub struct OptionDoc {
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub name: String,
-    pub versions: Vec<IndexLine>,
+    pub versions: Vec<IndexEntry>,
     /// Index in `versions` of the newest version not yanked (0 when all are).
     pub current: usize,
     /// What the current version's archive says, or why it could not be read.
@@ -71,7 +71,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn line(&self) -> &IndexLine {
+    pub fn line(&self) -> &IndexEntry {
         &self.versions[self.current]
     }
 
@@ -221,7 +221,7 @@ impl Store {
     }
 
     /// What one version's archive says (cached by sha256).
-    pub fn details(&self, line: &IndexLine) -> Result<Arc<Details>, String> {
+    pub fn details(&self, line: &IndexEntry) -> Result<Arc<Details>, String> {
         if let Some(hit) = self
             .state
             .lock()
@@ -302,7 +302,7 @@ impl Store {
             let current = versions.iter().position(|l| !l.yanked).unwrap_or(0);
             modules.push((name, versions, current));
         }
-        let missing: Vec<&IndexLine> = modules
+        let missing: Vec<&IndexEntry> = modules
             .iter()
             .map(|(_, versions, current)| &versions[*current])
             .filter(|line| !cache.contains_key(&line.sha256))
@@ -381,7 +381,7 @@ type Read = Result<Arc<Details>, String>;
 
 /// Reads archives on every core (a cold registry of 1,000 modules is
 /// mostly unpacking), keyed by sha256.
-fn read_all(root: &Path, lines: &[&IndexLine]) -> HashMap<Sha256, Read> {
+fn read_all(root: &Path, lines: &[&IndexEntry]) -> HashMap<Sha256, Read> {
     if lines.is_empty() {
         return HashMap::new();
     }
@@ -406,13 +406,13 @@ fn read_all(root: &Path, lines: &[&IndexLine]) -> HashMap<Sha256, Read> {
     })
 }
 
-fn semver_of(line: &IndexLine) -> Option<semver::Version> {
+fn semver_of(line: &IndexEntry) -> Option<semver::Version> {
     Some(line.version.clone())
 }
 
 /// Reads one archive of the registry: checked against its index line,
 /// unpacked safely into a temporary directory, its manifest validated.
-fn read_details(root: &Path, line: &IndexLine) -> Result<Details, String> {
+fn read_details(root: &Path, line: &IndexEntry) -> Result<Details, String> {
     let relative = Path::new(&line.archive);
     let inside = relative.starts_with("archives")
         && relative

@@ -8,7 +8,7 @@ use tera::{Context, Tera};
 
 use super::data::{Details, Entry, Model, OptionDoc, Query};
 use crate::manifest::module::{AUDIENCES, CATEGORIES};
-use crate::registry::index::IndexLine;
+use crate::registry::index::IndexEntry;
 
 pub fn templates() -> Tera {
     let mut tera = Tera::default();
@@ -184,7 +184,7 @@ pub fn module(
     model: &Model,
     site: &Site,
     entry: &Entry,
-    line: &IndexLine,
+    line: &IndexEntry,
     details: Result<&Details, &str>,
 ) -> String {
     let ok = details.ok();
