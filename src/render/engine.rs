@@ -11,7 +11,9 @@ use tera::{Tera, Value as TeraValue};
 
 use super::bundle::{BundleError, Staging};
 use super::context::{SharedContext, module_json};
+use super::escape::register_escaping_filters;
 use super::limits::{Bounded, Budget, register_range};
+use super::well_formed::{Format, Keep, malformed};
 use crate::manifest::module::Each;
 use crate::manifest::source::SourceFile;
 use crate::manifest::yaml::Span;
@@ -46,6 +48,7 @@ pub fn render_module(
     let mut tera = Tera::default();
     tera.autoescape_on(Vec::<&'static str>::new());
     register_range(&mut tera, budget);
+    register_escaping_filters(&mut tera);
     let mut problems = Vec::new();
     let mut sources = BTreeMap::new();
     for (i, spec) in module.templates.iter().enumerate() {
@@ -196,9 +199,12 @@ fn render_one(
     let file = staging
         .create(&path)
         .map_err(|e| Stop::All(RenderError::Bundle(e)))?;
-    let mut bounded = Bounded::new(file, budget);
+    // A file whose format oent knows is kept, to be parsed back.
+    let format = Format::of(&path);
+    let mut bounded = Bounded::new(Keep::new(file, format.is_some()), budget);
     let rendered = tera.render_to(&format!("t{i}"), context, &mut bounded);
-    let (mut file, mut exceeded) = bounded.finish(budget);
+    let (kept, mut exceeded) = bounded.finish(budget);
+    let (mut file, kept) = kept.finish();
     if rendered.is_err() && exceeded.is_none() {
         // Tera's `range` stops a silent loop at the deadline (register_range).
         exceeded = budget.out_of_time();
@@ -230,6 +236,20 @@ fn render_one(
             d = d.at(source, Span::new(range.start, range.end));
         }
         return Err(problem(d.help("every value a template reads must exist: declare it, give it a default, or guard it with `is defined`")));
+    }
+    if let (Some(format), Some(kept)) = (format, kept) {
+        let text = String::from_utf8_lossy(&kept);
+        if let Err(error) = format.check(&text) {
+            staging.discard(file);
+            return Err(problem(malformed(
+                &source.path,
+                &path,
+                &during,
+                format,
+                &text,
+                &error,
+            )));
+        }
     }
     staging
         .commit(file)
