@@ -13,7 +13,7 @@ use super::bundle::{BundleError, Staging};
 use super::context::{SharedContext, module_json};
 use super::escape::register_escaping_filters;
 use super::limits::{Bounded, Budget, register_range};
-use super::well_formed::{Format, Keep, malformed};
+use super::well_formed::{self, Format, Keep, malformed};
 use crate::manifest::module::Each;
 use crate::manifest::source::SourceFile;
 use crate::manifest::yaml::Span;
@@ -238,8 +238,8 @@ fn render_one(
         return Err(problem(d.help("every value a template reads must exist: declare it, give it a default, or guard it with `is defined`")));
     }
     if let (Some(format), Some(kept)) = (format, kept) {
-        let text = String::from_utf8_lossy(&kept);
-        if let Err(error) = format.check(&text) {
+        let (text, checked) = well_formed::check_bytes(format, &kept);
+        if let Err(error) = checked {
             staging.discard(file);
             return Err(problem(malformed(
                 &source.path,

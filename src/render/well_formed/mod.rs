@@ -14,6 +14,7 @@ pub mod properties;
 pub mod xml;
 pub mod yaml;
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use crate::manifest::source::SourceFile;
@@ -79,6 +80,22 @@ impl Format {
             Format::Xml => xml::check(text),
             Format::Php => php::check(text),
         }
+    }
+}
+
+/// Whether rendered `bytes` parse as `format`, and their text for the
+/// diagnostic (what is not UTF-8 shown lossily). Every format oent checks
+/// is UTF-8 text: invalid UTF-8 is refused at its first byte.
+pub fn check_bytes(format: Format, bytes: &[u8]) -> (Cow<'_, str>, Result<(), Malformed>) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (Cow::Borrowed(text), format.check(text)),
+        Err(e) => (
+            String::from_utf8_lossy(bytes),
+            Err(Malformed::at(
+                e.valid_up_to(),
+                "the rendered text is not UTF-8",
+            )),
+        ),
     }
 }
 
@@ -157,7 +174,8 @@ impl<W: Write> Keep<W> {
     pub fn new(inner: W, keep: bool) -> Self {
         Keep {
             inner,
-            kept: keep.then(Vec::new),
+            // Most rendered files are a few KiB: one allocation, rarely two.
+            kept: keep.then(|| Vec::with_capacity(8 * 1024)),
         }
     }
 
@@ -191,6 +209,16 @@ mod tests {
         assert_eq!(Format::of("conf/m/a.ini"), Some(Format::Properties));
         assert_eq!(Format::of("conf/m/nginx.conf"), None);
         assert_eq!(Format::of("conf/m/README"), None);
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_refused_at_its_first_byte() {
+        let (text, checked) = check_bytes(Format::Json, b"\"ab\xff\"");
+        assert_eq!(text, "\"ab\u{fffd}\"");
+        assert_eq!(
+            checked,
+            Err(Malformed::at(3, "the rendered text is not UTF-8"))
+        );
     }
 
     #[test]
