@@ -2,7 +2,9 @@
 //! one Tera instance, then rendered once or once per établissement. Tera is
 //! strict (an undefined value is an error); an error names the template file
 //! and line and the établissement being rendered. Targets are templates too,
-//! and must land inside `conf/<slug>/`.
+//! and must land inside `conf/<slug>/`. Templates have the escaping filters
+//! of [`super::escape`]; a file whose format oent knows is parsed back before it
+//! is committed to the bundle ([`super::well_formed`]).
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path};
