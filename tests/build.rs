@@ -7,7 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use support::registry::{module, publish_tree};
-use support::{Test, unindent};
+use support::{Test, tree, unindent};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -23,17 +23,6 @@ fn example(name: &str) -> Test {
     support::copy_dir(&repo().join("registry"), &test.path().join("registry"));
     let _ = std::fs::remove_dir_all(test.path().join("examples").join(name).join("bundle"));
     test.env("OENT_CACHE_DIR", "cache")
-}
-
-/// Every file under `dir`, relative, with its bytes.
-fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    support::walk(dir)
-        .into_iter()
-        .map(|path| {
-            let bytes = std::fs::read(&path).unwrap();
-            (path.strip_prefix(dir).unwrap().to_path_buf(), bytes)
-        })
-        .collect()
 }
 
 #[test]

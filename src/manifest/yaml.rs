@@ -194,7 +194,7 @@ pub const MAX_EVENTS: usize = 200_000;
 /// manifest, never a multiplier; a "billion laughs" stops here.
 pub const MAX_REPLAYED_EVENTS: usize = 10_000;
 
-fn options() -> serde_saphyr::Options {
+pub(crate) fn options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::budget::Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.max_aliases = MAX_ALIASES;

@@ -2,7 +2,9 @@
 //! one Tera instance, then rendered once or once per établissement. Tera is
 //! strict (an undefined value is an error); an error names the template file
 //! and line and the établissement being rendered. Targets are templates too,
-//! and must land inside `conf/<slug>/`.
+//! and must land inside `conf/<slug>/`. Templates have the escaping filters
+//! of [`super::escape`]; a file whose format oent knows is parsed back before it
+//! is committed to the bundle ([`super::well_formed`]).
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path};
@@ -11,7 +13,9 @@ use tera::{Tera, Value as TeraValue};
 
 use super::bundle::{BundleError, Staging};
 use super::context::{SharedContext, module_json};
+use super::escape::register_escaping_filters;
 use super::limits::{Bounded, Budget, register_range};
+use super::well_formed::{self, Format, Keep, malformed};
 use crate::manifest::module::Each;
 use crate::manifest::source::SourceFile;
 use crate::manifest::yaml::Span;
@@ -46,6 +50,7 @@ pub fn render_module(
     let mut tera = Tera::default();
     tera.autoescape_on(Vec::<&'static str>::new());
     register_range(&mut tera, budget);
+    register_escaping_filters(&mut tera);
     let mut problems = Vec::new();
     let mut sources = BTreeMap::new();
     for (i, spec) in module.templates.iter().enumerate() {
@@ -196,9 +201,12 @@ fn render_one(
     let file = staging
         .create(&path)
         .map_err(|e| Stop::All(RenderError::Bundle(e)))?;
-    let mut bounded = Bounded::new(file, budget);
+    // A file whose format oent knows is kept, to be parsed back.
+    let format = Format::of(&path);
+    let mut bounded = Bounded::new(Keep::new(file, format.is_some()), budget);
     let rendered = tera.render_to(&format!("t{i}"), context, &mut bounded);
-    let (mut file, mut exceeded) = bounded.finish(budget);
+    let (kept, mut exceeded) = bounded.finish(budget);
+    let (mut file, kept) = kept.finish();
     if rendered.is_err() && exceeded.is_none() {
         // Tera's `range` stops a silent loop at the deadline (register_range).
         exceeded = budget.out_of_time();
@@ -230,6 +238,20 @@ fn render_one(
             d = d.at(source, Span::new(range.start, range.end));
         }
         return Err(problem(d.help("every value a template reads must exist: declare it, give it a default, or guard it with `is defined`")));
+    }
+    if let (Some(format), Some(kept)) = (format, kept) {
+        let (text, checked) = well_formed::check_bytes(format, &kept);
+        if let Err(error) = checked {
+            staging.discard(file);
+            return Err(problem(malformed(
+                &source.path,
+                &path,
+                &during,
+                format,
+                &text,
+                &error,
+            )));
+        }
     }
     staging
         .commit(file)

@@ -5,6 +5,8 @@
 //! - [`context`]: the render context, built once and shared;
 //! - [`engine`]: module templates, once or per établissement, strict;
 //! - [`deploy`]: compose / Kubernetes / README templates;
+//! - [`escape`]: the escaping filters templates write values with;
+//! - [`well_formed`]: rendered JSON, YAML, LDIF, PHP… parsed back before the bundle is written;
 //! - [`limits`]: bounds on what rendering may write, and for how long;
 //! - [`out_dir`]: which folder a bundle may replace;
 //! - [`bundle`]: streaming files to a staging directory, `bundle.json`, the atomic swap;
@@ -18,5 +20,7 @@ pub mod context;
 pub mod deploy;
 pub mod diff;
 pub mod engine;
+pub mod escape;
 pub mod limits;
 pub mod out_dir;
+pub mod well_formed;

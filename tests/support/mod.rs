@@ -513,6 +513,18 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Every file under `dir`, relative, with its bytes: what a bundle holds,
+/// to compare before and after a build that must not touch it.
+pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    walk(dir)
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap();
+            (path.strip_prefix(dir).unwrap().to_path_buf(), bytes)
+        })
+        .collect()
+}
+
 /// A port nothing listens on right now (a server started on it may still
 /// lose a race: callers retry).
 pub fn free_port() -> u16 {
