@@ -9,7 +9,7 @@
 //!   into the cache (content-addressed), and the resolution's modules read;
 //! - [`values`]: every option's final value, typed, with where it came from;
 //! - [`check`]: what a check of the resolved distribution sees
-//!   ([`Resolved`]) and the [`BuildCheck`] trait later stages implement.
+//!   ([`ResolvedDistribution`]) and the [`BuildCheck`] trait later stages implement.
 //!
 //! A stage of its own (not under `ops/`) because `contribute`, `licence`
 //! and `lint` use it, and `ops` sits after them. Uses `manifest`,
@@ -22,7 +22,7 @@ pub mod values;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use check::{BuildCheck, Resolved};
+pub use check::{BuildCheck, ResolvedDistribution};
 pub use fetch::fetch_module_dir;
 
 use crate::manifest::distribution::{DISTRIBUTION_FILE, DistributionChain};
@@ -176,8 +176,8 @@ impl Workspace {
     }
 
     /// What a [`BuildCheck`] sees of this workspace.
-    pub fn resolved(&self) -> Resolved<'_> {
-        Resolved {
+    pub fn resolved(&self) -> ResolvedDistribution<'_> {
+        ResolvedDistribution {
             chain: &self.chain,
             resolution: &self.lock.resolution,
             modules: &self.modules,
