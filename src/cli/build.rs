@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 
 use super::exit;
+use oent::manifest::diagnostic::render::Sources;
 use oent::manifest::distribution::Target;
 use oent::ops::values::{ValuesError, ValuesOptions};
 use oent::ops::{BuildOptions, WriteOptions, build_with};
@@ -118,6 +119,15 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<Vec<CommandLineValue>> {
         .collect()
 }
 
+/// What diagnostics of `--set` values quote: each flag, as its own line.
+fn command_line(sets: &[CommandLineValue]) -> Sources {
+    let mut sources = Sources::default();
+    for set in sets {
+        set.quote_in(&mut sources);
+    }
+    sources
+}
+
 /// Where the distribution is and how its registries may be read, for every
 /// command that loads its workspace (the download cache in its usual place).
 pub fn workspace_options(
@@ -159,11 +169,9 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
     };
     let outcome = match build_with(&options, &write, progress.as_ref()) {
         Ok(outcome) => outcome,
-        Err(e) => return super::report::build_failure(e),
+        Err(e) => return super::report::build_failure(e, command_line(&options.sets)),
     };
-    for w in &outcome.warnings {
-        eprintln!("{w}");
-    }
+    super::report::print_diagnostics(&outcome.warnings, Sources::default());
     match args.format {
         Format::Json => println!(
             "{}",
@@ -199,7 +207,9 @@ pub fn run_values(args: ValuesArgs) -> anyhow::Result<u8> {
     };
     let values = match oent::ops::values(&options) {
         Ok(values) => values,
-        Err(ValuesError::Workspace(e)) => return super::report::workspace_failure(e),
+        Err(ValuesError::Workspace(e)) => {
+            return super::report::workspace_failure(e, command_line(&options.sets));
+        }
         Err(ValuesError::Unknown(unknown)) => {
             // As `oent why` for a module outside the resolution: exit 1.
             eprintln!("error: {unknown}");

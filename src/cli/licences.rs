@@ -43,7 +43,9 @@ pub fn run(args: LicencesArgs) -> anyhow::Result<u8> {
     };
     let oent::ops::licences::Licences { report, problems } = match oent::ops::licences(&options) {
         Ok(found) => found,
-        Err(LicencesError::Workspace(e)) => return super::report::workspace_failure(e),
+        Err(LicencesError::Workspace(e)) => {
+            return super::report::workspace_failure(e, Default::default());
+        }
         Err(e) => return Err(e.into()),
     };
     let text = report.render(match args.format {
@@ -56,9 +58,7 @@ pub fn run(args: LicencesArgs) -> anyhow::Result<u8> {
             .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?,
         None => print!("{text}"),
     }
-    for d in &problems {
-        eprintln!("{d}");
-    }
+    super::report::print_diagnostics(&problems, Default::default());
     let errors = problems
         .iter()
         .filter(|d| d.severity == Severity::Error)

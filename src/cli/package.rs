@@ -37,12 +37,9 @@ pub fn run(args: PackageArgs) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         Err(PackageError::Invalid { path, diagnostics }) => {
-            for d in &diagnostics {
-                eprintln!("{d}");
-            }
+            super::report::print_diagnostics(&diagnostics, Default::default());
             eprintln!(
-                "error: `{}` was not packed: fix the problems above (`oent lint {}` shows them with context)",
-                path.display(),
+                "error: `{}` was not packed: fix the problems above",
                 path.display()
             );
             Ok(exit::PROBLEMS)
