@@ -124,33 +124,12 @@ fn key_line(text: &str) -> anyhow::Result<String> {
 }
 
 pub fn run_verify(args: VerifyArgs) -> anyhow::Result<u8> {
-    let target = if std::path::Path::new(&args.archive).is_file() {
-        Target::File(PathBuf::from(&args.archive))
-    } else if let Some((name, version)) = args.archive.split_once('@')
-        && let Ok(name) = name.parse()
-    {
-        let Some(registry) = args.registry.clone() else {
-            anyhow::bail!(
-                "`{}` names a published version: say where with `--registry URL|DIR`",
-                args.archive
-            );
-        };
-        Target::Published {
-            name,
-            version: version.trim_start_matches('v').to_owned(),
-            registry,
-            registry_keys: args
-                .registry_key
-                .iter()
-                .map(|k| key_line(k))
-                .collect::<anyhow::Result<_>>()?,
-        }
-    } else {
-        anyhow::bail!(
-            "`{}` is neither an archive file nor NS/NAME@VERSION",
-            args.archive
-        );
-    };
+    let registry_keys = args
+        .registry_key
+        .iter()
+        .map(|k| key_line(k))
+        .collect::<anyhow::Result<_>>()?;
+    let target = Target::from_spec(&args.archive, args.registry, registry_keys)?;
     let key = args.key.as_deref().map(public_key).transpose()?;
     let options = VerifyOptions {
         target,

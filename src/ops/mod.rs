@@ -9,6 +9,7 @@
 //! - [`fetch`]: `oent fetch`, the versions a requirement selects, downloaded and verified;
 //! - [`registry`]: `oent registry add|build`, the snapshot signed again after a change;
 //! - [`forge`]: the forge assembled from forge.yaml, a mirroring pass, a new token;
+//! - [`new`]: `oent new`, a scaffold in its default directory; [`key`]: `oent key new`;
 //! - [`fork`], [`contribute`], [`lint`]: the operations of those stages,
 //!   re-exported so that every command has its function here.
 //!
@@ -17,7 +18,9 @@
 pub mod build;
 pub mod fetch;
 pub mod forge;
+pub mod key;
 pub mod licences;
+pub mod new;
 pub mod registry;
 pub mod resolve;
 pub mod values;
