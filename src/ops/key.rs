@@ -1,5 +1,6 @@
 //! `oent key new`: an Ed25519 key pair written in OpenSSH's formats, with
-//! the comment it carries when none is given.
+//! the comment it carries when none is given; and a public key given on the
+//! command line (`oent fetch --key`, `oent verify --key`), as a line or a file.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,28 @@ fn default_comment(path: &Path) -> String {
         .map_or_else(|| "oent".into(), |n| n.to_string_lossy().into_owned())
 }
 
+/// A public key the command line could not use.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyArgError {
+    #[error("`{arg}` is neither an OpenSSH public key line nor a readable .pub file: {source}")]
+    Unreadable { arg: String, source: std::io::Error },
+    #[error(transparent)]
+    Invalid(#[from] SigningError),
+}
+
+/// A public key given as an OpenSSH line (`ssh-ed25519 AAAA…`), or as the
+/// path of a .pub file whose first line is one.
+pub fn public_key(arg: &str) -> Result<PublicKey, KeyArgError> {
+    if arg.trim_start().starts_with("ssh-") {
+        return Ok(PublicKey::parse(arg)?);
+    }
+    let text = std::fs::read_to_string(arg).map_err(|source| KeyArgError::Unreadable {
+        arg: arg.to_owned(),
+        source,
+    })?;
+    Ok(PublicKey::parse(text.lines().next().unwrap_or_default())?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +67,27 @@ mod tests {
         let commented = new_key(&dir.path().join("k"), Some("ci signer")).unwrap();
         assert!(commented.key.to_openssh().ends_with(" ci signer"));
         assert_eq!(default_comment(Path::new("/")), "oent");
+    }
+
+    #[test]
+    fn a_public_key_is_a_line_or_the_first_line_of_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = new_key(&dir.path().join("k"), None).unwrap();
+        let line = new.key.to_openssh();
+        assert_eq!(public_key(&line).unwrap().to_openssh(), line);
+        std::fs::write(dir.path().join("two.pub"), format!("{line}\nsecond line\n")).unwrap();
+        let file = dir.path().join("two.pub");
+        assert_eq!(
+            public_key(file.to_str().unwrap()).unwrap().to_openssh(),
+            line
+        );
+        assert!(matches!(
+            public_key("missing.pub"),
+            Err(KeyArgError::Unreadable { .. })
+        ));
+        assert!(matches!(
+            public_key("ssh-ed25519 nope"),
+            Err(KeyArgError::Invalid(_))
+        ));
     }
 }
