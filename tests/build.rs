@@ -838,3 +838,32 @@ fn a_distribution_with_a_value_of_the_wrong_type_is_drawn_at_its_line() {
             "#,
         );
 }
+
+/// `oent build` on a terminal (script(1) gives it one): its diagnostics are
+/// coloured there, and never with `NO_COLOR`.
+#[test]
+fn diagnostics_are_coloured_on_a_terminal_unless_no_color() {
+    let on_a_terminal = ["sh", "-c", "exec script -qec \"$0 $*\" /dev/null"];
+    let test = project(
+        "x",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, default: 5 }",
+    )
+    .write(
+        "dist/distribution.yaml",
+        &distribution("jours: douze", ETABS),
+    );
+    let out = test
+        .args(["build", "dist", "-o", "out"])
+        .under(&on_a_terminal)
+        .run()
+        .stdout_contains("\u{1b}[")
+        .stdout_contains("error[E028/value-type]");
+    out.then()
+        .args(["build", "dist", "-o", "out"])
+        .under(&on_a_terminal)
+        .env("NO_COLOR", "1")
+        .run()
+        .stdout_lacks("\u{1b}[")
+        .stdout_contains("error[E028/value-type]");
+}
