@@ -10,7 +10,6 @@ use oent::manifest::diagnostic::render::Sources;
 use oent::manifest::distribution::Target;
 use oent::ops::values::{ValuesError, ValuesOptions};
 use oent::ops::{BuildOptions, WriteOptions, build_with};
-use oent::registry::cache::Cache;
 use oent::registry::fetch::NoProgress;
 use oent::render::limits::{RenderLimits, parse_size};
 use oent::workspace::WorkspaceOptions;
@@ -128,24 +127,9 @@ fn command_line(sets: &[CommandLineValue]) -> Sources {
     sources
 }
 
-/// Where the distribution is and how its registries may be read, for every
-/// command that loads its workspace (the download cache in its usual place).
-pub fn workspace_options(
-    distribution: PathBuf,
-    locked: bool,
-    offline: bool,
-) -> anyhow::Result<WorkspaceOptions> {
-    Ok(WorkspaceOptions {
-        distribution,
-        locked,
-        offline,
-        cache: Cache::default_location()?,
-    })
-}
-
 pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
     let options = BuildOptions {
-        workspace: workspace_options(args.distribution, args.locked, args.offline)?,
+        workspace: WorkspaceOptions::new(args.distribution, args.locked, args.offline)?,
         out: args.out,
         target: args.target.map(|t| match t {
             TargetArg::Compose => Target::Compose,
@@ -200,7 +184,7 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
 pub fn run_values(args: ValuesArgs) -> anyhow::Result<u8> {
     // Values need the resolved modules: build's first steps, without rendering.
     let options = ValuesOptions {
-        workspace: workspace_options(args.distribution, false, args.offline)?,
+        workspace: WorkspaceOptions::new(args.distribution, false, args.offline)?,
         sets: parse_sets(&args.sets)?,
         module: args.module,
         etablissement: args.etablissement,

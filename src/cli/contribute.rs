@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::build::workspace_options;
 use super::exit;
 use oent::contribute::fork::ForkOptions;
 use oent::contribute::upstream::{ContributeOptions, Delivery};
 use oent::manifest::names::ModuleName;
 use oent::ops::{contribute, fork};
+use oent::workspace::WorkspaceOptions;
 
 #[derive(Debug, Args)]
 pub struct ForkArgs {
@@ -54,7 +54,7 @@ pub struct ContributeArgs {
 
 pub fn run_fork(args: ForkArgs) -> anyhow::Result<u8> {
     let outcome = fork(&ForkOptions {
-        workspace: workspace_options(args.distribution, false, args.offline)?,
+        workspace: WorkspaceOptions::new(args.distribution, false, args.offline)?,
         module: args.module,
         as_name: args.as_name,
     })?;
@@ -76,7 +76,7 @@ pub fn run_contribute(args: ContributeArgs) -> anyhow::Result<u8> {
         (None, None) => Delivery::Push,
     };
     let outcome = contribute(&ContributeOptions {
-        workspace: workspace_options(args.distribution, false, args.offline)?,
+        workspace: WorkspaceOptions::new(args.distribution, false, args.offline)?,
         fork: args.fork,
         delivery,
         author: args.author,

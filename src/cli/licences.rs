@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use super::exit;
 use oent::licence::report::Format;
 use oent::ops::licences::{LicencesError, LicencesOptions};
+use oent::workspace::WorkspaceOptions;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
@@ -37,7 +38,7 @@ pub struct LicencesArgs {
 
 pub fn run(args: LicencesArgs) -> anyhow::Result<u8> {
     let options = LicencesOptions {
-        workspace: super::build::workspace_options(args.distribution, args.locked, args.offline)?,
+        workspace: WorkspaceOptions::new(args.distribution, args.locked, args.offline)?,
         deny_unreversed: args.deny_unreversed,
     };
     let found = match oent::ops::licences(&options) {

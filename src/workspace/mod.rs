@@ -45,6 +45,17 @@ pub struct WorkspaceOptions {
 }
 
 impl WorkspaceOptions {
+    /// The distribution at `distribution`, read with the download cache in
+    /// its usual place (`OENT_CACHE_DIR`, else the user's cache directory).
+    pub fn new(distribution: PathBuf, locked: bool, offline: bool) -> Result<Self, FetchError> {
+        Ok(WorkspaceOptions {
+            distribution,
+            locked,
+            offline,
+            cache: Cache::default_location()?,
+        })
+    }
+
     /// Loading keeps the lock: it resolves only what the lock does not pin.
     fn lock_options(&self) -> LockOptions {
         LockOptions {
