@@ -6,8 +6,9 @@ use clap::Args;
 
 use super::exit;
 use oent::ops::key::public_key;
-use oent::release::verify::{Target, VerifyOptions, verify};
-use oent::release::{Bump, ReleaseOptions, Reporter, STEPS, release};
+use oent::ops::{release, verify};
+use oent::release::verify::{Target, VerifyOptions};
+use oent::release::{Bump, ReleaseOptions, Reporter, STEPS};
 
 #[derive(Debug, Args)]
 pub struct ReleaseArgs {
