@@ -532,3 +532,33 @@ fn a_push_the_server_refuses_is_reported_and_not_recorded() {
     assert_nothing_pushed(test);
     drop(server);
 }
+
+#[test]
+fn a_distribution_with_problems_is_not_forked_and_each_is_drawn_at_its_line() {
+    let test = setup(
+        Test::new(),
+        Some("https://forge.example.org/x.git"),
+        "x-v1.0.0",
+    );
+    let text = std::fs::read_to_string(test.path().join("dist/distribution.yaml")).unwrap();
+    test.write(
+        "dist/distribution.yaml",
+        &text.replace("settings:", "setings:"),
+    )
+    .args(["fork", "openent/x", "dist"])
+    .run()
+    .status(1)
+    .stderr_is(
+        "
+        error[E008/unknown-key]: unknown key `setings`
+          ┌─ dist/distribution.yaml:9:1
+          │
+        9 │ setings: { domaine: ent.example.fr }
+          │ ^^^^^^^ in `setings`
+          │
+          = help: did you mean `settings`?
+
+        error: `dist/distribution.yaml` has 1 problem(s); nothing was resolved
+        ",
+    );
+}

@@ -8,6 +8,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use super::exit;
+use oent::contribute::ContributeError;
 use oent::manifest::Diagnostic;
 use oent::manifest::diagnostic::render::{Sources, render};
 use oent::ops::BuildError;
@@ -95,6 +96,14 @@ pub fn build_failure(err: BuildError, sources: Sources) -> anyhow::Result<u8> {
             problems_found(&problems, sources, UNTOUCHED)
         }
         BuildError::Workspace(e) => workspace_failure(e, sources),
+        other => Err(other.into()),
+    }
+}
+
+/// Diagnostics then the exit status of a failed `oent fork` or `oent contribute`.
+pub fn contribute_failure(err: ContributeError) -> anyhow::Result<u8> {
+    match err {
+        ContributeError::Workspace(e) => workspace_failure(*e, Sources::default()),
         other => Err(other.into()),
     }
 }
