@@ -154,13 +154,27 @@ fn every_bad_value_is_reported_at_once_and_nothing_is_written() {
         .args(["build", "dist", "-o", "out"])
         .run()
         .status(1)
-        .stderr_contains("dist/distribution.yaml:8:")
-        .stderr_contains(
-            "error[E028]: openent/agenda.jours: expected an integer ≥ 1, got integer `0` (help:",
-        )
-        .stderr_lacks("(dist/distribution.yaml:8)")
-        .stderr_contains("openent/agenda.nom is required and has no value")
-        .stderr_contains("2 problem(s); nothing was written");
+        .stderr_is(
+            r#"
+            error[E028/value-type]: openent/agenda.jours: expected an integer ≥ 1, got integer `0`
+              ┌─ dist/distribution.yaml:8:53
+              │
+            8 │   openent/agenda: { version: "^1", config: { jours: 0 } }
+              │                                                     ^ in `modules.openent/agenda.config.jours`
+              │
+              = help: see option `jours` in the module.yaml of openent/agenda 1.0.0
+
+            error[E009/missing-key]: openent/agenda.nom is required and has no value
+              ┌─ dist/distribution.yaml:8:3
+              │
+            8 │   openent/agenda: { version: "^1", config: { jours: 0 } }
+              │   ^^^^^^^^^^^^^^ in `modules.openent/agenda.config.nom`
+              │
+              = help: set it under `modules.openent/agenda.config.nom` in the distribution
+
+            error: 2 problem(s); nothing was written, the previous bundle is untouched
+            "#,
+        );
     assert!(!out.path().join("out").exists());
 }
 
@@ -196,7 +210,19 @@ fn set_is_typed_by_the_option() {
         .env("OENT_CACHE_DIR", "cache")
         .run()
         .status(1)
-        .stderr_contains("--set openent/agenda.jours=douze: error[E028]: openent/agenda.jours: expected an integer, got string \"douze\" (help:");
+        .stderr_is(
+            r#"
+            error[E028/value-type]: openent/agenda.jours: expected an integer, got string "douze"
+              ┌─ command line:1:28
+              │
+            1 │ --set openent/agenda.jours=douze
+              │                            ^^^^^ in `openent/agenda.jours`
+              │
+              = help: see option `jours` in the module.yaml of openent/agenda 1.0.0
+
+            error: 1 problem(s); nothing was written, the previous bundle is untouched
+            "#,
+        );
 }
 
 /// A distribution built once into `out`, and that bundle's files: the
@@ -252,8 +278,7 @@ fn a_template_runtime_error_names_the_template_line_and_the_etablissement() {
         .args(["build", "dist", "-o", "out"])
         .run()
         .status(1)
-        .stderr_contains("openent/agenda@1.0.0/templates/t.tera:2:")
-        .stderr_contains("error[E034]")
+        .stderr_contains("error[E034/template-render]: openent/agenda@1.0.0/templates/t.tera:2:")
         .stderr_contains("(établissement 0750655E)");
 }
 
@@ -269,7 +294,7 @@ fn a_target_that_leaves_the_bundle_is_refused() {
         .args(["build", "dist", "-o", "out"])
         .run()
         .status(1)
-        .stderr_contains("error[E035]")
+        .stderr_contains("error[E035/target-outside-bundle]")
         .stderr_contains("leaves its directory");
     assert!(!out.path().join("etc").exists() && !out.path().join("out").exists());
 }
@@ -678,8 +703,17 @@ fn files_the_previous_bundle_does_not_list_are_refused_unless_forced() {
     let out = again(out, ["build", "dist", "-o", "out", "--force"])
         .run()
         .status(0)
-        .stderr_contains("out/compose/.env: warning[W006]: not listed by the previous bundle's bundle.json: deleted with it (--force)")
-        .stderr_contains("out/notes/: warning[W006]");
+        .stderr_is(
+            "
+            warning[W006/unlisted-bundle-file]: out/compose/.env: not listed by the previous bundle's bundle.json: deleted with it (--force)
+             = help: keep your own files in `local/` beside the bundle
+
+            warning[W006/unlisted-bundle-file]: out/notes/: not listed by the previous bundle's bundle.json: deleted with it (--force)
+             = help: keep your own files in `local/` beside the bundle
+
+            built out (compose): 1 modules, 2 établissements, 8 files
+            ",
+        );
     assert_eq!(tree(&out.path().join("out")), before);
 }
 
@@ -706,7 +740,7 @@ fn a_template_that_writes_without_end_is_stopped_at_the_file_limit() {
         .env("OENT_MAX_FILE_SIZE", "1MiB")
         .run()
         .status(1)
-        .stderr_contains("openent/agenda@1.0.0/templates/t.tera: error[E034]: the rendered file exceeds the limit of 1 MiB per file (établissement 0750655E); rendering was stopped")
+        .stderr_contains("error[E034/template-render]: openent/agenda@1.0.0/templates/t.tera: the rendered file exceeds the limit of 1 MiB per file (établissement 0750655E); rendering was stopped")
         .stderr_contains("--max-file-size or OENT_MAX_FILE_SIZE");
     quickly(&out, 20);
     assert!(!out.path().join("out").exists());
@@ -765,4 +799,60 @@ fn a_loop_that_writes_nothing_is_stopped_at_the_time_limit() {
             "rendering exceeds the time limit of 1 s, in this template (établissement 0750655E)",
         );
     quickly(&out, 20);
+}
+
+#[test]
+fn a_distribution_with_a_value_of_the_wrong_type_is_drawn_at_its_line() {
+    let test = project(
+        "x",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, default: 5 }",
+    );
+    let text = distribution("", ETABS).replace("version: 1.0.0", "version: [1, 0]");
+    test.write("dist/distribution.yaml", &text)
+        .args(["build", "dist", "-o", "out"])
+        .run()
+        .status(1)
+        .stderr_is(
+            r#"
+            error[E012/invalid-version]: `version`: expected a semver version string, found a `[`
+              ┌─ dist/distribution.yaml:3:10
+              │
+            3 │ version: [1, 0]
+              │          ^ in `version`
+              │
+              = help: write MAJOR.MINOR.PATCH, for example `version: 1.0.0`
+
+            error: `dist/distribution.yaml` has 1 problem(s); nothing was resolved
+            "#,
+        );
+}
+
+/// `oent build` on a terminal (script(1) gives it one): its diagnostics are
+/// coloured there, and never with `NO_COLOR`.
+#[test]
+fn diagnostics_are_coloured_on_a_terminal_unless_no_color() {
+    let on_a_terminal = ["sh", "-c", "exec script -qec \"$0 $*\" /dev/null"];
+    let test = project(
+        "x",
+        "conf/{{ module.slug }}/{{ etab.uai }}",
+        "jours: { type: integer, default: 5 }",
+    )
+    .write(
+        "dist/distribution.yaml",
+        &distribution("jours: douze", ETABS),
+    );
+    let out = test
+        .args(["build", "dist", "-o", "out"])
+        .under(&on_a_terminal)
+        .run()
+        .stdout_contains("\u{1b}[")
+        .stdout_contains("error[E028/value-type]");
+    out.then()
+        .args(["build", "dist", "-o", "out"])
+        .under(&on_a_terminal)
+        .env("NO_COLOR", "1")
+        .run()
+        .stdout_lacks("\u{1b}[")
+        .stdout_contains("error[E028/value-type]");
 }

@@ -136,12 +136,12 @@ fn a_fork_is_used_by_the_build_and_its_debt_is_reported_until_contributed() {
         .args(["build", "dist", "-o", "out"])
         .run()
         .status(0)
-        .stderr_contains("warning[W005]: idf/x (fork of openent/x@1.0.0): 1 file(s) changed, +1 −0 lines, not contributed")
+        .stderr_contains("warning[W005/reversal-debt]: dist/distribution.yaml: idf/x (fork of openent/x@1.0.0): 1 file(s) changed, +1 −0 lines, not contributed")
         .then()
         .args(["build", "dist", "-o", "out2", "--deny-unreversed"])
         .run()
         .status(1)
-        .stderr_contains("error[E040]: idf/x (fork of openent/x@1.0.0)")
+        .stderr_contains("error[E040/unreversed-fork]: dist/distribution.yaml: idf/x (fork of openent/x@1.0.0)")
         .then()
         .args(["licences", "dist"])
         .run()
@@ -382,7 +382,7 @@ fn a_fork_that_changes_its_licence_fails_the_build() {
         .args(["build", "dist", "-o", "out"])
         .run()
         .status(1)
-        .stderr_contains("error[E039]: idf/x is a fork of openent/x@1.0.0 under `CECILL-2.1`, but declares `MIT`: a fork keeps its base's licence");
+        .stderr_contains("error[E039/fork-licence-changed]: dist/modules/idf/x/module.yaml: idf/x is a fork of openent/x@1.0.0 under `CECILL-2.1`, but declares `MIT`: a fork keeps its base's licence");
     drop(daemon);
 }
 
@@ -460,7 +460,7 @@ fn assert_nothing_pushed(test: Test) {
     test.args(["build", "dist", "-o", "out"])
         .run()
         .status(0)
-        .stderr_contains("warning[W005]: idf/x (fork of openent/x@1.0.0): 1 file(s) changed, +1 −0 lines, not contributed");
+        .stderr_contains("warning[W005/reversal-debt]: dist/distribution.yaml: idf/x (fork of openent/x@1.0.0): 1 file(s) changed, +1 −0 lines, not contributed");
 }
 
 #[test]
@@ -531,4 +531,34 @@ fn a_push_the_server_refuses_is_reported_and_not_recorded() {
         .then();
     assert_nothing_pushed(test);
     drop(server);
+}
+
+#[test]
+fn a_distribution_with_problems_is_not_forked_and_each_is_drawn_at_its_line() {
+    let test = setup(
+        Test::new(),
+        Some("https://forge.example.org/x.git"),
+        "x-v1.0.0",
+    );
+    let text = std::fs::read_to_string(test.path().join("dist/distribution.yaml")).unwrap();
+    test.write(
+        "dist/distribution.yaml",
+        &text.replace("settings:", "setings:"),
+    )
+    .args(["fork", "openent/x", "dist"])
+    .run()
+    .status(1)
+    .stderr_is(
+        "
+        error[E008/unknown-key]: unknown key `setings`
+          ┌─ dist/distribution.yaml:9:1
+          │
+        9 │ setings: { domaine: ent.example.fr }
+          │ ^^^^^^^ in `setings`
+          │
+          = help: did you mean `settings`?
+
+        error: `dist/distribution.yaml` has 1 problem(s); nothing was resolved
+        ",
+    );
 }

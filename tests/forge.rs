@@ -698,8 +698,22 @@ fn an_invalid_forge_yaml_names_the_line_and_key() {
         .run()
         .status(2)
         .stderr_is("
-            forge.yaml:3:9: error[E015]: `listen: localhost` is not an address and port: invalid socket address syntax (help: write an IP address and a port, such as `127.0.0.1:8470`)
-            forge.yaml:5:25: error[E015]: a token is stored as the lowercase hex sha256 of its value (64 characters) (help: create tokens with `oent forge token --name NAME --namespace NS` and paste the line it prints)
+            error[E015/invalid-value]: `listen: localhost` is not an address and port: invalid socket address syntax
+              ┌─ forge.yaml:3:9
+              │
+            3 │ listen: localhost
+              │         ^^^^^^^^^ in `listen`
+              │
+              = help: write an IP address and a port, such as `127.0.0.1:8470`
+
+            error[E015/invalid-value]: a token is stored as the lowercase hex sha256 of its value (64 characters)
+              ┌─ forge.yaml:5:25
+              │
+            5 │   - { name: ci, sha256: hunter2, namespaces: [openent] }
+              │                         ^^^^^^^ in `tokens[0].sha256`
+              │
+              = help: create tokens with `oent forge token --name NAME --namespace NS` and paste the line it prints
+
         ");
 }
 

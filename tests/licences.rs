@@ -59,7 +59,7 @@ fn an_incompatible_combination_fails_the_build_with_reason_and_chain() {
         .args(["build", "dist", "-o", "out"])
         .run()
         .status(1)
-        .stderr_contains("error[E038]: openent/a 1.0.0 (`GPL-2.0-only`) requires openent/b 1.0.0 (`Apache-2.0`), and they cannot be combined: the FSF holds Apache-2.0's patent termination")
+        .stderr_contains("error[E038/licence-conflict]: dist/distribution.yaml: openent/a 1.0.0 (`GPL-2.0-only`) requires openent/b 1.0.0 (`Apache-2.0`), and they cannot be combined: the FSF holds Apache-2.0's patent termination")
         .stderr_contains("pulled in by idf/test → openent/a 1.0.0 → openent/b 1.0.0")
         .stderr_contains("nothing was written");
     assert!(!out.path().join("out").exists());
@@ -72,7 +72,7 @@ fn a_refused_licence_names_its_reason_and_an_allow_list_accepts_it() {
         .args(["build", "dist", "-o", "out"])
         .run()
         .status(1)
-        .stderr_contains("error[E037]: openent/c 1.0.0 is under `SSPL-1.0`, which the cecill-2.1 policy refuses: `SSPL-1.0`: not a free software licence")
+        .stderr_contains("error[E037/licence-denied]: dist/distribution.yaml: openent/c 1.0.0 is under `SSPL-1.0`, which the cecill-2.1 policy refuses: `SSPL-1.0`: not a free software licence")
         .stderr_contains("pulled in by idf/test → openent/c 1.0.0");
     out.then()
         .write(
@@ -108,7 +108,7 @@ fn a_deny_list_refuses_what_the_table_allows_and_or_is_a_choice() {
         .run()
         .status(1)
         .stdout_contains("**refused**: Apache-2.0: `licence.deny` lists it (")
-        .stderr_contains("error[E037]: openent/b 1.0.0 is under `Apache-2.0`");
+        .stderr_contains("error[E037/licence-denied]: dist/distribution.yaml: openent/b 1.0.0 is under `Apache-2.0`");
 }
 
 #[test]

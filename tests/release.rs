@@ -640,3 +640,30 @@ fn a_distribution_release_lists_module_changes_and_changed_defaults() {
         "{tag_message}"
     );
 }
+
+#[test]
+fn a_module_with_problems_is_refused_with_each_drawn_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let remote = bare(&d.join("remote.git"));
+    let repo = released_module(d, remote.to_str().unwrap());
+    let manifest = module("openent/demo", "1.0.0", OPTIONS_V1) + "servce: {}\n";
+    commit(&repo, &[("demo/module.yaml", &manifest)], "fix: a key");
+    let before = state(&repo);
+    run(&repo, &["release", "demo", "--bump", "patch", "--dry-run"])
+        .status(1)
+        .stderr_is(
+            "
+            error[E008/unknown-key]: unknown key `servce`
+               ┌─ demo/module.yaml:12:1
+               │
+            12 │ servce: {}
+               │ ^^^^^^ in `servce`
+               │
+               = help: did you mean `service`?
+
+            error: `demo` has problems; run `oent lint demo` for details
+            ",
+        );
+    assert_eq!(state(&repo), before);
+}

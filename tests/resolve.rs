@@ -357,3 +357,28 @@ fn a_missing_registry_is_named_once_without_repeating_its_cause() {
             ",
         );
 }
+
+#[test]
+fn a_misspelt_key_of_the_distribution_is_drawn_at_its_line_with_the_key_meant() {
+    base()
+        .write(
+            "dist/distribution.yaml",
+            &distribution("openent/portail: \"^1\"\n").replace("registries:", "registrys:"),
+        )
+        .args(["resolve", "dist"])
+        .run()
+        .status(1)
+        .stderr_is(
+            r#"
+            error[E008/unknown-key]: unknown key `registrys`
+              ┌─ dist/distribution.yaml:5:1
+              │
+            5 │ registrys:
+              │ ^^^^^^^^^ in `registrys`
+              │
+              = help: did you mean `registries`?
+
+            error: `dist/distribution.yaml` has 1 problem(s); nothing was resolved
+            "#,
+        );
+}

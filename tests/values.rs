@@ -70,3 +70,26 @@ fn an_unknown_module_is_an_error_with_the_module_meant() {
         .stdout_contains("  duree_pret = 28    # examples/essonne-colleges/distribution.yaml:")
         .stdout_lacks("openent/sso");
 }
+
+#[test]
+fn a_set_value_of_the_wrong_type_is_drawn_under_the_flag() {
+    essonne()
+        .args(["values", "examples/essonne-colleges", "--offline"])
+        .args(["--set", "openent/documents.quota_eleve=beaucoup"])
+        .run()
+        .status(1)
+        .stdout_is("")
+        .stderr_is(
+            r#"
+            error[E028/value-type]: openent/documents.quota_eleve: expected an integer, got string "beaucoup"
+              ┌─ command line:1:37
+              │
+            1 │ --set openent/documents.quota_eleve=beaucoup
+              │                                     ^^^^^^^^ in `openent/documents.quota_eleve`
+              │
+              = help: quota_eleve: Quota d'un élève (Mo)
+
+            error: 1 problem(s)
+            "#,
+        );
+}

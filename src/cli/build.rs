@@ -6,10 +6,10 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 
 use super::exit;
+use oent::manifest::diagnostic::render::Sources;
 use oent::manifest::distribution::Target;
 use oent::ops::values::{ValuesError, ValuesOptions};
 use oent::ops::{BuildOptions, WriteOptions, build_with};
-use oent::registry::cache::Cache;
 use oent::registry::fetch::NoProgress;
 use oent::render::limits::{RenderLimits, parse_size};
 use oent::workspace::WorkspaceOptions;
@@ -118,24 +118,18 @@ fn parse_sets(sets: &[String]) -> anyhow::Result<Vec<CommandLineValue>> {
         .collect()
 }
 
-/// Where the distribution is and how its registries may be read, for every
-/// command that loads its workspace (the download cache in its usual place).
-pub fn workspace_options(
-    distribution: PathBuf,
-    locked: bool,
-    offline: bool,
-) -> anyhow::Result<WorkspaceOptions> {
-    Ok(WorkspaceOptions {
-        distribution,
-        locked,
-        offline,
-        cache: Cache::default_location()?,
-    })
+/// What diagnostics of `--set` values quote: each flag, as its own line.
+fn command_line(sets: &[CommandLineValue]) -> Sources {
+    let mut sources = Sources::default();
+    for set in sets {
+        set.quote_in(&mut sources);
+    }
+    sources
 }
 
 pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
     let options = BuildOptions {
-        workspace: workspace_options(args.distribution, args.locked, args.offline)?,
+        workspace: WorkspaceOptions::new(args.distribution, args.locked, args.offline)?,
         out: args.out,
         target: args.target.map(|t| match t {
             TargetArg::Compose => Target::Compose,
@@ -159,11 +153,9 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
     };
     let outcome = match build_with(&options, &write, progress.as_ref()) {
         Ok(outcome) => outcome,
-        Err(e) => return super::report::build_failure(e),
+        Err(e) => return super::report::build_failure(e, command_line(&options.sets)),
     };
-    for w in &outcome.warnings {
-        eprintln!("{w}");
-    }
+    super::report::print_diagnostics(&outcome.warnings, Sources::default());
     match args.format {
         Format::Json => println!(
             "{}",
@@ -192,14 +184,16 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
 pub fn run_values(args: ValuesArgs) -> anyhow::Result<u8> {
     // Values need the resolved modules: build's first steps, without rendering.
     let options = ValuesOptions {
-        workspace: workspace_options(args.distribution, false, args.offline)?,
+        workspace: WorkspaceOptions::new(args.distribution, false, args.offline)?,
         sets: parse_sets(&args.sets)?,
         module: args.module,
         etablissement: args.etablissement,
     };
     let values = match oent::ops::values(&options) {
         Ok(values) => values,
-        Err(ValuesError::Workspace(e)) => return super::report::workspace_failure(e),
+        Err(ValuesError::Workspace(e)) => {
+            return super::report::workspace_failure(e, command_line(&options.sets));
+        }
         Err(ValuesError::Unknown(unknown)) => {
             // As `oent why` for a module outside the resolution: exit 1.
             eprintln!("error: {unknown}");

@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::build::workspace_options;
 use super::exit;
 use oent::contribute::fork::ForkOptions;
 use oent::contribute::upstream::{ContributeOptions, Delivery};
 use oent::manifest::names::ModuleName;
 use oent::ops::{contribute, fork};
+use oent::workspace::WorkspaceOptions;
 
 #[derive(Debug, Args)]
 pub struct ForkArgs {
@@ -53,11 +53,14 @@ pub struct ContributeArgs {
 }
 
 pub fn run_fork(args: ForkArgs) -> anyhow::Result<u8> {
-    let outcome = fork(&ForkOptions {
-        workspace: workspace_options(args.distribution, false, args.offline)?,
+    let outcome = match fork(&ForkOptions {
+        workspace: WorkspaceOptions::new(args.distribution, false, args.offline)?,
         module: args.module,
         as_name: args.as_name,
-    })?;
+    }) {
+        Ok(outcome) => outcome,
+        Err(e) => return super::report::contribute_failure(e),
+    };
     eprintln!(
         "forked {}@{} as {} in {} (published to {}); the distribution now uses the fork",
         outcome.base,
@@ -75,13 +78,16 @@ pub fn run_contribute(args: ContributeArgs) -> anyhow::Result<u8> {
         (None, Some(dir)) => Delivery::Patches(dir),
         (None, None) => Delivery::Push,
     };
-    let outcome = contribute(&ContributeOptions {
-        workspace: workspace_options(args.distribution, false, args.offline)?,
+    let outcome = match contribute(&ContributeOptions {
+        workspace: WorkspaceOptions::new(args.distribution, false, args.offline)?,
         fork: args.fork,
         delivery,
         author: args.author,
         allow_binary: args.allow_binary,
-    })?;
+    }) {
+        Ok(outcome) => outcome,
+        Err(e) => return super::report::contribute_failure(e),
+    };
     let c = &outcome.contribution;
     let how = match &c.file {
         Some(file) => format!("written to {file}"),

@@ -2,12 +2,12 @@
 //! module archives into the cache, and prints where they are. Also home of
 //! the terminal progress bar ([`progress`]), the only user of indicatif.
 
-use anyhow::Context;
 use clap::Args;
 
 use super::exit;
 use oent::manifest::names::{ModuleName, parse_requirement};
 use oent::ops::fetch::FetchOptions;
+use oent::ops::key::public_key;
 use oent::registry::cache::Cache;
 use oent::registry::fetch::DEFAULT_JOBS;
 
@@ -39,8 +39,8 @@ pub fn run(args: FetchArgs) -> anyhow::Result<u8> {
     let keys = args
         .keys
         .iter()
-        .map(|k| read_key(k))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .map(|k| public_key(k).map(|key| key.to_openssh()))
+        .collect::<Result<Vec<_>, _>>()?;
     let options = FetchOptions {
         module,
         requirement,
@@ -56,17 +56,6 @@ pub fn run(args: FetchArgs) -> anyhow::Result<u8> {
         println!("fetched {} {} {}", line.name, line.version, path.display());
     }
     Ok(exit::OK)
-}
-
-/// A public key line as given, or the first line of the file it names.
-fn read_key(key: &str) -> anyhow::Result<String> {
-    if key.starts_with("ssh-") {
-        return Ok(key.to_owned());
-    }
-    let text = std::fs::read_to_string(key).with_context(|| {
-        format!("`--key {key}` is neither an OpenSSH public key line nor a readable .pub file")
-    })?;
-    Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
 /// `ns/name` or `ns/name@req` (`*` when absent).

@@ -108,9 +108,7 @@ fn load_config(path: &std::path::Path) -> anyhow::Result<Option<ForgeConfig>> {
     match ForgeConfig::load(path) {
         Ok(config) => Ok(Some(config)),
         Err(ForgeError::InvalidConfig { diagnostics, .. }) => {
-            for d in &diagnostics {
-                eprintln!("{d}");
-            }
+            super::report::print_diagnostics(&diagnostics, Default::default());
             Ok(None)
         }
         Err(e) => Err(e.into()),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::exit;
-use oent::registry::signing::{SecretKey, public_path};
+use oent::ops::key::new_key;
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
@@ -22,20 +22,14 @@ pub enum KeyCommand {
 pub fn run(command: KeyCommand) -> anyhow::Result<u8> {
     match command {
         KeyCommand::New { path, comment } => {
-            let comment = comment.unwrap_or_else(|| {
-                path.file_name()
-                    .map_or_else(|| "oent".into(), |n| n.to_string_lossy().into_owned())
-            });
-            let key = SecretKey::generate(&comment);
-            key.write_pair(&path)?;
-            let public = key.public();
+            let new = new_key(&path, comment.as_deref())?;
             println!(
                 "wrote {} (secret: keep it private) and {}",
-                path.display(),
-                public_path(&path).display()
+                new.secret.display(),
+                new.public.display()
             );
-            println!("{}", public.to_openssh());
-            println!("fingerprint {}", public.fingerprint());
+            println!("{}", new.key.to_openssh());
+            println!("fingerprint {}", new.key.fingerprint());
         }
     }
     Ok(exit::OK)

@@ -6,8 +6,8 @@ use clap::{Args, ValueEnum};
 
 use super::exit;
 use oent::licence::report::Format;
-use oent::manifest::Severity;
 use oent::ops::licences::{LicencesError, LicencesOptions};
+use oent::workspace::WorkspaceOptions;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
@@ -38,15 +38,17 @@ pub struct LicencesArgs {
 
 pub fn run(args: LicencesArgs) -> anyhow::Result<u8> {
     let options = LicencesOptions {
-        workspace: super::build::workspace_options(args.distribution, args.locked, args.offline)?,
+        workspace: WorkspaceOptions::new(args.distribution, args.locked, args.offline)?,
         deny_unreversed: args.deny_unreversed,
     };
-    let oent::ops::licences::Licences { report, problems } = match oent::ops::licences(&options) {
+    let found = match oent::ops::licences(&options) {
         Ok(found) => found,
-        Err(LicencesError::Workspace(e)) => return super::report::workspace_failure(e),
+        Err(LicencesError::Workspace(e)) => {
+            return super::report::workspace_failure(e, Default::default());
+        }
         Err(e) => return Err(e.into()),
     };
-    let text = report.render(match args.format {
+    let text = found.report.render(match args.format {
         FormatArg::Md => Format::Markdown,
         FormatArg::Spdx => Format::Spdx,
         FormatArg::Cyclonedx => Format::CycloneDx,
@@ -56,13 +58,8 @@ pub fn run(args: LicencesArgs) -> anyhow::Result<u8> {
             .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?,
         None => print!("{text}"),
     }
-    for d in &problems {
-        eprintln!("{d}");
-    }
-    let errors = problems
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
+    super::report::print_diagnostics(&found.problems, Default::default());
+    let errors = found.errors();
     Ok(if errors > 0 {
         eprintln!("error: {errors} licence or reversal problem(s)");
         exit::PROBLEMS

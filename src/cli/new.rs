@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::exit;
-use oent::manifest::scaffold;
+use oent::ops::new::{new_distribution, new_module};
 
 #[derive(Debug, Subcommand)]
 pub enum NewCommand {
@@ -30,19 +30,12 @@ pub enum NewCommand {
 
 pub fn run(command: NewCommand) -> anyhow::Result<u8> {
     let written = match command {
-        NewCommand::Module { name, dir } => {
-            let dir = dir.unwrap_or_else(|| PathBuf::from("modules").join(&name));
-            scaffold::new_module(&name, &dir)?
-        }
+        NewCommand::Module { name, dir } => new_module(&name, dir.as_deref())?,
         NewCommand::Distribution {
             name,
             collectivite,
             dir,
-        } => {
-            let default = name.rsplit('/').next().unwrap_or(&name).to_owned();
-            let dir = dir.unwrap_or_else(|| PathBuf::from(default));
-            scaffold::new_distribution(&name, &collectivite, &dir)?
-        }
+        } => new_distribution(&name, &collectivite, dir.as_deref())?,
     };
     for path in &written {
         println!("created {}", path.display());

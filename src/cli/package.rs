@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::exit;
-use oent::package::{self, PackOptions, PackageError};
+use oent::package::{PackOptions, PackageError};
 
 #[derive(Debug, Args)]
 pub struct PackageArgs {
@@ -26,7 +26,7 @@ pub fn run(args: PackageArgs) -> anyhow::Result<u8> {
         out_dir: args.out,
         mtime: None,
     };
-    match package::pack(&options) {
+    match oent::ops::package(&options) {
         Ok(packed) => {
             println!(
                 "packed {} {} ({} files, {} bytes)",
@@ -37,12 +37,9 @@ pub fn run(args: PackageArgs) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         Err(PackageError::Invalid { path, diagnostics }) => {
-            for d in &diagnostics {
-                eprintln!("{d}");
-            }
+            super::report::print_diagnostics(&diagnostics, Default::default());
             eprintln!(
-                "error: `{}` was not packed: fix the problems above (`oent lint {}` shows them with context)",
-                path.display(),
+                "error: `{}` was not packed: fix the problems above",
                 path.display()
             );
             Ok(exit::PROBLEMS)

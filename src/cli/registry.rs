@@ -171,9 +171,7 @@ fn explain(err: RegistryError) -> RegistryError {
     if let RegistryError::InvalidManifest { diagnostics, .. }
     | RegistryError::InvalidConfig { diagnostics, .. } = &err
     {
-        for d in diagnostics {
-            eprintln!("{d}");
-        }
+        super::report::print_diagnostics(diagnostics, Default::default());
     }
     err
 }

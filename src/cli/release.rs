@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::exit;
-use oent::registry::signing::PublicKey;
-use oent::release::verify::{Target, VerifyOptions, verify};
-use oent::release::{Bump, ReleaseOptions, Reporter, STEPS, release};
+use oent::ops::key::public_key;
+use oent::ops::{release, verify};
+use oent::release::verify::{Target, VerifyOptions};
+use oent::release::{Bump, ReleaseOptions, Reporter, STEPS};
 
 #[derive(Debug, Args)]
 pub struct ReleaseArgs {
@@ -108,49 +109,13 @@ pub fn run_release(args: ReleaseArgs) -> anyhow::Result<u8> {
     }
 }
 
-/// A key given as an OpenSSH line or as the path of a .pub file.
-fn public_key(text: &str) -> anyhow::Result<PublicKey> {
-    let line = if text.trim_start().starts_with("ssh-") {
-        text.to_owned()
-    } else {
-        std::fs::read_to_string(text)
-            .map_err(|e| anyhow::anyhow!("cannot read key `{text}`: {e}"))?
-    };
-    Ok(PublicKey::parse(&line)?)
-}
-
-fn key_line(text: &str) -> anyhow::Result<String> {
-    Ok(public_key(text)?.to_openssh())
-}
-
 pub fn run_verify(args: VerifyArgs) -> anyhow::Result<u8> {
-    let target = if std::path::Path::new(&args.archive).is_file() {
-        Target::File(PathBuf::from(&args.archive))
-    } else if let Some((name, version)) = args.archive.split_once('@')
-        && let Ok(name) = name.parse()
-    {
-        let Some(registry) = args.registry.clone() else {
-            anyhow::bail!(
-                "`{}` names a published version: say where with `--registry URL|DIR`",
-                args.archive
-            );
-        };
-        Target::Published {
-            name,
-            version: version.trim_start_matches('v').to_owned(),
-            registry,
-            registry_keys: args
-                .registry_key
-                .iter()
-                .map(|k| key_line(k))
-                .collect::<anyhow::Result<_>>()?,
-        }
-    } else {
-        anyhow::bail!(
-            "`{}` is neither an archive file nor NS/NAME@VERSION",
-            args.archive
-        );
-    };
+    let registry_keys = args
+        .registry_key
+        .iter()
+        .map(|k| public_key(k).map(|key| key.to_openssh()))
+        .collect::<Result<_, _>>()?;
+    let target = Target::from_spec(&args.archive, args.registry, registry_keys)?;
     let key = args.key.as_deref().map(public_key).transpose()?;
     let options = VerifyOptions {
         target,

@@ -4,10 +4,13 @@
 //! command from running exits 2 with its error and the causes it does not
 //! already say.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use super::exit;
+use oent::contribute::ContributeError;
 use oent::manifest::Diagnostic;
+use oent::manifest::diagnostic::render::{Sources, render};
 use oent::ops::BuildError;
 use oent::release::ReleaseError;
 use oent::resolve::ResolveError;
@@ -43,13 +46,13 @@ fn error_text(err: &anyhow::Error) -> String {
 pub fn lock_failure(err: LockOpError) -> anyhow::Result<u8> {
     match err {
         LockOpError::Distribution { path, diagnostics } => {
-            for d in diagnostics.iter().filter(|d| d.is_error()) {
-                eprintln!("{d}");
-            }
+            let errors: Vec<Diagnostic> =
+                diagnostics.into_iter().filter(|d| d.is_error()).collect();
+            print_diagnostics(&errors, Sources::default());
             eprintln!(
-                "error: `{}` has problems; `oent lint {}` shows them with context",
+                "error: `{}` has {} problem(s); nothing was resolved",
                 path.display(),
-                path.display()
+                errors.len()
             );
             Ok(exit::PROBLEMS)
         }
@@ -75,20 +78,32 @@ pub fn lock_failure(err: LockOpError) -> anyhow::Result<u8> {
     }
 }
 
-/// Diagnostics then the exit status, for commands that resolve and fetch as `build` does.
-pub fn workspace_failure(err: WorkspaceError) -> anyhow::Result<u8> {
+/// Diagnostics then the exit status, for commands that resolve and fetch as
+/// `build` does; `sources` holds the text of what is not a file (`--set`).
+pub fn workspace_failure(err: WorkspaceError, sources: Sources) -> anyhow::Result<u8> {
     match err {
-        WorkspaceError::Problems(problems) => problems_found(&problems),
+        WorkspaceError::Problems(problems) => problems_found(&problems, sources, ""),
         WorkspaceError::Lock(e) => lock_failure(*e),
         other => Err(other.into()),
     }
 }
 
 /// Diagnostics then the exit status of a failed `oent build`.
-pub fn build_failure(err: BuildError) -> anyhow::Result<u8> {
+pub fn build_failure(err: BuildError, sources: Sources) -> anyhow::Result<u8> {
     match err {
-        BuildError::Problems(problems) => problems_found(&problems),
-        BuildError::Workspace(e) => workspace_failure(e),
+        BuildError::Problems(problems) => problems_found(&problems, sources, UNTOUCHED),
+        BuildError::Workspace(WorkspaceError::Problems(problems)) => {
+            problems_found(&problems, sources, UNTOUCHED)
+        }
+        BuildError::Workspace(e) => workspace_failure(e, sources),
+        other => Err(other.into()),
+    }
+}
+
+/// Diagnostics then the exit status of a failed `oent fork` or `oent contribute`.
+pub fn contribute_failure(err: ContributeError) -> anyhow::Result<u8> {
+    match err {
+        ContributeError::Workspace(e) => workspace_failure(*e, Sources::default()),
         other => Err(other.into()),
     }
 }
@@ -96,24 +111,29 @@ pub fn build_failure(err: BuildError) -> anyhow::Result<u8> {
 /// A release that stopped: its diagnostics, if any, then why (exit 1).
 pub fn release_failure(err: ReleaseError) -> u8 {
     if let ReleaseError::Invalid { diagnostics, .. } = &err {
-        for d in diagnostics {
-            eprintln!("{d}");
-        }
+        print_diagnostics(diagnostics, Sources::default());
     }
     eprintln!("error: {err}");
     exit::PROBLEMS
 }
 
-/// Each diagnostic, then a count that says the previous output is untouched.
-pub fn problems_found(problems: &[Diagnostic]) -> anyhow::Result<u8> {
-    for d in problems {
-        eprintln!("{d}");
-    }
-    eprintln!(
-        "error: {} problem(s); nothing was written, the previous bundle is untouched",
-        problems.len()
-    );
+/// What a build that found problems says of its output.
+const UNTOUCHED: &str = "; nothing was written, the previous bundle is untouched";
+
+/// Each diagnostic, then their count and `then` (what became of the output).
+fn problems_found(problems: &[Diagnostic], sources: Sources, then: &str) -> anyhow::Result<u8> {
+    print_diagnostics(problems, sources);
+    eprintln!("error: {} problem(s){then}", problems.len());
     Ok(exit::PROBLEMS)
+}
+
+/// Diagnostics drawn on stderr with the lines they point at: from `sources`
+/// (a `--set` flag), else read again from their files; in colour on a
+/// terminal unless `NO_COLOR` is set.
+pub fn print_diagnostics(diagnostics: &[Diagnostic], mut sources: Sources) {
+    sources.read_missing(diagnostics);
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    eprint!("{}", render(diagnostics, &sources, color));
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use clap::Args;
 use super::exit;
 use oent::manifest::names::ModuleName;
 use oent::ops::resolve::TreeError;
-use oent::registry::cache::Cache;
 use oent::resolve::lock::{LockOpError, LockOptions, LockOutcome, Update};
 
 #[derive(Debug, Args)]
@@ -62,12 +61,7 @@ pub struct WhyArgs {
 }
 
 fn lock_options(update: Update, common: &Common) -> anyhow::Result<LockOptions> {
-    Ok(LockOptions {
-        update,
-        locked: common.locked,
-        offline: common.offline,
-        cache: Cache::default_location()?,
-    })
+    Ok(LockOptions::new(update, common.locked, common.offline)?)
 }
 
 fn lock(

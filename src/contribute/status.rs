@@ -9,7 +9,7 @@ use super::diff::{ForkDiff, diff};
 use super::record::{Contribution, Contributions};
 use crate::manifest::names::ModuleName;
 use crate::manifest::{Code, Diagnostic, Module};
-use crate::workspace::{BuildCheck, Resolved, fetch_module_dir};
+use crate::workspace::{BuildCheck, ResolvedDistribution, fetch_module_dir};
 
 /// Where `oent fork` writes a fork: `DIST/modules/<ns>/<name>/`.
 pub fn fork_dir(distribution_dir: &Path, name: &ModuleName) -> PathBuf {
@@ -83,7 +83,7 @@ fn short(commit: &str) -> &str {
 }
 
 /// The status of every fork among the resolved modules, sorted by name.
-pub fn fork_statuses(resolved: &Resolved) -> Result<Vec<ForkStatus>, ContributeError> {
+pub fn fork_statuses(resolved: &ResolvedDistribution) -> Result<Vec<ForkStatus>, ContributeError> {
     let dist_dir = resolved.chain.top().dir();
     let record = Contributions::read(dist_dir)?;
     let mut out = Vec::new();
@@ -104,7 +104,7 @@ pub fn fork_statuses(resolved: &Resolved) -> Result<Vec<ForkStatus>, ContributeE
 }
 
 fn fork_status(
-    resolved: &Resolved,
+    resolved: &ResolvedDistribution,
     record: &Contributions,
     name: &ModuleName,
     module: &Module,
@@ -201,7 +201,7 @@ pub struct ForkCheck {
 }
 
 impl BuildCheck for ForkCheck {
-    fn check(&self, resolved: &Resolved) -> Vec<Diagnostic> {
+    fn check(&self, resolved: &ResolvedDistribution) -> Vec<Diagnostic> {
         let distribution = &resolved.chain.top().manifest_path;
         match fork_statuses(resolved) {
             Ok(statuses) => fork_diagnostics(&statuses, distribution, self.deny_unreversed),

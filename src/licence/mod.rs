@@ -15,14 +15,14 @@ pub mod policy;
 pub mod report;
 
 use crate::manifest::Diagnostic;
-use crate::workspace::{BuildCheck, Resolved};
+use crate::workspace::{BuildCheck, ResolvedDistribution};
 
 /// The [`BuildCheck`] of the licence policy, run by `oent build`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LicenceCheck;
 
 impl BuildCheck for LicenceCheck {
-    fn check(&self, resolved: &Resolved) -> Vec<Diagnostic> {
+    fn check(&self, resolved: &ResolvedDistribution) -> Vec<Diagnostic> {
         policy::check(resolved.chain, resolved.resolution, resolved.modules)
     }
 }

@@ -28,7 +28,7 @@ use crate::resolve::sources::SourceSet;
 use crate::resolve::unknown::{UnknownRequest, unknown_requests};
 use crate::resolve::{Resolution, resolve};
 use crate::workspace::values::values_of;
-use crate::workspace::{BuildCheck, Resolved, fetch_module_dir};
+use crate::workspace::{BuildCheck, ResolvedDistribution, fetch_module_dir};
 
 /// Every diagnostic about the values and modules of `chain`; `local` holds
 /// the modules of the catalogue, `cache` where archives are read offline.
@@ -81,7 +81,7 @@ pub(super) fn check(
         out.extend(values_of(chain, name, module, &[]).1);
     }
     if let Ok(o) = &offline {
-        let resolved = Resolved {
+        let resolved = ResolvedDistribution {
             chain,
             resolution: &o.resolution,
             modules: &modules,

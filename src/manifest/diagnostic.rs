@@ -1,6 +1,9 @@
 //! One problem found in a file: a stable code, where it is (file, line,
 //! column, key path), what is wrong and what to do. Every stage reports with
-//! this type; `lint/` renders lists of them (human, JSON, JUnit, Code Quality).
+//! this type; [`render`] draws them for people, the way every command prints
+//! them, and `lint/` also writes lists of them as JSON, JUnit, Code Quality.
+
+pub mod render;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,8 @@
 //! - [`source`]: reading files (size cap, UTF-8, BOM, CRLF) and line:column maps;
 //! - [`yaml`]: YAML into a tree of spanned nodes (serde-saphyr, with budgets);
 //! - [`fields`]: typed reads out of that tree, collecting every problem;
-//! - [`diagnostic`]: codes and diagnostics shared by every stage;
+//! - [`diagnostic`]: codes and diagnostics shared by every stage, and their drawing
+//!   (`diagnostic::render`: source line, caret, `help:`) that every command prints;
 //! - [`names`], [`formats`]: module names, versions, requirements, UAI, URLs…;
 //! - [`option`]: typed config options and value checks;
 //! - [`module`]: `module.yaml`; [`template_check`] and [`template_vars`] check its templates

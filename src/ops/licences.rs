@@ -22,6 +22,13 @@ pub struct Licences {
     pub problems: Vec<Diagnostic>,
 }
 
+impl Licences {
+    /// How many problems are errors: any makes `oent licences` fail.
+    pub fn errors(&self) -> usize {
+        self.problems.iter().filter(|d| d.is_error()).count()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LicencesError {
     #[error(transparent)]

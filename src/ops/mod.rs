@@ -10,15 +10,19 @@
 //! - [`registry`]: `oent registry add|build`, the snapshot signed again after a change;
 //! - [`forge`]: the forge assembled from forge.yaml, a mirroring pass, a new token;
 //! - [`publish`]: `oent publish` and `oent yank`, to an oent forge or a GitLab project;
-//! - [`fork`], [`contribute`], [`lint`]: the operations of those stages,
-//!   re-exported so that every command has its function here.
+//! - [`new`]: `oent new`, a scaffold in its default directory; [`key`]: `oent key new`;
+//! - [`fork`], [`contribute`], [`lint`], [`package`], [`release`], [`verify`]:
+//!   the operations of those stages, re-exported so that every command has
+//!   its function here.
 //!
 //! Sits after every stage and before `cli`.
 
 pub mod build;
 pub mod fetch;
 pub mod forge;
+pub mod key;
 pub mod licences;
+pub mod new;
 pub mod publish;
 pub mod registry;
 pub mod resolve;
@@ -27,6 +31,9 @@ pub mod values;
 pub use crate::contribute::fork::fork;
 pub use crate::contribute::upstream::contribute;
 pub use crate::lint::lint;
+pub use crate::package::pack as package;
+pub use crate::release::release;
+pub use crate::release::verify::verify;
 pub use build::{BuildError, BuildOptions, BuildOutcome, WriteOptions, build, build_with};
 pub use licences::licences;
 pub use resolve::{resolve, tree, why};

@@ -25,8 +25,10 @@ pub enum VerifyError {
         repo: PathBuf,
         tried: Vec<String>,
     },
-    #[error("`{spec}` is not `NS/NAME@VERSION` nor an existing .tar.gz file")]
+    #[error("`{spec}` is neither an archive file nor NS/NAME@VERSION")]
     BadSpec { spec: String },
+    #[error("`{spec}` names a published version: say where with `--registry URL|DIR`")]
+    NoRegistry { spec: String },
     #[error("{name} {version} is not in registry {registry}")]
     NotPublished {
         name: String,
@@ -57,6 +59,35 @@ pub enum Target {
         /// Keys pinned for the registry's snapshot.
         registry_keys: Vec<String>,
     },
+}
+
+impl Target {
+    /// What `oent verify SPEC` names: an archive file when one exists at
+    /// `spec`, else `NS/NAME@VERSION` (a leading `v` on the version is
+    /// dropped) fetched from `registry`, which must then be given.
+    pub fn from_spec(
+        spec: &str,
+        registry: Option<String>,
+        registry_keys: Vec<String>,
+    ) -> Result<Target, VerifyError> {
+        if Path::new(spec).is_file() {
+            return Ok(Target::File(PathBuf::from(spec)));
+        }
+        let bad = || VerifyError::BadSpec {
+            spec: spec.to_owned(),
+        };
+        let (name, version) = spec.split_once('@').ok_or_else(bad)?;
+        let name = name.parse().map_err(|_| bad())?;
+        let registry = registry.ok_or_else(|| VerifyError::NoRegistry {
+            spec: spec.to_owned(),
+        })?;
+        Ok(Target::Published {
+            name,
+            version: version.trim_start_matches('v').to_owned(),
+            registry,
+            registry_keys,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -307,4 +338,38 @@ fn entries(bytes: &[u8]) -> BTreeMap<String, String> {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_is_an_archive_file_or_a_published_version_with_its_registry() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x-1.0.0.tar.gz");
+        std::fs::write(&file, b"").unwrap();
+        let spec = file.to_str().unwrap();
+        assert!(matches!(Target::from_spec(spec, None, vec![]), Ok(Target::File(f)) if f == file));
+        let published = Target::from_spec("openent/x@v1.2.0", Some("reg".into()), vec![]);
+        assert!(matches!(
+            published,
+            Ok(Target::Published { name, version, registry, .. })
+                if name.as_str() == "openent/x" && version == "1.2.0" && registry == "reg"
+        ));
+        assert_eq!(
+            Target::from_spec("openent/x@1.2.0", None, vec![])
+                .unwrap_err()
+                .to_string(),
+            "`openent/x@1.2.0` names a published version: say where with `--registry URL|DIR`"
+        );
+        for spec in ["missing.tar.gz", "x@1.0.0"] {
+            assert_eq!(
+                Target::from_spec(spec, Some("reg".into()), vec![])
+                    .unwrap_err()
+                    .to_string(),
+                format!("`{spec}` is neither an archive file nor NS/NAME@VERSION")
+            );
+        }
+    }
 }

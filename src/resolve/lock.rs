@@ -34,6 +34,19 @@ pub struct LockOptions {
     pub cache: Cache,
 }
 
+impl LockOptions {
+    /// Options with the download cache in its usual place (`OENT_CACHE_DIR`,
+    /// else the user's cache directory).
+    pub fn new(update: Update, locked: bool, offline: bool) -> Result<Self, FetchError> {
+        Ok(LockOptions {
+            update,
+            locked,
+            offline,
+            cache: Cache::default_location()?,
+        })
+    }
+}
+
 #[derive(Debug)]
 pub struct LockOutcome {
     pub path: PathBuf,

@@ -102,24 +102,51 @@ pub enum ResolveError {
         /// What to change, one per entry, without the `help: ` prefix.
         hints: Vec<String>,
     },
+    /// Hints apart, as for `NoSolution`: the capability meant, when one is close.
     #[error(
         "the distribution asks for capability `{capability}` ({origin}), which no module provides{}",
-        suggestion.as_ref().map(|s| format!("\nhelp: did you mean `{s}`?")).unwrap_or_default()
+        help_lines(hints)
     )]
     NoProvider {
         capability: String,
-        origin: Origin,
-        /// The capability meant, when one is close.
-        suggestion: Option<String>,
+        /// Boxed: the error stays small on the path where nothing fails.
+        origin: Box<Origin>,
+        /// What to change, without the `help: ` prefix.
+        hints: Vec<String>,
     },
-    #[error("the distribution asks for capability `{capability}` ({origin}), which several modules provide: {}\nhelp: choose one by naming it under `modules:` instead of `{capability}`", providers.join(", "))]
+    /// Hints apart, as for `NoSolution`: how to choose one provider.
+    #[error(
+        "the distribution asks for capability `{capability}` ({origin}), which several modules provide: {}{}",
+        providers.join(", "),
+        help_lines(hints)
+    )]
     AmbiguousCapability {
         capability: String,
-        origin: Origin,
+        /// Boxed: the error stays small on the path where nothing fails.
+        origin: Box<Origin>,
         providers: Vec<String>,
+        /// What to change, without the `help: ` prefix.
+        hints: Vec<String>,
     },
     #[error(transparent)]
     Index(#[from] IndexError),
+}
+
+impl ResolveError {
+    /// What to change, apart from what went wrong: printed as `help:` lines.
+    pub fn hints(&self) -> &[String] {
+        match self {
+            ResolveError::NoSolution { hints, .. }
+            | ResolveError::NoProvider { hints, .. }
+            | ResolveError::AmbiguousCapability { hints, .. } => hints,
+            ResolveError::Index(_) => &[],
+        }
+    }
+}
+
+/// Each hint as a `help:` line of an error's text.
+fn help_lines(hints: &[String]) -> String {
+    hints.iter().map(|h| format!("\nhelp: {h}")).collect()
 }
 
 /// Resolves `request` against `index`.
@@ -225,8 +252,13 @@ fn with_capabilities(
                 );
                 return Err(ResolveError::NoProvider {
                     capability: cap.capability.clone(),
-                    origin: cap.origin.clone(),
-                    suggestion: unknown.into_iter().find_map(|u| u.suggestion),
+                    origin: Box::new(cap.origin.clone()),
+                    hints: unknown
+                        .into_iter()
+                        .filter_map(|u| u.suggestion)
+                        .map(|meant| format!("did you mean `{meant}`?"))
+                        .take(1)
+                        .collect(),
                 });
             }
             [only] => roots.push(RootRequirement {
@@ -238,8 +270,12 @@ fn with_capabilities(
             many => {
                 return Err(ResolveError::AmbiguousCapability {
                     capability: cap.capability.clone(),
-                    origin: cap.origin.clone(),
+                    origin: Box::new(cap.origin.clone()),
                     providers: many.iter().map(ToString::to_string).collect(),
+                    hints: vec![format!(
+                        "choose one by naming it under `modules:` instead of `{}`",
+                        cap.capability
+                    )],
                 });
             }
         }

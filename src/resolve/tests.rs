@@ -233,7 +233,12 @@ fn capabilities_need_a_single_provider_or_a_choice() {
         ["openent/messagerie 1.0.0"]
     );
     req.capabilities = vec![cap("agenda")];
-    let err = resolve(&req, &index).unwrap_err().to_string();
+    let err = resolve(&req, &index).unwrap_err();
+    assert_eq!(
+        err.hints(),
+        ["choose one by naming it under `modules:` instead of `agenda`"]
+    );
+    let err = err.to_string();
     assert!(
         err.contains("several modules provide: idf/agenda, openent/agenda"),
         "{err}"
@@ -246,8 +251,13 @@ fn capabilities_need_a_single_provider_or_a_choice() {
     req.capabilities = vec![cap("visio")];
     assert!(matches!(
         resolve(&req, &index),
-        Err(ResolveError::NoProvider { .. })
+        Err(ResolveError::NoProvider { hints, .. }) if hints.is_empty()
     ));
+    req.capabilities = vec![cap("messagerei")];
+    assert_eq!(
+        resolve(&req, &index).unwrap_err().hints(),
+        ["did you mean `messagerie`?"]
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crate::resolve::sources::SourceSet;
 /// What a [`BuildCheck`] sees: the distribution, its resolution, the
 /// modules read from their archives, and the registries (to fetch other
 /// versions, such as a fork's base).
-pub struct Resolved<'a> {
+pub struct ResolvedDistribution<'a> {
     pub chain: &'a DistributionChain,
     pub resolution: &'a Resolution,
     pub modules: &'a BTreeMap<ModuleName, Module>,
@@ -24,5 +24,5 @@ pub struct Resolved<'a> {
 /// A check of the resolved distribution: errors stop the build before
 /// anything is written, warnings are reported with the bundle.
 pub trait BuildCheck: std::fmt::Debug + Send + Sync {
-    fn check(&self, resolved: &Resolved) -> Vec<Diagnostic>;
+    fn check(&self, resolved: &ResolvedDistribution) -> Vec<Diagnostic>;
 }

@@ -9,7 +9,7 @@
 //!   into the cache (content-addressed), and the resolution's modules read;
 //! - [`values`]: every option's final value, typed, with where it came from;
 //! - [`check`]: what a check of the resolved distribution sees
-//!   ([`Resolved`]) and the [`BuildCheck`] trait later stages implement.
+//!   ([`ResolvedDistribution`]) and the [`BuildCheck`] trait later stages implement.
 //!
 //! A stage of its own (not under `ops/`) because `contribute`, `licence`
 //! and `lint` use it, and `ops` sits after them. Uses `manifest`,
@@ -22,7 +22,7 @@ pub mod values;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use check::{BuildCheck, Resolved};
+pub use check::{BuildCheck, ResolvedDistribution};
 pub use fetch::fetch_module_dir;
 
 use crate::manifest::distribution::{DISTRIBUTION_FILE, DistributionChain};
@@ -45,6 +45,17 @@ pub struct WorkspaceOptions {
 }
 
 impl WorkspaceOptions {
+    /// The distribution at `distribution`, read with the download cache in
+    /// its usual place (`OENT_CACHE_DIR`, else the user's cache directory).
+    pub fn new(distribution: PathBuf, locked: bool, offline: bool) -> Result<Self, FetchError> {
+        Ok(WorkspaceOptions {
+            distribution,
+            locked,
+            offline,
+            cache: Cache::default_location()?,
+        })
+    }
+
     /// Loading keeps the lock: it resolves only what the lock does not pin.
     fn lock_options(&self) -> LockOptions {
         LockOptions {
@@ -176,8 +187,8 @@ impl Workspace {
     }
 
     /// What a [`BuildCheck`] sees of this workspace.
-    pub fn resolved(&self) -> Resolved<'_> {
-        Resolved {
+    pub fn resolved(&self) -> ResolvedDistribution<'_> {
+        ResolvedDistribution {
             chain: &self.chain,
             resolution: &self.lock.resolution,
             modules: &self.modules,

@@ -6,10 +6,11 @@
 //! that set the value.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::manifest::diagnostic::render::Sources;
 use crate::manifest::distribution::{DistributionChain, at_origin, typed_value};
 use crate::manifest::etablissement::{Origin, ValueSetting};
 use crate::manifest::names::ModuleName;
@@ -73,6 +74,32 @@ pub struct CommandLineValue {
     pub option: String,
     pub node: crate::manifest::yaml::Node,
     pub written: String,
+}
+
+impl CommandLineValue {
+    /// The flag as written, `--set openent/x.key=value`: the one-line text
+    /// its diagnostics quote, and the path they name.
+    pub fn flag(&self) -> String {
+        format!("--set {}", self.written)
+    }
+
+    /// Where the value is: in the flag, from after its `=` to the end.
+    fn origin(&self) -> Origin {
+        let flag = self.flag();
+        let start = flag.find('=').map_or(0, |i| i + 1);
+        Origin {
+            column: flag[..start].chars().count() + 1,
+            span: Span::new(start, flag.len()),
+            line: 1,
+            path: PathBuf::from(flag),
+        }
+    }
+
+    /// Lets diagnostics of this value quote the flag, located under `command line`.
+    pub fn quote_in(&self, sources: &mut Sources) {
+        let flag = self.flag();
+        sources.insert_named(Path::new(&flag), "command line", flag.clone());
+    }
 }
 
 /// Parses `NS/NAME.key=value`; the value is read as YAML so that `3`, `true`
@@ -186,18 +213,13 @@ pub fn values_of(
     for set in sets.iter().filter(|s| &s.module == name) {
         let setting = ValueSetting {
             node: set.node.clone(),
-            origin: Origin {
-                path: PathBuf::from("--set"),
-                span: Span::default(),
-                line: 1,
-                column: 1,
-            },
+            origin: set.origin(),
         };
         match typed_value(
             module,
             &set.option,
             &setting,
-            &format!("--set {}", set.written),
+            &format!("{name}.{}", set.option),
             false,
         ) {
             Ok(value) => {
@@ -209,12 +231,7 @@ pub fn values_of(
                     },
                 );
             }
-            Err(mut d) => {
-                // No file to point into: the diagnostic names the flag that set it.
-                d.path = PathBuf::from(format!("--set {}", set.written));
-                d.position = None;
-                problems.push(*d);
-            }
+            Err(d) => problems.push(*d),
         }
     }
     for (option, decl) in &module.config {
