@@ -61,16 +61,22 @@ fn unescaped_hostile_values_refuse_the_build_and_keep_the_previous_bundle() {
     // the first établissement that breaks it.
     let out = build(hostile(out.then()), "raw", false)
         .status(1)
-        .stderr_is(r#"openent/raw@1.0.0/templates/etab.json.tera: error[E043]: rendered `conf/openent-raw/0440001M.json` (établissement 0440001M) is not valid JSON at line 3, column 20: expected `,` or `}`; the line reads `  "nom": "Collège "Le Phare"",` (help: write each value with the format's escaping filter, e.g. `{{ value | json_string }}` (docs/render.md, "Escaping filters"))
-openent/raw@1.0.0/templates/etab.yaml.tera: error[E043]: rendered `conf/openent-raw/0440001M.yaml` (établissement 0440001M) is not valid YAML at line 2, column 16: invalid trailing content after double-quoted scalar; the line reads `nom: "Collège "Le Phare""` (help: write each value with the format's escaping filter, e.g. `{{ value | yaml_scalar }}` (docs/render.md, "Escaping filters"))
-openent/raw@1.0.0/templates/config.php.tera: error[E043]: rendered `conf/openent-raw/config.php` is not valid PHP at line 6, column 22: unexpected text right after a string (a value that closed its quotes? write it with `php_string`); the line reads `    '0911500L' => 'L'Oréal: "<École> & ${HOME}" \',` (help: write each value with the format's escaping filter, e.g. `{{ value | php_string }}` (docs/render.md, "Escaping filters"))
+        .stderr_is(r#"error[E043/malformed-output]: openent/raw@1.0.0/templates/etab.json.tera: rendered `conf/openent-raw/0440001M.json` (établissement 0440001M) is not valid JSON at line 3, column 20: expected `,` or `}`; the line reads `  "nom": "Collège "Le Phare"",`
+ = help: write each value with the format's escaping filter, e.g. `{{ value | json_string }}` (docs/render.md, "Escaping filters")
+
+error[E043/malformed-output]: openent/raw@1.0.0/templates/etab.yaml.tera: rendered `conf/openent-raw/0440001M.yaml` (établissement 0440001M) is not valid YAML at line 2, column 16: invalid trailing content after double-quoted scalar; the line reads `nom: "Collège "Le Phare""`
+ = help: write each value with the format's escaping filter, e.g. `{{ value | yaml_scalar }}` (docs/render.md, "Escaping filters")
+
+error[E043/malformed-output]: openent/raw@1.0.0/templates/config.php.tera: rendered `conf/openent-raw/config.php` is not valid PHP at line 6, column 22: unexpected text right after a string (a value that closed its quotes? write it with `php_string`); the line reads `    '0911500L' => 'L'Oréal: "<École> & ${HOME}" \',`
+ = help: write each value with the format's escaping filter, e.g. `{{ value | php_string }}` (docs/render.md, "Escaping filters")
+
 error: 3 problem(s); nothing was written, the previous bundle is untouched
 "#);
     assert_eq!(tree(&out.path().join("out")), before);
     // And a `--set` list with a quote, a backslash, a line break.
     let out = build(out.then(), "raw", true)
         .status(1)
-        .stderr_contains("rendered `conf/openent-raw/0750655E.ldif` (établissement 0750655E) is not valid LDIF at line 8, column 1: expected `attribute: value` (a value with a line break must be base64-encoded, `attr:: …`); the line reads `lignes` (help: write each value with the format's escaping filter, e.g. `{{ value | ldif_value }}`")
+        .stderr_contains("rendered `conf/openent-raw/0750655E.ldif` (établissement 0750655E) is not valid LDIF at line 8, column 1: expected `attribute: value` (a value with a line break must be base64-encoded, `attr:: …`); the line reads `lignes`\n = help: write each value with the format's escaping filter, e.g. `{{ value | ldif_value }}`")
         .stderr_contains("rendered `conf/openent-raw/app.properties` is not valid properties/INI at line 8, column 1: expected `key = value`")
         .stderr_contains("rendered `conf/openent-raw/0750655E.json` (établissement 0750655E) is not valid JSON at line 4, column 22: expected `,` or `]`; the line reads `  \"groupes\": [\"Arts \"plastiques\"\", \"C:\\temp\\\", \"deux`")
         .stderr_contains("error: 5 problem(s); nothing was written");
