@@ -10,8 +10,8 @@ use oent::manifest::diagnostic::render::Sources;
 use oent::manifest::distribution::Target;
 use oent::ops::values::{ValuesError, ValuesOptions};
 use oent::ops::{BuildOptions, WriteOptions, build_with};
+use oent::ops::{RenderLimits, parse_size};
 use oent::registry::fetch::NoProgress;
-use oent::render::limits::{RenderLimits, parse_size};
 use oent::workspace::WorkspaceOptions;
 use oent::workspace::values::{CommandLineValue, parse_set};
 
@@ -85,7 +85,7 @@ pub struct DiffArgs {
 }
 
 pub fn run_diff(args: DiffArgs) -> anyhow::Result<u8> {
-    let (report, changes) = oent::render::diff::diff(&args.old, &args.new, args.context)?;
+    let (report, changes) = oent::ops::diff(&args.old, &args.new, args.context)?;
     print!("{report}");
     eprintln!("{changes} file(s) differ");
     // Like diff(1): 0 identical, 1 different.

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 
 use super::config::Token;
 use super::error::ApiError;
-use super::server::Shared;
+use super::state::Shared;
 
 /// The token named by `Authorization: Bearer …`.
 pub struct Authenticated(pub Token);

@@ -10,6 +10,7 @@
 //!   scope, fork licence), given to [`crate::registry::publish::Publisher`];
 //! - [`server`] — the axum router (one function per route), its layers
 //!   (request timeout, body limit on uploads) and graceful shutdown;
+//! - [`state`] — [`state::Forge`], what every handler shares (config, publisher, files);
 //! - [`error`] — [`error::ApiError`], the one HTTP error type: status, code
 //!   and JSON body of every refusal;
 //! - [`auth`] — [`auth::Authenticated`], the bearer-token extractor of the
@@ -33,6 +34,7 @@ pub mod files;
 pub mod gitlab;
 pub mod publish;
 pub mod server;
+pub mod state;
 pub mod sync;
 pub mod upload;
 

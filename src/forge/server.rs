@@ -12,7 +12,6 @@
 //! ```
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -24,23 +23,15 @@ use axum::routing::{get, post, put};
 
 use super::ForgeError;
 use super::auth::Authenticated;
-use super::config::{ForgeConfig, Token};
+use super::config::Token;
 use super::error::{ApiError, json};
 use super::extract::UrlPath;
-use super::files::{self, StaticFiles};
+use super::files;
 use super::publish::{self as publishing, Expected, Outcome, Refusal};
+use super::state::Shared;
 use super::upload;
-use crate::registry::publish::Publisher;
 
 /// Everything a request may need.
-pub struct Forge {
-    pub config: ForgeConfig,
-    pub publisher: Publisher,
-    pub files: StaticFiles,
-}
-
-pub type Shared = Arc<Forge>;
-
 pub fn router(forge: Shared) -> Router {
     let catalogue = super::catalogue::router(&forge.publisher.registry().root);
     let timeout = forge.config.request_timeout;
@@ -317,10 +308,15 @@ mod tests {
     use serde_json::{Value, json as value};
     use tower::ServiceExt;
 
+    use std::sync::Arc;
+
     use super::*;
-    use crate::forge::config::hash_token;
+    use crate::forge::config::{ForgeConfig, hash_token};
+    use crate::forge::files::StaticFiles;
+    use crate::forge::state::Forge;
     use crate::registry::config::RegistryConfig;
     use crate::registry::local::{LocalRegistry, pack_to_memory};
+    use crate::registry::publish::Publisher;
 
     const OPENENT_TOKEN: &str = "oent_test_openent";
     const IDF_TOKEN: &str = "oent_test_idf";

@@ -9,7 +9,8 @@
 //! - [`names`], [`formats`]: module names, versions, requirements, UAI, URLs…;
 //! - [`option`]: typed config options and value checks;
 //! - [`module`]: `module.yaml`; [`template_check`] and [`template_vars`] check its templates
-//!   against the [`render_context`];
+//!   against the [`render_context`]; [`template_filters`]: the escaping filters
+//!   (`json_string`, `ldif_value`…) a template may use, shared with `render`;
 //! - [`distribution`]: `distribution.yaml`, its `extends` chain and établissements.
 //!
 //! [`yaml`] and [`fields`] are the raw shapes and stay inside the crate:
@@ -43,6 +44,7 @@ pub mod settings;
 pub mod source;
 pub mod template_bounds;
 pub mod template_check;
+pub mod template_filters;
 pub mod template_vars;
 pub(crate) mod yaml;
 

@@ -133,7 +133,7 @@ fn check_template_text(
     }
     let mut tera = tera::Tera::default();
     // The filters `oent build` gives templates (json_string…) exist here too.
-    crate::render::escape::register_escaping_filters(&mut tera);
+    super::template_filters::register_escaping_filters(&mut tera);
     if let Err(err) = tera.add_raw_template(&source.path.to_string_lossy(), &source.text) {
         let (message, range) = match err.kind() {
             tera::ErrorKind::SyntaxError(report) => {

@@ -34,6 +34,10 @@ pub use crate::lint::lint;
 pub use crate::package::pack as package;
 pub use crate::release::release;
 pub use crate::release::verify::verify;
+/// `oent diff`: two bundles compared file by file (no workspace needed).
+pub use crate::render::diff::diff;
+/// The bounds `oent build` renders within, and the size syntax of its flags.
+pub use crate::render::limits::{RenderLimits, parse_size};
 pub use build::{BuildError, BuildOptions, BuildOutcome, WriteOptions, build, build_with};
 pub use licences::licences;
 pub use resolve::{resolve, tree, why};

@@ -6,8 +6,8 @@
 use semver::Version;
 
 use super::artifact;
-use super::cut::Plan;
 use super::git::Git;
+use super::plan::Plan;
 use super::semver_check::{self, Level};
 use super::{Kind, ReleaseError, Reporter, join, notes, previous_tag};
 use crate::manifest::lockfile::{LOCK_FILE, Lockfile};

@@ -11,6 +11,7 @@ use semver::Version;
 use super::artifact::{self, Built, TagRecord};
 use super::compare::{History, compare_with_previous};
 use super::git::{self, Git};
+use super::plan::Plan;
 use super::publish::{forge_args, publish, publish_plan};
 use super::resume::resume;
 use super::{
@@ -55,32 +56,8 @@ pub fn release(
     Ok(plan.released(signed))
 }
 
-/// What [`check`] established: what is released, as which version and tag.
-pub(super) struct Plan {
-    /// The released directory, relative to the work tree's root.
-    pub dir: String,
-    /// The branch released from (`refs/heads/…`).
-    pub branch: String,
-    pub kind: Kind,
-    pub name: String,
-    pub current: Version,
-    pub version: Version,
-    /// The tag's prefix (`v` or `<name>-v`), to find the previous release.
-    pub prefix: String,
-    pub tag: String,
-    /// The signing key: a module's real release only.
-    key: Option<SecretKey>,
-}
-
+/// Its own step's outcome joins the plan here, where `Signed` lives.
 impl Plan {
-    fn is_module(&self) -> bool {
-        matches!(self.kind, Kind::Module(_))
-    }
-
-    fn branch_name(&self) -> &str {
-        self.branch.trim_start_matches("refs/heads/")
-    }
-
     fn released(self, signed: Option<Signed>) -> Released {
         let (archive, built) = match signed {
             Some(s) => (Some(s.archive), Some(s.built)),

@@ -13,6 +13,7 @@
 //! - [`forges`]: asking each forge, before anything changes, whether it will take the release;
 //! - [`verify`]: rebuilding a published archive from its tag;
 //! - `error`: [`ReleaseError`], every refusal and every stop with the state it leaves;
+//! - `plan`: what the first step establishes (name, versions, tag, key), read by the others;
 //! - `cut`: [`release`], one function per step of [`STEPS`], the top one reading as their list;
 //! - `compare`: step 3, the module's semver check or the distribution's notes since the previous tag;
 //! - `publish`: step 11, the archive to each forge through `forge/`'s client;
@@ -29,6 +30,7 @@ mod error;
 pub mod forges;
 pub mod git;
 pub mod notes;
+mod plan;
 mod publish;
 mod resume;
 pub mod semver_check;

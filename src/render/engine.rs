@@ -13,11 +13,11 @@ use tera::{Tera, Value as TeraValue};
 
 use super::bundle::{BundleError, Staging};
 use super::context::{SharedContext, module_json};
-use super::escape::register_escaping_filters;
 use super::limits::{Bounded, Budget, register_range};
 use super::well_formed::{self, Format, Keep, malformed};
 use crate::manifest::module::Each;
 use crate::manifest::source::SourceFile;
+use crate::manifest::template_filters::register_escaping_filters;
 use crate::manifest::yaml::Span;
 use crate::manifest::{Code, Diagnostic, Module};
 use crate::registry::fetch::Progress;

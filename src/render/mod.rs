@@ -5,7 +5,6 @@
 //! - [`context`]: the render context, built once and shared;
 //! - [`engine`]: module templates, once or per établissement, strict;
 //! - [`deploy`]: compose / Kubernetes / README templates;
-//! - [`escape`]: the escaping filters templates write values with;
 //! - [`well_formed`]: rendered JSON, YAML, LDIF, PHP… parsed back before the bundle is written;
 //! - [`limits`]: bounds on what rendering may write, and for how long;
 //! - [`out_dir`]: which folder a bundle may replace;
@@ -20,7 +19,6 @@ pub mod context;
 pub mod deploy;
 pub mod diff;
 pub mod engine;
-pub mod escape;
 pub mod limits;
 pub mod out_dir;
 pub mod well_formed;

@@ -4,13 +4,14 @@
 //! [`super::sources::SourceSet`]; tests pass a [`MemoryIndex`].
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use semver::{Version, VersionReq};
 
-use super::index_text::RawLine;
 use crate::manifest::names::ModuleName;
-use crate::registry::index::IndexEntry;
+use crate::registry::index::{IndexEntry, parse_line};
+use crate::registry::source::IndexText;
 
 /// One published version, as the resolver sees it. The version and yanked
 /// flag are read up front; the [`Contents`] may be read from the index line
@@ -247,4 +248,61 @@ fn dependency(name: &str, req: &str) -> (ModuleName, VersionReq) {
         name.parse().expect("name"),
         VersionReq::parse(req).expect("req"),
     )
+}
+/// An index file's text, shared by the candidates read from it.
+#[derive(Debug)]
+pub(crate) struct IndexFile {
+    /// The registry's name in the distribution.
+    registry: String,
+    path: PathBuf,
+    pub(crate) text: String,
+}
+
+/// Where a candidate's index line is, to parse it when first needed.
+#[derive(Debug, Clone)]
+pub(crate) struct RawLine {
+    file: Arc<IndexFile>,
+    start: usize,
+    end: usize,
+    /// From 1, for messages.
+    number: usize,
+}
+
+impl IndexFile {
+    pub(crate) fn new(registry: &str, index: IndexText) -> IndexFile {
+        IndexFile {
+            registry: registry.to_owned(),
+            path: index.path,
+            text: index.text,
+        }
+    }
+}
+
+impl RawLine {
+    pub(crate) fn new(
+        file: &Arc<IndexFile>,
+        span: std::ops::Range<usize>,
+        number: usize,
+    ) -> RawLine {
+        RawLine {
+            file: file.clone(),
+            start: span.start,
+            end: span.end,
+            number,
+        }
+    }
+
+    /// The line's contents, or why it is unreadable, as the strict reader says it.
+    pub(crate) fn contents(&self) -> Result<Contents, IndexError> {
+        let file = &self.file;
+        let source = |message: String| {
+            IndexError::Source(format!("registry `{}`: {message}", file.registry))
+        };
+        let raw = &file.text[self.start..self.end];
+        match parse_line(&file.path, self.number, raw) {
+            Ok(Some(line)) => Contents::from_line(&line, &file.registry).map_err(source),
+            Ok(None) => unreachable!("the line's format number was read up front"),
+            Err(e) => Err(source(e.to_string())),
+        }
+    }
 }

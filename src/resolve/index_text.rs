@@ -13,35 +13,15 @@
 //! stops the resolution (cargo does the same); `oent lint` and
 //! `registry build` still check every line when publishing.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use semver::Version;
 
-use super::index::{Candidate, Contents, IndexError};
+use super::index::{Candidate, IndexFile, RawLine};
 use super::line_head::Head;
 use crate::manifest::names::ModuleName;
-use crate::registry::index::{INDEX_V_MAX, parse_line};
+use crate::registry::index::INDEX_V_MAX;
 use crate::registry::source::IndexText;
-
-/// An index file's text, shared by the candidates read from it.
-#[derive(Debug)]
-struct IndexFile {
-    /// The registry's name in the distribution.
-    registry: String,
-    path: PathBuf,
-    text: String,
-}
-
-/// Where a candidate's index line is, to parse it when first needed.
-#[derive(Debug, Clone)]
-pub(crate) struct RawLine {
-    file: Arc<IndexFile>,
-    start: usize,
-    end: usize,
-    /// From 1, for messages.
-    number: usize,
-}
 
 /// The candidates of `name`'s index file, contents left unparsed; `None` when
 /// a line is not as expected (not JSON, no version, a bad version, another
@@ -52,11 +32,7 @@ pub(crate) fn read_lazily(
     name: &ModuleName,
     registry: &str,
 ) -> Option<Vec<Candidate>> {
-    let file = Arc::new(IndexFile {
-        registry: registry.to_owned(),
-        path: index.path,
-        text: index.text,
-    });
+    let file = Arc::new(IndexFile::new(registry, index));
     let mut candidates = Vec::new();
     for (number, line_start, raw) in lines(&file.text) {
         if raw.trim().is_empty() {
@@ -70,12 +46,7 @@ pub(crate) fn read_lazily(
             return None;
         }
         let version = Version::parse(head.version.as_deref()?).ok()?;
-        let line = RawLine {
-            file: file.clone(),
-            start: line_start,
-            end: line_start + raw.len(),
-            number,
-        };
+        let line = RawLine::new(&file, line_start..line_start + raw.len(), number);
         candidates.push(Candidate::lazy(version, head.yanked, line));
     }
     Some(candidates)
@@ -101,22 +72,6 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, usize, &str)> {
         (start, number) = (end + 1, number + 1);
         Some(item)
     })
-}
-
-impl RawLine {
-    /// The line's contents, or why it is unreadable, as the strict reader says it.
-    pub(crate) fn contents(&self) -> Result<Contents, IndexError> {
-        let file = &self.file;
-        let source = |message: String| {
-            IndexError::Source(format!("registry `{}`: {message}", file.registry))
-        };
-        let raw = &file.text[self.start..self.end];
-        match parse_line(&file.path, self.number, raw) {
-            Ok(Some(line)) => Contents::from_line(&line, &file.registry).map_err(source),
-            Ok(None) => unreachable!("the line's format number was read up front"),
-            Err(e) => Err(source(e.to_string())),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -201,6 +201,18 @@ impl<W: Write> Write for Keep<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::template_filters::tests::HOSTILE;
+    use crate::manifest::template_filters::{ldif_value, php_string};
+
+    #[test]
+    fn hostile_values_written_with_the_filters_read_back_as_valid_files() {
+        for s in HOSTILE {
+            let php = format!("<?php $a = {};\n", php_string(s));
+            assert_eq!(php::check(&php), Ok(()), "{php}");
+            let ldif = format!("dn: cn=x\ndescription{}\n", ldif_value(s));
+            assert_eq!(ldif::check(&ldif), Ok(()), "{ldif}");
+        }
+    }
 
     #[test]
     fn formats_by_extension() {

@@ -154,7 +154,10 @@ mod tests {
             "école 😀",
             "#!",
         ] {
-            let text = format!("k = {}\n", crate::render::escape::properties_value(s));
+            let text = format!(
+                "k = {}\n",
+                crate::manifest::template_filters::properties_value(s)
+            );
             assert_eq!(check(&text), Ok(vec![("k".into(), s.to_owned())]), "{text}");
         }
     }

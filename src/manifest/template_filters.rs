@@ -4,7 +4,9 @@
 //! it holds. Each filter returns a whole literal of its format, quotes
 //! included, so that a template writes `"nom": {{ e.nom | json_string }}`
 //! and never adds quotes of its own (docs/render.md, "Escaping filters").
-//! What a template forgets to escape, [`super::well_formed`] refuses.
+//! They live with the template checks because `oent lint` and publishing
+//! accept a template only if every filter it names exists; what a template
+//! forgets to escape, render's parse-back (`render::well_formed`) refuses.
 
 use std::borrow::Cow;
 
@@ -147,10 +149,12 @@ pub fn properties_value(value: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const HOSTILE: &[&str] = &[
+    /// Values a template must carry through intact; render's parse-back
+    /// tests check that the filtered literals read back as valid files too.
+    pub(crate) const HOSTILE: &[&str] = &[
         "Collège \"Le Phare\"",
         r"C:\temp\new",
         "deux\nlignes\r\n",
@@ -197,13 +201,6 @@ mod tests {
     fn php_strings_escape_only_backslash_and_quote() {
         assert_eq!(php_string(r"it's C:\x"), r"'it\'s C:\\x'");
         assert_eq!(php_string("${x} ?>"), "'${x} ?>'");
-        for s in HOSTILE {
-            assert_eq!(
-                crate::render::well_formed::php::check(&format!("<?php $a = {};\n", php_string(s))),
-                Ok(()),
-                "{s:?}"
-            );
-        }
     }
 
     #[test]
@@ -215,14 +212,6 @@ mod tests {
             assert!(
                 ldif_value(unsafe_value).starts_with(":: "),
                 "{unsafe_value:?}"
-            );
-        }
-        for s in HOSTILE {
-            let ldif = format!("dn: cn=x\ndescription{}\n", ldif_value(s));
-            assert_eq!(
-                crate::render::well_formed::ldif::check(&ldif),
-                Ok(()),
-                "{ldif}"
             );
         }
     }
