@@ -345,13 +345,15 @@ fn a_new_module_lints_clean() {
 #[test]
 fn a_new_distribution_lints_clean() {
     Test::new()
-        .args(["new", "distribution", "idf/lilie"])
+        .args(["new", "distribution", "idf/lilie", "--type", "region"])
         .run()
         .status(0)
         .stdout_is(
             "
             created lilie/distribution.yaml
             created lilie/etablissements.csv
+            created lilie/.gitignore
+            created lilie/distribution.schema.json
             next: edit lilie/distribution.yaml then run `oent lint lilie`
             ",
         )
@@ -853,8 +855,8 @@ fn a_fork_whose_licence_changed_is_reported_by_lint() {
         .stderr_contains(message);
 }
 
-/// Without registries to read, a name the catalogue does not hold stays a
-/// warning (it may be published elsewhere), but names the module meant.
+/// A distribution that lists no registries reads the catalogue built into
+/// oent: a name it does not hold is an error that names the module meant.
 #[test]
 fn a_module_not_found_names_the_catalogue_module_meant() {
     let out = Test::new()
@@ -876,11 +878,12 @@ fn a_module_not_found_names_the_catalogue_module_meant() {
         )
         .args(["lint", "--format", "json"])
         .run()
-        .status(0);
+        .status(1);
     let report = out.json();
-    assert_eq!(each(&report, "code"), ["W004"], "{report}");
-    assert!(
-        each(&report, "help")[0].starts_with("did you mean `openent/cahier-de-textes`? "),
+    assert_eq!(each(&report, "code"), ["E041"], "{report}");
+    assert_eq!(
+        each(&report, "help"),
+        ["did you mean `openent/cahier-de-textes`?"],
         "{report}"
     );
 }

@@ -263,6 +263,7 @@ cases! {
     missing_licence => "missing-licence",
     missing_repository => "missing-repository",
     module_not_found => "module-not-found",
+    module_unchecked_offline => "module-unchecked-offline",
     not_utf8_latin1 => "not-utf8-latin1",
     option_unknown_type => "option-unknown-type",
     override_not_etablissement_scope => "override-not-etablissement-scope",

@@ -69,7 +69,7 @@ fn every_distribution_in_the_repository_matches_the_distribution_schema() {
     manifests_under(&repo().join("examples"), "distribution.yaml", &mut files);
     let dir = tempfile::tempdir().unwrap();
     Test::at(dir.path())
-        .args(["new", "distribution", "idf/lilie"])
+        .args(["new", "distribution", "idf/lilie", "--type", "region"])
         .run()
         .status(0);
     files.push(dir.path().join("lilie/distribution.yaml"));

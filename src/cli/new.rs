@@ -3,7 +3,8 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::exit;
-use oent::ops::new::{new_distribution, new_module};
+use oent::manifest::distribution::COLLECTIVITE_TYPES;
+use oent::ops::new::{NewDistribution, new_distribution, new_module};
 
 #[derive(Debug, Subcommand)]
 pub enum NewCommand {
@@ -19,9 +20,17 @@ pub enum NewCommand {
     Distribution {
         /// `namespace/name`, e.g. `idf/lilie`.
         name: String,
-        /// Name of the collectivité.
+        /// Name of the collectivité, e.g. "Département de la Dordogne".
         #[arg(long, default_value = "Ma collectivité")]
         collectivite: String,
+        /// Type of the collectivité (default: what its name says, e.g.
+        /// `departement` for "Département de …").
+        #[arg(long = "type", value_parser = clap::builder::PossibleValuesParser::new(COLLECTIVITE_TYPES))]
+        kind: Option<String>,
+        /// A registry URL, or a directory relative to the new distribution's
+        /// (default: none, the catalogue built into oent).
+        #[arg(long)]
+        registry: Option<String>,
         /// Directory to create (default: the name's last part).
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -34,8 +43,18 @@ pub fn run(command: NewCommand) -> anyhow::Result<u8> {
         NewCommand::Distribution {
             name,
             collectivite,
+            kind,
+            registry,
             dir,
-        } => new_distribution(&name, &collectivite, dir.as_deref())?,
+        } => {
+            let new = NewDistribution {
+                name: &name,
+                kind: kind.as_deref(),
+                collectivite: &collectivite,
+                registry: registry.as_deref(),
+            };
+            new_distribution(&new, dir.as_deref())?
+        }
     };
     for path in &written {
         println!("created {}", path.display());

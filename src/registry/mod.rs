@@ -19,7 +19,8 @@
 //! - [`publish`] — [`publish::Publisher`], the one way a registry directory
 //!   changes (publish, yank, a mirroring batch), signed again once after;
 //! - [`source`] — the [`source::Source`] trait that readers use, and its errors;
-//!   [`dir`] and [`http`], the two sources; [`open`], the factory that opens a
+//!   [`dir`] and [`http`], the two sources, and [`embedded`], the catalogue
+//!   built into the binary (the registry of a distribution that lists none); [`open`], the factory that opens a
 //!   registry entry of `distribution.yaml` (directory or URL, pinned keys or not);
 //!   [`checks`] — what every source checks of what it reads;
 //! - [`cache`] — the download cache; [`fetch`] — concurrent downloads;
@@ -34,7 +35,8 @@
 //! back; every file may use this `mod.rs`: [`RegistryError`], the file names):
 //!
 //! ```text
-//! open     -> dir, http, cache, signing, source
+//! open     -> dir, http, embedded, cache, signing, source
+//! embedded -> checks, cache, config, index, source
 //! dir      -> trust, checks, cache, local, config, index, signing, source
 //! http     -> trust, checks, cache, transfer, snapshot, config, index, signing, source
 //! publish  -> local, snapshot, index
@@ -53,6 +55,7 @@ pub mod cache;
 pub mod checks;
 pub mod config;
 pub mod dir;
+pub mod embedded;
 pub mod fetch;
 pub mod http;
 pub mod index;

@@ -1,11 +1,13 @@
 //! Opening a registry entry of `distribution.yaml`: its location picks the
 //! source (a directory, or a web server read through the cache) and its
-//! pinned keys wire in [`super::trust`].
+//! pinned keys wire in [`super::trust`]. A distribution that lists no
+//! registry reads the catalogue built into the binary ([`open_embedded`]).
 
 use std::path::Path;
 
 use super::cache::Cache;
 use super::dir::DirSource;
+use super::embedded::EmbeddedSource;
 use super::http::HttpSource;
 use super::signing::PublicKey;
 use super::source::{FetchError, Source};
@@ -53,4 +55,10 @@ pub fn open_pinned_source(
     } else {
         source.pinned(keys, cache)
     }))
+}
+
+/// The association's catalogue built into this binary (see
+/// [`super::embedded`]); archives are written into `cache` when used.
+pub fn open_embedded(cache: &Cache) -> Result<Box<dyn Source>, FetchError> {
+    Ok(Box::new(EmbeddedSource::open(cache)?))
 }

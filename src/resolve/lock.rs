@@ -14,7 +14,8 @@ use crate::manifest::lockfile::{LOCK_FILE, LOCK_VERSION, LockError, LockedModule
 use crate::manifest::names::ModuleName;
 use crate::manifest::{Diagnostic, ReadError};
 use crate::registry::cache::Cache;
-use crate::registry::open::open_pinned_source;
+use crate::registry::embedded::EMBEDDED_NAME;
+use crate::registry::open::{open_embedded, open_pinned_source};
 use crate::registry::source::FetchError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,10 +68,6 @@ pub enum LockOpError {
         path: PathBuf,
         diagnostics: Vec<Diagnostic>,
     },
-    #[error(
-        "the distribution lists no `registries`; add one, e.g. `registries: [{{ name: local, path: ../../registry }}]`"
-    )]
-    NoRegistries,
     #[error(transparent)]
     Read(#[from] ReadError),
     #[error("registry `{name}` at {location}: {source}")]
@@ -217,7 +214,8 @@ fn locked_versions(
 }
 
 /// The distribution's registries, opened (HTTP ones from the cache only
-/// when `offline`), each namespace given to the registry that owns it.
+/// when `offline`), each namespace given to the registry that owns it; a
+/// distribution that lists none reads the catalogue built into the binary.
 pub fn open_sources(
     chain: &DistributionChain,
     cache: &Cache,
@@ -225,7 +223,15 @@ pub fn open_sources(
 ) -> Result<SourceSet, LockOpError> {
     let specs = chain.registries();
     if specs.is_empty() {
-        return Err(LockOpError::NoRegistries);
+        let source = open_embedded(cache).map_err(|source| LockOpError::Source {
+            name: EMBEDDED_NAME.to_owned(),
+            location: "the oent binary".to_owned(),
+            source: Box::new(source),
+        })?;
+        return Ok(SourceSet::new(vec![NamedSource {
+            name: EMBEDDED_NAME.to_owned(),
+            source,
+        }])?);
     }
     let mut sources = Vec::new();
     for spec in specs {
