@@ -154,3 +154,210 @@ fn a_new_distribution_with_a_registry_reads_it_instead() {
     assert!(lock.contains("source: openent\n"), "{lock}");
     assert!(!lock.contains("embedded"), "{lock}");
 }
+
+/// A registry of two modules written for these tests, and a distribution
+/// `dist/` that reads it and sets one value.
+fn browsable() -> Test {
+    let agenda = "
+        description: Un agenda partagé par établissement.
+        provides: [agenda]
+        config:
+          couleur:
+            type: enum
+            values: [bleu, vert]
+            default: bleu
+            doc: Couleur des événements
+          rappel:
+            type: duration
+            default: 1h
+            min: 5m
+            max: 7d
+            doc: Délai du rappel avant un événement
+          titre:
+            type: string
+            max: 40
+            scope: etablissement
+        service: { image: registry.example.org/ac/agenda:1.1.0, port: 8080 }
+    ";
+    let test = support::registry::publish(
+        Test::new(),
+        "registry",
+        "ac",
+        &[
+            ("ac/agenda", "1.0.0", ""),
+            ("ac/agenda", "1.1.0", agenda),
+            (
+                "ac/absences",
+                "2.0.0",
+                "description: Les devoirs notés vont dans l'agenda.\n\
+                 provides: [evaluation]\nrequires: { ac/agenda: \"^1.1\" }\n",
+            ),
+        ],
+    );
+    test.write(
+        "dist/distribution.yaml",
+        "
+        schema: oent/distribution/v1
+        name: cd24/colleges
+        version: 0.1.0
+        collectivite: { nom: Département de la Dordogne, type: departement }
+        registries: [{ name: academie, path: ../registry }]
+        modules:
+          ac/agenda: { version: \"^1\", config: { rappel: 30m } }
+        settings: { domaine: ent.example.fr }
+        ",
+    )
+}
+
+#[test]
+fn info_shows_versions_deployment_dependencies_and_every_option() {
+    browsable()
+        .args(["info", "ac/agenda", "--dist", "dist"])
+        .run()
+        .status(0)
+        .stdout_is(
+            "
+            ac/agenda 1.1.0, from academie
+            ac/agenda
+
+            Un agenda partagé par établissement.
+
+            versions:    1.1.0, 1.0.0
+            licence:     CECILL-2.1
+            category:    pedagogie
+            repository:  https://forge.example.org/ac/agenda.git
+            deploys:     registry.example.org/ac/agenda:1.1.0, port 8080
+            provides:    agenda
+
+            options:
+              couleur = \"bleu\"
+                  enum: bleu | vert
+                  Couleur des événements
+              rappel = \"1h\"
+                  duration, min 5m, max 7d
+                  Délai du rappel avant un événement
+              titre
+                  string, at most 40 characters, per établissement
+            ",
+        )
+        .then()
+        .args([
+            "info",
+            "ac/agenda@1.0.0",
+            "--dist",
+            "dist",
+            "--format",
+            "json",
+        ])
+        .run()
+        .status(0)
+        .stdout_contains("\"version\": \"1.0.0\"")
+        .then()
+        .args(["info", "ac/absences", "--dist", "dist/distribution.yaml"])
+        .run()
+        .status(0)
+        .stdout_contains("deploys:     configuration only (no service)\n")
+        .stdout_contains("requires:    ac/agenda ^1.1\n");
+}
+
+#[test]
+fn info_of_an_unknown_module_or_version_says_what_exists() {
+    browsable()
+        .args(["info", "ac/agneda", "--dist", "dist"])
+        .run()
+        .status(1)
+        .stdout_is("")
+        .stderr_is(
+            "
+            error: no module `ac/agneda` in the registries of dist/distribution.yaml (academie)
+            help: did you mean `ac/agenda`?
+            ",
+        )
+        .then()
+        .args(["info", "ac/agenda@3.0.0", "--dist", "dist"])
+        .run()
+        .status(1)
+        .stderr_is("error: ac/agenda has no version 3.0.0 in academie; published: 1.1.0, 1.0.0\n")
+        .then()
+        .args(["info", "openent/portial"])
+        .run()
+        .status(1)
+        .stderr_is(
+            "
+            error: no module `openent/portial` in the catalogue built into oent
+            help: did you mean `openent/portail`?
+            ",
+        );
+}
+
+#[test]
+fn search_ranks_name_before_capability_before_summary() {
+    let output = browsable()
+        .current_dir("dist")
+        .args(["search", "agenda", "--format", "json"])
+        .run()
+        .status(0);
+    let names: Vec<_> = output.json()["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .collect();
+    // ac/agenda by its name and capability, before ac/absences (by its
+    // description), which the name order would put first.
+    assert_eq!(names, ["ac/agenda", "ac/absences"]);
+    output
+        .then()
+        .current_dir("dist")
+        .args(["search", "EVALUATION"])
+        .run()
+        .status(0)
+        .stdout_is("ac/absences 2.0.0  ac/absences\n")
+        .then()
+        .current_dir("dist")
+        .args(["search", "établissement", "partagé"])
+        .run()
+        .status(0)
+        .stdout_is("ac/agenda 1.1.0  ac/agenda\n")
+        .then()
+        .current_dir("dist")
+        .args(["search", "cantine"])
+        .run()
+        .status(1)
+        .stdout_is("")
+        .stderr_is(
+            "no module matches `cantine` in the registries of distribution.yaml (academie)\n",
+        );
+}
+
+#[test]
+fn search_outside_a_distribution_reads_the_embedded_catalogue() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let published = std::fs::read_dir(repo.join("registry/index/openent"))
+        .unwrap()
+        .count();
+    // Every module of the association is in namespace `openent`.
+    let output = Test::new()
+        .args(["search", "openent", "--format", "json"])
+        .run()
+        .status(0);
+    let found = output.json()["modules"].as_array().unwrap().len();
+    assert_eq!(found, published);
+}
+
+#[test]
+fn values_show_each_option_type_bounds_and_doc() {
+    browsable()
+        .args(["values", "dist"])
+        .run()
+        .status(0)
+        .stdout_is(
+            "
+            ac/agenda
+              couleur = \"bleu\"    # default (module.yaml of ac/agenda 1.1.0)
+                  enum: bleu | vert — Couleur des événements
+              rappel = \"30m\"    # dist/distribution.yaml:7
+                  duration, min 5m, max 7d — Délai du rappel avant un événement
+            ",
+        );
+}

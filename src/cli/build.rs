@@ -1,4 +1,4 @@
-//! `oent build`, `oent values`, `oent diff`.
+//! `oent build`, `oent diff`.
 
 use std::path::PathBuf;
 
@@ -8,7 +8,6 @@ use serde_json::json;
 use super::exit;
 use oent::manifest::diagnostic::render::Sources;
 use oent::manifest::distribution::Target;
-use oent::ops::values::{ValuesError, ValuesOptions};
 use oent::ops::{BuildOptions, WriteOptions, build_with};
 use oent::ops::{RenderLimits, parse_size};
 use oent::registry::fetch::NoProgress;
@@ -96,30 +95,14 @@ pub fn run_diff(args: DiffArgs) -> anyhow::Result<u8> {
     })
 }
 
-#[derive(Debug, Args)]
-pub struct ValuesArgs {
-    #[arg(default_value = ".")]
-    distribution: PathBuf,
-    /// Only this module.
-    #[arg(long = "module", value_name = "NS/NAME")]
-    module: Option<String>,
-    /// Show the values one établissement gets.
-    #[arg(long, value_name = "UAI")]
-    etablissement: Option<String>,
-    #[arg(long = "set", value_name = "NS/NAME.OPTION=VALUE")]
-    sets: Vec<String>,
-    #[arg(long)]
-    offline: bool,
-}
-
-fn parse_sets(sets: &[String]) -> anyhow::Result<Vec<CommandLineValue>> {
+pub fn parse_sets(sets: &[String]) -> anyhow::Result<Vec<CommandLineValue>> {
     sets.iter()
         .map(|s| parse_set(s).map_err(anyhow::Error::msg))
         .collect()
 }
 
 /// What diagnostics of `--set` values quote: each flag, as its own line.
-fn command_line(sets: &[CommandLineValue]) -> Sources {
+pub fn command_line(sets: &[CommandLineValue]) -> Sources {
     let mut sources = Sources::default();
     for set in sets {
         set.quote_in(&mut sources);
@@ -177,34 +160,6 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
             outcome.etablissements,
             outcome.files
         ),
-    }
-    Ok(exit::OK)
-}
-
-pub fn run_values(args: ValuesArgs) -> anyhow::Result<u8> {
-    // Values need the resolved modules: build's first steps, without rendering.
-    let options = ValuesOptions {
-        workspace: WorkspaceOptions::new(args.distribution, false, args.offline)?,
-        sets: parse_sets(&args.sets)?,
-        module: args.module,
-        etablissement: args.etablissement,
-    };
-    let values = match oent::ops::values(&options) {
-        Ok(values) => values,
-        Err(ValuesError::Workspace(e)) => {
-            return super::report::workspace_failure(e, command_line(&options.sets));
-        }
-        Err(ValuesError::Unknown(unknown)) => {
-            // As `oent why` for a module outside the resolution: exit 1.
-            eprintln!("error: {unknown}");
-            return Ok(exit::PROBLEMS);
-        }
-    };
-    for (name, module_values) in &values {
-        println!("{name}");
-        for (option, value) in module_values {
-            println!("  {option} = {}    # {}", value.value, value.from);
-        }
     }
     Ok(exit::OK)
 }

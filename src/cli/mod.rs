@@ -5,6 +5,7 @@ mod build;
 mod contribute;
 mod fetch;
 mod forge;
+mod info;
 mod key;
 mod licences;
 mod lint;
@@ -15,6 +16,8 @@ mod registry;
 mod release;
 mod report;
 mod resolve;
+mod search;
+mod values;
 
 use std::process::ExitCode;
 
@@ -48,7 +51,11 @@ enum Command {
     /// Build a distribution's bundle: every établissement's configuration and the deployment.
     Build(build::BuildArgs),
     /// Show the final value of every option, and where it comes from.
-    Values(build::ValuesArgs),
+    Values(values::ValuesArgs),
+    /// Find modules in the catalogue (or the distribution's registries) by words.
+    Search(search::SearchArgs),
+    /// Show a module: versions, licence, what it deploys, dependencies, every option.
+    Info(info::InfoArgs),
     /// Show what changes between two bundles (exit 1 when they differ).
     Diff(build::DiffArgs),
     /// Report every module's licence, checksum, origin and fork status (Markdown, SPDX, CycloneDX).
@@ -106,7 +113,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Fetch(args) => fetch::run(args),
         Command::Build(args) => build::run_build(args),
-        Command::Values(args) => build::run_values(args),
+        Command::Values(args) => values::run(args),
+        Command::Search(args) => search::run(args),
+        Command::Info(args) => info::run(args),
         Command::Diff(args) => build::run_diff(args),
         Command::Licences(args) => licences::run(args),
         Command::Fork(args) => contribute::run_fork(args),

@@ -3,7 +3,9 @@
 //! returns; every decision a library user would need lives here or below.
 //!
 //! - [`build`]: `oent build`, the workspace rendered into a bundle;
-//! - [`values`]: `oent values`, every final value with where it came from;
+//! - [`values`]: `oent values`, every final value with where it came from, and its option;
+//! - [`info`], [`search`]: `oent info` and `oent search`, browsing a distribution's
+//!   registries or the catalogue built into oent;
 //! - [`licences`]: `oent licences`, the compliance report and its problems;
 //! - [`resolve`]: `oent resolve`/`update`, `oent tree`, `oent why`;
 //! - [`fetch`]: `oent fetch`, the versions a requirement selects, downloaded and verified;
@@ -20,12 +22,14 @@
 pub mod build;
 pub mod fetch;
 pub mod forge;
+pub mod info;
 pub mod key;
 pub mod licences;
 pub mod new;
 pub mod publish;
 pub mod registry;
 pub mod resolve;
+pub mod search;
 pub mod values;
 
 pub use crate::contribute::fork::fork;

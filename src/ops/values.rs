@@ -1,10 +1,12 @@
 //! `oent values`: the workspace's final values, typed, each with where it
-//! came from, for one module or all, as one établissement gets them or as
-//! the distribution sets them.
+//! came from and the option that takes it (type, bounds, doc), for one
+//! module or all, as one établissement gets them or as the distribution
+//! sets them.
 
 use std::collections::BTreeMap;
 
 use crate::manifest::names::ModuleName;
+use crate::manifest::option::ConfigOption;
 use crate::workspace::values::{
     CommandLineValue, FinalValue, Unknown, known_etablissement, known_module, module_values,
 };
@@ -31,7 +33,14 @@ pub enum ValuesError {
 }
 
 /// Each module shown, sorted, with its options and their final values.
-pub type Values = BTreeMap<ModuleName, BTreeMap<String, FinalValue>>;
+pub type Values = BTreeMap<ModuleName, BTreeMap<String, ShownValue>>;
+
+/// One final value and the declaration of its option.
+#[derive(Debug, Clone)]
+pub struct ShownValue {
+    pub value: FinalValue,
+    pub option: ConfigOption,
+}
 
 pub fn values(options: &ValuesOptions) -> Result<Values, ValuesError> {
     let workspace = Workspace::load(&options.workspace)?;
@@ -50,12 +59,17 @@ pub fn values(options: &ValuesOptions) -> Result<Values, ValuesError> {
         .filter(|(name, _)| options.module.as_deref().is_none_or(|m| m == name.as_str()))
         .map(|(name, module)| {
             let overrides = uai.and_then(|u| module.overrides.get(u));
+            let declared = &workspace.modules[&name].config;
             let shown = module
                 .values
                 .iter()
-                .map(|(option, value)| {
+                .filter_map(|(option, value)| {
                     let value = overrides.and_then(|o| o.get(option)).unwrap_or(value);
-                    (option.clone(), value.clone())
+                    let shown = ShownValue {
+                        value: value.clone(),
+                        option: declared.get(option)?.clone(),
+                    };
+                    Some((option.clone(), shown))
                 })
                 .collect();
             (name, shown)

@@ -223,15 +223,7 @@ pub fn open_sources(
 ) -> Result<SourceSet, LockOpError> {
     let specs = chain.registries();
     if specs.is_empty() {
-        let source = open_embedded(cache).map_err(|source| LockOpError::Source {
-            name: EMBEDDED_NAME.to_owned(),
-            location: "the oent binary".to_owned(),
-            source: Box::new(source),
-        })?;
-        return Ok(SourceSet::new(vec![NamedSource {
-            name: EMBEDDED_NAME.to_owned(),
-            source,
-        }])?);
+        return embedded_sources(cache);
     }
     let mut sources = Vec::new();
     for spec in specs {
@@ -253,6 +245,20 @@ pub fn open_sources(
         });
     }
     Ok(SourceSet::new(sources)?)
+}
+
+/// The catalogue built into the binary, alone: the registries of a
+/// distribution that lists none, and what `oent search` reads outside one.
+pub fn embedded_sources(cache: &Cache) -> Result<SourceSet, LockOpError> {
+    let source = open_embedded(cache).map_err(|source| LockOpError::Source {
+        name: EMBEDDED_NAME.to_owned(),
+        location: "the oent binary".to_owned(),
+        source: Box::new(source),
+    })?;
+    Ok(SourceSet::new(vec![NamedSource {
+        name: EMBEDDED_NAME.to_owned(),
+        source,
+    }])?)
 }
 
 /// A locked version served with other bytes is a red flag, never silently relocked.

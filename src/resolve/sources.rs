@@ -92,6 +92,11 @@ impl SourceSet {
         })
     }
 
+    /// The registries, in the distribution's order (for browsing them).
+    pub fn sources(&self) -> &[NamedSource] {
+        &self.sources
+    }
+
     pub fn owner(&self, namespace: &str) -> Option<&NamedSource> {
         self.owners.get(namespace).map(|&i| &self.sources[i])
     }
