@@ -278,6 +278,7 @@ cases! {
     template_undeclared_variable => "template-undeclared-variable",
     uai_bad_check_letter_csv => "uai-bad-check-letter-csv",
     uai_bad_check_letter_inline => "uai-bad-check-letter-inline",
+    uai_wrong_departement => "uai-wrong-departement",
     undeclared_value => "undeclared-value",
     unknown_key_did_you_mean => "unknown-key-did-you-mean",
     unknown_spdx_licence => "unknown-spdx-licence",

@@ -99,6 +99,7 @@ codes! {
     UnknownModule = "E041", "unknown-module", Error, "a distribution names a module or capability that no registry of the distribution publishes";
     TemplateUnbounded = "E042", "template-unbounded", Error, "nested loops over large `range`s would render without end";
     MalformedOutput = "E043", "malformed-output", Error, "a rendered file does not parse in its format (JSON, YAML, LDIF, PHP…)";
+    UaiDepartement = "E044", "uai-departement", Error, "a UAI's département prefix is not the établissement's `departement`";
     MissingRepository = "W001", "missing-repository", Warning, "a module has no `repository`: nothing can be reversed upstream";
     ByteOrderMark = "W002", "byte-order-mark", Warning, "the file starts with a byte-order mark";
     CrlfLineEndings = "W003", "crlf-line-endings", Warning, "the file uses CRLF line endings";

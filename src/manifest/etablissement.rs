@@ -9,6 +9,7 @@ use super::fields::Checker;
 use super::formats::check_uai;
 use super::names::ModuleName;
 use super::source::{ReadFailure, SourceFile, TextKind, read_text};
+use super::uai::check_uai_departement;
 use super::yaml::{Node, NodeKind, Span};
 
 pub const TYPES: &[&str] = &["college", "lycee", "lycee-pro", "cite-scolaire", "erea"];
@@ -198,6 +199,18 @@ pub(super) fn validate(
                 }
             },
         );
+    if let (Some(uai), Some(departement)) = (&uai, &departement)
+        && let Err(e) = check_uai_departement(uai, departement)
+    {
+        report(
+            Code::UaiDepartement,
+            "uai",
+            e,
+            "copy the UAI and the département from the Annuaire de l'éducation (`oent import etablissements`): one of them is wrong"
+                .into(),
+        );
+        return None;
+    }
     Some((uai?, nom?, kind?, commune?, departement?, secteur?))
 }
 

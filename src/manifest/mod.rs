@@ -46,6 +46,7 @@ pub mod template_bounds;
 pub mod template_check;
 pub mod template_filters;
 pub mod template_vars;
+pub mod uai;
 pub(crate) mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
