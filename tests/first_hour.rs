@@ -361,3 +361,36 @@ fn values_show_each_option_type_bounds_and_doc() {
             ",
         );
 }
+
+/// The whole first hour, as the README tells it: a new distribution, its
+/// collèges from the Annuaire de l'éducation, a bundle.
+#[test]
+fn new_then_import_then_build_gives_a_bundle() {
+    let annuaire =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import/annuaire-education.csv");
+    let annuaire = std::fs::read_to_string(annuaire).unwrap();
+    let output = new_dordogne(Test::new().write("annuaire.csv", &annuaire))
+        .run()
+        .status(0)
+        .then()
+        .args([
+            "import",
+            "etablissements",
+            "annuaire.csv",
+            "--departement",
+            "24",
+        ])
+        .args(["--type", "college", "-o", "colleges/etablissements.csv"])
+        .run()
+        .status(0)
+        .then()
+        .args(["lint", "--deny", "warnings", "colleges"])
+        .run()
+        .status(0)
+        .then()
+        .args(["build", "colleges"])
+        .run()
+        .status(0)
+        .stderr_contains("8 établissements");
+    assert!(output.path().join("colleges/bundle/bundle.json").is_file());
+}

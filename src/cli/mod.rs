@@ -5,6 +5,7 @@ mod build;
 mod contribute;
 mod fetch;
 mod forge;
+mod import;
 mod info;
 mod key;
 mod licences;
@@ -66,6 +67,9 @@ enum Command {
     Contribute(contribute::ContributeArgs),
     /// Check module and distribution manifests, their templates and values.
     Lint(lint::LintArgs),
+    /// Import data into a distribution: `etablissements` from the Annuaire de l'éducation.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Create a new module or distribution from a commented starting point.
     #[command(subcommand)]
     New(new::NewCommand),
@@ -122,6 +126,7 @@ pub fn main() -> ExitCode {
         Command::Contribute(args) => contribute::run_contribute(args),
         Command::Lint(args) => lint::run(args),
         Command::New(command) => new::run(command),
+        Command::Import(command) => import::run(command),
         Command::Package(args) => package::run(args),
         Command::Key(command) => key::run(command),
         Command::Registry(command) => registry::run(command),

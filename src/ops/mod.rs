@@ -4,6 +4,7 @@
 //!
 //! - [`build`]: `oent build`, the workspace rendered into a bundle;
 //! - [`values`]: `oent values`, every final value with where it came from, and its option;
+//! - [`import`]: `oent import etablissements`, the Annuaire de l'éducation as etablissements.csv;
 //! - [`info`], [`search`]: `oent info` and `oent search`, browsing a distribution's
 //!   registries or the catalogue built into oent;
 //! - [`licences`]: `oent licences`, the compliance report and its problems;
@@ -22,6 +23,7 @@
 pub mod build;
 pub mod fetch;
 pub mod forge;
+pub mod import;
 pub mod info;
 pub mod key;
 pub mod licences;
