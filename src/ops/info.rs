@@ -328,7 +328,7 @@ pub fn info_json(info: &ModuleInfo) -> serde_json::Value {
     })
 }
 
-/// One option declaration as JSON (also in `oent values --format json`).
+/// One option declaration as JSON, for `oent info --format json`.
 pub fn option_json(option: &ConfigOption) -> serde_json::Value {
     serde_json::json!({
         "name": option.name,
