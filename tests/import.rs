@@ -167,3 +167,35 @@ fn a_type_or_departement_that_does_not_exist_is_a_usage_error() {
             "error: no row of `annuaire.csv` matches --departement 48; nothing was written\n",
         );
 }
+
+#[test]
+fn a_file_that_is_not_utf8_or_not_csv_is_refused_without_writing() {
+    let latin1: Vec<u8> = annuaire()
+        .replace("Périgueux", "P\u{1}rigueux")
+        .into_bytes()
+        .into_iter()
+        .map(|b| if b == 1 { 0xE9 } else { b })
+        .collect();
+    let output = Test::new()
+        .write_bytes("annuaire.csv", &latin1)
+        .args(IMPORT)
+        .run()
+        .status(2)
+        .stderr_is(
+            "error: `annuaire.csv` is not UTF-8; export the Annuaire de l'éducation again as \
+             CSV (UTF-8), or convert it with `iconv -f latin1 -t utf-8`\n",
+        );
+    assert!(!output.path().join("etablissements.csv").exists());
+    // A row cut short (a hand-edited file): the line is named.
+    let output = with_annuaire(|a| {
+        a.replace("0240013J;Collège Michel de Montaigne;", "0240013J\n")
+    })
+    .args(IMPORT)
+    .run()
+    .status(1)
+    .stderr_is(
+        "error: `annuaire.csv`, line 3: the row has 1 field(s) but the header 72; the export \
+             separates fields with `;` and quotes those that hold one\n",
+    );
+    assert!(!output.path().join("etablissements.csv").exists());
+}

@@ -128,7 +128,14 @@ pub fn import(options: &ImportOptions) -> Result<ImportOutcome, ImportError> {
     let csv_error = |e: csv::Error| ImportError::Csv {
         path: path.clone(),
         line: e.position().map_or(1, |p| p.line()),
-        message: e.to_string(),
+        message: match e.kind() {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => format!(
+                "the row has {len} field(s) but the header {expected_len}; the export separates fields with `;` and quotes those that hold one"
+            ),
+            _ => e.to_string(),
+        },
     };
     let header = reader.headers().map_err(csv_error)?.clone();
     let index: BTreeMap<String, usize> = header
