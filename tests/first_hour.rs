@@ -3,6 +3,7 @@
 //! once from the catalogue built into the binary (no fixture registry, no
 //! network), and is ready for git.
 
+mod http_support;
 mod support;
 
 use std::path::Path;
@@ -393,4 +394,32 @@ fn new_then_import_then_build_gives_a_bundle() {
         .status(0)
         .stderr_contains("8 établissements");
     assert!(output.path().join("colleges/bundle/bundle.json").is_file());
+}
+
+/// A static web server cannot list its modules: search says it did not
+/// look there, and info still reads a module by name.
+#[test]
+fn search_names_a_registry_it_cannot_list_and_info_still_reads_it() {
+    let fixture = http_support::Fixture::new(&["1.0.0"]);
+    let nginx = fixture.nginx();
+    let distribution = format!(
+        "schema: oent/distribution/v1\nname: t/dist\nversion: 0.1.0\n\
+         collectivite: {{ nom: Région test, type: region }}\n\
+         registries: [{{ name: web, url: \"{}\" }}]\nsettings: {{ domaine: ent.example.fr }}\n",
+        nginx.url()
+    );
+    std::fs::write(fixture.path().join("distribution.yaml"), distribution).unwrap();
+    fixture
+        .oent(&["search", "x"])
+        .status(1)
+        .stderr_is(
+            "
+            warning: registry `web` cannot list its modules (a static web server): not searched; `oent info NS/NAME` still reads it
+            no module matches `x` in the registries of distribution.yaml (web)
+            ",
+        );
+    fixture
+        .oent(&["info", "t/x"])
+        .status(0)
+        .stdout_contains("t/x 1.0.0, from web\n");
 }
