@@ -8,8 +8,18 @@ pub mod render;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::source::SourceFile;
-use super::yaml::Span;
+/// Byte range in the source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -155,20 +165,6 @@ impl Diagnostic {
 
     pub fn warning(code: Code, path: &Path, message: impl Into<String>) -> Self {
         Self::new(code, path, message)
-    }
-
-    pub fn at(mut self, source: &SourceFile, span: Span) -> Self {
-        let (line, column) = source.line_col(span.start);
-        self.position = Some(Position { span, line, column });
-        self
-    }
-
-    pub fn at_offset(self, source: &SourceFile, offset: usize) -> Self {
-        let end = source.text[offset.min(source.text.len())..]
-            .chars()
-            .next()
-            .map_or(offset, |c| offset + c.len_utf8());
-        self.at(source, Span::new(offset, end))
     }
 
     pub fn key(mut self, key: impl Into<String>) -> Self {

@@ -45,6 +45,7 @@ pub mod source;
 pub mod template_bounds;
 pub mod template_check;
 pub mod template_filters;
+pub mod template_spec;
 pub mod template_vars;
 pub(crate) mod yaml;
 

@@ -11,6 +11,7 @@ use super::load::{Loaded, ReadError, load_yaml};
 use super::names::{self, ModuleName, check_part};
 use super::option::ConfigOption;
 use super::template_check;
+pub use super::template_spec::{Each, TemplateSpec};
 use super::yaml::{Node, Span};
 
 pub const MODULE_SCHEMA: &str = "oent/module/v1";
@@ -62,20 +63,6 @@ pub struct Dependency {
     pub req: semver::VersionReq,
     /// The requirement in module.yaml, for explanations.
     pub span: Span,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Each {
-    Etablissement,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct TemplateSpec {
-    /// Relative to the module directory.
-    pub source: PathBuf,
-    /// Output path, itself a Tera template (`conf/{{ module.slug }}/app.properties`).
-    pub target: String,
-    pub each: Option<Each>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
