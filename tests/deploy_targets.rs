@@ -131,6 +131,33 @@ fn secret_envs(service: &Value) -> Vec<&str> {
         .collect()
 }
 
+fn list<'a>(service: &'a Value, key: &str) -> &'a Vec<Value> {
+    service[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}: no list `{key}`", service["name"]))
+}
+
+/// The compose `volumes` of a service: each file at its contract mount,
+/// read-only, then each data volume.
+fn compose_volumes(service: &Value) -> Vec<String> {
+    let slug = service["slug"].as_str().unwrap();
+    let files = list(service, "files").iter().map(|f| {
+        format!(
+            "../{}:{}:ro",
+            f["path"].as_str().unwrap(),
+            f["mount"].as_str().unwrap()
+        )
+    });
+    let data = list(service, "data").iter().map(|d| {
+        format!(
+            "{slug}-{}:{}",
+            d["name"].as_str().unwrap(),
+            d["mount"].as_str().unwrap()
+        )
+    });
+    files.chain(data).collect()
+}
+
 /// compose/compose.yaml against the Compose Specification, then what the
 /// schema cannot say: one entry per service, secrets as required
 /// interpolations (never values), read-only configuration, health checks
@@ -168,42 +195,56 @@ fn check_compose(context: &Value, bundle: &Path) {
             entry["labels"]["org.oent.distribution"],
             context["distribution"]["name"]
         );
-        let envs = secret_envs(service);
-        if envs.is_empty() {
+        let env = list(service, "env");
+        if env.is_empty() {
             assert!(entry.get("environment").is_none(), "{slug}");
         } else {
             let environment = entry["environment"].as_object().unwrap();
-            assert_eq!(environment.len(), envs.len(), "{slug}");
-            for env in envs {
-                let value = environment[env].as_str().unwrap();
+            assert_eq!(environment.len(), env.len(), "{slug}");
+            for e in env {
+                let value = environment[e["name"].as_str().unwrap()].as_str().unwrap();
+                match e["secret"].as_str() {
+                    Some(var) => assert!(
+                        value.starts_with(&format!("${{{var}:?")) && value.ends_with('}'),
+                        "{slug}: {var} must be a required interpolation, got {value}"
+                    ),
+                    None => assert_eq!(value, e["value"].as_str().unwrap().replace('$', "$$")),
+                }
+            }
+        }
+        let volumes = compose_volumes(service);
+        if volumes.is_empty() {
+            assert!(entry.get("volumes").is_none(), "{slug}");
+        } else {
+            assert_eq!(entry["volumes"], json!(volumes), "{slug}");
+            for f in list(service, "files") {
+                let path = bundle.join(f["path"].as_str().unwrap());
                 assert!(
-                    value.starts_with(&format!("${{{env}:?")) && value.ends_with('}'),
-                    "{slug}: {env} must be a required interpolation, got {value}"
+                    path.exists(),
+                    "{slug}: {} is mounted but absent",
+                    path.display()
                 );
             }
         }
-        if service["config_files"].as_array().unwrap().is_empty() {
-            assert!(entry.get("volumes").is_none(), "{slug}");
-        } else {
-            assert_eq!(
-                entry["volumes"],
-                json!([format!("../conf/{slug}:/etc/oent/{slug}:ro")]),
-                "{slug}"
-            );
-            assert!(
-                bundle
-                    .join("compose")
-                    .join(format!("../conf/{slug}"))
-                    .is_dir()
-            );
-        }
-        match service.get("health") {
-            Some(health) => {
+        let ports = |key: &str| -> Value {
+            let ports = list(service, key);
+            if ports.is_empty() {
+                Value::Null
+            } else if key == "published_ports" {
+                json!(ports.iter().map(|p| format!("{p}:{p}")).collect::<Vec<_>>())
+            } else {
+                json!(ports.iter().map(|p| p.to_string()).collect::<Vec<_>>())
+            }
+        };
+        assert_eq!(entry["expose"], ports("internal_ports"), "{slug}");
+        assert_eq!(entry["ports"], ports("published_ports"), "{slug}");
+        // Compose health checks only for `exec` probes (a command the module
+        // says its image has): never a `wget` the image may lack.
+        match service.pointer("/probe/exec") {
+            Some(exec) => {
                 let test = entry["healthcheck"]["test"].as_array().unwrap();
-                assert_eq!(test[0], "CMD-SHELL");
-                let port = &service["port"];
-                let url = format!("http://localhost:{port}{}", health.as_str().unwrap());
-                assert!(test[1].as_str().unwrap().contains(&url), "{slug}: {test:?}");
+                assert_eq!(test[0], "CMD");
+                assert_eq!(&test[1..], exec.as_array().unwrap().as_slice(), "{slug}");
             }
             None => assert!(entry.get("healthcheck").is_none(), "{slug}"),
         }
@@ -215,9 +256,16 @@ fn check_compose(context: &Value, bundle: &Path) {
         proxy["volumes"],
         json!(["./nginx/oent.conf:/etc/nginx/conf.d/default.conf:ro"])
     );
-    let slugs: Vec<&Value> = services(context).iter().map(|s| &s["slug"]).collect();
+    let slugs: Vec<&Value> = services(context)
+        .iter()
+        .filter(|s| !list(s, "routes").is_empty())
+        .map(|s| &s["slug"])
+        .collect();
     let depends: Vec<&Value> = proxy["depends_on"].as_array().unwrap().iter().collect();
-    assert_eq!(depends, slugs);
+    assert_eq!(
+        depends, slugs,
+        "the proxy waits for the services it routes to"
+    );
 }
 
 /// compose/nginx/oent.conf is included inside `http { }` by the nginx image:
@@ -232,20 +280,30 @@ fn check_nginx(context: &Value, bundle: &Path) {
     assert!(text.contains("resolver 127.0.0.11 valid=30s"));
     for service in services(context) {
         let slug = service["slug"].as_str().unwrap();
-        let variable = format!("$upstream_{}", slug.replace('-', "_"));
-        let port = &service["port"];
-        assert!(
-            text.contains(&format!("set {variable} http://{slug}:{port};"))
-                && text.contains(&format!("proxy_pass {variable};")),
-            "{slug}: no proxied location"
-        );
-        let path = service["path"].as_str().unwrap();
-        let location = if path == "/" {
-            "location / {".to_owned()
-        } else {
-            format!("location {path}/ {{")
-        };
-        assert!(text.contains(&location), "{slug}: no `{location}`");
+        for route in list(service, "routes") {
+            let port = &route["port"];
+            let variable = format!("$upstream_{}_{port}", slug.replace('-', "_"));
+            assert!(
+                text.contains(&format!("set {variable} http://{slug}:{port};"))
+                    && text.contains(&format!("proxy_pass {variable};")),
+                "{slug}: no proxied location"
+            );
+            let path = route["path"].as_str().unwrap();
+            let location = if path == "/" {
+                "location / {".to_owned()
+            } else {
+                format!("location {path}/ {{")
+            };
+            assert!(text.contains(&location), "{slug}: no `{location}`");
+        }
+        // Ports that are not HTTP (LDAP, SQL, IMAPS, SMTP) are never proxied.
+        for port in list(service, "ports")
+            .iter()
+            .filter(|p| p["http"].is_null())
+        {
+            let upstream = format!("http://{slug}:{}", port["port"]);
+            assert!(!text.contains(&upstream), "{slug}: {upstream} is routed");
+        }
     }
 }
 
@@ -273,43 +331,105 @@ fn check_kubernetes(context: &Value, bundle: &Path) {
     let secrets_name = format!("{}-secrets", part_of.as_str().unwrap());
     for service in services(context) {
         let slug = service["slug"].as_str().unwrap();
-        let deployment = find("Deployment", slug);
+        // Persistent data: a StatefulSet whose claims outlive the pods.
+        let data = list(service, "data");
+        let kind = if data.is_empty() {
+            "Deployment"
+        } else {
+            "StatefulSet"
+        };
+        let deployment = find(kind, slug);
         let labels = &deployment["metadata"]["labels"];
         assert_eq!(labels["app.kubernetes.io/name"], slug);
         assert_eq!(&labels["app.kubernetes.io/part-of"], part_of);
         // `+` (semver build metadata) is not allowed in a label value.
         let version = service["version"].as_str().unwrap().replace('+', "_");
         assert_eq!(labels["app.kubernetes.io/version"], version.as_str());
+        let claims: Vec<Value> = data
+            .iter()
+            .map(|d| json!({ "metadata": { "name": d["name"] }, "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": d["size"] } } } }))
+            .collect();
+        if claims.is_empty() {
+            assert!(deployment["spec"].get("volumeClaimTemplates").is_none());
+        } else {
+            assert_eq!(
+                deployment["spec"]["volumeClaimTemplates"],
+                json!(claims),
+                "{slug}"
+            );
+        }
         let pod = &deployment["spec"]["template"]["spec"];
         let container = &pod["containers"][0];
         assert_eq!(container["image"], service["image"], "{slug}");
-        assert_eq!(
-            container["ports"][0]["containerPort"], service["port"],
-            "{slug}"
-        );
-        let envs = secret_envs(service);
-        let env: Vec<Value> = envs
+        let ports: Vec<Value> = list(service, "ports")
             .iter()
-            .map(|e| json!({ "name": e, "valueFrom": { "secretKeyRef": { "name": secrets_name, "key": e } } }))
+            .map(|p| json!({ "name": p["name"], "containerPort": p["port"], "protocol": "TCP" }))
+            .collect();
+        assert_eq!(container["ports"], json!(ports), "{slug}");
+        let env: Vec<Value> = list(service, "env")
+            .iter()
+            .map(|e| match e["secret"].as_str() {
+                Some(var) => json!({ "name": e["name"], "valueFrom": { "secretKeyRef": { "name": secrets_name, "key": var } } }),
+                None => json!({ "name": e["name"], "value": e["value"] }),
+            })
             .collect();
         if env.is_empty() {
             assert!(container.get("env").is_none(), "{slug}");
         } else {
             assert_eq!(container["env"], json!(env), "{slug}");
         }
-        match service.get("health") {
-            Some(health) => {
-                let probe = &container["readinessProbe"]["httpGet"];
-                assert_eq!(&probe["path"], health, "{slug}");
-                assert_eq!(probe["port"], service["port"], "{slug}");
+        let probe = &container["readinessProbe"];
+        match service.get("probe") {
+            Some(p) if p.get("http").is_some() => {
+                assert_eq!(probe["httpGet"]["path"], p["http"]["path"], "{slug}");
+                assert_eq!(probe["httpGet"]["port"], p["http"]["port"], "{slug}");
             }
+            Some(p) if p.get("tcp").is_some() => {
+                assert_eq!(probe["tcpSocket"]["port"], p["tcp"], "{slug}");
+            }
+            Some(p) => assert_eq!(probe["exec"]["command"], p["exec"], "{slug}"),
             None => assert!(container.get("readinessProbe").is_none(), "{slug}"),
         }
 
+        // Services: every port in the ClusterIP one, published ones also in
+        // a LoadBalancer.
+        let service_ports: Vec<Value> = list(service, "ports")
+            .iter()
+            .map(|p| json!({ "name": p["name"], "port": p["port"], "targetPort": p["name"], "protocol": "TCP" }))
+            .collect();
+        let service_object = find("Service", slug);
+        assert_eq!(
+            service_object["spec"]["ports"],
+            json!(service_ports),
+            "{slug}"
+        );
+        let published: Vec<&Value> = list(service, "ports")
+            .iter()
+            .filter(|p| p["publish"] == true)
+            .map(|p| &p["port"])
+            .collect();
+        let public_name = format!("{slug}-public");
+        let public = documents
+            .iter()
+            .find(|d| d["kind"] == "Service" && d["metadata"]["name"] == public_name.as_str());
+        match public {
+            Some(public) => {
+                assert_eq!(public["spec"]["type"], "LoadBalancer");
+                let ports: Vec<&Value> = public["spec"]["ports"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| &p["port"])
+                    .collect();
+                assert_eq!(ports, published, "{slug}");
+            }
+            None => assert!(published.is_empty(), "{slug}: no LoadBalancer"),
+        }
+
         // The ConfigMap kustomize generated holds every rendered file, and
-        // the volume, rewritten to its hashed name, puts each one back at
-        // its path under /etc/oent/<slug>.
+        // each is mounted with subPath at the path the contract names.
         let files = service["config_files"].as_array().unwrap();
+        let mounts = list(service, "k8s_mounts");
         if files.is_empty() {
             assert!(pod.get("volumes").is_none(), "{slug}");
             continue;
@@ -324,24 +444,23 @@ fn check_kubernetes(context: &Value, bundle: &Path) {
         let data = config_map["data"].as_object().unwrap();
         assert_eq!(data.len(), files.len(), "{slug}");
         let prefix = format!("{}/", service["config_dir"].as_str().unwrap());
-        for (file, item) in files.iter().zip(volume["items"].as_array().unwrap()) {
+        for file in files {
             let file = file.as_str().unwrap();
-            let relative = file.strip_prefix(&prefix).unwrap();
-            assert_eq!(item["path"], relative, "{slug}");
-            let key = item["key"].as_str().unwrap();
+            let key = file.strip_prefix(&prefix).unwrap().replace('/', "__");
             let content = std::fs::read_to_string(bundle.join(file)).unwrap();
-            assert_eq!(data[key], content.as_str(), "{slug}: {key}");
+            assert_eq!(data[&key], content.as_str(), "{slug}: {key}");
         }
-        assert_eq!(
-            container["volumeMounts"],
-            json!([{ "name": "conf", "mountPath": format!("/etc/oent/{slug}"), "readOnly": true }])
-        );
-
-        let service_object = find("Service", slug);
-        assert_eq!(
-            service_object["spec"]["ports"][0]["targetPort"],
-            service["port"]
-        );
+        let conf_mounts: Vec<Value> = mounts
+            .iter()
+            .map(|m| json!({ "name": "conf", "mountPath": m["mount"], "subPath": m["key"], "readOnly": true }))
+            .collect();
+        let found: Vec<&Value> = container["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["name"] == "conf")
+            .collect();
+        assert_eq!(json!(found), json!(conf_mounts), "{slug}");
     }
 
     let ingress = find("Ingress", part_of.as_str().unwrap());
@@ -356,9 +475,13 @@ fn check_kubernetes(context: &Value, bundle: &Path) {
         .collect();
     let expected: Vec<(Value, Value)> = services(context)
         .iter()
-        .map(|s| (s["path"].clone(), s["slug"].clone()))
+        .flat_map(|s| {
+            list(s, "routes")
+                .iter()
+                .map(|r| (r["path"].clone(), s["slug"].clone()))
+        })
         .collect();
-    assert_eq!(routes, expected);
+    assert_eq!(routes, expected, "only HTTP ports are in the Ingress");
 }
 
 /// README.md names every service and every secret variable, and the way to
@@ -402,18 +525,29 @@ fn edge_context() -> Value {
         "category": "externe", "audiences": ["personnel"], "licence": "MIT",
         "image": "registry.example.org/acme/minimal:1.0.0", "port": 3000,
         "path": "/minimal", "config_dir": "conf/acme-minimal", "config_files": [],
-        "secrets": []
+        "secrets": [], "command": [], "environment": {}, "env": [], "secret_files": [],
+        "files": [], "k8s_mounts": [], "data": [], "databases": [], "provides": [],
+        "ports": [{ "name": "http", "port": 3000, "http": "/minimal", "publish": false }],
+        "routes": [{ "name": "http", "port": 3000, "path": "/minimal" }],
+        "internal_ports": [3000], "published_ports": []
     });
     let list = context["services"].as_array_mut().unwrap();
     list.insert(0, minimal.clone());
     for service in list.iter_mut() {
         if service["name"] == "openent/portail" {
             service["path"] = json!("/portail");
+            service["routes"][0]["path"] = json!("/portail");
+            service["ports"][0]["http"] = json!("/portail");
         }
     }
+    let portail = list
+        .iter()
+        .find(|s| s["name"] == "openent/portail")
+        .unwrap()
+        .clone();
     let modules = context["modules"].as_object_mut().unwrap();
     modules.insert("acme/minimal".into(), minimal);
-    modules["openent/portail"]["path"] = json!("/portail");
+    modules["openent/portail"] = portail;
     // A module without service is in `modules` only.
     modules.insert(
         "openent/theme".into(),
@@ -468,7 +602,10 @@ fn the_fixture_follows_the_documented_context() {
             "licence",
             "image",
             "port",
-            "path",
+            "ports",
+            "routes",
+            "env",
+            "files",
             "secrets",
         ] {
             assert!(service.get(key).is_some(), "{name}.{key}");

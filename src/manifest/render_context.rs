@@ -19,8 +19,15 @@ use Shape::{Fields, Open, Settings};
 
 const SERVICE: Shape = Fields(&[
     ("image", Open),
+    ("command", Open),
+    ("environment", Open),
+    ("files", Open),
+    ("data", Open),
+    ("ports", Open),
+    ("probe", Open),
+    ("databases", Open),
+    ("secrets", Open),
     ("port", Open),
-    ("health", Open),
     ("path", Open),
 ]);
 

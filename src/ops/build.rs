@@ -199,14 +199,14 @@ pub fn build_with(
         })
         .collect();
     let target_label = target_name(target);
-    deploy::render(
+    warnings.extend(deploy::render(
         target_label,
         top.dir(),
         &shared,
         &top.name.slug(),
         &deployment,
         &mut staging,
-    )?;
+    )?);
     staging.write(LOCK_FILE, lock.lock.to_text().as_bytes())?;
     staging.write(
         "LICENCES.md",

@@ -4,7 +4,8 @@
 //!
 //! - [`context`]: the render context, built once and shared;
 //! - [`engine`]: module templates, once or per établissement, strict;
-//! - [`deploy`]: compose / Kubernetes / README templates;
+//! - [`deploy`]: compose / Kubernetes / README templates; [`contract`]: what
+//!   they place, from each module's deployment contract;
 //! - [`limits`]: bounds on what rendering may write, and for how long;
 //! - [`out_dir`]: which folder a bundle may replace;
 //! - [`bundle`]: streaming files to a staging directory, `bundle.json`, the atomic swap;
@@ -15,6 +16,7 @@
 
 pub mod bundle;
 pub mod context;
+pub mod contract;
 pub mod deploy;
 pub mod diff;
 pub mod engine;
