@@ -904,3 +904,291 @@ fn oent_build_of_the_compose_fixture_passes_the_validators() {
     check_nginx(&context, &bundle);
     check_readme(&context, &bundle);
 }
+
+// ---------------------------------------------------------------------------
+// The deployment contract (docs/formats.md, "The deployment contract"):
+// tests/fixtures/deploy/contract, whose modules use every key, with the
+// catalogue's openent/postgresql and openent/mariadb, published to a registry
+// in the test's directory and built for both targets.
+
+fn contract_fixture() -> Test {
+    let fixture = Path::new(ROOT).join("tests/fixtures/deploy/contract");
+    let catalogue = Path::new(ROOT).join("modules/openent");
+    let test = Test::new()
+        .copy(&fixture, ".")
+        .copy(&catalogue.join("postgresql"), "modules/postgresql")
+        .copy(&catalogue.join("mariadb"), "modules/mariadb");
+    support::registry::publish_tree(test, "registry", "openent", "modules")
+}
+
+fn build_contract(test: Test, target: &str) -> support::Output {
+    test.args(["build", ".", "-o", "out", "--target", target])
+        .run()
+}
+
+fn find<'a>(documents: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    documents
+        .iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+#[test]
+fn compose_places_files_data_ports_secrets_and_databases_where_the_contract_says() {
+    let run = build_contract(contract_fixture(), "compose").status(0);
+    let out = run.path().join("out");
+    let file = out.join("compose/compose.yaml");
+    tools::compose_schema(&file);
+    tools::nginx_t(
+        &out.join("compose/nginx/oent.conf"),
+        &run.path().join("nginx-check"),
+    );
+    let compose = parse_yaml(&file);
+    let app = &compose["services"]["openent-app"];
+    assert_eq!(
+        app["command"],
+        json!(["start", "--optimized", "--price=$$5"])
+    );
+    assert_eq!(
+        app["volumes"],
+        json!([
+            "../conf/openent-app/app.conf:/opt/app/conf/app.conf:ro",
+            "../conf/openent-app/etablissements/:/opt/app/etablissements/:ro",
+            "openent-app-data:/opt/app/data",
+        ])
+    );
+    assert_eq!(app["expose"], json!(["8080", "9000"]));
+    assert!(app.get("ports").is_none(), "HTTP goes through the proxy");
+    let env = &app["environment"];
+    assert_eq!(env["APP_HTTP_PATH"], "/app");
+    assert_eq!(env["APP_DB_HOST"], "openent-postgresql");
+    assert_eq!(env["APP_DB_NAME"], "openent_app");
+    assert_eq!(env["APP_DB_USER"], "openent_app");
+    assert!(
+        env["APP_DB_PASSWORD"]
+            .as_str()
+            .unwrap()
+            .starts_with("${OENT_DB_PASSWORD_OPENENT_APP:?")
+    );
+    assert!(
+        env["APP_BOOTSTRAP_ADMIN_PASSWORD"]
+            .as_str()
+            .unwrap()
+            .starts_with("${APP_ADMIN_PASSWORD:?")
+    );
+    assert_eq!(
+        app["secrets"],
+        json!([{ "source": "openent-app-smtp-password", "target": "/run/secrets/smtp_password" }])
+    );
+    assert_eq!(
+        compose["secrets"]["openent-app-smtp-password"],
+        json!({ "environment": "SMTP_PASSWORD" })
+    );
+    // Mail: IMAPS and submission published on the host, LMTP internal.
+    let mail = &compose["services"]["openent-mail"];
+    assert_eq!(mail["ports"], json!(["993:993", "587:587"]));
+    assert_eq!(mail["expose"], json!(["24"]));
+    // The database module gets each dependent's password, for its init script.
+    let postgres = &compose["services"]["openent-postgresql"];
+    assert!(
+        postgres["environment"]["OENT_DB_PASSWORD_OPENENT_APP"]
+            .as_str()
+            .unwrap()
+            .starts_with("${OENT_DB_PASSWORD_OPENENT_APP:?")
+    );
+    assert_eq!(
+        postgres["healthcheck"]["test"],
+        json!(["CMD", "pg_isready", "--username", "postgres"])
+    );
+    let volumes: Vec<&String> = compose["volumes"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        volumes,
+        [
+            "openent-app-data",
+            "openent-mail-mail",
+            "openent-mariadb-data",
+            "openent-postgresql-data"
+        ]
+    );
+    assert_eq!(
+        compose["services"]["proxy"]["depends_on"],
+        json!(["openent-app", "openent-wiki"])
+    );
+    let init = run.read("out/conf/openent-postgresql/oent-databases.sh");
+    assert!(
+        init.contains("--set=name=openent_app --set=password=\"${OENT_DB_PASSWORD_OPENENT_APP:?")
+    );
+    let init = run.read("out/conf/openent-mariadb/oent-databases.sh");
+    assert!(init.contains("CREATE USER IF NOT EXISTS 'openent_wiki'@'%'"));
+
+    // Only HTTP ports are proxied: never IMAPS, LMTP, SQL nor a management port.
+    let nginx = run.read("out/compose/nginx/oent.conf");
+    assert!(nginx.contains("location /app/ {"));
+    assert!(nginx.contains("http://openent-app:8080;"));
+    assert!(nginx.contains("http://openent-wiki:80;"));
+    for port in [":993", ":587", ":24;", ":9000", ":5432", ":3306"] {
+        assert!(!nginx.contains(port), "{port} is routed");
+    }
+
+    let example = run.read("out/secrets.env.example");
+    for var in [
+        "APP_ADMIN_PASSWORD",
+        "LDAP_PASSWORD",
+        "MARIADB_ROOT_PASSWORD",
+        "OENT_DB_PASSWORD_OPENENT_APP",
+        "OENT_DB_PASSWORD_OPENENT_WIKI",
+        "POSTGRES_ADMIN_PASSWORD",
+        "SMTP_PASSWORD",
+    ] {
+        assert!(
+            example.contains(&format!("\n{var}=\n")),
+            "{var}:\n{example}"
+        );
+    }
+    assert!(example.contains("# base postgresql de openent/app\nOENT_DB_PASSWORD_OPENENT_APP=\n"));
+    let readme = run.read("out/README.md");
+    assert!(readme.contains("| `openent/app` | `conf/openent-app/app.conf` | `/opt/app/conf/app.conf` ([documentation](https://example.org/app/configuration)) |"));
+    assert!(readme.contains("| `openent/app` | données `data` (5Gi) | `/opt/app/data` |"));
+    assert!(readme.contains("## Images à fournir"));
+    assert!(readme.contains("- `registry.example.org/openent/wiki:1.0.0`"));
+}
+
+#[test]
+fn placeholders_and_unfilled_variables_are_said_aloud() {
+    let run = build_contract(contract_fixture(), "compose")
+        .status(0)
+        .stderr_contains("distribution.yaml: warning[W008]: `registry.example.org/openent/wiki:1.0.0` is a placeholder: no registry serves it")
+        .stderr_contains("out/conf/openent-mail/dovecot-ldap.conf.ext:2:10: warning[W007]: `${LDAP_PASSWORD}` is left in the file: nothing replaces it when `openent/mail` starts");
+    // app.conf is declared `expand: env` and its service gets both variables.
+    assert!(!run.stderr.contains("app.conf"), "{}", run.stderr);
+
+    // `settings.images.registry` points the placeholders at the collectivité's registry.
+    let test = run.then();
+    let dist = std::fs::read_to_string(test.path().join("distribution.yaml")).unwrap();
+    let test = test.write(
+        "distribution.yaml",
+        &dist.replace(
+            "  domaine: ent.example.fr\n",
+            "  domaine: ent.example.fr\n  images: { registry: registry.cd91.fr/ent }\n",
+        ),
+    );
+    let run = build_contract(test, "compose")
+        .status(0)
+        .stderr_lacks("W008");
+    let compose = parse_yaml(&run.path().join("out/compose/compose.yaml"));
+    assert_eq!(
+        compose["services"]["openent-wiki"]["image"],
+        "registry.cd91.fr/ent/openent/wiki:1.0.0"
+    );
+    assert!(!run.read("out/README.md").contains("## Images à fournir"));
+}
+
+#[test]
+fn a_database_nobody_provides_is_refused_naming_module_and_engine() {
+    let test = contract_fixture();
+    let dist = std::fs::read_to_string(test.path().join("distribution.yaml")).unwrap();
+    let without: String = dist
+        .lines()
+        .filter(|l| !l.contains("openent/postgresql"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    build_contract(test.write("distribution.yaml", &without), "compose")
+        .status(1)
+        .stderr_contains("distribution.yaml: error[E047]: `openent/app` needs a `postgresql` database, and no module of the distribution provides `postgresql` (help: add the module that deploys it to `modules:`, e.g. `openent/postgresql: \"^1\"` (it provides `postgresql`))");
+}
+
+#[test]
+fn kubernetes_places_the_contract_statefulsets_subpaths_and_a_load_balancer() {
+    let run = build_contract(contract_fixture(), "kubernetes").status(0);
+    let out = run.path().join("out");
+    tools::kubernetes_validate(&[
+        out.join("kubernetes/services.yaml"),
+        out.join("kubernetes/ingress.yaml"),
+    ]);
+    let built = tools::kustomize(&out);
+    let built_file = run.path().join("kustomize-build.yaml");
+    write(&built_file, &built);
+    tools::kubernetes_validate(std::slice::from_ref(&built_file));
+    let documents = parse_yaml_documents(&built);
+
+    let app = find(&documents, "StatefulSet", "openent-app");
+    assert_eq!(
+        app["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"],
+        "5Gi"
+    );
+    let container = &app["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["args"],
+        json!(["start", "--optimized", "--price=$5"])
+    );
+    assert_eq!(
+        container["readinessProbe"]["httpGet"],
+        json!({ "path": "/app/health/ready", "port": 9000 })
+    );
+    let mounts: Vec<(String, String)> = container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["mountPath"].as_str().unwrap().to_owned(),
+                m["subPath"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let uai = "0910001G";
+    assert_eq!(
+        mounts,
+        [
+            ("/opt/app/conf/app.conf".to_owned(), "app.conf".to_owned()),
+            (
+                format!("/opt/app/etablissements/{uai}.json"),
+                format!("etablissements__{uai}.json")
+            ),
+            (
+                "/run/secrets/smtp_password".to_owned(),
+                "SMTP_PASSWORD".to_owned()
+            ),
+            ("/opt/app/data".to_owned(), String::new()),
+        ]
+    );
+    assert!(
+        find(&documents, "Deployment", "openent-wiki")["spec"]
+            .get("volumeClaimTemplates")
+            .is_none()
+    );
+    let mail = find(&documents, "StatefulSet", "openent-mail");
+    assert_eq!(
+        mail["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["tcpSocket"],
+        json!({ "port": 993 })
+    );
+    let public = find(&documents, "Service", "openent-mail-public");
+    assert_eq!(public["spec"]["type"], "LoadBalancer");
+    let ports: Vec<&Value> = public["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["port"])
+        .collect();
+    assert_eq!(ports, [&json!(993), &json!(587)]);
+    assert!(
+        documents
+            .iter()
+            .all(|d| d["metadata"]["name"] != "openent-postgresql-public"),
+        "SQL is never published"
+    );
+    let ingress = find(&documents, "Ingress", "demo-contract");
+    let paths: Vec<(&Value, &Value)> = ingress["spec"]["rules"][0]["http"]["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (&p["path"], &p["backend"]["service"]["port"]["number"]))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            (&json!("/app"), &json!(8080)),
+            (&json!("/wiki"), &json!(80))
+        ]
+    );
+}

@@ -99,6 +99,7 @@ codes! {
     ContractPort = "E044", "contract-port", Error, "a port that is not HTTP is routed over HTTP, two ports share a number, or the probe asks an undeclared port";
     ContractSecret = "E045", "contract-secret", Error, "`service.secrets` names something that is not a `secret` option";
     ContractFile = "E046", "contract-file", Error, "`service.files` mounts a file that no template renders";
+    DatabaseNotProvided = "E047", "database-not-provided", Error, "a module needs a database engine that no module of the distribution provides";
     MissingRepository = "W001", "missing-repository", Warning, "a module has no `repository`: nothing can be reversed upstream";
     ByteOrderMark = "W002", "byte-order-mark", Warning, "the file starts with a byte-order mark";
     CrlfLineEndings = "W003", "crlf-line-endings", Warning, "the file uses CRLF line endings";

@@ -506,7 +506,7 @@ fn check_mounts(
         );
     for (mount, what, span) in mounts {
         let mount = mount.trim_end_matches('/');
-        if let Some(first) = seen.insert(mount, what) {
+        if let Some(first) = seen.get(mount) {
             checker.report(
                 Code::ContractPath,
                 span,
@@ -514,6 +514,8 @@ fn check_mounts(
                 format!("`{what}` and `{first}` are both mounted at `{mount}`"),
                 "give each file and data volume its own path in the container",
             );
+        } else {
+            seen.insert(mount, what);
         }
     }
 }

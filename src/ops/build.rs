@@ -130,6 +130,11 @@ pub fn build_with(
         .flat_map(|c| c.check(&resolved))
         .partition(|d| d.severity == crate::manifest::Severity::Error);
     warnings.extend(more);
+    let mut errors = errors;
+    errors.extend(crate::resolve::databases::unmet_databases(
+        &top.manifest_path,
+        modules,
+    ));
     if !errors.is_empty() {
         return Err(BuildError::Problems(errors));
     }
