@@ -244,7 +244,7 @@ fn data_volume(checker: &mut Checker, node: &Node, path: &str) -> Option<DataVol
     let fields = checker.map(node, path, node.span, &["name", "mount", "size"])?;
     let name = fields
         .required(checker, "name", "data")
-        .and_then(|n| checker.string(n, &fields.key("name")));
+        .and_then(|n| dns_label(checker, n, &fields.key("name"), 32, &["conf", "secrets"]));
     let mount = fields
         .required(checker, "mount", "/var/lib/app")
         .and_then(|n| absolute(checker, n, &fields.key("mount")));
@@ -272,6 +272,43 @@ fn absolute(checker: &mut Checker, node: &Node, key: &str) -> Option<String> {
             key,
             format!("`{text}` is not an absolute path in the container"),
             "write the absolute path the image reads (from its documentation), e.g. `/etc/app/app.conf`",
+        );
+        return None;
+    }
+    Some(text)
+}
+
+/// A name Kubernetes accepts for a port (IANA service name, 15 characters)
+/// or a volume: lowercase letters, digits and inner `-`, starting with a letter.
+fn dns_label(
+    checker: &mut Checker,
+    node: &Node,
+    key: &str,
+    max: usize,
+    reserved: &[&str],
+) -> Option<String> {
+    let text = checker.string(node, key)?;
+    let ok = text.len() <= max
+        && text.starts_with(|c: char| c.is_ascii_lowercase())
+        && !text.ends_with('-')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !reserved.contains(&text.as_str());
+    if !ok {
+        checker.report(
+            Code::InvalidValue,
+            node.span,
+            key,
+            format!("`{text}` is not a name Kubernetes accepts here"),
+            format!(
+                "use up to {max} lowercase letters, digits and inner `-`, starting with a letter{}",
+                if reserved.is_empty() {
+                    String::new()
+                } else {
+                    format!(", other than {}", reserved.join(", "))
+                }
+            ),
         );
         return None;
     }
@@ -311,7 +348,7 @@ fn port(checker: &mut Checker, node: &Node, path: &str) -> Option<Port> {
     let fields = checker.map(node, path, node.span, &["name", "port", "http", "publish"])?;
     let name = fields
         .required(checker, "name", "http")
-        .and_then(|n| checker.string(n, &fields.key("name")));
+        .and_then(|n| dns_label(checker, n, &fields.key("name"), 15, &[]));
     let number = fields
         .required(checker, "port", "8080")
         .and_then(|n| port_number(checker, n, &fields.key("port")));
