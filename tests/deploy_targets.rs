@@ -1094,7 +1094,7 @@ fn a_database_nobody_provides_is_refused_naming_module_and_engine() {
         .collect();
     build_contract(test.write("distribution.yaml", &without), "compose")
         .status(1)
-        .stderr_contains("distribution.yaml: error[E047]: `openent/app` needs a `postgresql` database, and no module of the distribution provides `postgresql` (help: add the module that deploys it to `modules:`, e.g. `openent/postgresql: \"^1\"` (it provides `postgresql`))");
+        .stderr_contains("distribution.yaml: error[E047]: `openent/app` needs a `postgresql` database, and no module of the distribution provides `postgresql` (help: add a module that provides `postgresql` to `modules:`, e.g. the catalogue's `openent/postgresql`)");
 }
 
 #[test]
@@ -1191,4 +1191,23 @@ fn kubernetes_places_the_contract_statefulsets_subpaths_and_a_load_balancer() {
             (&json!("/wiki"), &json!(80))
         ]
     );
+}
+
+#[test]
+fn deny_warnings_refuses_a_bundle_with_unfilled_placeholders_and_keeps_the_previous_one() {
+    let run = build_contract(contract_fixture(), "compose").status(0);
+    let before = run.read("out/bundle.json");
+    let run = run
+        .then()
+        .args(["build", ".", "-o", "out", "--target", "kubernetes", "--deny", "warnings"])
+        .run()
+        .status(1)
+        .stderr_contains("out/conf/openent-mail/dovecot-ldap.conf.ext:2:10: error[W007]: `${LDAP_PASSWORD}` is left in the file")
+        .stderr_contains("distribution.yaml: error[W008]: `registry.example.org/openent/wiki:1.0.0` is a placeholder");
+    assert_eq!(
+        run.read("out/bundle.json"),
+        before,
+        "the previous bundle stays"
+    );
+    assert!(!run.path().join("out/kustomization.yaml").exists());
 }

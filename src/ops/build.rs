@@ -45,6 +45,9 @@ pub struct WriteOptions {
     /// does not list (they are deleted, each named in a warning).
     pub force: bool,
     pub limits: RenderLimits,
+    /// `--deny warnings`: a warning refuses the build, and the previous
+    /// bundle stays.
+    pub deny_warnings: bool,
 }
 
 #[derive(Debug)]
@@ -231,6 +234,16 @@ pub fn build_with(
             out_dir::LOCAL_DIR
         ))
     }));
+    if write.deny_warnings && !warnings.is_empty() {
+        let denied = warnings
+            .into_iter()
+            .map(|mut w| {
+                w.severity = crate::manifest::Severity::Error;
+                w
+            })
+            .collect();
+        return Err(BuildError::Problems(denied));
+    }
     staging.finish(top.name.as_str(), &top.version.to_string(), target_label)?;
     Ok(BuildOutcome {
         out: out.shown,

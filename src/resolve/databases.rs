@@ -41,7 +41,7 @@ pub fn unmet_databases(
                 )
                 .key("modules")
                 .help(format!(
-                    "add the module that deploys it to `modules:`, e.g. `openent/{}: \"^1\"` (it provides `{}`)",
+                    "add a module that provides `{}` to `modules:`, e.g. the catalogue's `openent/{}`",
                     need.engine, need.engine
                 )),
             );
