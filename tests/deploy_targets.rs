@@ -131,6 +131,16 @@ fn secret_envs(service: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// The port numbers of a Kubernetes Service.
+fn port_numbers(service: &Value) -> Vec<&Value> {
+    service["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["port"])
+        .collect()
+}
+
 fn list<'a>(service: &'a Value, key: &str) -> &'a Vec<Value> {
     service[key]
         .as_array()
@@ -415,12 +425,7 @@ fn check_kubernetes(context: &Value, bundle: &Path) {
         match public {
             Some(public) => {
                 assert_eq!(public["spec"]["type"], "LoadBalancer");
-                let ports: Vec<&Value> = public["spec"]["ports"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|p| &p["port"])
-                    .collect();
+                let ports: Vec<&Value> = port_numbers(public);
                 assert_eq!(ports, published, "{slug}");
             }
             None => assert!(published.is_empty(), "{slug}: no LoadBalancer"),
@@ -984,10 +989,21 @@ fn compose_places_files_data_ports_secrets_and_databases_where_the_contract_says
         compose["secrets"]["openent-app-smtp-password"],
         json!({ "environment": "SMTP_PASSWORD" })
     );
-    // Mail: IMAPS and submission published on the host, LMTP internal.
+    // Mail: IMAPS published on the host, LMTP internal; Postfix, the
+    // module's second container, publishes SMTP and submission.
     let mail = &compose["services"]["openent-mail"];
-    assert_eq!(mail["ports"], json!(["993:993", "587:587"]));
+    assert_eq!(mail["ports"], json!(["993:993"]));
     assert_eq!(mail["expose"], json!(["24"]));
+    let postfix = &compose["services"]["openent-mail-postfix"];
+    assert_eq!(postfix["ports"], json!(["25:25", "587:587"]));
+    assert_eq!(
+        postfix["volumes"],
+        json!([
+            "../conf/openent-mail/postfix/:/etc/postfix/:ro",
+            "openent-mail-postfix-queue:/var/spool/postfix"
+        ])
+    );
+    assert_eq!(postfix["labels"]["org.oent.module"], "openent/mail");
     // The database module gets each dependent's password, for its init script.
     let postgres = &compose["services"]["openent-postgresql"];
     assert!(
@@ -1006,6 +1022,7 @@ fn compose_places_files_data_ports_secrets_and_databases_where_the_contract_says
         [
             "openent-app-data",
             "openent-mail-mail",
+            "openent-mail-postfix-queue",
             "openent-mariadb-data",
             "openent-postgresql-data"
         ]
@@ -1164,13 +1181,17 @@ fn kubernetes_places_the_contract_statefulsets_subpaths_and_a_load_balancer() {
     );
     let public = find(&documents, "Service", "openent-mail-public");
     assert_eq!(public["spec"]["type"], "LoadBalancer");
-    let ports: Vec<&Value> = public["spec"]["ports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| &p["port"])
-        .collect();
-    assert_eq!(ports, [&json!(993), &json!(587)]);
+    let ports: Vec<&Value> = port_numbers(public);
+    assert_eq!(ports, [&json!(993)]);
+    let postfix = find(&documents, "Service", "openent-mail-postfix-public");
+    let ports: Vec<&Value> = port_numbers(postfix);
+    assert_eq!(ports, [&json!(25), &json!(587)]);
+    let postfix = find(&documents, "StatefulSet", "openent-mail-postfix");
+    let container = &postfix["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["volumeMounts"][0],
+        json!({ "name": "conf", "mountPath": "/etc/postfix/main.cf", "subPath": "postfix__main.cf", "readOnly": true })
+    );
     assert!(
         documents
             .iter()

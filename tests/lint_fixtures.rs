@@ -235,6 +235,7 @@ macro_rules! cases {
 cases! {
     alias_bomb => "alias-bomb",
     bad_module_name => "bad-module-name",
+    contract_container_own_secrets => "contract-container-own-secrets",
     contract_file_not_rendered => "contract-file-not-rendered",
     contract_http_on_imaps => "contract-http-on-imaps",
     contract_mounted_twice => "contract-mounted-twice",

@@ -49,6 +49,16 @@ pub struct Service {
     pub databases: Vec<DatabaseNeed>,
     /// Per `secret` option, how it reaches the software.
     pub secrets: BTreeMap<String, SecretDelivery>,
+    /// More containers of the same module (Postfix beside Dovecot): each its
+    /// own Compose service / Kubernetes workload `<slug>-<name>`, reading the
+    /// module's files. No `databases`, `secrets` nor `containers` of their own.
+    pub containers: Vec<Container>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Container {
+    pub name: String,
+    pub service: Service,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +135,7 @@ const SERVICE_KEYS: &[&str] = &[
     "probe",
     "databases",
     "secrets",
+    "containers",
     // Schema v1 before the contract, read for one schema version: `port`
     // becomes one port, HTTP-routed at `path` when `path` or `health` is set.
     "port",
@@ -164,6 +175,10 @@ pub fn parse(
         .unwrap_or_default();
     check_mounts(checker, &files, &data, &fields);
     check_ports(checker, &ports, probe.as_ref(), &fields);
+    let containers = fields
+        .get("containers")
+        .map(|n| containers(checker, n, short_name))
+        .unwrap_or_default();
     Some(Service {
         image: image?,
         command,
@@ -174,7 +189,66 @@ pub fn parse(
         probe,
         databases,
         secrets,
+        containers,
     })
+}
+
+/// `service.containers`: each item is a contract (without `databases`,
+/// `secrets`, `containers`) plus its `name`.
+fn containers(checker: &mut Checker, node: &Node, short_name: &str) -> Vec<Container> {
+    let mut out = Vec::new();
+    for (i, item) in checker
+        .seq(node, "service.containers")
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
+        let key = format!("service.containers[{i}]");
+        let NodeKind::Map(entries) = &item.kind else {
+            checker.wrong_type(item, &key, "a mapping");
+            continue;
+        };
+        let name = entries.iter().find(|(k, _)| k.name == "name");
+        let Some(name) =
+            name.and_then(|(_, n)| dns_label(checker, n, &format!("{key}.name"), 20, &[]))
+        else {
+            if name.is_none() {
+                checker.report(
+                    Code::MissingKey,
+                    item.span,
+                    &key,
+                    format!("`{key}` is missing required key `name`"),
+                    "add `name: postfix` (the service is then `<slug>-postfix`)",
+                );
+            }
+            continue;
+        };
+        for (k, _) in entries {
+            if ["databases", "secrets", "containers"].contains(&k.name.as_str()) {
+                checker.report(
+                    Code::UnknownKey,
+                    k.span,
+                    &format!("{key}.{}", k.name),
+                    format!("a container has no `{}` of its own", k.name),
+                    "declare it on the module's main `service`",
+                );
+            }
+        }
+        let rest = Node {
+            span: item.span,
+            kind: NodeKind::Map(
+                entries
+                    .iter()
+                    .filter(|(k, _)| k.name != "name")
+                    .cloned()
+                    .collect(),
+            ),
+        };
+        if let Some(service) = parse(checker, &rest, item.span, short_name) {
+            out.push(Container { name, service });
+        }
+    }
+    out
 }
 
 fn environment(checker: &mut Checker, node: &Node) -> BTreeMap<String, String> {
@@ -639,7 +713,11 @@ pub fn check_against_module(
         .iter()
         .filter_map(|t| t.strip_prefix("conf/")?.split_once('/').map(|(_, r)| r))
         .collect();
-    for file in &service.files {
+    let files = service
+        .files
+        .iter()
+        .chain(service.containers.iter().flat_map(|c| &c.service.files));
+    for file in files {
         let found = rendered.iter().any(|r| {
             *r == file.source || (file.source.ends_with('/') && r.starts_with(&file.source))
         });

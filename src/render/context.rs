@@ -40,17 +40,21 @@ pub fn etab_json(e: &Etablissement) -> Value {
     json!({ "uai": e.uai, "nom": e.nom, "type": e.kind, "commune": e.commune, "departement": e.departement, "secteur": e.secteur, "extra": e.extra })
 }
 
+pub fn probe_json(probe: &Probe) -> Value {
+    match probe {
+        Probe::Http { port, path } => json!({ "http": { "port": port, "path": path } }),
+        Probe::Tcp(port) => json!({ "tcp": port }),
+        Probe::Exec(command) => json!({ "exec": command }),
+    }
+}
+
 /// `service` as templates see it: the deployment contract (docs/render.md),
 /// plus `port` (the main port) and `path` (the main HTTP path, when the
 /// service has an HTTP port) that module templates read.
 pub fn service_json(module: &Module) -> Option<Value> {
     let s = module.service.as_ref()?;
     let slug = module.name.slug();
-    let probe = s.probe.as_ref().map(|p| match p {
-        Probe::Http { port, path } => json!({ "http": { "port": port, "path": path } }),
-        Probe::Tcp(port) => json!({ "tcp": port }),
-        Probe::Exec(command) => json!({ "exec": command }),
-    });
+    let probe = s.probe.as_ref().map(probe_json);
     let secrets: serde_json::Map<String, Value> = s
         .secrets
         .iter()

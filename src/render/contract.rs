@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::bundle::Staging;
 use crate::manifest::diagnostic::Position;
-use crate::manifest::service::Service;
+use crate::manifest::service::{Container, Service};
 use crate::manifest::yaml::Span;
 use crate::manifest::{Code, Diagnostic, Module};
 
@@ -42,11 +42,14 @@ pub fn default_port(engine: &str) -> u16 {
 /// The contract's fields for the deployment templates, added to `entry`.
 /// `secrets` are the module's secret options (`option`, `env`: the variable
 /// the operator fills, `target_env` / `file`: how it reaches the software).
-pub fn place(module: &Module, config_files: &[&String], secrets: &[Value], entry: &mut Value) {
+pub fn place(
+    module: &Module,
+    service: &Service,
+    config_files: &[&String],
+    secrets: &[Value],
+    entry: &mut Value,
+) {
     let slug = module.name.slug();
-    let Some(service) = &module.service else {
-        return;
-    };
     let mut env: Vec<Value> = service
         .environment
         .iter()
@@ -93,6 +96,49 @@ pub fn place(module: &Module, config_files: &[&String], secrets: &[Value], entry
             .collect::<Vec<_>>()
     );
     entry["provides"] = json!(module.provides);
+}
+
+/// A second container of a module (`service.containers`) as its own
+/// service entry `<slug>-<name>`: the module's labels and files, its own
+/// image, ports, probe and data; no secrets.
+pub fn container_entry(
+    module: &Module,
+    main: &Value,
+    container: &Container,
+    config_files: &[&String],
+) -> Value {
+    let mut entry = main.clone();
+    let slug = format!("{}-{}", module.name.slug(), container.name);
+    entry["slug"] = json!(slug);
+    entry["container"] = json!(container.name);
+    entry["secrets"] = json!([]);
+    for key in ["port", "path", "probe"] {
+        if let Some(map) = entry.as_object_mut() {
+            map.remove(key);
+        }
+    }
+    let s = &container.service;
+    entry["image"] = json!(s.image);
+    entry["command"] = json!(s.command);
+    entry["data"] = json!(
+        s.data
+            .iter()
+            .map(|d| json!({ "name": d.name, "mount": d.mount, "size": d.size }))
+            .collect::<Vec<_>>()
+    );
+    entry["ports"] = json!(
+        s.ports
+            .iter()
+            .map(
+                |p| json!({ "name": p.name, "port": p.port, "http": p.http, "publish": p.publish })
+            )
+            .collect::<Vec<_>>()
+    );
+    if let Some(probe) = &s.probe {
+        entry["probe"] = super::context::probe_json(probe);
+    }
+    place(module, s, config_files, &[], &mut entry);
+    entry
 }
 
 /// `service.files`, each with its path in the bundle; a module without any
@@ -252,11 +298,13 @@ pub fn unfilled_placeholders(services: &[Value], staging: &Staging) -> Vec<Diagn
                 continue;
             };
             let text = String::from_utf8_lossy(&text);
-            let expands = files.iter().any(|f| {
+            // Only what this container mounts is read by it.
+            let covering = files.iter().find(|f| {
                 let source = f["path"].as_str().unwrap_or_default();
-                f["expand"] == true
-                    && (path == source || (source.ends_with('/') && path.starts_with(source)))
+                path == source || (source.ends_with('/') && path.starts_with(source))
             });
+            let Some(covering) = covering else { continue };
+            let expands = covering["expand"] == true;
             let unfilled = placeholders(&text)
                 .into_iter()
                 .find(|(_, var)| !(expands && env.contains(var)));

@@ -112,7 +112,15 @@ pub fn deployment_module(module: &Module, values: &ModuleValues, staging: &Stagi
             entry[k] = v;
         }
     }
-    contract::place(module, &config_files, &secrets, &mut entry);
+    if let Some(service) = &module.service {
+        contract::place(module, service, &config_files, &secrets, &mut entry);
+        let containers: Vec<Value> = service
+            .containers
+            .iter()
+            .map(|c| contract::container_entry(module, &entry, c, &config_files))
+            .collect();
+        entry["containers"] = json!(containers);
+    }
     entry
 }
 
@@ -133,13 +141,20 @@ pub fn render(
     let mut distribution = shared.distribution_json.clone();
     distribution["slug"] = json!(distribution_slug);
     let mut entries: Vec<Value> = modules.iter().map(|(_, m)| m.clone()).collect();
-    let placeholders =
-        contract::rewrite_placeholder_images(&mut entries, shared.image_registry.as_deref());
+    contract::rewrite_placeholder_images(&mut entries, shared.image_registry.as_deref());
     let database_passwords = contract::link_databases(&mut entries);
-    let services: Vec<&Value> = entries
+    // Each module's service, then its other containers (`service.containers`).
+    let mut flat: Vec<Value> = entries
         .iter()
         .filter(|m| m.get("image").is_some())
+        .flat_map(|m| {
+            let more = m["containers"].as_array().cloned().unwrap_or_default();
+            std::iter::once(m.clone()).chain(more)
+        })
         .collect();
+    let placeholders =
+        contract::rewrite_placeholder_images(&mut flat, shared.image_registry.as_deref());
+    let services: Vec<&Value> = flat.iter().collect();
     let module_map: serde_json::Map<String, Value> = modules
         .iter()
         .zip(&entries)
@@ -157,14 +172,7 @@ pub fn render(
             .help("build the image and point `settings.images.registry` at your registry (docs/formats.md)")
         })
         .collect();
-    warnings.extend(contract::unfilled_placeholders(
-        &entries
-            .iter()
-            .filter(|m| m.get("image").is_some())
-            .cloned()
-            .collect::<Vec<_>>(),
-        staging,
-    ));
+    warnings.extend(contract::unfilled_placeholders(&flat, staging));
     let secrets_example = secrets_example(&services, &database_passwords);
     let mut context = Context::new();
     context.insert("distribution", &distribution);
