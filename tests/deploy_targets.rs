@@ -1031,6 +1031,11 @@ fn compose_places_files_data_ports_secrets_and_databases_where_the_contract_says
         compose["services"]["proxy"]["depends_on"],
         json!(["openent-app", "openent-wiki"])
     );
+    // `module.service.health`, read by templates written before the contract.
+    assert!(
+        run.read("out/conf/openent-app/app.conf")
+            .contains("health=/app/health/ready\n")
+    );
     let init = run.read("out/conf/openent-postgresql/oent-databases.sh");
     assert!(
         init.contains("--set=name=openent_app --set=password=\"${OENT_DB_PASSWORD_OPENENT_APP:?")

@@ -29,6 +29,7 @@ const SERVICE: Shape = Fields(&[
     ("secrets", Open),
     ("port", Open),
     ("path", Open),
+    ("health", Open),
 ]);
 
 const MODULE: Shape = Fields(&[

@@ -90,6 +90,10 @@ pub fn service_json(module: &Module) -> Option<Value> {
     if let Some(probe) = probe {
         service["probe"] = probe;
     }
+    // Read by templates written before the contract (`service.health`).
+    if let Some(Probe::Http { path, .. }) = &s.probe {
+        service["health"] = json!(path);
+    }
     Some(service)
 }
 

@@ -294,10 +294,6 @@ pub fn unfilled_placeholders(services: &[Value], staging: &Staging) -> Vec<Diagn
         let files = s["files"].as_array().cloned().unwrap_or_default();
         for path in s["config_files"].as_array().into_iter().flatten() {
             let Some(path) = path.as_str() else { continue };
-            let Some(text) = staging.read(path) else {
-                continue;
-            };
-            let text = String::from_utf8_lossy(&text);
             // Only what this container mounts is read by it.
             let covering = files.iter().find(|f| {
                 let source = f["path"].as_str().unwrap_or_default();
@@ -305,7 +301,14 @@ pub fn unfilled_placeholders(services: &[Value], staging: &Staging) -> Vec<Diagn
             });
             let Some(covering) = covering else { continue };
             let expands = covering["expand"] == true;
-            let unfilled = placeholders(&text)
+            let Some(bytes) = staging.read(path) else {
+                continue;
+            };
+            // Not text (an image, an archive): no placeholder to fill.
+            let Ok(text) = std::str::from_utf8(&bytes) else {
+                continue;
+            };
+            let unfilled = placeholders(text)
                 .into_iter()
                 .find(|(_, var)| !(expands && env.contains(var)));
             if let Some((offset, var)) = unfilled {
