@@ -40,6 +40,7 @@ pub mod names;
 pub mod option;
 pub mod render_context;
 pub mod scaffold;
+pub mod service;
 pub mod settings;
 pub mod source;
 pub mod template_bounds;
