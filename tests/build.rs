@@ -711,7 +711,7 @@ fn files_the_previous_bundle_does_not_list_are_refused_unless_forced() {
             warning[W006/unlisted-bundle-file]: out/notes/: not listed by the previous bundle's bundle.json: deleted with it (--force)
              = help: keep your own files in `local/` beside the bundle
 
-            built out (compose): 1 modules, 2 établissements, 8 files
+            built out (compose): 1 modules, 2 établissements, 9 files
             ",
         );
     assert_eq!(tree(&out.path().join("out")), before);

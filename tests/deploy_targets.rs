@@ -131,6 +131,43 @@ fn secret_envs(service: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// The port numbers of a Kubernetes Service.
+fn port_numbers(service: &Value) -> Vec<&Value> {
+    service["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["port"])
+        .collect()
+}
+
+fn list<'a>(service: &'a Value, key: &str) -> &'a Vec<Value> {
+    service[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}: no list `{key}`", service["name"]))
+}
+
+/// The compose `volumes` of a service: each file at its contract mount,
+/// read-only, then each data volume.
+fn compose_volumes(service: &Value) -> Vec<String> {
+    let slug = service["slug"].as_str().unwrap();
+    let files = list(service, "files").iter().map(|f| {
+        format!(
+            "../{}:{}:ro",
+            f["path"].as_str().unwrap(),
+            f["mount"].as_str().unwrap()
+        )
+    });
+    let data = list(service, "data").iter().map(|d| {
+        format!(
+            "{slug}-{}:{}",
+            d["name"].as_str().unwrap(),
+            d["mount"].as_str().unwrap()
+        )
+    });
+    files.chain(data).collect()
+}
+
 /// compose/compose.yaml against the Compose Specification, then what the
 /// schema cannot say: one entry per service, secrets as required
 /// interpolations (never values), read-only configuration, health checks
@@ -168,42 +205,56 @@ fn check_compose(context: &Value, bundle: &Path) {
             entry["labels"]["org.oent.distribution"],
             context["distribution"]["name"]
         );
-        let envs = secret_envs(service);
-        if envs.is_empty() {
+        let env = list(service, "env");
+        if env.is_empty() {
             assert!(entry.get("environment").is_none(), "{slug}");
         } else {
             let environment = entry["environment"].as_object().unwrap();
-            assert_eq!(environment.len(), envs.len(), "{slug}");
-            for env in envs {
-                let value = environment[env].as_str().unwrap();
+            assert_eq!(environment.len(), env.len(), "{slug}");
+            for e in env {
+                let value = environment[e["name"].as_str().unwrap()].as_str().unwrap();
+                match e["secret"].as_str() {
+                    Some(var) => assert!(
+                        value.starts_with(&format!("${{{var}:?")) && value.ends_with('}'),
+                        "{slug}: {var} must be a required interpolation, got {value}"
+                    ),
+                    None => assert_eq!(value, e["value"].as_str().unwrap().replace('$', "$$")),
+                }
+            }
+        }
+        let volumes = compose_volumes(service);
+        if volumes.is_empty() {
+            assert!(entry.get("volumes").is_none(), "{slug}");
+        } else {
+            assert_eq!(entry["volumes"], json!(volumes), "{slug}");
+            for f in list(service, "files") {
+                let path = bundle.join(f["path"].as_str().unwrap());
                 assert!(
-                    value.starts_with(&format!("${{{env}:?")) && value.ends_with('}'),
-                    "{slug}: {env} must be a required interpolation, got {value}"
+                    path.exists(),
+                    "{slug}: {} is mounted but absent",
+                    path.display()
                 );
             }
         }
-        if service["config_files"].as_array().unwrap().is_empty() {
-            assert!(entry.get("volumes").is_none(), "{slug}");
-        } else {
-            assert_eq!(
-                entry["volumes"],
-                json!([format!("../conf/{slug}:/etc/oent/{slug}:ro")]),
-                "{slug}"
-            );
-            assert!(
-                bundle
-                    .join("compose")
-                    .join(format!("../conf/{slug}"))
-                    .is_dir()
-            );
-        }
-        match service.get("health") {
-            Some(health) => {
+        let ports = |key: &str| -> Value {
+            let ports = list(service, key);
+            if ports.is_empty() {
+                Value::Null
+            } else if key == "published_ports" {
+                json!(ports.iter().map(|p| format!("{p}:{p}")).collect::<Vec<_>>())
+            } else {
+                json!(ports.iter().map(|p| p.to_string()).collect::<Vec<_>>())
+            }
+        };
+        assert_eq!(entry["expose"], ports("internal_ports"), "{slug}");
+        assert_eq!(entry["ports"], ports("published_ports"), "{slug}");
+        // Compose health checks only for `exec` probes (a command the module
+        // says its image has): never a `wget` the image may lack.
+        match service.pointer("/probe/exec") {
+            Some(exec) => {
                 let test = entry["healthcheck"]["test"].as_array().unwrap();
-                assert_eq!(test[0], "CMD-SHELL");
-                let port = &service["port"];
-                let url = format!("http://localhost:{port}{}", health.as_str().unwrap());
-                assert!(test[1].as_str().unwrap().contains(&url), "{slug}: {test:?}");
+                assert_eq!(test[0], "CMD");
+                assert_eq!(&test[1..], exec.as_array().unwrap().as_slice(), "{slug}");
             }
             None => assert!(entry.get("healthcheck").is_none(), "{slug}"),
         }
@@ -215,9 +266,16 @@ fn check_compose(context: &Value, bundle: &Path) {
         proxy["volumes"],
         json!(["./nginx/oent.conf:/etc/nginx/conf.d/default.conf:ro"])
     );
-    let slugs: Vec<&Value> = services(context).iter().map(|s| &s["slug"]).collect();
+    let slugs: Vec<&Value> = services(context)
+        .iter()
+        .filter(|s| !list(s, "routes").is_empty())
+        .map(|s| &s["slug"])
+        .collect();
     let depends: Vec<&Value> = proxy["depends_on"].as_array().unwrap().iter().collect();
-    assert_eq!(depends, slugs);
+    assert_eq!(
+        depends, slugs,
+        "the proxy waits for the services it routes to"
+    );
 }
 
 /// compose/nginx/oent.conf is included inside `http { }` by the nginx image:
@@ -232,20 +290,30 @@ fn check_nginx(context: &Value, bundle: &Path) {
     assert!(text.contains("resolver 127.0.0.11 valid=30s"));
     for service in services(context) {
         let slug = service["slug"].as_str().unwrap();
-        let variable = format!("$upstream_{}", slug.replace('-', "_"));
-        let port = &service["port"];
-        assert!(
-            text.contains(&format!("set {variable} http://{slug}:{port};"))
-                && text.contains(&format!("proxy_pass {variable};")),
-            "{slug}: no proxied location"
-        );
-        let path = service["path"].as_str().unwrap();
-        let location = if path == "/" {
-            "location / {".to_owned()
-        } else {
-            format!("location {path}/ {{")
-        };
-        assert!(text.contains(&location), "{slug}: no `{location}`");
+        for route in list(service, "routes") {
+            let port = &route["port"];
+            let variable = format!("$upstream_{}_{port}", slug.replace('-', "_"));
+            assert!(
+                text.contains(&format!("set {variable} http://{slug}:{port};"))
+                    && text.contains(&format!("proxy_pass {variable};")),
+                "{slug}: no proxied location"
+            );
+            let path = route["path"].as_str().unwrap();
+            let location = if path == "/" {
+                "location / {".to_owned()
+            } else {
+                format!("location {path}/ {{")
+            };
+            assert!(text.contains(&location), "{slug}: no `{location}`");
+        }
+        // Ports that are not HTTP (LDAP, SQL, IMAPS, SMTP) are never proxied.
+        for port in list(service, "ports")
+            .iter()
+            .filter(|p| p["http"].is_null())
+        {
+            let upstream = format!("http://{slug}:{}", port["port"]);
+            assert!(!text.contains(&upstream), "{slug}: {upstream} is routed");
+        }
     }
 }
 
@@ -273,43 +341,100 @@ fn check_kubernetes(context: &Value, bundle: &Path) {
     let secrets_name = format!("{}-secrets", part_of.as_str().unwrap());
     for service in services(context) {
         let slug = service["slug"].as_str().unwrap();
-        let deployment = find("Deployment", slug);
+        // Persistent data: a StatefulSet whose claims outlive the pods.
+        let data = list(service, "data");
+        let kind = if data.is_empty() {
+            "Deployment"
+        } else {
+            "StatefulSet"
+        };
+        let deployment = find(kind, slug);
         let labels = &deployment["metadata"]["labels"];
         assert_eq!(labels["app.kubernetes.io/name"], slug);
         assert_eq!(&labels["app.kubernetes.io/part-of"], part_of);
         // `+` (semver build metadata) is not allowed in a label value.
         let version = service["version"].as_str().unwrap().replace('+', "_");
         assert_eq!(labels["app.kubernetes.io/version"], version.as_str());
+        let claims: Vec<Value> = data
+            .iter()
+            .map(|d| json!({ "metadata": { "name": d["name"] }, "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": d["size"] } } } }))
+            .collect();
+        if claims.is_empty() {
+            assert!(deployment["spec"].get("volumeClaimTemplates").is_none());
+        } else {
+            assert_eq!(
+                deployment["spec"]["volumeClaimTemplates"],
+                json!(claims),
+                "{slug}"
+            );
+        }
         let pod = &deployment["spec"]["template"]["spec"];
         let container = &pod["containers"][0];
         assert_eq!(container["image"], service["image"], "{slug}");
-        assert_eq!(
-            container["ports"][0]["containerPort"], service["port"],
-            "{slug}"
-        );
-        let envs = secret_envs(service);
-        let env: Vec<Value> = envs
+        let ports: Vec<Value> = list(service, "ports")
             .iter()
-            .map(|e| json!({ "name": e, "valueFrom": { "secretKeyRef": { "name": secrets_name, "key": e } } }))
+            .map(|p| json!({ "name": p["name"], "containerPort": p["port"], "protocol": "TCP" }))
+            .collect();
+        assert_eq!(container["ports"], json!(ports), "{slug}");
+        let env: Vec<Value> = list(service, "env")
+            .iter()
+            .map(|e| match e["secret"].as_str() {
+                Some(var) => json!({ "name": e["name"], "valueFrom": { "secretKeyRef": { "name": secrets_name, "key": var } } }),
+                None => json!({ "name": e["name"], "value": e["value"] }),
+            })
             .collect();
         if env.is_empty() {
             assert!(container.get("env").is_none(), "{slug}");
         } else {
             assert_eq!(container["env"], json!(env), "{slug}");
         }
-        match service.get("health") {
-            Some(health) => {
-                let probe = &container["readinessProbe"]["httpGet"];
-                assert_eq!(&probe["path"], health, "{slug}");
-                assert_eq!(probe["port"], service["port"], "{slug}");
+        let probe = &container["readinessProbe"];
+        match service.get("probe") {
+            Some(p) if p.get("http").is_some() => {
+                assert_eq!(probe["httpGet"]["path"], p["http"]["path"], "{slug}");
+                assert_eq!(probe["httpGet"]["port"], p["http"]["port"], "{slug}");
             }
+            Some(p) if p.get("tcp").is_some() => {
+                assert_eq!(probe["tcpSocket"]["port"], p["tcp"], "{slug}");
+            }
+            Some(p) => assert_eq!(probe["exec"]["command"], p["exec"], "{slug}"),
             None => assert!(container.get("readinessProbe").is_none(), "{slug}"),
         }
 
+        // Services: every port in the ClusterIP one, published ones also in
+        // a LoadBalancer.
+        let service_ports: Vec<Value> = list(service, "ports")
+            .iter()
+            .map(|p| json!({ "name": p["name"], "port": p["port"], "targetPort": p["name"], "protocol": "TCP" }))
+            .collect();
+        let service_object = find("Service", slug);
+        assert_eq!(
+            service_object["spec"]["ports"],
+            json!(service_ports),
+            "{slug}"
+        );
+        let published: Vec<&Value> = list(service, "ports")
+            .iter()
+            .filter(|p| p["publish"] == true)
+            .map(|p| &p["port"])
+            .collect();
+        let public_name = format!("{slug}-public");
+        let public = documents
+            .iter()
+            .find(|d| d["kind"] == "Service" && d["metadata"]["name"] == public_name.as_str());
+        match public {
+            Some(public) => {
+                assert_eq!(public["spec"]["type"], "LoadBalancer");
+                let ports: Vec<&Value> = port_numbers(public);
+                assert_eq!(ports, published, "{slug}");
+            }
+            None => assert!(published.is_empty(), "{slug}: no LoadBalancer"),
+        }
+
         // The ConfigMap kustomize generated holds every rendered file, and
-        // the volume, rewritten to its hashed name, puts each one back at
-        // its path under /etc/oent/<slug>.
+        // each is mounted with subPath at the path the contract names.
         let files = service["config_files"].as_array().unwrap();
+        let mounts = list(service, "k8s_mounts");
         if files.is_empty() {
             assert!(pod.get("volumes").is_none(), "{slug}");
             continue;
@@ -324,24 +449,23 @@ fn check_kubernetes(context: &Value, bundle: &Path) {
         let data = config_map["data"].as_object().unwrap();
         assert_eq!(data.len(), files.len(), "{slug}");
         let prefix = format!("{}/", service["config_dir"].as_str().unwrap());
-        for (file, item) in files.iter().zip(volume["items"].as_array().unwrap()) {
+        for file in files {
             let file = file.as_str().unwrap();
-            let relative = file.strip_prefix(&prefix).unwrap();
-            assert_eq!(item["path"], relative, "{slug}");
-            let key = item["key"].as_str().unwrap();
+            let key = file.strip_prefix(&prefix).unwrap().replace('/', "__");
             let content = std::fs::read_to_string(bundle.join(file)).unwrap();
-            assert_eq!(data[key], content.as_str(), "{slug}: {key}");
+            assert_eq!(data[&key], content.as_str(), "{slug}: {key}");
         }
-        assert_eq!(
-            container["volumeMounts"],
-            json!([{ "name": "conf", "mountPath": format!("/etc/oent/{slug}"), "readOnly": true }])
-        );
-
-        let service_object = find("Service", slug);
-        assert_eq!(
-            service_object["spec"]["ports"][0]["targetPort"],
-            service["port"]
-        );
+        let conf_mounts: Vec<Value> = mounts
+            .iter()
+            .map(|m| json!({ "name": "conf", "mountPath": m["mount"], "subPath": m["key"], "readOnly": true }))
+            .collect();
+        let found: Vec<&Value> = container["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["name"] == "conf")
+            .collect();
+        assert_eq!(json!(found), json!(conf_mounts), "{slug}");
     }
 
     let ingress = find("Ingress", part_of.as_str().unwrap());
@@ -356,9 +480,13 @@ fn check_kubernetes(context: &Value, bundle: &Path) {
         .collect();
     let expected: Vec<(Value, Value)> = services(context)
         .iter()
-        .map(|s| (s["path"].clone(), s["slug"].clone()))
+        .flat_map(|s| {
+            list(s, "routes")
+                .iter()
+                .map(|r| (r["path"].clone(), s["slug"].clone()))
+        })
         .collect();
-    assert_eq!(routes, expected);
+    assert_eq!(routes, expected, "only HTTP ports are in the Ingress");
 }
 
 /// README.md names every service and every secret variable, and the way to
@@ -402,18 +530,29 @@ fn edge_context() -> Value {
         "category": "externe", "audiences": ["personnel"], "licence": "MIT",
         "image": "registry.example.org/acme/minimal:1.0.0", "port": 3000,
         "path": "/minimal", "config_dir": "conf/acme-minimal", "config_files": [],
-        "secrets": []
+        "secrets": [], "command": [], "environment": {}, "env": [], "secret_files": [],
+        "files": [], "k8s_mounts": [], "data": [], "databases": [], "provides": [],
+        "ports": [{ "name": "http", "port": 3000, "http": "/minimal", "publish": false }],
+        "routes": [{ "name": "http", "port": 3000, "path": "/minimal" }],
+        "internal_ports": [3000], "published_ports": []
     });
     let list = context["services"].as_array_mut().unwrap();
     list.insert(0, minimal.clone());
     for service in list.iter_mut() {
         if service["name"] == "openent/portail" {
             service["path"] = json!("/portail");
+            service["routes"][0]["path"] = json!("/portail");
+            service["ports"][0]["http"] = json!("/portail");
         }
     }
+    let portail = list
+        .iter()
+        .find(|s| s["name"] == "openent/portail")
+        .unwrap()
+        .clone();
     let modules = context["modules"].as_object_mut().unwrap();
     modules.insert("acme/minimal".into(), minimal);
-    modules["openent/portail"]["path"] = json!("/portail");
+    modules["openent/portail"] = portail;
     // A module without service is in `modules` only.
     modules.insert(
         "openent/theme".into(),
@@ -468,7 +607,10 @@ fn the_fixture_follows_the_documented_context() {
             "licence",
             "image",
             "port",
-            "path",
+            "ports",
+            "routes",
+            "env",
+            "files",
             "secrets",
         ] {
             assert!(service.get(key).is_some(), "{name}.{key}");
@@ -766,4 +908,332 @@ fn oent_build_of_the_compose_fixture_passes_the_validators() {
     check_compose(&context, &bundle);
     check_nginx(&context, &bundle);
     check_readme(&context, &bundle);
+}
+
+// ---------------------------------------------------------------------------
+// The deployment contract (docs/formats.md, "The deployment contract"):
+// tests/fixtures/deploy/contract, whose modules use every key, with the
+// catalogue's openent/postgresql and openent/mariadb, published to a registry
+// in the test's directory and built for both targets.
+
+fn contract_fixture() -> Test {
+    let fixture = Path::new(ROOT).join("tests/fixtures/deploy/contract");
+    let catalogue = Path::new(ROOT).join("modules/openent");
+    let test = Test::new()
+        .copy(&fixture, ".")
+        .copy(&catalogue.join("postgresql"), "modules/postgresql")
+        .copy(&catalogue.join("mariadb"), "modules/mariadb");
+    support::registry::publish_tree(test, "registry", "openent", "modules")
+}
+
+fn build_contract(test: Test, target: &str) -> support::Output {
+    test.args(["build", ".", "-o", "out", "--target", target])
+        .run()
+}
+
+fn find<'a>(documents: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    documents
+        .iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+#[test]
+fn compose_places_files_data_ports_secrets_and_databases_where_the_contract_says() {
+    let run = build_contract(contract_fixture(), "compose").status(0);
+    let out = run.path().join("out");
+    let file = out.join("compose/compose.yaml");
+    tools::compose_schema(&file);
+    tools::nginx_t(
+        &out.join("compose/nginx/oent.conf"),
+        &run.path().join("nginx-check"),
+    );
+    let compose = parse_yaml(&file);
+    let app = &compose["services"]["openent-app"];
+    assert_eq!(
+        app["command"],
+        json!(["start", "--optimized", "--price=$$5"])
+    );
+    assert_eq!(
+        app["volumes"],
+        json!([
+            "../conf/openent-app/app.conf:/opt/app/conf/app.conf:ro",
+            "../conf/openent-app/etablissements/:/opt/app/etablissements/:ro",
+            "openent-app-data:/opt/app/data",
+        ])
+    );
+    assert_eq!(app["expose"], json!(["8080", "9000"]));
+    assert!(app.get("ports").is_none(), "HTTP goes through the proxy");
+    let env = &app["environment"];
+    assert_eq!(env["APP_HTTP_PATH"], "/app");
+    assert_eq!(env["APP_DB_HOST"], "openent-postgresql");
+    assert_eq!(env["APP_DB_NAME"], "openent_app");
+    assert_eq!(env["APP_DB_USER"], "openent_app");
+    assert!(
+        env["APP_DB_PASSWORD"]
+            .as_str()
+            .unwrap()
+            .starts_with("${OENT_DB_PASSWORD_OPENENT_APP:?")
+    );
+    assert!(
+        env["APP_BOOTSTRAP_ADMIN_PASSWORD"]
+            .as_str()
+            .unwrap()
+            .starts_with("${APP_ADMIN_PASSWORD:?")
+    );
+    assert_eq!(
+        app["secrets"],
+        json!([{ "source": "openent-app-smtp-password", "target": "/run/secrets/smtp_password" }])
+    );
+    assert_eq!(
+        compose["secrets"]["openent-app-smtp-password"],
+        json!({ "environment": "SMTP_PASSWORD" })
+    );
+    // Mail: IMAPS published on the host, LMTP internal; Postfix, the
+    // module's second container, publishes SMTP and submission.
+    let mail = &compose["services"]["openent-mail"];
+    assert_eq!(mail["ports"], json!(["993:993"]));
+    assert_eq!(mail["expose"], json!(["24"]));
+    let postfix = &compose["services"]["openent-mail-postfix"];
+    assert_eq!(postfix["ports"], json!(["25:25", "587:587"]));
+    assert_eq!(
+        postfix["volumes"],
+        json!([
+            "../conf/openent-mail/postfix/:/etc/postfix/:ro",
+            "openent-mail-postfix-queue:/var/spool/postfix"
+        ])
+    );
+    assert_eq!(postfix["labels"]["org.oent.module"], "openent/mail");
+    // The database module gets each dependent's password, for its init script.
+    let postgres = &compose["services"]["openent-postgresql"];
+    assert!(
+        postgres["environment"]["OENT_DB_PASSWORD_OPENENT_APP"]
+            .as_str()
+            .unwrap()
+            .starts_with("${OENT_DB_PASSWORD_OPENENT_APP:?")
+    );
+    assert_eq!(
+        postgres["healthcheck"]["test"],
+        json!(["CMD", "pg_isready", "--username", "postgres"])
+    );
+    let volumes: Vec<&String> = compose["volumes"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        volumes,
+        [
+            "openent-app-data",
+            "openent-mail-mail",
+            "openent-mail-postfix-queue",
+            "openent-mariadb-data",
+            "openent-postgresql-data"
+        ]
+    );
+    assert_eq!(
+        compose["services"]["proxy"]["depends_on"],
+        json!(["openent-app", "openent-wiki"])
+    );
+    // `module.service.health`, read by templates written before the contract.
+    assert!(
+        run.read("out/conf/openent-app/app.conf")
+            .contains("health=/app/health/ready\n")
+    );
+    let init = run.read("out/conf/openent-postgresql/oent-databases.sh");
+    assert!(
+        init.contains("--set=name=openent_app --set=password=\"${OENT_DB_PASSWORD_OPENENT_APP:?")
+    );
+    let init = run.read("out/conf/openent-mariadb/oent-databases.sh");
+    assert!(init.contains("CREATE USER IF NOT EXISTS 'openent_wiki'@'%'"));
+
+    // Only HTTP ports are proxied: never IMAPS, LMTP, SQL nor a management port.
+    let nginx = run.read("out/compose/nginx/oent.conf");
+    assert!(nginx.contains("location /app/ {"));
+    assert!(nginx.contains("http://openent-app:8080;"));
+    assert!(nginx.contains("http://openent-wiki:80;"));
+    for port in [":993", ":587", ":24;", ":9000", ":5432", ":3306"] {
+        assert!(!nginx.contains(port), "{port} is routed");
+    }
+
+    let example = run.read("out/secrets.env.example");
+    for var in [
+        "APP_ADMIN_PASSWORD",
+        "LDAP_PASSWORD",
+        "MARIADB_ROOT_PASSWORD",
+        "OENT_DB_PASSWORD_OPENENT_APP",
+        "OENT_DB_PASSWORD_OPENENT_WIKI",
+        "POSTGRES_ADMIN_PASSWORD",
+        "SMTP_PASSWORD",
+    ] {
+        assert!(
+            example.contains(&format!("\n{var}=\n")),
+            "{var}:\n{example}"
+        );
+    }
+    assert!(example.contains("# base postgresql de openent/app\nOENT_DB_PASSWORD_OPENENT_APP=\n"));
+    let readme = run.read("out/README.md");
+    assert!(readme.contains("| `openent/app` | `conf/openent-app/app.conf` | `/opt/app/conf/app.conf` ([documentation](https://example.org/app/configuration)) |"));
+    assert!(readme.contains("| `openent/app` | données `data` (5Gi) | `/opt/app/data` |"));
+    assert!(readme.contains("## Images à fournir"));
+    assert!(readme.contains("- `registry.example.org/openent/wiki:1.0.0`"));
+}
+
+#[test]
+fn placeholders_and_unfilled_variables_are_said_aloud() {
+    let run = build_contract(contract_fixture(), "compose")
+        .status(0)
+        .stderr_contains("warning[W008/placeholder-image]: ./distribution.yaml: `registry.example.org/openent/wiki:1.0.0` is a placeholder: no registry serves it")
+        .stderr_contains("warning[W007/unfilled-placeholder]: `${LDAP_PASSWORD}` is left in the file: nothing replaces it when `openent/mail` starts\n  ┌─ out/conf/openent-mail/dovecot-ldap.conf.ext:2:10");
+    // app.conf is declared `expand: env` and its service gets both variables.
+    assert!(!run.stderr.contains("app.conf"), "{}", run.stderr);
+
+    // `settings.images.registry` points the placeholders at the collectivité's registry.
+    let test = run.then();
+    let dist = std::fs::read_to_string(test.path().join("distribution.yaml")).unwrap();
+    let test = test.write(
+        "distribution.yaml",
+        &dist.replace(
+            "  domaine: ent.example.fr\n",
+            "  domaine: ent.example.fr\n  images: { registry: registry.cd91.fr/ent }\n",
+        ),
+    );
+    let run = build_contract(test, "compose")
+        .status(0)
+        .stderr_lacks("W008");
+    let compose = parse_yaml(&run.path().join("out/compose/compose.yaml"));
+    assert_eq!(
+        compose["services"]["openent-wiki"]["image"],
+        "registry.cd91.fr/ent/openent/wiki:1.0.0"
+    );
+    assert!(!run.read("out/README.md").contains("## Images à fournir"));
+}
+
+#[test]
+fn a_database_nobody_provides_is_refused_naming_module_and_engine() {
+    let test = contract_fixture();
+    let dist = std::fs::read_to_string(test.path().join("distribution.yaml")).unwrap();
+    let without: String = dist
+        .lines()
+        .filter(|l| !l.contains("openent/postgresql"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    build_contract(test.write("distribution.yaml", &without), "compose")
+        .status(1)
+        .stderr_contains("error[E048/database-not-provided]: ./distribution.yaml: `openent/app` needs a `postgresql` database, and no module of the distribution provides `postgresql`\n = key: `modules`\n = help: add a module that provides `postgresql` to `modules:`, e.g. the catalogue's `openent/postgresql`");
+}
+
+#[test]
+fn kubernetes_places_the_contract_statefulsets_subpaths_and_a_load_balancer() {
+    let run = build_contract(contract_fixture(), "kubernetes").status(0);
+    let out = run.path().join("out");
+    tools::kubernetes_validate(&[
+        out.join("kubernetes/services.yaml"),
+        out.join("kubernetes/ingress.yaml"),
+    ]);
+    let built = tools::kustomize(&out);
+    let built_file = run.path().join("kustomize-build.yaml");
+    write(&built_file, &built);
+    tools::kubernetes_validate(std::slice::from_ref(&built_file));
+    let documents = parse_yaml_documents(&built);
+
+    let app = find(&documents, "StatefulSet", "openent-app");
+    assert_eq!(
+        app["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"],
+        "5Gi"
+    );
+    let container = &app["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["args"],
+        json!(["start", "--optimized", "--price=$5"])
+    );
+    assert_eq!(
+        container["readinessProbe"]["httpGet"],
+        json!({ "path": "/app/health/ready", "port": 9000 })
+    );
+    let mounts: Vec<(String, String)> = container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["mountPath"].as_str().unwrap().to_owned(),
+                m["subPath"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let uai = "0910001G";
+    assert_eq!(
+        mounts,
+        [
+            ("/opt/app/conf/app.conf".to_owned(), "app.conf".to_owned()),
+            (
+                format!("/opt/app/etablissements/{uai}.json"),
+                format!("etablissements__{uai}.json")
+            ),
+            (
+                "/run/secrets/smtp_password".to_owned(),
+                "SMTP_PASSWORD".to_owned()
+            ),
+            ("/opt/app/data".to_owned(), String::new()),
+        ]
+    );
+    assert!(
+        find(&documents, "Deployment", "openent-wiki")["spec"]
+            .get("volumeClaimTemplates")
+            .is_none()
+    );
+    let mail = find(&documents, "StatefulSet", "openent-mail");
+    assert_eq!(
+        mail["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["tcpSocket"],
+        json!({ "port": 993 })
+    );
+    let public = find(&documents, "Service", "openent-mail-public");
+    assert_eq!(public["spec"]["type"], "LoadBalancer");
+    let ports: Vec<&Value> = port_numbers(public);
+    assert_eq!(ports, [&json!(993)]);
+    let postfix = find(&documents, "Service", "openent-mail-postfix-public");
+    let ports: Vec<&Value> = port_numbers(postfix);
+    assert_eq!(ports, [&json!(25), &json!(587)]);
+    let postfix = find(&documents, "StatefulSet", "openent-mail-postfix");
+    let container = &postfix["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["volumeMounts"][0],
+        json!({ "name": "conf", "mountPath": "/etc/postfix/main.cf", "subPath": "postfix__main.cf", "readOnly": true })
+    );
+    assert!(
+        documents
+            .iter()
+            .all(|d| d["metadata"]["name"] != "openent-postgresql-public"),
+        "SQL is never published"
+    );
+    let ingress = find(&documents, "Ingress", "demo-contract");
+    let paths: Vec<(&Value, &Value)> = ingress["spec"]["rules"][0]["http"]["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (&p["path"], &p["backend"]["service"]["port"]["number"]))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            (&json!("/app"), &json!(8080)),
+            (&json!("/wiki"), &json!(80))
+        ]
+    );
+}
+
+#[test]
+fn deny_warnings_refuses_a_bundle_with_unfilled_placeholders_and_keeps_the_previous_one() {
+    let run = build_contract(contract_fixture(), "compose").status(0);
+    let before = run.read("out/bundle.json");
+    let run = run
+        .then()
+        .args(["build", ".", "-o", "out", "--target", "kubernetes", "--deny", "warnings"])
+        .run()
+        .status(1)
+        .stderr_contains("error[W007/unfilled-placeholder]: `${LDAP_PASSWORD}` is left in the file: nothing replaces it when `openent/mail` starts\n  ┌─ out/conf/openent-mail/dovecot-ldap.conf.ext:2:10")
+        .stderr_contains("error[W008/placeholder-image]: ./distribution.yaml: `registry.example.org/openent/wiki:1.0.0` is a placeholder");
+    assert_eq!(
+        run.read("out/bundle.json"),
+        before,
+        "the previous bundle stays"
+    );
+    assert!(!run.path().join("out/kustomization.yaml").exists());
 }

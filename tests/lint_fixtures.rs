@@ -235,6 +235,13 @@ macro_rules! cases {
 cases! {
     alias_bomb => "alias-bomb",
     bad_module_name => "bad-module-name",
+    contract_container_own_secrets => "contract-container-own-secrets",
+    contract_file_not_rendered => "contract-file-not-rendered",
+    contract_http_on_imaps => "contract-http-on-imaps",
+    contract_mounted_twice => "contract-mounted-twice",
+    contract_path_not_absolute => "contract-path-not-absolute",
+    contract_probe_port_undeclared => "contract-probe-port-undeclared",
+    contract_secret_not_option => "contract-secret-not-option",
     crlf_error_on_line_5 => "crlf-error-on-line-5",
     crlf_line_endings => "crlf-line-endings",
     csv_bom => "csv-bom",

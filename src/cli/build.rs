@@ -56,6 +56,10 @@ pub struct BuildArgs {
     /// does not list: they are deleted, each named in a warning.
     #[arg(long)]
     force: bool,
+    /// `--deny warnings`: refuse the build on any warning (placeholders
+    /// nothing fills, placeholder images…); the previous bundle stays.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    deny: Vec<super::lint::Deny>,
     /// Largest file a template may render (bytes, or with KiB, MiB, GiB).
     #[arg(long, value_name = "SIZE", env = "OENT_MAX_FILE_SIZE", default_value = "16MiB", value_parser = parse_size)]
     max_file_size: u64,
@@ -128,6 +132,7 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
     };
     let write = WriteOptions {
         force: args.force,
+        deny_warnings: args.deny.contains(&super::lint::Deny::Warnings),
         limits: RenderLimits {
             file_bytes: args.max_file_size,
             build_bytes: args.max_bundle_size,

@@ -6,7 +6,9 @@ use clap::Args;
 
 use super::build::Format;
 use super::exit;
-use oent::ops::info::{BrowseOptions, Catalogue, ModuleInfo, info, info_json, option_kind};
+use oent::ops::info::{
+    BrowseOptions, Catalogue, ModuleInfo, deploys, info, info_json, option_kind,
+};
 use oent::registry::cache::Cache;
 
 /// Where `oent info` and `oent search` look.
@@ -91,7 +93,7 @@ fn human(shown: &ModuleInfo) -> String {
         "deploys:",
         m.service
             .as_ref()
-            .map(|s| format!("{}, port {}", s.image, s.port))
+            .map(deploys)
             .unwrap_or_else(|| "configuration only (no service)".to_owned()),
     );
     field("provides:", m.provides.join(", "));

@@ -8,8 +8,18 @@ pub mod render;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::source::SourceFile;
-use super::yaml::Span;
+/// Byte range in the source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -99,13 +109,20 @@ codes! {
     UnknownModule = "E041", "unknown-module", Error, "a distribution names a module or capability that no registry of the distribution publishes";
     TemplateUnbounded = "E042", "template-unbounded", Error, "nested loops over large `range`s would render without end";
     MalformedOutput = "E043", "malformed-output", Error, "a rendered file does not parse in its format (JSON, YAML, LDIF, PHP…)";
-    UaiDepartement = "E044", "uai-departement", Error, "a UAI's département prefix is not the établissement's `departement`";
+    ContractPath = "E044", "contract-path", Error, "a deployment contract's container path is not absolute, or two things are mounted at one path";
+    ContractPort = "E045", "contract-port", Error, "a port that is not HTTP is routed over HTTP, two ports share a number, or the probe asks an undeclared port";
+    ContractSecret = "E046", "contract-secret", Error, "`service.secrets` names something that is not a `secret` option";
+    ContractFile = "E047", "contract-file", Error, "`service.files` mounts a file that no template renders";
+    DatabaseNotProvided = "E048", "database-not-provided", Error, "a module needs a database engine that no module of the distribution provides";
+    UaiDepartement = "E049", "uai-departement", Error, "a UAI's département prefix is not the établissement's `departement`";
     MissingRepository = "W001", "missing-repository", Warning, "a module has no `repository`: nothing can be reversed upstream";
     ByteOrderMark = "W002", "byte-order-mark", Warning, "the file starts with a byte-order mark";
     CrlfLineEndings = "W003", "crlf-line-endings", Warning, "the file uses CRLF line endings";
     ModuleNotFound = "W004", "module-not-found", Warning, "a module named by a distribution is not found locally: its values are not checked";
     ReversalDebt = "W005", "reversal-debt", Warning, "a fork differs from its base and the difference was never contributed upstream";
     UnlistedBundleFile = "W006", "unlisted-bundle-file", Warning, "a file in the previous bundle that its bundle.json does not list, deleted by `oent build --force`";
+    UnfilledPlaceholder = "W007", "unfilled-placeholder", Warning, "a rendered file holds a `${VAR}` that nothing fills at deployment";
+    PlaceholderImage = "W008", "placeholder-image", Warning, "a service's image is a placeholder at registry.example.org and `settings.images.registry` does not point it elsewhere";
 }
 
 impl fmt::Display for Code {
@@ -156,20 +173,6 @@ impl Diagnostic {
 
     pub fn warning(code: Code, path: &Path, message: impl Into<String>) -> Self {
         Self::new(code, path, message)
-    }
-
-    pub fn at(mut self, source: &SourceFile, span: Span) -> Self {
-        let (line, column) = source.line_col(span.start);
-        self.position = Some(Position { span, line, column });
-        self
-    }
-
-    pub fn at_offset(self, source: &SourceFile, offset: usize) -> Self {
-        let end = source.text[offset.min(source.text.len())..]
-            .chars()
-            .next()
-            .map_or(offset, |c| offset + c.len_utf8());
-        self.at(source, Span::new(offset, end))
     }
 
     pub fn key(mut self, key: impl Into<String>) -> Self {

@@ -10,7 +10,10 @@ use super::formats;
 use super::load::{Loaded, ReadError, load_yaml};
 use super::names::{self, ModuleName, check_part};
 use super::option::ConfigOption;
+use super::service;
+pub use super::service::Service;
 use super::template_check;
+pub use super::template_spec::{Each, TemplateSpec};
 use super::yaml::{Node, Span};
 
 pub const MODULE_SCHEMA: &str = "oent/module/v1";
@@ -62,28 +65,6 @@ pub struct Dependency {
     pub req: semver::VersionReq,
     /// The requirement in module.yaml, for explanations.
     pub span: Span,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Each {
-    Etablissement,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct TemplateSpec {
-    /// Relative to the module directory.
-    pub source: PathBuf,
-    /// Output path, itself a Tera template (`conf/{{ module.slug }}/app.properties`).
-    pub target: String,
-    pub each: Option<Each>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Service {
-    pub image: String,
-    pub port: u16,
-    pub health: Option<String>,
-    pub path: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -205,13 +186,22 @@ fn parse_module(checker: &mut Checker, root: &Node) -> Option<Module> {
         .get("config")
         .map(|n| config(checker, n))
         .unwrap_or_default();
-    let service = fields
-        .get("service")
-        .and_then(|n| service(checker, n, fields.entries()));
     let templates = fields
         .get("templates")
         .map(|n| templates(checker, n))
         .unwrap_or_default();
+    let short_name = name.as_ref().map_or("", |n| n.short_name());
+    let service = fields.get("service").and_then(|n| {
+        let anchor = fields
+            .entries()
+            .iter()
+            .find(|(k, _)| k.name == "service")
+            .map_or(n.span, |(k, _)| k.span);
+        let service = service::parse(checker, n, anchor, short_name)?;
+        let targets: Vec<String> = templates.iter().map(|t| t.target.clone()).collect();
+        service::check_against_module(checker, &service, n, &config, &targets);
+        Some(service)
+    });
 
     if let Some(name) = &name {
         check_dependency_sets(checker, name, &requires, &optional, &conflicts);
@@ -739,57 +729,4 @@ fn relative_path(checker: &mut Checker, node: &Node, key: &str) -> Option<String
         return None;
     }
     Some(text)
-}
-
-const SERVICE_KEYS: &[&str] = &["image", "port", "health", "path"];
-
-fn service(
-    checker: &mut Checker,
-    node: &Node,
-    root: &[(super::yaml::Key, Node)],
-) -> Option<Service> {
-    let anchor = root
-        .iter()
-        .find(|(k, _)| k.name == "service")
-        .map_or(node.span, |(k, _)| k.span);
-    let fields = checker.map(node, "service", anchor, SERVICE_KEYS)?;
-    let image = fields
-        .required(checker, "image", "registry.example.org/openent/x:1.0.0")
-        .and_then(|n| checker.string(n, "service.image"));
-    let port = fields.required(checker, "port", "8080").and_then(|n| {
-        let port = checker.int(n, "service.port")?;
-        u16::try_from(port).ok().filter(|p| *p > 0).or_else(|| {
-            checker.report(
-                Code::InvalidValue,
-                n.span,
-                "service.port",
-                format!("port {port} is not between 1 and 65535"),
-                "use the port the container listens on",
-            );
-            None
-        })
-    });
-    let mut url_path = |key: &str| {
-        let n = fields.get(key)?;
-        let text = checker.string(n, &format!("service.{key}"))?;
-        if !text.starts_with('/') {
-            checker.report(
-                Code::InvalidValue,
-                n.span,
-                &format!("service.{key}"),
-                format!("`{text}` must start with `/`"),
-                format!("write `{key}: /{text}`"),
-            );
-            return None;
-        }
-        Some(text)
-    };
-    let health = url_path("health");
-    let path = url_path("path");
-    Some(Service {
-        image: image?,
-        port: port?,
-        health,
-        path,
-    })
 }

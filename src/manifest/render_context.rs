@@ -19,9 +19,17 @@ use Shape::{Fields, Open, Settings};
 
 const SERVICE: Shape = Fields(&[
     ("image", Open),
+    ("command", Open),
+    ("environment", Open),
+    ("files", Open),
+    ("data", Open),
+    ("ports", Open),
+    ("probe", Open),
+    ("databases", Open),
+    ("secrets", Open),
     ("port", Open),
-    ("health", Open),
     ("path", Open),
+    ("health", Open),
 ]);
 
 const MODULE: Shape = Fields(&[

@@ -55,6 +55,11 @@ pub const SETTINGS: &[Setting] = &[
         ]),
         false,
     ),
+    (
+        "images",
+        Group(&[("registry", Scalar(OptionType::String), true)]),
+        false,
+    ),
 ];
 
 /// Checks `settings:` and returns it as a JSON object (only valid entries).

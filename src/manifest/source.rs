@@ -4,8 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::diagnostic::{Code, Diagnostic};
-use super::yaml::Span;
+use super::diagnostic::{Code, Diagnostic, Position, Span};
 
 /// Manifests are small; anything larger is refused before it is read whole.
 pub const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
@@ -194,6 +193,24 @@ pub fn text_from_bytes(
         )));
     }
     Ok(source)
+}
+
+/// Placing a diagnostic in a source file needs the file's line map, so it
+/// is defined here (diagnostics themselves know nothing of files).
+impl Diagnostic {
+    pub fn at(mut self, source: &SourceFile, span: Span) -> Self {
+        let (line, column) = source.line_col(span.start);
+        self.position = Some(Position { span, line, column });
+        self
+    }
+
+    pub fn at_offset(self, source: &SourceFile, offset: usize) -> Self {
+        let end = source.text[offset.min(source.text.len())..]
+            .chars()
+            .next()
+            .map_or(offset, |c| offset + c.len_utf8());
+        self.at(source, Span::new(offset, end))
+    }
 }
 
 #[cfg(test)]

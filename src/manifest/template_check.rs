@@ -9,10 +9,10 @@ use super::fields::Checker;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::module::{Each, TemplateSpec};
 use super::option::ConfigOption;
 use super::render_context::{self, Shape};
 use super::source::{ReadFailure, SourceFile, TextKind, read_text};
+use super::template_spec::{Each, TemplateSpec};
 use super::template_vars::{self, MAX_NESTING};
 use super::yaml::{Node, NodeKind, Span};
 

@@ -11,21 +11,11 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
+// Spans are defined with the diagnostics that point at them; read here as
+// `yaml::Span` too, where nodes carry them.
+pub use super::diagnostic::Span;
 use super::diagnostic::{Code, Diagnostic};
 use super::source::SourceFile;
-
-/// Byte range in the source text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {

@@ -45,6 +45,9 @@ pub struct WriteOptions {
     /// does not list (they are deleted, each named in a warning).
     pub force: bool,
     pub limits: RenderLimits,
+    /// `--deny warnings`: a warning refuses the build, and the previous
+    /// bundle stays.
+    pub deny_warnings: bool,
 }
 
 #[derive(Debug)]
@@ -130,6 +133,11 @@ pub fn build_with(
         .flat_map(|c| c.check(&resolved))
         .partition(|d| d.severity == crate::manifest::Severity::Error);
     warnings.extend(more);
+    let mut errors = errors;
+    errors.extend(crate::resolve::databases::unmet_databases(
+        &top.manifest_path,
+        modules,
+    ));
     if !errors.is_empty() {
         return Err(BuildError::Problems(errors));
     }
@@ -199,14 +207,14 @@ pub fn build_with(
         })
         .collect();
     let target_label = target_name(target);
-    deploy::render(
+    warnings.extend(deploy::render(
         target_label,
         top.dir(),
         &shared,
         &top.name.slug(),
         &deployment,
         &mut staging,
-    )?;
+    )?);
     staging.write(LOCK_FILE, lock.lock.to_text().as_bytes())?;
     staging.write(
         "LICENCES.md",
@@ -226,6 +234,16 @@ pub fn build_with(
             out_dir::LOCAL_DIR
         ))
     }));
+    if write.deny_warnings && !warnings.is_empty() {
+        let denied = warnings
+            .into_iter()
+            .map(|mut w| {
+                w.severity = crate::manifest::Severity::Error;
+                w
+            })
+            .collect();
+        return Err(BuildError::Problems(denied));
+    }
     staging.finish(top.name.as_str(), &top.version.to_string(), target_label)?;
     Ok(BuildOutcome {
         out: out.shown,

@@ -316,9 +316,17 @@ pub fn info_json(info: &ModuleInfo) -> serde_json::Value {
         "repository": m.repository,
         "deploys": m.service.as_ref().map(|s| serde_json::json!({
             "image": s.image,
-            "port": s.port,
-            "health": s.health,
-            "path": s.path,
+            "ports": s.ports.iter().map(|p| serde_json::json!({
+                "name": p.name,
+                "port": p.port,
+                "http": p.http,
+                "publish": p.publish,
+            })).collect::<Vec<_>>(),
+            "databases": s.databases.iter().map(|d| d.engine).collect::<Vec<_>>(),
+            "containers": s.containers.iter().map(|c| serde_json::json!({
+                "name": c.name,
+                "image": c.service.image,
+            })).collect::<Vec<_>>(),
         })),
         "provides": m.provides,
         "requires": deps(&m.requires),
@@ -326,6 +334,36 @@ pub fn info_json(info: &ModuleInfo) -> serde_json::Value {
         "conflicts": deps(&m.conflicts),
         "options": m.config.values().map(option_json).collect::<Vec<_>>(),
     })
+}
+
+/// What a module deploys, in a few words: `image, port 8080 (http /)`,
+/// then its other containers and the databases it needs.
+pub fn deploys(service: &crate::manifest::service::Service) -> String {
+    let ports = |s: &crate::manifest::service::Service| {
+        s.ports
+            .iter()
+            .map(|p| {
+                let how = match (&p.http, p.publish) {
+                    (Some(path), _) => format!(" (http {path})"),
+                    (None, true) => " (published)".to_owned(),
+                    (None, false) => String::new(),
+                };
+                format!("port {}{how}", p.port)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut parts = vec![service.image.clone()];
+    parts.extend(ports(service));
+    for container in &service.containers {
+        let mut more = vec![format!("{}: {}", container.name, container.service.image)];
+        more.extend(ports(&container.service));
+        parts.push(more.join(", "));
+    }
+    if !service.databases.is_empty() {
+        let engines: Vec<&str> = service.databases.iter().map(|d| d.engine).collect();
+        parts.push(format!("needs {}", engines.join(", ")));
+    }
+    parts.join(", ")
 }
 
 /// One option declaration as JSON, for `oent info --format json`.

@@ -146,13 +146,23 @@ pub fn compare(old: &Module, new: &Module) -> Vec<Change> {
         }
     }
     match (&old.service, &new.service) {
-        (Some(before), Some(after)) if before.port != after.port => out.push(change(
-            Level::Major,
-            format!(
-                "the service's port changed from {} to {}: reverse proxies and network policies written for {} stop reaching it",
-                before.port, after.port, before.port
-            ),
-        )),
+        (Some(before), Some(after))
+            if before.main_port().map(|p| p.port) != after.main_port().map(|p| p.port) =>
+        {
+            let port = |s: &crate::manifest::module::Service| {
+                s.main_port()
+                    .map_or("none".to_owned(), |p| p.port.to_string())
+            };
+            out.push(change(
+                Level::Major,
+                format!(
+                    "the service's port changed from {} to {}: reverse proxies and network policies written for {} stop reaching it",
+                    port(before),
+                    port(after),
+                    port(before)
+                ),
+            ))
+        }
         (Some(_), None) => out.push(change(
             Level::Major,
             "the service was removed: deployments that route to it break",

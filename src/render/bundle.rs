@@ -160,6 +160,13 @@ impl Staging {
         self.entries.keys()
     }
 
+    /// The bytes of a file written so far (for checks over the rendered files).
+    pub fn read(&self, relative: &str) -> Option<Vec<u8>> {
+        self.contains(relative)
+            .then(|| std::fs::read(self.dir.path().join(relative)).ok())
+            .flatten()
+    }
+
     /// The output as the user named it.
     pub fn shown(&self) -> &Path {
         &self.shown

@@ -13,6 +13,7 @@ use crate::manifest::Module;
 use crate::manifest::distribution::{DistributionChain, Target};
 use crate::manifest::etablissement::Etablissement;
 use crate::manifest::names::ModuleName;
+use crate::manifest::service::{Probe, SecretDelivery};
 
 pub struct SharedContext {
     /// `distribution` as JSON, for the deployment context to extend.
@@ -24,6 +25,8 @@ pub struct SharedContext {
     pub modules: TeraValue,
     /// Per UAI, the `etab` value.
     pub etabs: Vec<(String, TeraValue)>,
+    /// `settings.images.registry`: where the placeholder images are pulled from.
+    pub image_registry: Option<String>,
 }
 
 pub fn target_name(target: Target) -> &'static str {
@@ -37,14 +40,61 @@ pub fn etab_json(e: &Etablissement) -> Value {
     json!({ "uai": e.uai, "nom": e.nom, "type": e.kind, "commune": e.commune, "departement": e.departement, "secteur": e.secteur, "extra": e.extra })
 }
 
+pub fn probe_json(probe: &Probe) -> Value {
+    match probe {
+        Probe::Http { port, path } => json!({ "http": { "port": port, "path": path } }),
+        Probe::Tcp(port) => json!({ "tcp": port }),
+        Probe::Exec(command) => json!({ "exec": command }),
+    }
+}
+
+/// `service` as templates see it: the deployment contract (docs/render.md),
+/// plus `port` (the main port) and `path` (the main HTTP path, when the
+/// service has an HTTP port) that module templates read.
 pub fn service_json(module: &Module) -> Option<Value> {
-    module.service.as_ref().map(|s| {
-        let mut service = json!({ "image": s.image, "port": s.port, "path": s.path.clone().unwrap_or_else(|| format!("/{}", module.name.short_name())) });
-        if let Some(health) = &s.health {
-            service["health"] = json!(health);
+    let s = module.service.as_ref()?;
+    let slug = module.name.slug();
+    let probe = s.probe.as_ref().map(probe_json);
+    let secrets: serde_json::Map<String, Value> = s
+        .secrets
+        .iter()
+        .map(|(option, delivery)| {
+            let v = match delivery {
+                SecretDelivery::Env(var) => json!({ "env": var }),
+                SecretDelivery::File(path) => json!({ "file": path }),
+            };
+            (option.clone(), v)
+        })
+        .collect();
+    let mut service = json!({
+        "image": s.image,
+        "command": s.command,
+        "environment": s.environment,
+        "files": s.files.iter().map(|f| json!({
+            "source": f.source,
+            "mount": f.mount,
+            "doc": f.doc,
+            "path": format!("conf/{slug}/{}", f.source),
+        })).collect::<Vec<_>>(),
+        "data": s.data.iter().map(|d| json!({ "name": d.name, "mount": d.mount, "size": d.size })).collect::<Vec<_>>(),
+        "ports": s.ports.iter().map(|p| json!({ "name": p.name, "port": p.port, "http": p.http, "publish": p.publish })).collect::<Vec<_>>(),
+        "databases": s.databases.iter().map(|d| json!({ "engine": d.engine, "env": d.env })).collect::<Vec<_>>(),
+        "secrets": secrets,
+    });
+    if let Some(main) = s.main_port() {
+        service["port"] = json!(main.port);
+        if let Some(path) = &main.http {
+            service["path"] = json!(path);
         }
-        service
-    })
+    }
+    if let Some(probe) = probe {
+        service["probe"] = probe;
+    }
+    // Read by templates written before the contract (`service.health`).
+    if let Some(Probe::Http { path, .. }) = &s.probe {
+        service["health"] = json!(path);
+    }
+    Some(service)
 }
 
 /// `module` as templates see it (docs/formats.md, "The render context").
@@ -115,6 +165,11 @@ impl SharedContext {
             etablissements: TeraValue::from_serializable(&list),
             modules: TeraValue::from_serializable(&module_map),
             etabs,
+            image_registry: settings
+                .get("images")
+                .and_then(|i| i.get("registry"))
+                .and_then(Value::as_str)
+                .map(|r| r.trim_end_matches('/').to_owned()),
         }
     }
 

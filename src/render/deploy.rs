@@ -11,9 +11,12 @@ use tera::{Context, Tera};
 
 use super::bundle::Staging;
 use super::context::{SharedContext, service_json};
+use super::contract;
 use super::engine::RenderError;
+use crate::manifest::distribution::DISTRIBUTION_FILE;
 use crate::manifest::names::ModuleName;
 use crate::manifest::option::OptionType;
+use crate::manifest::service::SecretDelivery;
 use crate::manifest::{Code, Diagnostic, Module};
 use crate::workspace::values::ModuleValues;
 
@@ -60,6 +63,7 @@ pub fn deployment_module(module: &Module, values: &ModuleValues, staging: &Stagi
     let slug = module.name.slug();
     let prefix = format!("conf/{slug}/");
     let config_files: Vec<&String> = staging.paths().filter(|p| p.starts_with(&prefix)).collect();
+    let delivery = module.service.as_ref().map(|s| &s.secrets);
     let secrets: Vec<Value> = module
         .config
         .iter()
@@ -72,7 +76,20 @@ pub fn deployment_module(module: &Module, values: &ModuleValues, staging: &Stagi
                 .get("env")?
                 .as_str()?
                 .to_owned();
-            Some(json!({ "option": name, "env": env }))
+            // `env`: the variable the operator fills (secrets.env); the
+            // contract says how it reaches the software: under another
+            // variable name, or as a file. Without a contract entry, the
+            // container gets the operator's variable itself.
+            let mut secret = json!({ "option": name, "env": env, "target_env": env });
+            match delivery.and_then(|d| d.get(name)) {
+                Some(SecretDelivery::Env(var)) => secret["target_env"] = json!(var),
+                Some(SecretDelivery::File(path)) => {
+                    secret["target_env"] = Value::Null;
+                    secret["file"] = json!(path);
+                }
+                None => {}
+            }
+            Some(secret)
         })
         .collect();
     let mut entry = json!({
@@ -89,9 +106,20 @@ pub fn deployment_module(module: &Module, values: &ModuleValues, staging: &Stagi
         "secrets": secrets,
     });
     if let Some(Value::Object(service)) = service_json(module) {
-        for (k, v) in service {
+        // `secrets` stays the list above: how each reaches the software is
+        // in it already (`target_env`, `file`).
+        for (k, v) in service.into_iter().filter(|(k, _)| k != "secrets") {
             entry[k] = v;
         }
+    }
+    if let Some(service) = &module.service {
+        contract::place(module, service, &config_files, &secrets, &mut entry);
+        let containers: Vec<Value> = service
+            .containers
+            .iter()
+            .map(|c| contract::container_entry(module, &entry, c, &config_files))
+            .collect();
+        entry["containers"] = json!(containers);
     }
     entry
 }
@@ -105,22 +133,47 @@ pub fn render(
     distribution_slug: &str,
     modules: &[(ModuleName, Value)],
     staging: &mut Staging,
-) -> Result<(), RenderError> {
+) -> Result<Vec<Diagnostic>, RenderError> {
     let templates: Vec<(&str, &str, &str)> = match target {
         "kubernetes" => KUBERNETES.to_vec(),
         _ => COMPOSE.to_vec(),
     };
     let mut distribution = shared.distribution_json.clone();
     distribution["slug"] = json!(distribution_slug);
-    let services: Vec<&Value> = modules
+    let mut entries: Vec<Value> = modules.iter().map(|(_, m)| m.clone()).collect();
+    contract::rewrite_placeholder_images(&mut entries, shared.image_registry.as_deref());
+    let database_passwords = contract::link_databases(&mut entries);
+    // Each module's service, then its other containers (`service.containers`).
+    let mut flat: Vec<Value> = entries
         .iter()
-        .map(|(_, m)| m)
         .filter(|m| m.get("image").is_some())
+        .flat_map(|m| {
+            let more = m["containers"].as_array().cloned().unwrap_or_default();
+            std::iter::once(m.clone()).chain(more)
+        })
         .collect();
+    let placeholders =
+        contract::rewrite_placeholder_images(&mut flat, shared.image_registry.as_deref());
+    let services: Vec<&Value> = flat.iter().collect();
     let module_map: serde_json::Map<String, Value> = modules
         .iter()
-        .map(|(n, m)| (n.to_string(), m.clone()))
+        .zip(&entries)
+        .map(|((n, _), m)| (n.to_string(), m.clone()))
         .collect();
+    let mut warnings: Vec<Diagnostic> = placeholders
+        .iter()
+        .map(|image| {
+            Diagnostic::warning(
+                Code::PlaceholderImage,
+                &distribution_dir.join(DISTRIBUTION_FILE),
+                format!("`{image}` is a placeholder: no registry serves it"),
+            )
+            .key("settings.images.registry")
+            .help("build the image and point `settings.images.registry` at your registry (docs/formats.md)")
+        })
+        .collect();
+    warnings.extend(contract::unfilled_placeholders(&flat, staging));
+    let secrets_example = secrets_example(&services, &database_passwords);
     let mut context = Context::new();
     context.insert("distribution", &distribution);
     context.insert_value("collectivite", shared.collectivite.clone());
@@ -128,6 +181,8 @@ pub fn render(
     context.insert_value("etablissements", shared.etablissements.clone());
     context.insert("services", &services);
     context.insert("modules", &module_map);
+    context.insert("placeholder_images", &placeholders);
+    context.insert("secret_variables", &secret_variables(&secrets_example));
     let mut problems = Vec::new();
     let mut rendered_files = Vec::new();
     for (name, embedded, output) in templates.into_iter().chain(std::iter::once(README)) {
@@ -154,10 +209,49 @@ pub fn render(
     if !problems.is_empty() {
         return Err(RenderError::Problems(problems));
     }
+    rendered_files.push(("secrets.env.example", secrets_example));
     for (output, text) in rendered_files {
         staging
             .write(output, text.as_bytes())
             .map_err(RenderError::Bundle)?;
     }
-    Ok(())
+    Ok(warnings)
+}
+
+/// The variables `secrets.env.example` lists, sorted.
+fn secret_variables(example: &str) -> Vec<&str> {
+    example
+        .lines()
+        .filter_map(|l| l.strip_suffix('='))
+        .collect()
+}
+
+/// `secrets.env.example`: every variable the deployment reads from
+/// `local/secrets.env`, each with what it fills. The filled copy lives in
+/// `local/`, never in the bundle.
+fn secrets_example(services: &[&Value], database_passwords: &[(String, String)]) -> String {
+    let mut vars: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for s in services {
+        let name = s["name"].as_str().unwrap_or_default();
+        for secret in s["secrets"].as_array().into_iter().flatten() {
+            if let Some(env) = secret["env"].as_str() {
+                vars.entry(env.to_owned()).or_default().push(format!(
+                    "{name}, option {}",
+                    secret["option"].as_str().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    for (env, why) in database_passwords {
+        vars.entry(env.clone()).or_default().push(why.clone());
+    }
+    let mut text = String::from(
+        "# Généré par oent : les variables secrètes que le déploiement lit.\n\
+         # Copier ce fichier en ../local/secrets.env (hors du bundle, droits 0600)\n\
+         # et remplir chaque valeur ; ne jamais l'écrire dans le bundle.\n",
+    );
+    for (env, uses) in vars {
+        text.push_str(&format!("\n# {}\n{env}=\n", uses.join(" ; ")));
+    }
+    text
 }

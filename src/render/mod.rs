@@ -4,7 +4,8 @@
 //!
 //! - [`context`]: the render context, built once and shared;
 //! - [`engine`]: module templates, once or per établissement, strict;
-//! - [`deploy`]: compose / Kubernetes / README templates;
+//! - [`deploy`]: compose / Kubernetes / README templates; [`contract`]: what
+//!   they place, from each module's deployment contract;
 //! - [`well_formed`]: rendered JSON, YAML, LDIF, PHP… parsed back before the bundle is written;
 //! - [`limits`]: bounds on what rendering may write, and for how long;
 //! - [`out_dir`]: which folder a bundle may replace;
@@ -16,6 +17,7 @@
 
 pub mod bundle;
 pub mod context;
+pub mod contract;
 pub mod deploy;
 pub mod diff;
 pub mod engine;

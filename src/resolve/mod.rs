@@ -10,7 +10,8 @@
 //!   provider, and conflict explanations as sentences with their hints apart;
 //! - [`graph`]: a resolution both ways, for `oent tree` and `oent why`;
 //! - [`lock`]: resolving a distribution on disk into `oent.lock`;
-//! - [`unknown`]: names asked for that no registry publishes, and the name meant.
+//! - [`unknown`]: names asked for that no registry publishes, and the name meant;
+//! - [`databases`]: database engines a resolution needs and does not deploy.
 //!
 //! Rules: the newest allowed version; pre-releases only when a requirement
 //! names one; yanked versions never picked anew but kept when locked; locked
@@ -18,6 +19,7 @@
 //! feature or the distribution asks; conflicts honoured; a capability asked
 //! for by name is satisfied by its only provider, or the distribution must choose.
 
+pub mod databases;
 pub mod graph;
 pub mod index;
 mod index_text;

@@ -1,0 +1,396 @@
+//! The deployment contract (module.yaml `service`) turned into what the
+//! target templates place: environment (plain, secret, database), mounts,
+//! ports split into routes / internal / published, and the databases each
+//! database module creates. Computed here once, so that the compose and
+//! Kubernetes templates only lay it out (docs/render.md).
+
+use serde_json::{Value, json};
+
+use super::bundle::Staging;
+use crate::manifest::diagnostic::Position;
+use crate::manifest::service::{Container, Service};
+use crate::manifest::yaml::Span;
+use crate::manifest::{Code, Diagnostic, Module};
+
+/// Where the files of a module without `service.files` (module.yaml before
+/// the deployment contract) are mounted: a path no upstream image reads, kept
+/// only until those modules declare theirs.
+pub fn legacy_mount(slug: &str) -> String {
+    format!("/etc/oent/{slug}/")
+}
+
+/// The variable holding the database password of a dependent module.
+pub fn database_password_env(slug: &str) -> String {
+    format!(
+        "OENT_DB_PASSWORD_{}",
+        slug.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+/// The database and user name of a dependent module (SQL identifiers: no `-`).
+pub fn database_name(slug: &str) -> String {
+    slug.replace('-', "_")
+}
+
+pub fn default_port(engine: &str) -> u16 {
+    match engine {
+        "mariadb" => 3306,
+        _ => 5432,
+    }
+}
+
+/// The contract's fields for the deployment templates, added to `entry`.
+/// `secrets` are the module's secret options (`option`, `env`: the variable
+/// the operator fills, `target_env` / `file`: how it reaches the software).
+pub fn place(
+    module: &Module,
+    service: &Service,
+    config_files: &[&String],
+    secrets: &[Value],
+    entry: &mut Value,
+) {
+    let slug = module.name.slug();
+    let mut env: Vec<Value> = service
+        .environment
+        .iter()
+        .map(|(name, value)| json!({ "name": name, "value": value }))
+        .collect();
+    let mut secret_files = Vec::new();
+    for secret in secrets {
+        let option = secret["option"].as_str().unwrap_or_default();
+        let why = format!("option {option}");
+        if let Some(file) = secret.get("file") {
+            secret_files.push(json!({
+                "name": format!("{slug}-{}", option.replace('_', "-")),
+                "env": secret["env"],
+                "file": file,
+            }));
+        } else {
+            env.push(json!({ "name": secret["target_env"], "secret": secret["env"], "why": why }));
+        }
+    }
+    entry["env"] = json!(env);
+    entry["secret_files"] = json!(secret_files);
+    entry["files"] = json!(files(service, &slug, config_files));
+    entry["k8s_mounts"] = json!(k8s_mounts(service, &slug, config_files));
+    let routes: Vec<Value> = service
+        .ports
+        .iter()
+        .filter_map(|p| Some(json!({ "name": p.name, "port": p.port, "path": p.http.as_ref()? })))
+        .collect();
+    entry["routes"] = json!(routes);
+    entry["internal_ports"] = json!(
+        service
+            .ports
+            .iter()
+            .filter(|p| !p.publish)
+            .map(|p| p.port)
+            .collect::<Vec<_>>()
+    );
+    entry["published_ports"] = json!(
+        service
+            .ports
+            .iter()
+            .filter(|p| p.publish)
+            .map(|p| p.port)
+            .collect::<Vec<_>>()
+    );
+    entry["provides"] = json!(module.provides);
+}
+
+/// A second container of a module (`service.containers`) as its own
+/// service entry `<slug>-<name>`: the module's labels and files, its own
+/// image, ports, probe and data; no secrets.
+pub fn container_entry(
+    module: &Module,
+    main: &Value,
+    container: &Container,
+    config_files: &[&String],
+) -> Value {
+    let mut entry = main.clone();
+    let slug = format!("{}-{}", module.name.slug(), container.name);
+    entry["slug"] = json!(slug);
+    entry["container"] = json!(container.name);
+    entry["secrets"] = json!([]);
+    for key in ["port", "path", "probe"] {
+        if let Some(map) = entry.as_object_mut() {
+            map.remove(key);
+        }
+    }
+    let s = &container.service;
+    entry["image"] = json!(s.image);
+    entry["command"] = json!(s.command);
+    entry["data"] = json!(
+        s.data
+            .iter()
+            .map(|d| json!({ "name": d.name, "mount": d.mount, "size": d.size }))
+            .collect::<Vec<_>>()
+    );
+    entry["ports"] = json!(
+        s.ports
+            .iter()
+            .map(
+                |p| json!({ "name": p.name, "port": p.port, "http": p.http, "publish": p.publish })
+            )
+            .collect::<Vec<_>>()
+    );
+    if let Some(probe) = &s.probe {
+        entry["probe"] = super::context::probe_json(probe);
+    }
+    place(module, s, config_files, &[], &mut entry);
+    entry
+}
+
+/// `service.files`, each with its path in the bundle; a module without any
+/// gets its whole folder at [`legacy_mount`].
+fn files(service: &Service, slug: &str, config_files: &[&String]) -> Vec<Value> {
+    if service.files.is_empty() && !config_files.is_empty() {
+        return vec![json!({
+            "source": "", "mount": legacy_mount(slug), "doc": null, "expand": false,
+            "path": format!("conf/{slug}/"),
+        })];
+    }
+    service
+        .files
+        .iter()
+        .map(|f| json!({ "source": f.source, "mount": f.mount, "doc": f.doc, "expand": f.expand_env, "path": format!("conf/{slug}/{}", f.source) }))
+        .collect()
+}
+
+/// One subPath mount per rendered file: a folder source mounts each file
+/// under it. The key is the ConfigMap's (kustomization.yaml.tera: `/` → `__`).
+fn k8s_mounts(service: &Service, slug: &str, config_files: &[&String]) -> Vec<Value> {
+    let prefix = format!("conf/{slug}/");
+    let sources: Vec<(String, String)> = if service.files.is_empty() {
+        vec![(String::new(), legacy_mount(slug))]
+    } else {
+        service
+            .files
+            .iter()
+            .map(|f| (f.source.clone(), f.mount.clone()))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for file in config_files {
+        let relative = file.strip_prefix(&prefix).unwrap_or(file);
+        for (source, mount) in &sources {
+            let target = if relative == source {
+                mount.clone()
+            } else if (source.is_empty() || source.ends_with('/'))
+                && let Some(rest) = relative.strip_prefix(source.as_str())
+            {
+                format!("{}/{rest}", mount.trim_end_matches('/'))
+            } else {
+                continue;
+            };
+            out.push(json!({ "key": relative.replace('/', "__"), "mount": target }));
+        }
+    }
+    out
+}
+
+/// Database needs met: each dependent gets host, port, name, user and
+/// password variables (those its contract names), and each database module
+/// gets the password variable of each dependent, for its init script. Also
+/// returns, per password variable, the dependent it is for (secrets.env).
+pub fn link_databases(modules: &mut [Value]) -> Vec<(String, String)> {
+    let mut passwords = Vec::new();
+    let providers: Vec<(String, String)> = modules
+        .iter()
+        .filter_map(|m| {
+            let slug = m["slug"].as_str()?.to_owned();
+            let provides = m["provides"].as_array()?;
+            Some(
+                provides
+                    .iter()
+                    .filter_map(|c| Some((c.as_str()?.to_owned(), slug.clone())))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten()
+        .collect();
+    let mut for_providers: Vec<(String, Value)> = Vec::new();
+    for m in modules.iter_mut() {
+        let Some(needs) = m.pointer("/databases").and_then(Value::as_array).cloned() else {
+            continue;
+        };
+        let slug = m["slug"].as_str().unwrap_or_default().to_owned();
+        let name = m["name"].as_str().unwrap_or_default().to_owned();
+        for need in needs {
+            let engine = need["engine"].as_str().unwrap_or_default();
+            let Some((_, host)) = providers.iter().find(|(c, _)| c == engine) else {
+                continue;
+            };
+            let password = database_password_env(&slug);
+            let values = [
+                ("host", json!(host)),
+                ("port", json!(default_port(engine).to_string())),
+                ("name", json!(database_name(&slug))),
+                ("user", json!(database_name(&slug))),
+            ];
+            let env = m["env"].as_array_mut();
+            let Some(env) = env else { continue };
+            for (setting, value) in values {
+                if let Some(var) = need["env"][setting].as_str() {
+                    env.push(json!({ "name": var, "value": value }));
+                }
+            }
+            let why = format!("base {engine} de {name}");
+            if let Some(var) = need["env"]["password"].as_str() {
+                env.push(json!({ "name": var, "secret": password, "why": why }));
+            }
+            passwords.push((password.clone(), why.clone()));
+            for_providers.push((
+                host.clone(),
+                json!({ "name": password, "secret": password, "why": why }),
+            ));
+        }
+    }
+    for (host, env) in for_providers {
+        if let Some(m) = modules.iter_mut().find(|m| m["slug"] == host.as_str())
+            && let Some(list) = m["env"].as_array_mut()
+        {
+            list.push(env);
+        }
+    }
+    passwords
+}
+
+/// The registry host of the catalogue's own images until they are published:
+/// nothing is pulled from it (docs/render.md, "Placeholder images").
+pub const PLACEHOLDER_REGISTRY: &str = "registry.example.org/";
+
+/// Points each placeholder image at `registry` (`settings.images.registry`)
+/// when set; returns the images that stay placeholders.
+pub fn rewrite_placeholder_images(modules: &mut [Value], registry: Option<&str>) -> Vec<String> {
+    let mut left = Vec::new();
+    for m in modules.iter_mut() {
+        let Some(image) = m["image"].as_str() else {
+            continue;
+        };
+        let Some(rest) = image.strip_prefix(PLACEHOLDER_REGISTRY) else {
+            continue;
+        };
+        match registry {
+            Some(registry) => m["image"] = json!(format!("{registry}/{rest}")),
+            None => left.push(image.to_owned()),
+        }
+    }
+    left
+}
+
+/// W007 for each rendered file that holds `${VAR}` nothing fills: only a
+/// file the contract declares `expand: env` is filled at start, and only
+/// with variables its service receives.
+pub fn unfilled_placeholders(services: &[Value], staging: &Staging) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for s in services {
+        let env: Vec<&str> = s["env"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["name"].as_str())
+            .collect();
+        let files = s["files"].as_array().cloned().unwrap_or_default();
+        for path in s["config_files"].as_array().into_iter().flatten() {
+            let Some(path) = path.as_str() else { continue };
+            // Only what this container mounts is read by it.
+            let covering = files.iter().find(|f| {
+                let source = f["path"].as_str().unwrap_or_default();
+                path == source || (source.ends_with('/') && path.starts_with(source))
+            });
+            let Some(covering) = covering else { continue };
+            let expands = covering["expand"] == true;
+            let Some(bytes) = staging.read(path) else {
+                continue;
+            };
+            // Not text (an image, an archive): no placeholder to fill.
+            let Ok(text) = std::str::from_utf8(&bytes) else {
+                continue;
+            };
+            let unfilled = placeholders(text)
+                .into_iter()
+                .find(|(_, var)| !(expands && env.contains(var)));
+            if let Some((offset, var)) = unfilled {
+                let line = text[..offset].matches('\n').count() + 1;
+                let column = text[..offset]
+                    .rfind('\n')
+                    .map_or(offset, |n| offset - n - 1)
+                    + 1;
+                let mut d = Diagnostic::warning(
+                    Code::UnfilledPlaceholder,
+                    &staging.shown().join(path),
+                    format!(
+                        "`${{{var}}}` is left in the file: nothing replaces it when `{}` starts",
+                        s["name"].as_str().unwrap_or_default()
+                    ),
+                )
+                .help(if expands {
+                    format!("the service does not receive `{var}`: add it to `service.secrets` or `service.environment`")
+                } else {
+                    "if the software replaces `${VAR}` from its environment, say so with `expand: env` in `service.files`; otherwise have the template read the value from the environment (`getenv`) or a mounted secret".to_owned()
+                });
+                d.position = Some(Position {
+                    span: Span::new(offset, offset + var.len() + 3),
+                    line,
+                    column,
+                });
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+/// `${NAME}` where NAME reads like an environment variable (upper case,
+/// digits, `_`): `${cas.server.name}` is a Spring property, not one.
+fn placeholders(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut rest = 0;
+    while let Some(found) = text[rest..].find("${") {
+        let start = rest + found;
+        let body = &text[start + 2..];
+        let end = body.find('}');
+        if let Some(end) = end {
+            let name = &body[..end];
+            if !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            {
+                out.push((start, name));
+            }
+        }
+        rest = start + 2;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_environment_names_only() {
+        let text = "a=${LDAP_PASSWORD}\nb=${cas.server.name}\nc=$HOME ${X1}";
+        assert_eq!(placeholders(text), vec![(2, "LDAP_PASSWORD"), (48, "X1")]);
+    }
+
+    #[test]
+    fn placeholder_images_point_at_the_registry_setting() {
+        let mut modules = vec![
+            json!({ "image": "registry.example.org/openent/portail:1.4.0" }),
+            json!({ "image": "quay.io/keycloak/keycloak:26.0.7" }),
+        ];
+        let left = rewrite_placeholder_images(&mut modules.clone(), None);
+        assert_eq!(left, ["registry.example.org/openent/portail:1.4.0"]);
+        let left = rewrite_placeholder_images(&mut modules, Some("registry.cd91.fr/ent"));
+        assert!(left.is_empty());
+        assert_eq!(
+            modules[0]["image"],
+            "registry.cd91.fr/ent/openent/portail:1.4.0"
+        );
+        assert_eq!(modules[1]["image"], "quay.io/keycloak/keycloak:26.0.7");
+    }
+}
