@@ -38,7 +38,7 @@ fn the_ile_de_france_example_builds_offline_and_identically_twice() {
         ])
         .run()
         .status(0)
-        .stderr_contains("built b1 (kubernetes): 12 modules, 471 établissements");
+        .stderr_contains("built b1 (kubernetes): 13 modules, 471 établissements");
     let first = tree(&out.path().join("b1"));
     assert!(
         first

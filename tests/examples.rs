@@ -51,56 +51,56 @@ struct Example {
 const ILE_DE_FRANCE: Example = Example {
     dir: "ile-de-france",
     target: "kubernetes",
-    modules: 12,
+    modules: 13,
     etablissements: 471,
     uai: "0930501P",
 };
 const ELYCO_REGION: Example = Example {
     dir: "e-lyco/pays-de-la-loire",
     target: "kubernetes",
-    modules: 14,
+    modules: 15,
     etablissements: 240,
     uai: "0441002A",
 };
 const ELYCO_44: Example = Example {
     dir: "e-lyco/loire-atlantique",
     target: "compose",
-    modules: 12,
+    modules: 13,
     etablissements: 160,
     uai: "0441018T",
 };
 const ELYCO_49: Example = Example {
     dir: "e-lyco/maine-et-loire",
     target: "compose",
-    modules: 12,
+    modules: 14,
     etablissements: 112,
     uai: "0491000W",
 };
 const ELYCO_53: Example = Example {
     dir: "e-lyco/mayenne",
     target: "compose",
-    modules: 11,
+    modules: 12,
     etablissements: 47,
     uai: "0531002B",
 };
 const ELYCO_72: Example = Example {
     dir: "e-lyco/sarthe",
     target: "compose",
-    modules: 12,
+    modules: 14,
     etablissements: 86,
     uai: "0721000W",
 };
 const ELYCO_85: Example = Example {
     dir: "e-lyco/vendee",
     target: "compose",
-    modules: 12,
+    modules: 13,
     etablissements: 87,
     uai: "0851002C",
 };
 const ESSONNE: Example = Example {
     dir: "essonne-colleges",
     target: "compose",
-    modules: 11,
+    modules: 13,
     etablissements: 100,
     uai: "0911500L",
 };
