@@ -315,10 +315,15 @@ fn a_dirty_tree_or_a_missing_remote_is_refused_before_anything() {
             "remote",
             "add",
             "origin",
-            "https://forge.example.org/openent/demo.git",
+            "https://oauth2:glpat-secret@forge.example.org/openent/demo.git",
         ],
     );
-    refused_before_anything(&repo, &key, &before, "a transport this oent does not speak");
+    refused_before_anything(
+        &repo,
+        &key,
+        &before,
+        "remote `origin`: `https://***@forge.example.org/openent/demo.git` holds a password",
+    );
 }
 
 #[test]

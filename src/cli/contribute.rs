@@ -48,6 +48,10 @@ pub struct ContributeArgs {
     /// Contribute binary files too.
     #[arg(long)]
     allow_binary: bool,
+    /// The repository to contribute to instead of the base's `repository:`
+    /// (a mirror, a fork on the collectivité's own forge).
+    #[arg(long, value_name = "URL")]
+    upstream: Option<String>,
     #[arg(long)]
     offline: bool,
 }
@@ -84,6 +88,7 @@ pub fn run_contribute(args: ContributeArgs) -> anyhow::Result<u8> {
         delivery,
         author: args.author,
         allow_binary: args.allow_binary,
+        upstream: args.upstream,
     }) {
         Ok(outcome) => outcome,
         Err(e) => return super::report::contribute_failure(e),

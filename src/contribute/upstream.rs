@@ -1,7 +1,9 @@
 //! `oent contribute NS/NAME [--push | --bundle FILE | --patches DIR]`: turns
 //! a fork's difference into one commit on its base's upstream repository.
 //!
-//! 1. the base's `repository` is cloned (git2) into a temporary directory;
+//! 1. the base's `repository` (or `--upstream`) is cloned into a temporary
+//!    directory by the git program ([`crate::transport`]: https and ssh with
+//!    the user's own credentials), then worked on with git2;
 //! 2. the base's tag is checked out: `<name>-v<version>`, else `v<version>`;
 //! 3. the module's directory is found: the one whose module.yaml names the
 //!    base, else the repository's root;
@@ -13,8 +15,9 @@
 //!    `<collectivité> : reversement de <fork> basé sur <base>@<version>`
 //!    and a `Signed-off-by` trailer, on branch
 //!    `oent/<collectivité slug>/<name>-<version>`;
-//! 6. the branch is pushed to the upstream remote without force (a
-//!    non-fast-forward is reported, never forced), or written as a git
+//! 6. the branch is pushed to the upstream remote without force by the git
+//!    program (a non-fast-forward, or a refusal and what the server's hooks
+//!    said, is reported, never forced), or written as a git
 //!    bundle (`git bundle create`: libgit2 has no bundle writer, so the
 //!    system's git is run on the temporary clone), or as a patch series
 //!    (one mbox patch per commit, git2's `Email`), for upstreams that take
@@ -32,6 +35,7 @@ use super::status::{ForkStatus, fork_statuses};
 use crate::manifest::Module;
 use crate::manifest::module::MODULE_FILE;
 use crate::manifest::names::ModuleName;
+use crate::transport::{self, PushError, TransportError};
 use crate::workspace::{Workspace, WorkspaceOptions};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +53,9 @@ pub struct ContributeOptions {
     /// `Name <email>`; default: the upstream clone's git configuration
     /// (`user.name`, `user.email`).
     pub author: Option<String>,
+    /// The repository to contribute to instead of the base's `repository`
+    /// (a mirror, a fork on the collectivité's own forge).
+    pub upstream: Option<String>,
     /// Contribute binary files too (refused by default: reviewers cannot read them in a patch).
     pub allow_binary: bool,
 }
@@ -123,11 +130,16 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
         .ok()
         .and_then(|l| l.into_valid());
     let upstream =
-        base_module
-            .and_then(|m| m.repository)
-            .ok_or_else(|| ContributeError::NoRepository {
-                module: status.base_label(),
-            })?;
+        match &options.upstream {
+            Some(url) => url.clone(),
+            None => base_module.and_then(|m| m.repository).ok_or_else(|| {
+                ContributeError::NoRepository {
+                    module: status.base_label(),
+                }
+            })?,
+        };
+    // Before anything is cloned: the URL is recorded in contributions.yaml.
+    transport::check_url(&upstream).map_err(|e| ContributeError::Upstream(e.to_string()))?;
     let top = workspace.chain.top();
     let collectivite = workspace
         .chain
@@ -146,12 +158,15 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
             source,
         })?;
     let work = temp.path().join("upstream");
-    let repo = Repository::clone(&upstream, &work).map_err(|e| {
-        ContributeError::Upstream(format!(
-            "cannot clone the upstream repository {upstream}: {}\nhelp: check the base's `repository:` and that the forge is reachable",
-            e.message()
-        ))
+    transport::clone(&upstream, &work).map_err(|e| match e {
+        TransportError::Failed { detail, .. } => ContributeError::Upstream(format!(
+            "cannot clone the upstream repository {upstream}: {detail}\nhelp: check the base's `repository:` (or --upstream) and that the forge is reachable"
+        )),
+        other => ContributeError::Upstream(format!(
+            "cannot clone the upstream repository: {other}"
+        )),
     })?;
+    let repo = Repository::open(&work).map_err(git_error("opening the clone"))?;
     let short = status.base.short_name();
     let version = &status.base_version;
     let tags = [format!("{short}-v{version}"), format!("v{version}")];
@@ -299,7 +314,7 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
 
     let file = match &options.delivery {
         Delivery::Push => {
-            push(&repo, &branch, commit_id, &upstream)?;
+            push(&repo, &work, &branch, commit_id, &upstream)?;
             None
         }
         Delivery::Bundle(path) => {
@@ -408,6 +423,7 @@ fn parse_author(author: &str) -> Result<Signature<'static>, ContributeError> {
 /// with other commits, or a refused update, is reported.
 fn push(
     repo: &Repository,
+    work: &Path,
     branch: &str,
     commit: Oid,
     upstream: &str,
@@ -423,42 +439,33 @@ fn push(
             )));
         }
     }
-    let mut remote = repo
-        .find_remote("origin")
-        .map_err(git_error("the upstream remote"))?;
-    let refused = std::cell::RefCell::new(None::<String>);
-    let mut callbacks = git2::RemoteCallbacks::new();
-    callbacks.push_update_reference(|reference, status| {
-        if let Some(message) = status {
-            *refused.borrow_mut() = Some(format!("{reference}: {message}"));
-        }
-        Ok(())
-    });
-    let mut push_options = git2::PushOptions::new();
-    push_options.remote_callbacks(callbacks);
     let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
-    let result = remote.push(&[refspec.as_str()], Some(&mut push_options));
-    drop(push_options);
-    let refused = refused.into_inner();
-    match (result, refused) {
-        (Ok(()), None) => Ok(()),
-        (Ok(()), Some(message)) => Err(ContributeError::Upstream(format!(
-            "{upstream} refused the push ({message}): oent never forces a push\nhelp: the branch moved upstream; contribute with --bundle or --patches, or ask the maintainers"
-        ))),
-        // libgit2 checks fast-forwards itself, against the references the
-        // server advertises when the push connects: the branch appeared or
-        // moved upstream after the clone (another push in between).
-        (Err(e), _) if e.code() == git2::ErrorCode::NotFastForward => {
-            Err(ContributeError::Upstream(format!(
-                "{upstream} rejected the push of `{branch}`: not a fast-forward, the branch appeared or moved upstream after oent cloned it ({}): oent never forces a push\nhelp: ask the maintainers about that branch, or contribute with --bundle or --patches",
-                e.message().trim_end_matches('.')
-            )))
+    let never = "oent never forces a push";
+    transport::push(work, "origin", upstream, &[refspec]).map_err(|e| match &e {
+        // The client compares with the references the server advertises
+        // when the push connects: the branch appeared or moved upstream
+        // after the clone (another push in between).
+        PushError::Rejected { rejected, .. } if rejected.iter().any(|r| r.not_fast_forward) => {
+            ContributeError::Upstream(format!(
+                "{upstream} rejected the push of `{branch}`: not a fast-forward, the branch appeared or moved upstream after oent cloned it ({}): {never}\nhelp: ask the maintainers about that branch, or contribute with --bundle or --patches",
+                rejected[0].reason
+            ))
         }
-        (Err(e), _) => Err(ContributeError::Upstream(format!(
-            "pushing `{branch}` to {upstream} failed: {}\nhelp: oent never forces a push; check write access, or contribute with --bundle or --patches",
-            e.message()
-        ))),
-    }
+        PushError::Rejected { rejected, .. } => ContributeError::Upstream(format!(
+            "{upstream} refused the push ({}: {}): {never}{}\nhelp: do what the server asks, or contribute with --bundle or --patches; nothing was recorded",
+            rejected[0].reference,
+            rejected[0].reason,
+            e.server_said()
+        )),
+        PushError::Transport(TransportError::Failed { detail, .. }) => {
+            ContributeError::Upstream(format!(
+                "pushing `{branch}` to {upstream} failed: {detail}\nhelp: nothing was recorded; check write access and the network, then run oent contribute again, or contribute with --bundle or --patches"
+            ))
+        }
+        PushError::Transport(other) => ContributeError::Upstream(format!(
+            "pushing `{branch}` failed: {other}"
+        )),
+    })
 }
 
 /// `git bundle create FILE <tag>..<branch>`: what upstream needs on top of the tag.
