@@ -562,3 +562,230 @@ fn a_distribution_with_problems_is_not_forked_and_each_is_drawn_at_its_line() {
         ",
     );
 }
+
+/// The fork's branch in the upstream bare repository, one commit on the tag
+/// with the fork's line, and the record naming `url`.
+fn assert_contributed(test: &Test, url: &str) {
+    assert_eq!(
+        run(git(&bare(test)).args(["rev-parse", &format!("{BRANCH}^")])),
+        run(git(&bare(test)).args(["rev-parse", "x-v1.0.0^{commit}"]))
+    );
+    assert_eq!(
+        run(git(&bare(test)).args(["show", &format!("{BRANCH}:modules/x/README.md")])),
+        format!("{README}Ligne 3\n")
+    );
+    let record = std::fs::read_to_string(test.path().join("dist/contributions.yaml")).unwrap();
+    assert!(
+        record.contains(&format!("upstream: \"{url}\"")) && record.contains("method: push"),
+        "{record}"
+    );
+}
+
+/// Nothing reached the upstream repository and nothing was recorded.
+fn assert_not_contributed(test: &Test) {
+    let branches =
+        run(git(&bare(test)).args(["for-each-ref", "--format=%(refname)", "refs/heads"]));
+    assert_eq!(branches, "refs/heads/main\n");
+    assert!(!test.path().join("dist/contributions.yaml").exists());
+}
+
+#[test]
+fn a_push_goes_over_https_with_basic_authentication_and_a_custom_ca() {
+    let test = Test::new();
+    let (tls, ca) = git_support::test_tls(&test.path().join("tls"), "contributeur", "s3cret");
+    let server = GitHttp::start_tls(&test.path().join("git"), &test.path().join("https"), &tls);
+    let url = server.https_url("x.git");
+    let test = forked(setup(test, Some(&url), "x-v1.0.0"));
+    edit(&test, "Ligne 3\n");
+    let contribute = |test: Test| {
+        test.args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+            .env("OENT_GIT_USERNAME", "contributeur")
+    };
+
+    // The test CA is not trusted: refused, with how to give it.
+    let test = contribute(test)
+        .env("OENT_GIT_TOKEN", "s3cret")
+        .run()
+        .status(2)
+        .stderr_contains(format!(
+            "cannot clone the upstream repository: {url}: the server's TLS certificate is not trusted ("
+        ))
+        .stderr_contains("help: if the forge uses its own certificate authority, give its certificate: `GIT_SSL_CAINFO=ca.pem oent …`")
+        .then();
+    assert_not_contributed(&test);
+
+    // A wrong password: refused at once (stdin is no terminal, nothing prompts).
+    let test = contribute(test)
+        .env("GIT_SSL_CAINFO", &ca)
+        .env("OENT_GIT_TOKEN", "wrong")
+        .run()
+        .status(2)
+        .stderr_contains(format!(
+            "cannot clone the upstream repository: {url} refused the credentials ("
+        ))
+        .stderr_contains("help: over https, set OENT_GIT_TOKEN (and OENT_GIT_USERNAME)")
+        .then();
+    assert_not_contributed(&test);
+
+    // The right token and the CA: cloned and pushed.
+    let test = contribute(test)
+        .env("GIT_SSL_CAINFO", &ca)
+        .env("OENT_GIT_TOKEN", "s3cret")
+        .run()
+        .status(0)
+        .stderr_contains(format!("pushed to {url}; recorded in contributions.yaml"))
+        .then();
+    assert_contributed(&test, &url);
+    let record = std::fs::read_to_string(test.path().join("dist/contributions.yaml")).unwrap();
+    assert!(!record.contains("s3cret"), "{record}");
+    let log = server.access_log();
+    for request in [
+        "GET /x.git/info/refs?service=git-upload-pack 401",
+        "GET /x.git/info/refs?service=git-upload-pack 200",
+        "POST /x.git/git-receive-pack 200",
+    ] {
+        assert!(log.iter().any(|l| l == request), "{request}: {log:#?}");
+    }
+    drop(server);
+}
+
+#[test]
+fn a_push_goes_over_ssh_with_the_agents_key_and_an_unknown_host_is_refused() {
+    use git_support::ssh::{SshAgent, Sshd, client, fingerprint};
+    let test = Test::new();
+    let ssh_dir = test.path().join("ssh");
+    let agent = SshAgent::start(&ssh_dir.join("client"));
+    let sshd = Sshd::start(&ssh_dir.join("server"), &agent.public);
+    let url = sshd.url(&test.path().join("git/x.git"));
+    // As oent's output shows it: the test's directory is [ROOT].
+    let shown = format!(
+        "ssh://{}@127.0.0.1:{}[ROOT]/git/x.git",
+        git_support::ssh::user(),
+        sshd.port
+    );
+    let test = forked(setup(test, Some(&url), "x-v1.0.0"));
+    edit(&test, "Ligne 3\n");
+    let known_hosts = ssh_dir.join("known_hosts");
+    std::fs::write(&known_hosts, "").unwrap();
+    let ssh_command = client(&ssh_dir, &known_hosts);
+    let contribute = |test: Test| {
+        test.args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+            .env("GIT_SSH_COMMAND", &ssh_command)
+            .env("SSH_AUTH_SOCK", &agent.socket)
+    };
+
+    // An empty known_hosts: refused, naming the fingerprint to check.
+    let test = contribute(test)
+        .run()
+        .status(2)
+        .stderr_contains(format!(
+            "cannot clone the upstream repository: {shown}: the ssh host key of 127.0.0.1 is not known, so the server cannot be told from an impostor; it presents {} (ED25519)\nhelp: check that fingerprint with the forge's administrators, then add the key to ~/.ssh/known_hosts (`ssh-keyscan -p {} 127.0.0.1 >> ~/.ssh/known_hosts`)",
+            fingerprint(&sshd.host_public),
+            sshd.port
+        ))
+        .then();
+    assert_not_contributed(&test);
+
+    // Known: cloned and pushed with the agent's key.
+    std::fs::write(&known_hosts, sshd.known_hosts_line()).unwrap();
+    let test = contribute(test)
+        .run()
+        .status(0)
+        .stderr_contains(format!("pushed to {shown}; recorded in contributions.yaml"))
+        .then();
+    assert_contributed(&test, &url);
+    drop(sshd);
+    drop(agent);
+}
+
+/// A fork with one more line, of a base whose upstream `git daemon`
+/// serves (at `repository`, else at the daemon's URL, returned).
+fn edited_fork_on_daemon(repository: Option<&str>) -> (Test, GitDaemon, String) {
+    let test = Test::new();
+    let daemon = test.git_daemon();
+    let url = daemon.url("x.git");
+    let test = forked(setup(test, Some(repository.unwrap_or(&url)), "x-v1.0.0"));
+    edit(&test, "Ligne 3\n");
+    (test, daemon, url)
+}
+
+#[test]
+fn an_upstream_url_with_credentials_is_refused_before_anything() {
+    let (test, daemon, _) = edited_fork_on_daemon(None);
+    let test = test
+        .args([
+            "contribute",
+            "idf/x",
+            "dist",
+            "--push",
+            "--upstream",
+            "https://oauth2:glpat-secret@127.0.0.1:1/x.git",
+        ])
+        .run()
+        .status(2)
+        .stderr_contains("`https://***@127.0.0.1:1/x.git` holds a password: oent records and prints upstream URLs (contributions.yaml, its messages), so they would leak\nhelp: remove them from the URL and give them the way git does")
+        .stderr_lacks("glpat-secret")
+        .then();
+    assert_not_contributed(&test);
+    drop(daemon);
+}
+
+#[test]
+fn upstream_overrides_the_bases_repository() {
+    let (test, daemon, url) = edited_fork_on_daemon(Some("https://forge.invalid/x.git"));
+    let test = test
+        .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+        .arg("--upstream")
+        .arg(&url)
+        .run()
+        .status(0)
+        .then();
+    assert_contributed(&test, &url);
+    drop(daemon);
+}
+
+/// A contribution pushed over `git daemon` to an upstream whose
+/// `pre-receive` hook is `script`; the daemon lives as long as the output.
+fn push_against_hook(script: &str) -> (support::Output, String, GitDaemon) {
+    let (test, daemon, url) = edited_fork_on_daemon(None);
+    hook(&bare(&test), "pre-receive", script);
+    let output = test
+        .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+        .run();
+    (output, url, daemon)
+}
+
+#[test]
+fn a_push_a_server_hook_rejects_shows_the_hooks_message() {
+    let (output, url, daemon) = push_against_hook(
+        "#!/bin/sh\necho 'Les contributions passent par une merge request.' >&2\nexit 1\n",
+    );
+    let test = output
+        .status(2)
+        .stderr_contains(format!(
+            "{url} refused the push (refs/heads/{BRANCH}: pre-receive hook declined): oent never forces a push\nthe server said:\n  Les contributions passent par une merge request.\nhelp: do what the server asks"
+        ))
+        .then();
+    assert_not_contributed(&test);
+    drop(daemon);
+}
+
+#[test]
+fn a_network_cut_mid_push_records_nothing() {
+    // The objects are received; then the connection dies (the receiving
+    // process is killed) before any reference is updated.
+    let (output, url, daemon) = push_against_hook("#!/bin/sh\nkill -9 $PPID\nsleep 5\n");
+    let test = output
+        .status(2)
+        .stderr_contains(format!("pushing `{BRANCH}` to {url} failed: "))
+        .stderr_contains("help: nothing was recorded; check write access and the network, then run oent contribute again")
+        .then();
+    assert_not_contributed(&test);
+    test.args(["build", "dist", "-o", "out"])
+        .run()
+        .status(0)
+        .stderr_contains(
+            "idf/x (fork of openent/x@1.0.0): 1 file(s) changed, +1 −0 lines, not contributed",
+        );
+    drop(daemon);
+}
