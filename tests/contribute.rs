@@ -3,15 +3,19 @@
 //! contribute` against real git servers on loopback: `git daemon` (push,
 //! bundle, patches) and `git http-backend` behind nginx and fcgiwrap (push
 //! over smart HTTP), with the bad inputs of issue 10, a push rejected as
-//! non-fast-forward and one refused by the server among them.
+//! non-fast-forward and one refused by the server among them; https (a
+//! test CA, basic authentication) and ssh (sshd, ssh-agent); merge
+//! requests on the loopback GitLab of `gitlab_support`.
 
 mod git_support;
+mod gitlab_support;
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use git_support::{GitDaemon, GitHttp, hook};
+use gitlab_support::{GitLab, PRIVATE_TOKEN, PROJECT_ID, REPORTER_TOKEN};
 use support::registry::publish_tree;
 use support::tools::{required, run};
 use support::{Test, free_port};
@@ -787,5 +791,185 @@ fn a_network_cut_mid_push_records_nothing() {
         .stderr_contains(
             "idf/x (fork of openent/x@1.0.0): 1 file(s) changed, +1 −0 lines, not contributed",
         );
+    drop(daemon);
+}
+
+/// A fork edited, its upstream served by `git daemon`, and the loopback
+/// GitLab whose project that repository is.
+fn on_gitlab() -> (Test, GitDaemon, GitLab) {
+    let (test, daemon, _) = edited_fork_on_daemon(None);
+    let gitlab = GitLab::start().with_repository(&bare(&test));
+    (test, daemon, gitlab)
+}
+
+fn contribute_with_merge_request(test: Test, gitlab: &GitLab, token: &str) -> Test {
+    test.args(["contribute", "idf/x", "dist", "--author", AUTHOR])
+        .arg("--merge-request")
+        .arg(gitlab.to())
+        .args(["--label", "reversement", "--label", "idf"])
+        .env("OENT_TOKEN", token)
+}
+
+const MR_URL: &str = "http://gitlab.example/adullact/openent-modules/-/merge_requests/1";
+
+/// The fields of a JSON object, sorted.
+fn field_names(body: &serde_json::Value) -> Vec<&str> {
+    body.as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+/// Contributed with the merge request !1 `action` (opened, updated), its URL printed.
+fn merge_request_done(test: Test, gitlab: &GitLab, action: &str) -> Test {
+    contribute_with_merge_request(test, gitlab, PRIVATE_TOKEN)
+        .run()
+        .status(0)
+        .stdout_is(&format!("{MR_URL}\n"))
+        .stderr_contains(format!("merge request !1 {action}:"))
+        .then()
+}
+
+#[test]
+fn a_merge_request_is_opened_then_updated_never_duplicated() {
+    let (test, daemon, gitlab) = on_gitlab();
+    let test = merge_request_done(test, &gitlab, "opened");
+    let list = format!(
+        "GET /api/v4/projects/{PROJECT_ID}/merge_requests?source_branch=oent%2Fregion-ile-de-france%2Fx-1.0.0&state=opened"
+    );
+    let create = format!("POST /api/v4/projects/{PROJECT_ID}/merge_requests");
+    assert_eq!(gitlab.lines(), [list.clone(), create]);
+    let requests = gitlab.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.auth == Some(("PRIVATE-TOKEN", PRIVATE_TOKEN.into())))
+    );
+    let body = requests[1].json();
+    let fields = field_names(&body);
+    assert_eq!(
+        fields,
+        [
+            "description",
+            "labels",
+            "source_branch",
+            "target_branch",
+            "title"
+        ]
+    );
+    assert_eq!(body["source_branch"], BRANCH);
+    assert_eq!(body["target_branch"], "main");
+    assert_eq!(
+        body["title"],
+        "Région Île-de-France : reversement de idf/x basé sur openent/x@1.0.0"
+    );
+    assert_eq!(
+        body["description"],
+        format!(
+            "idf/lilie — 1 file(s) changed, +1 −0 lines.\nDifférence publiée dans idf/x 1.0.0.\n\nSigned-off-by: {AUTHOR}"
+        )
+    );
+    assert_eq!(body["labels"], "reversement,idf");
+    assert_contributed(&test, &daemon.url("x.git"));
+
+    // Again: the branch is already upstream with the same files (not pushed
+    // twice), and the open merge request is updated.
+    gitlab.clear_requests();
+    let branch_before = run(git(&bare(&test)).args(["rev-parse", BRANCH]));
+    let test = merge_request_done(test, &gitlab, "updated");
+    let update = format!("PUT /api/v4/projects/{PROJECT_ID}/merge_requests/1");
+    assert_eq!(gitlab.lines(), [list, update]);
+    let body = gitlab.requests()[1].json();
+    let fields = field_names(&body);
+    assert_eq!(fields, ["description", "labels", "target_branch", "title"]);
+    assert_eq!(gitlab.merge_requests().len(), 1);
+    assert_eq!(
+        gitlab.merge_requests()[0]["labels"],
+        serde_json::json!(["idf", "reversement"])
+    );
+    assert_eq!(
+        run(git(&bare(&test)).args(["rev-parse", BRANCH])),
+        branch_before
+    );
+    drop(daemon);
+}
+
+/// A merge request GitLab refuses: the branch stays pushed and recorded,
+/// the error explains the status, and a rerun finishes the job.
+fn refused_merge_request(token: &str, extra: &[&str], status: u16, explained: &str) {
+    let (test, daemon, gitlab) = on_gitlab();
+    let test = contribute_with_merge_request(test, &gitlab, token)
+        .arg_list(extra)
+        .run()
+        .status(2)
+        .stderr_contains(format!(
+            "`{BRANCH}` is pushed to {} and recorded in contributions.yaml, but the merge request was not opened: ",
+            daemon.url("x.git")
+        ))
+        .stderr_contains(format!(
+            "/api/v4/projects/{PROJECT_ID}/merge_requests answered {status}: "
+        ))
+        .stderr_contains(explained)
+        .stderr_contains("then: run the same command again")
+        .stdout_is("")
+        .then();
+    assert_contributed(&test, &daemon.url("x.git"));
+    merge_request_done(test, &gitlab, "opened");
+    drop(daemon);
+}
+
+#[test]
+fn a_merge_request_the_token_may_not_open_is_explained() {
+    refused_merge_request(
+        REPORTER_TOKEN,
+        &[],
+        403,
+        "403 Forbidden\nhelp: the token may not open merge requests on this project: it needs the `api` scope and at least the Developer role",
+    );
+}
+
+#[test]
+fn a_merge_request_opened_meanwhile_is_explained_and_updated_on_the_rerun() {
+    let (test, daemon, gitlab) = on_gitlab();
+    gitlab.state().concurrent_merge_request = true;
+    let test = contribute_with_merge_request(test, &gitlab, PRIVATE_TOKEN)
+        .run()
+        .status(2)
+        .stderr_contains("answered 409: Another open merge request already exists for this source branch: !1\nhelp: an open merge request for `oent/region-ile-de-france/x-1.0.0` was created meanwhile: run the same command again, it updates that one")
+        .then();
+    merge_request_done(test, &gitlab, "updated");
+    assert_eq!(gitlab.merge_requests().len(), 1);
+    assert_eq!(
+        gitlab.merge_requests()[0]["title"],
+        "Région Île-de-France : reversement de idf/x basé sur openent/x@1.0.0"
+    );
+    drop(daemon);
+}
+
+#[test]
+fn a_merge_request_to_a_missing_branch_is_explained() {
+    refused_merge_request(
+        PRIVATE_TOKEN,
+        &["--target-branch", "develop"],
+        422,
+        "422: Target branch \"develop\" does not exist\nhelp: GitLab cannot merge `oent/region-ile-de-france/x-1.0.0` into `develop`: check that both branches exist on the project",
+    );
+}
+
+#[test]
+fn a_merge_request_without_a_token_is_refused_before_the_push() {
+    let (test, daemon, gitlab) = on_gitlab();
+    let test = test
+        .args(["contribute", "idf/x", "dist", "--author", AUTHOR])
+        .arg("--merge-request")
+        .arg(gitlab.to())
+        .env_remove("CI_JOB_TOKEN")
+        .run()
+        .status(2)
+        .stderr_contains("--merge-request: no token for GitLab")
+        .then();
+    assert_not_contributed(&test);
+    assert!(gitlab.lines().is_empty());
     drop(daemon);
 }

@@ -30,8 +30,10 @@ use git2::{Oid, Repository, Signature};
 
 use super::ContributeError;
 use super::diff::{ChangeKind, without_identity};
+use super::merge_request::{self, MergeRequest, Opened};
 use super::record::{Contribution, Contributions, Method};
 use super::status::{ForkStatus, fork_statuses};
+use crate::forge::gitlab::{Auth, GitLabError};
 use crate::manifest::Module;
 use crate::manifest::module::MODULE_FILE;
 use crate::manifest::names::ModuleName;
@@ -56,14 +58,30 @@ pub struct ContributeOptions {
     /// The repository to contribute to instead of the base's `repository`
     /// (a mirror, a fork on the collectivité's own forge).
     pub upstream: Option<String>,
+    /// After the push, open (or update) a merge request on the upstream's GitLab.
+    pub merge_request: Option<MergeRequestOptions>,
     /// Contribute binary files too (refused by default: reviewers cannot read them in a patch).
     pub allow_binary: bool,
+}
+
+/// `--merge-request`: where and how the merge request is opened.
+#[derive(Debug, Clone, Default)]
+pub struct MergeRequestOptions {
+    /// `gitlab:https://HOST/api/v4/projects/ID`; default: the upstream's project.
+    pub project: Option<String>,
+    /// Default: the upstream's default branch (its `HEAD`).
+    pub target_branch: Option<String>,
+    pub labels: Vec<String>,
+    /// An access token with the `api` scope (`OENT_TOKEN`).
+    pub token: Option<String>,
+    pub job_token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ContributeOutcome {
     pub contribution: Contribution,
     pub status: ForkStatus,
+    pub merge_request: Option<Opened>,
 }
 
 fn git_error(what: &str) -> impl Fn(git2::Error) -> ContributeError + '_ {
@@ -140,6 +158,18 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
         };
     // Before anything is cloned: the URL is recorded in contributions.yaml.
     transport::check_url(&upstream).map_err(|e| ContributeError::Upstream(e.to_string()))?;
+    // The merge request's project and token, checked before anything is pushed.
+    let merge_request = match &options.merge_request {
+        Some(mr) => {
+            let mr_error =
+                |e: GitLabError| ContributeError::Upstream(format!("--merge-request: {e}"));
+            let target =
+                merge_request::target(mr.project.as_deref(), &upstream).map_err(mr_error)?;
+            let auth = Auth::choose(mr.token.clone(), mr.job_token.clone()).map_err(mr_error)?;
+            Some((mr, target, auth))
+        }
+        None => None,
+    };
     let top = workspace.chain.top();
     let collectivite = workspace
         .chain
@@ -312,9 +342,10 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
     )
     .map_err(git_error("creating the branch"))?;
 
+    let mut commit_id = commit_id;
     let file = match &options.delivery {
         Delivery::Push => {
-            push(&repo, &work, &branch, commit_id, &upstream)?;
+            commit_id = push(&repo, &work, &branch, commit_id, &upstream)?;
             None
         }
         Delivery::Bundle(path) => {
@@ -329,13 +360,13 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
     let contribution = Contribution {
         base: status.base_label(),
         diff: status.diff.hash.clone(),
-        upstream,
+        upstream: upstream.clone(),
         method: match options.delivery {
             Delivery::Push => Method::Push,
             Delivery::Bundle(_) => Method::Bundle,
             Delivery::Patches(_) => Method::Patches,
         },
-        branch,
+        branch: branch.clone(),
         commit: commit_id.to_string(),
         date: crate::registry::time::now_rfc3339(),
         file,
@@ -344,10 +375,47 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
     let mut record = Contributions::read(dist_dir)?;
     record.add(status.fork.as_str(), contribution.clone());
     record.write(dist_dir)?;
+    let merge_request = match merge_request {
+        Some((mr, target, auth)) => {
+            let request = MergeRequest {
+                target_branch: match &mr.target_branch {
+                    Some(b) => b.clone(),
+                    None => default_branch(&repo, &upstream)?,
+                },
+                source_branch: branch.clone(),
+                title: message.lines().next().unwrap_or_default().to_owned(),
+                description: message
+                    .split_once("\n\n")
+                    .map(|(_, rest)| rest.trim_end().to_owned())
+                    .unwrap_or_default(),
+                labels: mr.labels.clone(),
+            };
+            Some(merge_request::open(&target, &auth, &request).map_err(|e| {
+                ContributeError::Upstream(format!(
+                    "`{branch}` is pushed to {upstream} and recorded in contributions.yaml, but the merge request was not opened: {e}\nthen: run the same command again: the branch is not pushed twice, the merge request is created or updated"
+                ))
+            })?)
+        }
+        None => None,
+    };
     Ok(ContributeOutcome {
         contribution,
         status,
+        merge_request,
     })
+}
+
+/// The upstream's default branch, from the clone's `origin/HEAD`.
+fn default_branch(repo: &Repository, upstream: &str) -> Result<String, ContributeError> {
+    repo.find_reference("refs/remotes/origin/HEAD")
+        .ok()
+        .and_then(|r| r.symbolic_target().map(str::to_owned))
+        .and_then(|t| t.strip_prefix("refs/remotes/origin/").map(str::to_owned))
+        .ok_or_else(|| {
+            ContributeError::Upstream(format!(
+                "{upstream} advertises no default branch to target\nhelp: name it with --target-branch"
+            ))
+        })
 }
 
 /// The directory (relative to the repository) whose module.yaml names
@@ -419,25 +487,27 @@ fn parse_author(author: &str) -> Result<Signature<'static>, ContributeError> {
     Signature::now(name, email).map_err(git_error("the author"))
 }
 
-/// Pushes `branch` without force; a branch that already exists upstream
-/// with other commits, or a refused update, is reported.
+/// Pushes `branch` without force, and returns the commit upstream then
+/// has: ours, or the one already there with the same files (a rerun, e.g.
+/// after a merge request failed). A branch that exists upstream with other
+/// content, or a refused update, is reported.
 fn push(
     repo: &Repository,
     work: &Path,
     branch: &str,
     commit: Oid,
     upstream: &str,
-) -> Result<(), ContributeError> {
+) -> Result<Oid, ContributeError> {
     if let Ok(existing) = repo.find_reference(&format!("refs/remotes/origin/{branch}"))
-        && existing.target() != Some(commit)
+        && let Ok(theirs) = existing.peel_to_commit()
     {
-        let theirs = existing.peel_to_commit().ok().map(|c| c.tree_id());
         let ours = repo.find_commit(commit).ok().map(|c| c.tree_id());
-        if theirs != ours {
-            return Err(ContributeError::Upstream(format!(
-                "{upstream} already has a branch `{branch}` with other content: oent never forces a push\nhelp: ask the maintainers about that branch, or contribute with --bundle or --patches"
-            )));
+        if Some(theirs.tree_id()) == ours {
+            return Ok(theirs.id());
         }
+        return Err(ContributeError::Upstream(format!(
+            "{upstream} already has a branch `{branch}` with other content: oent never forces a push\nhelp: ask the maintainers about that branch, or contribute with --bundle or --patches"
+        )));
     }
     let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
     let never = "oent never forces a push";
@@ -465,7 +535,8 @@ fn push(
         PushError::Transport(other) => ContributeError::Upstream(format!(
             "pushing `{branch}` failed: {other}"
         )),
-    })
+    })?;
+    Ok(commit)
 }
 
 /// `git bundle create FILE <tag>..<branch>`: what upstream needs on top of the tag.

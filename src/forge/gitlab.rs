@@ -192,7 +192,7 @@ impl Auth {
         }
     }
 
-    fn apply(&self, request: RequestBuilder) -> RequestBuilder {
+    pub(crate) fn apply(&self, request: RequestBuilder) -> RequestBuilder {
         match self {
             Auth::Private(t) | Auth::Job(t) => request.header(self.header_name(), t),
         }
@@ -329,7 +329,7 @@ pub fn direct_asset_path(file: &str) -> Option<String> {
 
 /// A path segment: everything but unreserved characters percent-encoded
 /// (so a build's '+' is `%2B`, never read as a space).
-fn segment(text: &str) -> String {
+pub(crate) fn segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -629,15 +629,26 @@ fn refused(method: &'static str, url: &str, response: Response) -> GitLabError {
     refused_text(method, url, status, &response.text().unwrap_or_default())
 }
 
-fn refused_text(method: &'static str, url: &str, status: u16, text: &str) -> GitLabError {
-    let message = match serde_json::from_str::<Value>(text) {
+/// The words of GitLab's JSON error: `{"message": "…"}`, `{"error": "…"}`,
+/// or a validation's list of messages (`{"message": ["…", "…"]}`).
+pub(crate) fn error_message(text: &str) -> String {
+    match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => match map.get("message").or_else(|| map.get("error")) {
             Some(Value::String(s)) => s.clone(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join("; "),
             Some(other) => other.to_string(),
             None => text.chars().take(200).collect(),
         },
         _ => text.chars().take(200).collect(),
-    };
+    }
+}
+
+fn refused_text(method: &'static str, url: &str, status: u16, text: &str) -> GitLabError {
+    let message = error_message(text);
     let help = match status {
         401 => Some(
             "the token is missing, wrong, revoked or expired: set OENT_TOKEN to a personal or project \
@@ -685,7 +696,7 @@ fn refused_text(method: &'static str, url: &str, status: u16, text: &str) -> Git
     }
 }
 
-fn unreachable(url: &str) -> impl FnOnce(reqwest::Error) -> GitLabError + '_ {
+pub(crate) fn unreachable(url: &str) -> impl FnOnce(reqwest::Error) -> GitLabError + '_ {
     move |e| GitLabError::Unreachable {
         url: url.to_owned(),
         reason: reason(&e),
