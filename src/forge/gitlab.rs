@@ -383,6 +383,8 @@ pub struct GitLabClient {
     auth: Auth,
     release: ReleaseOptions,
     http: Client,
+    /// The release notes, when `oent release` publishes: the release's description.
+    notes: Option<String>,
 }
 
 impl GitLabClient {
@@ -405,7 +407,15 @@ impl GitLabClient {
             auth,
             release,
             http,
+            notes: None,
         })
+    }
+
+    /// The releases created describe themselves with `notes` (a release's
+    /// changelog section), then the archive.
+    pub fn with_notes(mut self, notes: &str) -> GitLabClient {
+        self.notes = Some(notes.trim().to_owned()).filter(|n| !n.is_empty());
+        self
     }
 
     /// The names of every upload, checked before anything is sent.
@@ -558,14 +568,27 @@ impl GitLabClient {
             }
             link
         };
+        let description = match &self.notes {
+            None => format!(
+                "Module `{}` version {} : {}\n\nLicence : `{}`. Archive `{}` (sha256 `{}`) \
+                 dans le registre de paquets du projet, publiée par `oent publish`.\n",
+                module.name,
+                module.version,
+                module.summary,
+                module.licence,
+                names.file,
+                upload.sha256
+            ),
+            Some(notes) => format!(
+                "{notes}\n\nLicence : `{}`. Archive `{}` (sha256 `{}`, signée) dans le registre de \
+                 paquets du projet, publiée par `oent release`.\n",
+                module.licence, names.file, upload.sha256
+            ),
+        };
         let mut body = json!({
             "tag_name": names.tag,
             "name": format!("{} {}", module.name, module.version),
-            "description": format!(
-                "Module `{}` version {} : {}\n\nLicence : `{}`. Archive `{}` (sha256 `{}`) \
-                 dans le registre de paquets du projet, publiée par `oent publish`.\n",
-                module.name, module.version, module.summary, module.licence, names.file, upload.sha256
-            ),
+            "description": description,
             "assets": { "links": [
                 link(&names.file, url, "package"),
                 link(&names.checksum_file, &checksum_url, "other"),

@@ -110,6 +110,11 @@ pub enum ReleaseError {
         reason: String,
     },
     #[error("publishing to {forge}: {source}")]
+    PublishGitLab {
+        forge: String,
+        source: Box<crate::forge::gitlab::GitLabError>,
+    },
+    #[error("publishing to {forge}: {source}")]
     Publish {
         forge: String,
         source: Box<ClientError>,

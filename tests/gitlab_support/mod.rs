@@ -91,7 +91,7 @@ pub struct Inner {
     /// (package, version, file) → every upload of that file, oldest first.
     pub files: BTreeMap<(String, String, String), Vec<Vec<u8>>>,
     pub releases: BTreeMap<String, Value>,
-    /// Tags of the repository (what `oent release` pushed).
+    /// Tags of the repository besides those of [`GitLab::with_repository`].
     pub tags: BTreeSet<String>,
     pub duplicates_allowed: bool,
     /// Answer a wrong `file_sha256` (as if the upload were altered).
@@ -613,7 +613,7 @@ fn create_release(inner: &mut Inner, line: &str, request: &Request) -> Response 
     if inner.releases.contains_key(tag) {
         return message(409, "Release already exists");
     }
-    if !inner.tags.contains(tag) {
+    if !inner.tags.contains(tag) && !ref_exists(inner, &format!("refs/tags/{tag}")) {
         if body.get("ref").and_then(Value::as_str).is_none() {
             return message(422, "Ref is not specified");
         }
@@ -741,14 +741,18 @@ fn json_body(
 }
 
 fn branch_exists(inner: &Inner, branch: &str) -> bool {
+    ref_exists(inner, &format!("refs/heads/{branch}"))
+}
+
+/// Whether the project's repository has `reference` (`refs/heads/…`, `refs/tags/…`).
+fn ref_exists(inner: &Inner, reference: &str) -> bool {
     let Some(repository) = &inner.repository else {
         return false;
     };
     std::process::Command::new("git")
         .arg("--git-dir")
         .arg(repository)
-        .args(["show-ref", "--quiet", "--verify"])
-        .arg(format!("refs/heads/{branch}"))
+        .args(["show-ref", "--quiet", "--verify", reference])
         .status()
         .is_ok_and(|s| s.success())
 }
