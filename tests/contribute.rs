@@ -804,8 +804,7 @@ fn on_gitlab() -> (Test, GitDaemon, GitLab) {
 
 fn contribute_with_merge_request(test: Test, gitlab: &GitLab, token: &str) -> Test {
     test.args(["contribute", "idf/x", "dist", "--author", AUTHOR])
-        .arg("--merge-request")
-        .arg(gitlab.to())
+        .arg(format!("--merge-request={}", gitlab.to()))
         .args(["--label", "reversement", "--label", "idf"])
         .env("OENT_TOKEN", token)
 }
@@ -962,8 +961,7 @@ fn a_merge_request_without_a_token_is_refused_before_the_push() {
     let (test, daemon, gitlab) = on_gitlab();
     let test = test
         .args(["contribute", "idf/x", "dist", "--author", AUTHOR])
-        .arg("--merge-request")
-        .arg(gitlab.to())
+        .arg(format!("--merge-request={}", gitlab.to()))
         .env_remove("CI_JOB_TOKEN")
         .run()
         .status(2)
@@ -971,5 +969,23 @@ fn a_merge_request_without_a_token_is_refused_before_the_push() {
         .then();
     assert_not_contributed(&test);
     assert!(gitlab.lines().is_empty());
+    drop(daemon);
+}
+
+#[test]
+fn a_merge_request_needs_a_gitlab_project_and_never_takes_the_next_argument() {
+    let (test, daemon, _) = edited_fork_on_daemon(None);
+    // `dist` is the distribution, not the project: only `--merge-request=…` names one.
+    let test = test
+        .args(["contribute", "idf/x", "--merge-request", "dist"])
+        .env("OENT_TOKEN", PRIVATE_TOKEN)
+        .run()
+        .status(2)
+        .stderr_contains(format!(
+            "--merge-request: `{}` is not a GitLab project: write gitlab:https://HOST/api/v4/projects/ID, where ID is the project's number or its path URL-encoded (group%2Fproject) (a GitLab project is reached over https or ssh; name the project with --merge-request=gitlab:https://HOST/api/v4/projects/ID)",
+            daemon.url("x.git")
+        ))
+        .then();
+    assert_not_contributed(&test);
     drop(daemon);
 }

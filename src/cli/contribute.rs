@@ -51,8 +51,15 @@ pub struct ContributeArgs {
     allow_binary: bool,
     /// Push the branch, then open a merge request on the upstream's GitLab
     /// (or update the open one of the branch), and print its URL. The project
-    /// is the upstream URL's, unless given: gitlab:https://HOST/api/v4/projects/ID.
-    #[arg(long, value_name = "PROJECT", num_args = 0..=1, default_missing_value = "")]
+    /// is the upstream URL's, unless given:
+    /// --merge-request=gitlab:https://HOST/api/v4/projects/ID.
+    #[arg(
+        long,
+        value_name = "PROJECT",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = ""
+    )]
     merge_request: Option<String>,
     /// The merge request's target branch (default: the upstream's default branch).
     #[arg(long, value_name = "BRANCH", requires = "merge_request")]

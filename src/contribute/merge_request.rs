@@ -4,7 +4,7 @@
 //!
 //! The project is the upstream repository's (`https://HOST/GROUP/PROJECT.git`,
 //! `git@HOST:GROUP/PROJECT.git` → `https://HOST/api/v4/projects/GROUP%2FPROJECT`),
-//! or the one `--merge-request gitlab:https://HOST/api/v4/projects/ID` names.
+//! or the one `--merge-request=gitlab:https://HOST/api/v4/projects/ID` names.
 //! Requests:
 //!
 //! 1. `GET /projects/:id/merge_requests?source_branch=B&state=opened`: an
@@ -62,7 +62,7 @@ pub fn target(explicit: Option<&str>, repository: &str) -> Result<Target, GitLab
     let fail = |reason: &str| GitLabError::Target {
         target: repository.to_owned(),
         reason: Some(format!(
-            "{reason}; name the project with --merge-request {SCHEME}https://HOST/api/v4/projects/ID"
+            "{reason}; name the project with --merge-request={SCHEME}https://HOST/api/v4/projects/ID"
         )),
     };
     let (host, path) = if let Some(rest) = repository.strip_prefix("https://") {
@@ -204,7 +204,7 @@ fn refused(
             "the token may not open merge requests on this project: it needs the `api` scope and at least the Developer role (a CI job token cannot open merge requests: use a project access token)".to_owned(),
         ),
         404 => Some(
-            "no such project, or the token cannot see it: check the project (--merge-request gitlab:https://HOST/api/v4/projects/ID)".to_owned(),
+            "no such project, or the token cannot see it: check the project (--merge-request=gitlab:https://HOST/api/v4/projects/ID)".to_owned(),
         ),
         409 => Some(format!(
             "an open merge request for `{}` was created meanwhile: run the same command again, it updates that one",
