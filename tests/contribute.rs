@@ -891,6 +891,13 @@ fn a_merge_request_is_opened_then_updated_never_duplicated() {
         run(git(&bare(&test)).args(["rev-parse", BRANCH])),
         branch_before
     );
+    // Recorded once.
+    let record = std::fs::read_to_string(test.path().join("dist/contributions.yaml")).unwrap();
+    assert_eq!(
+        record.matches("- base: openent/x@1.0.0").count(),
+        1,
+        "{record}"
+    );
     drop(daemon);
 }
 

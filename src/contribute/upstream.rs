@@ -373,8 +373,14 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
     };
     let dist_dir = top.dir();
     let mut record = Contributions::read(dist_dir)?;
-    record.add(status.fork.as_str(), contribution.clone());
-    record.write(dist_dir)?;
+    // A rerun that found its branch already upstream records nothing new.
+    let recorded = record
+        .find(status.fork.as_str(), &contribution.diff)
+        .is_some_and(|c| c.commit == contribution.commit && c.upstream == contribution.upstream);
+    if !recorded {
+        record.add(status.fork.as_str(), contribution.clone());
+        record.write(dist_dir)?;
+    }
     let merge_request = match merge_request {
         Some((mr, target, auth)) => {
             let request = MergeRequest {
