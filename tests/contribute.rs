@@ -8,6 +8,7 @@
 //! requests on the loopback GitLab of `gitlab_support`.
 
 mod git_support;
+mod github_support;
 mod gitlab_support;
 mod support;
 
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use git_support::{GitDaemon, GitHttp, hook};
+use github_support::GitHub;
 use gitlab_support::{GitLab, PRIVATE_TOKEN, PROJECT_ID, REPORTER_TOKEN};
 use support::registry::publish_tree;
 use support::tools::{required, run};
@@ -994,5 +996,85 @@ fn a_merge_request_needs_a_gitlab_project_and_never_takes_the_next_argument() {
         ))
         .then();
     assert_not_contributed(&test);
+    drop(daemon);
+}
+
+fn contribute_with_pull_request(test: Test, github: &GitHub, token: &str) -> Test {
+    test.args(["contribute", "idf/x", "dist", "--author", AUTHOR])
+        .arg(format!("--merge-request={}", github.project()))
+        .env("OENT_TOKEN", token)
+}
+
+#[test]
+fn a_pull_request_is_opened_then_updated_on_github() {
+    let (test, daemon, _) = edited_fork_on_daemon(None);
+    let github = GitHub::start(&bare(&test));
+    let test = contribute_with_pull_request(test, &github, github_support::TOKEN)
+        .run()
+        .status(0)
+        .stdout_is("https://github.example/openent/x/pull/1\n")
+        .stderr_contains("pull request #1 opened:")
+        .then();
+    let list = "GET /repos/openent/x/pulls?head=openent%3Aoent%2Fregion-ile-de-france%2Fx-1.0.0&state=open";
+    assert_eq!(
+        github.lines(),
+        [
+            list,
+            "POST /repos/openent/x/pulls",
+            "POST /repos/openent/x/issues/1/labels"
+        ]
+    );
+    let requests = github.requests();
+    let body = requests[1].json();
+    assert_eq!(field_names(&body), ["base", "body", "head", "title"]);
+    assert_eq!(body["head"], BRANCH);
+    assert_eq!(body["base"], "main");
+    assert_eq!(
+        body["title"],
+        "Région Île-de-France : reversement de idf/x basé sur openent/x@1.0.0"
+    );
+    assert!(
+        body["body"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("Signed-off-by: {AUTHOR}")),
+        "{body}"
+    );
+    assert_eq!(
+        requests[2].json(),
+        serde_json::json!({ "labels": ["reversement"] })
+    );
+
+    // Again: the open pull request is updated, not duplicated.
+    github.clear_requests();
+    contribute_with_pull_request(test, &github, github_support::TOKEN)
+        .run()
+        .status(0)
+        .stderr_contains("pull request #1 updated:");
+    assert_eq!(
+        github.lines(),
+        [
+            list,
+            "PATCH /repos/openent/x/pulls/1",
+            "POST /repos/openent/x/issues/1/labels"
+        ]
+    );
+    assert_eq!(
+        field_names(&github.requests()[1].json()),
+        ["base", "body", "title"]
+    );
+    assert_eq!(github.pulls().len(), 1);
+    drop(daemon);
+}
+
+#[test]
+fn a_pull_request_the_token_may_not_write_is_explained() {
+    let (test, daemon, _) = edited_fork_on_daemon(None);
+    let github = GitHub::start(&bare(&test));
+    contribute_with_pull_request(test, &github, github_support::READ_TOKEN)
+        .run()
+        .status(2)
+        .stderr_contains("but the merge request was not opened: POST http://")
+        .stderr_contains("/repos/openent/x/pulls answered 403: Resource not accessible by personal access token\nhelp: the token may not write pull requests on this repository");
     drop(daemon);
 }

@@ -49,10 +49,11 @@ pub struct ContributeArgs {
     /// Contribute binary files too.
     #[arg(long)]
     allow_binary: bool,
-    /// Push the branch, then open a merge request on the upstream's GitLab
-    /// (or update the open one of the branch), and print its URL. The project
-    /// is the upstream URL's, unless given:
-    /// --merge-request=gitlab:https://HOST/api/v4/projects/ID.
+    /// Push the branch, then open a merge request on the upstream's GitLab, or
+    /// a pull request on GitHub (or update the open one of the branch), and
+    /// print its URL. The project is the upstream URL's, unless given:
+    /// --merge-request=gitlab:https://HOST/api/v4/projects/ID or
+    /// --merge-request=github:https://api.github.com/repos/OWNER/REPO.
     #[arg(
         long,
         value_name = "PROJECT",
@@ -72,7 +73,7 @@ pub struct ContributeArgs {
         default_value = "reversement"
     )]
     labels: Vec<String>,
-    /// The GitLab access token (`api` scope) opening the merge request.
+    /// The token opening the merge request: GitLab's (`api` scope) or GitHub's.
     #[arg(long, env = "OENT_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// In GitLab CI: the job token, used when no --token is set.
@@ -148,7 +149,7 @@ pub fn run_contribute(args: ContributeArgs) -> anyhow::Result<u8> {
             Action::Created => "opened",
             Action::Updated => "updated",
         };
-        eprintln!("merge request !{} {action}:", mr.iid);
+        eprintln!("{} {action}:", mr.what);
         println!("{}", mr.web_url);
     }
     Ok(exit::OK)

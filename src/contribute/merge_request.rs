@@ -48,7 +48,8 @@ pub enum Action {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opened {
-    pub iid: u64,
+    /// `merge request !3`, `pull request #3`.
+    pub what: String,
     pub web_url: String,
     pub action: Action,
 }
@@ -95,17 +96,22 @@ pub fn target(explicit: Option<&str>, repository: &str) -> Result<Target, GitLab
     Target::parse(&format!("https://{host}/api/v4/projects/{path}"))
 }
 
-/// Creates the merge request, or updates the open one of the same branch.
-pub fn open(target: &Target, auth: &Auth, request: &MergeRequest) -> Result<Opened, GitLabError> {
-    let http = Client::builder()
+/// The HTTP client of a forge's API at `url`.
+pub(super) fn api_client(url: &str) -> Result<Client, GitLabError> {
+    Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(TIMEOUT)
         .build()
         .map_err(|e| GitLabError::Unreachable {
-            url: target.project_url(),
+            url: url.to_owned(),
             reason: reason(&e),
-        })?;
+        })
+}
+
+/// Creates the merge request, or updates the open one of the same branch.
+pub fn open(target: &Target, auth: &Auth, request: &MergeRequest) -> Result<Opened, GitLabError> {
+    let http = api_client(&target.project_url())?;
     let base = format!("{}/merge_requests", target.project_url());
     let send = |method: &'static str, url: &str, body: Option<&Value>| {
         let builder = match method {
@@ -181,7 +187,7 @@ pub fn open(target: &Target, auth: &Auth, request: &MergeRequest) -> Result<Open
         });
     };
     Ok(Opened {
-        iid,
+        what: format!("merge request !{iid}"),
         web_url: web_url.to_owned(),
         action,
     })

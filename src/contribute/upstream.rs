@@ -31,9 +31,10 @@ use git2::{Oid, Repository, Signature};
 use super::ContributeError;
 use super::diff::{ChangeKind, without_identity};
 use super::merge_request::{self, MergeRequest, Opened};
+use super::pull_request;
 use super::record::{Contribution, Contributions, Method};
 use super::status::{ForkStatus, fork_statuses};
-use crate::forge::gitlab::{Auth, GitLabError};
+use crate::forge::gitlab::{Auth, Target};
 use crate::manifest::Module;
 use crate::manifest::module::MODULE_FILE;
 use crate::manifest::names::ModuleName;
@@ -160,14 +161,7 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
     transport::check_url(&upstream).map_err(|e| ContributeError::Upstream(e.to_string()))?;
     // The merge request's project and token, checked before anything is pushed.
     let merge_request = match &options.merge_request {
-        Some(mr) => {
-            let mr_error =
-                |e: GitLabError| ContributeError::Upstream(format!("--merge-request: {e}"));
-            let target =
-                merge_request::target(mr.project.as_deref(), &upstream).map_err(mr_error)?;
-            let auth = Auth::choose(mr.token.clone(), mr.job_token.clone()).map_err(mr_error)?;
-            Some((mr, target, auth))
-        }
+        Some(mr) => Some((mr, review_forge(mr, &upstream)?)),
         None => None,
     };
     let top = workspace.chain.top();
@@ -373,16 +367,22 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
     };
     let dist_dir = top.dir();
     let mut record = Contributions::read(dist_dir)?;
-    // A rerun that found its branch already upstream records nothing new.
-    let recorded = record
-        .find(status.fork.as_str(), &contribution.diff)
-        .is_some_and(|c| c.commit == contribution.commit && c.upstream == contribution.upstream);
+    // A rerun that found its branch already upstream records nothing new:
+    // the same contribution, but for its date, is there.
+    let recorded = record.forks.get(status.fork.as_str()).is_some_and(|list| {
+        list.iter().any(|c| {
+            *c == Contribution {
+                date: c.date.clone(),
+                ..contribution.clone()
+            }
+        })
+    });
     if !recorded {
         record.add(status.fork.as_str(), contribution.clone());
         record.write(dist_dir)?;
     }
     let merge_request = match merge_request {
-        Some((mr, target, auth)) => {
+        Some((mr, forge)) => {
             let request = MergeRequest {
                 target_branch: match &mr.target_branch {
                     Some(b) => b.clone(),
@@ -396,7 +396,15 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
                     .unwrap_or_default(),
                 labels: mr.labels.clone(),
             };
-            Some(merge_request::open(&target, &auth, &request).map_err(|e| {
+            let opened = match forge {
+                Review::GitLab(target, auth) => {
+                    merge_request::open(&target, &auth, &request).map_err(|e| e.to_string())
+                }
+                Review::GitHub(repo, token) => {
+                    pull_request::open(&repo, &token, &request).map_err(|e| e.to_string())
+                }
+            };
+            Some(opened.map_err(|e| {
                 ContributeError::Upstream(format!(
                     "`{branch}` is pushed to {upstream} and recorded in contributions.yaml, but the merge request was not opened: {e}\nthen: run the same command again: the branch is not pushed twice, the merge request is created or updated"
                 ))
@@ -409,6 +417,32 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
         status,
         merge_request,
     })
+}
+
+/// Where the review is opened: a GitLab project or a GitHub repository.
+enum Review {
+    GitLab(Target, Auth),
+    GitHub(pull_request::Repo, String),
+}
+
+/// The forge of `--merge-request`, and its token: GitHub when named so or
+/// when upstream is on github.com, GitLab otherwise.
+fn review_forge(mr: &MergeRequestOptions, upstream: &str) -> Result<Review, ContributeError> {
+    let refused = |e: String| ContributeError::Upstream(format!("--merge-request: {e}"));
+    if let Some(repo) = pull_request::repo(mr.project.as_deref(), upstream) {
+        let repo = repo.map_err(|e| refused(e.to_string()))?;
+        let token = mr
+            .token
+            .clone()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| refused(pull_request::PullRequestError::NoToken.to_string()))?;
+        return Ok(Review::GitHub(repo, token));
+    }
+    let target = merge_request::target(mr.project.as_deref(), upstream)
+        .map_err(|e| refused(e.to_string()))?;
+    let auth =
+        Auth::choose(mr.token.clone(), mr.job_token.clone()).map_err(|e| refused(e.to_string()))?;
+    Ok(Review::GitLab(target, auth))
 }
 
 /// The upstream's default branch, from the clone's `origin/HEAD`.

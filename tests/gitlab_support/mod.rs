@@ -111,21 +111,16 @@ pub struct Inner {
 
 type Shared = Arc<Mutex<Inner>>;
 
-pub struct GitLab {
+/// An axum app served on a loopback port by a thread of its own, until
+/// stopped (GitLab's here, GitHub's in `github_support`).
+pub struct Loopback {
     pub address: String,
-    state: Shared,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl GitLab {
-    pub fn start() -> GitLab {
-        let state: Shared = Arc::new(Mutex::new(Inner {
-            duplicates_allowed: true,
-            next_id: 1,
-            ..Inner::default()
-        }));
-        let app = Router::new().fallback(handle).with_state(state.clone());
+impl Loopback {
+    pub fn serve(app: Router) -> Loopback {
         let (address_tx, address_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -145,11 +140,54 @@ impl GitLab {
             });
         });
         let address = address_rx.recv().unwrap().to_string();
-        GitLab {
+        Loopback {
             address,
-            state,
             stop: Some(stop),
             thread: Some(thread),
+        }
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    /// After [`Loopback::stop`]: fails the test (unless it fails already)
+    /// when the client sent what the API does not document.
+    pub fn check_expected(api: &str, unexpected: &[String]) {
+        if !std::thread::panicking() {
+            assert!(
+                unexpected.is_empty(),
+                "the client sent requests {api}'s API does not document:\n{}",
+                unexpected.join("\n")
+            );
+        }
+    }
+}
+
+pub struct GitLab {
+    pub address: String,
+    state: Shared,
+    server: Loopback,
+}
+
+impl GitLab {
+    pub fn start() -> GitLab {
+        let state: Shared = Arc::new(Mutex::new(Inner {
+            duplicates_allowed: true,
+            next_id: 1,
+            ..Inner::default()
+        }));
+        let server = Loopback::serve(Router::new().fallback(handle).with_state(state.clone()));
+        GitLab {
+            address: server.address.clone(),
+            state,
+            server,
         }
     }
 
@@ -229,20 +267,8 @@ impl GitLab {
 
 impl Drop for GitLab {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        if !std::thread::panicking() {
-            let unexpected = self.state().unexpected.clone();
-            assert!(
-                unexpected.is_empty(),
-                "the client sent requests GitLab's API does not document:\n{}",
-                unexpected.join("\n")
-            );
-        }
+        self.server.stop();
+        Loopback::check_expected("GitLab", &self.state().unexpected);
     }
 }
 
