@@ -17,7 +17,9 @@
 //! - [`lint`]: every problem of a tree of manifests, as human, JSON, JUnit or Code Quality reports;
 //! - [`ops`]: one function per command over the stages above (`ops::build`, `ops::values`, …).
 //!
-//! [`fsutil`] holds the atomic file writes every stage uses. The `oent`
+//! [`fsutil`] holds the atomic file writes every stage uses, and
+//! [`transport`] the git program's clones, listings and pushes over the
+//! network (https, ssh) that `release` and `contribute` use. The `oent`
 //! binary (`src/main.rs`, `src/cli/`) parses arguments, calls one
 //! operation of [`ops`] per command, and prints; `cli/report.rs` is the one
 //! place that prints a failure and picks its exit status.
@@ -34,4 +36,5 @@ pub mod registry;
 pub mod release;
 pub mod render;
 pub mod resolve;
+pub mod transport;
 pub mod workspace;

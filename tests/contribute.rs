@@ -3,15 +3,21 @@
 //! contribute` against real git servers on loopback: `git daemon` (push,
 //! bundle, patches) and `git http-backend` behind nginx and fcgiwrap (push
 //! over smart HTTP), with the bad inputs of issue 10, a push rejected as
-//! non-fast-forward and one refused by the server among them.
+//! non-fast-forward and one refused by the server among them; https (a
+//! test CA, basic authentication) and ssh (sshd, ssh-agent); merge
+//! requests on the loopback GitLab of `gitlab_support`.
 
 mod git_support;
+mod github_support;
+mod gitlab_support;
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use git_support::{GitDaemon, GitHttp, hook};
+use github_support::GitHub;
+use gitlab_support::{GitLab, PRIVATE_TOKEN, PROJECT_ID, REPORTER_TOKEN};
 use support::registry::publish_tree;
 use support::tools::{required, run};
 use support::{Test, free_port};
@@ -561,4 +567,514 @@ fn a_distribution_with_problems_is_not_forked_and_each_is_drawn_at_its_line() {
         error: `dist/distribution.yaml` has 1 problem(s); nothing was resolved
         ",
     );
+}
+
+/// The fork's branch in the upstream bare repository, one commit on the tag
+/// with the fork's line, and the record naming `url`.
+fn assert_contributed(test: &Test, url: &str) {
+    assert_eq!(
+        run(git(&bare(test)).args(["rev-parse", &format!("{BRANCH}^")])),
+        run(git(&bare(test)).args(["rev-parse", "x-v1.0.0^{commit}"]))
+    );
+    assert_eq!(
+        run(git(&bare(test)).args(["show", &format!("{BRANCH}:modules/x/README.md")])),
+        format!("{README}Ligne 3\n")
+    );
+    let record = std::fs::read_to_string(test.path().join("dist/contributions.yaml")).unwrap();
+    assert!(
+        record.contains(&format!("upstream: \"{url}\"")) && record.contains("method: push"),
+        "{record}"
+    );
+}
+
+/// Nothing reached the upstream repository and nothing was recorded.
+fn assert_not_contributed(test: &Test) {
+    let branches =
+        run(git(&bare(test)).args(["for-each-ref", "--format=%(refname)", "refs/heads"]));
+    assert_eq!(branches, "refs/heads/main\n");
+    assert!(!test.path().join("dist/contributions.yaml").exists());
+}
+
+#[test]
+fn a_push_goes_over_https_with_basic_authentication_and_a_custom_ca() {
+    let test = Test::new();
+    let (tls, ca) = git_support::test_tls(&test.path().join("tls"), "contributeur", "s3cret");
+    let server = GitHttp::start_tls(&test.path().join("git"), &test.path().join("https"), &tls);
+    let url = server.https_url("x.git");
+    let test = forked(setup(test, Some(&url), "x-v1.0.0"));
+    edit(&test, "Ligne 3\n");
+    let contribute = |test: Test| {
+        test.args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+            .env("OENT_GIT_USERNAME", "contributeur")
+    };
+
+    // The test CA is not trusted: refused, with how to give it.
+    let test = contribute(test)
+        .env("OENT_GIT_TOKEN", "s3cret")
+        .run()
+        .status(2)
+        .stderr_contains(format!(
+            "cannot clone the upstream repository: {url}: the server's TLS certificate is not trusted ("
+        ))
+        .stderr_contains("help: if the forge uses its own certificate authority, give its certificate: `GIT_SSL_CAINFO=ca.pem oent …`")
+        .then();
+    assert_not_contributed(&test);
+
+    // A wrong password: refused at once (stdin is no terminal, nothing prompts).
+    let test = contribute(test)
+        .env("GIT_SSL_CAINFO", &ca)
+        .env("OENT_GIT_TOKEN", "wrong")
+        .run()
+        .status(2)
+        .stderr_contains(format!(
+            "cannot clone the upstream repository: {url} refused the credentials ("
+        ))
+        .stderr_contains("help: over https, set OENT_GIT_TOKEN (and OENT_GIT_USERNAME)")
+        .then();
+    assert_not_contributed(&test);
+
+    // The right token and the CA: cloned and pushed.
+    let test = contribute(test)
+        .env("GIT_SSL_CAINFO", &ca)
+        .env("OENT_GIT_TOKEN", "s3cret")
+        .run()
+        .status(0)
+        .stderr_contains(format!("pushed to {url}; recorded in contributions.yaml"))
+        .then();
+    assert_contributed(&test, &url);
+    let record = std::fs::read_to_string(test.path().join("dist/contributions.yaml")).unwrap();
+    assert!(!record.contains("s3cret"), "{record}");
+    let log = server.access_log();
+    for request in [
+        "GET /x.git/info/refs?service=git-upload-pack 401",
+        "GET /x.git/info/refs?service=git-upload-pack 200",
+        "POST /x.git/git-receive-pack 200",
+    ] {
+        assert!(log.iter().any(|l| l == request), "{request}: {log:#?}");
+    }
+    drop(server);
+}
+
+#[test]
+fn a_push_goes_over_ssh_with_the_agents_key_and_an_unknown_host_is_refused() {
+    use git_support::ssh::{SshAgent, Sshd, client, fingerprint};
+    let test = Test::new();
+    let ssh_dir = test.path().join("ssh");
+    let agent = SshAgent::start(&ssh_dir.join("client"));
+    let sshd = Sshd::start(&ssh_dir.join("server"), &agent.public);
+    let url = sshd.url(&test.path().join("git/x.git"));
+    // As oent's output shows it: the test's directory is [ROOT].
+    let shown = format!(
+        "ssh://{}@127.0.0.1:{}[ROOT]/git/x.git",
+        git_support::ssh::user(),
+        sshd.port
+    );
+    let test = forked(setup(test, Some(&url), "x-v1.0.0"));
+    edit(&test, "Ligne 3\n");
+    let known_hosts = ssh_dir.join("known_hosts");
+    std::fs::write(&known_hosts, "").unwrap();
+    let ssh_command = client(&ssh_dir, &known_hosts);
+    let contribute = |test: Test| {
+        test.args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+            .env("GIT_SSH_COMMAND", &ssh_command)
+            .env("SSH_AUTH_SOCK", &agent.socket)
+    };
+
+    // An empty known_hosts: refused, naming the fingerprint to check.
+    let test = contribute(test)
+        .run()
+        .status(2)
+        .stderr_contains(format!(
+            "cannot clone the upstream repository: {shown}: the ssh host key of 127.0.0.1 is not known, so the server cannot be told from an impostor; it presents {} (ED25519)\nhelp: check that fingerprint with the forge's administrators, then add the key to ~/.ssh/known_hosts (`ssh-keyscan -p {} 127.0.0.1 >> ~/.ssh/known_hosts`)",
+            fingerprint(&sshd.host_public),
+            sshd.port
+        ))
+        .then();
+    assert_not_contributed(&test);
+
+    // Known: cloned and pushed with the agent's key.
+    std::fs::write(&known_hosts, sshd.known_hosts_line()).unwrap();
+    let test = contribute(test)
+        .run()
+        .status(0)
+        .stderr_contains(format!("pushed to {shown}; recorded in contributions.yaml"))
+        .then();
+    assert_contributed(&test, &url);
+    drop(sshd);
+    drop(agent);
+}
+
+/// A fork with one more line, of a base whose upstream `git daemon`
+/// serves (at `repository`, else at the daemon's URL, returned).
+fn edited_fork_on_daemon(repository: Option<&str>) -> (Test, GitDaemon, String) {
+    let test = Test::new();
+    let daemon = test.git_daemon();
+    let url = daemon.url("x.git");
+    let test = forked(setup(test, Some(repository.unwrap_or(&url)), "x-v1.0.0"));
+    edit(&test, "Ligne 3\n");
+    (test, daemon, url)
+}
+
+#[test]
+fn an_upstream_url_with_credentials_is_refused_before_anything() {
+    let (test, daemon, _) = edited_fork_on_daemon(None);
+    let test = test
+        .args([
+            "contribute",
+            "idf/x",
+            "dist",
+            "--push",
+            "--upstream",
+            "https://oauth2:glpat-secret@127.0.0.1:1/x.git",
+        ])
+        .run()
+        .status(2)
+        .stderr_contains("`https://***@127.0.0.1:1/x.git` holds a password: oent records and prints upstream URLs (contributions.yaml, its messages), so they would leak\nhelp: remove them from the URL and give them the way git does")
+        .stderr_lacks("glpat-secret")
+        .then();
+    assert_not_contributed(&test);
+    drop(daemon);
+}
+
+#[test]
+fn upstream_overrides_the_bases_repository() {
+    let (test, daemon, url) = edited_fork_on_daemon(Some("https://forge.invalid/x.git"));
+    let test = test
+        .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+        .arg("--upstream")
+        .arg(&url)
+        .run()
+        .status(0)
+        .then();
+    assert_contributed(&test, &url);
+    drop(daemon);
+}
+
+/// A contribution pushed over `git daemon` to an upstream whose
+/// `pre-receive` hook is `script`; the daemon lives as long as the output.
+fn push_against_hook(script: &str) -> (support::Output, String, GitDaemon) {
+    let (test, daemon, url) = edited_fork_on_daemon(None);
+    hook(&bare(&test), "pre-receive", script);
+    let output = test
+        .args(["contribute", "idf/x", "dist", "--push", "--author", AUTHOR])
+        .run();
+    (output, url, daemon)
+}
+
+#[test]
+fn a_push_a_server_hook_rejects_shows_the_hooks_message() {
+    let (output, url, daemon) = push_against_hook(
+        "#!/bin/sh\necho 'Les contributions passent par une merge request.' >&2\nexit 1\n",
+    );
+    let test = output
+        .status(2)
+        .stderr_contains(format!(
+            "{url} refused the push (refs/heads/{BRANCH}: pre-receive hook declined): oent never forces a push\nthe server said:\n  Les contributions passent par une merge request.\nhelp: do what the server asks"
+        ))
+        .then();
+    assert_not_contributed(&test);
+    drop(daemon);
+}
+
+#[test]
+fn a_network_cut_mid_push_records_nothing() {
+    // The objects are received; then the connection dies (the receiving
+    // process is killed) before any reference is updated.
+    let (output, url, daemon) = push_against_hook("#!/bin/sh\nkill -9 $PPID\nsleep 5\n");
+    let test = output
+        .status(2)
+        .stderr_contains(format!("pushing `{BRANCH}` to {url} failed: "))
+        .stderr_contains("help: nothing was recorded; check write access and the network, then run oent contribute again")
+        .then();
+    assert_not_contributed(&test);
+    test.args(["build", "dist", "-o", "out"])
+        .run()
+        .status(0)
+        .stderr_contains(
+            "idf/x (fork of openent/x@1.0.0): 1 file(s) changed, +1 −0 lines, not contributed",
+        );
+    drop(daemon);
+}
+
+/// A fork edited, its upstream served by `git daemon`, and the loopback
+/// GitLab whose project that repository is.
+fn on_gitlab() -> (Test, GitDaemon, GitLab) {
+    let (test, daemon, _) = edited_fork_on_daemon(None);
+    let gitlab = GitLab::start().with_repository(&bare(&test));
+    (test, daemon, gitlab)
+}
+
+fn contribute_with_merge_request(test: Test, gitlab: &GitLab, token: &str) -> Test {
+    test.args(["contribute", "idf/x", "dist", "--author", AUTHOR])
+        .arg(format!("--merge-request={}", gitlab.to()))
+        .args(["--label", "reversement", "--label", "idf"])
+        .env("OENT_TOKEN", token)
+}
+
+const MR_URL: &str = "http://gitlab.example/adullact/openent-modules/-/merge_requests/1";
+
+/// The fields of a JSON object, sorted.
+fn field_names(body: &serde_json::Value) -> Vec<&str> {
+    body.as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+/// Contributed with the merge request !1 `action` (opened, updated), its URL printed.
+fn merge_request_done(test: Test, gitlab: &GitLab, action: &str) -> Test {
+    contribute_with_merge_request(test, gitlab, PRIVATE_TOKEN)
+        .run()
+        .status(0)
+        .stdout_is(&format!("{MR_URL}\n"))
+        .stderr_contains(format!("merge request !1 {action}:"))
+        .then()
+}
+
+#[test]
+fn a_merge_request_is_opened_then_updated_never_duplicated() {
+    let (test, daemon, gitlab) = on_gitlab();
+    let test = merge_request_done(test, &gitlab, "opened");
+    let list = format!(
+        "GET /api/v4/projects/{PROJECT_ID}/merge_requests?source_branch=oent%2Fregion-ile-de-france%2Fx-1.0.0&state=opened"
+    );
+    let create = format!("POST /api/v4/projects/{PROJECT_ID}/merge_requests");
+    assert_eq!(gitlab.lines(), [list.clone(), create]);
+    let requests = gitlab.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.auth == Some(("PRIVATE-TOKEN", PRIVATE_TOKEN.into())))
+    );
+    let body = requests[1].json();
+    let fields = field_names(&body);
+    assert_eq!(
+        fields,
+        [
+            "description",
+            "labels",
+            "source_branch",
+            "target_branch",
+            "title"
+        ]
+    );
+    assert_eq!(body["source_branch"], BRANCH);
+    assert_eq!(body["target_branch"], "main");
+    assert_eq!(
+        body["title"],
+        "Région Île-de-France : reversement de idf/x basé sur openent/x@1.0.0"
+    );
+    assert_eq!(
+        body["description"],
+        format!(
+            "idf/lilie — 1 file(s) changed, +1 −0 lines.\nDifférence publiée dans idf/x 1.0.0.\n\nSigned-off-by: {AUTHOR}"
+        )
+    );
+    assert_eq!(body["labels"], "reversement,idf");
+    assert_contributed(&test, &daemon.url("x.git"));
+
+    // Again: the branch is already upstream with the same files (not pushed
+    // twice), and the open merge request is updated.
+    gitlab.clear_requests();
+    let branch_before = run(git(&bare(&test)).args(["rev-parse", BRANCH]));
+    let test = merge_request_done(test, &gitlab, "updated");
+    let update = format!("PUT /api/v4/projects/{PROJECT_ID}/merge_requests/1");
+    assert_eq!(gitlab.lines(), [list, update]);
+    let body = gitlab.requests()[1].json();
+    let fields = field_names(&body);
+    assert_eq!(fields, ["description", "labels", "target_branch", "title"]);
+    assert_eq!(gitlab.merge_requests().len(), 1);
+    assert_eq!(
+        gitlab.merge_requests()[0]["labels"],
+        serde_json::json!(["idf", "reversement"])
+    );
+    assert_eq!(
+        run(git(&bare(&test)).args(["rev-parse", BRANCH])),
+        branch_before
+    );
+    // Recorded once.
+    let record = std::fs::read_to_string(test.path().join("dist/contributions.yaml")).unwrap();
+    assert_eq!(
+        record.matches("- base: openent/x@1.0.0").count(),
+        1,
+        "{record}"
+    );
+    drop(daemon);
+}
+
+/// A merge request GitLab refuses: the branch stays pushed and recorded,
+/// the error explains the status, and a rerun finishes the job.
+fn refused_merge_request(token: &str, extra: &[&str], status: u16, explained: &str) {
+    let (test, daemon, gitlab) = on_gitlab();
+    let test = contribute_with_merge_request(test, &gitlab, token)
+        .arg_list(extra)
+        .run()
+        .status(2)
+        .stderr_contains(format!(
+            "`{BRANCH}` is pushed to {} and recorded in contributions.yaml, but the merge request was not opened: ",
+            daemon.url("x.git")
+        ))
+        .stderr_contains(format!(
+            "/api/v4/projects/{PROJECT_ID}/merge_requests answered {status}: "
+        ))
+        .stderr_contains(explained)
+        .stderr_contains("then: run the same command again")
+        .stdout_is("")
+        .then();
+    assert_contributed(&test, &daemon.url("x.git"));
+    merge_request_done(test, &gitlab, "opened");
+    drop(daemon);
+}
+
+#[test]
+fn a_merge_request_the_token_may_not_open_is_explained() {
+    refused_merge_request(
+        REPORTER_TOKEN,
+        &[],
+        403,
+        "403 Forbidden\nhelp: the token may not open merge requests on this project: it needs the `api` scope and at least the Developer role",
+    );
+}
+
+#[test]
+fn a_merge_request_opened_meanwhile_is_explained_and_updated_on_the_rerun() {
+    let (test, daemon, gitlab) = on_gitlab();
+    gitlab.state().concurrent_merge_request = true;
+    let test = contribute_with_merge_request(test, &gitlab, PRIVATE_TOKEN)
+        .run()
+        .status(2)
+        .stderr_contains("answered 409: Another open merge request already exists for this source branch: !1\nhelp: an open merge request for `oent/region-ile-de-france/x-1.0.0` was created meanwhile: run the same command again, it updates that one")
+        .then();
+    merge_request_done(test, &gitlab, "updated");
+    assert_eq!(gitlab.merge_requests().len(), 1);
+    assert_eq!(
+        gitlab.merge_requests()[0]["title"],
+        "Région Île-de-France : reversement de idf/x basé sur openent/x@1.0.0"
+    );
+    drop(daemon);
+}
+
+#[test]
+fn a_merge_request_to_a_missing_branch_is_explained() {
+    refused_merge_request(
+        PRIVATE_TOKEN,
+        &["--target-branch", "develop"],
+        422,
+        "422: Target branch \"develop\" does not exist\nhelp: GitLab cannot merge `oent/region-ile-de-france/x-1.0.0` into `develop`: check that both branches exist on the project",
+    );
+}
+
+#[test]
+fn a_merge_request_without_a_token_is_refused_before_the_push() {
+    let (test, daemon, gitlab) = on_gitlab();
+    let test = test
+        .args(["contribute", "idf/x", "dist", "--author", AUTHOR])
+        .arg(format!("--merge-request={}", gitlab.to()))
+        .env_remove("CI_JOB_TOKEN")
+        .run()
+        .status(2)
+        .stderr_contains("--merge-request: no token for GitLab")
+        .then();
+    assert_not_contributed(&test);
+    assert!(gitlab.lines().is_empty());
+    drop(daemon);
+}
+
+#[test]
+fn a_merge_request_needs_a_gitlab_project_and_never_takes_the_next_argument() {
+    let (test, daemon, _) = edited_fork_on_daemon(None);
+    // `dist` is the distribution, not the project: only `--merge-request=…` names one.
+    let test = test
+        .args(["contribute", "idf/x", "--merge-request", "dist"])
+        .env("OENT_TOKEN", PRIVATE_TOKEN)
+        .run()
+        .status(2)
+        .stderr_contains(format!(
+            "--merge-request: `{}` is not a GitLab project: write gitlab:https://HOST/api/v4/projects/ID, where ID is the project's number or its path URL-encoded (group%2Fproject) (a GitLab project is reached over https or ssh; name the project with --merge-request=gitlab:https://HOST/api/v4/projects/ID)",
+            daemon.url("x.git")
+        ))
+        .then();
+    assert_not_contributed(&test);
+    drop(daemon);
+}
+
+fn contribute_with_pull_request(test: Test, github: &GitHub, token: &str) -> Test {
+    test.args(["contribute", "idf/x", "dist", "--author", AUTHOR])
+        .arg(format!("--merge-request={}", github.project()))
+        .env("OENT_TOKEN", token)
+}
+
+#[test]
+fn a_pull_request_is_opened_then_updated_on_github() {
+    let (test, daemon, _) = edited_fork_on_daemon(None);
+    let github = GitHub::start(&bare(&test));
+    let test = contribute_with_pull_request(test, &github, github_support::TOKEN)
+        .run()
+        .status(0)
+        .stdout_is("https://github.example/openent/x/pull/1\n")
+        .stderr_contains("pull request #1 opened:")
+        .then();
+    let list = "GET /repos/openent/x/pulls?head=openent%3Aoent%2Fregion-ile-de-france%2Fx-1.0.0&state=open";
+    assert_eq!(
+        github.lines(),
+        [
+            list,
+            "POST /repos/openent/x/pulls",
+            "POST /repos/openent/x/issues/1/labels"
+        ]
+    );
+    let requests = github.requests();
+    let body = requests[1].json();
+    assert_eq!(field_names(&body), ["base", "body", "head", "title"]);
+    assert_eq!(body["head"], BRANCH);
+    assert_eq!(body["base"], "main");
+    assert_eq!(
+        body["title"],
+        "Région Île-de-France : reversement de idf/x basé sur openent/x@1.0.0"
+    );
+    assert!(
+        body["body"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("Signed-off-by: {AUTHOR}")),
+        "{body}"
+    );
+    assert_eq!(
+        requests[2].json(),
+        serde_json::json!({ "labels": ["reversement"] })
+    );
+
+    // Again: the open pull request is updated, not duplicated.
+    github.clear_requests();
+    contribute_with_pull_request(test, &github, github_support::TOKEN)
+        .run()
+        .status(0)
+        .stderr_contains("pull request #1 updated:");
+    assert_eq!(
+        github.lines(),
+        [
+            list,
+            "PATCH /repos/openent/x/pulls/1",
+            "POST /repos/openent/x/issues/1/labels"
+        ]
+    );
+    assert_eq!(
+        field_names(&github.requests()[1].json()),
+        ["base", "body", "title"]
+    );
+    assert_eq!(github.pulls().len(), 1);
+    drop(daemon);
+}
+
+#[test]
+fn a_pull_request_the_token_may_not_write_is_explained() {
+    let (test, daemon, _) = edited_fork_on_daemon(None);
+    let github = GitHub::start(&bare(&test));
+    contribute_with_pull_request(test, &github, github_support::READ_TOKEN)
+        .run()
+        .status(2)
+        .stderr_contains("but the merge request was not opened: POST http://")
+        .stderr_contains("/repos/openent/x/pulls answered 403: Resource not accessible by personal access token\nhelp: the token may not write pull requests on this repository");
+    drop(daemon);
 }

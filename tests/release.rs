@@ -4,6 +4,7 @@
 
 mod forge_support;
 mod git_support;
+mod gitlab_support;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -315,10 +316,15 @@ fn a_dirty_tree_or_a_missing_remote_is_refused_before_anything() {
             "remote",
             "add",
             "origin",
-            "https://forge.example.org/openent/demo.git",
+            "https://oauth2:glpat-secret@forge.example.org/openent/demo.git",
         ],
     );
-    refused_before_anything(&repo, &key, &before, "a transport this oent does not speak");
+    refused_before_anything(
+        &repo,
+        &key,
+        &before,
+        "remote `origin`: `https://***@forge.example.org/openent/demo.git` holds a password",
+    );
 }
 
 #[test]
@@ -666,4 +672,63 @@ fn a_module_with_problems_is_refused_with_each_drawn_at_its_line() {
             ",
         );
     assert_eq!(state(&repo), before);
+}
+
+#[test]
+fn a_release_to_a_gitlab_project_is_described_by_its_release_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let remote = bare(&d.join("remote.git"));
+    let repo = released_module(d, remote.to_str().unwrap());
+    commit(&repo, &[("demo/x.txt", "x\n")], "fix: a typo in the portal");
+    let key = signing_key(d);
+    let gitlab = gitlab_support::GitLab::start().with_repository(&remote);
+    let to = gitlab.to();
+    let args = [
+        "release",
+        "demo",
+        "--bump",
+        "patch",
+        "--to",
+        &to,
+        "--key",
+        key.to_str().unwrap(),
+    ];
+    let o = Test::at(&repo)
+        .arg_list(&args)
+        .env("OENT_CACHE_DIR", d.join("cache"))
+        .env("OENT_TOKEN", gitlab_support::PRIVATE_TOKEN)
+        .run()
+        .status(0);
+    assert!(
+        o.stdout.contains(&format!(
+            "[11/11] publish: {to}: openent/demo 1.0.1 published"
+        )),
+        "{}",
+        o.stdout
+    );
+    let archive =
+        std::fs::read(repo.join("target/oent/release/openent/demo-1.0.1.tar.gz")).unwrap();
+    assert_eq!(
+        gitlab.file("openent-demo", "1.0.1", "demo-1.0.1.tar.gz"),
+        Some(archive.clone())
+    );
+    // The tag oent pushed, described by the changelog section it added.
+    let release = gitlab.release("v1.0.1").expect("the release of v1.0.1");
+    assert_eq!(release["name"], "openent/demo 1.0.1");
+    let description = release["description"].as_str().unwrap();
+    let changelog = std::fs::read_to_string(repo.join("demo/CHANGELOG.md")).unwrap();
+    let section = changelog
+        .split_once("## [1.0.1]")
+        .map(|(_, rest)| format!("## [1.0.1]{}", rest.split("\n## [").next().unwrap()))
+        .unwrap();
+    assert!(section.contains("- a typo in the portal"), "{section}");
+    assert_eq!(
+        description,
+        format!(
+            "{}\n\nLicence : `CECILL-2.1`. Archive `demo-1.0.1.tar.gz` (sha256 `{}`, signée) dans le registre de paquets du projet, publiée par `oent release`.\n",
+            section.trim(),
+            sha256(&archive)
+        )
+    );
 }

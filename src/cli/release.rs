@@ -22,12 +22,18 @@ pub struct ReleaseArgs {
         required_unless_present = "resume"
     )]
     bump: Option<Bump>,
-    /// A forge to publish to (its registry's base URL); repeat for several.
+    /// A forge to publish to (its registry's base URL), or a GitLab project
+    /// (gitlab:https://HOST/api/v4/projects/ID: the release notes become the
+    /// GitLab release's description); repeat for several.
     #[arg(long = "to", value_name = "URL")]
     to: Vec<String>,
-    /// The publish token (prefer the environment variable).
+    /// The publish token (prefer the environment variable). On GitLab: an
+    /// access token with the `api` scope.
     #[arg(long, env = "OENT_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// GitLab only: a CI/CD job token, used when no --token is set.
+    #[arg(long, env = "CI_JOB_TOKEN", hide_env_values = true)]
+    job_token: Option<String>,
     /// The secret key that signs the archive (OpenSSH Ed25519).
     #[arg(long, env = "OENT_SIGNING_KEY", value_name = "KEY")]
     key: Option<PathBuf>,
@@ -83,6 +89,7 @@ pub fn run_release(args: ReleaseArgs) -> anyhow::Result<u8> {
         bump: args.bump,
         forges: args.to,
         token: args.token,
+        job_token: args.job_token,
         key: args.key,
         remote: args.remote,
         out_dir: args.out,

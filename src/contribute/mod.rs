@@ -8,14 +8,21 @@
 //! - [`status`]: reversal status of each fork, and the build check
 //!   (`--deny-unreversed`, a fork's licence never changes);
 //! - [`upstream`]: `oent contribute`, a commit on the upstream repository
-//!   (git2), pushed as a branch, or written as a bundle or a patch series.
+//!   (git2), pushed as a branch, or written as a bundle or a patch series;
+//! - [`merge_request`]: the merge request of a pushed branch on the
+//!   upstream's GitLab (created, or updated when one is open);
+//! - [`pull_request`]: the same on GitHub, a pull request.
 //!
 //! Uses `manifest`, `package`, `registry`, `resolve` and `workspace` (the
-//! distribution loaded, a module's archive fetched); `licence`, `lint` and
+//! distribution loaded, a module's archive fetched), `forge`'s GitLab
+//! target and token, and `transport` (the git program over the network);
+//! `licence`, `lint` and
 //! `ops` use it.
 
 pub mod diff;
 pub mod fork;
+pub mod merge_request;
+pub mod pull_request;
 pub mod record;
 pub mod status;
 pub mod upstream;

@@ -1,7 +1,9 @@
 //! `oent contribute NS/NAME [--push | --bundle FILE | --patches DIR]`: turns
 //! a fork's difference into one commit on its base's upstream repository.
 //!
-//! 1. the base's `repository` is cloned (git2) into a temporary directory;
+//! 1. the base's `repository` (or `--upstream`) is cloned into a temporary
+//!    directory by the git program ([`crate::transport`]: https and ssh with
+//!    the user's own credentials), then worked on with git2;
 //! 2. the base's tag is checked out: `<name>-v<version>`, else `v<version>`;
 //! 3. the module's directory is found: the one whose module.yaml names the
 //!    base, else the repository's root;
@@ -13,8 +15,9 @@
 //!    `<collectivité> : reversement de <fork> basé sur <base>@<version>`
 //!    and a `Signed-off-by` trailer, on branch
 //!    `oent/<collectivité slug>/<name>-<version>`;
-//! 6. the branch is pushed to the upstream remote without force (a
-//!    non-fast-forward is reported, never forced), or written as a git
+//! 6. the branch is pushed to the upstream remote without force by the git
+//!    program (a non-fast-forward, or a refusal and what the server's hooks
+//!    said, is reported, never forced), or written as a git
 //!    bundle (`git bundle create`: libgit2 has no bundle writer, so the
 //!    system's git is run on the temporary clone), or as a patch series
 //!    (one mbox patch per commit, git2's `Email`), for upstreams that take
@@ -27,11 +30,15 @@ use git2::{Oid, Repository, Signature};
 
 use super::ContributeError;
 use super::diff::{ChangeKind, without_identity};
+use super::merge_request::{self, MergeRequest, Opened};
+use super::pull_request;
 use super::record::{Contribution, Contributions, Method};
 use super::status::{ForkStatus, fork_statuses};
+use crate::forge::gitlab::{Auth, Target};
 use crate::manifest::Module;
 use crate::manifest::module::MODULE_FILE;
 use crate::manifest::names::ModuleName;
+use crate::transport::{self, PushError, TransportError};
 use crate::workspace::{Workspace, WorkspaceOptions};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,14 +56,33 @@ pub struct ContributeOptions {
     /// `Name <email>`; default: the upstream clone's git configuration
     /// (`user.name`, `user.email`).
     pub author: Option<String>,
+    /// The repository to contribute to instead of the base's `repository`
+    /// (a mirror, a fork on the collectivité's own forge).
+    pub upstream: Option<String>,
+    /// After the push, open (or update) a merge request on the upstream's GitLab.
+    pub merge_request: Option<MergeRequestOptions>,
     /// Contribute binary files too (refused by default: reviewers cannot read them in a patch).
     pub allow_binary: bool,
+}
+
+/// `--merge-request`: where and how the merge request is opened.
+#[derive(Debug, Clone, Default)]
+pub struct MergeRequestOptions {
+    /// `gitlab:https://HOST/api/v4/projects/ID`; default: the upstream's project.
+    pub project: Option<String>,
+    /// Default: the upstream's default branch (its `HEAD`).
+    pub target_branch: Option<String>,
+    pub labels: Vec<String>,
+    /// An access token with the `api` scope (`OENT_TOKEN`).
+    pub token: Option<String>,
+    pub job_token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ContributeOutcome {
     pub contribution: Contribution,
     pub status: ForkStatus,
+    pub merge_request: Option<Opened>,
 }
 
 fn git_error(what: &str) -> impl Fn(git2::Error) -> ContributeError + '_ {
@@ -123,11 +149,21 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
         .ok()
         .and_then(|l| l.into_valid());
     let upstream =
-        base_module
-            .and_then(|m| m.repository)
-            .ok_or_else(|| ContributeError::NoRepository {
-                module: status.base_label(),
-            })?;
+        match &options.upstream {
+            Some(url) => url.clone(),
+            None => base_module.and_then(|m| m.repository).ok_or_else(|| {
+                ContributeError::NoRepository {
+                    module: status.base_label(),
+                }
+            })?,
+        };
+    // Before anything is cloned: the URL is recorded in contributions.yaml.
+    transport::check_url(&upstream).map_err(|e| ContributeError::Upstream(e.to_string()))?;
+    // The merge request's project and token, checked before anything is pushed.
+    let merge_request = match &options.merge_request {
+        Some(mr) => Some((mr, review_forge(mr, &upstream)?)),
+        None => None,
+    };
     let top = workspace.chain.top();
     let collectivite = workspace
         .chain
@@ -146,12 +182,15 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
             source,
         })?;
     let work = temp.path().join("upstream");
-    let repo = Repository::clone(&upstream, &work).map_err(|e| {
-        ContributeError::Upstream(format!(
-            "cannot clone the upstream repository {upstream}: {}\nhelp: check the base's `repository:` and that the forge is reachable",
-            e.message()
-        ))
+    transport::clone(&upstream, &work).map_err(|e| match e {
+        TransportError::Failed { detail, .. } => ContributeError::Upstream(format!(
+            "cannot clone the upstream repository {upstream}: {detail}\nhelp: check the base's `repository:` (or --upstream) and that the forge is reachable"
+        )),
+        other => ContributeError::Upstream(format!(
+            "cannot clone the upstream repository: {other}"
+        )),
     })?;
+    let repo = Repository::open(&work).map_err(git_error("opening the clone"))?;
     let short = status.base.short_name();
     let version = &status.base_version;
     let tags = [format!("{short}-v{version}"), format!("v{version}")];
@@ -297,9 +336,10 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
     )
     .map_err(git_error("creating the branch"))?;
 
+    let mut commit_id = commit_id;
     let file = match &options.delivery {
         Delivery::Push => {
-            push(&repo, &branch, commit_id, &upstream)?;
+            commit_id = push(&repo, &work, &branch, commit_id, &upstream)?;
             None
         }
         Delivery::Bundle(path) => {
@@ -314,25 +354,108 @@ pub fn contribute(options: &ContributeOptions) -> Result<ContributeOutcome, Cont
     let contribution = Contribution {
         base: status.base_label(),
         diff: status.diff.hash.clone(),
-        upstream,
+        upstream: upstream.clone(),
         method: match options.delivery {
             Delivery::Push => Method::Push,
             Delivery::Bundle(_) => Method::Bundle,
             Delivery::Patches(_) => Method::Patches,
         },
-        branch,
+        branch: branch.clone(),
         commit: commit_id.to_string(),
         date: crate::registry::time::now_rfc3339(),
         file,
     };
     let dist_dir = top.dir();
     let mut record = Contributions::read(dist_dir)?;
-    record.add(status.fork.as_str(), contribution.clone());
-    record.write(dist_dir)?;
+    // A rerun that found its branch already upstream records nothing new:
+    // the same contribution, but for its date, is there.
+    let recorded = record.forks.get(status.fork.as_str()).is_some_and(|list| {
+        list.iter().any(|c| {
+            *c == Contribution {
+                date: c.date.clone(),
+                ..contribution.clone()
+            }
+        })
+    });
+    if !recorded {
+        record.add(status.fork.as_str(), contribution.clone());
+        record.write(dist_dir)?;
+    }
+    let merge_request = match merge_request {
+        Some((mr, forge)) => {
+            let request = MergeRequest {
+                target_branch: match &mr.target_branch {
+                    Some(b) => b.clone(),
+                    None => default_branch(&repo, &upstream)?,
+                },
+                source_branch: branch.clone(),
+                title: message.lines().next().unwrap_or_default().to_owned(),
+                description: message
+                    .split_once("\n\n")
+                    .map(|(_, rest)| rest.trim_end().to_owned())
+                    .unwrap_or_default(),
+                labels: mr.labels.clone(),
+            };
+            let opened = match forge {
+                Review::GitLab(target, auth) => {
+                    merge_request::open(&target, &auth, &request).map_err(|e| e.to_string())
+                }
+                Review::GitHub(repo, token) => {
+                    pull_request::open(&repo, &token, &request).map_err(|e| e.to_string())
+                }
+            };
+            Some(opened.map_err(|e| {
+                ContributeError::Upstream(format!(
+                    "`{branch}` is pushed to {upstream} and recorded in contributions.yaml, but the merge request was not opened: {e}\nthen: run the same command again: the branch is not pushed twice, the merge request is created or updated"
+                ))
+            })?)
+        }
+        None => None,
+    };
     Ok(ContributeOutcome {
         contribution,
         status,
+        merge_request,
     })
+}
+
+/// Where the review is opened: a GitLab project or a GitHub repository.
+enum Review {
+    GitLab(Target, Auth),
+    GitHub(pull_request::Repo, String),
+}
+
+/// The forge of `--merge-request`, and its token: GitHub when named so or
+/// when upstream is on github.com, GitLab otherwise.
+fn review_forge(mr: &MergeRequestOptions, upstream: &str) -> Result<Review, ContributeError> {
+    let refused = |e: String| ContributeError::Upstream(format!("--merge-request: {e}"));
+    if let Some(repo) = pull_request::repo(mr.project.as_deref(), upstream) {
+        let repo = repo.map_err(|e| refused(e.to_string()))?;
+        let token = mr
+            .token
+            .clone()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| refused(pull_request::PullRequestError::NoToken.to_string()))?;
+        return Ok(Review::GitHub(repo, token));
+    }
+    let target = merge_request::target(mr.project.as_deref(), upstream)
+        .map_err(|e| refused(e.to_string()))?;
+    let auth =
+        Auth::choose(mr.token.clone(), mr.job_token.clone()).map_err(|e| refused(e.to_string()))?;
+    Ok(Review::GitLab(target, auth))
+}
+
+/// The upstream's default branch, from the clone's `origin/HEAD`.
+fn default_branch(repo: &Repository, upstream: &str) -> Result<String, ContributeError> {
+    repo.find_reference("refs/remotes/origin/HEAD")
+        .ok()
+        .and_then(|r| r.symbolic_target().map(str::to_owned))
+        .and_then(|t| t.strip_prefix("refs/remotes/origin/").map(str::to_owned))
+        .ok_or_else(|| {
+            ContributeError::Upstream(format!(
+                "{upstream} advertises no default branch to target\nhelp: name it with --target-branch"
+            ))
+        })
 }
 
 /// The directory (relative to the repository) whose module.yaml names
@@ -404,61 +527,56 @@ fn parse_author(author: &str) -> Result<Signature<'static>, ContributeError> {
     Signature::now(name, email).map_err(git_error("the author"))
 }
 
-/// Pushes `branch` without force; a branch that already exists upstream
-/// with other commits, or a refused update, is reported.
+/// Pushes `branch` without force, and returns the commit upstream then
+/// has: ours, or the one already there with the same files (a rerun, e.g.
+/// after a merge request failed). A branch that exists upstream with other
+/// content, or a refused update, is reported.
 fn push(
     repo: &Repository,
+    work: &Path,
     branch: &str,
     commit: Oid,
     upstream: &str,
-) -> Result<(), ContributeError> {
+) -> Result<Oid, ContributeError> {
     if let Ok(existing) = repo.find_reference(&format!("refs/remotes/origin/{branch}"))
-        && existing.target() != Some(commit)
+        && let Ok(theirs) = existing.peel_to_commit()
     {
-        let theirs = existing.peel_to_commit().ok().map(|c| c.tree_id());
         let ours = repo.find_commit(commit).ok().map(|c| c.tree_id());
-        if theirs != ours {
-            return Err(ContributeError::Upstream(format!(
-                "{upstream} already has a branch `{branch}` with other content: oent never forces a push\nhelp: ask the maintainers about that branch, or contribute with --bundle or --patches"
-            )));
+        if Some(theirs.tree_id()) == ours {
+            return Ok(theirs.id());
         }
+        return Err(ContributeError::Upstream(format!(
+            "{upstream} already has a branch `{branch}` with other content: oent never forces a push\nhelp: ask the maintainers about that branch, or contribute with --bundle or --patches"
+        )));
     }
-    let mut remote = repo
-        .find_remote("origin")
-        .map_err(git_error("the upstream remote"))?;
-    let refused = std::cell::RefCell::new(None::<String>);
-    let mut callbacks = git2::RemoteCallbacks::new();
-    callbacks.push_update_reference(|reference, status| {
-        if let Some(message) = status {
-            *refused.borrow_mut() = Some(format!("{reference}: {message}"));
-        }
-        Ok(())
-    });
-    let mut push_options = git2::PushOptions::new();
-    push_options.remote_callbacks(callbacks);
     let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
-    let result = remote.push(&[refspec.as_str()], Some(&mut push_options));
-    drop(push_options);
-    let refused = refused.into_inner();
-    match (result, refused) {
-        (Ok(()), None) => Ok(()),
-        (Ok(()), Some(message)) => Err(ContributeError::Upstream(format!(
-            "{upstream} refused the push ({message}): oent never forces a push\nhelp: the branch moved upstream; contribute with --bundle or --patches, or ask the maintainers"
-        ))),
-        // libgit2 checks fast-forwards itself, against the references the
-        // server advertises when the push connects: the branch appeared or
-        // moved upstream after the clone (another push in between).
-        (Err(e), _) if e.code() == git2::ErrorCode::NotFastForward => {
-            Err(ContributeError::Upstream(format!(
-                "{upstream} rejected the push of `{branch}`: not a fast-forward, the branch appeared or moved upstream after oent cloned it ({}): oent never forces a push\nhelp: ask the maintainers about that branch, or contribute with --bundle or --patches",
-                e.message().trim_end_matches('.')
-            )))
+    let never = "oent never forces a push";
+    transport::push(work, "origin", upstream, &[refspec]).map_err(|e| match &e {
+        // The client compares with the references the server advertises
+        // when the push connects: the branch appeared or moved upstream
+        // after the clone (another push in between).
+        PushError::Rejected { rejected, .. } if rejected.iter().any(|r| r.not_fast_forward) => {
+            ContributeError::Upstream(format!(
+                "{upstream} rejected the push of `{branch}`: not a fast-forward, the branch appeared or moved upstream after oent cloned it ({}): {never}\nhelp: ask the maintainers about that branch, or contribute with --bundle or --patches",
+                rejected[0].reason
+            ))
         }
-        (Err(e), _) => Err(ContributeError::Upstream(format!(
-            "pushing `{branch}` to {upstream} failed: {}\nhelp: oent never forces a push; check write access, or contribute with --bundle or --patches",
-            e.message()
-        ))),
-    }
+        PushError::Rejected { rejected, .. } => ContributeError::Upstream(format!(
+            "{upstream} refused the push ({}: {}): {never}{}\nhelp: do what the server asks, or contribute with --bundle or --patches; nothing was recorded",
+            rejected[0].reference,
+            rejected[0].reason,
+            e.server_said()
+        )),
+        PushError::Transport(TransportError::Failed { detail, .. }) => {
+            ContributeError::Upstream(format!(
+                "pushing `{branch}` to {upstream} failed: {detail}\nhelp: nothing was recorded; check write access and the network, then run oent contribute again, or contribute with --bundle or --patches"
+            ))
+        }
+        PushError::Transport(other) => ContributeError::Upstream(format!(
+            "pushing `{branch}` failed: {other}"
+        )),
+    })?;
+    Ok(commit)
 }
 
 /// `git bundle create FILE <tag>..<branch>`: what upstream needs on top of the tag.

@@ -192,7 +192,7 @@ impl Auth {
         }
     }
 
-    fn apply(&self, request: RequestBuilder) -> RequestBuilder {
+    pub(crate) fn apply(&self, request: RequestBuilder) -> RequestBuilder {
         match self {
             Auth::Private(t) | Auth::Job(t) => request.header(self.header_name(), t),
         }
@@ -329,7 +329,7 @@ pub fn direct_asset_path(file: &str) -> Option<String> {
 
 /// A path segment: everything but unreserved characters percent-encoded
 /// (so a build's '+' is `%2B`, never read as a space).
-fn segment(text: &str) -> String {
+pub(crate) fn segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -383,6 +383,8 @@ pub struct GitLabClient {
     auth: Auth,
     release: ReleaseOptions,
     http: Client,
+    /// The release notes, when `oent release` publishes: the release's description.
+    notes: Option<String>,
 }
 
 impl GitLabClient {
@@ -405,7 +407,15 @@ impl GitLabClient {
             auth,
             release,
             http,
+            notes: None,
         })
+    }
+
+    /// The releases created describe themselves with `notes` (a release's
+    /// changelog section), then the archive.
+    pub fn with_notes(mut self, notes: &str) -> GitLabClient {
+        self.notes = Some(notes.trim().to_owned()).filter(|n| !n.is_empty());
+        self
     }
 
     /// The names of every upload, checked before anything is sent.
@@ -558,14 +568,27 @@ impl GitLabClient {
             }
             link
         };
+        let description = match &self.notes {
+            None => format!(
+                "Module `{}` version {} : {}\n\nLicence : `{}`. Archive `{}` (sha256 `{}`) \
+                 dans le registre de paquets du projet, publiée par `oent publish`.\n",
+                module.name,
+                module.version,
+                module.summary,
+                module.licence,
+                names.file,
+                upload.sha256
+            ),
+            Some(notes) => format!(
+                "{notes}\n\nLicence : `{}`. Archive `{}` (sha256 `{}`, signée) dans le registre de \
+                 paquets du projet, publiée par `oent release`.\n",
+                module.licence, names.file, upload.sha256
+            ),
+        };
         let mut body = json!({
             "tag_name": names.tag,
             "name": format!("{} {}", module.name, module.version),
-            "description": format!(
-                "Module `{}` version {} : {}\n\nLicence : `{}`. Archive `{}` (sha256 `{}`) \
-                 dans le registre de paquets du projet, publiée par `oent publish`.\n",
-                module.name, module.version, module.summary, module.licence, names.file, upload.sha256
-            ),
+            "description": description,
             "assets": { "links": [
                 link(&names.file, url, "package"),
                 link(&names.checksum_file, &checksum_url, "other"),
@@ -629,15 +652,26 @@ fn refused(method: &'static str, url: &str, response: Response) -> GitLabError {
     refused_text(method, url, status, &response.text().unwrap_or_default())
 }
 
-fn refused_text(method: &'static str, url: &str, status: u16, text: &str) -> GitLabError {
-    let message = match serde_json::from_str::<Value>(text) {
+/// The words of GitLab's JSON error: `{"message": "…"}`, `{"error": "…"}`,
+/// or a validation's list of messages (`{"message": ["…", "…"]}`).
+pub(crate) fn error_message(text: &str) -> String {
+    match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => match map.get("message").or_else(|| map.get("error")) {
             Some(Value::String(s)) => s.clone(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join("; "),
             Some(other) => other.to_string(),
             None => text.chars().take(200).collect(),
         },
         _ => text.chars().take(200).collect(),
-    };
+    }
+}
+
+fn refused_text(method: &'static str, url: &str, status: u16, text: &str) -> GitLabError {
+    let message = error_message(text);
     let help = match status {
         401 => Some(
             "the token is missing, wrong, revoked or expired: set OENT_TOKEN to a personal or project \
@@ -685,7 +719,7 @@ fn refused_text(method: &'static str, url: &str, status: u16, text: &str) -> Git
     }
 }
 
-fn unreachable(url: &str) -> impl FnOnce(reqwest::Error) -> GitLabError + '_ {
+pub(crate) fn unreachable(url: &str) -> impl FnOnce(reqwest::Error) -> GitLabError + '_ {
     move |e| GitLabError::Unreachable {
         url: url.to_owned(),
         reason: reason(&e),

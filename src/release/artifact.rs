@@ -129,6 +129,12 @@ impl TagRecord {
         out
     }
 
+    /// The release notes a tag's message carries after its record (the
+    /// record's lines hold no blank line: the signature is indented).
+    pub fn notes(message: &str) -> &str {
+        message.splitn(3, "\n\n").nth(2).unwrap_or_default()
+    }
+
     pub fn parse(message: &str) -> Option<TagRecord> {
         let mut lines = message.lines();
         let (name, version) = lines.next()?.split_once(' ')?;
@@ -183,6 +189,7 @@ mod tests {
         assert!(!message.lines().any(|l| l.starts_with("-----BEGIN")));
         let parsed = TagRecord::parse(&message).unwrap();
         assert_eq!(parsed, record);
+        assert_eq!(TagRecord::notes(&message), "## [1.2.0]\n\n- y\n");
         verify_signature(
             &key.public(),
             b"bytes",

@@ -18,6 +18,7 @@ use super::{
     CHANGELOG_FILE, Kind, ReleaseError, ReleaseOptions, Released, Reporter, changelog, forges, io,
     join, load, set_version, short_id, short_name, stopped, tag_prefix,
 };
+use crate::forge::gitlab;
 use crate::registry::signing::SecretKey;
 
 /// Cuts a release; see docs/release.md for the order and the recovery.
@@ -52,7 +53,7 @@ pub fn release(
         reporter,
     )?;
     push(&git, options, &plan, &commit, reporter)?;
-    publish_release(options, &plan, signed.as_ref(), reporter)?;
+    publish_release(options, &plan, signed.as_ref(), &edits.section, reporter)?;
     Ok(plan.released(signed))
 }
 
@@ -98,7 +99,19 @@ fn check(
     };
     if is_module {
         for forge in &options.forges {
-            forges::preflight(forge, options.token.as_deref(), &name, &version.to_string())?;
+            if forge.starts_with(gitlab::SCHEME) {
+                let package = name.replace('/', "-");
+                forges::preflight_gitlab(
+                    forge,
+                    options.token.as_deref(),
+                    options.job_token.as_deref(),
+                    &package,
+                    &version.to_string(),
+                    &tag,
+                )?;
+            } else {
+                forges::preflight(forge, options.token.as_deref(), &name, &version.to_string())?;
+            }
         }
     }
     let plan = Plan {
@@ -556,10 +569,18 @@ fn publish_release(
     options: &ReleaseOptions,
     plan: &Plan,
     signed: Option<&Signed>,
+    notes: &str,
     reporter: &dyn Reporter,
 ) -> Result<(), ReleaseError> {
     match signed {
-        Some(s) => publish(options, &s.built, &plan.tag, Some(&s.archive), reporter),
+        Some(s) => publish(
+            options,
+            &s.built,
+            &plan.tag,
+            Some(&s.archive),
+            notes,
+            reporter,
+        ),
         None => {
             reporter.step("publish", &publish_plan(false, &options.forges, ""));
             Ok(())

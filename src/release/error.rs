@@ -34,10 +34,8 @@ pub enum ReleaseError {
         "the repository has no remote `{remote}` to push the release to\nhelp: add it (`git remote add {remote} URL`) or name another with `--remote`"
     )]
     MissingRemote { remote: String },
-    #[error(
-        "remote `{remote}` is `{url}`, a transport this oent does not speak (it pushes to local paths, file:// and git:// only, without TLS or SSH)\nhelp: push through a git:// daemon or a local mirror, or add such a remote and pass `--remote NAME`"
-    )]
-    UnsupportedTransport { remote: String, url: String },
+    #[error("remote `{remote}`: {message}")]
+    Transport { remote: String, message: String },
     #[error(
         "cannot reach remote `{remote}` ({url}): {message}\nhelp: check the URL (`git remote -v`) and that the server is up; nothing was changed"
     )]
@@ -110,6 +108,11 @@ pub enum ReleaseError {
         remote: String,
         url: String,
         reason: String,
+    },
+    #[error("publishing to {forge}: {source}")]
+    PublishGitLab {
+        forge: String,
+        source: Box<crate::forge::gitlab::GitLabError>,
     },
     #[error("publishing to {forge}: {source}")]
     Publish {

@@ -4,6 +4,7 @@
 
 use super::ReleaseError;
 use crate::forge::client::{ClientError, ForgeClient};
+use crate::forge::gitlab::{self, Auth, Target};
 
 /// A client error, said the release's way: unreachable, or refusing.
 fn release_error(forge: &str) -> impl Fn(ClientError) -> ReleaseError + '_ {
@@ -86,6 +87,40 @@ pub fn preflight(
                 }
             ),
         });
+    }
+    Ok(())
+}
+
+/// A GitLab project as `--to`: its URL, a token, and names GitLab takes
+/// (package, version, tag), checked before anything changes. Whether the
+/// version is there already is asked when publishing (the same bytes are
+/// skipped, other bytes refused).
+pub fn preflight_gitlab(
+    forge: &str,
+    token: Option<&str>,
+    job_token: Option<&str>,
+    package: &str,
+    version: &str,
+    tag: &str,
+) -> Result<(), ReleaseError> {
+    let refused = |reason: String| ReleaseError::ForgeRefused {
+        forge: forge.to_owned(),
+        reason,
+    };
+    Target::parse(forge).map_err(|e| refused(e.to_string()))?;
+    Auth::choose(token.map(str::to_owned), job_token.map(str::to_owned))
+        .map_err(|e| refused(e.to_string()))?;
+    for (what, value, check) in [
+        (
+            "package name",
+            package,
+            gitlab::check_package_name as fn(&str) -> Result<(), String>,
+        ),
+        ("package version", version, gitlab::check_version),
+        ("tag", tag, gitlab::check_tag),
+    ] {
+        check(value)
+            .map_err(|rule| refused(format!("GitLab would refuse the {what} `{value}`: {rule}")))?;
     }
     Ok(())
 }

@@ -1,16 +1,14 @@
-//! The git side of a release, through libgit2 (git2 without default
-//! features: local and `git://` transports only, no OpenSSL, no SSH): the
-//! work tree's state, tags, the release commit, pushes, and reading a
-//! module's files as they are at a tag.
+//! The git side of a release: the work tree's state, tags, the release
+//! commit and reading a module's files as they are at a tag through git2;
+//! listing the remote and pushing through the git program
+//! ([`crate::transport`]: https and ssh with the user's own credentials).
 
 use std::path::{Path, PathBuf};
 
-use git2::{
-    Direction, ObjectType, Oid, PushOptions, RemoteCallbacks, Repository, Sort, StatusOptions,
-    TreeWalkMode, TreeWalkResult,
-};
+use git2::{ObjectType, Oid, Repository, Sort, StatusOptions, TreeWalkMode, TreeWalkResult};
 
 use super::ReleaseError;
+use crate::transport;
 
 /// A repository and where the released directory sits in it.
 pub struct Git {
@@ -113,7 +111,7 @@ impl Git {
             .map_err(git_error("reading HEAD"))
     }
 
-    /// The remote's URL, refused when this build cannot speak its transport.
+    /// The remote's URL, refused when it holds credentials.
     pub fn remote_url(&self, remote: &str) -> Result<String, ReleaseError> {
         let found = self
             .repo
@@ -122,31 +120,28 @@ impl Git {
                 remote: remote.to_owned(),
             })?;
         let url = found.url().unwrap_or_default().to_owned();
-        check_transport(remote, &url)?;
+        transport::check_url(&url).map_err(|e| ReleaseError::Transport {
+            remote: remote.to_owned(),
+            message: e.to_string(),
+        })?;
         Ok(url)
     }
 
-    /// Connects to the remote and lists its references (`git ls-remote`).
+    /// Lists the remote's references (`git ls-remote`, the git program:
+    /// see [`crate::transport`]).
     pub fn ls_remote(&self, remote: &str) -> Result<RemoteRefs, ReleaseError> {
         let url = self.remote_url(remote)?;
-        let mut found = self
-            .repo
-            .find_remote(remote)
-            .map_err(git_error("reading the remote"))?;
-        found
-            .connect(Direction::Fetch)
-            .map_err(|e| ReleaseError::RemoteUnreachable {
+        let listed = transport::ls_remote(&self.root, remote, &url).map_err(|e| {
+            ReleaseError::RemoteUnreachable {
                 remote: remote.to_owned(),
                 url: url.clone(),
-                message: e.message().to_owned(),
-            })?;
-        let refs = found
-            .list()
-            .map_err(git_error("listing the remote's references"))?
-            .iter()
-            .map(|h| (h.name().to_owned(), h.oid()))
+                message: e.to_string(),
+            }
+        })?;
+        let refs = listed
+            .into_iter()
+            .filter_map(|(name, oid)| Some((name, Oid::from_str(&oid).ok()?)))
             .collect();
-        let _ = found.disconnect();
         Ok(RemoteRefs { refs })
     }
 
@@ -284,41 +279,17 @@ impl Git {
             .map_err(git_error("deleting the local tag"))
     }
 
-    /// Pushes `refspecs` to the remote; every reference must be accepted.
+    /// Pushes `refspecs` to the remote, never forced; every reference must
+    /// be accepted (what the server's hooks said comes with a refusal).
     pub fn push(&self, remote: &str, refspecs: &[String]) -> Result<(), ReleaseError> {
         let url = self.remote_url(remote)?;
-        let mut found = self
-            .repo
-            .find_remote(remote)
-            .map_err(git_error("reading the remote"))?;
-        let mut rejected: Vec<String> = Vec::new();
-        let result = {
-            let mut callbacks = RemoteCallbacks::new();
-            callbacks.push_update_reference(|name, status| {
-                if let Some(status) = status {
-                    rejected.push(format!("{name}: {status}"));
-                }
-                Ok(())
-            });
-            let mut options = PushOptions::new();
-            options.remote_callbacks(callbacks);
-            found.push(refspecs, Some(&mut options))
-        };
-        if let Err(e) = result {
-            return Err(ReleaseError::PushRejected {
+        transport::push(&self.root, remote, &url, refspecs).map_err(|e| {
+            ReleaseError::PushRejected {
                 remote: remote.to_owned(),
+                reason: format!("{e}{}", e.server_said()),
                 url,
-                reason: e.message().to_owned(),
-            });
-        }
-        if !rejected.is_empty() {
-            return Err(ReleaseError::PushRejected {
-                remote: remote.to_owned(),
-                url,
-                reason: rejected.join("; "),
-            });
-        }
-        Ok(())
+            }
+        })
     }
 
     /// The text of `path` (relative to the root) in `commit`'s tree.
@@ -429,30 +400,5 @@ impl Git {
                 file == "module.yaml" || file == "distribution.yaml"
             })
             .collect())
-    }
-}
-
-/// This build speaks to local paths, `file://` and `git://` only: refuses
-/// the rest with what to do instead.
-pub fn check_transport(remote: &str, url: &str) -> Result<(), ReleaseError> {
-    let lower = url.to_ascii_lowercase();
-    let supported = lower.starts_with("file://")
-        || lower.starts_with("git://")
-        || (!lower.contains("://") && !looks_like_scp(url));
-    if supported {
-        Ok(())
-    } else {
-        Err(ReleaseError::UnsupportedTransport {
-            remote: remote.to_owned(),
-            url: url.to_owned(),
-        })
-    }
-}
-
-/// `user@host:path`, git's short form of an SSH URL.
-fn looks_like_scp(url: &str) -> bool {
-    match url.split_once(':') {
-        Some((before, _)) => !before.contains('/') && before.len() > 1,
-        None => false,
     }
 }

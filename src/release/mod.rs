@@ -96,9 +96,12 @@ pub struct ReleaseOptions {
     /// A module directory (module.yaml) or a distribution's (distribution.yaml).
     pub path: PathBuf,
     pub bump: Option<Bump>,
-    /// Forges' registry base URLs.
+    /// Forges' registry base URLs, or GitLab projects
+    /// (`gitlab:https://HOST/api/v4/projects/ID`).
     pub forges: Vec<String>,
     pub token: Option<String>,
+    /// GitLab only: a CI/CD job token, used when no `token` is set.
+    pub job_token: Option<String>,
     /// The secret key signing the archive.
     pub key: Option<PathBuf>,
     pub remote: String,

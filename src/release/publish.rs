@@ -7,13 +7,16 @@ use std::path::Path;
 use super::artifact::Built;
 use super::{ReleaseError, ReleaseOptions, Reporter, stopped};
 use crate::forge::client::{ForgeClient, Published, Upload};
+use crate::forge::gitlab::{self, GitLabClient, GitLabError};
 
-/// Publishes the archive to each `--to` forge in turn.
+/// Publishes the archive to each `--to` forge in turn; a GitLab project's
+/// release is described by `notes` (the changelog section of the release).
 pub(super) fn publish(
     options: &ReleaseOptions,
     built: &Built,
     tag: &str,
     archive: Option<&Path>,
+    notes: &str,
     reporter: &dyn Reporter,
 ) -> Result<(), ReleaseError> {
     if options.forges.is_empty() {
@@ -30,18 +33,29 @@ pub(super) fn publish(
         label: archive.map(Path::to_path_buf).unwrap_or_default(),
     };
     for forge in &options.forges {
-        let result = ForgeClient::new(forge, options.token.clone()).and_then(|client| {
-            client.publish_all(
-                std::slice::from_ref(&upload),
-                &crate::registry::fetch::NoProgress,
-                |_, _| {},
-            )
-        });
+        let result = if forge.starts_with(gitlab::SCHEME) {
+            to_gitlab(options, forge, &upload, tag, notes)
+        } else {
+            ForgeClient::new(forge, options.token.clone())
+                .and_then(|client| {
+                    client.publish_all(
+                        std::slice::from_ref(&upload),
+                        &crate::registry::fetch::NoProgress,
+                        |_, _| {},
+                    )
+                })
+                .map(|outcomes| matches!(outcomes.first(), Some(Published::AlreadyThere)))
+                .map_err(|source| ReleaseError::Publish {
+                    forge: forge.clone(),
+                    source: Box::new(source),
+                })
+        };
         match result {
-            Ok(outcomes) => {
-                let what = match outcomes.first() {
-                    Some(Published::AlreadyThere) => "already there (same sha256)",
-                    _ => "published",
+            Ok(already_there) => {
+                let what = if already_there {
+                    "already there (same sha256)"
+                } else {
+                    "published"
                 };
                 reporter.step(
                     "publish",
@@ -51,13 +65,10 @@ pub(super) fn publish(
                     ),
                 );
             }
-            Err(source) => {
+            Err(error) => {
                 return Err(stopped(
                     "publish",
-                    ReleaseError::Publish {
-                        forge: forge.clone(),
-                        source: Box::new(source),
-                    },
+                    error,
                     &format!(
                         "tag {tag} is pushed; the signed archive is in {} and is rebuilt byte for byte from the tag (`oent verify`); forges before {forge} have it",
                         options.out_dir.display()
@@ -72,6 +83,42 @@ pub(super) fn publish(
         }
     }
     Ok(())
+}
+
+/// A GitLab project's generic package and release, the release described
+/// by the notes; whether it was all there already.
+fn to_gitlab(
+    options: &ReleaseOptions,
+    forge: &str,
+    upload: &Upload,
+    tag: &str,
+    notes: &str,
+) -> Result<bool, ReleaseError> {
+    let failed = |source: GitLabError| ReleaseError::PublishGitLab {
+        forge: forge.to_owned(),
+        source: Box::new(source),
+    };
+    let target = gitlab::Target::parse(forge).map_err(failed)?;
+    let auth =
+        gitlab::Auth::choose(options.token.clone(), options.job_token.clone()).map_err(failed)?;
+    // The tag is the one this release pushed, whatever its prefix.
+    let release = gitlab::ReleaseOptions {
+        tag_format: tag.to_owned(),
+        git_ref: None,
+    };
+    let client = GitLabClient::new(target, auth, release)
+        .map_err(failed)?
+        .with_notes(notes);
+    let outcomes = client
+        .publish_all(
+            std::slice::from_ref(upload),
+            &crate::registry::fetch::NoProgress,
+            |_, _| {},
+        )
+        .map_err(failed)?;
+    Ok(outcomes.iter().all(|o| {
+        o.archive == gitlab::Step::AlreadyThere && o.release == gitlab::Step::AlreadyThere
+    }))
 }
 
 pub(super) fn forge_args(forges: &[String]) -> String {

@@ -67,7 +67,11 @@ pub(super) fn resume(
         reporter.step("push", &format!("{tag} is already on `{}`", options.remote));
     }
     if let Some(b) = &built {
-        publish(options, b, &tag, archive_path.as_deref(), reporter)?;
+        let notes = git
+            .tag_message(&tag)
+            .map(|m| TagRecord::notes(&m).to_owned())
+            .unwrap_or_default();
+        publish(options, b, &tag, archive_path.as_deref(), &notes, reporter)?;
     }
     Ok(Released::new(name, &version, tag, archive_path, built))
 }

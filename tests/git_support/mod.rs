@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod ssh;
+
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -179,10 +181,28 @@ pub struct GitHttp {
     work: PathBuf,
 }
 
+/// What makes [`GitHttp`] a forge's https: a certificate and its key (PEM),
+/// and an htpasswd file nginx checks every request against (HTTP basic
+/// authentication; the user becomes the backend's `REMOTE_USER`).
+pub struct Tls {
+    pub certificate: PathBuf,
+    pub key: PathBuf,
+    pub htpasswd: PathBuf,
+}
+
 impl GitHttp {
     /// Fails (never skips) when nginx, fcgiwrap or `git http-backend` is
     /// missing, or when a request does not reach the backend.
     pub fn start(base: &Path, work: &Path) -> GitHttp {
+        Self::spawn(base, work, None)
+    }
+
+    /// Over https with basic authentication.
+    pub fn start_tls(base: &Path, work: &Path, tls: &Tls) -> GitHttp {
+        Self::spawn(base, work, Some(tls))
+    }
+
+    fn spawn(base: &Path, work: &Path, tls: Option<&Tls>) -> GitHttp {
         assert!(
             Path::new(NGINX).is_file(),
             "{NGINX} is missing: run .ci/setup (it installs nginx), then the tests again"
@@ -241,7 +261,7 @@ impl GitHttp {
         }
         let mut guard = StopOnPanic(Some(fcgiwrap));
         let (nginx, port) = start_nginx(work, |port| {
-            let conf = http_backend_conf(base, work, &socket, &backend, port);
+            let conf = http_backend_conf(base, work, &socket, &backend, port, tls);
             std::fs::write(work.join("nginx.conf"), conf).unwrap();
         });
         let server = GitHttp {
@@ -250,13 +270,20 @@ impl GitHttp {
             port,
             work: work.to_path_buf(),
         };
-        server.check_reaches_backend();
+        if tls.is_none() {
+            server.check_reaches_backend();
+        }
         server
     }
 
     /// `http://127.0.0.1:PORT/NAME`.
     pub fn url(&self, name: &str) -> String {
         format!("http://127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// `https://127.0.0.1:PORT/NAME`.
+    pub fn https_url(&self, name: &str) -> String {
+        format!("https://127.0.0.1:{}/{name}", self.port)
     }
 
     /// The access log's lines so far: `METHOD URI STATUS`.
@@ -300,8 +327,27 @@ impl Drop for GitHttp {
 /// nginx in front of `git http-backend`. Workers run as root when nginx is
 /// started by root (they must open fcgiwrap's socket in `work`); otherwise
 /// `user` is ignored and everything runs as the test's user.
-fn http_backend_conf(base: &Path, work: &Path, socket: &Path, backend: &Path, port: u16) -> String {
+fn http_backend_conf(
+    base: &Path,
+    work: &Path,
+    socket: &Path,
+    backend: &Path,
+    port: u16,
+    tls: Option<&Tls>,
+) -> String {
     let w = work.display();
+    let (listen, user) = match tls {
+        None => (format!("listen 127.0.0.1:{port};"), "oent-test".to_owned()),
+        Some(tls) => (
+            format!(
+                "listen 127.0.0.1:{port} ssl;\n        ssl_certificate {};\n        ssl_certificate_key {};\n        auth_basic git;\n        auth_basic_user_file {};",
+                tls.certificate.display(),
+                tls.key.display(),
+                tls.htpasswd.display()
+            ),
+            "$remote_user".to_owned(),
+        ),
+    };
     format!(
         r#"user root;
 worker_processes 1;
@@ -316,14 +362,14 @@ http {{
     uwsgi_temp_path {w}/tmp/uwsgi;
     scgi_temp_path {w}/tmp/scgi;
     server {{
-        listen 127.0.0.1:{port};
+        {listen}
         client_max_body_size 0;
         location / {{
             fastcgi_pass unix:{socket};
             fastcgi_param SCRIPT_FILENAME {backend};
             fastcgi_param GIT_PROJECT_ROOT {base};
             fastcgi_param GIT_HTTP_EXPORT_ALL "";
-            fastcgi_param REMOTE_USER oent-test;
+            fastcgi_param REMOTE_USER {user};
             fastcgi_param PATH_INFO $uri;
             fastcgi_param QUERY_STRING $query_string;
             fastcgi_param REQUEST_METHOD $request_method;
@@ -338,5 +384,69 @@ http {{
         socket = socket.display(),
         backend = backend.display(),
         base = base.display()
+    )
+}
+
+/// A certificate authority made for the test with `openssl`, a server
+/// certificate it signs for 127.0.0.1, and an htpasswd file for `user`
+/// (`openssl passwd -apr1`, which nginx reads), all under `dir`. Returns the
+/// server's material and the CA's certificate (what a client must trust).
+pub fn test_tls(dir: &Path, user: &str, password: &str) -> (Tls, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let openssl = |args: &[&str]| {
+        let output = Command::new(crate::support::tools::required("openssl", "openssl"))
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut args = vec!["req", "-x509", "-days", "2", "-subj", "/CN=oent test CA"];
+    args.extend(ec);
+    args.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
+    openssl(&args);
+    let mut args = vec!["req", "-subj", "/CN=127.0.0.1"];
+    args.extend(ec);
+    args.extend(["-keyout", "server.key", "-out", "server.csr"]);
+    openssl(&args);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+    ]);
+    let hash = openssl(&["passwd", "-apr1", password]);
+    std::fs::write(dir.join("htpasswd"), format!("{user}:{}", hash.trim())).unwrap();
+    (
+        Tls {
+            certificate: dir.join("server.pem"),
+            key: dir.join("server.key"),
+            htpasswd: dir.join("htpasswd"),
+        },
+        dir.join("ca.pem"),
     )
 }

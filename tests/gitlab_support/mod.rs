@@ -14,7 +14,17 @@
 //!   `{"message":"Release already exists"}`; 422 `{"message":"Ref is not
 //!   specified"}` when the tag is missing and no `ref` is given; 400
 //!   `{"error":"tag_name is missing"}`;
-//! - `GET  /api/v4/projects/:id/releases/:tag_name` → 200 or 404.
+//! - `GET  /api/v4/projects/:id/releases/:tag_name` → 200 or 404;
+//! - `GET  /api/v4/projects/:id/merge_requests?source_branch=…&state=opened`
+//!   → 200 and the matching merge requests (lib/api/merge_requests.rb);
+//! - `POST /api/v4/projects/:id/merge_requests` → 201 and the merge request;
+//!   400 `{"error":"title is missing"}` (and the branches); 409
+//!   `{"message":["Another open merge request already exists for this
+//!   source branch: !IID"]}`; 422 `{"message":["Target branch \"x\" does
+//!   not exist"]}` (branches are read from the project's real repository,
+//!   [`GitLab::with_repository`]), or source equal to target;
+//! - `PUT  /api/v4/projects/:id/merge_requests/:iid` → 200 and the merge
+//!   request, or 404 `{"message":"404 Not found"}`.
 //!
 //! Every request needs PRIVATE-TOKEN or JOB-TOKEN (401 `{"message":"401
 //! Unauthorized"}` when wrong); a project other than this one is 404
@@ -81,11 +91,18 @@ pub struct Inner {
     /// (package, version, file) → every upload of that file, oldest first.
     pub files: BTreeMap<(String, String, String), Vec<Vec<u8>>>,
     pub releases: BTreeMap<String, Value>,
-    /// Tags of the repository (what `oent release` pushed).
+    /// Tags of the repository besides those of [`GitLab::with_repository`].
     pub tags: BTreeSet<String>,
     pub duplicates_allowed: bool,
     /// Answer a wrong `file_sha256` (as if the upload were altered).
     pub corrupt_sha256: bool,
+    /// Every merge request, by creation.
+    pub merge_requests: Vec<Value>,
+    /// The project's bare repository, whose branches a merge request needs.
+    pub repository: Option<std::path::PathBuf>,
+    /// The next creation finds an open merge request for its branch made
+    /// meanwhile by someone else (after the client listed none).
+    pub concurrent_merge_request: bool,
     pub requests: Vec<Request>,
     pub unexpected: Vec<String>,
     failures: Vec<Failure>,
@@ -94,21 +111,16 @@ pub struct Inner {
 
 type Shared = Arc<Mutex<Inner>>;
 
-pub struct GitLab {
+/// An axum app served on a loopback port by a thread of its own, until
+/// stopped (GitLab's here, GitHub's in `github_support`).
+pub struct Loopback {
     pub address: String,
-    state: Shared,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl GitLab {
-    pub fn start() -> GitLab {
-        let state: Shared = Arc::new(Mutex::new(Inner {
-            duplicates_allowed: true,
-            next_id: 1,
-            ..Inner::default()
-        }));
-        let app = Router::new().fallback(handle).with_state(state.clone());
+impl Loopback {
+    pub fn serve(app: Router) -> Loopback {
         let (address_tx, address_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -128,11 +140,54 @@ impl GitLab {
             });
         });
         let address = address_rx.recv().unwrap().to_string();
-        GitLab {
+        Loopback {
             address,
-            state,
             stop: Some(stop),
             thread: Some(thread),
+        }
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    /// After [`Loopback::stop`]: fails the test (unless it fails already)
+    /// when the client sent what the API does not document.
+    pub fn check_expected(api: &str, unexpected: &[String]) {
+        if !std::thread::panicking() {
+            assert!(
+                unexpected.is_empty(),
+                "the client sent requests {api}'s API does not document:\n{}",
+                unexpected.join("\n")
+            );
+        }
+    }
+}
+
+pub struct GitLab {
+    pub address: String,
+    state: Shared,
+    server: Loopback,
+}
+
+impl GitLab {
+    pub fn start() -> GitLab {
+        let state: Shared = Arc::new(Mutex::new(Inner {
+            duplicates_allowed: true,
+            next_id: 1,
+            ..Inner::default()
+        }));
+        let server = Loopback::serve(Router::new().fallback(handle).with_state(state.clone()));
+        GitLab {
+            address: server.address.clone(),
+            state,
+            server,
         }
     }
 
@@ -198,24 +253,22 @@ impl GitLab {
     pub fn release(&self, tag: &str) -> Option<Value> {
         self.state().releases.get(tag).cloned()
     }
+
+    /// The project's git repository is the bare one at `path`.
+    pub fn with_repository(self, path: &std::path::Path) -> GitLab {
+        self.state().repository = Some(path.to_path_buf());
+        self
+    }
+
+    pub fn merge_requests(&self) -> Vec<Value> {
+        self.state().merge_requests.clone()
+    }
 }
 
 impl Drop for GitLab {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        if !std::thread::panicking() {
-            let unexpected = self.state().unexpected.clone();
-            assert!(
-                unexpected.is_empty(),
-                "the client sent requests GitLab's API does not document:\n{}",
-                unexpected.join("\n")
-            );
-        }
+        self.server.stop();
+        Loopback::check_expected("GitLab", &self.state().unexpected);
     }
 }
 
@@ -399,6 +452,11 @@ async fn handle(
             Some(release) => answer(StatusCode::OK, release.clone()),
             None => message(404, "404 Not Found"),
         },
+        (Method::GET, ["merge_requests"]) => list_merge_requests(&mut inner, &line, &request),
+        (Method::POST, ["merge_requests"]) => create_merge_request(&mut inner, &line, &request),
+        (Method::PUT, ["merge_requests", iid]) => {
+            update_merge_request(&mut inner, &line, &request, iid)
+        }
         _ => unexpected(&mut inner, format!("{line}: no such GitLab route")),
     }
 }
@@ -581,7 +639,7 @@ fn create_release(inner: &mut Inner, line: &str, request: &Request) -> Response 
     if inner.releases.contains_key(tag) {
         return message(409, "Release already exists");
     }
-    if !inner.tags.contains(tag) {
+    if !inner.tags.contains(tag) && !ref_exists(inner, &format!("refs/tags/{tag}")) {
         if body.get("ref").and_then(Value::as_str).is_none() {
             return message(422, "Ref is not specified");
         }
@@ -649,4 +707,245 @@ fn create_release(inner: &mut Inner, line: &str, request: &Request) -> Response 
     });
     inner.releases.insert(tag.to_owned(), release.clone());
     answer(StatusCode::CREATED, release)
+}
+
+/// What creating and updating a merge request both take, besides their own.
+const MR_COMMON_FIELDS: &[&str] = &[
+    "title",
+    "description",
+    "labels",
+    "target_branch",
+    "assignee_id",
+    "assignee_ids",
+    "reviewer_ids",
+    "milestone_id",
+    "remove_source_branch",
+    "squash",
+    "allow_collaboration",
+];
+const MR_CREATE_FIELDS: &[&str] = &["source_branch", "target_project_id"];
+const MR_UPDATE_FIELDS: &[&str] = &[
+    "add_labels",
+    "remove_labels",
+    "state_event",
+    "discussion_locked",
+];
+
+/// The JSON object of a merge request write, its fields among `allowed` and the common ones.
+#[allow(clippy::result_large_err)] // a test server's answer, built once
+fn json_body(
+    inner: &mut Inner,
+    line: &str,
+    request: &Request,
+    allowed: &[&str],
+) -> Result<serde_json::Map<String, Value>, Response> {
+    if request.content_type.as_deref() != Some("application/json") {
+        return Err(unexpected(
+            inner,
+            format!("{line}: Content-Type {:?}", request.content_type),
+        ));
+    }
+    let Value::Object(body) = request.json() else {
+        return Err(param_error("the body is not a JSON object"));
+    };
+    if let Some(field) = body
+        .keys()
+        .find(|k| !allowed.contains(&k.as_str()) && !MR_COMMON_FIELDS.contains(&k.as_str()))
+    {
+        return Err(unexpected(
+            inner,
+            format!("{line}: unknown field `{field}`"),
+        ));
+    }
+    if let Some(labels) = body.get("labels")
+        && !labels.is_string()
+        && !labels.is_array()
+    {
+        return Err(param_error("labels is invalid"));
+    }
+    Ok(body)
+}
+
+fn branch_exists(inner: &Inner, branch: &str) -> bool {
+    ref_exists(inner, &format!("refs/heads/{branch}"))
+}
+
+/// Whether the project's repository has `reference` (`refs/heads/…`, `refs/tags/…`).
+fn ref_exists(inner: &Inner, reference: &str) -> bool {
+    let Some(repository) = &inner.repository else {
+        return false;
+    };
+    std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(repository)
+        .args(["show-ref", "--quiet", "--verify", reference])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Comma-separated (or an array), as GitLab stores them: trimmed, sorted.
+fn labels_of(value: Option<&Value>) -> Vec<Value> {
+    let mut labels: Vec<String> = match value {
+        Some(Value::String(s)) => s.split(',').map(|l| l.trim().to_owned()).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    labels.retain(|l| !l.is_empty());
+    labels.sort();
+    labels.dedup();
+    labels.into_iter().map(Value::String).collect()
+}
+
+fn list_merge_requests(inner: &mut Inner, line: &str, request: &Request) -> Response {
+    let mut source = None;
+    let mut state = None;
+    for pair in request.query.as_deref().unwrap_or("").split('&') {
+        match pair.split_once('=') {
+            Some(("source_branch", v)) => source = Some(decode(v)),
+            Some(("state", v)) => state = Some(decode(v)),
+            None if pair.is_empty() => {}
+            _ => return unexpected(inner, format!("{line}: unknown parameter `{pair}`")),
+        }
+    }
+    let found: Vec<Value> = inner
+        .merge_requests
+        .iter()
+        .filter(|mr| {
+            source
+                .as_ref()
+                .is_none_or(|s| mr["source_branch"] == s.as_str())
+        })
+        .filter(|mr| {
+            state
+                .as_ref()
+                .is_none_or(|s| s == "all" || mr["state"] == s.as_str())
+        })
+        .rev()
+        .cloned()
+        .collect();
+    answer(StatusCode::OK, Value::Array(found))
+}
+
+fn create_merge_request(inner: &mut Inner, line: &str, request: &Request) -> Response {
+    let body = match json_body(inner, line, request, MR_CREATE_FIELDS) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
+    let (Some(source), Some(target), Some(title)) =
+        (text("source_branch"), text("target_branch"), text("title"))
+    else {
+        let missing = ["source_branch", "target_branch", "title"]
+            .into_iter()
+            .find(|k| text(k).is_none())
+            .unwrap_or_default();
+        return param_error(&format!("{missing} is missing"));
+    };
+    if inner.concurrent_merge_request {
+        inner.concurrent_merge_request = false;
+        let other = merge_request_json(inner, &source, &target, "Autre contribution", "", vec![]);
+        inner.merge_requests.push(other);
+    }
+    // MergeRequest#validate_branches, answered by handle_merge_request_errors!.
+    let invalid = |text: String| {
+        answer(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({ "message": [text] }),
+        )
+    };
+    if source == target {
+        return invalid("You can't use same project/branch for source and target".into());
+    }
+    if !branch_exists(inner, &target) {
+        return invalid(format!("Target branch \"{target}\" does not exist"));
+    }
+    if !branch_exists(inner, &source) {
+        return invalid(format!("Source branch \"{source}\" does not exist"));
+    }
+    if let Some(open) = inner.merge_requests.iter().find(|mr| {
+        mr["state"] == "opened"
+            && mr["source_branch"] == source.as_str()
+            && mr["target_branch"] == target.as_str()
+    }) {
+        return answer(
+            StatusCode::CONFLICT,
+            json!({ "message": [format!("Another open merge request already exists for this source branch: !{}", open["iid"])] }),
+        );
+    }
+    let description = text("description").unwrap_or_default();
+    let labels = labels_of(body.get("labels"));
+    let mr = merge_request_json(inner, &source, &target, &title, &description, labels);
+    inner.merge_requests.push(mr.clone());
+    answer(StatusCode::CREATED, mr)
+}
+
+fn merge_request_json(
+    inner: &mut Inner,
+    source: &str,
+    target: &str,
+    title: &str,
+    description: &str,
+    labels: Vec<Value>,
+) -> Value {
+    let iid = inner.merge_requests.len() as u64 + 1;
+    let id = inner.next_id;
+    inner.next_id += 1;
+    json!({
+        "id": id,
+        "iid": iid,
+        "project_id": PROJECT_ID,
+        "source_project_id": PROJECT_ID,
+        "target_project_id": PROJECT_ID,
+        "title": title,
+        "description": description,
+        "state": "opened",
+        "source_branch": source,
+        "target_branch": target,
+        "labels": labels,
+        "draft": false,
+        "web_url": format!("http://gitlab.example/{PROJECT_PATH}/-/merge_requests/{iid}"),
+    })
+}
+
+fn update_merge_request(inner: &mut Inner, line: &str, request: &Request, iid: &str) -> Response {
+    let body = match json_body(inner, line, request, MR_UPDATE_FIELDS) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    if body.is_empty() {
+        return param_error(
+            "assignee_id, assignee_ids, reviewer_ids, description, state_event, target_branch, title, labels, add_labels, remove_labels, milestone_id, remove_source_branch, allow_collaboration, squash, discussion_locked are missing, at least one parameter must be provided",
+        );
+    }
+    let target = body
+        .get("target_branch")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if let Some(target) = &target
+        && !branch_exists(inner, target)
+    {
+        return answer(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({ "message": [format!("Target branch \"{target}\" does not exist")] }),
+        );
+    }
+    let Some(mr) = inner
+        .merge_requests
+        .iter_mut()
+        .find(|mr| mr["iid"].as_u64().is_some_and(|n| n.to_string() == iid))
+    else {
+        return message(404, "404 Not found");
+    };
+    for key in ["title", "description", "target_branch"] {
+        if let Some(value) = body.get(key).and_then(Value::as_str) {
+            mr[key] = json!(value);
+        }
+    }
+    if body.contains_key("labels") {
+        mr["labels"] = Value::Array(labels_of(body.get("labels")));
+    }
+    answer(StatusCode::OK, mr.clone())
 }
