@@ -333,6 +333,15 @@ pub fn parse_memory(text: &str) -> Result<u64, String> {
             "`{text}` is {n} thousandths of a byte in Kubernetes: write `{n}Mi` for mebibytes"
         ));
     }
+    if let Some(n) = text.strip_suffix("iB").or(text.strip_suffix('B'))
+        && let Some(unit) = n.chars().last().filter(|c| "KMGT".contains(*c))
+    {
+        let number = n.trim_end_matches(unit);
+        return Err(format!(
+            "Kubernetes has no `B`: write `{number}{unit}i` (binary) or `{number}{}`",
+            if unit == 'K' { 'k' } else { unit }
+        ));
+    }
     let (number, multiplier) = MEMORY_SUFFIXES
         .iter()
         .find_map(|(s, m)| Some((text.strip_suffix(s)?, *m)))
@@ -400,6 +409,7 @@ mod tests {
         assert_eq!(parse_memory("500M"), Ok(500_000_000));
         assert_eq!(parse_memory("1048576"), Ok(1 << 20));
         assert!(parse_memory("512m").unwrap_err().contains("`512Mi`"));
+        assert!(parse_memory("1GB").unwrap_err().contains("`1Gi`"));
         for bad in ["", "Mi", "1MB", "1 Gi", "-1Gi", "0Gi", "1Pi", "lots"] {
             assert!(parse_memory(bad).is_err(), "{bad}");
         }
