@@ -1416,4 +1416,10 @@ fn compose_reserves_and_limits_resources_and_replicates_only_stateless_services(
         })
     );
     assert!(services["openent-plain"].get("deploy").is_none());
+    // Kubernetes runs 2 workers; a host port is bound by one container only.
+    assert_eq!(services["openent-front-worker"]["deploy"]["replicas"], 1);
+    assert_eq!(
+        services["openent-front-worker"]["ports"],
+        json!(["7000:7000"])
+    );
 }
