@@ -1382,6 +1382,20 @@ fn ile_de_france_and_the_essonne_get_the_numbers_their_scale_gives() {
     }
 }
 
+#[test]
+fn a_distribution_without_scale_takes_the_one_its_base_states() {
+    let (_, partner) = build_sized(sizing_fixture(), "essonne-partner");
+    assert_eq!(
+        sizing_of(&partner, "Deployment", "openent-front").0,
+        json!(4)
+    );
+    assert_eq!(
+        sizing_of(&partner, "Deployment", "openent-front-worker").0,
+        json!(2),
+        "100 établissements stated by the base, not the 1 listed"
+    );
+}
+
 fn documents_of_kind<'a>(documents: &'a [Value], kind: &str) -> Vec<&'a Value> {
     documents.iter().filter(|d| d["kind"] == kind).collect()
 }
