@@ -1237,3 +1237,203 @@ fn deny_warnings_refuses_a_bundle_with_unfilled_placeholders_and_keeps_the_previ
     );
     assert!(!run.path().join("out/kustomization.yaml").exists());
 }
+
+// ---------------------------------------------------------------------------
+// Sizing (docs/formats.md, "Sizing"): tests/fixtures/deploy/sizing, the same
+// modules built for a département at the Essonne's scale and a région at
+// Île-de-France's, published to a registry in the test's directory.
+
+fn sizing_fixture() -> Test {
+    let fixture = Path::new(ROOT).join("tests/fixtures/deploy/sizing");
+    support::registry::publish_tree(
+        Test::new().copy(&fixture, "."),
+        "registry",
+        "openent",
+        "modules",
+    )
+}
+
+/// Builds `dist` for Kubernetes, validates what it writes and what kustomize
+/// makes of it, and returns kustomize's documents.
+fn build_sized(test: Test, dist: &str) -> (Test, Vec<Value>) {
+    let run = test
+        .args(["build", dist, "-o", &format!("out-{dist}")])
+        .run()
+        .status(0);
+    let out = run.path().join(format!("out-{dist}"));
+    tools::kubernetes_validate(&[out.join("kubernetes/services.yaml")]);
+    let built = tools::kustomize(&out);
+    let built_file = run.path().join(format!("kustomize-{dist}.yaml"));
+    write(&built_file, &built);
+    tools::kubernetes_validate(std::slice::from_ref(&built_file));
+    (run.then(), parse_yaml_documents(&built))
+}
+
+/// (replicas, requests, limits) of a workload's first container.
+fn sizing_of(documents: &[Value], kind: &str, name: &str) -> (Value, Value, Value) {
+    let spec = &find(documents, kind, name)["spec"];
+    let resources = &spec["template"]["spec"]["containers"][0]["resources"];
+    (
+        spec["replicas"].clone(),
+        resources["requests"].clone(),
+        resources["limits"].clone(),
+    )
+}
+
+fn autoscaler(documents: &[Value], name: &str) -> Option<(Value, Value)> {
+    documents
+        .iter()
+        .find(|d| d["kind"] == "HorizontalPodAutoscaler" && d["metadata"]["name"] == name)
+        .map(|d| {
+            (
+                d["spec"]["minReplicas"].clone(),
+                d["spec"]["maxReplicas"].clone(),
+            )
+        })
+}
+
+fn has_budget(documents: &[Value], name: &str) -> bool {
+    documents
+        .iter()
+        .any(|d| d["kind"] == "PodDisruptionBudget" && d["metadata"]["name"] == name)
+}
+
+#[test]
+fn ile_de_france_and_the_essonne_get_the_numbers_their_scale_gives() {
+    let (test, essonne) = build_sized(sizing_fixture(), "essonne");
+    let (_, idf) = build_sized(test, "ile-de-france");
+
+    // Stateless, per 50,000 accounts within 2..20: 182,000 accounts give 4
+    // replicas that may grow to 20; 1.2 M give 24, held at 20.
+    let requests = json!({ "cpu": "250m", "memory": "512Mi" });
+    let limits = json!({ "cpu": "1", "memory": "1Gi" });
+    assert_eq!(
+        sizing_of(&essonne, "Deployment", "openent-front"),
+        (json!(4), requests.clone(), limits.clone())
+    );
+    assert_eq!(
+        sizing_of(&idf, "Deployment", "openent-front"),
+        (json!(20), requests, limits)
+    );
+    assert_eq!(
+        autoscaler(&essonne, "openent-front"),
+        Some((json!(4), json!(20)))
+    );
+    assert_eq!(
+        autoscaler(&idf, "openent-front"),
+        None,
+        "already at its maximum"
+    );
+    let hpa = documents_of_kind(&essonne, "HorizontalPodAutoscaler");
+    assert_eq!(
+        hpa[0]["spec"]["scaleTargetRef"],
+        json!({ "apiVersion": "apps/v1", "kind": "Deployment", "name": "openent-front" })
+    );
+    assert!(has_budget(&essonne, "openent-front") && has_budget(&idf, "openent-front"));
+    let budget = documents_of_kind(&idf, "PodDisruptionBudget");
+    assert_eq!(budget[0]["spec"]["maxUnavailable"], 1);
+
+    // The worker counts établissements, 50 each within 1..10: the Essonne
+    // states 100; Île-de-France's 2 come from its list.
+    assert_eq!(
+        sizing_of(&essonne, "Deployment", "openent-front-worker").0,
+        json!(2)
+    );
+    assert_eq!(
+        autoscaler(&essonne, "openent-front-worker"),
+        Some((json!(2), json!(10)))
+    );
+    assert_eq!(
+        sizing_of(&idf, "Deployment", "openent-front-worker").0,
+        json!(1)
+    );
+    assert!(!has_budget(&idf, "openent-front-worker"), "one replica");
+
+    // Stateful, per 300,000 accounts: one replica; Île-de-France's has 4
+    // times the resources (the default max_factor), the Essonne's the base.
+    assert_eq!(
+        sizing_of(&essonne, "StatefulSet", "openent-annuaire"),
+        (
+            json!(1),
+            json!({ "cpu": "500m", "memory": "1Gi" }),
+            json!({ "cpu": "2", "memory": "2Gi" })
+        )
+    );
+    assert_eq!(
+        sizing_of(&idf, "StatefulSet", "openent-annuaire"),
+        (
+            json!(1),
+            json!({ "cpu": "2", "memory": "4Gi" }),
+            json!({ "cpu": "8", "memory": "8Gi" })
+        )
+    );
+    for documents in [&essonne, &idf] {
+        assert_eq!(autoscaler(documents, "openent-annuaire"), None);
+        assert!(!has_budget(documents, "openent-annuaire"));
+        // Without sizing: one replica, the default requests, whatever the scale.
+        assert_eq!(
+            sizing_of(documents, "Deployment", "openent-plain"),
+            (
+                json!(1),
+                json!({ "cpu": "100m", "memory": "256Mi" }),
+                Value::Null
+            )
+        );
+    }
+}
+
+#[test]
+fn a_distribution_without_scale_takes_the_one_its_base_states() {
+    let (_, partner) = build_sized(sizing_fixture(), "essonne-partner");
+    assert_eq!(
+        sizing_of(&partner, "Deployment", "openent-front").0,
+        json!(4)
+    );
+    assert_eq!(
+        sizing_of(&partner, "Deployment", "openent-front-worker").0,
+        json!(2),
+        "100 établissements stated by the base, not the 1 listed"
+    );
+}
+
+fn documents_of_kind<'a>(documents: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    documents.iter().filter(|d| d["kind"] == kind).collect()
+}
+
+#[test]
+fn compose_reserves_and_limits_resources_and_replicates_only_stateless_services() {
+    let run = sizing_fixture()
+        .args(["build", "essonne", "-o", "out", "--target", "compose"])
+        .run()
+        .status(0);
+    let file = run.path().join("out/compose/compose.yaml");
+    tools::compose_schema(&file);
+    let compose = parse_yaml(&file);
+    let services = &compose["services"];
+    assert_eq!(
+        services["openent-front"]["deploy"],
+        json!({
+            "replicas": 4,
+            "resources": {
+                "limits": { "cpus": "1", "memory": "1g" },
+                "reservations": { "cpus": "0.25", "memory": "512m" },
+            },
+        })
+    );
+    assert_eq!(
+        services["openent-annuaire"]["deploy"],
+        json!({
+            "resources": {
+                "limits": { "cpus": "2", "memory": "2g" },
+                "reservations": { "cpus": "0.5", "memory": "1g" },
+            },
+        })
+    );
+    assert!(services["openent-plain"].get("deploy").is_none());
+    // Kubernetes runs 2 workers; a host port is bound by one container only.
+    assert_eq!(services["openent-front-worker"]["deploy"]["replicas"], 1);
+    assert_eq!(
+        services["openent-front-worker"]["ports"],
+        json!(["7000:7000"])
+    );
+}

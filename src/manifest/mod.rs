@@ -42,6 +42,7 @@ pub mod render_context;
 pub mod scaffold;
 pub mod service;
 pub mod settings;
+pub mod sizing;
 pub mod source;
 pub mod template_bounds;
 pub mod template_check;

@@ -64,7 +64,19 @@ pub const ROOTS: &[(&str, Shape)] = &[
     ("settings", Settings(settings::SETTINGS)),
     (
         "distribution",
-        Fields(&[("name", Open), ("version", Open), ("target", Open)]),
+        Fields(&[
+            ("name", Open),
+            ("version", Open),
+            ("target", Open),
+            (
+                "scale",
+                Fields(&[
+                    ("comptes", Open),
+                    ("eleves", Open),
+                    ("etablissements", Open),
+                ]),
+            ),
+        ]),
     ),
     (
         "collectivite",

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use super::diagnostic::Code;
 use super::fields::{Checker, Fields};
 use super::option::{ConfigOption, OptionType};
+use super::sizing::{self, Sizing};
 use super::yaml::{Node, NodeKind, Span};
 
 /// Ports whose protocol is not HTTP: routing them through the reverse proxy
@@ -53,6 +54,9 @@ pub struct Service {
     /// own Compose service / Kubernetes workload `<slug>-<name>`, reading the
     /// module's files. No `databases`, `secrets` nor `containers` of their own.
     pub containers: Vec<Container>,
+    /// How the service grows with the distribution's scale (`None`: one
+    /// replica with the targets' default requests).
+    pub sizing: Option<Sizing>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +140,7 @@ const SERVICE_KEYS: &[&str] = &[
     "databases",
     "secrets",
     "containers",
+    "sizing",
     // Schema v1 before the contract, read for one schema version: `port`
     // becomes one port, HTTP-routed at `path` when `path` or `health` is set.
     "port",
@@ -179,6 +184,7 @@ pub fn parse(
         .get("containers")
         .map(|n| containers(checker, n, short_name))
         .unwrap_or_default();
+    let sizing = fields.get("sizing").and_then(|n| sizing::parse(checker, n));
     Some(Service {
         image: image?,
         command,
@@ -190,6 +196,7 @@ pub fn parse(
         databases,
         secrets,
         containers,
+        sizing,
     })
 }
 

@@ -202,7 +202,7 @@ pub fn build_with(
         .map(|(n, m)| {
             (
                 n.clone(),
-                deploy::deployment_module(m, &values[n], &staging),
+                deploy::deployment_module(m, &values[n], &staging, &shared.scale),
             )
         })
         .collect();

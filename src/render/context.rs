@@ -14,6 +14,7 @@ use crate::manifest::distribution::{DistributionChain, Target};
 use crate::manifest::etablissement::Etablissement;
 use crate::manifest::names::ModuleName;
 use crate::manifest::service::{Probe, SecretDelivery};
+use crate::manifest::sizing::Scale;
 
 pub struct SharedContext {
     /// `distribution` as JSON, for the deployment context to extend.
@@ -27,6 +28,9 @@ pub struct SharedContext {
     pub etabs: Vec<(String, TeraValue)>,
     /// `settings.images.registry`: where the placeholder images are pulled from.
     pub image_registry: Option<String>,
+    /// The distribution's scale, every measure stated or derived: what each
+    /// module's `service.sizing` is computed from.
+    pub scale: Scale,
 }
 
 pub fn target_name(target: Target) -> &'static str {
@@ -156,7 +160,13 @@ impl SharedContext {
                 (name.to_string(), entry)
             })
             .collect();
-        let distribution_json = json!({ "name": top.name.as_str(), "version": top.version.to_string(), "target": target_name(target) });
+        let scale = chain.scale();
+        let distribution_json = json!({
+            "name": top.name.as_str(),
+            "version": top.version.to_string(),
+            "target": target_name(target),
+            "scale": { "comptes": scale.comptes, "eleves": scale.eleves, "etablissements": scale.etablissements },
+        });
         SharedContext {
             settings: TeraValue::from_serializable(settings),
             distribution: TeraValue::from_serializable(&distribution_json),
@@ -170,6 +180,7 @@ impl SharedContext {
                 .and_then(|i| i.get("registry"))
                 .and_then(Value::as_str)
                 .map(|r| r.trim_end_matches('/').to_owned()),
+            scale,
         }
     }
 

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::bundle::Staging;
 use crate::manifest::diagnostic::Position;
 use crate::manifest::service::{Container, Service};
+use crate::manifest::sizing::{Scale, Sizing, cpu_cores, cpu_quantity, memory_quantity};
 use crate::manifest::yaml::Span;
 use crate::manifest::{Code, Diagnostic, Module};
 
@@ -47,9 +48,18 @@ pub fn place(
     service: &Service,
     config_files: &[&String],
     secrets: &[Value],
+    scale: &Scale,
     entry: &mut Value,
 ) {
     let slug = module.name.slug();
+    match &service.sizing {
+        Some(sizing) => entry["sizing"] = sized(sizing, scale, service),
+        None => {
+            if let Some(map) = entry.as_object_mut() {
+                map.remove("sizing");
+            }
+        }
+    }
     let mut env: Vec<Value> = service
         .environment
         .iter()
@@ -106,6 +116,7 @@ pub fn container_entry(
     main: &Value,
     container: &Container,
     config_files: &[&String],
+    scale: &Scale,
 ) -> Value {
     let mut entry = main.clone();
     let slug = format!("{}-{}", module.name.slug(), container.name);
@@ -137,8 +148,49 @@ pub fn container_entry(
     if let Some(probe) = &s.probe {
         entry["probe"] = super::context::probe_json(probe);
     }
-    place(module, s, config_files, &[], &mut entry);
+    place(module, s, config_files, &[], scale, &mut entry);
     entry
+}
+
+/// `sizing` computed for the distribution's scale, in each target's words
+/// (docs/render.md, "Sizing"): Kubernetes quantities for `resources`,
+/// Compose's `cpus` and byte values for `deploy.resources`.
+fn sized(sizing: &Sizing, scale: &Scale, service: &Service) -> Value {
+    let sized = sizing.at(scale);
+    let side = |cpu: Option<u64>, memory: Option<u64>, compose: bool| {
+        let mut out = serde_json::Map::new();
+        if let Some(cpu) = cpu {
+            let (key, v) = if compose {
+                ("cpus", cpu_cores(cpu))
+            } else {
+                ("cpu", cpu_quantity(cpu))
+            };
+            out.insert(key.into(), json!(v));
+        }
+        if let Some(memory) = memory {
+            out.insert("memory".into(), json!(memory_quantity(memory, compose)));
+        }
+        (!out.is_empty()).then_some(Value::Object(out))
+    };
+    let requests = |compose| side(Some(sized.cpu.request), Some(sized.memory.request), compose);
+    let limits = |compose| side(sized.cpu.limit, sized.memory.limit, compose);
+    let mut out = json!({
+        "per": sizing.per,
+        "unit": sizing.unit,
+        "measure": scale.measure(sizing.per),
+        "stateless": sized.stateless,
+        "replicas": sized.replicas,
+        // A host port is bound once: Compose runs one replica of a service
+        // that publishes one.
+        "compose_replicas": if service.ports.iter().any(|p| p.publish) { 1 } else { sized.replicas },
+        "disruption_budget": sized.replicas > 1,
+        "kubernetes": { "requests": requests(false), "limits": limits(false) },
+        "compose": { "reservations": requests(true), "limits": limits(true) },
+    });
+    if let Some(max) = sized.autoscale_max {
+        out["autoscale"] = json!({ "min": sized.replicas, "max": max });
+    }
+    out
 }
 
 /// `service.files`, each with its path in the bundle; a module without any

@@ -17,6 +17,7 @@ use crate::manifest::distribution::DISTRIBUTION_FILE;
 use crate::manifest::names::ModuleName;
 use crate::manifest::option::OptionType;
 use crate::manifest::service::SecretDelivery;
+use crate::manifest::sizing::Scale;
 use crate::manifest::{Code, Diagnostic, Module};
 use crate::workspace::values::ModuleValues;
 
@@ -59,7 +60,12 @@ const README: (&str, &str, &str) = (
 );
 
 /// One module as deployment templates see it (docs/render.md).
-pub fn deployment_module(module: &Module, values: &ModuleValues, staging: &Staging) -> Value {
+pub fn deployment_module(
+    module: &Module,
+    values: &ModuleValues,
+    staging: &Staging,
+    scale: &Scale,
+) -> Value {
     let slug = module.name.slug();
     let prefix = format!("conf/{slug}/");
     let config_files: Vec<&String> = staging.paths().filter(|p| p.starts_with(&prefix)).collect();
@@ -113,11 +119,11 @@ pub fn deployment_module(module: &Module, values: &ModuleValues, staging: &Stagi
         }
     }
     if let Some(service) = &module.service {
-        contract::place(module, service, &config_files, &secrets, &mut entry);
+        contract::place(module, service, &config_files, &secrets, scale, &mut entry);
         let containers: Vec<Value> = service
             .containers
             .iter()
-            .map(|c| contract::container_entry(module, &entry, c, &config_files))
+            .map(|c| contract::container_entry(module, &entry, c, &config_files, scale))
             .collect();
         entry["containers"] = json!(containers);
     }

@@ -5,15 +5,18 @@
 //! - `parse`: one file's YAML into a [`Distribution`], every problem collected;
 //! - `etablissements`: its `etablissements:` key (CSV, inline list, overrides);
 //! - `chain`: [`DistributionChain`], the `extends` chain and what is in force across it;
+//! - `scale`: its `scale:` key, and the scale in force with what is derived;
 //! - `values`: [`check_values`] and [`typed_value`], a value typed by the option
 //!   that declares it (lint and build share them).
 
 mod chain;
 mod etablissements;
 mod parse;
+mod scale;
 mod values;
 
 pub use chain::DistributionChain;
+pub use scale::StatedScale;
 pub use values::{check_values, typed_value};
 
 use std::collections::BTreeMap;
@@ -43,6 +46,7 @@ const DISTRIBUTION_KEYS: &[&str] = &[
     "etablissements",
     "target",
     "licence",
+    "scale",
 ];
 
 /// Licence policies oent knows (docs/licences.md).
@@ -116,6 +120,8 @@ pub struct Distribution {
     pub target: Option<Target>,
     /// `licence:`: the policy the distribution's modules are checked against.
     pub licence: Option<LicenceSection>,
+    /// `scale:`: what the file states of the ENT's size (the nearest layer's wins).
+    pub scale: Option<StatedScale>,
 }
 
 /// `licence: { policy, allow, deny }` of a distribution.yaml.

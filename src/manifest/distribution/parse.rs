@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::etablissements::etablissements;
+use super::scale::parse_scale;
 use super::{
     COLLECTIVITE_TYPES, CapabilityRequest, Collectivite, DISTRIBUTION_FILE, DISTRIBUTION_KEYS,
     DISTRIBUTION_SCHEMA, Distribution, LICENCE_POLICIES, LicenceSection, ModuleRequest,
@@ -81,6 +82,9 @@ pub(super) fn parse_distribution(checker: &mut Checker, root: &Node) -> Option<D
     let licence = fields
         .get("licence")
         .and_then(|n| licence_section(checker, n, key_span(&fields, "licence")));
+    let scale = fields
+        .get("scale")
+        .and_then(|n| parse_scale(checker, n, key_span(&fields, "scale")));
     // Returned even with errors elsewhere in the file, so that lint can go on
     // checking values and bases; `Loaded::into_valid` withholds it from real work.
     Some(Distribution {
@@ -96,6 +100,7 @@ pub(super) fn parse_distribution(checker: &mut Checker, root: &Node) -> Option<D
         etablissements,
         target,
         licence,
+        scale,
     })
 }
 
