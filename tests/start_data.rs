@@ -27,6 +27,21 @@ const INIT_SCRIPT: &str = "/docker-entrypoint-initdb.d/oent-databases.sh";
 #[derive(Deserialize)]
 struct Compose {
     services: BTreeMap<String, Service>,
+    #[serde(default)]
+    secrets: BTreeMap<String, Secret>,
+}
+
+/// A top-level Compose secret, read from the operator's variable.
+#[derive(Deserialize)]
+struct Secret {
+    environment: String,
+}
+
+/// A service's use of a secret: mounted as a file at `target`.
+#[derive(Deserialize)]
+struct SecretFile {
+    source: String,
+    target: String,
 }
 
 #[derive(Deserialize)]
@@ -35,6 +50,8 @@ struct Service {
     environment: BTreeMap<String, String>,
     #[serde(default)]
     volumes: Vec<String>,
+    #[serde(default)]
+    secrets: Vec<SecretFile>,
 }
 
 /// A built bundle and the secrets an operator filled in for it.
@@ -45,16 +62,19 @@ struct Bundle {
     secrets: BTreeMap<String, String>,
 }
 
-/// `oent build` of one example against a registry built from modules/: the
-/// example's `registries` points at it, its lock (pinning the published
-/// archives) is dropped, and the database options the modules no longer
-/// have (the contract's `databases` replaced them) are taken out.
-fn built_from_modules(example: &str) -> Bundle {
+/// `oent build` of a distribution of the repository (`examples/…`,
+/// `tests/fixtures/start/…`) against a registry built from modules/: its
+/// `registries` points at it, its lock (pinning the published archives) is
+/// dropped, and the database options the modules no longer have (the
+/// contract's `databases` replaced them) are taken out.
+fn built_from_modules(source: &str) -> Bundle {
     let work = tempfile::tempdir().unwrap();
-    copy_dir(
-        &Path::new(ROOT).join("examples"),
-        &work.path().join("examples"),
-    );
+    // Two folders below the work folder, as examples/ are below the root.
+    let distribution = work
+        .path()
+        .join("distributions")
+        .join(source.replace('/', "_"));
+    copy_dir(&Path::new(ROOT).join(source), &distribution);
     Test::at(work.path())
         .args(["registry", "init", "modules-registry", "--name", "local"])
         .args(["--namespace", "openent"])
@@ -67,7 +87,6 @@ fn built_from_modules(example: &str) -> Bundle {
         .args(["--to", "modules-registry"])
         .run()
         .status(0);
-    let distribution = work.path().join("examples").join(example);
     let manifest = distribution.join("distribution.yaml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     let text: String = text
@@ -160,9 +179,16 @@ impl Bundle {
             .collect()
     }
 
-    /// Mounts a service's files (`../conf/…:/path:ro`) where compose mounts
-    /// them, and with `data` its named volumes as empty writable folders.
+    /// Mounts a service's files (`../conf/…:/path:ro`) and secrets (a file
+    /// holding the secret's variable) where compose mounts them, and with
+    /// `data` its named volumes as empty writable folders.
     fn mount(&self, ns: &Namespace, name: &str, data: bool) {
+        for secret in &self.service(name).secrets {
+            let var = &self.compose.secrets[&secret.source].environment;
+            let file = ns.scratch().join(&secret.source);
+            std::fs::write(&file, &self.secrets[var]).unwrap();
+            ns.bind_ro(&file, &secret.target);
+        }
         for volume in &self.service(name).volumes {
             let mut parts = volume.split(':');
             let (source, target) = (parts.next().unwrap(), parts.next().unwrap());
@@ -259,6 +285,8 @@ fn start_mariadb(ns: &mut Namespace, bundle: &Bundle) {
 /// not executable) with POSTGRES_USER set. The image lets other containers
 /// in with `host all all all scram-sha-256`; here every client comes from
 /// 127.0.0.1, which initdb would trust, so host connections get scram too.
+/// The image's cluster is in en_US.utf8 (its LANG); C.UTF-8, the UTF-8
+/// locale every Debian has, is likewise not the C collation Synapse needs.
 fn start_postgresql(ns: &mut Namespace, bundle: &Bundle) {
     let mut env = bundle.environment("openent-postgresql");
     env.insert("POSTGRES_USER".into(), "postgres".into());
@@ -288,6 +316,7 @@ fn start_postgresql(ns: &mut Namespace, bundle: &Bundle) {
                 "--username=postgres",
                 "--auth-local=trust",
                 "--auth-host=scram-sha-256",
+                "--locale=C.UTF-8",
             ])
             .arg(format!("--pwfile={}", password_file.display())),
     );
@@ -329,7 +358,7 @@ fn the_essonne_databases_start_and_every_module_logs_in_with_its_rendered_settin
     tools::required("mariadbd", "mariadb-server");
     tools::required("postgres", "postgresql");
     tools::required("php", "php-cli");
-    let bundle = built_from_modules("essonne-colleges");
+    let bundle = built_from_modules("examples/essonne-colleges");
     let mut ns = Namespace::new(&["openent-mariadb", "openent-postgresql"]);
     start_mariadb(&mut ns, &bundle);
     start_postgresql(&mut ns, &bundle);
@@ -425,4 +454,56 @@ fn the_essonne_databases_start_and_every_module_logs_in_with_its_rendered_settin
             .env("PGPASSWORD", &keycloak["KC_DB_PASSWORD"]),
     );
     assert_eq!(database.trim(), "openent_sso");
+}
+
+#[test]
+fn synapse_starts_with_the_bundles_homeserver_yaml_on_its_postgresql_database() {
+    tools::required("postgres", "postgresql");
+    tools::required("curl", "curl");
+    let python = Path::new(ROOT).join(".ci/venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run .ci/setup (it installs Synapse from PyPI)",
+        python.display()
+    );
+    let bundle = built_from_modules("tests/fixtures/start/chat");
+    let mut ns = Namespace::new(&["openent-postgresql", "openent-chat", "openent-annuaire"]);
+    start_postgresql(&mut ns, &bundle);
+
+    // The image's /start.py (run mode) execs Synapse with SYNAPSE_CONFIG_PATH
+    // (https://github.com/element-hq/synapse/blob/develop/docker/start.py);
+    // Synapse writes the signing key it lacks into /data at start
+    // (generate_missing_files), and logs to stderr without a log config.
+    bundle.mount(&ns, "openent-chat", true);
+    let env = bundle.environment("openent-chat");
+    let config = env["SYNAPSE_CONFIG_PATH"].clone();
+    ns.start(
+        "synapse",
+        ns.command(&python)
+            .args(["-m", "synapse.app.homeserver", "--config-path", &config])
+            .envs(&env),
+    );
+    ns.wait_for_port("synapse", 8008);
+    let versions = ns.run(ns.command("curl").args([
+        "--silent",
+        "--show-error",
+        "--fail",
+        "http://openent-chat:8008/_matrix/client/versions",
+    ]));
+    let versions: serde_json::Value = serde_json::from_str(&versions)
+        .unwrap_or_else(|e| panic!("/_matrix/client/versions is not JSON ({e}): {versions}"));
+    assert!(
+        versions["versions"]
+            .as_array()
+            .is_some_and(|v| !v.is_empty()),
+        "{versions}"
+    );
+    // Synapse keeps its tables in the module's database.
+    let tables = ns.run(
+        ns.command("psql")
+            .args(["-X", "-A", "-t", "-h", "openent-postgresql", "-c"])
+            .arg("SELECT count(*) FROM information_schema.tables WHERE table_name = 'users'")
+            .envs(&env),
+    );
+    assert_eq!(tables.trim(), "1", "Synapse's users table in openent_chat");
 }
