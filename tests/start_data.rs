@@ -346,6 +346,18 @@ fn start_postgresql(ns: &mut Namespace, bundle: &Bundle) {
     );
 }
 
+/// The database psql reaches with `[host, port, name, user, password]`,
+/// as a client given those settings would.
+fn psql_database(ns: &Namespace, [host, port, name, user, password]: [&str; 5]) -> String {
+    let database = ns.run(
+        ns.command("psql")
+            .args(["-X", "-A", "-t", "-c", "SELECT current_database()"])
+            .arg(format!("host={host} port={port} dbname={name} user={user}"))
+            .env("PGPASSWORD", password),
+    );
+    database.trim().to_owned()
+}
+
 const PMB: &str = r#"
 include '/var/www/html/includes/db_param.inc.php';
 [$host, $port] = explode(':', SQL_SERVER);
@@ -442,22 +454,22 @@ fn the_essonne_databases_start_and_every_module_logs_in_with_its_rendered_settin
     // Keycloak (Java, no Debian package) reads KC_DB_URL_HOST, KC_DB_*:
     // psql with the same values.
     let keycloak = bundle.environment("openent-sso");
-    let database = ns.run(
-        ns.command("psql")
-            .args(["-X", "-A", "-t", "-c", "SELECT current_database()"])
-            .arg(format!(
-                "host={} port=5432 dbname={} user={}",
-                keycloak["KC_DB_URL_HOST"],
-                keycloak["KC_DB_URL_DATABASE"],
-                keycloak["KC_DB_USERNAME"]
-            ))
-            .env("PGPASSWORD", &keycloak["KC_DB_PASSWORD"]),
+    let database = psql_database(
+        &ns,
+        [
+            &keycloak["KC_DB_URL_HOST"],
+            "5432",
+            &keycloak["KC_DB_URL_DATABASE"],
+            &keycloak["KC_DB_USERNAME"],
+            &keycloak["KC_DB_PASSWORD"],
+        ],
     );
-    assert_eq!(database.trim(), "openent_sso");
+    assert_eq!(database, "openent_sso");
 }
 
 #[test]
-fn synapse_starts_with_the_bundles_homeserver_yaml_on_its_postgresql_database() {
+fn synapse_starts_with_the_bundles_homeserver_yaml_on_its_postgresql_database_and_etherpad_logs_in()
+{
     tools::required("postgres", "postgresql");
     tools::required("curl", "curl");
     let python = Path::new(ROOT).join(".ci/venv/bin/python");
@@ -506,4 +518,13 @@ fn synapse_starts_with_the_bundles_homeserver_yaml_on_its_postgresql_database() 
             .envs(&env),
     );
     assert_eq!(tables.trim(), "1", "Synapse's users table in openent_chat");
+
+    // Etherpad fills settings.json's "${DB_*}" from its environment (the
+    // contract's `expand: env`): psql with those values.
+    let pads = bundle.environment("openent-pads");
+    let database = psql_database(
+        &ns,
+        ["DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASS"].map(|v| pads[v].as_str()),
+    );
+    assert_eq!(database, "openent_pads");
 }
