@@ -62,21 +62,20 @@ struct Bundle {
     secrets: BTreeMap<String, String>,
 }
 
-/// `oent build` of a distribution of the repository (`examples/…`,
-/// `tests/fixtures/start/…`) against a registry built from modules/: its
-/// `registries` points at it, its lock (pinning the published archives) is
-/// dropped, and the database options the modules no longer have (the
-/// contract's `databases` replaced them) are taken out.
-fn built_from_modules(source: &str) -> Bundle {
+/// `oent build` of `distribution` in the repository's folder `tree`
+/// (`examples`, `tests/fixtures/start`) against a registry built from
+/// modules/ where the distributions look for theirs (`tree` is copied
+/// beside that `registry`, as examples/ is in the repository); the lock
+/// (pinning the published archives) is dropped, and the database options
+/// the modules no longer have (the contract's `databases` replaced them)
+/// are taken out.
+fn built_from_modules(tree: &str, distribution: &str) -> Bundle {
     let work = tempfile::tempdir().unwrap();
-    // Two folders below the work folder, as examples/ are below the root.
-    let distribution = work
-        .path()
-        .join("distributions")
-        .join(source.replace('/', "_"));
-    copy_dir(&Path::new(ROOT).join(source), &distribution);
+    let copy = work.path().join(Path::new(tree).file_name().unwrap());
+    copy_dir(&Path::new(ROOT).join(tree), &copy);
+    let distribution = copy.join(distribution);
     Test::at(work.path())
-        .args(["registry", "init", "modules-registry", "--name", "local"])
+        .args(["registry", "init", "registry", "--name", "local"])
         .args(["--namespace", "openent"])
         .run()
         .status(0)
@@ -84,13 +83,12 @@ fn built_from_modules(source: &str) -> Bundle {
         .arg("registry")
         .arg("build")
         .arg(Path::new(ROOT).join("modules"))
-        .args(["--to", "modules-registry"])
+        .args(["--to", "registry"])
         .run()
         .status(0);
     let manifest = distribution.join("distribution.yaml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     let text: String = text
-        .replace("path: ../../registry", "path: ../../modules-registry")
         .replace(
             ", config: { db_mot_de_passe: { env: MOODLE_DB_PASSWORD } }",
             "",
@@ -370,7 +368,7 @@ fn the_essonne_databases_start_and_every_module_logs_in_with_its_rendered_settin
     tools::required("mariadbd", "mariadb-server");
     tools::required("postgres", "postgresql");
     tools::required("php", "php-cli");
-    let bundle = built_from_modules("examples/essonne-colleges");
+    let bundle = built_from_modules("examples", "essonne-colleges");
     let mut ns = Namespace::new(&["openent-mariadb", "openent-postgresql"]);
     start_mariadb(&mut ns, &bundle);
     start_postgresql(&mut ns, &bundle);
@@ -478,7 +476,7 @@ fn synapse_starts_with_the_bundles_homeserver_yaml_on_its_postgresql_database_an
         "{} is missing: run .ci/setup (it installs Synapse from PyPI)",
         python.display()
     );
-    let bundle = built_from_modules("tests/fixtures/start/chat");
+    let bundle = built_from_modules("tests/fixtures/start", "chat");
     let mut ns = Namespace::new(&["openent-postgresql", "openent-chat", "openent-annuaire"]);
     start_postgresql(&mut ns, &bundle);
 
@@ -527,4 +525,30 @@ fn synapse_starts_with_the_bundles_homeserver_yaml_on_its_postgresql_database_an
         ["DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASS"].map(|v| pads[v].as_str()),
     );
     assert_eq!(database, "openent_pads");
+}
+
+#[test]
+fn the_maine_et_loire_blogs_log_in_to_their_mariadb_database() {
+    tools::required("mariadbd", "mariadb-server");
+    tools::required("php", "php-cli");
+    let bundle = built_from_modules("examples", "e-lyco/maine-et-loire");
+    let mut ns = Namespace::new(&["openent-mariadb"]);
+    start_mariadb(&mut ns, &bundle);
+    // WordPress's wp-config.php defines DB_* then requires wp-settings.php,
+    // where WordPress connects: here an empty one (ABSPATH points at it),
+    // and the test connects with DB_*.
+    let abspath = ns.writable("/opt/wordpress");
+    std::fs::write(abspath.join("wp-settings.php"), "<?php\n").unwrap();
+    ns.writable("/var/www");
+    bundle.mount(&ns, "openent-blogs", false);
+    let wordpress = r#"
+        define('ABSPATH', '/opt/wordpress/');
+        include '/var/www/html/wp-config.php';
+        $db = new mysqli(DB_HOST, DB_USER, DB_PASSWORD, DB_NAME);
+        echo $db->query('SELECT DATABASE()')->fetch_row()[0];
+    "#;
+    assert_eq!(
+        connects(&ns, &bundle, "openent-blogs", wordpress),
+        "openent_blogs"
+    );
 }
