@@ -1120,6 +1120,31 @@ fn a_database_nobody_provides_is_refused_naming_module_and_engine() {
 }
 
 #[test]
+fn a_variable_given_twice_to_one_container_is_refused_naming_both_origins() {
+    // The secret option admin_password reaching the container under the
+    // variable the database's password already uses (as blogs' option and
+    // its `databases.env.password` once did).
+    let fixture = Path::new(ROOT).join("tests/fixtures/deploy/contract");
+    let catalogue = Path::new(ROOT).join("modules/openent");
+    let app = std::fs::read_to_string(fixture.join("modules/app/module.yaml"))
+        .unwrap()
+        .replace(
+            "admin_password: { env: APP_BOOTSTRAP_ADMIN_PASSWORD }",
+            "admin_password: { env: APP_DB_PASSWORD }",
+        );
+    let test = Test::new()
+        .copy(&fixture, ".")
+        .copy(&catalogue.join("postgresql"), "modules/postgresql")
+        .copy(&catalogue.join("mariadb"), "modules/mariadb")
+        .write_bytes("modules/app/module.yaml", app.as_bytes());
+    let test = support::registry::publish_tree(test, "registry", "openent", "modules");
+    build_contract(test, "compose")
+        .status(1)
+        .stderr_contains("error[E050/contract-env]: ./distribution.yaml: the container `openent-app` of `openent/app` would get `APP_DB_PASSWORD` twice: from the secret option `admin_password` and from the `postgresql` database (`databases.env.password`)\n = key: `modules.openent/app`\n = help: give the variable one source: drop the module's own option where the contract fills it (its `databases.env`), or rename one of the two")
+        .stderr_lacks("built ");
+}
+
+#[test]
 fn kubernetes_places_the_contract_statefulsets_subpaths_and_a_load_balancer() {
     let run = build_contract(contract_fixture(), "kubernetes").status(0);
     let out = run.path().join("out");

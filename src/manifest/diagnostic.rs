@@ -115,6 +115,7 @@ codes! {
     ContractFile = "E047", "contract-file", Error, "`service.files` mounts a file that no template renders";
     DatabaseNotProvided = "E048", "database-not-provided", Error, "a module needs a database engine that no module of the distribution provides";
     UaiDepartement = "E049", "uai-departement", Error, "a UAI's département prefix is not the établissement's `departement`";
+    ContractEnv = "E050", "contract-env", Error, "one container's environment would get one variable twice (a `service.environment` key, a secret option, a database variable)";
     MissingRepository = "W001", "missing-repository", Warning, "a module has no `repository`: nothing can be reversed upstream";
     ByteOrderMark = "W002", "byte-order-mark", Warning, "the file starts with a byte-order mark";
     CrlfLineEndings = "W003", "crlf-line-endings", Warning, "the file uses CRLF line endings";

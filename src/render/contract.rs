@@ -63,7 +63,9 @@ pub fn place(
     let mut env: Vec<Value> = service
         .environment
         .iter()
-        .map(|(name, value)| json!({ "name": name, "value": value }))
+        .map(|(name, value)| {
+            json!({ "name": name, "value": value, "origin": "`service.environment`" })
+        })
         .collect();
     let mut secret_files = Vec::new();
     for secret in secrets {
@@ -76,7 +78,10 @@ pub fn place(
                 "file": file,
             }));
         } else {
-            env.push(json!({ "name": secret["target_env"], "secret": secret["env"], "why": why }));
+            let origin = format!("the secret option `{option}`");
+            env.push(json!({
+                "name": secret["target_env"], "secret": secret["env"], "why": why, "origin": origin,
+            }));
         }
     }
     entry["env"] = json!(env);
@@ -282,19 +287,26 @@ pub fn link_databases(modules: &mut [Value]) -> Vec<(String, String)> {
             ];
             let env = m["env"].as_array_mut();
             let Some(env) = env else { continue };
+            let origin =
+                |setting: &str| format!("the `{engine}` database (`databases.env.{setting}`)");
             for (setting, value) in values {
                 if let Some(var) = need["env"][setting].as_str() {
-                    env.push(json!({ "name": var, "value": value }));
+                    env.push(json!({ "name": var, "value": value, "origin": origin(setting) }));
                 }
             }
             let why = format!("base {engine} de {name}");
             if let Some(var) = need["env"]["password"].as_str() {
-                env.push(json!({ "name": var, "secret": password, "why": why }));
+                env.push(json!({
+                    "name": var, "secret": password, "why": why, "origin": origin("password"),
+                }));
             }
             passwords.push((password.clone(), why.clone()));
             for_providers.push((
                 host.clone(),
-                json!({ "name": password, "secret": password, "why": why }),
+                json!({
+                    "name": password, "secret": password, "why": why,
+                    "origin": format!("the database of `{name}`"),
+                }),
             ));
         }
     }
@@ -306,6 +318,43 @@ pub fn link_databases(modules: &mut [Value]) -> Vec<(String, String)> {
         }
     }
     passwords
+}
+
+/// Two entries of one container's environment with one name: Compose
+/// refuses the file (a duplicate key) and Kubernetes keeps only the last,
+/// so the software would not read what one of them says. Refused, naming
+/// the module and both origins.
+pub fn duplicate_environment(
+    services: &[Value],
+    distribution: &std::path::Path,
+) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for s in services {
+        let mut seen: std::collections::BTreeMap<&str, &str> = Default::default();
+        for e in s["env"].as_array().into_iter().flatten() {
+            let Some(var) = e["name"].as_str() else {
+                continue;
+            };
+            let origin = e["origin"].as_str().unwrap_or("the contract");
+            let Some(first) = seen.insert(var, origin) else {
+                continue;
+            };
+            let module = s["name"].as_str().unwrap_or_default();
+            problems.push(
+                Diagnostic::error(
+                    Code::ContractEnv,
+                    distribution,
+                    format!(
+                        "the container `{}` of `{module}` would get `{var}` twice: from {first} and from {origin}",
+                        s["slug"].as_str().unwrap_or_default()
+                    ),
+                )
+                .key(format!("modules.{module}"))
+                .help("give the variable one source: drop the module's own option where the contract fills it (its `databases.env`), or rename one of the two"),
+            );
+        }
+    }
+    problems
 }
 
 /// The registry host of the catalogue's own images until they are published:

@@ -160,6 +160,11 @@ pub fn render(
         .collect();
     let placeholders =
         contract::rewrite_placeholder_images(&mut flat, shared.image_registry.as_deref());
+    let duplicates =
+        contract::duplicate_environment(&flat, &distribution_dir.join(DISTRIBUTION_FILE));
+    if !duplicates.is_empty() {
+        return Err(RenderError::Problems(duplicates));
+    }
     let services: Vec<&Value> = flat.iter().collect();
     let module_map: serde_json::Map<String, Value> = modules
         .iter()
