@@ -11,14 +11,43 @@ use support::{Test, copy_dir, tools};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// `oent build` of one example, from a copy of examples/ and registry/;
-/// returns the temporary folder and the bundle in it.
+/// `oent build` of one example against a registry built in the test from
+/// modules/ (so that the catalogue's changes are started before the
+/// catalogue is republished; the copy's lock is dropped since the archives
+/// it pins are the published ones); returns the temporary folder and the
+/// bundle in it.
 fn built(example: &str) -> (tempfile::TempDir, PathBuf) {
     let work = tempfile::tempdir().unwrap();
-    for dir in ["examples", "registry"] {
-        copy_dir(&Path::new(ROOT).join(dir), &work.path().join(dir));
-    }
     let distribution = work.path().join("examples").join(example);
+    copy_dir(
+        &Path::new(ROOT).join("examples").join(example),
+        &distribution,
+    );
+    std::fs::remove_file(distribution.join("oent.lock")).unwrap();
+    let yaml = distribution.join("distribution.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    let pointed = text.replace("path: ../../registry", "path: ../../registry-from-modules");
+    assert_ne!(
+        text,
+        pointed,
+        "{}: no `path: ../../registry`",
+        yaml.display()
+    );
+    std::fs::write(&yaml, pointed).unwrap();
+    let registry = work.path().join("registry-from-modules");
+    Test::at(work.path())
+        .args(["registry", "init"])
+        .arg(&registry)
+        .args(["--name", "openent", "--namespace", "openent"])
+        .run()
+        .status(0);
+    Test::at(work.path())
+        .args(["registry", "build"])
+        .arg(Path::new(ROOT).join("modules"))
+        .arg("--to")
+        .arg(&registry)
+        .run()
+        .status(0);
     let bundle = work.path().join("bundle");
     Test::at(work.path())
         .arg("build")
@@ -49,10 +78,124 @@ fn uais(example: &str) -> Vec<String> {
     uais
 }
 
+/// One service of the bundle's compose/compose.yaml, read as a container
+/// runtime reads it.
+struct ComposeService {
+    /// Each bind mount: the file in the bundle and where the container sees it
+    /// (named volumes are left out: the test gives each an empty folder).
+    mounts: Vec<(PathBuf, String)>,
+    /// The environment, each `${VAR:?…}` read from the operator's secrets.env.
+    environment: Vec<(String, String)>,
+    /// `command`, with Compose's `$$` read back as `$`.
+    command: Vec<String>,
+}
+
+fn compose_service(bundle: &Path, name: &str, secrets: &[(String, String)]) -> ComposeService {
+    let path = bundle.join("compose/compose.yaml");
+    let compose: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let service = &compose["services"][name];
+    assert!(
+        service.is_object(),
+        "{}: no service `{name}`",
+        path.display()
+    );
+    let strings = |key: &str| -> Vec<String> {
+        service[key]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default()
+    };
+    let mounts = strings("volumes")
+        .iter()
+        .filter(|v| v.starts_with('.'))
+        .map(|v| {
+            let mut parts = v.split(':');
+            let host = bundle.join("compose").join(parts.next().unwrap());
+            (host, parts.next().unwrap().to_owned())
+        })
+        .collect();
+    let environment = service["environment"]
+        .as_object()
+        .map(|env| {
+            env.iter()
+                .map(|(k, v)| {
+                    let v = v.as_str().unwrap();
+                    let value = match v.strip_prefix("${") {
+                        Some(rest) => {
+                            let var = rest.split([':', '}']).next().unwrap();
+                            secret(secrets, var)
+                        }
+                        None => v.to_owned(),
+                    };
+                    (k.clone(), value)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let command = strings("command")
+        .iter()
+        .map(|c| c.replace("$$", "$"))
+        .collect();
+    ComposeService {
+        mounts,
+        environment,
+        command,
+    }
+}
+
+impl ComposeService {
+    /// Where the bundle mounts a file at `mount`, or fails naming it.
+    fn source(&self, mount: &str) -> &Path {
+        self.mounts
+            .iter()
+            .find(|(_, m)| m == mount)
+            .map(|(h, _)| h.as_path())
+            .unwrap_or_else(|| panic!("compose.yaml mounts nothing at {mount}: {:?}", self.mounts))
+    }
+
+    fn env(&self, name: &str) -> Option<&str> {
+        self.environment
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every bind mount of the service, read-only, as the runtime mounts it.
+    fn mount_all(&self, ns: &Namespace) {
+        for (host, mount) in &self.mounts {
+            ns.bind_ro(host, mount);
+        }
+    }
+}
+
+/// The operator's secrets.env, written from the bundle's secrets.env.example:
+/// each variable gets a value of its own.
+fn secrets_env(bundle: &Path) -> Vec<(String, String)> {
+    let example = std::fs::read_to_string(bundle.join("secrets.env.example")).unwrap();
+    let secrets: Vec<(String, String)> = example
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.strip_suffix('='))
+        .map(|var| (var.to_owned(), format!("test-{}", var.to_lowercase())))
+        .collect();
+    assert!(!secrets.is_empty(), "secrets.env.example lists no variable");
+    secrets
+}
+
+fn secret(secrets: &[(String, String)], var: &str) -> String {
+    secrets
+        .iter()
+        .find(|(k, _)| k == var)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("secrets.env.example does not list {var}"))
+}
+
 /// A minimal cn=config for Debian's slapd holding one MDB database for
-/// `suffix` in `db`: what the directory image sets up from its environment
-/// before it loads the bundle's LDIF.
-fn slapd_config(suffix: &str, db: &str, run: &str) -> String {
+/// `suffix` in `db`, its administrator `admin` with `password`: what the
+/// directory image sets up from its environment before it loads the
+/// bundle's LDIF.
+fn slapd_config(suffix: &str, admin: &str, password: &str, db: &str, run: &str) -> String {
     format!(
         "dn: cn=config\nobjectClass: olcGlobal\ncn: config\nolcPidFile: {run}/slapd.pid\n\n\
          dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n\n\
@@ -63,39 +206,101 @@ fn slapd_config(suffix: &str, db: &str, run: &str) -> String {
          olcModulePath: /usr/lib/ldap\nolcModuleLoad: back_mdb\n\n\
          dn: olcDatabase={{1}}mdb,cn=config\nobjectClass: olcDatabaseConfig\n\
          objectClass: olcMdbConfig\nolcDatabase: {{1}}mdb\nolcSuffix: {suffix}\n\
-         olcDbDirectory: {db}\nolcRootDN: cn=admin,{suffix}\nolcRootPW: test-secret\n"
+         olcDbDirectory: {db}\nolcRootDN: {admin}\nolcRootPW: {password}\n"
     )
 }
 
+/// The test account an operator's import adds: an inetOrgPerson under the
+/// first établissement of the bundle's base DN.
+const ACCOUNT: &str = "jdupont";
+const ACCOUNT_PASSWORD: &str = "Mot-de-passe-2026";
+
+fn account_ldif(suffix: &str, uai: &str) -> String {
+    format!(
+        "dn: uid={ACCOUNT},ou={uai},{suffix}\nobjectClass: inetOrgPerson\nuid: {ACCOUNT}\n\
+         cn: Jeanne Dupont\nsn: Dupont\nuserPassword: {ACCOUNT_PASSWORD}\n"
+    )
+}
+
+/// Python run inside the namespace (imaplib, smtplib); fails with its output.
+fn python(ns: &Namespace, script: &str) -> String {
+    ns.run(ns.command("/usr/bin/python3").args(["-c", script]))
+}
+
 #[test]
-fn the_essonne_directory_loads_into_slapd_and_lists_every_college() {
+fn the_essonne_directory_and_mail_start_with_the_bundle_files() {
     tools::required("slapd", "slapd");
     tools::required("ldapsearch", "ldap-utils");
+    tools::required("dovecot", "dovecot-imapd");
+    tools::required("openssl", "openssl");
     let (_work, bundle) = built("essonne-colleges");
-    let suffix = "dc=colleges,dc=essonne,dc=fr";
+    let secrets = secrets_env(&bundle);
 
-    let mut ns = Namespace::new(&["openent-annuaire"]);
+    let mut ns = Namespace::new(&["openent-annuaire", "openent-messagerie"]);
+
+    // 1. The directory, as the bitnami/openldap image sets it up: its root
+    // from LDAP_ROOT (or the file LDAP_ROOT_FILE names), the administrator
+    // cn=<LDAP_ADMIN_USERNAME, admin by default>,<root> with
+    // LDAP_ADMIN_PASSWORD, then the LDIFs of /ldifs loaded.
+    // https://github.com/bitnami/containers/blob/main/bitnami/openldap/README.md#configuration
+    let annuaire = compose_service(&bundle, "openent-annuaire", &secrets);
+    let suffix = match annuaire.env("LDAP_ROOT_FILE") {
+        Some(file) => std::fs::read_to_string(annuaire.source(file))
+            .unwrap()
+            .trim()
+            .to_owned(),
+        None => annuaire
+            .env("LDAP_ROOT")
+            .expect("the directory's service sets neither LDAP_ROOT nor LDAP_ROOT_FILE: the image would create dc=example,dc=org")
+            .to_owned(),
+    };
+    assert_eq!(
+        suffix, "dc=colleges,dc=essonne,dc=fr",
+        "the bundle's directory root"
+    );
+    let admin = format!(
+        "cn={},{suffix}",
+        annuaire.env("LDAP_ADMIN_USERNAME").unwrap_or("admin")
+    );
+    let admin_password = annuaire
+        .env("LDAP_ADMIN_PASSWORD")
+        .expect("the directory's service gets no LDAP_ADMIN_PASSWORD")
+        .to_owned();
     let config = ns.scratch().join("config.ldif");
-    std::fs::write(&config, slapd_config(suffix, "/var/lib/ldap", "/run/slapd")).unwrap();
+    std::fs::write(
+        &config,
+        slapd_config(
+            &suffix,
+            &admin,
+            &admin_password,
+            "/var/lib/ldap",
+            "/run/slapd",
+        ),
+    )
+    .unwrap();
     ns.writable("/etc/ldap/slapd.d");
     ns.writable("/var/lib/ldap");
     ns.writable("/run/slapd");
-    ns.bind_ro(
-        &bundle.join("conf/openent-annuaire/slapd.ldif"),
-        "/ldifs/slapd.ldif",
-    );
+    annuaire.mount_all(&ns);
     ns.run(
         ns.command("slapadd")
             .args(["-n0", "-F", "/etc/ldap/slapd.d", "-l"])
             .arg(&config),
     );
-    ns.run(ns.command("slapadd").args([
-        "-n1",
-        "-F",
-        "/etc/ldap/slapd.d",
-        "-l",
-        "/ldifs/slapd.ldif",
-    ]));
+    let ldifs: Vec<&String> = annuaire
+        .mounts
+        .iter()
+        .map(|(_, m)| m)
+        .filter(|m| m.starts_with("/ldifs/"))
+        .collect();
+    assert!(!ldifs.is_empty(), "compose.yaml mounts no LDIF in /ldifs");
+    for ldif in ldifs {
+        ns.run(
+            ns.command("slapadd")
+                .args(["-n1", "-F", "/etc/ldap/slapd.d", "-l"])
+                .arg(ldif),
+        );
+    }
     ns.start(
         "slapd",
         ns.command("slapd").args([
@@ -115,7 +320,7 @@ fn the_essonne_directory_loads_into_slapd_and_lists_every_college() {
         "-H",
         "ldap://openent-annuaire:1389",
         "-b",
-        suffix,
+        &suffix,
         "(objectClass=organizationalUnit)",
         "ou",
     ]));
@@ -125,5 +330,95 @@ fn the_essonne_directory_loads_into_slapd_and_lists_every_college() {
         .map(str::to_owned)
         .collect();
     listed.sort();
-    assert_eq!(listed, uais("essonne-colleges"));
+    let uais = uais("essonne-colleges");
+    assert_eq!(listed, uais, "every collège of the CSV is in the directory");
+
+    // The operator's import, as the bundle's administrator.
+    let account = ns.scratch().join("account.ldif");
+    std::fs::write(&account, account_ldif(&suffix, &uais[0])).unwrap();
+    ns.run(
+        ns.command("ldapadd")
+            .args([
+                "-x",
+                "-H",
+                "ldap://openent-annuaire:1389",
+                "-D",
+                &admin,
+                "-w",
+            ])
+            .arg(&admin_password)
+            .arg("-f")
+            .arg(&account),
+    );
+
+    // 2. Dovecot with the bundle's files where compose.yaml mounts them, its
+    // certificate where dovecot.conf reads it, then the service's own
+    // command (which fills dovecot-ldap.conf.ext from its environment).
+    let messagerie = compose_service(&bundle, "openent-messagerie", &secrets);
+    let dovecot_conf =
+        std::fs::read_to_string(messagerie.source("/etc/dovecot/dovecot.conf")).unwrap();
+    let setting = |key: &str| -> String {
+        dovecot_conf
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.trim().strip_prefix("= <"))
+            .unwrap_or_else(|| panic!("dovecot.conf has no `{key} = <file`"))
+            .trim()
+            .to_owned()
+    };
+    let (cert, key) = (setting("ssl_cert"), setting("ssl_key"));
+    let pki = ns.scratch().join("pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    ns.run(
+        std::process::Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args(["-subj", "/CN=moncollege.essonne.fr", "-keyout"])
+            .arg(pki.join("privkey.pem"))
+            .arg("-out")
+            .arg(pki.join("fullchain.pem")),
+    );
+    ns.bind_ro(&pki.join("fullchain.pem"), &cert);
+    ns.bind_ro(&pki.join("privkey.pem"), &key);
+    // The image's /etc/dovecot and /srv/mail (its volumes, mail owned by
+    // vmail, uid 1000); /run/dovecot is Dovecot's base_dir.
+    ns.writable("/etc/dovecot");
+    let mail = ns.writable("/srv/mail");
+    std::os::unix::fs::chown(&mail, Some(1000), Some(1000)).unwrap();
+    ns.writable("/run/dovecot");
+    messagerie.mount_all(&ns);
+    assert!(
+        !messagerie.command.is_empty(),
+        "the Dovecot service has no command"
+    );
+    let mut dovecot = ns.command("env");
+    dovecot.arg("-i").arg("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+    for (k, v) in &messagerie.environment {
+        dovecot.arg(format!("{k}={v}"));
+    }
+    ns.start("dovecot", dovecot.args(&messagerie.command));
+    ns.wait_for_port("dovecot", 993);
+
+    let imap = |password: &str| {
+        format!(
+            "import imaplib, ssl\n\
+             ctx = ssl.create_default_context(cafile='{}')\n\
+             ctx.check_hostname = False\n\
+             m = imaplib.IMAP4_SSL('openent-messagerie', 993, ssl_context=ctx)\n\
+             try:\n    m.login('{ACCOUNT}', '{password}')\n    print('logged in')\n\
+             except imaplib.IMAP4.error as e:\n    print('refused', e)\n",
+            pki.join("fullchain.pem").display()
+        )
+    };
+    assert_eq!(
+        python(&ns, &imap(ACCOUNT_PASSWORD)).trim(),
+        "logged in",
+        "Dovecot authenticates the directory's account over IMAPS:\n{}",
+        ns.logs()
+    );
+    let wrong = python(&ns, &imap("not-the-password"));
+    assert!(
+        wrong.starts_with("refused"),
+        "Dovecot must refuse a wrong password: {wrong}"
+    );
 }
