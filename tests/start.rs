@@ -6,7 +6,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::namespace::Namespace;
+use support::namespace::{Namespace, REMOTE_SERVER};
 use support::{Test, copy_dir, tools};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -232,11 +232,16 @@ fn the_essonne_directory_and_mail_start_with_the_bundle_files() {
     tools::required("slapd", "slapd");
     tools::required("ldapsearch", "ldap-utils");
     tools::required("dovecot", "dovecot-imapd");
+    tools::required("postfix", "postfix");
     tools::required("openssl", "openssl");
     let (_work, bundle) = built("essonne-colleges");
     let secrets = secrets_env(&bundle);
 
-    let mut ns = Namespace::new(&["openent-annuaire", "openent-messagerie"]);
+    let mut ns = Namespace::new(&[
+        "openent-annuaire",
+        "openent-messagerie",
+        "openent-messagerie-postfix",
+    ]);
 
     // 1. The directory, as the bitnami/openldap image sets it up: its root
     // from LDAP_ROOT (or the file LDAP_ROOT_FILE names), the administrator
@@ -420,5 +425,97 @@ fn the_essonne_directory_and_mail_start_with_the_bundle_files() {
     assert!(
         wrong.starts_with("refused"),
         "Dovecot must refuse a wrong password: {wrong}"
+    );
+
+    // 3. Postfix with the bundle's main.cf and master.cf, in the Debian
+    // package's /etc/postfix (what the Postfix image is built from), run as
+    // that image runs it: `postfix start-fg`.
+    // https://www.postfix.org/postfix.1.html
+    let postfix = compose_service(&bundle, "openent-messagerie-postfix", &secrets);
+    let etc = ns.writable("/etc/postfix");
+    copy_dir(Path::new("/etc/postfix"), &etc);
+    ns.writable("/var/spool/postfix");
+    // Postfix's own data folder, owned by postfix as the package makes it.
+    ns.writable("/var/lib/postfix");
+    ns.run(
+        ns.command("chown")
+            .args(["postfix:postfix", "/var/lib/postfix"]),
+    );
+    postfix.mount_all(&ns);
+    // The network of the port 25 check below, made before Postfix starts
+    // so that Postfix sees its address as its own.
+    let remote = ns.remote();
+    ns.run(ns.command("postfix").args(["check"]));
+    ns.start("postfix", ns.command("postfix").arg("start-fg"));
+    ns.wait_for_port("postfix", 587);
+    ns.wait_for_port("postfix", 25);
+
+    let domain = "moncollege.essonne.fr";
+    let submission = format!(
+        "import smtplib, ssl\n\
+         ctx = ssl.create_default_context(cafile='{ca}')\n\
+         ctx.check_hostname = False\n\
+         s = smtplib.SMTP('openent-messagerie-postfix', 587, timeout=30)\n\
+         s.starttls(context=ctx)\n\
+         s.login('{ACCOUNT}', '{ACCOUNT_PASSWORD}')\n\
+         s.sendmail('{ACCOUNT}@{domain}', ['{ACCOUNT}@{domain}'],\n\
+         'From: {ACCOUNT}@{domain}\\r\\nTo: {ACCOUNT}@{domain}\\r\\nSubject: oent start test\\r\\n\\r\\nBonjour.\\r\\n')\n\
+         s.quit()\n\
+         print('sent')\n",
+        ca = pki.join("fullchain.pem").display()
+    );
+    assert_eq!(
+        python(&ns, &submission).trim(),
+        "sent",
+        "Postfix accepts authenticated submission on 587"
+    );
+    let read = format!(
+        "import imaplib, ssl, time\n\
+         ctx = ssl.create_default_context(cafile='{ca}')\n\
+         ctx.check_hostname = False\n\
+         for _ in range(300):\n\
+         \x20   m = imaplib.IMAP4_SSL('openent-messagerie', 993, ssl_context=ctx)\n\
+         \x20   m.login('{ACCOUNT}', '{ACCOUNT_PASSWORD}')\n\
+         \x20   m.select('INBOX')\n\
+         \x20   _, found = m.search(None, 'SUBJECT', '\"oent start test\"')\n\
+         \x20   if found[0]:\n\
+         \x20       print('delivered')\n\
+         \x20       break\n\
+         \x20   m.logout()\n\
+         \x20   time.sleep(0.1)\n\
+         else:\n\
+         \x20   print('not delivered')\n",
+        ca = pki.join("fullchain.pem").display()
+    );
+    assert_eq!(
+        python(&ns, &read).trim(),
+        "delivered",
+        "the message submitted on 587 reaches the account's mailbox (LMTP to Dovecot), read over IMAPS:\n{}",
+        ns.logs()
+    );
+
+    // Port 25, from a client on another machine of the network (Postfix
+    // trusts its own addresses): mail for the domain is accepted, relaying
+    // elsewhere refused.
+    let smtp = |to: &str| {
+        let script = format!(
+            "import smtplib\n\
+             s = smtplib.SMTP('{REMOTE_SERVER}', 25, timeout=30)\n\
+             s.ehlo('client.example.net')\n\
+             s.mail('someone@example.net')\n\
+             code, message = s.rcpt('{to}')\n\
+             print(code, message.decode())\n"
+        );
+        ns.run(remote.command("/usr/bin/python3").args(["-c", &script]))
+    };
+    let local = smtp(&format!("{ACCOUNT}@{domain}"));
+    assert!(
+        local.starts_with("250"),
+        "port 25 accepts mail for {domain}: {local}"
+    );
+    let relay = smtp("someone@example.org");
+    assert!(
+        relay.starts_with("554") && relay.contains("Relay access denied"),
+        "port 25 refuses relaying elsewhere: {relay}"
     );
 }

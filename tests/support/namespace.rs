@@ -264,6 +264,67 @@ impl Namespace {
         text
     }
 
+    /// A second network namespace linked to this one by a veth pair, for a
+    /// client on another machine of the network (a daemon trusts its own
+    /// addresses, as Postfix's `mynetworks_style = host` does): this side is
+    /// [`REMOTE_SERVER`], the client's [`REMOTE_CLIENT`]; it shares this
+    /// namespace's files. Stopped with the namespace.
+    pub fn remote(&mut self) -> Remote {
+        let holder = self
+            .command("unshare")
+            .args(["--net", "sleep", "infinity"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("unshare starts");
+        let pid = holder.id();
+        self.daemons.push(Daemon {
+            name: "remote network".to_owned(),
+            child: holder,
+            log: self.scratch.path().join("remote.log"),
+        });
+        let ours = fs::read_link(format!("/proc/{}/ns/net", self.holder.id())).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !fs::read_link(format!("/proc/{pid}/ns/net")).is_ok_and(|ns| ns != ours) {
+            assert!(
+                Instant::now() < deadline,
+                "unshare did not make the remote network"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.run(
+            self.command("ip")
+                .args([
+                    "link", "add", "oent-srv", "type", "veth", "peer", "name", "oent-cli", "netns",
+                ])
+                .arg(pid.to_string()),
+        );
+        self.run(self.command("ip").args([
+            "addr",
+            "add",
+            &format!("{REMOTE_SERVER}/24"),
+            "dev",
+            "oent-srv",
+        ]));
+        self.run(self.command("ip").args(["link", "set", "oent-srv", "up"]));
+        let remote = Remote { pid };
+        for step in [
+            vec![
+                "addr",
+                "add",
+                &format!("{REMOTE_CLIENT}/24"),
+                "dev",
+                "oent-cli",
+            ],
+            vec!["link", "set", "oent-cli", "up"],
+            vec!["link", "set", "lo", "up"],
+        ] {
+            self.run(remote.command("ip").args(step));
+        }
+        remote
+    }
+
     /// Where the scratch space is (to write a test's own files, certificates).
     pub fn scratch(&self) -> &Path {
         self.scratch.path()
@@ -297,6 +358,28 @@ impl Drop for Namespace {
         }
         self.holder.kill().ok();
         self.holder.wait().ok();
+    }
+}
+
+/// This namespace's address on the network [`Namespace::remote`] makes.
+pub const REMOTE_SERVER: &str = "192.0.2.1";
+/// The remote client's address.
+pub const REMOTE_CLIENT: &str = "192.0.2.25";
+
+/// A client's network namespace (see [`Namespace::remote`]).
+pub struct Remote {
+    pid: u32,
+}
+
+impl Remote {
+    /// A command run on the remote client's network, with the namespace's files.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new("nsenter");
+        command
+            .arg(format!("--target={}", self.pid))
+            .args(["--net", "--mount", "--"])
+            .arg(program);
+        command
     }
 }
 
