@@ -519,3 +519,147 @@ fn the_essonne_directory_and_mail_start_with_the_bundle_files() {
         "port 25 refuses relaying elsewhere: {relay}"
     );
 }
+
+/// Every service of the bundle's compose.yaml with the ports its container
+/// listens on (`expose`, and the container side of `ports`).
+fn compose_ports(bundle: &Path) -> Vec<(String, Vec<u16>)> {
+    let compose: serde_json::Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(bundle.join("compose/compose.yaml")).unwrap(),
+    )
+    .unwrap();
+    let services = compose["services"].as_object().unwrap();
+    services
+        .iter()
+        .filter(|(name, _)| name.as_str() != "proxy")
+        .map(|(name, service)| {
+            let mut ports: Vec<u16> = Vec::new();
+            for key in ["expose", "ports"] {
+                for port in service[key].as_array().into_iter().flatten() {
+                    let port = port.as_str().unwrap();
+                    let inside = port.rsplit(':').next().unwrap();
+                    ports.push(inside.parse().unwrap());
+                }
+            }
+            (name.clone(), ports)
+        })
+        .collect()
+}
+
+/// nginx.conf of the nginx image (its `http` block includes conf.d, where
+/// compose.yaml mounts the bundle's oent.conf), with Debian's user.
+/// https://github.com/nginxinc/docker-nginx/blob/master/stable/alpine/nginx.conf
+const NGINX_CONF: &str = "user www-data;\nworker_processes 1;\n\
+    error_log /dev/stderr notice;\npid /run/nginx/nginx.pid;\n\
+    events { worker_connections 1024; }\n\
+    http {\n    include /etc/nginx/mime.types;\n    default_type application/octet-stream;\n\
+    access_log /dev/stdout;\n    sendfile on;\n    keepalive_timeout 65;\n\
+    include /etc/nginx/conf.d/*.conf;\n}\n";
+
+#[test]
+fn the_essonne_reverse_proxy_routes_each_path_to_its_service_and_nothing_else() {
+    tools::required("nginx", "nginx");
+    tools::required("curl", "curl");
+    let (_work, bundle) = built("essonne-colleges");
+    let mut ns = Namespace::new(&[]);
+
+    // Each service on its own address of a network beside the proxy's (as
+    // each container has its own), a stub answering `<service>:<port>` on
+    // every port the container listens on; the service names in /etc/hosts
+    // and in the Docker DNS that oent.conf's `resolver 127.0.0.11` asks.
+    let remote = ns.remote();
+    let services = compose_ports(&bundle);
+    let mut hosts = String::from("127.0.0.1 localhost\n");
+    let mut stubs = Vec::new();
+    for (i, (name, ports)) in services.iter().enumerate() {
+        let address = format!("192.0.2.{}", 30 + i);
+        ns.run(remote.command("ip").args([
+            "addr",
+            "add",
+            &format!("{address}/24"),
+            "dev",
+            "oent-cli",
+        ]));
+        hosts.push_str(&format!("{address} {name}\n"));
+        stubs.extend(ports.iter().map(|port| format!("{address}:{port}:{name}")));
+    }
+    let hosts_file = ns.scratch().join("service-hosts");
+    std::fs::write(&hosts_file, hosts).unwrap();
+    ns.bind_ro(&hosts_file, "/etc/hosts");
+    let fixtures = Path::new(ROOT).join("tests/fixtures/start");
+    ns.start(
+        "backends",
+        remote
+            .command("/usr/bin/python3")
+            .arg(fixtures.join("stub_http.py"))
+            .args(&stubs),
+    );
+    ns.start(
+        "docker-dns",
+        ns.command("/usr/bin/python3")
+            .arg(fixtures.join("docker_dns.py")),
+    );
+
+    // nginx as the proxy service runs it: the image's nginx.conf, the
+    // bundle's oent.conf where compose.yaml mounts it.
+    let proxy = compose_service(&bundle, "proxy", &[]);
+    let nginx_conf = ns.scratch().join("nginx.conf");
+    std::fs::write(&nginx_conf, NGINX_CONF).unwrap();
+    ns.writable("/etc/nginx/conf.d");
+    ns.bind_ro(&nginx_conf, "/etc/nginx/nginx.conf");
+    ns.writable("/var/lib/nginx");
+    ns.writable("/var/log/nginx");
+    ns.writable("/run/nginx");
+    proxy.mount_all(&ns);
+    proxy.source("/etc/nginx/conf.d/default.conf");
+    ns.start(
+        "nginx",
+        ns.command("nginx")
+            .args(["-g", "daemon off;", "-c", "/etc/nginx/nginx.conf"]),
+    );
+    ns.wait_for_port("nginx", 80);
+
+    let get = |path: &str| -> String {
+        ns.run(ns.command("curl").args([
+            "-s",
+            "-w",
+            " %{http_code}",
+            "-H",
+            "Host: moncollege.essonne.fr",
+            &format!("http://127.0.0.1{path}"),
+        ]))
+    };
+    // Each HTTP port of the contract, at its public path.
+    for (path, answer) in [
+        ("/cahier-de-textes/", "openent-cahier-de-textes:8080"),
+        ("/cdi/", "openent-cdi:80"),
+        ("/cours/", "openent-cours:8080"),
+        ("/documents/", "openent-documents:80"),
+        ("/notes/", "openent-notes-absences:8080"),
+        ("/reservation/", "openent-reservation:80"),
+        ("/sites/", "openent-sites-web:80"),
+        ("/auth/", "openent-sso:8080"),
+        ("/", "openent-portail:8080"),
+    ] {
+        assert_eq!(
+            get(path),
+            format!("{answer} 200"),
+            "{path} through nginx reaches {answer}:\n{}",
+            ns.logs()
+        );
+    }
+    // The directory, the databases, IMAP and SMTP are never routed: a path
+    // that would name them reaches the service at `/` (the portail), not them.
+    for path in [
+        "/annuaire/",
+        "/messagerie/",
+        "/mariadb/",
+        "/postgresql/",
+        "/messagerie-postfix/",
+    ] {
+        assert_eq!(
+            get(path),
+            "openent-portail:8080 200",
+            "{path} must not reach a directory, a database or a mail server"
+        );
+    }
+}

@@ -190,7 +190,16 @@ impl Namespace {
         } else {
             let parent = Path::new(target).parent().expect("an absolute path");
             self.run(self.command("mkdir").arg("-p").arg(parent));
-            self.run(self.command("touch").arg(target));
+            // A file already there (one mounted read-only before, to be
+            // mounted over) is the mount point as it is.
+            let exists = self
+                .command("test")
+                .args(["-e", target])
+                .status()
+                .is_ok_and(|s| s.success());
+            if !exists {
+                self.run(self.command("touch").arg(target));
+            }
         }
     }
 
