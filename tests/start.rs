@@ -17,6 +17,11 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// it pins are the published ones); returns the temporary folder and the
 /// bundle in it.
 fn built(example: &str) -> (tempfile::TempDir, PathBuf) {
+    built_with(example, &[])
+}
+
+/// [`built`] with more arguments to `oent build` (`--target kubernetes`).
+fn built_with(example: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let work = tempfile::tempdir().unwrap();
     let distribution = work.path().join("examples").join(example);
     copy_dir(
@@ -54,6 +59,7 @@ fn built(example: &str) -> (tempfile::TempDir, PathBuf) {
         .arg(&distribution)
         .arg("-o")
         .arg(&bundle)
+        .arg_list(args)
         .run()
         .status(0);
     (work, bundle)
@@ -555,6 +561,21 @@ const NGINX_CONF: &str = "user www-data;\nworker_processes 1;\n\
     access_log /dev/stdout;\n    sendfile on;\n    keepalive_timeout 65;\n\
     include /etc/nginx/conf.d/*.conf;\n}\n";
 
+/// The HTTP ports of the Essonne bundle's services (their contract's
+/// `http` paths): what the reverse proxy and the Ingress route, and nothing
+/// else.
+const ESSONNE_ROUTES: [(&str, &str, u16); 9] = [
+    ("/", "openent-portail", 8080),
+    ("/auth", "openent-sso", 8080),
+    ("/cahier-de-textes", "openent-cahier-de-textes", 8080),
+    ("/cdi", "openent-cdi", 80),
+    ("/cours", "openent-cours", 8080),
+    ("/documents", "openent-documents", 80),
+    ("/notes", "openent-notes-absences", 8080),
+    ("/reservation", "openent-reservation", 80),
+    ("/sites", "openent-sites-web", 80),
+];
+
 #[test]
 fn the_essonne_reverse_proxy_routes_each_path_to_its_service_and_nothing_else() {
     tools::required("nginx", "nginx");
@@ -629,17 +650,10 @@ fn the_essonne_reverse_proxy_routes_each_path_to_its_service_and_nothing_else() 
         ]))
     };
     // Each HTTP port of the contract, at its public path.
-    for (path, answer) in [
-        ("/cahier-de-textes/", "openent-cahier-de-textes:8080"),
-        ("/cdi/", "openent-cdi:80"),
-        ("/cours/", "openent-cours:8080"),
-        ("/documents/", "openent-documents:80"),
-        ("/notes/", "openent-notes-absences:8080"),
-        ("/reservation/", "openent-reservation:80"),
-        ("/sites/", "openent-sites-web:80"),
-        ("/auth/", "openent-sso:8080"),
-        ("/", "openent-portail:8080"),
-    ] {
+    for (path, service, port) in ESSONNE_ROUTES {
+        let answer = format!("{service}:{port}");
+        let path = format!("{}/", path.trim_end_matches('/'));
+        let path = path.as_str();
         assert_eq!(
             get(path),
             format!("{answer} 200"),
@@ -662,4 +676,35 @@ fn the_essonne_reverse_proxy_routes_each_path_to_its_service_and_nothing_else() 
             "{path} must not reach a directory, a database or a mail server"
         );
     }
+}
+
+#[test]
+fn the_essonne_ingress_lists_exactly_the_http_paths() {
+    let (_work, bundle) = built_with("essonne-colleges", &["--target", "kubernetes"]);
+    let path = bundle.join("kubernetes/ingress.yaml");
+    let ingress: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut routed: Vec<(String, String, u16)> = Vec::new();
+    for rule in ingress["spec"]["rules"].as_array().unwrap() {
+        for p in rule["http"]["paths"].as_array().unwrap() {
+            let service = &p["backend"]["service"];
+            routed.push((
+                p["path"].as_str().unwrap().to_owned(),
+                service["name"].as_str().unwrap().to_owned(),
+                service["port"]["number"].as_u64().unwrap() as u16,
+            ));
+        }
+    }
+    routed.sort();
+    let mut expected: Vec<(String, String, u16)> = ESSONNE_ROUTES
+        .iter()
+        .map(|(p, s, n)| ((*p).to_owned(), (*s).to_owned(), *n))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        routed,
+        expected,
+        "{}: the HTTP ports' paths, and only them",
+        path.display()
+    );
 }

@@ -293,9 +293,13 @@ impl Namespace {
             child: holder,
             log: self.scratch.path().join("remote.log"),
         });
+        // Made once the process is in neither this namespace's network nor
+        // the host's (nsenter has not joined ours yet at first).
         let ours = fs::read_link(format!("/proc/{}/ns/net", self.holder.id())).unwrap();
+        let host = fs::read_link("/proc/self/ns/net").unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !fs::read_link(format!("/proc/{pid}/ns/net")).is_ok_and(|ns| ns != ours) {
+        while !fs::read_link(format!("/proc/{pid}/ns/net")).is_ok_and(|ns| ns != ours && ns != host)
+        {
             assert!(
                 Instant::now() < deadline,
                 "unshare did not make the remote network"
