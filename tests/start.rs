@@ -11,35 +11,27 @@ use support::{Test, copy_dir, tools};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// `oent build` of one example against a registry built in the test from
-/// modules/ (so that the catalogue's changes are started before the
-/// catalogue is republished; the copy's lock is dropped since the archives
-/// it pins are the published ones); returns the temporary folder and the
-/// bundle in it.
+/// `oent build` of one example (`essonne-colleges`, `e-lyco/mayenne`)
+/// against a registry built in the test from modules/ (so that the
+/// catalogue's changes are started before the catalogue is republished;
+/// the copy's lock is dropped since the archives it pins are the published
+/// ones); returns the temporary folder and the bundle in it.
 fn built(example: &str) -> (tempfile::TempDir, PathBuf) {
     built_with(example, &[])
 }
 
 /// [`built`] with more arguments to `oent build` (`--target kubernetes`).
 fn built_with(example: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    // examples/ and a registry/ beside it, as in the repository, so that
+    // every distribution's `registries` path (and its bases') finds it.
     let work = tempfile::tempdir().unwrap();
-    let distribution = work.path().join("examples").join(example);
     copy_dir(
-        &Path::new(ROOT).join("examples").join(example),
-        &distribution,
+        &Path::new(ROOT).join("examples"),
+        &work.path().join("examples"),
     );
+    let distribution = work.path().join("examples").join(example);
     std::fs::remove_file(distribution.join("oent.lock")).unwrap();
-    let yaml = distribution.join("distribution.yaml");
-    let text = std::fs::read_to_string(&yaml).unwrap();
-    let pointed = text.replace("path: ../../registry", "path: ../../registry-from-modules");
-    assert_ne!(
-        text,
-        pointed,
-        "{}: no `path: ../../registry`",
-        yaml.display()
-    );
-    std::fs::write(&yaml, pointed).unwrap();
-    let registry = work.path().join("registry-from-modules");
+    let registry = work.path().join("registry");
     Test::at(work.path())
         .args(["registry", "init"])
         .arg(&registry)
@@ -233,28 +225,25 @@ fn python(ns: &Namespace, script: &str) -> String {
     ns.run(ns.command("/usr/bin/python3").args(["-c", script]))
 }
 
-#[test]
-fn the_essonne_directory_and_mail_start_with_the_bundle_files() {
-    tools::required("slapd", "slapd");
-    tools::required("ldapsearch", "ldap-utils");
-    tools::required("dovecot", "dovecot-imapd");
-    tools::required("postfix", "postfix");
-    tools::required("openssl", "openssl");
-    let (_work, bundle) = built("essonne-colleges");
-    let secrets = secrets_env(&bundle);
-
-    let mut ns = Namespace::new(&[
-        "openent-annuaire",
-        "openent-messagerie",
-        "openent-messagerie-postfix",
-    ]);
-
+/// The directory of `example`'s bundle started in `ns` (which names
+/// `openent-annuaire`) with the bundle's own files and settings: slapd
+/// with the root (checked to be `root`), administrator and password the
+/// image would set, the bundle's LDIFs loaded; `ldapsearch` lists every
+/// établissement of the CSV. Returns the root, the administrator's DN and
+/// password, and the sorted UAIs.
+fn start_directory(
+    ns: &mut Namespace,
+    bundle: &Path,
+    secrets: &[(String, String)],
+    example: &str,
+    root: &str,
+) -> (String, String, String, Vec<String>) {
     // 1. The directory, as the bitnami/openldap image sets it up: its root
     // from LDAP_ROOT (or the file LDAP_ROOT_FILE names), the administrator
     // cn=<LDAP_ADMIN_USERNAME, admin by default>,<root> with
     // LDAP_ADMIN_PASSWORD, then the LDIFs of /ldifs loaded.
     // https://github.com/bitnami/containers/blob/main/bitnami/openldap/README.md#configuration
-    let annuaire = compose_service(&bundle, "openent-annuaire", &secrets);
+    let annuaire = compose_service(bundle, "openent-annuaire", secrets);
     let suffix = match annuaire.env("LDAP_ROOT_FILE") {
         Some(file) => std::fs::read_to_string(annuaire.source(file))
             .unwrap()
@@ -265,10 +254,7 @@ fn the_essonne_directory_and_mail_start_with_the_bundle_files() {
             .expect("the directory's service sets neither LDAP_ROOT nor LDAP_ROOT_FILE: the image would create dc=example,dc=org")
             .to_owned(),
     };
-    assert_eq!(
-        suffix, "dc=colleges,dc=essonne,dc=fr",
-        "the bundle's directory root"
-    );
+    assert_eq!(suffix, root, "the bundle's directory root");
     let admin = format!(
         "cn={},{suffix}",
         annuaire.env("LDAP_ADMIN_USERNAME").unwrap_or("admin")
@@ -292,7 +278,7 @@ fn the_essonne_directory_and_mail_start_with_the_bundle_files() {
     ns.writable("/etc/ldap/slapd.d");
     ns.writable("/var/lib/ldap");
     ns.writable("/run/slapd");
-    annuaire.mount_all(&ns);
+    annuaire.mount_all(ns);
     ns.run(
         ns.command("slapadd")
             .args(["-n0", "-F", "/etc/ldap/slapd.d", "-l"])
@@ -341,8 +327,37 @@ fn the_essonne_directory_and_mail_start_with_the_bundle_files() {
         .map(str::to_owned)
         .collect();
     listed.sort();
-    let uais = uais("essonne-colleges");
-    assert_eq!(listed, uais, "every collège of the CSV is in the directory");
+    let uais = uais(example);
+    assert_eq!(
+        listed, uais,
+        "every établissement of {example}'s CSV is in the directory"
+    );
+    (suffix, admin, admin_password, uais)
+}
+
+#[test]
+fn the_essonne_directory_and_mail_start_with_the_bundle_files() {
+    tools::required("slapd", "slapd");
+    tools::required("ldapsearch", "ldap-utils");
+    tools::required("dovecot", "dovecot-imapd");
+    tools::required("postfix", "postfix");
+    tools::required("openssl", "openssl");
+    let (_work, bundle) = built("essonne-colleges");
+    let secrets = secrets_env(&bundle);
+
+    let mut ns = Namespace::new(&[
+        "openent-annuaire",
+        "openent-messagerie",
+        "openent-messagerie-postfix",
+    ]);
+
+    let (suffix, admin, admin_password, uais) = start_directory(
+        &mut ns,
+        &bundle,
+        &secrets,
+        "essonne-colleges",
+        "dc=colleges,dc=essonne,dc=fr",
+    );
 
     // The operator's import, as the bundle's administrator.
     let account = ns.scratch().join("account.ldif");
@@ -576,11 +591,14 @@ const ESSONNE_ROUTES: [(&str, &str, u16); 9] = [
     ("/sites", "openent-sites-web", 80),
 ];
 
-#[test]
-fn the_essonne_reverse_proxy_routes_each_path_to_its_service_and_nothing_else() {
+/// nginx with `example`'s reverse-proxy configuration routes each of
+/// `routes` (public path, service, port) to its service, and each of
+/// `unrouted` (paths naming the directory, databases, mail) to the service
+/// at `/`, `routes`' first, never to the service it names.
+fn check_proxy(example: &str, domain: &str, routes: &[(&str, &str, u16)], unrouted: &[&str]) {
     tools::required("nginx", "nginx");
     tools::required("curl", "curl");
-    let (_work, bundle) = built("essonne-colleges");
+    let (_work, bundle) = built(example);
     let mut ns = Namespace::new(&[]);
 
     // Each service on its own address of a network beside the proxy's (as
@@ -645,12 +663,12 @@ fn the_essonne_reverse_proxy_routes_each_path_to_its_service_and_nothing_else() 
             "-w",
             " %{http_code}",
             "-H",
-            "Host: moncollege.essonne.fr",
+            &format!("Host: {domain}"),
             &format!("http://127.0.0.1{path}"),
         ]))
     };
     // Each HTTP port of the contract, at its public path.
-    for (path, service, port) in ESSONNE_ROUTES {
+    for (path, service, port) in routes {
         let answer = format!("{service}:{port}");
         let path = format!("{}/", path.trim_end_matches('/'));
         let path = path.as_str();
@@ -663,24 +681,36 @@ fn the_essonne_reverse_proxy_routes_each_path_to_its_service_and_nothing_else() 
     }
     // The directory, the databases, IMAP and SMTP are never routed: a path
     // that would name them reaches the service at `/` (the portail), not them.
-    for path in [
-        "/annuaire/",
-        "/messagerie/",
-        "/mariadb/",
-        "/postgresql/",
-        "/messagerie-postfix/",
-    ] {
+    let (root, service, port) = routes[0];
+    assert_eq!(root, "/", "the first route is the one at /");
+    for path in unrouted {
         assert_eq!(
             get(path),
-            "openent-portail:8080 200",
+            format!("{service}:{port} 200"),
             "{path} must not reach a directory, a database or a mail server"
         );
     }
 }
 
 #[test]
-fn the_essonne_ingress_lists_exactly_the_http_paths() {
-    let (_work, bundle) = built_with("essonne-colleges", &["--target", "kubernetes"]);
+fn the_essonne_reverse_proxy_routes_each_path_to_its_service_and_nothing_else() {
+    check_proxy(
+        "essonne-colleges",
+        "moncollege.essonne.fr",
+        &ESSONNE_ROUTES,
+        &[
+            "/annuaire/",
+            "/messagerie/",
+            "/mariadb/",
+            "/postgresql/",
+            "/messagerie-postfix/",
+        ],
+    );
+}
+
+/// `example`'s Kubernetes Ingress lists exactly `routes`.
+fn check_ingress(example: &str, routes: &[(&str, &str, u16)]) {
+    let (_work, bundle) = built_with(example, &["--target", "kubernetes"]);
     let path = bundle.join("kubernetes/ingress.yaml");
     let ingress: serde_json::Value =
         serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -696,7 +726,7 @@ fn the_essonne_ingress_lists_exactly_the_http_paths() {
         }
     }
     routed.sort();
-    let mut expected: Vec<(String, String, u16)> = ESSONNE_ROUTES
+    let mut expected: Vec<(String, String, u16)> = routes
         .iter()
         .map(|(p, s, n)| ((*p).to_owned(), (*s).to_owned(), *n))
         .collect();
@@ -706,5 +736,55 @@ fn the_essonne_ingress_lists_exactly_the_http_paths() {
         expected,
         "{}: the HTTP ports' paths, and only them",
         path.display()
+    );
+}
+
+#[test]
+fn the_essonne_ingress_lists_exactly_the_http_paths() {
+    check_ingress("essonne-colleges", &ESSONNE_ROUTES);
+}
+
+#[test]
+fn the_mayenne_ingress_lists_exactly_the_http_paths() {
+    check_ingress("e-lyco/mayenne", &MAYENNE_ROUTES);
+}
+
+/// The HTTP ports of the Mayenne bundle (E-LYCO's base, nothing added).
+const MAYENNE_ROUTES: [(&str, &str, u16); 10] = [
+    ("/", "openent-portail", 8080),
+    ("/actualites", "openent-actualites", 8080),
+    ("/agenda", "openent-agenda", 8080),
+    ("/auth", "openent-sso", 8080),
+    ("/cahier-de-textes", "openent-cahier-de-textes", 8080),
+    ("/emploi-du-temps", "openent-emploi-du-temps", 8080),
+    ("/forum", "openent-forum", 8080),
+    ("/messages", "openent-messagerie-interne", 8080),
+    ("/notes", "openent-notes-absences", 8080),
+    ("/scolarite", "openent-scolarite", 8080),
+];
+
+#[test]
+fn the_mayenne_directory_loads_with_the_bundle_files() {
+    tools::required("slapd", "slapd");
+    tools::required("ldapsearch", "ldap-utils");
+    let (_work, bundle) = built("e-lyco/mayenne");
+    let secrets = secrets_env(&bundle);
+    let mut ns = Namespace::new(&["openent-annuaire"]);
+    start_directory(
+        &mut ns,
+        &bundle,
+        &secrets,
+        "e-lyco/mayenne",
+        "dc=e-lyco,dc=fr",
+    );
+}
+
+#[test]
+fn the_mayenne_reverse_proxy_routes_each_path_to_its_service_and_nothing_else() {
+    check_proxy(
+        "e-lyco/mayenne",
+        "mayenne.e-lyco.fr",
+        &MAYENNE_ROUTES,
+        &["/annuaire/", "/postgresql/"],
     );
 }
