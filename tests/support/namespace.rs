@@ -190,7 +190,16 @@ impl Namespace {
         } else {
             let parent = Path::new(target).parent().expect("an absolute path");
             self.run(self.command("mkdir").arg("-p").arg(parent));
-            self.run(self.command("touch").arg(target));
+            // A file already there (one mounted read-only before, to be
+            // mounted over) is the mount point as it is.
+            let exists = self
+                .command("test")
+                .args(["-e", target])
+                .status()
+                .is_ok_and(|s| s.success());
+            if !exists {
+                self.run(self.command("touch").arg(target));
+            }
         }
     }
 
@@ -264,6 +273,71 @@ impl Namespace {
         text
     }
 
+    /// A second network namespace linked to this one by a veth pair, for a
+    /// client on another machine of the network (a daemon trusts its own
+    /// addresses, as Postfix's `mynetworks_style = host` does): this side is
+    /// [`REMOTE_SERVER`], the client's [`REMOTE_CLIENT`]; it shares this
+    /// namespace's files. Stopped with the namespace.
+    pub fn remote(&mut self) -> Remote {
+        let holder = self
+            .command("unshare")
+            .args(["--net", "sleep", "infinity"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("unshare starts");
+        let pid = holder.id();
+        self.daemons.push(Daemon {
+            name: "remote network".to_owned(),
+            child: holder,
+            log: self.scratch.path().join("remote.log"),
+        });
+        // Made once the process is in neither this namespace's network nor
+        // the host's (nsenter has not joined ours yet at first).
+        let ours = fs::read_link(format!("/proc/{}/ns/net", self.holder.id())).unwrap();
+        let host = fs::read_link("/proc/self/ns/net").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !fs::read_link(format!("/proc/{pid}/ns/net")).is_ok_and(|ns| ns != ours && ns != host)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "unshare did not make the remote network"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.run(
+            self.command("ip")
+                .args([
+                    "link", "add", "oent-srv", "type", "veth", "peer", "name", "oent-cli", "netns",
+                ])
+                .arg(pid.to_string()),
+        );
+        self.run(self.command("ip").args([
+            "addr",
+            "add",
+            &format!("{REMOTE_SERVER}/24"),
+            "dev",
+            "oent-srv",
+        ]));
+        self.run(self.command("ip").args(["link", "set", "oent-srv", "up"]));
+        let remote = Remote { pid };
+        for step in [
+            vec![
+                "addr",
+                "add",
+                &format!("{REMOTE_CLIENT}/24"),
+                "dev",
+                "oent-cli",
+            ],
+            vec!["link", "set", "oent-cli", "up"],
+            vec!["link", "set", "lo", "up"],
+        ] {
+            self.run(remote.command("ip").args(step));
+        }
+        remote
+    }
+
     /// Where the scratch space is (to write a test's own files, certificates).
     pub fn scratch(&self) -> &Path {
         self.scratch.path()
@@ -297,6 +371,28 @@ impl Drop for Namespace {
         }
         self.holder.kill().ok();
         self.holder.wait().ok();
+    }
+}
+
+/// This namespace's address on the network [`Namespace::remote`] makes.
+pub const REMOTE_SERVER: &str = "192.0.2.1";
+/// The remote client's address.
+pub const REMOTE_CLIENT: &str = "192.0.2.25";
+
+/// A client's network namespace (see [`Namespace::remote`]).
+pub struct Remote {
+    pid: u32,
+}
+
+impl Remote {
+    /// A command run on the remote client's network, with the namespace's files.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new("nsenter");
+        command
+            .arg(format!("--target={}", self.pid))
+            .args(["--net", "--mount", "--"])
+            .arg(program);
+        command
     }
 }
 
