@@ -382,10 +382,14 @@ pub fn rewrite_placeholder_images(modules: &mut [Value], registry: Option<&str>)
 
 /// W007 for each rendered file that holds `${VAR}` nothing fills: only a
 /// file the contract declares `expand: env` is filled at start, and only
-/// with variables its service receives.
+/// with variables its service receives. One warning per mounted entry and
+/// variable, at its first file, with the count of the others: a folder of
+/// per-établissement files would otherwise repeat one fix 732 times (and
+/// drawing them was most of a large build's time).
 pub fn unfilled_placeholders(services: &[Value], staging: &Staging) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+    let mut found = Vec::new();
     for s in services {
+        let name = s["name"].as_str().unwrap_or_default();
         let env: Vec<&str> = s["env"]
             .as_array()
             .into_iter()
@@ -412,35 +416,71 @@ pub fn unfilled_placeholders(services: &[Value], staging: &Staging) -> Vec<Diagn
             let unfilled = placeholders(text)
                 .into_iter()
                 .find(|(_, var)| !(expands && env.contains(var)));
-            if let Some((offset, var)) = unfilled {
-                let line = text[..offset].matches('\n').count() + 1;
-                let column = text[..offset]
-                    .rfind('\n')
-                    .map_or(offset, |n| offset - n - 1)
-                    + 1;
-                let mut d = Diagnostic::warning(
-                    Code::UnfilledPlaceholder,
-                    &staging.shown().join(path),
-                    format!(
-                        "`${{{var}}}` is left in the file: nothing replaces it when `{}` starts",
-                        s["name"].as_str().unwrap_or_default()
-                    ),
-                )
-                .help(if expands {
-                    format!("the service does not receive `{var}`: add it to `service.secrets` or `service.environment`")
-                } else {
-                    "if the software replaces `${VAR}` from its environment, say so with `expand: env` in `service.files`; otherwise have the template read the value from the environment (`getenv`) or a mounted secret".to_owned()
-                });
-                d.position = Some(Position {
-                    span: Span::new(offset, offset + var.len() + 3),
-                    line,
-                    column,
-                });
-                out.push(d);
+            let Some((offset, var)) = unfilled else {
+                continue;
+            };
+            let entry = covering["path"].as_str().unwrap_or(path).to_owned();
+            let warning = unfilled_warning(name, path, text, offset, var, expands, staging);
+            found.push(((name.to_owned(), entry, var.to_owned()), warning));
+        }
+    }
+    once_per_key(found)
+}
+
+/// The first warning of each key, told how many more files share it.
+fn once_per_key<K: std::hash::Hash + Eq>(found: Vec<(K, Diagnostic)>) -> Vec<Diagnostic> {
+    let mut out: Vec<(Diagnostic, usize)> = Vec::new();
+    let mut seen: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    for (key, warning) in found {
+        match seen.get(&key) {
+            Some(&i) => out[i].1 += 1,
+            None => {
+                seen.insert(key, out.len());
+                out.push((warning, 0));
             }
         }
     }
-    out
+    out.into_iter()
+        .map(|(mut d, more)| {
+            if more > 0 {
+                d.message
+                    .push_str(&format!(" (and in {more} other files of the same mount)"));
+            }
+            d
+        })
+        .collect()
+}
+
+fn unfilled_warning(
+    service: &str,
+    path: &str,
+    text: &str,
+    offset: usize,
+    var: &str,
+    expands: bool,
+    staging: &Staging,
+) -> Diagnostic {
+    let line = text[..offset].matches('\n').count() + 1;
+    let column = text[..offset]
+        .rfind('\n')
+        .map_or(offset, |n| offset - n - 1)
+        + 1;
+    let mut d = Diagnostic::warning(
+        Code::UnfilledPlaceholder,
+        &staging.shown().join(path),
+        format!("`${{{var}}}` is left in the file: nothing replaces it when `{service}` starts"),
+    )
+    .help(if expands {
+        format!("the service does not receive `{var}`: add it to `service.secrets` or `service.environment`")
+    } else {
+        "if the software replaces `${VAR}` from its environment, say so with `expand: env` in `service.files`; otherwise have the template read the value from the environment (`getenv`) or a mounted secret".to_owned()
+    });
+    d.position = Some(Position {
+        span: Span::new(offset, offset + var.len() + 3),
+        line,
+        column,
+    });
+    d
 }
 
 /// `${NAME}` where NAME reads like an environment variable (upper case,
@@ -471,6 +511,35 @@ fn placeholders(text: &str) -> Vec<(usize, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unfilled_variable_is_told_once_per_mount_with_the_count_of_its_files() {
+        let warning = |file: &str, var: &str| {
+            Diagnostic::warning(
+                Code::UnfilledPlaceholder,
+                std::path::Path::new(file),
+                format!("`${{{var}}}` is left"),
+            )
+        };
+        let found = vec![
+            (("m", "etabs/", "K"), warning("etabs/a.conf", "K")),
+            (("m", "etabs/", "K"), warning("etabs/b.conf", "K")),
+            (("m", "etabs/", "L"), warning("etabs/a.conf", "L")),
+            (("m", "etabs/", "K"), warning("etabs/c.conf", "K")),
+        ];
+        let told: Vec<(String, String)> = once_per_key(found)
+            .into_iter()
+            .map(|d| (d.path.display().to_string(), d.message))
+            .collect();
+        let expected = [
+            (
+                "etabs/a.conf",
+                "`${K}` is left (and in 2 other files of the same mount)",
+            ),
+            ("etabs/a.conf", "`${L}` is left"),
+        ];
+        assert_eq!(told, expected.map(|(p, m)| (p.to_owned(), m.to_owned())));
+    }
 
     #[test]
     fn placeholders_are_environment_names_only() {
