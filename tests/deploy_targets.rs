@@ -530,7 +530,7 @@ fn edge_context() -> Value {
         "category": "externe", "audiences": ["personnel"], "licence": "MIT",
         "image": "registry.example.org/acme/minimal:1.0.0", "port": 3000,
         "path": "/minimal", "config_dir": "conf/acme-minimal", "config_files": [],
-        "secrets": [], "command": [], "environment": {}, "env": [], "secret_files": [],
+        "secrets": [], "command": [], "environment": {}, "env": [], "secret_files": [], "local_files": [],
         "files": [], "k8s_mounts": [], "data": [], "databases": [], "provides": [],
         "ports": [{ "name": "http", "port": 3000, "http": "/minimal", "publish": false }],
         "routes": [{ "name": "http", "port": 3000, "path": "/minimal" }],
@@ -1461,4 +1461,91 @@ fn compose_reserves_and_limits_resources_and_replicates_only_stateless_services(
         services["openent-front-worker"]["ports"],
         json!(["7000:7000"])
     );
+}
+
+// Files the operator provides (`service.files[].local`): the fixture's mail
+// module takes its TLS certificate and key from `local/tls/mail/`.
+
+#[test]
+fn operator_files_are_mounted_from_local_in_compose_and_listed_for_the_operator() {
+    let run = build_contract(contract_fixture(), "compose").status(0);
+    let out = run.path().join("out");
+    tools::compose_schema(&out.join("compose/compose.yaml"));
+    let compose = parse_yaml(&out.join("compose/compose.yaml"));
+    assert_eq!(
+        compose["services"]["openent-mail"]["volumes"],
+        json!([
+            "../conf/openent-mail/dovecot-ldap.conf.ext:/etc/dovecot/dovecot-ldap.conf.ext:ro",
+            "../../local/tls/mail/fullchain.pem:/etc/ssl/mail/fullchain.pem:ro",
+            "../../local/tls/mail/privkey.pem:/etc/ssl/mail/privkey.pem:ro",
+            "openent-mail-mail:/srv/vmail",
+        ])
+    );
+    assert!(
+        !out.join("conf/openent-mail/tls").exists(),
+        "never in the bundle"
+    );
+    let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(readme.contains(
+        "| `openent/mail` | `local/tls/mail/fullchain.pem` | `/etc/ssl/mail/fullchain.pem` |"
+    ));
+    assert!(readme.contains(
+        "| `openent/mail` | `local/tls/mail/privkey.pem` | `/etc/ssl/mail/privkey.pem` |"
+    ));
+    let example = std::fs::read_to_string(out.join("secrets.env.example")).unwrap();
+    assert!(example.contains(
+        "# Fichiers à fournir (hors du bundle, lus au déploiement, voir README.md) :\n\
+         #   ../local/tls/mail/fullchain.pem\n\
+         #   ../local/tls/mail/privkey.pem\n"
+    ));
+}
+
+#[test]
+fn operator_files_come_from_a_secret_in_kubernetes() {
+    let run = build_contract(contract_fixture(), "kubernetes").status(0);
+    let out = run.path().join("out");
+    let built = tools::kustomize(&out);
+    let built_file = run.path().join("kustomize-build.yaml");
+    write(&built_file, &built);
+    tools::kubernetes_validate(std::slice::from_ref(&built_file));
+    let documents = parse_yaml_documents(&built);
+    let spec = &find(&documents, "StatefulSet", "openent-mail")["spec"]["template"]["spec"];
+    let mounts = spec["containers"][0]["volumeMounts"].as_array().unwrap();
+    assert!(mounts.contains(&json!({
+        "name": "local-files", "mountPath": "/etc/ssl/mail/privkey.pem",
+        "subPath": "tls__mail__privkey.pem", "readOnly": true
+    })));
+    assert!(spec["volumes"].as_array().unwrap().contains(
+        &json!({ "name": "local-files", "secret": { "secretName": "demo-contract-local-files" } })
+    ));
+    let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(
+        readme.contains(
+            "   kubectl create secret generic demo-contract-local-files \\\n     \
+         --from-file=tls__mail__fullchain.pem=../local/tls/mail/fullchain.pem \\\n     \
+         --from-file=tls__mail__privkey.pem=../local/tls/mail/privkey.pem\n"
+        ),
+        "{readme}"
+    );
+}
+
+#[test]
+fn an_operator_file_outside_local_is_refused() {
+    let fixture = Path::new(ROOT).join("tests/fixtures/deploy/contract/modules/mail/module.yaml");
+    let yaml = std::fs::read_to_string(fixture).unwrap();
+    for hostile in ["../../etc/shadow", "/etc/shadow", "tls/", "tls/a'b.pem"] {
+        let test = contract_fixture().write(
+            "modules/mail/module.yaml",
+            &yaml.replace(
+                "local: tls/mail/privkey.pem",
+                &format!("local: \"{hostile}\""),
+            ),
+        );
+        test.args(["lint", "modules/mail"])
+            .run()
+            .status(1)
+            .stdout_contains(format!(
+                "`{hostile}` is not a file path under the operator's `local/` folder"
+            ));
+    }
 }

@@ -378,8 +378,10 @@ fn the_essonne_directory_and_mail_start_with_the_bundle_files() {
     );
 
     // 2. Dovecot with the bundle's files where compose.yaml mounts them, its
-    // certificate where dovecot.conf reads it, then the service's own
-    // command (which fills dovecot-ldap.conf.ext from its environment).
+    // certificate where dovecot.conf reads it, provided by the operator in
+    // local/ beside the bundle (compose.yaml mounts it from there), then the
+    // service's own command (which fills dovecot-ldap.conf.ext from its
+    // environment).
     let messagerie = compose_service(&bundle, "openent-messagerie", &secrets);
     let dovecot_conf =
         std::fs::read_to_string(messagerie.source("/etc/dovecot/dovecot.conf")).unwrap();
@@ -392,20 +394,25 @@ fn the_essonne_directory_and_mail_start_with_the_bundle_files() {
             .to_owned()
     };
     let (cert, key) = (setting("ssl_cert"), setting("ssl_key"));
-    let pki = ns.scratch().join("pki");
-    std::fs::create_dir_all(&pki).unwrap();
+    let (cert, key) = (messagerie.source(&cert), messagerie.source(&key));
+    assert!(
+        cert.ends_with("compose/../../local/tls/messagerie/fullchain.pem")
+            && key.ends_with("compose/../../local/tls/messagerie/privkey.pem"),
+        "the certificate comes from the operator's local/: {cert:?} {key:?}"
+    );
+    let local = cert.parent().unwrap().to_path_buf();
+    std::fs::create_dir_all(&local).unwrap();
     ns.run(
         std::process::Command::new("openssl")
             .args([
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
             ])
             .args(["-subj", "/CN=moncollege.essonne.fr", "-keyout"])
-            .arg(pki.join("privkey.pem"))
+            .arg(key)
             .arg("-out")
-            .arg(pki.join("fullchain.pem")),
+            .arg(cert),
     );
-    ns.bind_ro(&pki.join("fullchain.pem"), &cert);
-    ns.bind_ro(&pki.join("privkey.pem"), &key);
+    let pki = local;
     // The image's /etc/dovecot and /srv/mail (its volumes, mail owned by
     // vmail, uid 1000); /run/dovecot is Dovecot's base_dir.
     ns.writable("/etc/dovecot");

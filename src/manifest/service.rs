@@ -67,8 +67,12 @@ pub struct Container {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MountedFile {
-    /// Relative to the module's `conf/<slug>/`; a folder ends with `/`.
+    /// Relative to the module's `conf/<slug>/` (a folder ends with `/`), or,
+    /// when `provided`, to the operator's `local/` beside the bundle.
     pub source: String,
+    /// `local:` instead of `source:`: a file the operator provides (a TLS
+    /// certificate and key), never rendered nor in the bundle.
+    pub provided: bool,
     /// Absolute path in the container.
     pub mount: String,
     pub doc: Option<String>,
@@ -298,10 +302,25 @@ fn list<T>(
 }
 
 fn mounted_file(checker: &mut Checker, node: &Node, path: &str) -> Option<MountedFile> {
-    let fields = checker.map(node, path, node.span, &["source", "mount", "doc", "expand"])?;
-    let source = fields
-        .required(checker, "source", "app.conf")
-        .and_then(|n| checker.string(n, &fields.key("source")));
+    let keys = ["source", "local", "mount", "doc", "expand"];
+    let fields = checker.map(node, path, node.span, &keys)?;
+    let provided = fields.get("local").is_some();
+    let source = match (fields.get("source"), fields.get("local")) {
+        (Some(_), Some(local)) => {
+            checker.report(
+                Code::ContractPath,
+                local.span,
+                &fields.key("local"),
+                "a file has both `source` (rendered by a template) and `local` (provided by the operator)",
+                "keep `source` for a file a template writes, `local` for one the operator provides",
+            );
+            None
+        }
+        (None, Some(local)) => local_path(checker, local, &fields.key("local")),
+        _ => fields
+            .required(checker, "source", "app.conf")
+            .and_then(|n| checker.string(n, &fields.key("source"))),
+    };
     let mount = fields
         .required(checker, "mount", "/etc/app/app.conf")
         .and_then(|n| absolute(checker, n, &fields.key("mount")));
@@ -314,6 +333,7 @@ fn mounted_file(checker: &mut Checker, node: &Node, path: &str) -> Option<Mounte
         .is_some();
     Some(MountedFile {
         source: source?,
+        provided,
         mount: mount?,
         doc,
         expand_env,
@@ -323,9 +343,15 @@ fn mounted_file(checker: &mut Checker, node: &Node, path: &str) -> Option<Mounte
 
 fn data_volume(checker: &mut Checker, node: &Node, path: &str) -> Option<DataVolume> {
     let fields = checker.map(node, path, node.span, &["name", "mount", "size"])?;
-    let name = fields
-        .required(checker, "name", "data")
-        .and_then(|n| dns_label(checker, n, &fields.key("name"), 32, &["conf", "secrets"]));
+    let name = fields.required(checker, "name", "data").and_then(|n| {
+        dns_label(
+            checker,
+            n,
+            &fields.key("name"),
+            32,
+            &["conf", "secrets", "local-files"],
+        )
+    });
     let mount = fields
         .required(checker, "mount", "/var/lib/app")
         .and_then(|n| absolute(checker, n, &fields.key("mount")));
@@ -353,6 +379,34 @@ fn absolute(checker: &mut Checker, node: &Node, key: &str) -> Option<String> {
             key,
             format!("`{text}` is not an absolute path in the container"),
             "write the absolute path the image reads (from its documentation), e.g. `/etc/app/app.conf`",
+        );
+        return None;
+    }
+    Some(text)
+}
+
+/// `service.files[].local`: a relative path under the operator's `local/`,
+/// one file. Refused: `..` (it would read outside `local/`), absolute paths,
+/// a folder, and characters the Compose volume string or the Kubernetes
+/// Secret key (`/` becomes `__`) cannot carry.
+fn local_path(checker: &mut Checker, node: &Node, key: &str) -> Option<String> {
+    let text = checker.string(node, key)?;
+    let ok = !text.is_empty()
+        && !text.starts_with('/')
+        && !text.ends_with('/')
+        && text
+            .split('/')
+            .all(|p| !p.is_empty() && p != "." && p != ".." && !p.contains("__"))
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._/".contains(c));
+    if !ok {
+        checker.report(
+            Code::ContractPath,
+            node.span,
+            key,
+            format!("`{text}` is not a file path under the operator's `local/` folder"),
+            "write a relative path of letters, digits, `-`, `.`, `_` and `/` without `..` or `__`, e.g. `tls/messagerie/fullchain.pem`",
         );
         return None;
     }
@@ -724,7 +778,7 @@ pub fn check_against_module(
         .files
         .iter()
         .chain(service.containers.iter().flat_map(|c| &c.service.files));
-    for file in files {
+    for file in files.filter(|f| !f.provided) {
         let found = rendered.iter().any(|r| {
             *r == file.source || (file.source.ends_with('/') && r.starts_with(&file.source))
         });

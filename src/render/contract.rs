@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::bundle::Staging;
 use crate::manifest::diagnostic::Position;
-use crate::manifest::service::{Container, Service};
+use crate::manifest::service::{Container, MountedFile, Service};
 use crate::manifest::sizing::{Scale, Sizing, cpu_cores, cpu_quantity, memory_quantity};
 use crate::manifest::yaml::Span;
 use crate::manifest::{Code, Diagnostic, Module};
@@ -88,6 +88,7 @@ pub fn place(
     entry["secret_files"] = json!(secret_files);
     entry["files"] = json!(files(service, &slug, config_files));
     entry["k8s_mounts"] = json!(k8s_mounts(service, &slug, config_files));
+    entry["local_files"] = json!(local_files(service));
     let routes: Vec<Value> = service
         .ports
         .iter()
@@ -201,16 +202,31 @@ fn sized(sizing: &Sizing, scale: &Scale, service: &Service) -> Value {
 /// `service.files`, each with its path in the bundle; a module without any
 /// gets its whole folder at [`legacy_mount`].
 fn files(service: &Service, slug: &str, config_files: &[&String]) -> Vec<Value> {
-    if service.files.is_empty() && !config_files.is_empty() {
+    if rendered(service).next().is_none() && !config_files.is_empty() {
         return vec![json!({
             "source": "", "mount": legacy_mount(slug), "doc": null, "expand": false,
             "path": format!("conf/{slug}/"),
         })];
     }
+    rendered(service)
+        .map(|f| json!({ "source": f.source, "mount": f.mount, "doc": f.doc, "expand": f.expand_env, "path": format!("conf/{slug}/{}", f.source) }))
+        .collect()
+}
+
+/// The `service.files` a template renders (not those the operator provides).
+fn rendered(service: &Service) -> impl Iterator<Item = &MountedFile> {
+    service.files.iter().filter(|f| !f.provided)
+}
+
+/// `service.files` with `local:`: `path` under the operator's `local/`
+/// (compose mounts `../../local/<path>`), `key` in the Secret
+/// `<distribution>-local-files` (a key cannot hold `/`: it becomes `__`).
+fn local_files(service: &Service) -> Vec<Value> {
     service
         .files
         .iter()
-        .map(|f| json!({ "source": f.source, "mount": f.mount, "doc": f.doc, "expand": f.expand_env, "path": format!("conf/{slug}/{}", f.source) }))
+        .filter(|f| f.provided)
+        .map(|f| json!({ "path": f.source, "mount": f.mount, "doc": f.doc, "key": f.source.replace('/', "__") }))
         .collect()
 }
 
@@ -218,12 +234,10 @@ fn files(service: &Service, slug: &str, config_files: &[&String]) -> Vec<Value> 
 /// under it. The key is the ConfigMap's (kustomization.yaml.tera: `/` → `__`).
 fn k8s_mounts(service: &Service, slug: &str, config_files: &[&String]) -> Vec<Value> {
     let prefix = format!("conf/{slug}/");
-    let sources: Vec<(String, String)> = if service.files.is_empty() {
+    let sources: Vec<(String, String)> = if rendered(service).next().is_none() {
         vec![(String::new(), legacy_mount(slug))]
     } else {
-        service
-            .files
-            .iter()
+        rendered(service)
             .map(|f| (f.source.clone(), f.mount.clone()))
             .collect()
     };

@@ -261,6 +261,19 @@ fn secrets_example(services: &[&Value], database_passwords: &[(String, String)])
          # Copier ce fichier en ../local/secrets.env (hors du bundle, droits 0600)\n\
          # et remplir chaque valeur ; ne jamais l'écrire dans le bundle.\n",
     );
+    let mut provided: Vec<String> = services
+        .iter()
+        .flat_map(|s| s["local_files"].as_array().into_iter().flatten())
+        .filter_map(|f| Some(format!("#   ../local/{}\n", f["path"].as_str()?)))
+        .collect();
+    provided.sort();
+    provided.dedup();
+    if !provided.is_empty() {
+        text.push_str(
+            "#\n# Fichiers à fournir (hors du bundle, lus au déploiement, voir README.md) :\n",
+        );
+        text.extend(provided);
+    }
     for (env, uses) in vars {
         text.push_str(&format!("\n# {}\n{env}=\n", uses.join(" ; ")));
     }
