@@ -87,7 +87,7 @@ fn a_set_value_of_the_wrong_type_is_drawn_under_the_flag() {
             1 │ --set openent/documents.quota_eleve=beaucoup
               │                                     ^^^^^^^^ in `openent/documents.quota_eleve`
               │
-              = help: quota_eleve: Quota d'un élève (Mo)
+              = help: quota_eleve: Quota d'un élève (Mo). Nextcloud ne lit aucun quota dans config.php : le bundle ne l'écrit pas, l'administrateur l'applique par compte (occ user:setting <uid> files quota) ou comme quota par défaut (occ config:app:set files default_quota)
 
             error: 1 problem(s)
             "#,
