@@ -7,7 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use support::namespace::{Namespace, REMOTE_SERVER};
-use support::{Test, copy_dir, tools};
+use support::{copy_dir, tools};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -22,39 +22,7 @@ fn built(example: &str) -> (tempfile::TempDir, PathBuf) {
 
 /// [`built`] with more arguments to `oent build` (`--target kubernetes`).
 fn built_with(example: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf) {
-    // examples/ and a registry/ beside it, as in the repository, so that
-    // every distribution's `registries` path (and its bases') finds it.
-    let work = tempfile::tempdir().unwrap();
-    copy_dir(
-        &Path::new(ROOT).join("examples"),
-        &work.path().join("examples"),
-    );
-    let distribution = work.path().join("examples").join(example);
-    std::fs::remove_file(distribution.join("oent.lock")).unwrap();
-    let registry = work.path().join("registry");
-    Test::at(work.path())
-        .args(["registry", "init"])
-        .arg(&registry)
-        .args(["--name", "openent", "--namespace", "openent"])
-        .run()
-        .status(0);
-    Test::at(work.path())
-        .args(["registry", "build"])
-        .arg(Path::new(ROOT).join("modules"))
-        .arg("--to")
-        .arg(&registry)
-        .run()
-        .status(0);
-    let bundle = work.path().join("bundle");
-    Test::at(work.path())
-        .arg("build")
-        .arg(&distribution)
-        .arg("-o")
-        .arg(&bundle)
-        .arg_list(args)
-        .run()
-        .status(0);
-    (work, bundle)
+    support::build_from_modules("examples", example, args)
 }
 
 /// The UAIs of an example's etablissements.csv (first column after the header).

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use support::namespace::Namespace;
-use support::{Test, copy_dir, tools};
+use support::tools;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -64,57 +64,10 @@ struct Bundle {
 
 /// `oent build` of `distribution` in the repository's folder `tree`
 /// (`examples`, `tests/fixtures/start`) against a registry built from
-/// modules/ where the distributions look for theirs (`tree` is copied
-/// beside that `registry`, as examples/ is in the repository); the lock
-/// (pinning the published archives) is dropped, and the database options
-/// the modules no longer have (the contract's `databases` replaced them)
-/// are taken out.
+/// modules/ ([`support::build_from_modules`]), with its compose file and
+/// the secrets an operator would fill.
 fn built_from_modules(tree: &str, distribution: &str) -> Bundle {
-    let work = tempfile::tempdir().unwrap();
-    let copy = work.path().join(Path::new(tree).file_name().unwrap());
-    copy_dir(&Path::new(ROOT).join(tree), &copy);
-    let distribution = copy.join(distribution);
-    Test::at(work.path())
-        .args(["registry", "init", "registry", "--name", "local"])
-        .args(["--namespace", "openent"])
-        .run()
-        .status(0)
-        .then()
-        .arg("registry")
-        .arg("build")
-        .arg(Path::new(ROOT).join("modules"))
-        .args(["--to", "registry"])
-        .run()
-        .status(0);
-    let manifest = distribution.join("distribution.yaml");
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    let text: String = text
-        .replace(
-            ", config: { db_mot_de_passe: { env: MOODLE_DB_PASSWORD } }",
-            "",
-        )
-        .replace(
-            ", config: { db_mot_de_passe: { env: PMB_DB_PASSWORD } }",
-            "",
-        )
-        .replace(
-            ", config: { db_mot_de_passe: { env: SPIP_DB_PASSWORD } }",
-            "",
-        )
-        .lines()
-        .filter(|l| !l.contains("db_password: { env: GRR_DB_PASSWORD }"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(&manifest, text).unwrap();
-    std::fs::remove_file(distribution.join("oent.lock")).ok();
-    let dir = work.path().join("bundle");
-    Test::at(work.path())
-        .arg("build")
-        .arg(&distribution)
-        .arg("-o")
-        .arg(&dir)
-        .run()
-        .status(0);
+    let (work, dir) = support::build_from_modules(tree, distribution, &[]);
     let compose = std::fs::read_to_string(dir.join("compose/compose.yaml")).unwrap();
     let compose: Compose = serde_saphyr::from_str(&compose).unwrap();
     let secrets = filled_secrets(&dir.join("secrets.env.example"));

@@ -12,8 +12,6 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use support::{Test, copy_dir};
-
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Keys the upstream list lacks but the software reads, and why.
@@ -100,35 +98,10 @@ const ALLOWED: &[(&str, &str, &str)] = &[
 ];
 
 /// `oent build` of `distribution` in the repository's folder `tree` against
-/// a registry built from modules/ beside the copy of `tree` (as in
-/// start_data.rs), so that the templates checked are this tree's; the lock,
-/// which pins the published archives, is dropped.
+/// a registry built from modules/, so that the templates checked are this
+/// tree's ([`support::build_from_modules`]).
 fn built(tree: &str, distribution: &str) -> (tempfile::TempDir, PathBuf) {
-    let work = tempfile::tempdir().unwrap();
-    let copy = work.path().join(Path::new(tree).file_name().unwrap());
-    copy_dir(&Path::new(ROOT).join(tree), &copy);
-    let distribution = copy.join(distribution);
-    Test::at(work.path())
-        .args(["registry", "init", "registry", "--name", "local"])
-        .args(["--namespace", "openent"])
-        .run()
-        .status(0)
-        .then()
-        .args(["registry", "build"])
-        .arg(Path::new(ROOT).join("modules"))
-        .args(["--to", "registry"])
-        .run()
-        .status(0);
-    std::fs::remove_file(distribution.join("oent.lock")).ok();
-    let bundle = work.path().join("bundle");
-    Test::at(work.path())
-        .arg("build")
-        .arg(&distribution)
-        .arg("-o")
-        .arg(&bundle)
-        .run()
-        .status(0);
-    (work, bundle)
+    support::build_from_modules(tree, distribution, &[])
 }
 
 /// The key names of an upstream list (comments and blank lines skipped).

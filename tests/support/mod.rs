@@ -80,6 +80,43 @@ pub fn unindent(text: &str) -> String {
 }
 
 /// Copies a directory tree (files and directories only).
+/// `oent build` of `distribution`, a folder of the repository's `tree`
+/// (`examples`, `tests/fixtures/start`), against a registry built from the
+/// repository's modules/ where the distributions look for theirs (`tree` is
+/// copied beside that `registry`, as examples/ is in the repository): the
+/// tests that start or check the software see this tree's templates before
+/// the catalogue is republished. The lock, which pins the published
+/// archives, is dropped. Returns the temporary folder and the bundle in it.
+pub fn build_from_modules(tree: &str, distribution: &str, args: &[&str]) -> (TempDir, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = tempfile::tempdir().unwrap();
+    let copy = work.path().join(Path::new(tree).file_name().unwrap());
+    copy_dir(&root.join(tree), &copy);
+    let distribution = copy.join(distribution);
+    Test::at(work.path())
+        .args(["registry", "init", "registry", "--name", "openent"])
+        .args(["--namespace", "openent"])
+        .run()
+        .status(0)
+        .then()
+        .args(["registry", "build"])
+        .arg(root.join("modules"))
+        .args(["--to", "registry"])
+        .run()
+        .status(0);
+    std::fs::remove_file(distribution.join("oent.lock")).ok();
+    let bundle = work.path().join("bundle");
+    Test::at(work.path())
+        .arg("build")
+        .arg(&distribution)
+        .arg("-o")
+        .arg(&bundle)
+        .arg_list(args)
+        .run()
+        .status(0);
+    (work, bundle)
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
