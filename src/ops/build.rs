@@ -212,7 +212,7 @@ pub fn build_with(
         top.dir(),
         &shared,
         &top.name.slug(),
-        &deployment,
+        deployment,
         &mut staging,
     )?);
     staging.write(LOCK_FILE, lock.lock.to_text().as_bytes())?;

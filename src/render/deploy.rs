@@ -137,7 +137,7 @@ pub fn render(
     distribution_dir: &Path,
     shared: &SharedContext,
     distribution_slug: &str,
-    modules: &[(ModuleName, Value)],
+    modules: Vec<(ModuleName, Value)>,
     staging: &mut Staging,
 ) -> Result<Vec<Diagnostic>, RenderError> {
     let templates: Vec<(&str, &str, &str)> = match target {
@@ -146,7 +146,9 @@ pub fn render(
     };
     let mut distribution = shared.distribution_json.clone();
     distribution["slug"] = json!(distribution_slug);
-    let mut entries: Vec<Value> = modules.iter().map(|(_, m)| m.clone()).collect();
+    // Each module's entry is owned here (a large bundle's lists every file of
+    // the module): rewritten in place, then moved into the context, never copied.
+    let (names, mut entries): (Vec<ModuleName>, Vec<Value>) = modules.into_iter().unzip();
     contract::rewrite_placeholder_images(&mut entries, shared.image_registry.as_deref());
     let database_passwords = contract::link_databases(&mut entries);
     // Each module's service, then its other containers (`service.containers`).
@@ -166,11 +168,8 @@ pub fn render(
         return Err(RenderError::Problems(duplicates));
     }
     let services: Vec<&Value> = flat.iter().collect();
-    let module_map: serde_json::Map<String, Value> = modules
-        .iter()
-        .zip(&entries)
-        .map(|((n, _), m)| (n.to_string(), m.clone()))
-        .collect();
+    let module_map: serde_json::Map<String, Value> =
+        names.iter().map(ToString::to_string).zip(entries).collect();
     let mut warnings: Vec<Diagnostic> = placeholders
         .iter()
         .map(|image| {
