@@ -42,6 +42,8 @@ struct Heading {
     code: Vec<String>,
     /// Its text as read (for messages and anchors).
     text: String,
+    /// The code blocks of its section (up to the next heading): kept too.
+    blocks: usize,
 }
 
 impl Heading {
@@ -69,7 +71,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 /// The headings of a Markdown text (fenced code is not read: its `#` lines
 /// are comments).
 fn headings(text: &str) -> Vec<Heading> {
-    let mut out = Vec::new();
+    let mut out: Vec<Heading> = Vec::new();
     let mut current: Option<Heading> = None;
     for (event, range) in Parser::new(text).into_offset_iter() {
         match event {
@@ -79,7 +81,13 @@ fn headings(text: &str) -> Vec<Heading> {
                     level: level as usize,
                     code: Vec::new(),
                     text: String::new(),
+                    blocks: 0,
                 })
+            }
+            Event::Start(Tag::CodeBlock(_)) => {
+                if let Some(h) = out.last_mut() {
+                    h.blocks += 1;
+                }
             }
             Event::End(TagEnd::Heading(_)) => out.extend(current.take()),
             Event::Code(code) => {
@@ -147,18 +155,36 @@ fn links(text: &str) -> Vec<Link> {
         .collect()
 }
 
+/// A heading one side has and the other lacks, as a sentence: `has` is the
+/// side that has it, `lacks` the other, `before` the index in `lacks` where
+/// it would go.
+fn one_sided(has: (&str, &Heading), lacks: (&str, &[Heading]), before: usize) -> String {
+    let (has_name, h) = has;
+    let (lacks_name, lacks) = lacks;
+    let place = match before.checked_sub(1) {
+        Some(i) => format!(
+            "after {lacks_name}:{} `{}`",
+            lacks[i].line,
+            lacks[i].shown()
+        ),
+        None => format!("before the first heading of {lacks_name}"),
+    };
+    format!(
+        "{lacks_name} lacks the heading {has_name}:{} `{}` (it goes {place})",
+        h.line,
+        h.shown()
+    )
+}
+
 /// What differs between the headings of an English page and its translation,
 /// one sentence each, naming both files and lines.
 fn heading_mismatches(en_name: &str, en: &str, fr_name: &str, fr: &str) -> Vec<String> {
     let en = headings(en);
     let fr = headings(fr);
-    let en_keys: Vec<_> = en.iter().map(Heading::key).collect();
-    let fr_keys: Vec<_> = fr.iter().map(Heading::key).collect();
-    // Where a missing heading would go: after the previous heading, or at the top.
-    let after = |side: &[Heading], name: &str, index: usize| match index.checked_sub(1) {
-        Some(i) => format!("after {name}:{} `{}`", side[i].line, side[i].shown()),
-        None => format!("before the first heading of {name}"),
-    };
+    // The code blocks of each section take part in the alignment: headings
+    // without code spans are otherwise interchangeable.
+    let en_keys: Vec<_> = en.iter().map(|h| (h.key(), h.blocks)).collect();
+    let fr_keys: Vec<_> = fr.iter().map(|h| (h.key(), h.blocks)).collect();
     let mut problems = Vec::new();
     for op in capture_diff_slices(Algorithm::Myers, &en_keys, &fr_keys) {
         match op {
@@ -167,49 +193,56 @@ fn heading_mismatches(en_name: &str, en: &str, fr_name: &str, fr: &str) -> Vec<S
                 old_index,
                 old_len,
                 new_index,
-            } => {
-                for h in &en[old_index..old_index + old_len] {
-                    problems.push(format!(
-                        "{fr_name} lacks the heading {en_name}:{} `{}` (it goes {})",
-                        h.line,
-                        h.shown(),
-                        after(&fr, fr_name, new_index)
-                    ));
-                }
-            }
+            } => problems.extend(
+                en[old_index..old_index + old_len]
+                    .iter()
+                    .map(|h| one_sided((en_name, h), (fr_name, &fr), new_index)),
+            ),
             DiffOp::Insert {
                 old_index,
                 new_index,
                 new_len,
-            } => {
-                for h in &fr[new_index..new_index + new_len] {
-                    problems.push(format!(
-                        "{fr_name}:{} has the heading `{}` that {en_name} lacks (it would go {})",
-                        h.line,
-                        h.shown(),
-                        after(&en, en_name, old_index)
-                    ));
-                }
-            }
+            } => problems.extend(
+                fr[new_index..new_index + new_len]
+                    .iter()
+                    .map(|h| one_sided((fr_name, h), (en_name, &en), old_index)),
+            ),
             DiffOp::Replace {
                 old_index,
                 old_len,
                 new_index,
                 new_len,
             } => {
-                let en_side: Vec<_> = en[old_index..old_index + old_len]
-                    .iter()
-                    .map(|h| format!("{en_name}:{} `{}`", h.line, h.shown()))
-                    .collect();
-                let fr_side: Vec<_> = fr[new_index..new_index + new_len]
-                    .iter()
-                    .map(|h| format!("{fr_name}:{} `{}`", h.line, h.shown()))
-                    .collect();
+                let en_side = &en[old_index..old_index + old_len];
+                let fr_side = &fr[new_index..new_index + new_len];
+                let same_headings = old_len == new_len
+                    && en_side.iter().zip(fr_side).all(|(e, f)| e.key() == f.key());
+                if same_headings {
+                    for (e, f) in en_side.iter().zip(fr_side) {
+                        problems.push(format!(
+                            "{fr_name}:{} `{}` has {} code block(s) where {en_name}:{} `{}` \
+                             has {}: a translation keeps every code block",
+                            f.line,
+                            f.shown(),
+                            f.blocks,
+                            e.line,
+                            e.shown(),
+                            e.blocks
+                        ));
+                    }
+                    continue;
+                }
+                let list = |name: &str, side: &[Heading]| {
+                    side.iter()
+                        .map(|h| format!("{name}:{} `{}`", h.line, h.shown()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
                 problems.push(format!(
                     "{fr_name} does not mirror {en_name}: {} stand where the English has {} \
                      (same levels and the same `code` in each heading are required)",
-                    fr_side.join(", "),
-                    en_side.join(", ")
+                    list(fr_name, fr_side),
+                    list(en_name, en_side)
                 ));
             }
         }
@@ -385,31 +418,40 @@ fn links_between_french_pages_land_on_a_page_and_a_heading() {
 
 #[test]
 fn a_missing_or_changed_heading_is_named_with_its_lines() {
-    let en = "# Title\n\n## `oent fork`\n\ntext\n\n## Reversal status\n\n### Limits\n";
-    let fr = "# Titre\n\n## `oent fork`\n\ntexte\n\n### Limites\n";
+    let en = "# Title\n\n```sh\n# a comment\n```\n\n## `oent fork`\n\n## Reversal status\n\n\
+              ### Limits\n";
+    let fr = "# Titre\n\n```sh\n# un commentaire\n```\n\n## `oent fork`\n\n### Limites\n";
     assert_eq!(
         heading_mismatches("docs/x.md", en, "docs/fr/x.md", fr),
         [
-            "docs/fr/x.md lacks the heading docs/x.md:7 `## Reversal status` \
-          (it goes after docs/fr/x.md:3 `## `oent fork``)"
+            "docs/fr/x.md lacks the heading docs/x.md:9 `## Reversal status` \
+          (it goes after docs/fr/x.md:7 `## `oent fork``)"
         ]
     );
-    let fr = "# Titre\n\n## `oent contribute`\n\n## État du reversement\n\n### Limites\n";
+    let fr = "# Titre\n\n```sh\n```\n\n## `oent contribute`\n\n## État du reversement\n\n\
+              ### Limites\n";
     assert_eq!(
         heading_mismatches("docs/x.md", en, "docs/fr/x.md", fr),
         [
-            "docs/fr/x.md does not mirror docs/x.md: docs/fr/x.md:3 `## `oent contribute`` \
-             stand where the English has docs/x.md:3 `## `oent fork`` \
-             (same levels and the same `code` in each heading are required)"
+            "docs/fr/x.md does not mirror docs/x.md: docs/fr/x.md:6 `## `oent contribute`` \
+          stand where the English has docs/x.md:7 `## `oent fork`` \
+          (same levels and the same `code` in each heading are required)"
         ]
     );
-    let fr = "# Titre\n\n```sh\n# a comment, not a heading\n```\n\n## `oent fork`\n\n\
-              ## État\n\n### Limites\n\n## En plus\n";
+    // A `#` line inside a code block is no heading.
+    let fr = "# Titre\n\n```sh\n# un commentaire\n```\n\n## `oent fork`\n\n## État\n\n\
+              ### Limites\n\n## En plus\n";
+    assert_eq!(
+        heading_mismatches("docs/x.md", en, "docs/fr/x.md", fr),
+        ["docs/x.md lacks the heading docs/fr/x.md:13 `## En plus` \
+          (it goes after docs/x.md:11 `### Limits`)"]
+    );
+    let fr = "# Titre\n\nTexte.\n\n## `oent fork`\n\n## État\n\n### Limites\n";
     assert_eq!(
         heading_mismatches("docs/x.md", en, "docs/fr/x.md", fr),
         [
-            "docs/fr/x.md:13 has the heading `## En plus` that docs/x.md lacks \
-          (it would go after docs/x.md:9 `### Limits`)"
+            "docs/fr/x.md:1 `# Titre` has 0 code block(s) where docs/x.md:1 `# Title` has 1: \
+          a translation keeps every code block"
         ]
     );
 }
