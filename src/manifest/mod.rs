@@ -35,6 +35,7 @@ pub(crate) mod fields;
 pub mod formats;
 pub mod load;
 pub mod lockfile;
+pub mod login;
 pub mod module;
 pub mod names;
 pub mod option;
