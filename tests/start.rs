@@ -176,15 +176,15 @@ fn slapd_config(suffix: &str, admin: &str, password: &str, db: &str, run: &str) 
     )
 }
 
-/// The test account an operator's import adds: an inetOrgPerson under the
-/// first établissement of the bundle's base DN.
+/// The test account an operator's import adds: an inetOrgPerson under
+/// `ou=personnes` of the bundle's base DN, attached to the first établissement.
 const ACCOUNT: &str = "jdupont";
 const ACCOUNT_PASSWORD: &str = "Mot-de-passe-2026";
 
 fn account_ldif(suffix: &str, uai: &str) -> String {
     format!(
-        "dn: uid={ACCOUNT},ou={uai},{suffix}\nobjectClass: inetOrgPerson\nuid: {ACCOUNT}\n\
-         cn: Jeanne Dupont\nsn: Dupont\nuserPassword: {ACCOUNT_PASSWORD}\n"
+        "dn: uid={ACCOUNT},ou=personnes,{suffix}\nobjectClass: inetOrgPerson\nuid: {ACCOUNT}\n\
+         cn: Jeanne Dupont\nsn: Dupont\nou: {uai}\nuserPassword: {ACCOUNT_PASSWORD}\n"
     )
 }
 
@@ -285,7 +285,9 @@ fn start_directory(
         "-H",
         "ldap://openent-annuaire:1389",
         "-b",
-        &suffix,
+        &format!("ou=structures,{suffix}"),
+        "-s",
+        "one",
         "(objectClass=organizationalUnit)",
         "ou",
     ]));
