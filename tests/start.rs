@@ -157,25 +157,6 @@ fn secret(secrets: &[(String, String)], var: &str) -> String {
         .unwrap_or_else(|| panic!("secrets.env.example does not list {var}"))
 }
 
-/// A minimal cn=config for Debian's slapd holding one MDB database for
-/// `suffix` in `db`, its administrator `admin` with `password`: what the
-/// directory image sets up from its environment before it loads the
-/// bundle's LDIF.
-fn slapd_config(suffix: &str, admin: &str, password: &str, db: &str, run: &str) -> String {
-    format!(
-        "dn: cn=config\nobjectClass: olcGlobal\ncn: config\nolcPidFile: {run}/slapd.pid\n\n\
-         dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n\n\
-         include: file:///etc/ldap/schema/core.ldif\n\
-         include: file:///etc/ldap/schema/cosine.ldif\n\
-         include: file:///etc/ldap/schema/inetorgperson.ldif\n\n\
-         dn: cn=module{{0}},cn=config\nobjectClass: olcModuleList\ncn: module{{0}}\n\
-         olcModulePath: /usr/lib/ldap\nolcModuleLoad: back_mdb\n\n\
-         dn: olcDatabase={{1}}mdb,cn=config\nobjectClass: olcDatabaseConfig\n\
-         objectClass: olcMdbConfig\nolcDatabase: {{1}}mdb\nolcSuffix: {suffix}\n\
-         olcDbDirectory: {db}\nolcRootDN: {admin}\nolcRootPW: {password}\n"
-    )
-}
-
 /// The test account an operator's import adds: an inetOrgPerson under
 /// `ou=personnes` of the bundle's base DN, attached to the first établissement.
 const ACCOUNT: &str = "jdupont";
@@ -234,7 +215,7 @@ fn start_directory(
     let config = ns.scratch().join("config.ldif");
     std::fs::write(
         &config,
-        slapd_config(
+        tools::slapd_config(
             &suffix,
             &admin,
             &admin_password,
