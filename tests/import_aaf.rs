@@ -201,3 +201,57 @@ fn an_etablissement_outside_the_distribution_is_refused_when_it_has_accounts() {
          établissements this ENT serves\n",
     );
 }
+
+#[test]
+fn a_delta_export_is_refused_for_a_complete_one() {
+    refused(
+        |name, bytes| match name {
+            PARENTS => replace(
+                &replace(
+                    &bytes,
+                    "<addRequest>\n<operationalAttributes><attr name=\"categoriePersonne\"><value>PersRelEleve</value></attr></operationalAttributes>\n<identifier><id>3002",
+                    "<modifyRequest>\n<operationalAttributes><attr name=\"categoriePersonne\"><value>PersRelEleve</value></attr></operationalAttributes>\n<identifier><id>3002",
+                ),
+                "</attributes>\n</addRequest>\n<addRequest>\n<operationalAttributes><attr name=\"categoriePersonne\"><value>PersRelEleve</value></attr></operationalAttributes>\n<identifier><id>3003",
+                "</attributes>\n</modifyRequest>\n<addRequest>\n<operationalAttributes><attr name=\"categoriePersonne\"><value>PersRelEleve</value></attr></operationalAttributes>\n<identifier><id>3003",
+            ),
+            _ => bytes,
+        },
+        "PersRelEleve_0000.xml`, line 22: entry `3002` is a `<modifyRequest>`: this file is a delta export",
+    );
+}
+
+#[test]
+fn accounts_without_the_etablissements_file_are_refused() {
+    refused(
+        |name, bytes| {
+            match name {
+            ETAB => b"<?xml version=\"1.0\" encoding=\"ISO-8859-15\"?>\n<ficAlimMENESR>\n</ficAlimMENESR>\n".to_vec(),
+            _ => bytes,
+        }
+        },
+        "  no `EtabEducNat` entry in the files given: add the export's établissements file",
+    );
+}
+
+#[test]
+fn xml_outside_the_aaf_format_is_refused_with_its_line() {
+    refused(
+        |name, bytes| match name {
+            PERSONNELS => replace(
+                &bytes,
+                "<value>MARTIN</value></attr>\n<attr name=\"givenName\">",
+                "<value>MARTIN &eacute;</value></attr>\n<attr name=\"givenName\">",
+            ),
+            _ => bytes,
+        },
+        "PersEducNat_0000.xml`, line 11: attribute `sn`: the entity `&eacute;` is not one XML defines",
+    );
+    refused(
+        |name, bytes| match name {
+            ELEVE => replace(&bytes, "encoding=\"ISO-8859-15\"", "encoding=\"UTF-16\""),
+            _ => bytes,
+        },
+        "Eleve_0000.xml`, line 1: the file declares the encoding `UTF-16`",
+    );
+}

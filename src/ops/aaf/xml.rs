@@ -228,7 +228,12 @@ impl<R: BufRead> AafReader<R> {
                     match name.as_str() {
                         "value" | "id" => {
                             let raw = text.take().unwrap_or_default();
-                            let value = self.decode(&raw, start)?;
+                            let value = self.decode(&raw, start).map_err(|mut e| {
+                                if let Some(a) = &attr {
+                                    e.message = format!("attribute `{a}`: {}", e.message);
+                                }
+                                e
+                            })?;
                             let value = value.trim();
                             if !value.is_empty()
                                 && let Some(r) = request.as_mut()
