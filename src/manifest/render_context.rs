@@ -111,6 +111,7 @@ pub const ROOTS: &[(&str, Shape)] = &[
             ("services", Open),
             ("by_protocol", Open),
             ("attributes", Open),
+            ("ldap", Open),
         ]),
     ),
 ];
