@@ -410,3 +410,192 @@ fn verify_rs256(dir: &Path, token: &str, key: &str) {
     );
     assert_eq!(verified.trim(), "Verified OK");
 }
+
+/// `[Class]` sections of a field list in tests/fixtures/sso/ (see its header).
+fn known_fields(list: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/sso")
+            .join(list),
+    )
+    .unwrap();
+    let mut out = std::collections::BTreeMap::<String, Vec<String>>::new();
+    let mut class = String::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            class = name.to_owned();
+        } else {
+            out.entry(class.clone()).or_default().push(line.to_owned());
+        }
+    }
+    out
+}
+
+/// Every key of `object` that `class`'s field list lacks, as `where.key`.
+fn unknown_keys(
+    fields: &std::collections::BTreeMap<String, Vec<String>>,
+    class: &str,
+    object: &Value,
+    at: &str,
+    out: &mut Vec<String>,
+) {
+    let known = &fields[class];
+    for key in object.as_object().expect("an object").keys() {
+        if !known.contains(key) {
+            out.push(format!("{at}.{key} ({class})"));
+        }
+    }
+}
+
+#[test]
+fn the_keycloak_realm_and_the_cas_registry_write_only_fields_upstream_reads() {
+    // Keycloak: Île-de-France's realm, with a directory bind password so that
+    // the LDAP federation and its mappers are rendered too.
+    let (_idf, bundle) = support::build_from_modules(
+        "examples",
+        "ile-de-france",
+        &[
+            "--set",
+            "openent/sso.ldap_bind_password={ env: LDAP_ADMIN_PASSWORD }",
+        ],
+    );
+    let realm: Value = serde_json::from_str(
+        &std::fs::read_to_string(conf(&bundle, "openent-sso", "import/ent.json")).unwrap(),
+    )
+    .unwrap();
+    let fields = known_fields("keycloak-representations.txt");
+    let mut unknown = Vec::new();
+    unknown_keys(
+        &fields,
+        "RealmRepresentation",
+        &realm,
+        "realm",
+        &mut unknown,
+    );
+    for (i, client) in realm["clients"].as_array().unwrap().iter().enumerate() {
+        unknown_keys(
+            &fields,
+            "ClientRepresentation",
+            client,
+            &format!("clients[{i}]"),
+            &mut unknown,
+        );
+        for (j, mapper) in client["protocolMappers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            let at = format!("clients[{i}].protocolMappers[{j}]");
+            unknown_keys(
+                &fields,
+                "ProtocolMapperRepresentation",
+                mapper,
+                &at,
+                &mut unknown,
+            );
+        }
+    }
+    for (i, idp) in realm["identityProviders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let at = format!("identityProviders[{i}]");
+        unknown_keys(
+            &fields,
+            "IdentityProviderRepresentation",
+            idp,
+            &at,
+            &mut unknown,
+        );
+    }
+    let mut components = 0;
+    let mut stack = vec![("components".to_owned(), realm["components"].clone())];
+    while let Some((at, by_type)) = stack.pop() {
+        for (kind, list) in by_type.as_object().unwrap() {
+            for (i, component) in list.as_array().unwrap().iter().enumerate() {
+                let at = format!("{at}[{kind}][{i}]");
+                components += 1;
+                unknown_keys(
+                    &fields,
+                    "ComponentExportRepresentation",
+                    component,
+                    &at,
+                    &mut unknown,
+                );
+                if let Some(sub) = component.get("subComponents") {
+                    stack.push((format!("{at}.subComponents"), sub.clone()));
+                }
+            }
+        }
+    }
+    // One client per service of the distribution that logs users in, the
+    // directory and one mapper per attribute they read.
+    assert_eq!(realm["clients"].as_array().unwrap().len(), 10, "{realm:#}");
+    assert_eq!(components, 1 + 6, "{:#}", realm["components"]);
+    assert_eq!(unknown, Vec::<String>::new(), "keys Keycloak does not read");
+
+    // CAS: its registry, for the portal, the cahier de textes and the notes.
+    let (_cas, bundle) = support::build_from_modules("tests/fixtures/sso", "cas", &[]);
+    let service: Value = serde_json::from_str(
+        &std::fs::read_to_string(conf(&bundle, "openent-sso-cas", "services/ENT-1001.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let fields = known_fields("cas-registered-service.txt");
+    let mut unknown = Vec::new();
+    unknown_keys(
+        &fields,
+        "CasRegisteredService",
+        &service,
+        "service",
+        &mut unknown,
+    );
+    let policy = &service["attributeReleasePolicy"];
+    unknown_keys(
+        &fields,
+        "ReturnAllowedAttributeReleasePolicy",
+        policy,
+        "attributeReleasePolicy",
+        &mut unknown,
+    );
+    assert_eq!(unknown, Vec::<String>::new(), "keys CAS does not read");
+    assert_eq!(
+        policy["allowedAttributes"],
+        serde_json::json!([
+            "java.util.ArrayList",
+            [
+                "ENTPersonJointure",
+                "ENTPersonProfils",
+                "ENTPersonStructRattach",
+                "displayName",
+                "mail",
+                "uid"
+            ]
+        ])
+    );
+    // CAS matches the whole service URL against serviceId (Java's
+    // Pattern.matches, as Python's re.fullmatch).
+    let pattern = service["serviceId"].as_str().unwrap();
+    let matched = tools::run(std::process::Command::new("python3").args([
+        "-c",
+        "import re, sys; print(' '.join(str(bool(re.fullmatch(sys.argv[1], u))) for u in sys.argv[2:]))",
+        pattern,
+        "https://ent.essai.fr/cahier-de-textes/",
+        "https://ent.essai.fr/notes/eleve?id=1",
+        "https://ent.essai.fr/",
+        "https://ent.essai.fr/documents/",
+        "https://ent.essai.fr.ailleurs.example/cahier-de-textes/",
+        "https://ailleurs.example/?https://ent.essai.fr/",
+    ]));
+    assert_eq!(
+        matched.trim(),
+        "True True True False False False",
+        "{pattern}"
+    );
+}
