@@ -71,7 +71,7 @@ fn a_service_whose_protocols_the_provider_does_not_serve_is_refused_naming_both_
         .stderr_contains(
             "error[E058/login-protocol-unserved]: ./distribution.yaml: `openent/wiki` logs users in with cas, and the SSO provider `openent/idp` only serves oidc\n \
              = key: `modules`\n \
-             = help: replace `openent/idp` in `modules:` by a provider that serves cas, e.g. `openent/lemonldap` (CAS, OIDC, SAML) or `openent/sso-cas` (CAS); or remove `openent/wiki`",
+             = help: replace `openent/idp` in `modules:` by a provider that serves cas, e.g. `openent/lemonldap` (cas, oidc) or `openent/sso-cas` (cas); or remove `openent/wiki`",
         );
 }
 

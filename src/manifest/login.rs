@@ -334,19 +334,37 @@ pub fn plan(
     }
 }
 
-/// What to do when the provider lacks a service's protocols: another
-/// provider of the catalogue (each serves what its `login.serves` says), or
-/// the service out.
+/// The catalogue's SSO providers and what each serves (their
+/// `login.serves`), for the help of E058.
+const CATALOGUE_PROVIDERS: &[(&str, &[&str])] = &[
+    ("openent/lemonldap", &["cas", "oidc"]),
+    ("openent/sso", &["oidc", "saml"]),
+    ("openent/sso-cas", &["cas"]),
+];
+
+/// What to do when the provider lacks a service's protocols: a provider of
+/// the catalogue that serves one of them, or the service out.
 fn alternatives(service: &ModuleName, protocols: &[&str], provider: &ModuleName) -> String {
-    let instead = if protocols.contains(&"cas") {
-        "`openent/lemonldap` (CAS, OIDC, SAML) or `openent/sso-cas` (CAS)"
+    let instead: Vec<String> = CATALOGUE_PROVIDERS
+        .iter()
+        .filter(|(name, serves)| {
+            *name != provider.as_str() && serves.iter().any(|p| protocols.contains(p))
+        })
+        .map(|(name, serves)| format!("`{name}` ({})", serves.join(", ")))
+        .collect();
+    let replace = if instead.is_empty() {
+        format!(
+            "replace `{provider}` in `modules:` by a provider that serves {}",
+            protocols.join(" or ")
+        )
     } else {
-        "`openent/lemonldap` (CAS, OIDC, SAML) or `openent/sso` (OIDC, SAML)"
+        format!(
+            "replace `{provider}` in `modules:` by a provider that serves {}, e.g. {}",
+            protocols.join(" or "),
+            instead.join(" or ")
+        )
     };
-    format!(
-        "replace `{provider}` in `modules:` by a provider that serves {}, e.g. {instead}; or remove `{service}`",
-        protocols.join(" or ")
-    )
+    format!("{replace}; or remove `{service}`")
 }
 
 #[cfg(test)]
