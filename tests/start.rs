@@ -539,7 +539,6 @@ const NGINX_CONF: &str = "user www-data;\nworker_processes 1;\n\
 /// else.
 const ESSONNE_ROUTES: [(&str, &str, u16); 9] = [
     ("/", "openent-portail", 8080),
-    ("/auth", "openent-sso", 8080),
     ("/cahier-de-textes", "openent-cahier-de-textes", 8080),
     ("/cdi", "openent-cdi", 80),
     ("/cours", "openent-cours", 8080),
@@ -547,6 +546,8 @@ const ESSONNE_ROUTES: [(&str, &str, u16); 9] = [
     ("/notes", "openent-notes-absences", 8080),
     ("/reservation", "openent-reservation", 80),
     ("/sites", "openent-sites-web", 80),
+    // LemonLDAP::NG's portal (tests/start_sso.rs logs in through it).
+    ("/sso", "openent-lemonldap", 8080),
 ];
 
 /// nginx with `example`'s reverse-proxy configuration routes each of
