@@ -122,3 +122,21 @@ fn a_login_block_with_an_unknown_protocol_is_a_located_error() {
             ",
     );
 }
+
+#[test]
+fn a_provider_that_does_not_provide_sso_and_a_secret_that_is_no_secret_option_are_located_errors() {
+    let test = fixture();
+    let idp = "modules/idp/module.yaml";
+    let text = std::fs::read_to_string(test.path().join(idp)).unwrap();
+    let test = test.write(idp, &text.replace("provides: [sso]\n", ""));
+    let docs = "modules/docs/module.yaml";
+    let text = std::fs::read_to_string(test.path().join(docs)).unwrap();
+    test.write(docs, &text.replace("secret: client_secret }", "secret: client_id }"))
+        .args(["lint", "modules/idp", "modules/docs"])
+        .run()
+        .status(1)
+        .stdout_contains("error[E057/login-block]: `service.login.serves` is for the SSO provider, and this module does not provide `sso`")
+        .stdout_contains("= help: add `sso` to `provides:`")
+        .stdout_contains("error[E057/login-block]: `service.login.secret` names `client_id`, which is not a `secret` option of `config`")
+        .stdout_contains("= help: declare `client_id: { type: secret, required: true }` under `config`");
+}
