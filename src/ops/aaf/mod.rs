@@ -18,12 +18,15 @@
 
 pub mod xml;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+// The identifiers come from the académie's export, not from a peer on the
+// network: the faster FxHash (already used by the resolver) is enough.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::manifest::formats::check_uai;
 use crate::workspace::values::module_values;
@@ -193,10 +196,10 @@ struct Person {
 /// is collected, and any refuses the whole import.
 pub fn read_files(files: &[PathBuf], target: &Target) -> Result<Read, AafError> {
     let mut problems = Vec::new();
-    let mut structures: HashMap<String, Structure> = HashMap::new();
-    let mut people: HashMap<String, Person> = HashMap::new();
+    let mut structures: HashMap<String, Structure> = HashMap::default();
+    let mut people: HashMap<String, Person> = HashMap::default();
     // Établissements refused (a bad UAI): their accounts are not reported again.
-    let mut refused: HashSet<String> = HashSet::new();
+    let mut refused: HashSet<String> = HashSet::default();
     for (index, path) in files.iter().enumerate() {
         let file = std::fs::File::open(path).map_err(|source| AafError::Read {
             path: path.clone(),
@@ -240,7 +243,7 @@ pub fn read_files(files: &[PathBuf], target: &Target) -> Result<Read, AafError> 
         ));
     }
     // A parent belongs to the établissements of the pupils it is responsible for.
-    let mut parents_uais: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut parents_uais: HashMap<String, BTreeSet<String>> = HashMap::default();
     let mut used: BTreeMap<String, usize> = BTreeMap::new();
     let mut ids: Vec<&String> = people.keys().collect();
     ids.sort();
