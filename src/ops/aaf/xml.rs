@@ -21,7 +21,7 @@
 //! anything else is refused with its line rather than guessed.
 
 use std::borrow::Cow;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 /// One request of a file, as read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -71,6 +71,9 @@ enum Encoding {
 /// An element's name: one of the format's, without allocating, or another
 /// one kept for the message that refuses it.
 type Name = Cow<'static, str>;
+
+/// The longest tag or text read at once.
+const MAX_TOKEN: usize = 1 << 20;
 
 /// The element names of ficAlimMENESR.dtd.
 const NAMES: &[&str] = &[
@@ -312,13 +315,24 @@ impl<R: BufRead> AafReader<R> {
     }
 
     /// Reads up to and including `byte`; false when the input ended first.
+    /// A tag or a text longer than [`MAX_TOKEN`] is refused rather than
+    /// held in memory: a damaged or hostile file cannot exhaust it.
     fn read_until(&mut self, byte: u8) -> Result<bool, XmlError> {
         let before = self.buf.len();
-        self.input
+        let room = MAX_TOKEN.saturating_sub(before) as u64 + 1;
+        (&mut self.input)
+            .take(room)
             .read_until(byte, &mut self.buf)
             .map_err(|e| self.error(self.line, format!("cannot read: {e}")))?;
         self.line += memchr::memchr_iter(b'\n', &self.buf[before..]).count() as u64;
-        Ok(self.buf.len() > before && self.buf.last() == Some(&byte))
+        let found = self.buf.len() > before && self.buf.last() == Some(&byte);
+        if !found && self.buf.len() > MAX_TOKEN {
+            return Err(self.error(
+                self.line,
+                format!("a tag or a text longer than {} MiB: an AAF value is a few hundred bytes at most; the file is damaged", MAX_TOKEN >> 20),
+            ));
+        }
+        Ok(found)
     }
 
     fn next_token(&mut self) -> Result<Option<Token>, XmlError> {
@@ -577,6 +591,15 @@ mod tests {
         let cut_in_tag = b"<ficAlimMENESR>\n<addRequest>\n<identifier><id>1</id></identif";
         let err = read_all(cut_in_tag).unwrap_err();
         assert!(err.message.contains("ends inside a tag"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_value_longer_than_the_limit_is_refused_without_reading_it_all() {
+        let mut text = b"<ficAlimMENESR>\n<addRequest>\n<identifier><id>".to_vec();
+        text.extend(std::iter::repeat_n(b'1', 3 * MAX_TOKEN));
+        let err = read_all(&text).unwrap_err();
+        assert_eq!(err.line, 3);
+        assert!(err.message.contains("longer than 1 MiB"), "{}", err.message);
     }
 
     #[test]
