@@ -407,9 +407,7 @@ impl<R: BufRead> AafReader<R> {
             ));
         }
         // A `>` inside a quoted attribute value does not end the tag.
-        while self.buf.iter().filter(|&&b| b == b'"').count() % 2 == 1
-            || self.buf.iter().filter(|&&b| b == b'\'').count() % 2 == 1
-        {
+        while in_quotes(&self.buf) {
             if !self.read_until(b'>')? {
                 return Err(self.truncated(line));
             }
@@ -469,6 +467,19 @@ impl<R: BufRead> AafReader<R> {
             )),
         }
     }
+}
+
+/// Whether `tag` ends inside a quoted attribute value (`"…'…"` is closed).
+fn in_quotes(tag: &[u8]) -> bool {
+    let mut open: Option<u8> = None;
+    for &b in tag {
+        match open {
+            Some(q) if b == q => open = None,
+            None if b == b'"' || b == b'\'' => open = Some(b),
+            _ => {}
+        }
+    }
+    open.is_some()
 }
 
 /// The raw value of attribute `key` in the bytes after an element's name.
@@ -600,6 +611,16 @@ mod tests {
         let err = read_all(&text).unwrap_err();
         assert_eq!(err.line, 3);
         assert!(err.message.contains("longer than 1 MiB"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_quote_or_a_greater_than_sign_inside_an_attribute_value_is_read_as_text() {
+        let text = b"<ficAlimMENESR>\n<addRequest>\n<identifier><id>1</id></identifier>\n<attributes><attr name=\"l'a>b\"><value>x</value></attr></attributes>\n</addRequest>\n</ficAlimMENESR>\n";
+        let requests = read_all(text).unwrap();
+        assert_eq!(
+            requests[0].attrs,
+            vec![("l'a>b".to_owned(), vec!["x".to_owned()])]
+        );
     }
 
     #[test]
