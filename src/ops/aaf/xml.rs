@@ -287,7 +287,8 @@ impl<R: BufRead> AafReader<R> {
                         }
                         _ => {}
                     }
-                    if self.stack.len() == 1 {
+                    // Out of `<operationalAttributes>`, `<identifier>`, `<attributes>`.
+                    if self.stack.len() == 2 {
                         part = Part::Other;
                     }
                 }
