@@ -255,3 +255,39 @@ fn xml_outside_the_aaf_format_is_refused_with_its_line() {
         "Eleve_0000.xml`, line 1: the file declares the encoding `UTF-16`",
     );
 }
+
+#[test]
+fn a_distribution_without_a_directory_is_refused() {
+    let mut test = Test::new()
+        .write(
+            "mini/distribution.yaml",
+            &support::unindent(
+                "
+                schema: oent/distribution/v1
+                name: test/mini
+                version: 2026.1.0
+                collectivite: { nom: Essonne, type: departement }
+                registries:
+                  - { name: local, path: ../registry }
+                modules:
+                  openent/mariadb: { version: \"^11.4\", config: { root_password: { env: MARIADB_ROOT_PASSWORD } } }
+                etablissements: { file: etablissements.csv }
+                target: compose
+                ",
+            ),
+        )
+        .write(
+            "mini/etablissements.csv",
+            "uai,nom,type,commune,departement,secteur\n0911500L,Collège Alfred-de-Musset,college,Évry-Courcouronnes,91,public\n",
+        );
+    std::os::unix::fs::symlink(root().join("registry"), test.path().join("registry")).unwrap();
+    for name in FILES {
+        test = test.write_bytes(&format!("aaf/{name}"), &fixture(name));
+    }
+    test.args(["import", "aaf", "aaf/x.xml", "--to", "mini"])
+        .run()
+        .status(2)
+        .stderr_is(
+            "error: test/mini has no directory: no module of it provides `annuaire`; add `openent/annuaire` to its modules\n",
+        );
+}

@@ -5,6 +5,7 @@
 //!
 //! - [`xml`] reads the files one request at a time (streaming: an
 //!   académie's file holds hundreds of thousands of entries);
+//! - [`ldif`] writes the accounts;
 //! - here each request becomes an établissement (`categorieStructure`) or
 //!   an account (`categoriePersonne`, mapped to the SDET's class), every
 //!   problem is collected with its file, line, identifier and attribute,
@@ -16,14 +17,16 @@
 //! the distribution serves is its `etablissements` list: an account
 //! attached to an établissement outside it is an error (docs/accounts.md).
 
+pub mod ldif;
 pub mod xml;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fmt::Write as _;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
+// The identifiers come from the académie's export, not from a peer on the
+// network: the faster FxHash (already used by the resolver) is enough.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::manifest::formats::check_uai;
 use crate::workspace::values::module_values;
@@ -116,7 +119,7 @@ pub fn import_aaf(options: &AafOptions) -> Result<AafOutcome, AafError> {
         file.parent().unwrap_or(Path::new(".")).join(DEFAULT_OUT)
     });
     let read = read_files(&options.files, &target)?;
-    let text = to_ldif(&read.accounts, &target, &options.files);
+    let text = ldif::to_ldif(&read.accounts, &target, &options.files);
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| AafError::Write {
             path: out.clone(),
@@ -193,10 +196,10 @@ struct Person {
 /// is collected, and any refuses the whole import.
 pub fn read_files(files: &[PathBuf], target: &Target) -> Result<Read, AafError> {
     let mut problems = Vec::new();
-    let mut structures: HashMap<String, Structure> = HashMap::new();
-    let mut people: HashMap<String, Person> = HashMap::new();
+    let mut structures: HashMap<String, Structure> = HashMap::default();
+    let mut people: HashMap<String, Person> = HashMap::default();
     // Établissements refused (a bad UAI): their accounts are not reported again.
-    let mut refused: HashSet<String> = HashSet::new();
+    let mut refused: HashSet<String> = HashSet::default();
     for (index, path) in files.iter().enumerate() {
         let file = std::fs::File::open(path).map_err(|source| AafError::Read {
             path: path.clone(),
@@ -240,7 +243,7 @@ pub fn read_files(files: &[PathBuf], target: &Target) -> Result<Read, AafError> 
         ));
     }
     // A parent belongs to the établissements of the pupils it is responsible for.
-    let mut parents_uais: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut parents_uais: HashMap<String, BTreeSet<String>> = HashMap::default();
     let mut used: BTreeMap<String, usize> = BTreeMap::new();
     let mut ids: Vec<&String> = people.keys().collect();
     ids.sort();
@@ -443,88 +446,5 @@ fn entry(request: Request, at: (usize, u64), place: &str, files: &[PathBuf], fou
         _ => problems.push(format!(
             "  {place}: entry `{id}` has no `categoriePersonne` nor `categorieStructure` in `<operationalAttributes>`: this is not an AAF entry"
         )),
-    }
-}
-
-/// The LDIF of `accounts` under `target`'s root: one inetOrgPerson each,
-/// its SDET class in `employeeType`, its établissements' UAIs in `ou`.
-pub fn to_ldif(accounts: &[Account], target: &Target, files: &[PathBuf]) -> String {
-    let mut out = String::with_capacity(accounts.len() * 256);
-    let names: Vec<String> = files
-        .iter()
-        .map(|f| {
-            f.file_name().map_or_else(
-                || f.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            )
-        })
-        .collect();
-    let _ = writeln!(
-        out,
-        "# Généré par oent import aaf : {} compte(s) de l'AAF",
-        accounts.len()
-    );
-    let _ = writeln!(out, "# Fichiers : {}", names.join(", "));
-    for a in accounts {
-        out.push('\n');
-        let dn = format!("uid={},{PEOPLE_BRANCH},{}", a.id, target.base_dn);
-        line(&mut out, "dn", &dn);
-        out.push_str("objectClass: inetOrgPerson\n");
-        line(&mut out, "uid", &a.id);
-        let full = match &a.given_name {
-            Some(g) => format!("{g} {}", a.sn),
-            None => a.sn.clone(),
-        };
-        line(&mut out, "cn", &full);
-        line(&mut out, "sn", &a.sn);
-        if let Some(g) = &a.given_name {
-            line(&mut out, "givenName", g);
-        }
-        line(&mut out, "displayName", &full);
-        if let Some(m) = &a.mail {
-            line(&mut out, "mail", m);
-        }
-        line(&mut out, "employeeType", a.class);
-        for uai in &a.uais {
-            line(&mut out, "ou", uai);
-        }
-    }
-    out
-}
-
-/// `attr: value`, or `attr:: base64` when the value is not an LDIF
-/// SAFE-STRING (RFC 2849: ASCII without NUL, CR, LF, not starting with a
-/// space, `:` or `<`, and, by habit, not ending with a space).
-fn line(out: &mut String, attr: &str, value: &str) {
-    let safe = value
-        .bytes()
-        .all(|b| b.is_ascii() && !matches!(b, 0 | b'\n' | b'\r'))
-        && !value.starts_with([' ', ':', '<'])
-        && !value.ends_with(' ');
-    out.push_str(attr);
-    if safe {
-        out.push_str(": ");
-        out.push_str(value);
-    } else {
-        out.push_str(":: ");
-        out.push_str(&base64::engine::general_purpose::STANDARD.encode(value));
-    }
-    out.push('\n');
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_that_are_not_safe_strings_are_base64() {
-        let mut out = String::new();
-        line(&mut out, "sn", "Dupont");
-        line(&mut out, "cn", "Élodie Dupont");
-        line(&mut out, "description", ": colon");
-        assert_eq!(
-            out,
-            "sn: Dupont\ncn:: w4lsb2RpZSBEdXBvbnQ=\ndescription:: OiBjb2xvbg==\n"
-        );
     }
 }

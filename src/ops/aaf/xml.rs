@@ -20,7 +20,8 @@
 //! five predefined entities plus character references are understood, and
 //! anything else is refused with its line rather than guessed.
 
-use std::io::BufRead;
+use std::borrow::Cow;
+use std::io::{BufRead, Read};
 
 /// One request of a file, as read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,14 +68,38 @@ enum Encoding {
     Latin9,
 }
 
+/// An element's name: one of the format's, without allocating, or another
+/// one kept for the message that refuses it.
+type Name = Cow<'static, str>;
+
+/// The longest tag or text read at once.
+const MAX_TOKEN: usize = 1 << 20;
+
+/// The element names of ficAlimMENESR.dtd.
+const NAMES: &[&str] = &[
+    "ficAlimMENESR",
+    "addRequest",
+    "modifyRequest",
+    "deleteRequest",
+    "operationalAttributes",
+    "identifier",
+    "attributes",
+    "modifications",
+    "modification",
+    "attr",
+    "value",
+    "id",
+];
+
 enum Token {
     Open {
-        name: String,
+        name: Name,
         attr_name: Option<String>,
         empty: bool,
     },
-    Close(String),
-    Text(Vec<u8>),
+    Close(Name),
+    /// Text, left in the reader's buffer until the next token.
+    Text,
 }
 
 /// Where the reader is inside a request.
@@ -91,7 +116,7 @@ pub struct AafReader<R> {
     line: u64,
     encoding: Encoding,
     /// The open elements, outermost first.
-    stack: Vec<(String, u64)>,
+    stack: Vec<(Name, u64)>,
     buf: Vec<u8>,
     /// A `<` was read: the next token is a tag.
     after_lt: bool,
@@ -122,10 +147,12 @@ impl<R: BufRead> AafReader<R> {
     pub fn next_request(&mut self) -> Result<Option<Request>, XmlError> {
         let mut request: Option<Request> = None;
         let mut part = Part::Other;
-        // The `name` of the `<attr>` being read, and whether a `<value>`
-        // or `<id>` is open (its text is kept).
-        let mut attr: Option<String> = None;
-        let mut text: Option<Vec<u8>> = None;
+        // Whether an `<attr>` (or `<modification>`) is open, the `name` of
+        // the operational one, and the text of an open `<value>` or `<id>`.
+        let mut in_attr = false;
+        let mut operational: Option<String> = None;
+        let mut text: Vec<u8> = Vec::new();
+        let mut capturing = false;
         loop {
             let start = self.line;
             let Some(token) = self.next_token()? else {
@@ -146,11 +173,11 @@ impl<R: BufRead> AafReader<R> {
                 return Ok(None);
             };
             match token {
-                Token::Text(bytes) => {
-                    if let Some(t) = text.as_mut() {
-                        t.extend_from_slice(&bytes);
-                    } else if bytes.iter().any(|b| !b.is_ascii_whitespace()) {
-                        let parent = self.stack.last().map_or("", |(n, _)| n.as_str());
+                Token::Text => {
+                    if capturing {
+                        text.extend_from_slice(&self.buf);
+                    } else if self.buf.iter().any(|b| !b.is_ascii_whitespace()) {
+                        let parent = self.stack.last().map_or("", |(n, _)| n.as_ref());
                         return Err(self.error(
                             start,
                             format!("text outside any `<value>` or `<id>` (in `<{parent}>`): this is not the AAF's format"),
@@ -163,7 +190,7 @@ impl<R: BufRead> AafReader<R> {
                     empty,
                 } => {
                     let depth = self.stack.len();
-                    match (depth, name.as_str()) {
+                    match (depth, name.as_ref()) {
                         (0, "ficAlimMENESR") => self.seen_root = true,
                         (0, other) => {
                             return Err(self.error(
@@ -173,7 +200,7 @@ impl<R: BufRead> AafReader<R> {
                         }
                         (1, "addRequest" | "modifyRequest" | "deleteRequest") => {
                             request = Some(Request {
-                                kind: name.clone(),
+                                kind: name.to_string(),
                                 line: start,
                                 ..Request::default()
                             });
@@ -186,32 +213,25 @@ impl<R: BufRead> AafReader<R> {
                             let Some(n) = attr_name else {
                                 return Err(self.error(start, "an `<attr>` without its `name`"));
                             };
-                            if part == Part::Attributes
-                                && let Some(r) = request.as_mut()
-                            {
-                                r.attrs.push((n.clone(), Vec::new()));
+                            match (part, request.as_mut()) {
+                                (Part::Attributes, Some(r)) => r.attrs.push((n, Vec::new())),
+                                (Part::Operational, _) => operational = Some(n),
+                                _ => {}
                             }
-                            attr = Some(n);
+                            in_attr = !empty;
                         }
-                        (3, "id") if part == Part::Identifier => text = Some(Vec::new()),
-                        (4, "value") if attr.is_some() => text = Some(Vec::new()),
+                        (3, "id") if part == Part::Identifier => capturing = !empty,
+                        (4, "value") if in_attr => capturing = !empty,
                         (_, other) => {
-                            let parent = self.stack.last().map_or("", |(n, _)| n.as_str());
+                            let parent = self.stack.last().map_or("", |(n, _)| n.as_ref());
                             return Err(self.error(
                                 start,
                                 format!("unexpected `<{other}>` in `<{parent}>`: the AAF's DTD (ficAlimMENESR.dtd) does not allow it here"),
                             ));
                         }
                     }
-                    if empty {
-                        // `<value/>`: an empty value, as AAF writes an absent one.
-                        if text.is_some() {
-                            text = None;
-                        }
-                        if name == "attr" {
-                            attr = None;
-                        }
-                    } else {
+                    // `<value/>` is an empty value, as AAF writes an absent one.
+                    if !empty {
                         self.stack.push((name, start));
                     }
                 }
@@ -225,41 +245,50 @@ impl<R: BufRead> AafReader<R> {
                             format!("`</{name}>` closes `<{open}>`: the file is damaged"),
                         ));
                     }
-                    match name.as_str() {
+                    match name.as_ref() {
                         "value" | "id" => {
-                            let raw = text.take().unwrap_or_default();
-                            let value = self.decode(&raw, start).map_err(|mut e| {
-                                if let Some(a) = &attr {
+                            capturing = false;
+                            let value = self.decode(&text, start).map_err(|mut e| {
+                                let a = match part {
+                                    Part::Operational => operational.as_deref(),
+                                    Part::Attributes => request
+                                        .as_ref()
+                                        .and_then(|r| r.attrs.last())
+                                        .map(|(n, _)| n.as_str()),
+                                    _ => None,
+                                };
+                                if let Some(a) = a {
                                     e.message = format!("attribute `{a}`: {}", e.message);
                                 }
                                 e
                             })?;
-                            let value = value.trim();
+                            text.clear();
                             if !value.is_empty()
                                 && let Some(r) = request.as_mut()
                             {
                                 match part {
-                                    Part::Identifier => r.id = Some(value.to_owned()),
+                                    Part::Identifier => r.id = Some(value),
                                     Part::Operational => {
-                                        let a = attr.clone().unwrap_or_default();
-                                        r.category = Some((a, value.to_owned()));
+                                        let a = operational.clone().unwrap_or_default();
+                                        r.category = Some((a, value));
                                     }
                                     Part::Attributes => {
                                         if let Some((_, values)) = r.attrs.last_mut() {
-                                            values.push(value.to_owned());
+                                            values.push(value);
                                         }
                                     }
                                     Part::Other => {}
                                 }
                             }
                         }
-                        "attr" => attr = None,
+                        "attr" | "modification" => in_attr = false,
                         "addRequest" | "modifyRequest" | "deleteRequest" => {
                             return Ok(request.take());
                         }
                         _ => {}
                     }
-                    if self.stack.len() == 1 {
+                    // Out of `<operationalAttributes>`, `<identifier>`, `<attributes>`.
+                    if self.stack.len() == 2 {
                         part = Part::Other;
                     }
                 }
@@ -267,31 +296,44 @@ impl<R: BufRead> AafReader<R> {
         }
     }
 
-    /// Text bytes decoded as the file declares, entities replaced.
+    /// Text bytes decoded as the file declares, white space around it
+    /// dropped, entities replaced.
     fn decode(&self, raw: &[u8], line: u64) -> Result<String, XmlError> {
-        let text = match self.encoding {
-            Encoding::Utf8 => std::str::from_utf8(raw)
-                .map_err(|_| {
-                    self.error(
-                        line,
-                        "a value is not UTF-8 although the file declares no other encoding; the AAF writes ISO-8859-15 and says so in its first line `<?xml … encoding=\"ISO-8859-15\"?>`",
-                    )
-                })?
-                .to_owned(),
-            Encoding::Latin1 => raw.iter().map(|&b| b as char).collect(),
-            Encoding::Latin9 => raw.iter().map(|&b| latin9(b)).collect(),
+        let raw = raw.trim_ascii();
+        let text = match std::str::from_utf8(raw) {
+            // ASCII reads the same in the three encodings.
+            Ok(s) if self.encoding == Encoding::Utf8 || raw.is_ascii() => s.to_owned(),
+            Err(_) if self.encoding == Encoding::Utf8 => {
+                return Err(self.error(
+                    line,
+                    "a value is not UTF-8 although the file declares no other encoding; the AAF writes ISO-8859-15 and says so in its first line `<?xml … encoding=\"ISO-8859-15\"?>`",
+                ));
+            }
+            _ if self.encoding == Encoding::Latin9 => raw.iter().map(|&b| latin9(b)).collect(),
+            _ => raw.iter().map(|&b| b as char).collect(),
         };
-        unescape(&text).map_err(|m| self.error(line, m))
+        unescape(text).map_err(|m| self.error(line, m))
     }
 
     /// Reads up to and including `byte`; false when the input ended first.
+    /// A tag or a text longer than [`MAX_TOKEN`] is refused rather than
+    /// held in memory: a damaged or hostile file cannot exhaust it.
     fn read_until(&mut self, byte: u8) -> Result<bool, XmlError> {
         let before = self.buf.len();
-        self.input
+        let room = MAX_TOKEN.saturating_sub(before) as u64 + 1;
+        (&mut self.input)
+            .take(room)
             .read_until(byte, &mut self.buf)
             .map_err(|e| self.error(self.line, format!("cannot read: {e}")))?;
         self.line += memchr::memchr_iter(b'\n', &self.buf[before..]).count() as u64;
-        Ok(self.buf.len() > before && self.buf.last() == Some(&byte))
+        let found = self.buf.len() > before && self.buf.last() == Some(&byte);
+        if !found && self.buf.len() > MAX_TOKEN {
+            return Err(self.error(
+                self.line,
+                format!("a tag or a text longer than {} MiB: an AAF value is a few hundred bytes at most; the file is damaged", MAX_TOKEN >> 20),
+            ));
+        }
+        Ok(found)
     }
 
     fn next_token(&mut self) -> Result<Option<Token>, XmlError> {
@@ -310,7 +352,7 @@ impl<R: BufRead> AafReader<R> {
                 self.after_lt = true;
             }
             if !self.buf.is_empty() {
-                return Ok(Some(Token::Text(std::mem::take(&mut self.buf))));
+                return Ok(Some(Token::Text));
             }
             if !found {
                 return Ok(None);
@@ -366,16 +408,14 @@ impl<R: BufRead> AafReader<R> {
             ));
         }
         // A `>` inside a quoted attribute value does not end the tag.
-        while self.buf.iter().filter(|&&b| b == b'"').count() % 2 == 1
-            || self.buf.iter().filter(|&&b| b == b'\'').count() % 2 == 1
-        {
+        while in_quotes(&self.buf) {
             if !self.read_until(b'>')? {
                 return Err(self.truncated(line));
             }
         }
         let body = &self.buf[..self.buf.len() - 1];
         if let Some(rest) = body.strip_prefix(b"/") {
-            return Ok(Some(Token::Close(self.ascii(rest.trim_ascii(), line)?)));
+            return Ok(Some(Token::Close(self.name(rest.trim_ascii(), line)?)));
         }
         let (body, empty) = match body.strip_suffix(b"/") {
             Some(b) => (b, true),
@@ -385,7 +425,7 @@ impl<R: BufRead> AafReader<R> {
             .iter()
             .position(|b| b.is_ascii_whitespace())
             .unwrap_or(body.len());
-        let name = self.ascii(&body[..end], line)?;
+        let name = self.name(&body[..end], line)?;
         let attr_name = match attribute(&body[end..], b"name") {
             Some(raw) => Some(self.decode(raw, line)?),
             None => None,
@@ -397,9 +437,12 @@ impl<R: BufRead> AafReader<R> {
         }))
     }
 
-    fn ascii(&self, bytes: &[u8], line: u64) -> Result<String, XmlError> {
+    fn name(&self, bytes: &[u8], line: u64) -> Result<Name, XmlError> {
+        if let Some(known) = NAMES.iter().find(|n| n.as_bytes() == bytes) {
+            return Ok(Cow::Borrowed(known));
+        }
         match std::str::from_utf8(bytes) {
-            Ok(s) if !s.is_empty() && s.is_ascii() => Ok(s.to_owned()),
+            Ok(s) if !s.is_empty() && s.is_ascii() => Ok(Cow::Owned(s.to_owned())),
             _ => Err(self.error(
                 line,
                 format!(
@@ -425,6 +468,19 @@ impl<R: BufRead> AafReader<R> {
             )),
         }
     }
+}
+
+/// Whether `tag` ends inside a quoted attribute value (`"…'…"` is closed).
+fn in_quotes(tag: &[u8]) -> bool {
+    let mut open: Option<u8> = None;
+    for &b in tag {
+        match open {
+            Some(q) if b == q => open = None,
+            None if b == b'"' || b == b'\'' => open = Some(b),
+            _ => {}
+        }
+    }
+    open.is_some()
 }
 
 /// The raw value of attribute `key` in the bytes after an element's name.
@@ -463,12 +519,12 @@ fn latin9(b: u8) -> char {
 }
 
 /// XML's five entities and character references replaced.
-fn unescape(text: &str) -> Result<String, String> {
+fn unescape(text: String) -> Result<String, String> {
     if !text.contains('&') {
-        return Ok(text.to_owned());
+        return Ok(text);
     }
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
+    let mut rest = text.as_str();
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         let after = &rest[amp + 1..];
@@ -550,9 +606,28 @@ mod tests {
     }
 
     #[test]
+    fn a_value_longer_than_the_limit_is_refused_without_reading_it_all() {
+        let mut text = b"<ficAlimMENESR>\n<addRequest>\n<identifier><id>".to_vec();
+        text.extend(std::iter::repeat_n(b'1', 3 * MAX_TOKEN));
+        let err = read_all(&text).unwrap_err();
+        assert_eq!(err.line, 3);
+        assert!(err.message.contains("longer than 1 MiB"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_quote_or_a_greater_than_sign_inside_an_attribute_value_is_read_as_text() {
+        let text = b"<ficAlimMENESR>\n<addRequest>\n<identifier><id>1</id></identifier>\n<attributes><attr name=\"l'a>b\"><value>x</value></attr></attributes>\n</addRequest>\n</ficAlimMENESR>\n";
+        let requests = read_all(text).unwrap();
+        assert_eq!(
+            requests[0].attrs,
+            vec![("l'a>b".to_owned(), vec!["x".to_owned()])]
+        );
+    }
+
+    #[test]
     fn unknown_entities_and_mismatched_tags_are_refused() {
-        assert!(unescape("a &eacute; b").is_err());
-        assert_eq!(unescape("&#233;&#xE9;").unwrap(), "éé");
+        assert!(unescape("a &eacute; b".into()).is_err());
+        assert_eq!(unescape("&#233;&#xE9;".into()).unwrap(), "éé");
         let text = b"<ficAlimMENESR>\n<addRequest>\n</attributes>";
         let err = read_all(text).unwrap_err();
         assert_eq!(err.line, 3);
