@@ -140,3 +140,32 @@ fn a_provider_that_does_not_provide_sso_and_a_secret_that_is_no_secret_option_ar
         .stdout_contains("error[E057/login-block]: `service.login.secret` names `client_id`, which is not a `secret` option of `config`")
         .stdout_contains("= help: declare `client_id: { type: secret, required: true }` under `config`");
 }
+
+#[test]
+fn two_sso_providers_in_one_distribution_are_refused() {
+    let test = fixture();
+    let other = std::fs::read_to_string(test.path().join("modules/idp/module.yaml"))
+        .unwrap()
+        .replace("name: openent/idp", "name: openent/idp2")
+        .replace("path: /idp }", "path: /idp2 }")
+        .replace("oidc: /idp/realms/ent", "oidc: /idp2");
+    let test = test.write("modules/idp2/module.yaml", &other).copy(
+        &Path::new(ROOT).join("tests/fixtures/sso/login/modules/idp/templates"),
+        "modules/idp2/templates",
+    );
+    let test = support::registry::publish_tree(test, "registry", "openent", "modules");
+    let dist = std::fs::read_to_string(test.path().join("distribution.yaml")).unwrap();
+    build(test.write(
+        "distribution.yaml",
+        &dist.replace(
+            "  openent/idp: \"^1\"\n",
+            "  openent/idp: \"^1\"\n  openent/idp2: \"^1\"\n",
+        ),
+    ))
+    .status(1)
+    .stderr_contains(
+        "error[E057/login-block]: ./distribution.yaml: `openent/idp` and `openent/idp2` both serve the single sign-on\n \
+         = key: `modules`\n \
+         = help: an ENT has one login: keep one SSO provider in `modules:`",
+    );
+}

@@ -117,7 +117,7 @@ codes! {
     UaiDepartement = "E049", "uai-departement", Error, "a UAI's département prefix is not the établissement's `departement`";
     ContractEnv = "E050", "contract-env", Error, "one container's environment would get one variable twice (a `service.environment` key, a secret option, a database variable)";
     LoginProtocol = "E056", "login-protocol", Error, "a `service.login` names a protocol oent does not know (cas, oidc, saml)";
-    LoginBlock = "E057", "login-block", Error, "a `service.login` is inconsistent: both `serves` and `protocols`, no protocol, `serves` without `provides: [sso]`, or a `secret` that is not a `secret` option";
+    LoginBlock = "E057", "login-block", Error, "a `service.login` is inconsistent: both `serves` and `protocols`, no protocol, `serves` without `provides: [sso]`, a `secret` that is not a `secret` option; or two modules of a distribution serve the SSO";
     LoginProtocolUnserved = "E058", "login-protocol-unserved", Error, "a service logs users in with protocols the distribution's SSO provider does not serve";
     LoginRedirectClash = "E059", "login-redirect-clash", Error, "two services ask the SSO provider to send users back to the same path";
     SsoSettingDerived = "E060", "sso-setting-derived", Error, "a distribution sets `settings.sso`, which oent derives from the SSO provider module";

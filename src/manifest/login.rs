@@ -268,14 +268,28 @@ pub fn plan(
     distribution: &Path,
     modules: &BTreeMap<ModuleName, Module>,
 ) -> Result<Option<Plan>, Vec<Diagnostic>> {
-    let provider = modules.iter().find_map(|(name, m)| match login_of(m) {
-        Some(Login::Provider(serves)) => Some((name, serves)),
-        _ => None,
-    });
-    let Some((provider, serves)) = provider else {
+    let providers: Vec<(&ModuleName, &BTreeMap<&str, String>)> = modules
+        .iter()
+        .filter_map(|(name, m)| match login_of(m) {
+            Some(Login::Provider(serves)) => Some((name, serves)),
+            _ => None,
+        })
+        .collect();
+    let Some(&(provider, serves)) = providers.first() else {
         return Ok(None);
     };
     let mut errors = Vec::new();
+    if let [(first, _), (second, _), ..] = providers[..] {
+        errors.push(
+            Diagnostic::error(
+                Code::LoginBlock,
+                distribution,
+                format!("`{first}` and `{second}` both serve the single sign-on"),
+            )
+            .key("modules")
+            .help("an ENT has one login: keep one SSO provider in `modules:`"),
+        );
+    }
     let mut clients = Vec::new();
     let mut redirects: BTreeMap<&str, &ModuleName> = BTreeMap::new();
     for (name, module) in modules {
