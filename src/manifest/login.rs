@@ -261,9 +261,9 @@ fn login_of(module: &Module) -> Option<&Login> {
 
 /// Pairs each service that logs users in with the distribution's provider.
 /// `Ok(None)` when no module provides `sso` with a `login.serves`: services
-/// then keep their own login. Errors, reported against `distribution`: a
-/// service whose protocols the provider does not serve (E058), two services
-/// sending users back to one path (E059).
+/// then keep their own login. Errors, reported against `distribution`: two
+/// modules serving the SSO (E057), a service whose protocols the provider
+/// does not serve (E058), two services sending users back to one path (E059).
 pub fn plan(
     distribution: &Path,
     modules: &BTreeMap<ModuleName, Module>,
