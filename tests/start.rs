@@ -157,34 +157,15 @@ fn secret(secrets: &[(String, String)], var: &str) -> String {
         .unwrap_or_else(|| panic!("secrets.env.example does not list {var}"))
 }
 
-/// A minimal cn=config for Debian's slapd holding one MDB database for
-/// `suffix` in `db`, its administrator `admin` with `password`: what the
-/// directory image sets up from its environment before it loads the
-/// bundle's LDIF.
-fn slapd_config(suffix: &str, admin: &str, password: &str, db: &str, run: &str) -> String {
-    format!(
-        "dn: cn=config\nobjectClass: olcGlobal\ncn: config\nolcPidFile: {run}/slapd.pid\n\n\
-         dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n\n\
-         include: file:///etc/ldap/schema/core.ldif\n\
-         include: file:///etc/ldap/schema/cosine.ldif\n\
-         include: file:///etc/ldap/schema/inetorgperson.ldif\n\n\
-         dn: cn=module{{0}},cn=config\nobjectClass: olcModuleList\ncn: module{{0}}\n\
-         olcModulePath: /usr/lib/ldap\nolcModuleLoad: back_mdb\n\n\
-         dn: olcDatabase={{1}}mdb,cn=config\nobjectClass: olcDatabaseConfig\n\
-         objectClass: olcMdbConfig\nolcDatabase: {{1}}mdb\nolcSuffix: {suffix}\n\
-         olcDbDirectory: {db}\nolcRootDN: {admin}\nolcRootPW: {password}\n"
-    )
-}
-
-/// The test account an operator's import adds: an inetOrgPerson under the
-/// first établissement of the bundle's base DN.
+/// The test account an operator's import adds: an inetOrgPerson under
+/// `ou=personnes` of the bundle's base DN, attached to the first établissement.
 const ACCOUNT: &str = "jdupont";
 const ACCOUNT_PASSWORD: &str = "Mot-de-passe-2026";
 
 fn account_ldif(suffix: &str, uai: &str) -> String {
     format!(
-        "dn: uid={ACCOUNT},ou={uai},{suffix}\nobjectClass: inetOrgPerson\nuid: {ACCOUNT}\n\
-         cn: Jeanne Dupont\nsn: Dupont\nuserPassword: {ACCOUNT_PASSWORD}\n"
+        "dn: uid={ACCOUNT},ou=personnes,{suffix}\nobjectClass: inetOrgPerson\nuid: {ACCOUNT}\n\
+         cn: Jeanne Dupont\nsn: Dupont\nou: {uai}\nuserPassword: {ACCOUNT_PASSWORD}\n"
     )
 }
 
@@ -234,7 +215,7 @@ fn start_directory(
     let config = ns.scratch().join("config.ldif");
     std::fs::write(
         &config,
-        slapd_config(
+        tools::slapd_config(
             &suffix,
             &admin,
             &admin_password,
@@ -285,7 +266,9 @@ fn start_directory(
         "-H",
         "ldap://openent-annuaire:1389",
         "-b",
-        &suffix,
+        &format!("ou=structures,{suffix}"),
+        "-s",
+        "one",
         "(objectClass=organizationalUnit)",
         "ou",
     ]));
@@ -556,7 +539,6 @@ const NGINX_CONF: &str = "user www-data;\nworker_processes 1;\n\
 /// else.
 const ESSONNE_ROUTES: [(&str, &str, u16); 9] = [
     ("/", "openent-portail", 8080),
-    ("/auth", "openent-sso", 8080),
     ("/cahier-de-textes", "openent-cahier-de-textes", 8080),
     ("/cdi", "openent-cdi", 80),
     ("/cours", "openent-cours", 8080),
@@ -564,6 +546,8 @@ const ESSONNE_ROUTES: [(&str, &str, u16); 9] = [
     ("/notes", "openent-notes-absences", 8080),
     ("/reservation", "openent-reservation", 80),
     ("/sites", "openent-sites-web", 80),
+    // LemonLDAP::NG's portal (tests/start_sso.rs logs in through it).
+    ("/sso", "openent-lemonldap", 8080),
 ];
 
 /// nginx with `example`'s reverse-proxy configuration routes each of

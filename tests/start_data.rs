@@ -401,21 +401,6 @@ fn the_essonne_databases_start_and_every_module_logs_in_with_its_rendered_settin
         connects(&ns, &bundle, "openent-documents", nextcloud),
         "openent_documents"
     );
-
-    // Keycloak (Java, no Debian package) reads KC_DB_URL_HOST, KC_DB_*:
-    // psql with the same values.
-    let keycloak = bundle.environment("openent-sso");
-    let database = psql_database(
-        &ns,
-        [
-            &keycloak["KC_DB_URL_HOST"],
-            "5432",
-            &keycloak["KC_DB_URL_DATABASE"],
-            &keycloak["KC_DB_USERNAME"],
-            &keycloak["KC_DB_PASSWORD"],
-        ],
-    );
-    assert_eq!(database, "openent_sso");
 }
 
 #[test]

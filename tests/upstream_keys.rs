@@ -218,13 +218,15 @@ fn etherpad_keys(value: &serde_json::Value, prefix: &str, keys: &mut BTreeSet<St
 }
 
 #[test]
-fn the_essonne_keycloak_nextcloud_and_moodle_settings_write_only_keys_upstream_documents() {
-    let (_work, bundle) = built("examples", "essonne-colleges");
-    let conf = bundle.join("conf");
-
-    let keycloak = conf.join("openent-sso/keycloak.conf");
+fn the_keycloak_nextcloud_and_moodle_settings_write_only_keys_upstream_documents() {
+    // The Essonne logs in with LemonLDAP::NG; Île-de-France with Keycloak.
+    let (_idf, bundle) = built("examples", "ile-de-france");
+    let keycloak = bundle.join("conf/openent-sso/keycloak.conf");
     let text = std::fs::read_to_string(&keycloak).unwrap();
     check(&keycloak, "keycloak.txt", &properties_keys(&text));
+
+    let (_work, bundle) = built("examples", "essonne-colleges");
+    let conf = bundle.join("conf");
 
     let nextcloud = conf.join("openent-documents/config.php");
     let text = std::fs::read_to_string(&nextcloud).unwrap();

@@ -306,7 +306,7 @@ def etab_template(rng, m):
     L.append("{%- endfor %}")
     L.append("    null")
     L.append("  ],")
-    L.append("{% set sso = settings.sso is defined %}")
+    L.append("{% set sso = module.login is defined %}")
     L.append('  "sso": {{ sso }},')
     L.append('{%- if settings.contact is defined %}')
     L.append('  "contact": "{{ settings.contact }}",')

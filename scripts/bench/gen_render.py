@@ -234,8 +234,8 @@ def once_template(rng, i, has_secret):
     t.append("{% endif %}{% if settings.smtp is defined %}smtp.host={{ settings.smtp.host }}")
     t.append("smtp.port={{ settings.smtp.port }}")
     t.append("smtp.from={{ settings.smtp.from }}")
-    t.append("{% endif %}{% if settings.sso is defined %}sso.type={{ settings.sso.type | upper }}")
-    t.append("sso.url={{ settings.sso.url }}")
+    t.append("{% endif %}{% if module.login is defined %}sso.type={{ module.login.protocol | upper }}")
+    t.append("sso.url={{ module.login.url }}")
     t.append("{% endif %}app.titre={{ config.titre }}")
     t.append("app.quota_mo={{ config.quota_mo }}")
     t.append("app.seuil={{ config.seuil }}")
@@ -301,7 +301,7 @@ def etab_template(rng, i, has_secret):
         t.append("  \"annuaire\": \"http://{{ modules[\"bench/annuaire\"].slug }}:{{ modules[\"bench/annuaire\"].service.port }}\",")
     t.append("{% if settings.smtp is defined %}  \"smtp\": \"{{ settings.smtp.host }}:{{ settings.smtp.port }}\",")
     t.append("  \"expediteur\": \"{{ settings.smtp.from }}\",")
-    t.append("{% endif %}{% if settings.sso is defined %}  \"sso\": { \"type\": \"{{ settings.sso.type }}\", \"url\": \"{{ settings.sso.url }}\" },")
+    t.append("{% endif %}{% if module.login is defined %}  \"sso\": { \"type\": \"{{ module.login.protocol }}\", \"url\": \"{{ module.login.url }}\" },")
     t.append("{% endif %}  \"fuseau\": \"{{ settings.fuseau_horaire }}\",")
     t.append("  \"langue\": \"{{ settings.langue }}\",")
     t.append("  \"departement_siege\": {% if etab.departement == \"44\" %}true{% else %}false{% endif %},")
@@ -389,7 +389,6 @@ def distribution_yaml(rng, mods, etabs):
     lines += [
         "settings:",
         "  domaine: e-lyco.fr",
-        "  sso: { type: cas, url: \"https://cas.e-lyco.fr\" }",
         "  smtp: { host: smtp.e-lyco.fr, from: ne-pas-repondre@e-lyco.fr }",
         "  contact: assistance@e-lyco.fr",
         "etablissements:",

@@ -67,7 +67,8 @@ enum Command {
     Contribute(contribute::ContributeArgs),
     /// Check module and distribution manifests, their templates and values.
     Lint(lint::LintArgs),
-    /// Import data into a distribution: `etablissements` from the Annuaire de l'éducation.
+    /// Import data into a distribution: `etablissements` from the Annuaire de l'éducation,
+    /// `aaf` accounts from an académie's AAF export.
     #[command(subcommand)]
     Import(import::ImportCommand),
     /// Create a new module or distribution from a commented starting point.

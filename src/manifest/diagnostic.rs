@@ -116,6 +116,11 @@ codes! {
     DatabaseNotProvided = "E048", "database-not-provided", Error, "a module needs a database engine that no module of the distribution provides";
     UaiDepartement = "E049", "uai-departement", Error, "a UAI's département prefix is not the établissement's `departement`";
     ContractEnv = "E050", "contract-env", Error, "one container's environment would get one variable twice (a `service.environment` key, a secret option, a database variable)";
+    LoginProtocol = "E056", "login-protocol", Error, "a `service.login` names a protocol oent does not know (cas, oidc, saml)";
+    LoginBlock = "E057", "login-block", Error, "a `service.login` is inconsistent: both `serves` and `protocols`, no protocol, `serves` without `provides: [sso]`, a `secret` that is not a `secret` option; or two modules of a distribution serve the SSO";
+    LoginProtocolUnserved = "E058", "login-protocol-unserved", Error, "a service logs users in with protocols the distribution's SSO provider does not serve";
+    LoginRedirectClash = "E059", "login-redirect-clash", Error, "two services ask the SSO provider to send users back to the same path";
+    SsoSettingDerived = "E060", "sso-setting-derived", Error, "a distribution sets `settings.sso`, which oent derives from the SSO provider module";
     MissingRepository = "W001", "missing-repository", Warning, "a module has no `repository`: nothing can be reversed upstream";
     ByteOrderMark = "W002", "byte-order-mark", Warning, "the file starts with a byte-order mark";
     CrlfLineEndings = "W003", "crlf-line-endings", Warning, "the file uses CRLF line endings";

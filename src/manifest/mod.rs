@@ -8,6 +8,8 @@
 //!   (`diagnostic::render`: source line, caret, `help:`) that every command prints;
 //! - [`names`], [`formats`]: module names, versions, requirements, UAI, URLs…;
 //! - [`option`]: typed config options and value checks;
+//! - [`login`]: `service.login`, and the pairing of a distribution's services with its
+//!   SSO provider;
 //! - [`module`]: `module.yaml`; [`template_check`] and [`template_vars`] check its templates
 //!   against the [`render_context`]; [`template_filters`]: the escaping filters
 //!   (`json_string`, `ldif_value`…) a template may use, shared with `render`;
@@ -35,6 +37,7 @@ pub(crate) mod fields;
 pub mod formats;
 pub mod load;
 pub mod lockfile;
+pub mod login;
 pub mod module;
 pub mod names;
 pub mod option;

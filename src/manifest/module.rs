@@ -200,6 +200,9 @@ fn parse_module(checker: &mut Checker, root: &Node) -> Option<Module> {
         let service = service::parse(checker, n, anchor, short_name)?;
         let targets: Vec<String> = templates.iter().map(|t| t.target.clone()).collect();
         service::check_against_module(checker, &service, n, &config, &targets);
+        if let Some(login) = &service.login {
+            super::login::check_against_module(checker, login, n, &provides, &config);
+        }
         Some(service)
     });
 

@@ -44,6 +44,21 @@ const MODULE: Shape = Fields(&[
     ("audiences", Open),
     ("repository", Open),
     ("service", SERVICE),
+    // Only for a service that logs users in through the SSO (docs/render.md).
+    ("login", LOGIN),
+]);
+
+const LOGIN: Shape = Fields(&[
+    ("module", Open),
+    ("slug", Open),
+    ("client_id", Open),
+    ("protocol", Open),
+    ("protocols", Open),
+    ("path", Open),
+    ("redirect", Open),
+    ("attributes", Open),
+    ("url", Open),
+    ("secret", Open),
 ]);
 
 const ETAB: Shape = Fields(&[
@@ -85,6 +100,20 @@ pub const ROOTS: &[(&str, Shape)] = &[
     ("etablissements", Open),
     ("etab", ETAB),
     ("modules", Open),
+    // Only when a module of the distribution serves the SSO.
+    (
+        "sso",
+        Fields(&[
+            ("provider", Open),
+            ("slug", Open),
+            ("url", Open),
+            ("serves", Open),
+            ("services", Open),
+            ("by_protocol", Open),
+            ("attributes", Open),
+            ("ldap", Open),
+        ]),
+    ),
 ];
 
 pub fn root_names() -> impl Iterator<Item = &'static str> {

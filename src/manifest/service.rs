@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use super::diagnostic::Code;
 use super::fields::{Checker, Fields};
+use super::login::{self, Login};
 use super::option::{ConfigOption, OptionType};
 use super::sizing::{self, Sizing};
 use super::yaml::{Node, NodeKind, Span};
@@ -57,6 +58,8 @@ pub struct Service {
     /// How the service grows with the distribution's scale (`None`: one
     /// replica with the targets' default requests).
     pub sizing: Option<Sizing>,
+    /// How its users log in through the SSO, or what the SSO provider serves.
+    pub login: Option<Login>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +148,7 @@ const SERVICE_KEYS: &[&str] = &[
     "secrets",
     "containers",
     "sizing",
+    "login",
     // Schema v1 before the contract, read for one schema version: `port`
     // becomes one port, HTTP-routed at `path` when `path` or `health` is set.
     "port",
@@ -189,6 +193,7 @@ pub fn parse(
         .map(|n| containers(checker, n, short_name))
         .unwrap_or_default();
     let sizing = fields.get("sizing").and_then(|n| sizing::parse(checker, n));
+    let login = fields.get("login").and_then(|n| login::parse(checker, n));
     Some(Service {
         image: image?,
         command,
@@ -201,6 +206,7 @@ pub fn parse(
         secrets,
         containers,
         sizing,
+        login,
     })
 }
 

@@ -1,4 +1,4 @@
-//! Distribution settings: the few values every module may read (domain, SSO,
+//! Distribution settings: the few values every module may read (domain,
 //! mail…), typed like options. Unknown keys are errors, so that a template
 //! reading `settings.domain` is caught instead of rendering an empty string.
 
@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::diagnostic::Code;
 use super::fields::{Checker, describe};
 use super::option::{OptionType, check_typed};
-use super::yaml::{Node, Span};
+use super::yaml::{Node, NodeKind, Span};
 
 /// A setting's type: a scalar, an enum, a list of a scalar, or a nested group.
 pub enum Kind {
@@ -26,6 +26,10 @@ pub type Setting = (&'static str, Kind, bool);
 /// `render_context` reads this table for the keys templates may use.
 pub const SETTINGS: &[Setting] = &[
     ("domaine", Scalar(OptionType::Hostname), false),
+    // Derived from the SSO provider now and refused in a distribution
+    // (E060, [`parse_settings`]); still declared so that the templates of
+    // modules published before `service.login` (`{% if settings.sso is
+    // defined %}`) load, and find it undefined.
     (
         "sso",
         Group(&[
@@ -77,6 +81,24 @@ pub fn group_of(kind: &'static Kind) -> Option<&'static [Setting]> {
 }
 
 pub fn parse_settings(checker: &mut Checker, node: &Node, anchor: Span) -> Map<String, Value> {
+    // `settings.sso` (schema v1 before `service.login`) is derived now: said
+    // so with its own code rather than as an unknown key.
+    if let NodeKind::Map(entries) = &node.kind
+        && let Some((k, _)) = entries.iter().find(|(k, _)| k.name == "sso")
+    {
+        checker.report(
+            Code::SsoSettingDerived,
+            k.span,
+            "settings.sso",
+            "`settings.sso` is no longer set by hand: oent derives each service's login from the SSO provider module",
+            "remove `settings.sso`; the provider (`openent/sso`, `openent/sso-cas`, `openent/lemonldap`) is the module of `modules:` that provides `sso` (docs/formats.md, \"Login\")",
+        );
+        let mut rest = node.clone();
+        if let NodeKind::Map(entries) = &mut rest.kind {
+            entries.retain(|(k, _)| k.name != "sso");
+        }
+        return group(checker, &rest, "settings", anchor, SETTINGS);
+    }
     group(checker, node, "settings", anchor, SETTINGS)
 }
 

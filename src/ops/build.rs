@@ -15,7 +15,7 @@ use crate::manifest::names::ModuleName;
 use crate::manifest::{Code, Diagnostic, Module};
 use crate::registry::fetch::Progress;
 use crate::render::bundle::{BundleError, Staging};
-use crate::render::context::{SharedContext, target_name};
+use crate::render::context::{SharedContext, Sso, target_name};
 use crate::render::deploy;
 use crate::render::engine::{RenderError, render_module};
 use crate::render::limits::{Budget, RenderLimits};
@@ -138,6 +138,11 @@ pub fn build_with(
         &top.manifest_path,
         modules,
     ));
+    let login =
+        crate::manifest::login::plan(&top.manifest_path, modules).unwrap_or_else(|mut e| {
+            errors.append(&mut e);
+            None
+        });
     if !errors.is_empty() {
         return Err(BuildError::Problems(errors));
     }
@@ -170,7 +175,8 @@ pub fn build_with(
         return Err(BuildError::Problems(problems));
     }
 
-    let shared = SharedContext::new(chain, target, &settings, modules);
+    let mut shared = SharedContext::new(chain, target, &settings, modules);
+    shared.sso = login.map(|plan| Sso::new(&plan, &settings, &values));
     let per_etab: u64 = modules
         .values()
         .map(|m| m.templates.iter().filter(|t| t.each.is_some()).count() as u64)
@@ -202,7 +208,7 @@ pub fn build_with(
         .map(|(n, m)| {
             (
                 n.clone(),
-                deploy::deployment_module(m, &values[n], &staging, &shared.scale),
+                deploy::deployment_module(m, &values[n], &staging, &shared),
             )
         })
         .collect();

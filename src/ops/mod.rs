@@ -5,6 +5,7 @@
 //! - [`build`]: `oent build`, the workspace rendered into a bundle;
 //! - [`values`]: `oent values`, every final value with where it came from, and its option;
 //! - [`import`]: `oent import etablissements`, the Annuaire de l'éducation as etablissements.csv;
+//! - [`aaf`]: `oent import aaf`, an académie's AAF export as LDIF for the distribution's directory;
 //! - [`info`], [`search`]: `oent info` and `oent search`, browsing a distribution's
 //!   registries or the catalogue built into oent;
 //! - [`licences`]: `oent licences`, the compliance report and its problems;
@@ -20,6 +21,7 @@
 //!
 //! Sits after every stage and before `cli`.
 
+pub mod aaf;
 pub mod build;
 pub mod fetch;
 pub mod forge;

@@ -12,9 +12,11 @@ use tera::{Context, Value as TeraValue};
 use crate::manifest::Module;
 use crate::manifest::distribution::{DistributionChain, Target};
 use crate::manifest::etablissement::Etablissement;
+use crate::manifest::login::{Plan, directory_attribute};
 use crate::manifest::names::ModuleName;
 use crate::manifest::service::{Probe, SecretDelivery};
 use crate::manifest::sizing::Scale;
+use crate::workspace::values::ModuleValues;
 
 pub struct SharedContext {
     /// `distribution` as JSON, for the deployment context to extend.
@@ -31,6 +33,104 @@ pub struct SharedContext {
     /// The distribution's scale, every measure stated or derived: what each
     /// module's `service.sizing` is computed from.
     pub scale: Scale,
+    /// The single sign-on, when a module serves it.
+    pub sso: Option<Sso>,
+}
+
+/// The single sign-on as templates see it (docs/render.md, "Single
+/// sign-on"): `sso` in every template, and `module.login` in the templates
+/// of each service that logs users in through it.
+pub struct Sso {
+    pub provider: ModuleName,
+    pub value: TeraValue,
+    pub logins: BTreeMap<ModuleName, Value>,
+    /// The client secrets, as the provider's secret entries (the deployment
+    /// gives the provider the operator's variable of each).
+    pub secrets: Vec<Value>,
+}
+
+impl Sso {
+    /// `plan`'s services, their URLs under `https://<settings.domaine>`, and
+    /// each client secret's variable from the service's values.
+    pub fn new(
+        plan: &Plan,
+        settings: &serde_json::Map<String, Value>,
+        values: &BTreeMap<ModuleName, ModuleValues>,
+    ) -> Sso {
+        let domaine = settings
+            .get("domaine")
+            .and_then(Value::as_str)
+            .unwrap_or("localhost");
+        let base = format!("https://{domaine}");
+        let serves: serde_json::Map<String, Value> = plan
+            .serves
+            .iter()
+            .map(|(p, path)| ((*p).to_owned(), json!(format!("{base}{path}"))))
+            .collect();
+        let mut secrets = Vec::new();
+        let mut logins = BTreeMap::new();
+        for client in &plan.clients {
+            let slug = client.module.slug();
+            let needs = &client.needs;
+            let env = needs.secret.as_ref().and_then(|option| {
+                let var = values
+                    .get(&client.module)?
+                    .values
+                    .get(option)?
+                    .value
+                    .get("env")?
+                    .as_str()?;
+                Some(var.to_owned())
+            });
+            if let (Some(option), Some(var)) = (&needs.secret, &env) {
+                secrets.push(json!({ "option": format!("{}.{option}", client.module), "env": var, "target_env": var }));
+            }
+            let entry = json!({
+                "module": client.module.as_str(),
+                "slug": slug,
+                "client_id": slug,
+                "protocol": client.protocol,
+                "protocols": needs.protocols,
+                "path": needs.redirect,
+                "redirect": format!("{base}{}", needs.redirect),
+                "attributes": needs.attributes,
+                "url": serves[client.protocol],
+                "secret": env.map(|var| json!({ "env": var })),
+            });
+            logins.insert(client.module.clone(), entry);
+        }
+        // What provider templates loop over, grouped here: Tera has no
+        // filter to select list items nor to build a set.
+        let mut by_protocol: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+        for client in &plan.clients {
+            by_protocol
+                .entry(client.protocol)
+                .or_default()
+                .push(&logins[&client.module]);
+        }
+        let attributes: std::collections::BTreeSet<&str> = plan
+            .clients
+            .iter()
+            .flat_map(|c| c.needs.attributes.iter().map(String::as_str))
+            .collect();
+        let value = json!({
+            "provider": plan.provider.as_str(),
+            "slug": plan.provider.slug(),
+            "url": base,
+            "serves": serves,
+            "services": logins.values().collect::<Vec<_>>(),
+            "by_protocol": by_protocol,
+            "attributes": attributes,
+            // Per attribute, the directory's attribute that holds it.
+            "ldap": attributes.iter().map(|a| (*a, directory_attribute(a))).collect::<BTreeMap<_, _>>(),
+        });
+        Sso {
+            provider: plan.provider.clone(),
+            value: TeraValue::from_serializable(&value),
+            logins,
+            secrets,
+        }
+    }
 }
 
 pub fn target_name(target: Target) -> &'static str {
@@ -181,7 +281,18 @@ impl SharedContext {
                 .and_then(Value::as_str)
                 .map(|r| r.trim_end_matches('/').to_owned()),
             scale,
+            sso: None,
         }
+    }
+
+    /// `module` as its templates see it: [`module_json`], plus `login` for
+    /// a service that logs users in through the SSO.
+    pub fn module_value(&self, module: &Module) -> TeraValue {
+        let mut value = module_json(module);
+        if let Some(login) = self.sso.as_ref().and_then(|s| s.logins.get(&module.name)) {
+            value["login"] = login.clone();
+        }
+        TeraValue::from_serializable(&value)
     }
 
     /// The context of one module template (without `etab`).
@@ -194,6 +305,9 @@ impl SharedContext {
         context.insert_value("modules", self.modules.clone());
         context.insert_value("module", module.clone());
         context.insert_value("config", config.clone());
+        if let Some(sso) = &self.sso {
+            context.insert_value("sso", sso.value.clone());
+        }
         context
     }
 }

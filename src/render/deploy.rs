@@ -17,7 +17,6 @@ use crate::manifest::distribution::DISTRIBUTION_FILE;
 use crate::manifest::names::ModuleName;
 use crate::manifest::option::OptionType;
 use crate::manifest::service::SecretDelivery;
-use crate::manifest::sizing::Scale;
 use crate::manifest::{Code, Diagnostic, Module};
 use crate::workspace::values::ModuleValues;
 
@@ -64,8 +63,9 @@ pub fn deployment_module(
     module: &Module,
     values: &ModuleValues,
     staging: &Staging,
-    scale: &Scale,
+    shared: &SharedContext,
 ) -> Value {
+    let scale = &shared.scale;
     let slug = module.name.slug();
     let prefix = format!("conf/{slug}/");
     let config_files: Vec<&String> = staging.paths().filter(|p| p.starts_with(&prefix)).collect();
@@ -97,6 +97,15 @@ pub fn deployment_module(
             }
             Some(secret)
         })
+        // The SSO provider shares each service's client secret.
+        .chain(
+            shared
+                .sso
+                .as_ref()
+                .filter(|sso| sso.provider == module.name)
+                .map(|sso| sso.secrets.clone())
+                .unwrap_or_default(),
+        )
         .collect();
     let mut entry = json!({
         "name": module.name.as_str(),

@@ -12,7 +12,7 @@ use std::path::{Component, Path};
 use tera::{Tera, Value as TeraValue};
 
 use super::bundle::{BundleError, Staging};
-use super::context::{SharedContext, module_json};
+use super::context::SharedContext;
 use super::limits::{Bounded, Budget, register_range};
 use super::well_formed::{self, Format, Keep, malformed};
 use crate::manifest::module::Each;
@@ -84,7 +84,7 @@ pub fn render_module(
     if !problems.is_empty() {
         return Err(RenderError::Problems(problems));
     }
-    let module_value = TeraValue::from_serializable(&module_json(module));
+    let module_value = shared.module_value(module);
     let config = TeraValue::from_serializable(&values.as_object(None));
     let prefix = format!("conf/{}/", module.name.slug());
     let mut one =

@@ -181,3 +181,22 @@ pub fn ini_parse(files: &[PathBuf]) {
                 parser.read_string('[oent]\\n' + f.read(), source=path)\n";
     run(Command::new(python).arg("-c").arg(script).args(files));
 }
+
+/// A minimal cn=config for Debian's slapd holding one MDB database for
+/// `suffix` in `db`, its administrator `admin` with `password`: what the
+/// directory image sets up from its environment before it loads the
+/// bundle's LDIF.
+pub fn slapd_config(suffix: &str, admin: &str, password: &str, db: &str, run: &str) -> String {
+    format!(
+        "dn: cn=config\nobjectClass: olcGlobal\ncn: config\nolcPidFile: {run}/slapd.pid\n\n\
+         dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n\n\
+         include: file:///etc/ldap/schema/core.ldif\n\
+         include: file:///etc/ldap/schema/cosine.ldif\n\
+         include: file:///etc/ldap/schema/inetorgperson.ldif\n\n\
+         dn: cn=module{{0}},cn=config\nobjectClass: olcModuleList\ncn: module{{0}}\n\
+         olcModulePath: /usr/lib/ldap\nolcModuleLoad: back_mdb\n\n\
+         dn: olcDatabase={{1}}mdb,cn=config\nobjectClass: olcDatabaseConfig\n\
+         objectClass: olcMdbConfig\nolcDatabase: {{1}}mdb\nolcSuffix: {suffix}\n\
+         olcDbDirectory: {db}\nolcRootDN: {admin}\nolcRootPW: {password}\n"
+    )
+}

@@ -1,0 +1,94 @@
+//! The LDIF `oent import aaf` writes: a header naming the files read, then
+//! one `inetOrgPerson` entry per account under the directory's
+//! `ou=personnes`, sorted by identifier (RFC 2849; values that are not
+//! SAFE-STRINGs in base64).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use base64::Engine as _;
+
+use super::{Account, PEOPLE_BRANCH, Target};
+
+/// The LDIF of `accounts` under `target`'s root: one inetOrgPerson each,
+/// its SDET class in `employeeType`, its établissements' UAIs in `ou`.
+pub fn to_ldif(accounts: &[Account], target: &Target, files: &[PathBuf]) -> String {
+    let mut out = String::with_capacity(accounts.len() * 256);
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            f.file_name().map_or_else(
+                || f.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "# Généré par oent import aaf : {} compte(s) de l'AAF",
+        accounts.len()
+    );
+    let _ = writeln!(out, "# Fichiers : {}", names.join(", "));
+    for a in accounts {
+        out.push('\n');
+        let dn = format!("uid={},{PEOPLE_BRANCH},{}", a.id, target.base_dn);
+        line(&mut out, "dn", &dn);
+        out.push_str("objectClass: inetOrgPerson\n");
+        line(&mut out, "uid", &a.id);
+        let full = match &a.given_name {
+            Some(g) => format!("{g} {}", a.sn),
+            None => a.sn.clone(),
+        };
+        line(&mut out, "cn", &full);
+        line(&mut out, "sn", &a.sn);
+        if let Some(g) = &a.given_name {
+            line(&mut out, "givenName", g);
+        }
+        line(&mut out, "displayName", &full);
+        if let Some(m) = &a.mail {
+            line(&mut out, "mail", m);
+        }
+        line(&mut out, "employeeType", a.class);
+        for uai in &a.uais {
+            line(&mut out, "ou", uai);
+        }
+    }
+    out
+}
+
+/// `attr: value`, or `attr:: base64` when the value is not an LDIF
+/// SAFE-STRING (RFC 2849: ASCII without NUL, CR, LF, not starting with a
+/// space, `:` or `<`, and, by habit, not ending with a space).
+fn line(out: &mut String, attr: &str, value: &str) {
+    let safe = value
+        .bytes()
+        .all(|b| b.is_ascii() && !matches!(b, 0 | b'\n' | b'\r'))
+        && !value.starts_with([' ', ':', '<'])
+        && !value.ends_with(' ');
+    out.push_str(attr);
+    if safe {
+        out.push_str(": ");
+        out.push_str(value);
+    } else {
+        out.push_str(":: ");
+        out.push_str(&base64::engine::general_purpose::STANDARD.encode(value));
+    }
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_that_are_not_safe_strings_are_base64() {
+        let mut out = String::new();
+        line(&mut out, "sn", "Dupont");
+        line(&mut out, "cn", "Élodie Dupont");
+        line(&mut out, "description", ": colon");
+        assert_eq!(
+            out,
+            "sn: Dupont\ncn:: w4lsb2RpZSBEdXBvbnQ=\ndescription:: OiBjb2xvbg==\n"
+        );
+    }
+}

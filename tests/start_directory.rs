@@ -1,0 +1,127 @@
+//! The directory as the accounts reach it: Debian's slapd loads the
+//! Essonne bundle's tree (`ou=structures` with one branch per
+//! établissement, `ou=personnes`, `ou=groupes`) and then the LDIF that
+//! `oent import aaf` wrote from the académie's export
+//! (tests/fixtures/aaf/); an LDAP search finds each pupil under
+//! `ou=personnes` with its SDET class and its établissement.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::{Test, tools};
+
+const ROOT_DN: &str = "dc=colleges,dc=essonne,dc=fr";
+
+fn run(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{command:?} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn slapd_loads_the_bundle_tree_and_the_accounts_imported_from_the_aaf() {
+    tools::required("slapd", "slapd");
+    tools::required("slapadd", "slapd");
+    tools::required("ldapsearch", "ldap-utils");
+    let (work, bundle) = support::build_from_modules("examples", "essonne-colleges", &[]);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aaf");
+    let mut import = Test::at(work.path()).args(["import", "aaf"]);
+    for kind in ["EtabEducNat", "Eleve", "PersRelEleve", "PersEducNat"] {
+        import = import.arg(fixtures.join(format!("ENT_ESSONNE_Complet_20260901_{kind}_0000.xml")));
+    }
+    import
+        .args([
+            "--to",
+            "examples/essonne-colleges",
+            "--locked",
+            "-o",
+            "aaf.ldif",
+        ])
+        .run()
+        .status(0);
+
+    let slapd = work.path().join("slapd");
+    std::fs::create_dir_all(slapd.join("slapd.d")).unwrap();
+    std::fs::create_dir_all(slapd.join("data")).unwrap();
+    let config = tools::slapd_config(
+        ROOT_DN,
+        &format!("cn=admin,{ROOT_DN}"),
+        "Mot-de-passe-2026",
+        slapd.join("data").to_str().unwrap(),
+        slapd.to_str().unwrap(),
+    );
+    std::fs::write(slapd.join("config.ldif"), config).unwrap();
+    let conf = slapd.join("slapd.d");
+    run(Command::new("slapadd")
+        .args(["-n0", "-F"])
+        .arg(&conf)
+        .arg("-l")
+        .arg(slapd.join("config.ldif")));
+    // The bundle's tree first (ou=personnes must exist), then the accounts:
+    // slapadd checks every entry against the schema and its parent.
+    let tree = support::walk(&bundle)
+        .into_iter()
+        .find(|p| p.ends_with("openent-annuaire/slapd.ldif"))
+        .expect("the bundle has the directory's slapd.ldif");
+    for ldif in [tree, work.path().join("aaf.ldif")] {
+        run(Command::new("slapadd")
+            .args(["-n1", "-F"])
+            .arg(&conf)
+            .arg("-l")
+            .arg(ldif));
+    }
+
+    let port = support::free_port();
+    let url = format!("ldap://127.0.0.1:{port}/");
+    let mut server = Command::new("slapd")
+        .args(["-d", "0", "-F"])
+        .arg(&conf)
+        .args(["-h", &url])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "slapd does not listen on {url}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let found = run(Command::new("ldapsearch")
+        .args(["-x", "-LLL", "-H", &url, "-b"])
+        .arg(format!("ou=personnes,{ROOT_DN}"))
+        .args(["-S", "uid", "(employeeType=ENTEleve)", "uid", "ou"]));
+    let structures = run(Command::new("ldapsearch")
+        .args(["-x", "-LLL", "-H", &url, "-s", "one", "-b"])
+        .arg(format!("ou=structures,{ROOT_DN}"))
+        .args(["(ou=0911501M)", "dn"]));
+    support::stop_gracefully(&mut server);
+    assert_eq!(
+        found,
+        support::unindent(
+            "
+            dn: uid=2001,ou=personnes,dc=colleges,dc=essonne,dc=fr
+            uid: 2001
+            ou: 0911500L
+
+            dn: uid=2002,ou=personnes,dc=colleges,dc=essonne,dc=fr
+            uid: 2002
+            ou: 0911500L
+
+            dn: uid=2003,ou=personnes,dc=colleges,dc=essonne,dc=fr
+            uid: 2003
+            ou: 0911501M
+
+            "
+        )
+    );
+    assert_eq!(
+        structures,
+        "dn: ou=0911501M,ou=structures,dc=colleges,dc=essonne,dc=fr\n\n"
+    );
+}
