@@ -2,9 +2,9 @@
 
 use clap::Args;
 
-use super::build::Format;
 use super::exit;
 use super::info::BrowseArgs;
+use super::output::Format;
 use oent::ops::search::search;
 
 #[derive(Debug, Args)]
