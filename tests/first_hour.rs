@@ -8,6 +8,8 @@ mod support;
 
 use std::path::Path;
 
+use std::process::Command;
+
 use support::Test;
 
 /// `oent new distribution cd24/colleges` for the Dordogne, in `colleges/`.
@@ -422,4 +424,37 @@ fn search_names_a_registry_it_cannot_list_and_info_still_reads_it() {
         .oent(&["info", "t/x"])
         .status(0)
         .stdout_contains("t/x 1.0.0, from web\n");
+}
+
+/// Progress bars are drawn on a terminal (a pseudo-terminal from script(1)),
+/// never in a pipe, under `CI=true`, or with `--format json`.
+#[test]
+fn progress_bars_are_drawn_on_a_terminal_only() {
+    let out = dordogne().args(["--version"]).run();
+    let on_terminal = |command: &str, ci: bool| -> String {
+        let mut script = Command::new("script");
+        script
+            .args([
+                "-qec",
+                &format!("{} {command}", support::oent().display()),
+                "/dev/null",
+            ])
+            .current_dir(out.path())
+            .env_remove("CI");
+        if ci {
+            script.env("CI", "true");
+        }
+        let output = script.output().expect("script(1), from bsdutils");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(on_terminal("build colleges --offline", false).contains("rendering ["));
+    assert!(!on_terminal("build colleges --offline", true).contains("rendering ["));
+    assert!(!on_terminal("build colleges --offline --format json", false).contains("rendering ["));
+    Test::at(out.path())
+        .args(["build", "colleges", "--offline"])
+        .env_remove("CI")
+        .run()
+        .status(0)
+        .stderr_lacks("rendering [");
 }

@@ -26,3 +26,18 @@ pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
+
+/// A diagnostic as every command's JSON gives it (the fields of `oent lint
+/// --format json`'s diagnostics that need no source text).
+pub fn diagnostic_json(d: &oent::manifest::Diagnostic) -> serde_json::Value {
+    serde_json::json!({
+        "code": d.code.as_str(),
+        "name": d.code.name(),
+        "severity": d.severity.as_str(),
+        "file": d.path.to_string_lossy(),
+        "line": d.line(),
+        "key": d.key,
+        "message": d.message,
+        "help": d.help,
+    })
+}
