@@ -22,6 +22,7 @@ fn dordogne() -> Test {
             created colleges/distribution.yaml
             created colleges/etablissements.csv
             created colleges/.gitignore
+            created colleges/.gitlab-ci.yml
             created colleges/distribution.schema.json
             next: edit colleges/distribution.yaml then run `oent lint colleges`
             ",
@@ -457,4 +458,51 @@ fn progress_bars_are_drawn_on_a_terminal_only() {
         .run()
         .status(0)
         .stderr_lacks("rendering [");
+}
+
+/// The new distribution is a GitLab project at once: its .gitlab-ci.yml is
+/// the CI template, and both jobs' scripts pass in it (once the lock is
+/// committed, as `oent-build --locked` requires), with `oent` on PATH as
+/// the image has it.
+#[test]
+fn a_new_distribution_has_the_ci_template_and_its_jobs_pass() {
+    let out = dordogne()
+        .args(["build", "colleges", "--offline"])
+        .run()
+        .status(0);
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ci = out.read("colleges/.gitlab-ci.yml");
+    assert_eq!(
+        ci,
+        std::fs::read_to_string(repo.join("templates/ci/gitlab-ci.yml")).unwrap()
+    );
+    let ci: serde_json::Value = serde_saphyr::from_str(&ci).unwrap();
+    let dir = out.path().join("colleges");
+    let path = format!(
+        "{}:{}",
+        support::oent().parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for job in ["oent-lint", "oent-build"] {
+        let lines: Vec<&str> = ci[job]["script"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(format!("set -e\n{}", lines.join("\n")))
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .env("CI", "true")
+            .env("CI_PROJECT_DIR", &dir)
+            .env("OENT_DIST", ".")
+            .env("OENT_CACHE_DIR", dir.join(".oent-cache"))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{job}: {output:?}");
+    }
+    assert!(dir.join("gl-code-quality.json").is_file());
+    assert!(dir.join("bundle/bundle.json").is_file());
 }
