@@ -140,6 +140,15 @@ fn build_diff_compares_with_the_bundle_and_writes_nothing() {
         .env("OENT_CACHE_DIR", "cache")
         .run()
         .status(0);
+    // The lock is now the newest: nothing left to move, nothing rendered.
+    let out = out
+        .then()
+        .args(["update", "--dry-run", "--dist", "dist"])
+        .env("OENT_CACHE_DIR", "cache")
+        .run()
+        .status(0)
+        .stdout_is("")
+        .stderr_contains("0 module(s), 0 default(s), 0 file(s) would change");
     let before = tree(&out.path().join("dist"));
     let out = out
         .then()

@@ -97,9 +97,20 @@ pub fn update_preview(
     if !lock_path.is_file() {
         return Err(PreviewError::NoLock(lock_path));
     }
-    let temp = tempfile::tempdir().map_err(PreviewError::Temp)?;
     let old = load(options, Update::Nothing)?;
     let new = load(options, Update::Modules(modules))?;
+    if old.lock.lock == new.lock.lock {
+        // Same lock, same distribution: rendering is deterministic, so the
+        // two bundles would be the same bytes. Nothing to render.
+        return Ok(Preview {
+            lock: lock_path,
+            modules: Vec::new(),
+            defaults: Vec::new(),
+            files: Vec::new(),
+            report: String::new(),
+        });
+    }
+    let temp = tempfile::tempdir().map_err(PreviewError::Temp)?;
     let old_bundle = render(&old, options, write, &temp.path().join("old"), progress)?;
     let new_bundle = render(&new, options, write, &temp.path().join("new"), progress)?;
     let bundle = compare(Some(&old_bundle), &new_bundle, 3)?;
