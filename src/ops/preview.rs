@@ -187,6 +187,29 @@ fn render(
     Ok(out.to_path_buf())
 }
 
+/// The modules whose locked version differs between `previous` (none: no
+/// lock yet, every module is new) and `new`, sorted by name.
+pub fn lock_changes(previous: Option<&Lockfile>, new: &Lockfile) -> Vec<ModuleChange> {
+    let versions = |lock: &Lockfile| -> BTreeMap<String, String> {
+        lock.modules
+            .iter()
+            .map(|m| (m.name.clone(), m.version.clone()))
+            .collect()
+    };
+    let before = previous.map(versions).unwrap_or_default();
+    let after = versions(new);
+    let names: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    names
+        .into_iter()
+        .filter(|name| before.get(*name) != after.get(*name))
+        .map(|name| ModuleChange {
+            name: name.clone(),
+            old: before.get(name).cloned(),
+            new: after.get(name).cloned(),
+        })
+        .collect()
+}
+
 /// The modules whose version differs between `previous` and `new`'s lock,
 /// and the defaults that differ between their two versions. A module's
 /// previous manifest is taken from `known` when there, else fetched (from
@@ -196,39 +219,22 @@ fn module_changes(
     previous: Option<&Lockfile>,
     known: &BTreeMap<ModuleName, Module>,
 ) -> Result<(Vec<ModuleChange>, Vec<DefaultChange>), WorkspaceError> {
-    let before: BTreeMap<&str, (&str, &str)> = previous
+    let pinned: BTreeMap<&str, &str> = previous
         .map(|l| {
             l.modules
                 .iter()
-                .map(|m| (m.name.as_str(), (m.version.as_str(), m.sha256.as_str())))
+                .map(|m| (m.name.as_str(), m.sha256.as_str()))
                 .collect()
         })
         .unwrap_or_default();
-    let after: BTreeMap<&str, &str> = new
-        .lock
-        .lock
-        .modules
-        .iter()
-        .map(|m| (m.name.as_str(), m.version.as_str()))
-        .collect();
-    let names: BTreeSet<&str> = before.keys().chain(after.keys()).copied().collect();
     let set = distribution_sets(new);
-    let mut modules = Vec::new();
+    let modules = lock_changes(previous, &new.lock.lock);
     let mut defaults = Vec::new();
-    for name in names {
-        let old = before.get(name).map(|(v, _)| *v);
-        let now = after.get(name).copied();
-        if old == now {
-            continue;
-        }
-        modules.push(ModuleChange {
-            name: name.to_owned(),
-            old: old.map(str::to_owned),
-            new: now.map(str::to_owned),
-        });
-        let (Some((version, sha256)), Some(_)) = (before.get(name), now) else {
+    for change in &modules {
+        let (Some(version), Some(_)) = (&change.old, &change.new) else {
             continue;
         };
+        let (name, sha256) = (change.name.as_str(), pinned[change.name.as_str()]);
         let module_name: ModuleName = name.parse().expect("a locked name is valid");
         let previous_module = match known.get(&module_name) {
             Some(m) => m.clone(),
