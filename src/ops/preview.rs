@@ -315,3 +315,62 @@ fn default_changes(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::lockfile::{LOCK_VERSION, LockedModule};
+
+    fn lock(modules: &[(&str, &str)]) -> Lockfile {
+        Lockfile {
+            lock: LOCK_VERSION,
+            distribution: "idf/test".into(),
+            modules: modules
+                .iter()
+                .map(|(name, version)| LockedModule {
+                    name: (*name).into(),
+                    version: (*version).into(),
+                    source: "openent".into(),
+                    sha256: "0".repeat(64),
+                    requires: Vec::new(),
+                    features: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    fn change(name: &str, old: Option<&str>, new: Option<&str>) -> ModuleChange {
+        ModuleChange {
+            name: name.into(),
+            old: old.map(Into::into),
+            new: new.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn a_module_that_moves_arrives_or_leaves_is_a_change_and_one_that_stays_is_not() {
+        let before = lock(&[
+            ("openent/a", "1.0.0"),
+            ("openent/b", "2.0.0"),
+            ("openent/c", "1.0.0"),
+        ]);
+        let after = lock(&[
+            ("openent/a", "1.1.0"),
+            ("openent/b", "2.0.0"),
+            ("openent/d", "0.1.0"),
+        ]);
+        assert_eq!(
+            lock_changes(Some(&before), &after),
+            [
+                change("openent/a", Some("1.0.0"), Some("1.1.0")),
+                change("openent/c", Some("1.0.0"), None),
+                change("openent/d", None, Some("0.1.0")),
+            ]
+        );
+        assert_eq!(
+            lock_changes(None, &before)[0],
+            change("openent/a", None, Some("1.0.0"))
+        );
+        assert!(lock_changes(Some(&after), &after).is_empty());
+    }
+}
