@@ -8,6 +8,8 @@ mod support;
 
 use std::path::Path;
 
+use std::process::Command;
+
 use support::Test;
 
 /// `oent new distribution cd24/colleges` for the Dordogne, in `colleges/`.
@@ -20,6 +22,7 @@ fn dordogne() -> Test {
             created colleges/distribution.yaml
             created colleges/etablissements.csv
             created colleges/.gitignore
+            created colleges/.gitlab-ci.yml
             created colleges/distribution.schema.json
             next: edit colleges/distribution.yaml then run `oent lint colleges`
             ",
@@ -422,4 +425,84 @@ fn search_names_a_registry_it_cannot_list_and_info_still_reads_it() {
         .oent(&["info", "t/x"])
         .status(0)
         .stdout_contains("t/x 1.0.0, from web\n");
+}
+
+/// Progress bars are drawn on a terminal (a pseudo-terminal from script(1)),
+/// never in a pipe, under `CI=true`, or with `--format json`.
+#[test]
+fn progress_bars_are_drawn_on_a_terminal_only() {
+    let out = dordogne().args(["--version"]).run();
+    let on_terminal = |command: &str, ci: bool| -> String {
+        let mut script = Command::new("script");
+        script
+            .args([
+                "-qec",
+                &format!("{} {command}", support::oent().display()),
+                "/dev/null",
+            ])
+            .current_dir(out.path())
+            .env_remove("CI");
+        if ci {
+            script.env("CI", "true");
+        }
+        let output = script.output().expect("script(1), from bsdutils");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(on_terminal("build colleges --offline", false).contains("rendering ["));
+    assert!(!on_terminal("build colleges --offline", true).contains("rendering ["));
+    assert!(!on_terminal("build colleges --offline --format json", false).contains("rendering ["));
+    Test::at(out.path())
+        .args(["build", "colleges", "--offline"])
+        .env_remove("CI")
+        .run()
+        .status(0)
+        .stderr_lacks("rendering [");
+}
+
+/// The new distribution is a GitLab project at once: its .gitlab-ci.yml is
+/// the CI template, and both jobs' scripts pass in it (once the lock is
+/// committed, as `oent-build --locked` requires), with `oent` on PATH as
+/// the image has it.
+#[test]
+fn a_new_distribution_has_the_ci_template_and_its_jobs_pass() {
+    let out = dordogne()
+        .args(["build", "colleges", "--offline"])
+        .run()
+        .status(0);
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ci = out.read("colleges/.gitlab-ci.yml");
+    assert_eq!(
+        ci,
+        std::fs::read_to_string(repo.join("templates/ci/gitlab-ci.yml")).unwrap()
+    );
+    let ci: serde_json::Value = serde_saphyr::from_str(&ci).unwrap();
+    let dir = out.path().join("colleges");
+    let path = format!(
+        "{}:{}",
+        support::oent().parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for job in ["oent-lint", "oent-build"] {
+        let lines: Vec<&str> = ci[job]["script"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(format!("set -e\n{}", lines.join("\n")))
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .env("CI", "true")
+            .env("CI_PROJECT_DIR", &dir)
+            .env("OENT_DIST", ".")
+            .env("OENT_CACHE_DIR", dir.join(".oent-cache"))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{job}: {output:?}");
+    }
+    assert!(dir.join("gl-code-quality.json").is_file());
+    assert!(dir.join("bundle/bundle.json").is_file());
 }

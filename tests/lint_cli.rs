@@ -353,6 +353,7 @@ fn a_new_distribution_lints_clean() {
             created lilie/distribution.yaml
             created lilie/etablissements.csv
             created lilie/.gitignore
+            created lilie/.gitlab-ci.yml
             created lilie/distribution.schema.json
             next: edit lilie/distribution.yaml then run `oent lint lilie`
             ",

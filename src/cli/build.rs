@@ -6,11 +6,12 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 
 use super::exit;
+use super::output::{Format, JSON_VERSION, print_json};
 use oent::manifest::diagnostic::render::Sources;
 use oent::manifest::distribution::Target;
 use oent::ops::{BuildOptions, WriteOptions, build_with};
 use oent::ops::{RenderLimits, parse_size};
-use oent::registry::fetch::NoProgress;
+use oent::registry::fetch::{NoProgress, Progress};
 use oent::workspace::WorkspaceOptions;
 use oent::workspace::values::{CommandLineValue, parse_set};
 
@@ -18,12 +19,6 @@ use oent::workspace::values::{CommandLineValue, parse_set};
 pub enum TargetArg {
     Compose,
     Kubernetes,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
 }
 
 #[derive(Debug, Args)]
@@ -48,6 +43,11 @@ pub struct BuildArgs {
     sets: Vec<String>,
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    /// Write nothing: render into a temporary folder and show what would
+    /// change (modules, option defaults, the bundle's files) against the
+    /// bundle in the output folder.
+    #[arg(long, conflicts_with = "force")]
+    diff: bool,
     /// Fail when a fork differs from its base and that difference was never
     /// contributed upstream (`oent contribute`): for CI.
     #[arg(long)]
@@ -85,14 +85,21 @@ pub struct DiffArgs {
     /// Lines of context around each change.
     #[arg(long, default_value_t = 3)]
     context: usize,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
 }
 
 pub fn run_diff(args: DiffArgs) -> anyhow::Result<u8> {
-    let (report, changes) = oent::ops::diff(&args.old, &args.new, args.context)?;
-    print!("{report}");
-    eprintln!("{changes} file(s) differ");
+    let diff = oent::ops::diff(&args.old, &args.new, args.context)?;
+    match args.format {
+        Format::Json => print_json(&json!({"version": JSON_VERSION, "files": diff.files}))?,
+        Format::Human => {
+            print!("{}", diff.report);
+            eprintln!("{} file(s) differ", diff.files.len());
+        }
+    }
     // Like diff(1): 0 identical, 1 different.
-    Ok(if changes == 0 {
+    Ok(if diff.files.is_empty() {
         exit::OK
     } else {
         exit::PROBLEMS
@@ -114,6 +121,15 @@ pub fn command_line(sets: &[CommandLineValue]) -> Sources {
     sources
 }
 
+/// The build's progress bar, none for JSON output.
+pub fn rendering(format: Format) -> Box<dyn Progress> {
+    if format.is_json() {
+        Box::new(NoProgress)
+    } else {
+        super::progress::bar("rendering", "files")
+    }
+}
+
 pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
     let options = BuildOptions {
         workspace: WorkspaceOptions::new(args.distribution, args.locked, args.offline)?,
@@ -125,11 +141,7 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
         sets: parse_sets(&args.sets)?,
         checks: oent::ops::build::checks(args.deny_unreversed),
     };
-    let progress = if args.format == Format::Json {
-        Box::new(NoProgress)
-    } else {
-        super::progress::bar("rendering", "files")
-    };
+    let progress = rendering(args.format);
     let write = WriteOptions {
         force: args.force,
         deny_warnings: args.deny.contains(&super::lint::Deny::Warnings),
@@ -139,6 +151,10 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
             time: std::time::Duration::from_secs(args.render_timeout),
         },
     };
+    if args.diff {
+        let preview = oent::ops::preview::build_preview(&options, &write, progress.as_ref());
+        return super::preview::show(preview, args.format, command_line(&options.sets));
+    }
     let outcome = match build_with(&options, &write, progress.as_ref()) {
         Ok(outcome) => outcome,
         Err(e) => return super::report::build_failure(e, command_line(&options.sets)),
@@ -148,7 +164,7 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
         Format::Json => println!(
             "{}",
             serde_json::to_string_pretty(&json!({
-                "version": 1,
+                "version": JSON_VERSION,
                 "bundle": outcome.out,
                 "target": outcome.target,
                 "files": outcome.files,

@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::exit;
+use super::output::{Format, JSON_VERSION, print_json};
 use oent::forge::ForgeError;
 use oent::forge::client::Published;
 use oent::forge::config::ForgeConfig;
 use oent::forge::gitlab::{self, Step};
 use oent::ops::publish::{PublishOptions, Report};
+use oent::registry::fetch::{NoProgress, Progress};
 
 #[derive(Debug, Subcommand)]
 pub enum ForgeCommand {
@@ -28,6 +30,8 @@ pub struct SyncArgs {
     /// The forge's configuration.
     #[arg(long, default_value = "forge.yaml")]
     config: PathBuf,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -79,6 +83,8 @@ pub struct PublishArgs {
     /// (without it, each module's tag must already be pushed).
     #[arg(long = "ref", value_name = "REF")]
     git_ref: Option<String>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -131,30 +137,59 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
     let Some(config) = load_config(&args.config)? else {
         return Ok(exit::FAILURE);
     };
-    let synced = oent::ops::forge::sync(&config)?;
+    let bar: Box<dyn Progress> = if args.format.is_json() {
+        Box::new(NoProgress)
+    } else {
+        super::progress::bar("syncing", "peers")
+    };
+    let synced = oent::ops::forge::sync(&config, bar.as_ref())?;
     let mut failed = false;
+    let mut peers = Vec::new();
     for (peer, outcome) in config.peers.iter().zip(synced.peers) {
-        match outcome {
-            Ok(report) => println!(
-                "{}: {} index files, {} archives ({} bytes) mirrored; snapshots {}",
-                peer.name,
-                report.index_files,
-                report.archives,
-                report.bytes,
-                report
+        let shown = match outcome {
+            Ok(report) => {
+                let snapshots: serde_json::Map<String, serde_json::Value> = report
                     .snapshots
                     .iter()
-                    .map(|(origin, v)| format!("{origin} v{v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+                    .map(|(origin, v)| (origin.to_string(), serde_json::json!(v)))
+                    .collect();
+                if !args.format.is_json() {
+                    println!(
+                        "{}: {} index files, {} archives ({} bytes) mirrored; snapshots {}",
+                        peer.name,
+                        report.index_files,
+                        report.archives,
+                        report.bytes,
+                        report
+                            .snapshots
+                            .iter()
+                            .map(|(origin, v)| format!("{origin} v{v}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+                serde_json::json!({
+                    "name": peer.name,
+                    "ok": true,
+                    "index_files": report.index_files,
+                    "archives": report.archives,
+                    "bytes": report.bytes,
+                    "snapshots": snapshots,
+                    "error": null,
+                })
+            }
             Err(e) => {
                 failed = true;
                 eprintln!("error: {e}");
+                serde_json::json!({"name": peer.name, "ok": false, "error": e.to_string()})
             }
-        }
+        };
+        peers.push(shown);
     }
     synced.signed?;
+    if args.format.is_json() {
+        print_json(&serde_json::json!({"version": JSON_VERSION, "peers": peers}))?;
+    }
     Ok(if failed { exit::PROBLEMS } else { exit::OK })
 }
 
@@ -193,29 +228,53 @@ pub fn run_publish(args: PublishArgs) -> anyhow::Result<u8> {
         tag_format: args.tag_format,
         git_ref: args.git_ref,
     };
-    let bar = super::progress::bar("publishing", "modules");
-    let summary = oent::ops::publish::publish(options, bar.as_ref(), print_published)?;
-    println!(
-        "{} published, {} already there, on {}",
-        summary.created, summary.already_there, summary.place
-    );
+    let json = args.format.is_json();
+    let bar: Box<dyn Progress> = if json {
+        Box::new(NoProgress)
+    } else {
+        super::progress::bar("publishing", "modules")
+    };
+    let mut modules = Vec::new();
+    let summary = oent::ops::publish::publish(options, bar.as_ref(), |report| {
+        let (line, value) = published(report);
+        if !json {
+            println!("{line}");
+        }
+        modules.push(value);
+    })?;
+    if json {
+        print_json(&serde_json::json!({
+            "version": JSON_VERSION,
+            "place": summary.place,
+            "created": summary.created,
+            "already_there": summary.already_there,
+            "modules": modules,
+        }))?;
+    } else {
+        println!(
+            "{} published, {} already there, on {}",
+            summary.created, summary.already_there, summary.place
+        );
+    }
     Ok(exit::OK)
 }
 
-/// One line per module sent, as the forge or GitLab answered.
-fn print_published(report: Report<'_>) {
+/// One module sent, as the forge or GitLab answered: its line, and its
+/// object in `--format json`.
+fn published(report: Report<'_>) -> (String, serde_json::Value) {
     match report {
         Report::Forge(upload, outcome) => {
             let what = match outcome {
                 Published::Created => "published",
                 Published::AlreadyThere => "already published",
             };
-            println!(
+            let line = format!(
                 "{what:>17} {} {} (sha256 {})",
                 upload.module.name,
                 upload.module.version,
                 &upload.sha256[..12]
             );
+            (line, upload_json(upload, what, None))
         }
         Report::GitLab(upload, outcome) => {
             let what = match (outcome.archive, outcome.checksum, outcome.release) {
@@ -227,7 +286,7 @@ fn print_published(report: Report<'_>) {
                 Step::Created => "created",
                 Step::AlreadyThere => "already there",
             };
-            println!(
+            let line = format!(
                 "{what:>17} {} {} (sha256 {}) as {} {}, release {} {release}",
                 upload.module.name,
                 upload.module.version,
@@ -236,8 +295,29 @@ fn print_published(report: Report<'_>) {
                 outcome.names.version,
                 outcome.names.tag,
             );
+            let gitlab = serde_json::json!({
+                "package": outcome.names.package,
+                "package_version": outcome.names.version,
+                "tag": outcome.names.tag,
+                "release": release,
+            });
+            (line, upload_json(upload, what, Some(gitlab)))
         }
     }
+}
+
+fn upload_json(
+    upload: &oent::forge::client::Upload,
+    outcome: &str,
+    gitlab: Option<serde_json::Value>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "name": upload.module.name.as_str(),
+        "version": upload.module.version.to_string(),
+        "sha256": upload.sha256,
+        "outcome": outcome,
+        "gitlab": gitlab,
+    })
 }
 
 pub fn run_yank(args: YankArgs) -> anyhow::Result<u8> {

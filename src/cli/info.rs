@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::build::Format;
 use super::exit;
+use super::output::Format;
 use oent::ops::info::{
     BrowseOptions, Catalogue, ModuleInfo, deploys, info, info_json, option_kind,
 };

@@ -1,11 +1,11 @@
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::exit;
-use oent::lint::{LintOptions, codequality, human, json, junit};
+use oent::lint::{LintOptions, Report, codequality, human, json, junit};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -37,7 +37,7 @@ pub struct LintArgs {
 
 pub fn run(args: LintArgs) -> anyhow::Result<u8> {
     let deny_warnings = args.deny.contains(&Deny::Warnings);
-    let report = oent::ops::lint(&LintOptions {
+    let mut report = oent::ops::lint(&LintOptions {
         paths: args.paths,
         root: PathBuf::from("."),
         cache: oent::registry::cache::Cache::default_location().ok(),
@@ -46,6 +46,9 @@ pub fn run(args: LintArgs) -> anyhow::Result<u8> {
     })?;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
+    if !matches!(args.format, Format::Human) {
+        repository_relative(&mut report);
+    }
     let text = match args.format {
         Format::Human => human::render(&report, color),
         Format::Json => json::render(&report),
@@ -66,4 +69,38 @@ pub fn run(args: LintArgs) -> anyhow::Result<u8> {
     } else {
         exit::OK
     })
+}
+
+/// Machine-readable reports name files relative to the current directory,
+/// which is the repository's root where CI runs them: GitLab matches a Code
+/// Quality or JUnit path to the merge request's diff only in that form, and
+/// `oent lint "$CI_PROJECT_DIR/dist"` (or a module read from a cache inside
+/// the project) would otherwise write absolute paths. Paths outside the
+/// current directory stay as they are.
+fn repository_relative(report: &mut Report) {
+    let Ok(cwd) = std::env::current_dir() else {
+        return;
+    };
+    let canonical = cwd.canonicalize().unwrap_or_else(|_| cwd.clone());
+    let relative = |path: &Path| -> PathBuf {
+        let path = path.strip_prefix("./").unwrap_or(path);
+        if !path.is_absolute() {
+            return path.to_path_buf();
+        }
+        let resolved = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        [
+            (path, &cwd),
+            (path, &canonical),
+            (resolved.as_path(), &canonical),
+        ]
+        .into_iter()
+        .find_map(|(p, root)| p.strip_prefix(root).ok())
+        .map_or_else(|| path.to_path_buf(), Path::to_path_buf)
+    };
+    for diagnostic in &mut report.diagnostics {
+        diagnostic.path = relative(&diagnostic.path);
+    }
+    for file in &mut report.files {
+        *file = relative(file);
+    }
 }

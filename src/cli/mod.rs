@@ -11,13 +11,16 @@ mod key;
 mod licences;
 mod lint;
 mod new;
+mod output;
 mod package;
+mod preview;
 mod progress;
 mod registry;
 mod release;
 mod report;
 mod resolve;
 mod search;
+mod shell;
 mod values;
 
 use std::process::ExitCode;
@@ -101,6 +104,10 @@ enum Command {
     /// Create, fill, sign and check static registries.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    Completions(shell::CompletionsArgs),
+    /// Write the man pages (oent.1 and one per command) into a folder.
+    Man(shell::ManArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -140,6 +147,8 @@ pub fn main() -> ExitCode {
         Command::Update(args) => resolve::run_update(args),
         Command::Tree(args) => resolve::run_tree(args),
         Command::Why(args) => resolve::run_why(args),
+        Command::Completions(args) => shell::run_completions(args),
+        Command::Man(args) => shell::run_man(args),
     };
     report::exit_code(result)
 }

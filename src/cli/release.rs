@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::exit;
+use super::output::{Format, JSON_VERSION, print_json};
 use oent::ops::key::public_key;
 use oent::ops::{release, verify};
 use oent::release::verify::{Target, VerifyOptions};
@@ -54,6 +55,9 @@ pub struct ReleaseArgs {
     /// Finish a release whose tag exists: rebuild from the tag, push, publish.
     #[arg(long, conflicts_with_all = ["bump", "dry_run"])]
     resume: bool,
+    /// human: one line per step as it runs; json: one document at the end.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -74,10 +78,20 @@ pub struct VerifyArgs {
     key: Option<String>,
 }
 
-struct Printer;
+/// Prints each step as it runs, or keeps it for the JSON document.
+struct Printer {
+    json: bool,
+    steps: std::cell::RefCell<Vec<serde_json::Value>>,
+}
 
 impl Reporter for Printer {
     fn step(&self, name: &str, detail: &str) {
+        if self.json {
+            self.steps
+                .borrow_mut()
+                .push(serde_json::json!({"step": name, "detail": detail}));
+            return;
+        }
         let n = STEPS.iter().position(|s| *s == name).map_or(0, |i| i + 1);
         println!("[{n}/{}] {name}: {detail}", STEPS.len());
     }
@@ -96,7 +110,23 @@ pub fn run_release(args: ReleaseArgs) -> anyhow::Result<u8> {
         dry_run: args.dry_run,
         resume: args.resume,
     };
-    match release(&options, &Printer) {
+    let printer = Printer {
+        json: args.format.is_json(),
+        steps: Default::default(),
+    };
+    match release(&options, &printer) {
+        Ok(released) if printer.json => {
+            print_json(&serde_json::json!({
+                "version": JSON_VERSION,
+                "dry_run": options.dry_run,
+                "name": released.name.to_string(),
+                "module_version": released.version.to_string(),
+                "tag": released.tag,
+                "archive": released.archive,
+                "steps": printer.steps.take(),
+            }))?;
+            Ok(exit::OK)
+        }
         Ok(released) => {
             let verb = if options.dry_run {
                 "would release"

@@ -3,11 +3,17 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use serde_json::{Value, json};
 
 use super::exit;
+use super::output::{Format, JSON_VERSION, print_json};
+use oent::manifest::lockfile::{LockedModule, Lockfile};
 use oent::manifest::names::ModuleName;
+use oent::ops::BuildOptions;
+use oent::ops::preview::{ModuleChange, lock_changes};
 use oent::ops::resolve::TreeError;
 use oent::resolve::lock::{LockOpError, LockOptions, LockOutcome, Update};
+use oent::workspace::WorkspaceOptions;
 
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
@@ -26,6 +32,8 @@ pub struct Common {
     /// Use only what is cached: no network.
     #[arg(long)]
     offline: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -35,6 +43,10 @@ pub struct UpdateArgs {
     /// The distribution (a distribution.yaml or its directory).
     #[arg(long = "dist", default_value = ".")]
     distribution: PathBuf,
+    /// Write nothing: show the modules that would move, the option defaults
+    /// that move with them and the bundle's files that would change.
+    #[arg(long, conflicts_with = "locked")]
+    dry_run: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -64,15 +76,52 @@ fn lock_options(update: Update, common: &Common) -> anyhow::Result<LockOptions> 
     Ok(LockOptions::new(update, common.locked, common.offline)?)
 }
 
+/// The lock resolved (and written when it changes), with the modules that
+/// moved from the lock it replaces.
 fn lock(
     distribution: PathBuf,
     update: Update,
     common: &Common,
-) -> anyhow::Result<Result<LockOutcome, LockOpError>> {
-    Ok(oent::ops::resolve(&distribution, &lock_options(update, common)?).map(|l| l.lock))
+) -> anyhow::Result<Result<(LockOutcome, Vec<ModuleChange>), LockOpError>> {
+    let file = oent::workspace::distribution_file(&distribution);
+    let lock_path = file
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join(oent::manifest::lockfile::LOCK_FILE);
+    // Unreadable: resolving reads it again and says why.
+    let previous = Lockfile::read_with_text(&lock_path)
+        .ok()
+        .flatten()
+        .map(|(lock, _)| lock);
+    let options = lock_options(update, common)?;
+    Ok(oent::ops::resolve(&distribution, &options).map(|locked| {
+        let moved = lock_changes(previous.as_ref(), &locked.lock.lock);
+        (locked.lock, moved)
+    }))
 }
 
-fn summary(outcome: &LockOutcome) {
+/// A locked module as every JSON document shows it.
+fn module_json(m: &LockedModule) -> Value {
+    json!({
+        "name": m.name,
+        "version": m.version,
+        "source": m.source,
+        "sha256": m.sha256,
+        "requires": m.requires,
+        "features": m.features,
+    })
+}
+
+fn summary(outcome: &LockOutcome, moved: &[ModuleChange], format: Format) -> anyhow::Result<()> {
+    if format.is_json() {
+        return print_json(&json!({
+            "version": JSON_VERSION,
+            "lock": outcome.path,
+            "changed": outcome.changed,
+            "changes": moved,
+            "modules": outcome.lock.modules.iter().map(module_json).collect::<Vec<_>>(),
+        }));
+    }
     for change in &outcome.changes {
         eprintln!("  {change}");
     }
@@ -86,12 +135,13 @@ fn summary(outcome: &LockOutcome) {
         outcome.path.display(),
         outcome.lock.modules.len()
     );
+    Ok(())
 }
 
 pub fn run_resolve(args: ResolveArgs) -> anyhow::Result<u8> {
     match lock(args.distribution, Update::Nothing, &args.common)? {
-        Ok(outcome) => {
-            summary(&outcome);
+        Ok((outcome, moved)) => {
+            summary(&outcome, &moved, args.common.format)?;
             Ok(exit::OK)
         }
         Err(e) => super::report::lock_failure(e),
@@ -104,25 +154,61 @@ pub fn run_update(args: UpdateArgs) -> anyhow::Result<u8> {
         .iter()
         .map(|m| m.parse::<ModuleName>().map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if args.dry_run {
+        return dry_run(args, modules);
+    }
     match lock(args.distribution, Update::Modules(modules), &args.common)? {
-        Ok(outcome) => {
-            if outcome.changes.is_empty() {
+        Ok((outcome, moved)) => {
+            if outcome.changes.is_empty() && !args.common.format.is_json() {
                 eprintln!("everything is already at the newest allowed version");
             }
-            summary(&outcome);
+            summary(&outcome, &moved, args.common.format)?;
             Ok(exit::OK)
         }
         Err(e) => super::report::lock_failure(e),
     }
 }
 
+/// `oent update --dry-run`: both bundles rendered in a temporary folder.
+fn dry_run(args: UpdateArgs, modules: Vec<ModuleName>) -> anyhow::Result<u8> {
+    let options = BuildOptions {
+        workspace: WorkspaceOptions::new(args.distribution, false, args.common.offline)?,
+        out: None,
+        target: None,
+        sets: Vec::new(),
+        checks: oent::ops::build::checks(false),
+    };
+    let progress = super::build::rendering(args.common.format);
+    let preview = oent::ops::preview::update_preview(
+        &options,
+        modules,
+        &oent::ops::WriteOptions::default(),
+        progress.as_ref(),
+    );
+    super::preview::show(preview, args.common.format, Default::default())
+}
+
 pub fn run_tree(args: TreeArgs) -> anyhow::Result<u8> {
     let options = lock_options(Update::Nothing, &args.common)?;
-    match oent::ops::tree(&args.distribution, &options, args.invert.as_deref()) {
-        Ok(text) => {
+    let invert = args.invert.as_deref();
+    let printed = if args.common.format.is_json() {
+        oent::ops::resolve::tree_data(&args.distribution, &options, invert).map(|data| {
+            print_json(&json!({
+                "version": JSON_VERSION,
+                "distribution": data.distribution,
+                "invert": invert,
+                "roots": data.roots,
+                "modules": data.modules.iter().map(module_json).collect::<Vec<_>>(),
+            }))
+        })
+    } else {
+        oent::ops::tree(&args.distribution, &options, invert).map(|text| {
             print!("{text}");
-            Ok(exit::OK)
-        }
+            Ok(())
+        })
+    };
+    match printed {
+        Ok(printed) => printed.map(|()| exit::OK),
         Err(TreeError::Lock(e)) => super::report::lock_failure(*e),
         Err(e) => Err(e.into()),
     }
@@ -132,19 +218,33 @@ pub fn run_why(args: WhyArgs) -> anyhow::Result<u8> {
     let target: ModuleName = args.module.parse().map_err(anyhow::Error::msg)?;
     let options = lock_options(Update::Nothing, &args.common)?;
     let why = match oent::ops::why(&args.distribution, &options, &target) {
-        Ok(Some(why)) => why,
-        Ok(None) => {
-            println!("{target} is not part of this distribution");
-            return Ok(exit::PROBLEMS);
-        }
+        Ok(why) => why,
         Err(e) => return super::report::lock_failure(e),
+    };
+    if args.common.format.is_json() {
+        print_json(&json!({
+            "version": JSON_VERSION,
+            "module": target.to_string(),
+            "module_version": why.as_ref().map(|w| w.version.to_string()),
+            "paths": why.as_ref().map(|w| w.paths.clone()).unwrap_or_default(),
+        }))?;
+        return Ok(if why.is_some() {
+            exit::OK
+        } else {
+            exit::PROBLEMS
+        });
+    }
+    let Some(why) = why else {
+        println!("{target} is not part of this distribution");
+        return Ok(exit::PROBLEMS);
     };
     println!(
         "{} {} is in {} because:",
         target, why.version, why.distribution
     );
     for path in &why.paths {
-        println!("  {} → {path}", why.distribution);
+        let steps: Vec<String> = path.iter().map(ToString::to_string).collect();
+        println!("  {} → {}", why.distribution, steps.join(" → "));
     }
     Ok(exit::OK)
 }

@@ -2,9 +2,9 @@
 
 use clap::Args;
 
-use super::build::Format;
 use super::exit;
 use super::info::BrowseArgs;
+use super::output::Format;
 use oent::ops::search::search;
 
 #[derive(Debug, Args)]
@@ -43,7 +43,10 @@ pub fn run(args: SearchArgs) -> anyhow::Result<u8> {
                     })
                 })
                 .collect();
-            println!("{:#}", serde_json::json!({ "modules": found }));
+            super::output::print_json(&serde_json::json!({
+                "version": super::output::JSON_VERSION,
+                "modules": found,
+            }))?;
         }
         Format::Human => {
             let width = outcome

@@ -6,9 +6,11 @@ use clap::Args;
 
 use super::build::{command_line, parse_sets};
 use super::exit;
+use super::output::{Format, JSON_VERSION, print_json};
 use oent::ops::info::option_kind;
 use oent::ops::values::{ValuesError, ValuesOptions};
 use oent::workspace::WorkspaceOptions;
+use oent::workspace::values::Provenance;
 
 #[derive(Debug, Args)]
 pub struct ValuesArgs {
@@ -24,6 +26,8 @@ pub struct ValuesArgs {
     sets: Vec<String>,
     #[arg(long)]
     offline: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
 }
 
 pub fn run(args: ValuesArgs) -> anyhow::Result<u8> {
@@ -32,7 +36,7 @@ pub fn run(args: ValuesArgs) -> anyhow::Result<u8> {
         workspace: WorkspaceOptions::new(args.distribution, false, args.offline)?,
         sets: parse_sets(&args.sets)?,
         module: args.module,
-        etablissement: args.etablissement,
+        etablissement: args.etablissement.clone(),
     };
     let values = match oent::ops::values(&options) {
         Ok(values) => values,
@@ -45,6 +49,33 @@ pub fn run(args: ValuesArgs) -> anyhow::Result<u8> {
             return Ok(exit::PROBLEMS);
         }
     };
+    if args.format.is_json() {
+        let modules: serde_json::Map<String, serde_json::Value> = values
+            .iter()
+            .map(|(name, options)| {
+                let options: serde_json::Map<String, serde_json::Value> = options
+                    .iter()
+                    .map(|(option, shown)| {
+                        let value = serde_json::json!({
+                            "value": shown.value.value,
+                            "from": shown.value.from.to_string(),
+                            "default": matches!(shown.value.from, Provenance::Default(_)),
+                            "type": option_kind(&shown.option),
+                            "doc": shown.option.doc,
+                        });
+                        (option.clone(), value)
+                    })
+                    .collect();
+                (name.to_string(), options.into())
+            })
+            .collect();
+        print_json(&serde_json::json!({
+            "version": JSON_VERSION,
+            "etablissement": args.etablissement,
+            "modules": modules,
+        }))?;
+        return Ok(exit::OK);
+    }
     for (name, module_values) in &values {
         println!("{name}");
         for (option, shown) in module_values {

@@ -123,7 +123,11 @@ pub fn spawn_periodic_sync(forge: Shared) {
             ticks.tick().await;
             let worker = forge.clone();
             let done = tokio::task::spawn_blocking(move || {
-                let synced = super::sync::sync_all(&worker.publisher, &worker.config.peers);
+                let synced = super::sync::sync_all(
+                    &worker.publisher,
+                    &worker.config.peers,
+                    &crate::registry::fetch::NoProgress,
+                );
                 if let Err(e) = synced.signed {
                     tracing::error!(reason = %e, "could not sign the snapshot after a sync");
                 }

@@ -571,12 +571,14 @@ pub fn record_mirrors(
 /// Syncs every peer in turn (a failing peer does not stop the others) and
 /// lists their origins in registry.yaml: one batch of the registry's
 /// [`Publisher`], signed once after if anything changed. The outcome holds
-/// each peer's, in the order of `peers`.
+/// each peer's, in the order of `peers`; `progress` counts the peers done.
 pub fn sync_all(
     publisher: &Publisher,
     peers: &[Peer],
+    progress: &dyn crate::registry::fetch::Progress,
 ) -> Change<Vec<Result<SyncReport, SyncError>>> {
     let http = client();
+    progress.start(peers.len() as u64);
     let Ok(change) = publisher.batch(|publisher| {
         let root = &publisher.registry().root;
         let mut changed = false;
@@ -606,8 +608,10 @@ pub fn sync_all(
                 }
             }
             outcomes.push(outcome);
+            progress.advance(1);
         }
         Ok::<_, std::convert::Infallible>((outcomes, changed))
     });
+    progress.finish();
     change
 }

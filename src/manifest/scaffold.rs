@@ -30,6 +30,12 @@ const DISTRIBUTION_FILES: &[(&str, &str)] = &[
         ".gitignore",
         include_str!("../../templates/new/distribution/gitignore"),
     ),
+    // The CI template itself (not an include of it): it runs on the
+    // project's GitLab at once, with the image of this version of oent.
+    (
+        ".gitlab-ci.yml",
+        include_str!("../../templates/ci/gitlab-ci.yml"),
+    ),
     // Beside the file, so that `$schema=distribution.schema.json` resolves
     // wherever the distribution is, offline, for any YAML language server.
     (

@@ -98,7 +98,7 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOut
 
 /// The folder holding the distribution named on the command line (a
 /// distribution.yaml or its directory).
-fn distribution_dir(distribution: &std::path::Path) -> PathBuf {
+pub(crate) fn distribution_dir(distribution: &std::path::Path) -> PathBuf {
     if distribution.is_dir() {
         distribution.to_path_buf()
     } else {
@@ -122,6 +122,18 @@ pub fn build_with(
         .unwrap_or_else(|| dist_dir.join("bundle"));
     let out = out_dir::check(&out, &dist_dir, write.force)?;
     let workspace = Workspace::load(&options.workspace)?;
+    render_workspace(&workspace, options, out, write, progress)
+}
+
+/// Checks, values and rendering of a loaded workspace into `out` (already
+/// checked by [`out_dir::check`]).
+pub(crate) fn render_workspace(
+    workspace: &Workspace,
+    options: &BuildOptions,
+    out: out_dir::OutDir,
+    write: &WriteOptions,
+    progress: &dyn Progress,
+) -> Result<BuildOutcome, BuildError> {
     let (lock, modules) = (&workspace.lock, &workspace.modules);
     let chain = workspace.chain();
     let top = chain.top();

@@ -14,6 +14,7 @@ use crate::forge::server;
 use crate::forge::state::{Forge, Shared};
 use crate::forge::sync::{SyncError, SyncReport, sync_all};
 use crate::registry::RegistryError;
+use crate::registry::fetch::Progress;
 use crate::registry::local::LocalRegistry;
 use crate::registry::publish::Publisher;
 use crate::registry::signing::{SecretKey, SigningError};
@@ -95,9 +96,9 @@ pub struct Synced {
     pub signed: Result<(), ForgeOpError>,
 }
 
-pub fn sync(config: &ForgeConfig) -> Result<Synced, ForgeOpError> {
+pub fn sync(config: &ForgeConfig, progress: &dyn Progress) -> Result<Synced, ForgeOpError> {
     let publisher = publisher(config)?;
-    let synced = sync_all(&publisher, &config.peers);
+    let synced = sync_all(&publisher, &config.peers, progress);
     Ok(Synced {
         peers: synced.outcome,
         signed: synced.signed.map(drop).map_err(ForgeOpError::Sign),

@@ -14,6 +14,7 @@
 //! - [`registry`]: `oent registry add|build`, the snapshot signed again after a change;
 //! - [`forge`]: the forge assembled from forge.yaml, a mirroring pass, a new token;
 //! - [`publish`]: `oent publish` and `oent yank`, to an oent forge or a GitLab project;
+//! - [`preview`]: `oent update --dry-run`, `oent build --diff`, an upgrade shown before it is written;
 //! - [`new`]: `oent new`, a scaffold in its default directory; [`key`]: `oent key new`;
 //! - [`fork`], [`contribute`], [`lint`], [`package`], [`release`], [`verify`]:
 //!   the operations of those stages, re-exported so that every command has
@@ -30,6 +31,7 @@ pub mod info;
 pub mod key;
 pub mod licences;
 pub mod new;
+pub mod preview;
 pub mod publish;
 pub mod registry;
 pub mod resolve;

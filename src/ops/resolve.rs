@@ -7,7 +7,7 @@ use semver::Version;
 
 use crate::manifest::names::ModuleName;
 use crate::resolve::graph::Graph;
-use crate::resolve::lock::{LockOpError, LockOptions};
+use crate::resolve::lock::{LockOpError, LockOptions, LockOutcome};
 use crate::workspace::{Locked, lock};
 
 /// Resolves the distribution (a distribution.yaml or its directory) and
@@ -43,16 +43,76 @@ pub fn tree(
     let outcome = resolve(distribution, options)?.lock;
     let graph = Graph::new(&outcome.resolution);
     let distribution = &outcome.lock.distribution;
-    match invert {
-        Some(target) => {
-            let target: ModuleName = target.parse().map_err(TreeError::Name)?;
-            if !outcome.resolution.modules.contains_key(&target) {
-                return Err(TreeError::NotResolved(target));
-            }
-            Ok(graph.inverted(&target, distribution))
-        }
-        None => Ok(graph.tree(distribution)),
+    Ok(match inverted(&outcome, invert)? {
+        Some(target) => graph.inverted(&target, distribution),
+        None => graph.tree(distribution),
+    })
+}
+
+/// The module `--invert` names (as written), refused when it is not resolved.
+fn inverted(outcome: &LockOutcome, invert: Option<&str>) -> Result<Option<ModuleName>, TreeError> {
+    let Some(target) = invert else {
+        return Ok(None);
+    };
+    let target: ModuleName = target.parse().map_err(TreeError::Name)?;
+    if !outcome.resolution.modules.contains_key(&target) {
+        return Err(TreeError::NotResolved(target));
     }
+    Ok(Some(target))
+}
+
+/// A module and its version, one step of a path in [`Why`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Step {
+    pub name: String,
+    pub version: String,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.name, self.version)
+    }
+}
+
+/// The resolution as data (`oent tree --format json`): the modules the
+/// distribution asks for, and every module of the lock; with `invert`, only
+/// the modules through which the distribution reaches that one.
+#[derive(Debug, Clone)]
+pub struct TreeData {
+    pub distribution: String,
+    pub roots: Vec<String>,
+    pub modules: Vec<crate::manifest::lockfile::LockedModule>,
+}
+
+pub fn tree_data(
+    distribution: &Path,
+    options: &LockOptions,
+    invert: Option<&str>,
+) -> Result<TreeData, TreeError> {
+    let outcome = resolve(distribution, options)?.lock;
+    let kept: Option<std::collections::BTreeSet<String>> =
+        inverted(&outcome, invert)?.map(|target| {
+            let paths = Graph::new(&outcome.resolution).paths_to(&target);
+            paths.iter().flatten().map(ToString::to_string).collect()
+        });
+    let keep = |name: &str| kept.as_ref().is_none_or(|k| k.contains(name));
+    Ok(TreeData {
+        distribution: outcome.lock.distribution.clone(),
+        roots: outcome
+            .resolution
+            .roots
+            .iter()
+            .map(ToString::to_string)
+            .filter(|r| keep(r))
+            .collect(),
+        modules: outcome
+            .lock
+            .modules
+            .iter()
+            .filter(|m| keep(&m.name))
+            .cloned()
+            .collect(),
+    })
 }
 
 /// Why a module is in the distribution.
@@ -60,9 +120,9 @@ pub fn tree(
 pub struct Why {
     pub version: Version,
     pub distribution: String,
-    /// Each path from the distribution to the module, as
-    /// `openent/a 1.0.0 → openent/b 2.1.0`, sorted.
-    pub paths: Vec<String>,
+    /// Each path from the distribution's request to the module (first the
+    /// module the distribution asks for, last the module), sorted.
+    pub paths: Vec<Vec<Step>>,
 }
 
 /// `None` when the module is not part of the resolution.
@@ -81,9 +141,11 @@ pub fn why(
         .iter()
         .map(|path| {
             path.iter()
-                .map(|m| format!("{m} {}", resolution.modules[m].version))
-                .collect::<Vec<_>>()
-                .join(" → ")
+                .map(|m| Step {
+                    name: m.to_string(),
+                    version: resolution.modules[m].version.to_string(),
+                })
+                .collect()
         })
         .collect();
     Ok(Some(Why {

@@ -45,50 +45,87 @@ fn listing(bundle: &Path) -> Result<BTreeMap<String, String>, DiffError> {
         .collect())
 }
 
-/// The report: `+ added`, `- removed`, `~ changed` lines, each changed text
-/// file followed by its unified diff (`context` lines around each change).
-pub fn diff(old: &Path, new: &Path, context: usize) -> Result<(String, usize), DiffError> {
-    let (before, after) = (listing(old)?, listing(new)?);
-    let mut report = String::new();
-    let mut changes = 0;
+/// What became of one file of the bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Added,
+    Removed,
+    Modified,
+}
+
+/// One file that differs, by its path in the bundle.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FileChange {
+    pub path: String,
+    pub change: Change,
+}
+
+/// Two bundles compared: the files that differ, sorted by path, and the
+/// report a person reads (`+ added`, `- removed`, `~ modified` lines, each
+/// modified text file followed by its unified diff).
+#[derive(Debug, Clone, Default)]
+pub struct BundleDiff {
+    pub files: Vec<FileChange>,
+    pub report: String,
+}
+
+/// `old` against `new`, `context` lines around each change.
+pub fn diff(old: &Path, new: &Path, context: usize) -> Result<BundleDiff, DiffError> {
+    compare(Some(old), new, context)
+}
+
+/// As [`diff`]; without `old` (no bundle built yet) every file is added.
+pub fn compare(old: Option<&Path>, new: &Path, context: usize) -> Result<BundleDiff, DiffError> {
+    let before = match old {
+        Some(old) => listing(old)?,
+        None => BTreeMap::new(),
+    };
+    let after = listing(new)?;
+    let mut out = BundleDiff::default();
     for path in before
         .keys()
         .chain(after.keys())
         .collect::<std::collections::BTreeSet<_>>()
     {
-        match (before.get(path), after.get(path)) {
-            (Some(_), None) => {
-                report.push_str(&format!("- {path}\n"));
-                changes += 1;
-            }
-            (None, Some(_)) => {
-                report.push_str(&format!("+ {path}\n"));
-                changes += 1;
-            }
-            (Some(a), Some(b)) if a != b => {
-                report.push_str(&format!("~ {path}\n"));
-                changes += 1;
-                let read = |root: &Path| {
-                    std::fs::read(root.join(path)).map_err(|source| DiffError::Io {
-                        path: root.join(path),
-                        source,
-                    })
-                };
-                let (a, b) = (read(old)?, read(new)?);
-                match (std::str::from_utf8(&a), std::str::from_utf8(&b)) {
-                    (Ok(a), Ok(b)) => {
-                        let text = similar::TextDiff::from_lines(a, b)
-                            .unified_diff()
-                            .context_radius(context)
-                            .header(&format!("old/{path}"), &format!("new/{path}"))
-                            .to_string();
-                        report.push_str(&text);
-                    }
-                    _ => report.push_str("  (binary content differs)\n"),
-                }
-            }
-            _ => {}
+        let change = match (before.get(path), after.get(path)) {
+            (Some(_), None) => Change::Removed,
+            (None, Some(_)) => Change::Added,
+            (Some(a), Some(b)) if a != b => Change::Modified,
+            _ => continue,
+        };
+        let sign = match change {
+            Change::Added => '+',
+            Change::Removed => '-',
+            Change::Modified => '~',
+        };
+        out.report.push_str(&format!("{sign} {path}\n"));
+        if let (Change::Modified, Some(old)) = (change, old) {
+            out.report.push_str(&unified(old, new, path, context)?);
         }
+        out.files.push(FileChange {
+            path: path.clone(),
+            change,
+        });
     }
-    Ok((report, changes))
+    Ok(out)
+}
+
+/// The unified diff of one file present in both bundles.
+fn unified(old: &Path, new: &Path, path: &str, context: usize) -> Result<String, DiffError> {
+    let read = |root: &Path| {
+        std::fs::read(root.join(path)).map_err(|source| DiffError::Io {
+            path: root.join(path),
+            source,
+        })
+    };
+    let (a, b) = (read(old)?, read(new)?);
+    Ok(match (std::str::from_utf8(&a), std::str::from_utf8(&b)) {
+        (Ok(a), Ok(b)) => similar::TextDiff::from_lines(a, b)
+            .unified_diff()
+            .context_radius(context)
+            .header(&format!("old/{path}"), &format!("new/{path}"))
+            .to_string(),
+        _ => "  (binary content differs)\n".to_owned(),
+    })
 }

@@ -107,6 +107,17 @@ pub fn lock_chain(
     chain: &DistributionChain,
     options: &LockOptions,
 ) -> Result<LockOutcome, LockOpError> {
+    lock_chain_with(chain, options, true)
+}
+
+/// As [`lock_chain`]; with `write` false the lock is computed but never
+/// written (`oent update --dry-run`, `oent build --diff`): `changed` then
+/// says whether it would be.
+pub fn lock_chain_with(
+    chain: &DistributionChain,
+    options: &LockOptions,
+    write: bool,
+) -> Result<LockOutcome, LockOpError> {
     let top = chain.top();
     let lock_path = top.dir().join(LOCK_FILE);
     let (previous, previous_text) = Lockfile::read_with_text(&lock_path)?.unzip();
@@ -142,7 +153,7 @@ pub fn lock_chain(
             changes,
         });
     }
-    if changed {
+    if changed && write {
         crate::fsutil::write_atomic(&lock_path, text.as_bytes()).map_err(|source| {
             LockOpError::Write {
                 path: lock_path.clone(),

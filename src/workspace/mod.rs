@@ -31,7 +31,7 @@ use crate::manifest::{Diagnostic, Module, ReadError};
 use crate::package::unpack::UnpackError;
 use crate::registry::cache::Cache;
 use crate::registry::source::FetchError;
-use crate::resolve::lock::{LockOpError, LockOptions, LockOutcome, Update, lock_chain};
+use crate::resolve::lock::{LockOpError, LockOptions, LockOutcome, Update, lock_chain_with};
 
 /// Where the distribution is and how its registries may be read.
 #[derive(Debug, Clone)]
@@ -42,6 +42,11 @@ pub struct WorkspaceOptions {
     pub locked: bool,
     pub offline: bool,
     pub cache: Cache,
+    /// Which locked modules may move (`oent update --dry-run`); loading
+    /// otherwise keeps the lock and resolves only what it does not pin.
+    pub update: Update,
+    /// Compute the lock without writing it (previews of an upgrade).
+    pub dry_run: bool,
 }
 
 impl WorkspaceOptions {
@@ -53,13 +58,14 @@ impl WorkspaceOptions {
             locked,
             offline,
             cache: Cache::default_location()?,
+            update: Update::Nothing,
+            dry_run: false,
         })
     }
 
-    /// Loading keeps the lock: it resolves only what the lock does not pin.
     fn lock_options(&self) -> LockOptions {
         LockOptions {
-            update: Update::Nothing,
+            update: self.update.clone(),
             locked: self.locked,
             offline: self.offline,
             cache: self.cache.clone(),
@@ -91,6 +97,15 @@ pub struct Locked {
 /// Loads the distribution at `distribution` (a file or its directory),
 /// refused when it has errors, and resolves it into its lock.
 pub fn lock(distribution: &Path, options: &LockOptions) -> Result<Locked, LockOpError> {
+    lock_with(distribution, options, true)
+}
+
+/// As [`lock`]; with `write` false the lock file is left as it is.
+pub fn lock_with(
+    distribution: &Path,
+    options: &LockOptions,
+    write: bool,
+) -> Result<Locked, LockOpError> {
     let file = distribution_file(distribution);
     let loaded = DistributionChain::load(&file)?;
     if loaded.has_errors() {
@@ -101,7 +116,7 @@ pub fn lock(distribution: &Path, options: &LockOptions) -> Result<Locked, LockOp
     }
     let warnings = loaded.diagnostics.clone();
     let chain = loaded.into_valid().expect("no errors, so a chain");
-    let lock = lock_chain(&chain, options)?;
+    let lock = lock_chain_with(&chain, options, write)?;
     Ok(Locked {
         chain,
         warnings,
@@ -170,7 +185,11 @@ impl Workspace {
             chain,
             warnings,
             lock,
-        } = lock(&options.distribution, &options.lock_options())?;
+        } = lock_with(
+            &options.distribution,
+            &options.lock_options(),
+            !options.dry_run,
+        )?;
         let modules = fetch::fetch_modules(&lock.sources, &options.cache, &lock.resolution)?;
         Ok(Workspace {
             chain,
