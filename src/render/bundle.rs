@@ -9,8 +9,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::package::checksum::HashingWriter;
+use crate::package::checksum::{HashingWriter, hex};
 
 pub const BUNDLE_MANIFEST: &str = "bundle.json";
 pub const BUNDLE_FORMAT: u32 = 1;
@@ -41,52 +43,66 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
     }
 }
 
-/// One file of the bundle as `bundle.json` lists it.
+/// One file of the bundle as `bundle.json` lists it: the digest kept as
+/// bytes (hex only when `bundle.json` is written), since a country's bundle
+/// lists hundreds of thousands of files.
 #[derive(Debug, Clone)]
 struct Entry {
     size: u64,
-    sha256: String,
+    sha256: [u8; 32],
 }
 
 /// A full disk, on demand: `OENT_FAULT_DISK_BYTES=N` makes the writer fail
 /// with "no space left on device" once N bytes are written, so that tests
 /// can check what a full disk leaves behind without mounting a filesystem.
-#[derive(Debug, Clone, Copy)]
-struct DiskSpace(Option<u64>);
+/// One count for the whole build, whichever thread writes.
+#[derive(Debug, Clone)]
+struct DiskSpace(Option<Arc<AtomicU64>>);
 
 impl DiskSpace {
     fn from_env() -> Self {
         DiskSpace(
             std::env::var("OENT_FAULT_DISK_BYTES")
                 .ok()
-                .and_then(|v| v.parse().ok()),
+                .and_then(|v| v.parse().ok())
+                .map(|n| Arc::new(AtomicU64::new(n))),
         )
     }
 
-    fn take(&mut self, n: usize) -> std::io::Result<()> {
-        match &mut self.0 {
-            Some(left) if *left < n as u64 => {
-                Err(std::io::Error::from(std::io::ErrorKind::StorageFull))
-            }
-            Some(left) => {
-                *left -= n as u64;
-                Ok(())
-            }
-            None => Ok(()),
-        }
+    fn take(&self, n: usize) -> std::io::Result<()> {
+        let Some(left) = &self.0 else {
+            return Ok(());
+        };
+        left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+            left.checked_sub(n as u64)
+        })
+        .map(drop)
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::StorageFull))
     }
 }
 
 /// The bundle being written: a staging directory beside the output that
 /// becomes the output in [`Staging::finish`], or disappears when dropped
-/// (a failed build).
+/// (a failed build). Its own files are a [`Shard`] (it derefs to it);
+/// rendering threads write theirs into shards of their own
+/// ([`Staging::shard`]), absorbed in a fixed order ([`Staging::absorb`]).
 #[derive(Debug)]
 pub struct Staging {
-    /// As the user named it, for messages.
-    shown: PathBuf,
     /// The output, resolved (`-o .` has no file name of its own).
     out: PathBuf,
     dir: tempfile::TempDir,
+    files: Shard,
+}
+
+/// Files written into the staging directory by one writer (a thread, or
+/// the staging itself): what `bundle.json` will list of them, and the
+/// directories made.
+#[derive(Debug)]
+pub struct Shard {
+    /// The staging directory.
+    root: PathBuf,
+    /// The output as the user named it, for messages.
+    shown: PathBuf,
     entries: BTreeMap<String, Entry>,
     made: BTreeSet<PathBuf>,
     space: DiskSpace,
@@ -126,6 +142,20 @@ impl StagedFile {
     }
 }
 
+impl std::ops::Deref for Staging {
+    type Target = Shard;
+
+    fn deref(&self) -> &Shard {
+        &self.files
+    }
+}
+
+impl std::ops::DerefMut for Staging {
+    fn deref_mut(&mut self) -> &mut Shard {
+        &mut self.files
+    }
+}
+
 impl Staging {
     /// Starts a bundle for `out` (`resolved`: the same, with `..` and `.`
     /// resolved, see [`super::out_dir`]), removing what killed builds of
@@ -142,15 +172,40 @@ impl Staging {
             .tempdir_in(parent)
             .map_err(io(shown))?;
         Ok(Staging {
-            shown: shown.to_path_buf(),
             out: resolved.to_path_buf(),
+            files: Shard {
+                root: dir.path().to_path_buf(),
+                shown: shown.to_path_buf(),
+                entries: BTreeMap::new(),
+                made: BTreeSet::new(),
+                space: DiskSpace::from_env(),
+            },
             dir,
-            entries: BTreeMap::new(),
-            made: BTreeSet::new(),
-            space: DiskSpace::from_env(),
         })
     }
 
+    /// An empty shard writing into the same staging directory, for one
+    /// rendering thread.
+    pub fn shard(&self) -> Shard {
+        Shard {
+            root: self.files.root.clone(),
+            shown: self.files.shown.clone(),
+            entries: BTreeMap::new(),
+            made: BTreeSet::new(),
+            space: self.files.space.clone(),
+        }
+    }
+
+    /// Takes over the files of `shard` (they are already on disk). A path
+    /// written by two shards is the caller's to refuse before: each module
+    /// writes only under its own `conf/<slug>/`.
+    pub fn absorb(&mut self, mut shard: Shard) {
+        self.files.entries.append(&mut shard.entries);
+        self.files.made.append(&mut shard.made);
+    }
+}
+
+impl Shard {
     pub fn contains(&self, relative: &str) -> bool {
         self.entries.contains_key(relative)
     }
@@ -163,7 +218,7 @@ impl Staging {
     /// The bytes of a file written so far (for checks over the rendered files).
     pub fn read(&self, relative: &str) -> Option<Vec<u8>> {
         self.contains(relative)
-            .then(|| std::fs::read(self.dir.path().join(relative)).ok())
+            .then(|| std::fs::read(self.root.join(relative)).ok())
             .flatten()
     }
 
@@ -180,16 +235,17 @@ impl Staging {
         self.entries.is_empty()
     }
 
-    /// Opens `relative` for streaming; [`Staging::commit`] records it.
+    /// Opens `relative` for streaming; [`Shard::commit`] records it.
     pub fn create(&mut self, relative: &str) -> Result<StagedFile, BundleError> {
-        let path = self.dir.path().join(relative);
+        let path = self.root.join(relative);
         if let Some(dir) = path.parent()
             && !self.made.contains(dir)
         {
-            // Each directory is created once, not once per file.
+            // Each directory is created once, not once per file (once per
+            // shard: `create_dir_all` accepts one another thread made).
             std::fs::create_dir_all(dir).map_err(io(&self.shown))?;
             let mut ancestor = Some(dir);
-            while let Some(d) = ancestor.filter(|d| d.starts_with(self.dir.path())) {
+            while let Some(d) = ancestor.filter(|d| d.starts_with(&self.root)) {
                 self.made.insert(d.to_path_buf());
                 ancestor = d.parent();
             }
@@ -199,7 +255,7 @@ impl Staging {
             relative: relative.to_owned(),
             path,
             writer: HashingWriter::new(std::io::BufWriter::new(file)),
-            space: self.space,
+            space: self.space.clone(),
             failed: None,
         })
     }
@@ -208,11 +264,10 @@ impl Staging {
     /// in [`Staging::finish`], with all the others.
     pub fn commit(&mut self, mut file: StagedFile) -> Result<(), BundleError> {
         file.flush().map_err(io(&self.shown))?;
-        let (buffered, sha256, size) = file.writer.finish();
+        let (buffered, sha256, size) = file.writer.finish_bytes();
         buffered
             .into_inner()
             .map_err(|e| io(&self.shown)(e.into_error()))?;
-        self.space = file.space;
         self.entries.insert(file.relative, Entry { size, sha256 });
         Ok(())
     }
@@ -245,7 +300,9 @@ impl Staging {
         }
         self.commit(file)
     }
+}
 
+impl Staging {
     /// Writes `bundle.json`, makes the whole tree durable, then puts it in
     /// the output's place; the previous bundle is removed last.
     pub fn finish(
@@ -277,12 +334,12 @@ impl Staging {
         if let Err(error) = swapped {
             let _ = std::fs::remove_dir_all(&staged);
             return Err(BundleError::Io {
-                path: self.shown,
+                path: self.files.shown,
                 error,
             });
         }
         let parent = self.out.parent().unwrap_or(Path::new("/"));
-        crate::fsutil::sync_dir(parent).map_err(io(&self.shown))?;
+        crate::fsutil::sync_dir(parent).map_err(io(&self.files.shown))?;
         if exists {
             // `staged` now holds the previous bundle; if this is killed, the
             // next build removes what remains (`remove_leftovers`).
@@ -332,12 +389,12 @@ impl serde::Serialize for Listing<'_> {
         #[derive(serde::Serialize)]
         struct File<'a> {
             path: &'a str,
-            sha256: &'a str,
+            sha256: String,
             size: u64,
         }
         serializer.collect_seq(self.0.iter().map(|(path, e)| File {
             path,
-            sha256: &e.sha256,
+            sha256: hex(&e.sha256),
             size: e.size,
         }))
     }
