@@ -284,6 +284,31 @@ impl Shard {
         self.settle(file, written)
     }
 
+    /// Streams a file that `write` fills (a template rendering into it):
+    /// committed if `write` succeeds, else removed. The disk's error is the
+    /// outer one; `write`'s own (a template's problem) the inner one.
+    pub fn stream<E>(
+        &mut self,
+        relative: &str,
+        write: impl FnOnce(&mut StagedFile) -> Result<(), E>,
+    ) -> Result<Result<(), E>, BundleError> {
+        let mut file = self.create(relative)?;
+        match write(&mut file) {
+            Ok(()) => self.commit(file).map(Ok),
+            Err(e) => {
+                let disk = file.disk_error();
+                self.discard(file);
+                match disk {
+                    Some(error) => Err(BundleError::Io {
+                        path: self.shown.clone(),
+                        error,
+                    }),
+                    None => Ok(Err(e)),
+                }
+            }
+        }
+    }
+
     /// Commits `file` if it was `written` whole, else removes it and says why.
     fn settle(
         &mut self,

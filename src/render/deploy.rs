@@ -130,8 +130,9 @@ pub fn deployment_module(
     entry
 }
 
-/// Renders the target's templates and the README into `staging`: all of
-/// them first, so that nothing is written when one fails.
+/// Renders the target's templates and the README into `staging`, every
+/// problem reported at once; the staging folder of a failed build is
+/// removed, so nothing reaches the output when one fails.
 pub fn render(
     target: &str,
     distribution_dir: &Path,
@@ -206,8 +207,10 @@ pub fn render(
     context.insert_value("modules", module_map);
     context.insert("placeholder_images", &placeholders);
     context.insert("secret_variables", &secret_variables(&secrets_example));
+    // Each file streamed into the staging folder as it is rendered (a
+    // country's kubernetes/ lists every file several times: tens of MB): a
+    // failed build removes the staging folder, so nothing reaches the output.
     let mut problems = Vec::new();
-    let mut rendered_files = Vec::new();
     for (name, embedded, output) in templates.into_iter().chain(std::iter::once(README)) {
         // A distribution's own templates/ overrides the embedded one.
         let custom = distribution_dir.join("templates").join(name);
@@ -217,27 +220,26 @@ pub fn render(
         };
         let mut tera = Tera::default();
         tera.autoescape_on(Vec::<&'static str>::new());
-        let rendered = tera
-            .add_raw_template(name, &text)
-            .and_then(|()| tera.render(name, &context));
-        match rendered {
-            Ok(text) => rendered_files.push((output, text)),
-            Err(e) => problems.push(Diagnostic::new(
+        let rendered = match tera.add_raw_template(name, &text) {
+            Ok(()) => staging
+                .stream(output, |file| tera.render_to(name, &context, file))
+                .map_err(RenderError::Bundle)?,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = rendered {
+            problems.push(Diagnostic::new(
                 Code::TemplateRender,
                 Path::new(&label),
                 e.to_string(),
-            )),
+            ));
         }
     }
     if !problems.is_empty() {
         return Err(RenderError::Problems(problems));
     }
-    rendered_files.push(("secrets.env.example", secrets_example));
-    for (output, text) in rendered_files {
-        staging
-            .write(output, text.as_bytes())
-            .map_err(RenderError::Bundle)?;
-    }
+    staging
+        .write("secrets.env.example", secrets_example.as_bytes())
+        .map_err(RenderError::Bundle)?;
     Ok(warnings)
 }
 
