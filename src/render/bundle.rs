@@ -50,6 +50,27 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
 struct Entry {
     size: u64,
     sha256: [u8; 32],
+    /// Whether the file holds `${`: only those are read back, by the check
+    /// of placeholders nothing fills (`contract::unfilled_placeholders`).
+    placeholder: bool,
+}
+
+/// Looks for `${` in what is written, across the writes.
+#[derive(Debug, Default, Clone, Copy)]
+struct PlaceholderScan {
+    found: bool,
+    after_dollar: bool,
+}
+
+impl PlaceholderScan {
+    fn scan(&mut self, bytes: &[u8]) {
+        if self.found || bytes.is_empty() {
+            return;
+        }
+        self.found =
+            (self.after_dollar && bytes[0] == b'{') || bytes.windows(2).any(|pair| pair == b"${");
+        self.after_dollar = bytes.last() == Some(&b'$');
+    }
 }
 
 /// A full disk, on demand: `OENT_FAULT_DISK_BYTES=N` makes the writer fail
@@ -116,6 +137,7 @@ pub struct StagedFile {
     space: DiskSpace,
     /// The file system's own error, kept: Tera keeps only its kind.
     failed: Option<std::io::Error>,
+    placeholder: PlaceholderScan,
 }
 
 impl Write for StagedFile {
@@ -124,6 +146,9 @@ impl Write for StagedFile {
             .space
             .take(buf.len())
             .and_then(|()| self.writer.write(buf));
+        if let Ok(n) = written {
+            self.placeholder.scan(&buf[..n]);
+        }
         written.inspect_err(|e| {
             self.failed = Some(std::io::Error::new(e.kind(), e.to_string()));
         })
@@ -215,11 +240,31 @@ impl Shard {
         self.entries.keys()
     }
 
+    /// Every file written so far under `prefix`, sorted.
+    pub fn paths_under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a String> {
+        self.entries
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .map(|(path, _)| path)
+            .take_while(move |path| path.starts_with(prefix))
+    }
+
     /// The bytes of a file written so far (for checks over the rendered files).
     pub fn read(&self, relative: &str) -> Option<Vec<u8>> {
         self.contains(relative)
             .then(|| std::fs::read(self.root.join(relative)).ok())
             .flatten()
+    }
+
+    /// The bytes of a file written so far if it holds `${` (a placeholder):
+    /// a country's bundle is not read back whole to find the few that do.
+    pub fn read_with_placeholder(&self, relative: &str) -> Option<Vec<u8>> {
+        self.entries
+            .get(relative)
+            .filter(|e| e.placeholder)
+            .and_then(|_| std::fs::read(self.root.join(relative)).ok())
     }
 
     /// The output as the user named it.
@@ -257,6 +302,7 @@ impl Shard {
             writer: HashingWriter::new(std::io::BufWriter::new(file)),
             space: self.space.clone(),
             failed: None,
+            placeholder: PlaceholderScan::default(),
         })
     }
 
@@ -268,7 +314,15 @@ impl Shard {
         buffered
             .into_inner()
             .map_err(|e| io(&self.shown)(e.into_error()))?;
-        self.entries.insert(file.relative, Entry { size, sha256 });
+        let placeholder = file.placeholder.found;
+        self.entries.insert(
+            file.relative,
+            Entry {
+                size,
+                sha256,
+                placeholder,
+            },
+        );
         Ok(())
     }
 
@@ -446,5 +500,24 @@ fn remove_leftovers(parent: &Path, name: &str) {
         if is_dir && prefixes.iter().any(|p| file_name.starts_with(p.as_str())) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PlaceholderScan;
+
+    #[test]
+    fn a_placeholder_is_found_across_writes() {
+        let found = |writes: &[&str]| {
+            let mut scan = PlaceholderScan::default();
+            writes.iter().for_each(|w| scan.scan(w.as_bytes()));
+            scan.found
+        };
+        assert!(found(&["a=${X}"]));
+        assert!(found(&["a=$", "{X}"]));
+        assert!(found(&["a=$", "", "{X}"]));
+        assert!(!found(&["a=$HOME", "{X}", "$ {"]));
+        assert!(!found(&["{", "$"]));
     }
 }

@@ -68,7 +68,7 @@ pub fn deployment_module(
 ) -> Value {
     let slug = module.name.slug();
     let prefix = format!("conf/{slug}/");
-    let config_files: Vec<&String> = staging.paths().filter(|p| p.starts_with(&prefix)).collect();
+    let config_files: Vec<&String> = staging.paths_under(&prefix).collect();
     let delivery = module.service.as_ref().map(|s| &s.secrets);
     let secrets: Vec<Value> = module
         .config
