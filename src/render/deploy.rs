@@ -196,8 +196,7 @@ pub fn render(
         .collect();
     warnings.extend(contract::unfilled_placeholders(&flat, staging));
     let secrets_example = secrets_example(&services, &database_passwords);
-    let (services, module_map) = shared_values(&names, entries, mounts, &flat, &origins);
-    drop(flat);
+    let (services, module_map) = shared_values(&names, entries, mounts, flat, &origins);
     let mut context = Context::new();
     context.insert("distribution", &distribution);
     context.insert_value("collectivite", shared.collectivite.clone());
@@ -308,12 +307,27 @@ fn shared_values(
     names: &[ModuleName],
     entries: Vec<Value>,
     mounts: Vec<Mounts>,
-    flat: &[Value],
+    flat: Vec<Value>,
     origins: &[Origin],
 ) -> (TeraValue, TeraValue) {
+    // A service the checks left as its module's entry (or container) is
+    // that entry; one they rewrote (a placeholder image) is converted on its
+    // own. The others are dropped before anything is converted: each copy
+    // lists every file of its module.
+    let rewritten: Vec<Option<Value>> = flat
+        .into_iter()
+        .zip(origins)
+        .map(|(s, &(i, j))| {
+            let original = match j {
+                None => &entries[i],
+                Some(j) => &entries[i]["containers"][j],
+            };
+            (s != *original).then_some(s)
+        })
+        .collect();
     let mut containers: Vec<Vec<TeraValue>> = Vec::new();
     let mut converted = Vec::new();
-    for (entry, mounts) in entries.iter().zip(&mounts) {
+    for (entry, mounts) in entries.into_iter().zip(&mounts) {
         let own: Vec<TeraValue> = entry["containers"]
             .as_array()
             .into_iter()
@@ -325,27 +339,23 @@ fn shared_values(
             .get("containers")
             .is_some()
             .then(|| TeraValue::from(own.clone()));
-        converted.push(with_mounts(entry, mounts.main.as_ref(), list));
+        converted.push(with_mounts(&entry, mounts.main.as_ref(), list));
         containers.push(own);
     }
-    // A service the checks left as its module's entry is that entry; one
-    // they rewrote (a placeholder image) is converted on its own.
-    let services: Vec<TeraValue> = flat
-        .iter()
+    let services: Vec<TeraValue> = rewritten
+        .into_iter()
         .zip(origins)
         .map(|(s, &(i, j))| {
-            let (original, shared, mounts) = match j {
-                None => (&entries[i], &converted[i], mounts[i].main.as_ref()),
+            let (shared, mounts) = match j {
+                None => (&converted[i], mounts[i].main.as_ref()),
                 Some(j) => (
-                    &entries[i]["containers"][j],
                     &containers[i][j],
                     mounts[i].containers.get(j).and_then(Option::as_ref),
                 ),
             };
-            if s == original {
-                shared.clone()
-            } else {
-                with_mounts(s, mounts, None)
+            match s {
+                None => shared.clone(),
+                Some(s) => with_mounts(&s, mounts, None),
             }
         })
         .collect();
