@@ -1,6 +1,7 @@
 //! `oent build`: load the workspace (resolve keeping the lock, fetch and
 //! verify every module), run the checks, compute and check every value,
-//! render every template for every établissement, render the deployment
+//! render every template for every établissement (modules on `--jobs`
+//! threads, the bundle the same for any number), render the deployment
 //! target, and write the bundle.
 
 use std::collections::BTreeMap;
