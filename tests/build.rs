@@ -856,3 +856,98 @@ fn diagnostics_are_coloured_on_a_terminal_unless_no_color() {
         .stdout_lacks("\u{1b}[")
         .stdout_contains("error[E028/value-type]");
 }
+
+// `oent build --jobs N` (or `OENT_JOBS`): modules rendered on N threads give
+// the same bundle, byte for byte, and the same problems in the same order,
+// as one thread.
+
+/// Builds `dist` into `out` with the given thread options.
+fn build(test: Test, dist: &str, out: &str, jobs: &[&str]) -> Test {
+    let mut args = vec!["build", dist, "-o", out, "--offline", "--locked"];
+    args.extend(jobs);
+    test.arg_list(&args).run().status(0).then()
+}
+
+#[test]
+fn any_number_of_threads_writes_the_same_bundle() {
+    for (name, dist) in [
+        ("ile-de-france", "examples/ile-de-france"),
+        ("essonne-colleges", "examples/essonne-colleges"),
+    ] {
+        let test = example(name);
+        let test = build(test, dist, "one", &["--jobs", "1"]);
+        let test = build(test, dist, "four", &["-j", "4"]);
+        let test = build(test, dist, "three", &[]).env("OENT_JOBS", "3");
+        let test = build(test, dist, "default", &[]).env_remove("OENT_JOBS");
+        let one = tree(&test.path().join("one"));
+        assert!(one.len() > 100, "{name}: {} files", one.len());
+        for other in ["four", "three", "default"] {
+            assert!(
+                tree(&test.path().join(other)) == one,
+                "{name}: the bundle built with {other} thread option(s) differs from -j 1"
+            );
+        }
+    }
+}
+
+#[test]
+fn problems_come_in_the_modules_order_whatever_the_threads() {
+    // Eight modules that each write malformed JSON for their second établissement, rendered
+    // on one thread and on four: the same report, byte for byte.
+    let mut test = Test::new();
+    let mut modules = String::new();
+    for i in 0..8 {
+        let manifest = module(
+            &format!("openent/m{i}"),
+            "1.0.0",
+            "templates:\n  - { source: templates/t.tera, target: \"conf/{{ module.slug }}/{{ etab.uai }}.json\", each: etablissement }\n",
+        );
+        test = test
+            .write(&format!("src/m{i}/module.yaml"), &manifest)
+            .write(
+                &format!("src/m{i}/templates/t.tera"),
+                "{% if etab.uai == \"0440001M\" %}[{% endif %}{}\n",
+            );
+        modules.push_str(&format!("  openent/m{i}: \"^1\"\n"));
+    }
+    let test = publish_tree(test, "openent", "openent", "src")
+        .env("OENT_CACHE_DIR", "cache")
+        .write(
+            "dist/distribution.yaml",
+            &format!(
+                "schema: oent/distribution/v1\nname: idf/test\nversion: 1.0.0\ncollectivite: {{ nom: Test, type: region }}\n\
+                 registries:\n  - {{ name: openent, path: ../openent }}\nmodules:\n{modules}\
+                 settings: {{ domaine: ent.example.fr }}\ntarget: compose\netablissements:\n\
+                 \x20 - {{ uai: \"0750655E\", nom: A, type: lycee, commune: Paris, departement: \"75\", secteur: public }}\n\
+                 \x20 - {{ uai: \"0440001M\", nom: B, type: college, commune: Nantes, departement: \"44\", secteur: public }}\n"
+            ),
+        );
+    let one = test
+        .args(["build", "dist", "-o", "out", "-j", "1"])
+        .run()
+        .status(1);
+    let first = one.stderr.clone();
+    for i in 0..8 {
+        assert!(first.contains(&format!("openent/m{i}@1.0.0")), "{first}");
+    }
+    let positions: Vec<usize> = (0..8)
+        .map(|i| first.find(&format!("openent/m{i}@1.0.0")).unwrap())
+        .collect();
+    assert!(positions.is_sorted(), "in the modules' order:\n{first}");
+    let four = one
+        .then()
+        .args(["build", "dist", "-o", "out", "-j", "4"])
+        .run()
+        .status(1);
+    assert_eq!(four.stderr, first);
+    assert!(!four.path().join("out").exists());
+}
+
+#[test]
+fn zero_threads_is_refused() {
+    Test::new()
+        .args(["build", "dist", "--jobs", "0"])
+        .run()
+        .status(2)
+        .stderr_contains("--jobs <N>");
+}

@@ -3,6 +3,7 @@
 modules with templates, and a distribution with many établissements.
 
     gen_render.py OUT [--etabs 732] [--modules 20] [--seed 1] [--oent PATH] [--no-registry]
+                      [--etablissements CSV]
 
 writes
 
@@ -11,7 +12,9 @@ writes
                                                 etab.json.tera (each: etablissement)
     OUT/registry/                               `oent registry init` + `oent registry build`
     OUT/dist/distribution.yaml                  every module, settings, overrides, target compose
-    OUT/dist/etablissements.csv                 --etabs établissements of the académie de Nantes
+    OUT/dist/etablissements.csv                 --etabs établissements of the académie de Nantes,
+                                                or a copy of --etablissements CSV (the country
+                                                of gen_france.py: scripts/bench/france.sh)
 
 Deterministic: the same arguments give the same bytes (the registry's
 archives are deterministic too, see docs/registry.md). Standard library only.
@@ -33,6 +36,7 @@ of scripts/bench/README.md).
 """
 
 import argparse
+import csv
 import os
 import random
 import subprocess
@@ -420,6 +424,8 @@ def main():
     p.add_argument("--oent", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                  "..", "..", "target", "release", "oent"))
     p.add_argument("--no-registry", action="store_true", help="write modules and dist only")
+    p.add_argument("--etablissements", metavar="CSV",
+                   help="these établissements (header uai,nom,type,commune,departement,secteur) instead of --etabs")
     args = p.parse_args()
     if args.modules < 2:
         sys.exit("gen_render.py: --modules must be at least 2 (socle and annuaire are read)")
@@ -434,8 +440,14 @@ def main():
               module_yaml(mrng, i, short, summary, category, audiences, has_secret))
         write(os.path.join(base, "templates", "app.conf.tera"), once_template(mrng, i, has_secret))
         write(os.path.join(base, "templates", "etab.json.tera"), etab_template(mrng, i, has_secret))
-    etabs = etablissements(rng, args.etabs)
     header = "uai,nom,type,commune,departement,secteur"
+    if args.etablissements:
+        with open(args.etablissements, encoding="utf-8", newline="") as f:
+            etabs = list(csv.DictReader(f))
+        if not etabs or list(etabs[0]) != header.split(","):
+            sys.exit(f"gen_render.py: {args.etablissements}: expected the header {header}")
+    else:
+        etabs = etablissements(rng, args.etabs)
     rows = [",".join(csv_field(e[k]) for k in header.split(",")) for e in etabs]
     write(os.path.join(out, "dist", "etablissements.csv"), "\n".join([header] + rows) + "\n")
     write(os.path.join(out, "dist", "distribution.yaml"), distribution_yaml(rng, mods, etabs))

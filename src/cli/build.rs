@@ -74,6 +74,10 @@ pub struct BuildArgs {
         default_value_t = 600
     )]
     render_timeout: u64,
+    /// Threads rendering modules at once (default: the cores available).
+    /// The bundle is the same, byte for byte, whatever the number.
+    #[arg(short = 'j', long, value_name = "N", env = "OENT_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -150,6 +154,7 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
             build_bytes: args.max_bundle_size,
             time: std::time::Duration::from_secs(args.render_timeout),
         },
+        jobs: args.jobs.map(usize::from),
     };
     if args.diff {
         let preview = oent::ops::preview::build_preview(&options, &write, progress.as_ref());

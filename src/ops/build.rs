@@ -1,11 +1,13 @@
 //! `oent build`: load the workspace (resolve keeping the lock, fetch and
 //! verify every module), run the checks, compute and check every value,
-//! render every template for every établissement, render the deployment
+//! render every template for every établissement (modules on `--jobs`
+//! threads, the bundle the same for any number), render the deployment
 //! target, and write the bundle.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde_json::Value;
 
@@ -14,13 +16,13 @@ use crate::manifest::lockfile::LOCK_FILE;
 use crate::manifest::names::ModuleName;
 use crate::manifest::{Code, Diagnostic, Module};
 use crate::registry::fetch::Progress;
-use crate::render::bundle::{BundleError, Staging};
+use crate::render::bundle::{BundleError, Shard, Staging};
 use crate::render::context::{SharedContext, Sso, target_name};
 use crate::render::deploy;
 use crate::render::engine::{RenderError, render_module};
 use crate::render::limits::{Budget, RenderLimits};
 use crate::render::out_dir;
-use crate::workspace::values::{CommandLineValue, merged_settings, module_values};
+use crate::workspace::values::{CommandLineValue, ModuleValues, merged_settings, module_values};
 use crate::workspace::{BuildCheck, Workspace, WorkspaceError, WorkspaceOptions};
 
 #[derive(Debug, Clone)]
@@ -48,6 +50,8 @@ pub struct WriteOptions {
     /// `--deny warnings`: a warning refuses the build, and the previous
     /// bundle stays.
     pub deny_warnings: bool,
+    /// Threads rendering modules at once; `None`: the cores available.
+    pub jobs: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -194,17 +198,18 @@ pub(crate) fn render_workspace(
         .map(|m| m.templates.iter().filter(|t| t.each.is_some()).count() as u64)
         .sum();
     let mut staging = Staging::begin(&out.shown, &out.resolved)?;
-    let mut budget = Budget::start(write.limits);
+    let budget = Budget::start(write.limits);
     progress.start(per_etab * shared.etabs.len() as u64);
-    for (name, module) in modules {
-        match render_module(
-            &shared,
-            module,
-            &values[name],
-            &mut staging,
-            &mut budget,
-            progress,
-        ) {
+    let jobs = write.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let work: Vec<_> = modules.iter().map(|(n, m)| (m, &values[n])).collect();
+    let rendered = render_modules(&shared, &work, &staging, &budget, progress, jobs);
+    // In the modules' order, whichever thread finished first: the same
+    // bundle and the same problems for any number of threads.
+    for (shard, result) in rendered {
+        staging.absorb(shard);
+        match result {
             Ok(()) => {}
             Err(RenderError::Problems(mut more)) => problems.append(&mut more),
             Err(e) => return Err(e.into()),
@@ -215,13 +220,12 @@ pub(crate) fn render_workspace(
         return Err(BuildError::Problems(problems));
     }
 
-    let deployment: Vec<(ModuleName, Value)> = modules
+    let deployment: Vec<(ModuleName, Value, deploy::Mounts)> = modules
         .iter()
         .map(|(n, m)| {
-            (
-                n.clone(),
-                deploy::deployment_module(m, &values[n], &staging, &shared),
-            )
+            let mut entry = deploy::deployment_module(m, &values[n], &staging, &shared);
+            let mounts = deploy::take_mounts(&mut entry);
+            (n.clone(), entry, mounts)
         })
         .collect();
     let target_label = target_name(target);
@@ -272,6 +276,54 @@ pub(crate) fn render_workspace(
         lock_changed: lock.changed,
         warnings,
     })
+}
+
+/// Renders each module of `work` into a shard of its own, on up to `jobs`
+/// threads that take the next module as they finish one; the results come
+/// back in the order of `work`. A module is rendered whole by one thread, so
+/// its problems are found in the same order as by a single thread (and two
+/// modules never write the same file: each has its own `conf/<slug>/`).
+fn render_modules(
+    shared: &SharedContext,
+    work: &[(&Module, &ModuleValues)],
+    staging: &Staging,
+    budget: &Budget,
+    progress: &dyn Progress,
+    jobs: usize,
+) -> Vec<(Shard, Result<(), RenderError>)> {
+    let next = AtomicUsize::new(0);
+    // The disk failed: the build stops, no thread starts another module.
+    let stop = AtomicBool::new(false);
+    let render = || {
+        let mut done = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((module, values)) = work.get(i) else {
+                break;
+            };
+            let mut shard = staging.shard();
+            let result = render_module(shared, module, values, &mut shard, budget, progress);
+            if matches!(result, Err(RenderError::Bundle(_))) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            done.push((i, shard, result));
+        }
+        done
+    };
+    let mut done: Vec<_> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (1..jobs.clamp(1, work.len().max(1)))
+            .map(|_| scope.spawn(render))
+            .collect();
+        let mut done = render();
+        for thread in threads {
+            done.extend(thread.join().expect("a rendering thread panicked"));
+        }
+        done
+    });
+    done.sort_by_key(|(i, ..)| *i);
+    done.into_iter()
+        .map(|(_, shard, result)| (shard, result))
+        .collect()
 }
 
 /// LICENCES.md: what the bundle deploys, under which licence, and where its

@@ -41,7 +41,14 @@ impl<W: Write> HashingWriter<W> {
 
     /// The inner writer, the hex digest and the byte count.
     pub fn finish(self) -> (W, String, u64) {
-        (self.inner, hex(&self.hasher.finalize()), self.written)
+        let (inner, digest, written) = self.finish_bytes();
+        (inner, hex(&digest), written)
+    }
+
+    /// The same with the digest as bytes (a third of the hex's memory, for
+    /// callers that keep many).
+    pub fn finish_bytes(self) -> (W, [u8; 32], u64) {
+        (self.inner, self.hasher.finalize().into(), self.written)
     }
 }
 

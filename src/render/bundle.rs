@@ -9,8 +9,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::package::checksum::HashingWriter;
+use crate::package::checksum::{HashingWriter, hex};
 
 pub const BUNDLE_MANIFEST: &str = "bundle.json";
 pub const BUNDLE_FORMAT: u32 = 1;
@@ -41,52 +43,87 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
     }
 }
 
-/// One file of the bundle as `bundle.json` lists it.
+/// One file of the bundle as `bundle.json` lists it: the digest kept as
+/// bytes (hex only when `bundle.json` is written), since a country's bundle
+/// lists hundreds of thousands of files.
 #[derive(Debug, Clone)]
 struct Entry {
     size: u64,
-    sha256: String,
+    sha256: [u8; 32],
+    /// Whether the file holds `${`: only those are read back, by the check
+    /// of placeholders nothing fills (`contract::unfilled_placeholders`).
+    placeholder: bool,
+}
+
+/// Looks for `${` in what is written, across the writes.
+#[derive(Debug, Default, Clone, Copy)]
+struct PlaceholderScan {
+    found: bool,
+    after_dollar: bool,
+}
+
+impl PlaceholderScan {
+    fn scan(&mut self, bytes: &[u8]) {
+        if self.found || bytes.is_empty() {
+            return;
+        }
+        self.found =
+            (self.after_dollar && bytes[0] == b'{') || bytes.windows(2).any(|pair| pair == b"${");
+        self.after_dollar = bytes.last() == Some(&b'$');
+    }
 }
 
 /// A full disk, on demand: `OENT_FAULT_DISK_BYTES=N` makes the writer fail
 /// with "no space left on device" once N bytes are written, so that tests
 /// can check what a full disk leaves behind without mounting a filesystem.
-#[derive(Debug, Clone, Copy)]
-struct DiskSpace(Option<u64>);
+/// One count for the whole build, whichever thread writes.
+#[derive(Debug, Clone)]
+struct DiskSpace(Option<Arc<AtomicU64>>);
 
 impl DiskSpace {
     fn from_env() -> Self {
         DiskSpace(
             std::env::var("OENT_FAULT_DISK_BYTES")
                 .ok()
-                .and_then(|v| v.parse().ok()),
+                .and_then(|v| v.parse().ok())
+                .map(|n| Arc::new(AtomicU64::new(n))),
         )
     }
 
-    fn take(&mut self, n: usize) -> std::io::Result<()> {
-        match &mut self.0 {
-            Some(left) if *left < n as u64 => {
-                Err(std::io::Error::from(std::io::ErrorKind::StorageFull))
-            }
-            Some(left) => {
-                *left -= n as u64;
-                Ok(())
-            }
-            None => Ok(()),
-        }
+    fn take(&self, n: usize) -> std::io::Result<()> {
+        let Some(left) = &self.0 else {
+            return Ok(());
+        };
+        left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+            left.checked_sub(n as u64)
+        })
+        .map(drop)
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::StorageFull))
     }
 }
 
 /// The bundle being written: a staging directory beside the output that
 /// becomes the output in [`Staging::finish`], or disappears when dropped
-/// (a failed build).
+/// (a failed build). Its own files are a [`Shard`] (it derefs to it);
+/// rendering threads write theirs into shards of their own
+/// ([`Staging::shard`]), absorbed in a fixed order ([`Staging::absorb`]).
 #[derive(Debug)]
 pub struct Staging {
-    /// As the user named it, for messages.
-    shown: PathBuf,
     /// The output, resolved (`-o .` has no file name of its own).
     out: PathBuf,
     dir: tempfile::TempDir,
+    files: Shard,
+}
+
+/// Files written into the staging directory by one writer (a thread, or
+/// the staging itself): what `bundle.json` will list of them, and the
+/// directories made.
+#[derive(Debug)]
+pub struct Shard {
+    /// The staging directory.
+    root: PathBuf,
+    /// The output as the user named it, for messages.
+    shown: PathBuf,
     entries: BTreeMap<String, Entry>,
     made: BTreeSet<PathBuf>,
     space: DiskSpace,
@@ -100,6 +137,7 @@ pub struct StagedFile {
     space: DiskSpace,
     /// The file system's own error, kept: Tera keeps only its kind.
     failed: Option<std::io::Error>,
+    placeholder: PlaceholderScan,
 }
 
 impl Write for StagedFile {
@@ -108,6 +146,9 @@ impl Write for StagedFile {
             .space
             .take(buf.len())
             .and_then(|()| self.writer.write(buf));
+        if let Ok(n) = written {
+            self.placeholder.scan(&buf[..n]);
+        }
         written.inspect_err(|e| {
             self.failed = Some(std::io::Error::new(e.kind(), e.to_string()));
         })
@@ -123,6 +164,20 @@ impl StagedFile {
     /// budget wrapped around this writer ran out).
     pub fn disk_error(&mut self) -> Option<std::io::Error> {
         self.failed.take()
+    }
+}
+
+impl std::ops::Deref for Staging {
+    type Target = Shard;
+
+    fn deref(&self) -> &Shard {
+        &self.files
+    }
+}
+
+impl std::ops::DerefMut for Staging {
+    fn deref_mut(&mut self) -> &mut Shard {
+        &mut self.files
     }
 }
 
@@ -142,15 +197,40 @@ impl Staging {
             .tempdir_in(parent)
             .map_err(io(shown))?;
         Ok(Staging {
-            shown: shown.to_path_buf(),
             out: resolved.to_path_buf(),
+            files: Shard {
+                root: dir.path().to_path_buf(),
+                shown: shown.to_path_buf(),
+                entries: BTreeMap::new(),
+                made: BTreeSet::new(),
+                space: DiskSpace::from_env(),
+            },
             dir,
-            entries: BTreeMap::new(),
-            made: BTreeSet::new(),
-            space: DiskSpace::from_env(),
         })
     }
 
+    /// An empty shard writing into the same staging directory, for one
+    /// rendering thread.
+    pub fn shard(&self) -> Shard {
+        Shard {
+            root: self.files.root.clone(),
+            shown: self.files.shown.clone(),
+            entries: BTreeMap::new(),
+            made: BTreeSet::new(),
+            space: self.files.space.clone(),
+        }
+    }
+
+    /// Takes over the files of `shard` (they are already on disk). A path
+    /// written by two shards is the caller's to refuse before: each module
+    /// writes only under its own `conf/<slug>/`.
+    pub fn absorb(&mut self, mut shard: Shard) {
+        self.files.entries.append(&mut shard.entries);
+        self.files.made.append(&mut shard.made);
+    }
+}
+
+impl Shard {
     pub fn contains(&self, relative: &str) -> bool {
         self.entries.contains_key(relative)
     }
@@ -160,11 +240,31 @@ impl Staging {
         self.entries.keys()
     }
 
+    /// Every file written so far under `prefix`, sorted.
+    pub fn paths_under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a String> {
+        self.entries
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .map(|(path, _)| path)
+            .take_while(move |path| path.starts_with(prefix))
+    }
+
     /// The bytes of a file written so far (for checks over the rendered files).
     pub fn read(&self, relative: &str) -> Option<Vec<u8>> {
         self.contains(relative)
-            .then(|| std::fs::read(self.dir.path().join(relative)).ok())
+            .then(|| std::fs::read(self.root.join(relative)).ok())
             .flatten()
+    }
+
+    /// The bytes of a file written so far if it holds `${` (a placeholder):
+    /// a country's bundle is not read back whole to find the few that do.
+    pub fn read_with_placeholder(&self, relative: &str) -> Option<Vec<u8>> {
+        self.entries
+            .get(relative)
+            .filter(|e| e.placeholder)
+            .and_then(|_| std::fs::read(self.root.join(relative)).ok())
     }
 
     /// The output as the user named it.
@@ -180,16 +280,17 @@ impl Staging {
         self.entries.is_empty()
     }
 
-    /// Opens `relative` for streaming; [`Staging::commit`] records it.
+    /// Opens `relative` for streaming; [`Shard::commit`] records it.
     pub fn create(&mut self, relative: &str) -> Result<StagedFile, BundleError> {
-        let path = self.dir.path().join(relative);
+        let path = self.root.join(relative);
         if let Some(dir) = path.parent()
             && !self.made.contains(dir)
         {
-            // Each directory is created once, not once per file.
+            // Each directory is created once, not once per file (once per
+            // shard: `create_dir_all` accepts one another thread made).
             std::fs::create_dir_all(dir).map_err(io(&self.shown))?;
             let mut ancestor = Some(dir);
-            while let Some(d) = ancestor.filter(|d| d.starts_with(self.dir.path())) {
+            while let Some(d) = ancestor.filter(|d| d.starts_with(&self.root)) {
                 self.made.insert(d.to_path_buf());
                 ancestor = d.parent();
             }
@@ -199,8 +300,9 @@ impl Staging {
             relative: relative.to_owned(),
             path,
             writer: HashingWriter::new(std::io::BufWriter::new(file)),
-            space: self.space,
+            space: self.space.clone(),
             failed: None,
+            placeholder: PlaceholderScan::default(),
         })
     }
 
@@ -208,12 +310,19 @@ impl Staging {
     /// in [`Staging::finish`], with all the others.
     pub fn commit(&mut self, mut file: StagedFile) -> Result<(), BundleError> {
         file.flush().map_err(io(&self.shown))?;
-        let (buffered, sha256, size) = file.writer.finish();
+        let (buffered, sha256, size) = file.writer.finish_bytes();
         buffered
             .into_inner()
             .map_err(|e| io(&self.shown)(e.into_error()))?;
-        self.space = file.space;
-        self.entries.insert(file.relative, Entry { size, sha256 });
+        let placeholder = file.placeholder.found;
+        self.entries.insert(
+            file.relative,
+            Entry {
+                size,
+                sha256,
+                placeholder,
+            },
+        );
         Ok(())
     }
 
@@ -227,6 +336,31 @@ impl Staging {
         let mut file = self.create(relative)?;
         let written = file.write_all(bytes);
         self.settle(file, written)
+    }
+
+    /// Streams a file that `write` fills (a template rendering into it):
+    /// committed if `write` succeeds, else removed. The disk's error is the
+    /// outer one; `write`'s own (a template's problem) the inner one.
+    pub fn stream<E>(
+        &mut self,
+        relative: &str,
+        write: impl FnOnce(&mut StagedFile) -> Result<(), E>,
+    ) -> Result<Result<(), E>, BundleError> {
+        let mut file = self.create(relative)?;
+        match write(&mut file) {
+            Ok(()) => self.commit(file).map(Ok),
+            Err(e) => {
+                let disk = file.disk_error();
+                self.discard(file);
+                match disk {
+                    Some(error) => Err(BundleError::Io {
+                        path: self.shown.clone(),
+                        error,
+                    }),
+                    None => Ok(Err(e)),
+                }
+            }
+        }
     }
 
     /// Commits `file` if it was `written` whole, else removes it and says why.
@@ -245,7 +379,9 @@ impl Staging {
         }
         self.commit(file)
     }
+}
 
+impl Staging {
     /// Writes `bundle.json`, makes the whole tree durable, then puts it in
     /// the output's place; the previous bundle is removed last.
     pub fn finish(
@@ -277,12 +413,12 @@ impl Staging {
         if let Err(error) = swapped {
             let _ = std::fs::remove_dir_all(&staged);
             return Err(BundleError::Io {
-                path: self.shown,
+                path: self.files.shown,
                 error,
             });
         }
         let parent = self.out.parent().unwrap_or(Path::new("/"));
-        crate::fsutil::sync_dir(parent).map_err(io(&self.shown))?;
+        crate::fsutil::sync_dir(parent).map_err(io(&self.files.shown))?;
         if exists {
             // `staged` now holds the previous bundle; if this is killed, the
             // next build removes what remains (`remove_leftovers`).
@@ -332,12 +468,12 @@ impl serde::Serialize for Listing<'_> {
         #[derive(serde::Serialize)]
         struct File<'a> {
             path: &'a str,
-            sha256: &'a str,
+            sha256: String,
             size: u64,
         }
         serializer.collect_seq(self.0.iter().map(|(path, e)| File {
             path,
-            sha256: &e.sha256,
+            sha256: hex(&e.sha256),
             size: e.size,
         }))
     }
@@ -364,5 +500,24 @@ fn remove_leftovers(parent: &Path, name: &str) {
         if is_dir && prefixes.iter().any(|p| file_name.starts_with(p.as_str())) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PlaceholderScan;
+
+    #[test]
+    fn a_placeholder_is_found_across_writes() {
+        let found = |writes: &[&str]| {
+            let mut scan = PlaceholderScan::default();
+            writes.iter().for_each(|w| scan.scan(w.as_bytes()));
+            scan.found
+        };
+        assert!(found(&["a=${X}"]));
+        assert!(found(&["a=$", "{X}"]));
+        assert!(found(&["a=$", "", "{X}"]));
+        assert!(!found(&["a=$HOME", "{X}", "$ {"]));
+        assert!(!found(&["{", "$"]));
     }
 }

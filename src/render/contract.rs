@@ -401,7 +401,7 @@ pub fn rewrite_placeholder_images(modules: &mut [Value], registry: Option<&str>)
 /// per-établissement files would otherwise repeat one fix 732 times (and
 /// drawing them was most of a large build's time).
 pub fn unfilled_placeholders(services: &[Value], staging: &Staging) -> Vec<Diagnostic> {
-    let mut found = Vec::new();
+    let mut found = OncePerKey::default();
     for s in services {
         let name = s["name"].as_str().unwrap_or_default();
         let env: Vec<&str> = s["env"]
@@ -420,7 +420,7 @@ pub fn unfilled_placeholders(services: &[Value], staging: &Staging) -> Vec<Diagn
             });
             let Some(covering) = covering else { continue };
             let expands = covering["expand"] == true;
-            let Some(bytes) = staging.read(path) else {
+            let Some(bytes) = staging.read_with_placeholder(path) else {
                 continue;
             };
             // Not text (an image, an archive): no placeholder to fill.
@@ -434,35 +434,54 @@ pub fn unfilled_placeholders(services: &[Value], staging: &Staging) -> Vec<Diagn
                 continue;
             };
             let entry = covering["path"].as_str().unwrap_or(path).to_owned();
-            let warning = unfilled_warning(name, path, text, offset, var, expands, staging);
-            found.push(((name.to_owned(), entry, var.to_owned()), warning));
+            found.add((name.to_owned(), entry, var.to_owned()), || {
+                unfilled_warning(name, path, text, offset, var, expands, staging)
+            });
         }
     }
-    once_per_key(found)
+    found.finish()
 }
 
-/// The first warning of each key, told how many more files share it.
-fn once_per_key<K: std::hash::Hash + Eq>(found: Vec<(K, Diagnostic)>) -> Vec<Diagnostic> {
-    let mut out: Vec<(Diagnostic, usize)> = Vec::new();
-    let mut seen: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
-    for (key, warning) in found {
-        match seen.get(&key) {
-            Some(&i) => out[i].1 += 1,
+/// The first warning of each key, told how many more files share it;
+/// counted as they are found, each made only for a key not seen yet (a
+/// country's per-établissement folder finds the same one 11,000 times).
+struct OncePerKey<K> {
+    seen: std::collections::HashMap<K, usize>,
+    out: Vec<(Diagnostic, usize)>,
+}
+
+impl<K> Default for OncePerKey<K> {
+    fn default() -> Self {
+        OncePerKey {
+            seen: std::collections::HashMap::new(),
+            out: Vec::new(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq> OncePerKey<K> {
+    fn add(&mut self, key: K, warning: impl FnOnce() -> Diagnostic) {
+        match self.seen.get(&key) {
+            Some(&i) => self.out[i].1 += 1,
             None => {
-                seen.insert(key, out.len());
-                out.push((warning, 0));
+                self.seen.insert(key, self.out.len());
+                self.out.push((warning(), 0));
             }
         }
     }
-    out.into_iter()
-        .map(|(mut d, more)| {
-            if more > 0 {
-                d.message
-                    .push_str(&format!(" (and in {more} other files of the same mount)"));
-            }
-            d
-        })
-        .collect()
+
+    fn finish(self) -> Vec<Diagnostic> {
+        self.out
+            .into_iter()
+            .map(|(mut d, more)| {
+                if more > 0 {
+                    d.message
+                        .push_str(&format!(" (and in {more} other files of the same mount)"));
+                }
+                d
+            })
+            .collect()
+    }
 }
 
 fn unfilled_warning(
@@ -541,7 +560,12 @@ mod tests {
             (("m", "etabs/", "L"), warning("etabs/a.conf", "L")),
             (("m", "etabs/", "K"), warning("etabs/c.conf", "K")),
         ];
-        let told: Vec<(String, String)> = once_per_key(found)
+        let mut once = OncePerKey::default();
+        for (key, warning) in found {
+            once.add(key, || warning);
+        }
+        let told: Vec<(String, String)> = once
+            .finish()
             .into_iter()
             .map(|d| (d.path.display().to_string(), d.message))
             .collect();

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use tera::{Context, Tera};
+use tera::{Context, Tera, Value as TeraValue};
 
 use super::bundle::Staging;
 use super::context::{SharedContext, service_json};
@@ -68,7 +68,7 @@ pub fn deployment_module(
     let scale = &shared.scale;
     let slug = module.name.slug();
     let prefix = format!("conf/{slug}/");
-    let config_files: Vec<&String> = staging.paths().filter(|p| p.starts_with(&prefix)).collect();
+    let config_files: Vec<&String> = staging.paths_under(&prefix).collect();
     let delivery = module.service.as_ref().map(|s| &s.secrets);
     let secrets: Vec<Value> = module
         .config
@@ -139,14 +139,15 @@ pub fn deployment_module(
     entry
 }
 
-/// Renders the target's templates and the README into `staging`: all of
-/// them first, so that nothing is written when one fails.
+/// Renders the target's templates and the README into `staging`, every
+/// problem reported at once; the staging folder of a failed build is
+/// removed, so nothing reaches the output when one fails.
 pub fn render(
     target: &str,
     distribution_dir: &Path,
     shared: &SharedContext,
     distribution_slug: &str,
-    modules: Vec<(ModuleName, Value)>,
+    modules: Vec<(ModuleName, Value, Mounts)>,
     staging: &mut Staging,
 ) -> Result<Vec<Diagnostic>, RenderError> {
     let templates: Vec<(&str, &str, &str)> = match target {
@@ -157,18 +158,31 @@ pub fn render(
     distribution["slug"] = json!(distribution_slug);
     // Each module's entry is owned here (a large bundle's lists every file of
     // the module): rewritten in place, then moved into the context, never copied.
-    let (names, mut entries): (Vec<ModuleName>, Vec<Value>) = modules.into_iter().unzip();
+    let mut names = Vec::new();
+    let mut entries = Vec::new();
+    let mut mounts = Vec::new();
+    for (name, entry, m) in modules {
+        names.push(name);
+        entries.push(entry);
+        mounts.push(m);
+    }
     contract::rewrite_placeholder_images(&mut entries, shared.image_registry.as_deref());
     let database_passwords = contract::link_databases(&mut entries);
-    // Each module's service, then its other containers (`service.containers`).
-    let mut flat: Vec<Value> = entries
+    // Each module's service, then its other containers (`service.containers`),
+    // each with where it comes from (module, container) to find its mounts.
+    let (origins, mut flat): (Vec<Origin>, Vec<Value>) = entries
         .iter()
-        .filter(|m| m.get("image").is_some())
-        .flat_map(|m| {
+        .enumerate()
+        .filter(|(_, m)| m.get("image").is_some())
+        .flat_map(|(i, m)| {
             let more = m["containers"].as_array().cloned().unwrap_or_default();
-            std::iter::once(m.clone()).chain(more)
+            std::iter::once(((i, None), m.clone())).chain(
+                more.into_iter()
+                    .enumerate()
+                    .map(move |(j, c)| ((i, Some(j)), c)),
+            )
         })
-        .collect();
+        .unzip();
     let placeholders =
         contract::rewrite_placeholder_images(&mut flat, shared.image_registry.as_deref());
     let duplicates =
@@ -177,8 +191,6 @@ pub fn render(
         return Err(RenderError::Problems(duplicates));
     }
     let services: Vec<&Value> = flat.iter().collect();
-    let module_map: serde_json::Map<String, Value> =
-        names.iter().map(ToString::to_string).zip(entries).collect();
     let mut warnings: Vec<Diagnostic> = placeholders
         .iter()
         .map(|image| {
@@ -193,17 +205,20 @@ pub fn render(
         .collect();
     warnings.extend(contract::unfilled_placeholders(&flat, staging));
     let secrets_example = secrets_example(&services, &database_passwords);
+    let (services, module_map) = shared_values(&names, entries, mounts, flat, &origins);
     let mut context = Context::new();
     context.insert("distribution", &distribution);
     context.insert_value("collectivite", shared.collectivite.clone());
     context.insert_value("settings", shared.settings.clone());
     context.insert_value("etablissements", shared.etablissements.clone());
-    context.insert("services", &services);
-    context.insert("modules", &module_map);
+    context.insert_value("services", services);
+    context.insert_value("modules", module_map);
     context.insert("placeholder_images", &placeholders);
     context.insert("secret_variables", &secret_variables(&secrets_example));
+    // Each file streamed into the staging folder as it is rendered (a
+    // country's kubernetes/ lists every file several times: tens of MB): a
+    // failed build removes the staging folder, so nothing reaches the output.
     let mut problems = Vec::new();
-    let mut rendered_files = Vec::new();
     for (name, embedded, output) in templates.into_iter().chain(std::iter::once(README)) {
         // A distribution's own templates/ overrides the embedded one.
         let custom = distribution_dir.join("templates").join(name);
@@ -213,28 +228,152 @@ pub fn render(
         };
         let mut tera = Tera::default();
         tera.autoescape_on(Vec::<&'static str>::new());
-        let rendered = tera
-            .add_raw_template(name, &text)
-            .and_then(|()| tera.render(name, &context));
-        match rendered {
-            Ok(text) => rendered_files.push((output, text)),
-            Err(e) => problems.push(Diagnostic::new(
+        let rendered = match tera.add_raw_template(name, &text) {
+            Ok(()) => staging
+                .stream(output, |file| tera.render_to(name, &context, file))
+                .map_err(RenderError::Bundle)?,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = rendered {
+            problems.push(Diagnostic::new(
                 Code::TemplateRender,
                 Path::new(&label),
                 e.to_string(),
-            )),
+            ));
         }
     }
     if !problems.is_empty() {
         return Err(RenderError::Problems(problems));
     }
-    rendered_files.push(("secrets.env.example", secrets_example));
-    for (output, text) in rendered_files {
-        staging
-            .write(output, text.as_bytes())
-            .map_err(RenderError::Bundle)?;
-    }
+    staging
+        .write("secrets.env.example", secrets_example.as_bytes())
+        .map_err(RenderError::Bundle)?;
     Ok(warnings)
+}
+
+/// The per-file part of a module's deployment entry: `k8s_mounts`, one
+/// mount per rendered file, of its service and of each of its containers.
+/// A country's bundle has hundreds of thousands: they are taken out of the
+/// entry as soon as it is made ([`take_mounts`]), kept as Tera values (a
+/// serde_json map of two keys costs ten times more), and put back in
+/// [`render`], so the checks' copies of the entries never hold them.
+pub struct Mounts {
+    main: Option<TeraValue>,
+    containers: Vec<Option<TeraValue>>,
+}
+
+const MOUNTS: &str = "k8s_mounts";
+
+/// Takes the [`Mounts`] out of `entry` (a [`deployment_module`]).
+pub fn take_mounts(entry: &mut Value) -> Mounts {
+    fn take(entry: &mut Value) -> Option<TeraValue> {
+        let taken = entry.as_object_mut()?.remove(MOUNTS)?;
+        Some(TeraValue::from_serializable(&taken))
+    }
+    let containers = match entry.get_mut("containers").and_then(Value::as_array_mut) {
+        Some(containers) => containers.iter_mut().map(take).collect(),
+        None => Vec::new(),
+    };
+    Mounts {
+        main: take(entry),
+        containers,
+    }
+}
+
+/// A service of `services`: its module, and which of its containers (none:
+/// the module's own service).
+type Origin = (usize, Option<usize>);
+
+/// `entry` as a Tera value, with `mounts` back in it and its containers
+/// replaced by `containers` when given; keys in serde_json's (sorted) order.
+fn with_mounts(
+    entry: &Value,
+    mounts: Option<&TeraValue>,
+    containers: Option<TeraValue>,
+) -> TeraValue {
+    let Some(object) = entry.as_object() else {
+        return TeraValue::from_serializable(entry);
+    };
+    let mut fields: Vec<(&str, TeraValue)> = object
+        .iter()
+        .filter(|(k, _)| !(containers.is_some() && k.as_str() == "containers"))
+        .map(|(k, v)| (k.as_str(), TeraValue::from_serializable(v)))
+        .collect();
+    fields.extend(mounts.map(|m| (MOUNTS, m.clone())));
+    fields.extend(containers.map(|c| ("containers", c)));
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    let map: tera::Map = fields
+        .into_iter()
+        .map(|(k, v)| (tera::value::Key::from(k.to_owned()), v))
+        .collect();
+    TeraValue::from(map)
+}
+
+/// `services` and `modules` for the templates, with their mounts; each
+/// module's entry converted once and shared by both (Tera values share
+/// their contents): an entry lists every file the module rendered.
+fn shared_values(
+    names: &[ModuleName],
+    entries: Vec<Value>,
+    mounts: Vec<Mounts>,
+    flat: Vec<Value>,
+    origins: &[Origin],
+) -> (TeraValue, TeraValue) {
+    // A service the checks left as its module's entry (or container) is
+    // that entry; one they rewrote (a placeholder image) is converted on its
+    // own. The others are dropped before anything is converted: each copy
+    // lists every file of its module.
+    let rewritten: Vec<Option<Value>> = flat
+        .into_iter()
+        .zip(origins)
+        .map(|(s, &(i, j))| {
+            let original = match j {
+                None => &entries[i],
+                Some(j) => &entries[i]["containers"][j],
+            };
+            (s != *original).then_some(s)
+        })
+        .collect();
+    let mut containers: Vec<Vec<TeraValue>> = Vec::new();
+    let mut converted = Vec::new();
+    for (entry, mounts) in entries.into_iter().zip(&mounts) {
+        let own: Vec<TeraValue> = entry["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(j, c)| with_mounts(c, mounts.containers.get(j).and_then(Option::as_ref), None))
+            .collect();
+        let list = entry
+            .get("containers")
+            .is_some()
+            .then(|| TeraValue::from(own.clone()));
+        converted.push(with_mounts(&entry, mounts.main.as_ref(), list));
+        containers.push(own);
+    }
+    let services: Vec<TeraValue> = rewritten
+        .into_iter()
+        .zip(origins)
+        .map(|(s, &(i, j))| {
+            let (shared, mounts) = match j {
+                None => (&converted[i], mounts[i].main.as_ref()),
+                Some(j) => (
+                    &containers[i][j],
+                    mounts[i].containers.get(j).and_then(Option::as_ref),
+                ),
+            };
+            match s {
+                None => shared.clone(),
+                Some(s) => with_mounts(&s, mounts, None),
+            }
+        })
+        .collect();
+    let modules: tera::Map = names
+        .iter()
+        .map(|n| tera::value::Key::from(n.to_string()))
+        .zip(converted)
+        .collect();
+    (TeraValue::from(services), TeraValue::from(modules))
 }
 
 /// The variables `secrets.env.example` lists, sorted.

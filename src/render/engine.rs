@@ -11,7 +11,7 @@ use std::path::{Component, Path};
 
 use tera::{Tera, Value as TeraValue};
 
-use super::bundle::{BundleError, Staging};
+use super::bundle::{BundleError, Shard};
 use super::context::SharedContext;
 use super::limits::{Bounded, Budget, register_range};
 use super::well_formed::{self, Format, Keep, malformed};
@@ -38,13 +38,13 @@ impl From<Diagnostic> for RenderError {
 }
 
 /// Renders every template of `module` straight into `staging`, one file
-/// at a time, within `budget`.
+/// at a time, within `budget` (shared with the modules other threads render).
 pub fn render_module(
     shared: &SharedContext,
     module: &Module,
     values: &ModuleValues,
-    staging: &mut Staging,
-    budget: &mut Budget,
+    staging: &mut Shard,
+    budget: &Budget,
     progress: &dyn Progress,
 ) -> Result<(), RenderError> {
     let mut tera = Tera::default();
@@ -155,8 +155,8 @@ fn render_one(
     template: &Template,
     context: &tera::Context,
     uai: Option<&str>,
-    staging: &mut Staging,
-    budget: &mut Budget,
+    staging: &mut Shard,
+    budget: &Budget,
 ) -> Result<(), Stop> {
     let Template {
         tera,

@@ -6,6 +6,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::manifest::{Code, Diagnostic};
@@ -110,11 +111,14 @@ fn size(bytes: u64) -> String {
 }
 
 /// The budget of one build: what is left of it as files are rendered.
+/// Shared by the rendering threads: each file starts with what the others
+/// had finished writing, so the bundle may exceed the build limit by less
+/// than one file per thread before the build stops.
 #[derive(Debug)]
 pub struct Budget {
     limits: RenderLimits,
     deadline: Instant,
-    written: u64,
+    written: AtomicU64,
 }
 
 impl Budget {
@@ -122,7 +126,7 @@ impl Budget {
         Budget {
             limits,
             deadline: Instant::now() + limits.time,
-            written: 0,
+            written: AtomicU64::new(0),
         }
     }
 
@@ -203,7 +207,10 @@ impl<W: Write> Bounded<W> {
         Bounded {
             inner,
             file_left: budget.limits.file_bytes,
-            build_left: budget.limits.build_bytes.saturating_sub(budget.written),
+            build_left: budget
+                .limits
+                .build_bytes
+                .saturating_sub(budget.written.load(Ordering::Relaxed)),
             written: 0,
             writes: 0,
             deadline: budget.deadline,
@@ -214,8 +221,8 @@ impl<W: Write> Bounded<W> {
 
     /// The inner writer and the limit reached, if any; what was written
     /// counts against the build.
-    pub fn finish(self, budget: &mut Budget) -> (W, Option<Exceeded>) {
-        budget.written += self.written;
+    pub fn finish(self, budget: &Budget) -> (W, Option<Exceeded>) {
+        budget.written.fetch_add(self.written, Ordering::Relaxed);
         (self.inner, self.exceeded)
     }
 
@@ -303,15 +310,15 @@ mod tests {
             build_bytes: 15,
             ..RenderLimits::default()
         };
-        let mut budget = Budget::start(limits);
+        let budget = Budget::start(limits);
         let mut first = Bounded::new(Vec::new(), &budget);
         first.write_all(b"0123456789").unwrap();
         assert!(first.write_all(b"x").is_err());
-        let (bytes, exceeded) = first.finish(&mut budget);
+        let (bytes, exceeded) = first.finish(&budget);
         assert_eq!((bytes.len(), exceeded), (10, Some(Exceeded::File(10))));
         let mut second = Bounded::new(Vec::new(), &budget);
         second.write_all(b"01234").unwrap();
         assert!(second.write_all(b"5").is_err());
-        assert_eq!(second.finish(&mut budget).1, Some(Exceeded::Build(15)));
+        assert_eq!(second.finish(&budget).1, Some(Exceeded::Build(15)));
     }
 }

@@ -9,7 +9,8 @@
 //! - [`well_formed`]: rendered JSON, YAML, LDIF, PHP… parsed back before the bundle is written;
 //! - [`limits`]: bounds on what rendering may write, and for how long;
 //! - [`out_dir`]: which folder a bundle may replace;
-//! - [`bundle`]: streaming files to a staging directory, `bundle.json`, the atomic swap;
+//! - [`bundle`]: streaming files to a staging directory (a shard per rendering
+//!   thread, absorbed in the modules' order), `bundle.json`, the atomic swap;
 //! - [`diff`]: two bundles compared, file by file (`oent diff`).
 //!
 //! Nothing here fetches or resolves: `ops::build` loads the workspace and
