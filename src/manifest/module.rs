@@ -10,6 +10,7 @@ use super::formats;
 use super::load::{Loaded, ReadError, load_yaml};
 use super::names::{self, ModuleName, check_part};
 use super::option::ConfigOption;
+use super::security;
 use super::service;
 pub use super::service::Service;
 use super::template_check;
@@ -200,6 +201,7 @@ fn parse_module(checker: &mut Checker, root: &Node) -> Option<Module> {
         let service = service::parse(checker, n, anchor, short_name)?;
         let targets: Vec<String> = templates.iter().map(|t| t.target.clone()).collect();
         service::check_against_module(checker, &service, n, &config, &targets);
+        security::check_module_secrets(checker, &service, &config);
         Some(service)
     });
 

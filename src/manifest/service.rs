@@ -57,6 +57,9 @@ pub struct Service {
     /// How the service grows with the distribution's scale (`None`: one
     /// replica with the targets' default requests).
     pub sizing: Option<Sizing>,
+    /// How the image runs, for hardened bundles (`None`: the targets'
+    /// defaults, docs/render.md "Security").
+    pub security: Option<super::security::Security>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +148,7 @@ const SERVICE_KEYS: &[&str] = &[
     "secrets",
     "containers",
     "sizing",
+    "security",
     // Schema v1 before the contract, read for one schema version: `port`
     // becomes one port, HTTP-routed at `path` when `path` or `health` is set.
     "port",
@@ -189,6 +193,9 @@ pub fn parse(
         .map(|n| containers(checker, n, short_name))
         .unwrap_or_default();
     let sizing = fields.get("sizing").and_then(|n| sizing::parse(checker, n));
+    let security = fields
+        .get("security")
+        .and_then(|n| super::security::parse(checker, n));
     Some(Service {
         image: image?,
         command,
@@ -201,6 +208,7 @@ pub fn parse(
         secrets,
         containers,
         sizing,
+        security,
     })
 }
 
