@@ -54,6 +54,11 @@ struct ComposeService {
     environment: Vec<(String, String)>,
     /// `command`, with Compose's `$$` read back as `$`.
     command: Vec<String>,
+    /// `user: UID:GID` (the contract's `security`), and whether the root
+    /// filesystem is read-only but the `tmpfs` folders.
+    user: Option<(u32, u32)>,
+    read_only: bool,
+    tmpfs: Vec<String>,
 }
 
 fn compose_service(bundle: &Path, name: &str, secrets: &[(String, String)]) -> ComposeService {
@@ -103,14 +108,34 @@ fn compose_service(bundle: &Path, name: &str, secrets: &[(String, String)]) -> C
         .iter()
         .map(|c| c.replace("$$", "$"))
         .collect();
+    let user = service["user"].as_str().map(|u| {
+        let (uid, gid) = u.split_once(':').expect("`user: UID:GID`");
+        (uid.parse().unwrap(), gid.parse().unwrap())
+    });
     ComposeService {
         mounts,
         environment,
         command,
+        user,
+        read_only: service["read_only"] == true,
+        tmpfs: strings("tmpfs"),
     }
 }
 
 impl ComposeService {
+    /// `program` as compose runs the service's image: as its `user`, with
+    /// `read_only` on a read-only root but its `tmpfs` folders.
+    fn contained(&self, ns: &Namespace, program: &str) -> std::process::Command {
+        let (uid, gid) = self
+            .user
+            .expect("compose.yaml runs the service as no `user`");
+        if self.read_only {
+            ns.command_contained(uid, gid, &self.tmpfs, program)
+        } else {
+            ns.command_as(uid, gid, program)
+        }
+    }
+
     /// Where the bundle mounts a file at `mount`, or fails naming it.
     fn source(&self, mount: &str) -> &Path {
         self.mounts
@@ -266,9 +291,18 @@ fn start_directory(
                 .arg(ldif),
         );
     }
+    // slapd runs as the image's user (Bitnami's 1001), owner of what it writes.
+    let (uid, gid) = annuaire
+        .user
+        .expect("compose.yaml runs the directory as no `user`");
+    ns.chown(
+        uid,
+        gid,
+        &["/etc/ldap/slapd.d", "/var/lib/ldap", "/run/slapd"],
+    );
     ns.start(
         "slapd",
-        ns.command("slapd").args([
+        annuaire.contained(ns, "slapd").args([
             "-d",
             "0",
             "-F",
