@@ -27,12 +27,16 @@ pub struct Security {
     pub capabilities: Vec<String>,
     pub exceptions: Vec<Exception>,
     pub span: Span,
+    /// Where `capabilities` is written (the block's span without it).
+    pub capabilities_span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exception {
     pub rule: &'static str,
     pub reason: String,
+    /// Where it is written (`Span::default()` for one oent states).
+    pub span: Span,
 }
 
 /// A rule of the hardened bundles a module may be excused from: its name in
@@ -190,6 +194,7 @@ pub fn parse(checker: &mut Checker, node: &Node) -> Option<Security> {
         capabilities,
         exceptions,
         span: node.span,
+        capabilities_span: fields.get("capabilities").map_or(node.span, |n| n.span),
     };
     check(checker, &security);
     Some(security)
@@ -247,7 +252,11 @@ fn exception(checker: &mut Checker, node: &Node, key: &str) -> Option<Exception>
         );
         return None;
     }
-    Some(Exception { rule, reason })
+    Some(Exception {
+        rule,
+        reason,
+        span: node.span,
+    })
 }
 
 /// Each rule the contract breaks has its exception, and each exception a
@@ -266,7 +275,7 @@ fn check(checker: &mut Checker, security: &Security) {
     if !security.capabilities.is_empty() && !security.excuses(ADDED_CAPABILITIES) {
         checker.report(
             Code::SecurityCapability,
-            span,
+            security.capabilities_span,
             "service.security.capabilities",
             format!(
                 "capabilities {} are added back without an exception",
@@ -287,7 +296,7 @@ fn check(checker: &mut Checker, security: &Security) {
         if !broken(e.rule) {
             checker.report(
                 Code::UnusedSecurityException,
-                span,
+                e.span,
                 "service.security.exceptions",
                 format!(
                     "the exception to `{}` excuses nothing: the contract keeps that rule",
@@ -356,6 +365,7 @@ pub fn stated(image: &str, security: Option<&Security>) -> Vec<Exception> {
     {
         out.push(Exception {
             rule: IMAGE_UID,
+            span: Span::default(),
             reason: format!(
                 "l'image s'exécute sous l'UID {} (sa documentation) : ses propres fichiers lui appartiennent",
                 s.user
@@ -365,6 +375,7 @@ pub fn stated(image: &str, security: Option<&Security>) -> Vec<Exception> {
     if !image.contains("@sha256:") {
         out.push(Exception {
             rule: IMAGE_BY_TAG,
+            span: Span::default(),
             reason: "le module ne fixe pas son image par empreinte (`image: nom@sha256:…`)"
                 .to_owned(),
         });
