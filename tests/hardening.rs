@@ -248,3 +248,36 @@ fn the_readme_table_reads_back_as_the_exceptions_oent_wrote() {
     );
     assert_eq!(workload("NetworkPolicy.idf-lilie.openent-annuaire"), None);
 }
+
+/// A module may pin its image by digest: the lock records it (so a
+/// reviewer sees which bytes each container runs), the bundle deploys it,
+/// and the README lists no `image-by-tag` exception for it.
+#[test]
+fn an_image_pinned_by_digest_is_in_the_lock_and_the_bundle_and_excused_nothing() {
+    let fixture = Path::new(ROOT).join("tests/fixtures/deploy/pinned");
+    let test = support::Test::new().copy(&fixture, ".");
+    let test = support::registry::publish_tree(test, "registry", "openent", "modules");
+    let image = "docker.io/library/nginx:1.27@sha256:0a399eb16751829e1af26fea27b20c3ec28d7ab1fb72182879dcae1cca21206a";
+    let test = test
+        .args(["build", ".", "-o", "out"])
+        .run()
+        .status(0)
+        .then();
+    let lock = std::fs::read_to_string(test.path().join("oent.lock")).unwrap();
+    assert!(
+        lock.contains(&format!("    image: '{image}'\n")),
+        "the lock records the digest:\n{lock}"
+    );
+    let services =
+        std::fs::read_to_string(test.path().join("out/kubernetes/services.yaml")).unwrap();
+    assert!(
+        services.contains(&format!("image: '{image}'")),
+        "{services}"
+    );
+    let readme = std::fs::read_to_string(test.path().join("out/README.md")).unwrap();
+    assert_eq!(
+        readme_exceptions(&readme).get("openent-store"),
+        None,
+        "{readme}"
+    );
+}
