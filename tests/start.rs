@@ -59,6 +59,9 @@ struct ComposeService {
     user: Option<(u32, u32)>,
     read_only: bool,
     tmpfs: Vec<String>,
+    /// Each Compose secret the service mounts: where, and the value its
+    /// variable holds in the operator's secrets.env.
+    secret_files: Vec<(String, String)>,
 }
 
 fn compose_service(bundle: &Path, name: &str, secrets: &[(String, String)]) -> ComposeService {
@@ -108,6 +111,19 @@ fn compose_service(bundle: &Path, name: &str, secrets: &[(String, String)]) -> C
         .iter()
         .map(|c| c.replace("$$", "$"))
         .collect();
+    let secret_files = service["secrets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let source = s["source"].as_str().unwrap();
+            let var = compose["secrets"][source]["environment"].as_str().unwrap();
+            (
+                s["target"].as_str().unwrap().to_owned(),
+                secret(secrets, var),
+            )
+        })
+        .collect();
     let user = service["user"].as_str().map(|u| {
         let (uid, gid) = u.split_once(':').expect("`user: UID:GID`");
         (uid.parse().unwrap(), gid.parse().unwrap())
@@ -119,6 +135,7 @@ fn compose_service(bundle: &Path, name: &str, secrets: &[(String, String)]) -> C
         user,
         read_only: service["read_only"] == true,
         tmpfs: strings("tmpfs"),
+        secret_files,
     }
 }
 
@@ -234,7 +251,8 @@ fn start_directory(
     // 1. The directory, as the bitnami/openldap image sets it up: its root
     // from LDAP_ROOT (or the file LDAP_ROOT_FILE names), the administrator
     // cn=<LDAP_ADMIN_USERNAME, admin by default>,<root> with
-    // LDAP_ADMIN_PASSWORD, then the LDIFs of /ldifs loaded.
+    // LDAP_ADMIN_PASSWORD (or the file LDAP_ADMIN_PASSWORD_FILE names), then
+    // the LDIFs of /ldifs loaded.
     // https://github.com/bitnami/containers/blob/main/bitnami/openldap/README.md#configuration
     let annuaire = compose_service(bundle, "openent-annuaire", secrets);
     let suffix = match annuaire.env("LDAP_ROOT_FILE") {
@@ -252,10 +270,20 @@ fn start_directory(
         "cn={},{suffix}",
         annuaire.env("LDAP_ADMIN_USERNAME").unwrap_or("admin")
     );
-    let admin_password = annuaire
-        .env("LDAP_ADMIN_PASSWORD")
-        .expect("the directory's service gets no LDAP_ADMIN_PASSWORD")
-        .to_owned();
+    // The password as a file (LDAP_ADMIN_PASSWORD_FILE, a Compose secret),
+    // else from the environment, as the image reads them.
+    let admin_password = match annuaire.env("LDAP_ADMIN_PASSWORD_FILE") {
+        Some(file) => annuaire
+            .secret_files
+            .iter()
+            .find(|(target, _)| target == file)
+            .map(|(_, value)| value.clone())
+            .unwrap_or_else(|| panic!("LDAP_ADMIN_PASSWORD_FILE names {file}, which compose.yaml mounts no secret at")),
+        None => annuaire
+            .env("LDAP_ADMIN_PASSWORD")
+            .expect("the directory's service gets neither LDAP_ADMIN_PASSWORD_FILE nor LDAP_ADMIN_PASSWORD")
+            .to_owned(),
+    };
     let config = ns.scratch().join("config.ldif");
     std::fs::write(
         &config,
