@@ -94,7 +94,7 @@ fn write_bundle(context: &Value, out: &Path) {
                 &out.join("kustomization.yaml"),
                 &render("kubernetes/kustomization.yaml.tera", context),
             );
-            for name in ["services", "ingress"] {
+            for name in ["namespace", "network", "services", "ingress"] {
                 write(
                     &out.join(format!("kubernetes/{name}.yaml")),
                     &render(&format!("kubernetes/{name}.yaml.tera"), context),
@@ -258,8 +258,11 @@ fn check_compose(context: &Value, bundle: &Path) {
             }
             None => assert!(entry.get("healthcheck").is_none(), "{slug}"),
         }
+        check_compose_hardening(service, entry);
     }
     let proxy = &entries["proxy"];
+    assert_eq!(proxy["networks"], json!(["front"]));
+    assert_eq!(compose["networks"]["back"]["internal"], true);
     assert_eq!(proxy["image"], "nginx:1.27-alpine");
     assert_eq!(proxy["ports"], json!(["80:80"]));
     assert_eq!(
@@ -276,6 +279,56 @@ fn check_compose(context: &Value, bundle: &Path) {
         depends, slugs,
         "the proxy waits for the services it routes to"
     );
+}
+
+/// docs/render.md, "Security", on Compose: the contract's user, a
+/// read-only root with tmpfs where it writes, no capability, no privilege
+/// gained, limits; only services the proxy reaches (or that publish a port)
+/// on its network, the others on the internal one only.
+fn check_compose_hardening(service: &Value, entry: &Value) {
+    let slug = service["slug"].as_str().unwrap();
+    let security = &service["security"];
+    match security["user"].as_u64() {
+        Some(user) => assert_eq!(
+            entry["user"],
+            format!("{user}:{}", security["group"]),
+            "{slug}"
+        ),
+        None => assert!(entry.get("user").is_none(), "{slug}"),
+    }
+    assert_eq!(
+        entry["read_only"].as_bool().unwrap_or(false),
+        security["read_only_root"] == true,
+        "{slug}"
+    );
+    let tmpfs: Vec<&Value> = list(security, "writable")
+        .iter()
+        .map(|w| &w["path"])
+        .collect();
+    if tmpfs.is_empty() {
+        assert!(entry.get("tmpfs").is_none(), "{slug}");
+    } else {
+        assert_eq!(entry["tmpfs"], json!(tmpfs), "{slug}");
+    }
+    assert_eq!(entry["cap_drop"], json!(["ALL"]), "{slug}");
+    assert_eq!(
+        entry["security_opt"],
+        json!(["no-new-privileges:true"]),
+        "{slug}"
+    );
+    let limits = &entry["deploy"]["resources"]["limits"];
+    assert!(
+        limits["cpus"].is_string() && limits["memory"].is_string(),
+        "{slug}: {limits}"
+    );
+    let reached =
+        !list(service, "routes").is_empty() || !list(service, "published_ports").is_empty();
+    let networks = if reached {
+        json!(["back", "front"])
+    } else {
+        json!(["back"])
+    };
+    assert_eq!(entry["networks"], networks, "{slug}");
 }
 
 /// compose/nginx/oent.conf is included inside `http { }` by the nginx image:
@@ -433,10 +486,15 @@ fn check_kubernetes(context: &Value, bundle: &Path) {
 
         // The ConfigMap kustomize generated holds every rendered file, and
         // each is mounted with subPath at the path the contract names.
+        check_pod_hardening(service, deployment, &documents, part_of);
         let files = service["config_files"].as_array().unwrap();
         let mounts = list(service, "k8s_mounts");
         if files.is_empty() {
-            assert!(pod.get("volumes").is_none(), "{slug}");
+            let volumes = pod["volumes"].as_array().into_iter().flatten();
+            assert!(
+                volumes.into_iter().all(|v| v.get("configMap").is_none()),
+                "{slug}"
+            );
             continue;
         }
         let volume = &pod["volumes"][0]["configMap"];
@@ -489,6 +547,91 @@ fn check_kubernetes(context: &Value, bundle: &Path) {
     assert_eq!(routes, expected, "only HTTP ports are in the Ingress");
 }
 
+/// docs/render.md, "Security", on Kubernetes: the workload in the bundle's
+/// namespace, the restricted Pod Security Standard from the contract (or
+/// its written exceptions), probes, limits, and its NetworkPolicy letting in
+/// its clients only.
+fn check_pod_hardening(service: &Value, workload: &Value, documents: &[Value], part_of: &Value) {
+    let slug = service["slug"].as_str().unwrap();
+    let security = &service["security"];
+    assert_eq!(&workload["metadata"]["namespace"], part_of, "{slug}");
+    let pod = &workload["spec"]["template"]["spec"];
+    assert_eq!(pod["automountServiceAccountToken"], false, "{slug}");
+    let context = &pod["securityContext"];
+    assert_eq!(
+        context["seccompProfile"]["type"], "RuntimeDefault",
+        "{slug}"
+    );
+    assert_eq!(context["runAsNonRoot"], security["root"] != true, "{slug}");
+    if let Some(user) = security["user"].as_u64() {
+        assert_eq!(context["runAsUser"], user, "{slug}");
+    }
+    if security["root"] != true && security["user"].is_number() {
+        assert_eq!(context["fsGroup"], security["group"], "{slug}");
+    }
+    let container = &pod["containers"][0];
+    let own = &container["securityContext"];
+    assert_eq!(own["allowPrivilegeEscalation"], false, "{slug}");
+    assert_eq!(
+        own["readOnlyRootFilesystem"], security["read_only_root"],
+        "{slug}"
+    );
+    assert_eq!(own["capabilities"]["drop"], json!(["ALL"]), "{slug}");
+    let added = list(security, "capabilities");
+    if added.is_empty() {
+        assert!(own["capabilities"].get("add").is_none(), "{slug}");
+    } else {
+        assert_eq!(own["capabilities"]["add"], json!(added), "{slug}");
+    }
+    for w in list(security, "writable") {
+        let mount = container["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == w["name"])
+            .unwrap_or_else(|| panic!("{slug}: {w} not mounted"));
+        assert_eq!(mount["mountPath"], w["path"], "{slug}");
+    }
+    assert_eq!(
+        container.get("livenessProbe").is_some(),
+        service.get("probe").is_some(),
+        "{slug}"
+    );
+    for side in ["requests", "limits"] {
+        let r = &container["resources"][side];
+        assert!(
+            r["cpu"].is_string() && r["memory"].is_string(),
+            "{slug}: {side}"
+        );
+    }
+    let policy = documents
+        .iter()
+        .find(|d| d["kind"] == "NetworkPolicy" && d["metadata"]["name"] == slug)
+        .unwrap_or_else(|| panic!("no NetworkPolicy {slug}"));
+    let from: Vec<&Value> = policy["spec"]["ingress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|rule| rule["from"].as_array().into_iter().flatten())
+        .filter_map(|peer| peer.pointer("/podSelector/matchLabels/app.kubernetes.io~1name"))
+        .collect();
+    let clients: Vec<&Value> = if list(service, "ports").is_empty() {
+        Vec::new()
+    } else {
+        list(service, "clients").iter().collect()
+    };
+    assert_eq!(from, clients, "{slug}: only its clients get in");
+    let namespace = documents
+        .iter()
+        .find(|d| d["kind"] == "Namespace")
+        .expect("the bundle's own Namespace");
+    assert_eq!(&namespace["metadata"]["name"], part_of);
+    let level = &namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"];
+    if security["restricted"] == false {
+        assert_eq!(level, "baseline", "{slug} keeps a written exception");
+    }
+}
+
 /// README.md names every service and every secret variable, and the way to
 /// deploy the bundle's own target.
 fn check_readme(context: &Value, bundle: &Path) {
@@ -524,7 +667,7 @@ fn with_target(context: &Value, target: &str) -> Value {
 /// `/portail` (so `/` redirects to it), and a build metadata in a version.
 fn edge_context() -> Value {
     let mut context = fixture_context();
-    let minimal = json!({
+    let mut minimal = json!({
         "name": "acme/minimal", "slug": "acme-minimal", "short_name": "minimal",
         "version": "1.0.0+build.7", "summary": "Un module | sans rien d'optionnel",
         "category": "externe", "audiences": ["personnel"], "licence": "MIT",
@@ -534,7 +677,17 @@ fn edge_context() -> Value {
         "files": [], "k8s_mounts": [], "data": [], "databases": [], "provides": [],
         "ports": [{ "name": "http", "port": 3000, "http": "/minimal", "publish": false }],
         "routes": [{ "name": "http", "port": 3000, "path": "/minimal" }],
-        "internal_ports": [3000], "published_ports": []
+        "internal_ports": [3000], "published_ports": [], "reads": [], "clients": ["openent-portail"]
+    });
+    // Root, with its written exceptions: the namespace falls to baseline.
+    minimal["security"] = json!({
+            "user": 0, "group": 0, "root": true, "read_only_root": false, "restricted": false,
+            "writable": [{ "name": "writable-0", "path": "/var/cache/minimal" }],
+            "capabilities": ["NET_BIND_SERVICE", "SETUID"], "low_port": false,
+            "exceptions": [
+                { "rule": "run-as-root", "reason": "it binds then drops to its own user", "asks": "the container runs as a UID other than 0", "checks": ["CKV_K8S_23", "CKV_K8S_40"] },
+                { "rule": "added-capabilities", "reason": "to drop to its own user", "asks": "every capability is dropped", "checks": ["CKV_K8S_25"] }
+            ]
     });
     let list = context["services"].as_array_mut().unwrap();
     list.insert(0, minimal.clone());
@@ -1197,6 +1350,8 @@ fn kubernetes_places_the_contract_statefulsets_subpaths_and_a_load_balancer() {
                 "SMTP_PASSWORD".to_owned()
             ),
             ("/opt/app/data".to_owned(), String::new()),
+            // A contract without `security`: a read-only root, /tmp writable.
+            ("/tmp".to_owned(), String::new()),
         ]
     );
     assert!(
@@ -1395,13 +1550,14 @@ fn ile_de_france_and_the_essonne_get_the_numbers_their_scale_gives() {
     for documents in [&essonne, &idf] {
         assert_eq!(autoscaler(documents, "openent-annuaire"), None);
         assert!(!has_budget(documents, "openent-annuaire"));
-        // Without sizing: one replica, the default requests, whatever the scale.
+        // Without sizing: one replica, the default requests and limits,
+        // whatever the scale.
         assert_eq!(
             sizing_of(documents, "Deployment", "openent-plain"),
             (
                 json!(1),
                 json!({ "cpu": "100m", "memory": "256Mi" }),
-                Value::Null
+                json!({ "cpu": "1", "memory": "512Mi" })
             )
         );
     }
@@ -1454,7 +1610,16 @@ fn compose_reserves_and_limits_resources_and_replicates_only_stateless_services(
             },
         })
     );
-    assert!(services["openent-plain"].get("deploy").is_none());
+    // Without sizing: the Kubernetes target's defaults, limits included.
+    assert_eq!(
+        services["openent-plain"]["deploy"],
+        json!({
+            "resources": {
+                "limits": { "cpus": "1", "memory": "512m" },
+                "reservations": { "cpus": "0.1", "memory": "256m" },
+            },
+        })
+    );
     // Kubernetes runs 2 workers; a host port is bound by one container only.
     assert_eq!(services["openent-front-worker"]["deploy"]["replicas"], 1);
     assert_eq!(

@@ -276,6 +276,7 @@ cases! {
     override_not_etablissement_scope => "override-not-etablissement-scope",
     requires_and_conflicts => "requires-and-conflicts",
     secret_in_clear => "secret-in-clear",
+    security_exceptions_missing => "security-exceptions-missing",
     settings_unknown_key => "settings-unknown-key",
     sizing_quantity_not_kubernetes => "sizing-quantity-not-kubernetes",
     sizing_replicas_min_over_max => "sizing-replicas-min-over-max",

@@ -54,6 +54,14 @@ struct ComposeService {
     environment: Vec<(String, String)>,
     /// `command`, with Compose's `$$` read back as `$`.
     command: Vec<String>,
+    /// `user: UID:GID` (the contract's `security`), and whether the root
+    /// filesystem is read-only but the `tmpfs` folders.
+    user: Option<(u32, u32)>,
+    read_only: bool,
+    tmpfs: Vec<String>,
+    /// Each Compose secret the service mounts: where, and the value its
+    /// variable holds in the operator's secrets.env.
+    secret_files: Vec<(String, String)>,
 }
 
 fn compose_service(bundle: &Path, name: &str, secrets: &[(String, String)]) -> ComposeService {
@@ -103,14 +111,48 @@ fn compose_service(bundle: &Path, name: &str, secrets: &[(String, String)]) -> C
         .iter()
         .map(|c| c.replace("$$", "$"))
         .collect();
+    let secret_files = service["secrets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let source = s["source"].as_str().unwrap();
+            let var = compose["secrets"][source]["environment"].as_str().unwrap();
+            (
+                s["target"].as_str().unwrap().to_owned(),
+                secret(secrets, var),
+            )
+        })
+        .collect();
+    let user = service["user"].as_str().map(|u| {
+        let (uid, gid) = u.split_once(':').expect("`user: UID:GID`");
+        (uid.parse().unwrap(), gid.parse().unwrap())
+    });
     ComposeService {
         mounts,
         environment,
         command,
+        user,
+        read_only: service["read_only"] == true,
+        tmpfs: strings("tmpfs"),
+        secret_files,
     }
 }
 
 impl ComposeService {
+    /// `program` as compose runs the service's image: as its `user`, with
+    /// `read_only` on a read-only root but its `tmpfs` folders.
+    fn contained(&self, ns: &Namespace, program: &str) -> std::process::Command {
+        let (uid, gid) = self
+            .user
+            .expect("compose.yaml runs the service as no `user`");
+        if self.read_only {
+            ns.command_contained(uid, gid, &self.tmpfs, program)
+        } else {
+            ns.command_as(uid, gid, program)
+        }
+    }
+
     /// Where the bundle mounts a file at `mount`, or fails naming it.
     fn source(&self, mount: &str) -> &Path {
         self.mounts
@@ -190,7 +232,8 @@ fn start_directory(
     // 1. The directory, as the bitnami/openldap image sets it up: its root
     // from LDAP_ROOT (or the file LDAP_ROOT_FILE names), the administrator
     // cn=<LDAP_ADMIN_USERNAME, admin by default>,<root> with
-    // LDAP_ADMIN_PASSWORD, then the LDIFs of /ldifs loaded.
+    // LDAP_ADMIN_PASSWORD (or the file LDAP_ADMIN_PASSWORD_FILE names), then
+    // the LDIFs of /ldifs loaded.
     // https://github.com/bitnami/containers/blob/main/bitnami/openldap/README.md#configuration
     let annuaire = compose_service(bundle, "openent-annuaire", secrets);
     let suffix = match annuaire.env("LDAP_ROOT_FILE") {
@@ -208,10 +251,20 @@ fn start_directory(
         "cn={},{suffix}",
         annuaire.env("LDAP_ADMIN_USERNAME").unwrap_or("admin")
     );
-    let admin_password = annuaire
-        .env("LDAP_ADMIN_PASSWORD")
-        .expect("the directory's service gets no LDAP_ADMIN_PASSWORD")
-        .to_owned();
+    // The password as a file (LDAP_ADMIN_PASSWORD_FILE, a Compose secret),
+    // else from the environment, as the image reads them.
+    let admin_password = match annuaire.env("LDAP_ADMIN_PASSWORD_FILE") {
+        Some(file) => annuaire
+            .secret_files
+            .iter()
+            .find(|(target, _)| target == file)
+            .map(|(_, value)| value.clone())
+            .unwrap_or_else(|| panic!("LDAP_ADMIN_PASSWORD_FILE names {file}, which compose.yaml mounts no secret at")),
+        None => annuaire
+            .env("LDAP_ADMIN_PASSWORD")
+            .expect("the directory's service gets neither LDAP_ADMIN_PASSWORD_FILE nor LDAP_ADMIN_PASSWORD")
+            .to_owned(),
+    };
     let config = ns.scratch().join("config.ldif");
     std::fs::write(
         &config,
@@ -247,9 +300,18 @@ fn start_directory(
                 .arg(ldif),
         );
     }
+    // slapd runs as the image's user (Bitnami's 1001), owner of what it writes.
+    let (uid, gid) = annuaire
+        .user
+        .expect("compose.yaml runs the directory as no `user`");
+    ns.chown(
+        uid,
+        gid,
+        &["/etc/ldap/slapd.d", "/var/lib/ldap", "/run/slapd"],
+    );
     ns.start(
         "slapd",
-        ns.command("slapd").args([
+        annuaire.contained(ns, "slapd").args([
             "-d",
             "0",
             "-F",

@@ -13,6 +13,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use serde::Deserialize;
 use support::namespace::Namespace;
@@ -46,6 +47,13 @@ struct SecretFile {
 
 #[derive(Deserialize)]
 struct Service {
+    /// `UID:GID`, the contract's `security.user` and `group`.
+    user: Option<String>,
+    /// The root filesystem read-only, but `tmpfs`.
+    #[serde(default)]
+    read_only: bool,
+    #[serde(default)]
+    tmpfs: Vec<String>,
     #[serde(default)]
     environment: BTreeMap<String, String>,
     #[serde(default)]
@@ -102,6 +110,33 @@ impl Bundle {
             .services
             .get(name)
             .unwrap_or_else(|| panic!("the bundle's compose.yaml has no service {name}"))
+    }
+
+    /// The UID and GID compose runs a service as (`user:`, from the contract's
+    /// `security`): the test runs its daemon as them.
+    fn user(&self, name: &str) -> (u32, u32) {
+        let user = self.service(name).user.as_deref();
+        let (uid, gid) = user
+            .and_then(|u| u.split_once(':'))
+            .unwrap_or_else(|| panic!("compose.yaml runs {name} as no `user: UID:GID`"));
+        (uid.parse().unwrap(), gid.parse().unwrap())
+    }
+
+    /// A command of `name`'s image as compose runs it: as its `user`, and
+    /// with `read_only` on a read-only root but its `tmpfs` folders.
+    fn contained(
+        &self,
+        ns: &Namespace,
+        name: &str,
+        program: impl AsRef<std::ffi::OsStr>,
+    ) -> Command {
+        let (uid, gid) = self.user(name);
+        let service = self.service(name);
+        if service.read_only {
+            ns.command_contained(uid, gid, &service.tmpfs, program)
+        } else {
+            ns.command_as(uid, gid, program)
+        }
     }
 
     /// A service's environment as compose gives it: `${VAR:?…}` replaced by
@@ -193,19 +228,25 @@ fn connects(ns: &Namespace, bundle: &Bundle, service: &str, script: &str) -> Str
 /// skip-name-resolve, so users are matched by address ('%').
 fn start_mariadb(ns: &mut Namespace, bundle: &Bundle) {
     let env = bundle.environment("openent-mariadb");
+    // The image's mysql user is 999:999; mariadbd runs as it, not as root.
+    let (uid, gid) = bundle.user("openent-mariadb");
+    ns.add_user("mysql", uid, gid);
     bundle.mount(ns, "openent-mariadb", true);
     ns.writable("/run/mysqld");
-    ns.run(ns.command("mariadb-install-db").args([
-        "--no-defaults",
-        "--user=root",
-        "--datadir=/var/lib/mysql",
-        "--skip-test-db",
-    ]));
+    ns.chown(uid, gid, &["/var/lib/mysql", "/run/mysqld"]);
+    ns.run(
+        bundle
+            .contained(ns, "openent-mariadb", "mariadb-install-db")
+            .args([
+                "--no-defaults",
+                "--datadir=/var/lib/mysql",
+                "--skip-test-db",
+            ]),
+    );
     ns.start(
         "mariadbd",
-        ns.command("mariadbd").args([
+        bundle.contained(ns, "openent-mariadb", "mariadbd").args([
             "--no-defaults",
-            "--user=root",
             "--datadir=/var/lib/mysql",
             "--socket=/run/mysqld/mysqld.sock",
             "--pid-file=/run/mysqld/mysqld.pid",
@@ -242,56 +283,45 @@ fn start_postgresql(ns: &mut Namespace, bundle: &Bundle) {
     let mut env = bundle.environment("openent-postgresql");
     env.insert("POSTGRES_USER".into(), "postgres".into());
     env.insert("PGHOST".into(), "/run/postgresql".into());
+    // The image's postgres user is 999:999 (Debian's has another UID).
+    let (uid, gid) = bundle.user("openent-postgresql");
+    ns.add_user("postgres", uid, gid);
     bundle.mount(ns, "openent-postgresql", true);
     ns.writable("/run/postgresql");
-    ns.run(ns.command("chown").args([
-        "postgres:postgres",
-        "/var/lib/postgresql/data",
-        "/run/postgresql",
-    ]));
-    let password_file = ns.scratch().join("postgres-password");
-    std::fs::write(&password_file, format!("{}\n", env["POSTGRES_PASSWORD"])).unwrap();
-    ns.run(ns.command("chmod").arg("0644").arg(&password_file));
-    ns.run(ns.command("chmod").arg("0755").arg(ns.scratch()));
+    ns.chown(uid, gid, &["/var/lib/postgresql/data", "/run/postgresql"]);
+    // The image's entrypoint hands initdb the password through a pipe
+    // (`--pwfile=<(printf …)`): nothing under /tmp, which is the container's own.
     ns.run(
-        ns.command("runuser")
-            .args([
-                "-u",
-                "postgres",
-                "--",
-                "initdb",
-                "-D",
-                "/var/lib/postgresql/data",
-            ])
-            .args([
-                "--username=postgres",
-                "--auth-local=trust",
-                "--auth-host=scram-sha-256",
-                "--locale=C.UTF-8",
-            ])
-            .arg(format!("--pwfile={}", password_file.display())),
+        bundle
+            .contained(ns, "openent-postgresql", "bash")
+            .arg("-c")
+            .arg(
+                "initdb -D /var/lib/postgresql/data --username=postgres \
+                 --auth-local=trust --auth-host=scram-sha-256 --locale=C.UTF-8 \
+                 --pwfile=<(printf '%s\\n' \"$POSTGRES_PASSWORD\")",
+            )
+            .env("POSTGRES_PASSWORD", &env["POSTGRES_PASSWORD"]),
     );
     ns.start(
         "postgres",
-        ns.command("runuser").args([
-            "-u",
-            "postgres",
-            "--",
-            "postgres",
-            "-D",
-            "/var/lib/postgresql/data",
-            "-p",
-            "5432",
-            "-c",
-            "listen_addresses=*",
-            "-k",
-            "/run/postgresql",
-        ]),
+        bundle
+            .contained(ns, "openent-postgresql", "postgres")
+            .args([
+                "-D",
+                "/var/lib/postgresql/data",
+                "-p",
+                "5432",
+                "-c",
+                "listen_addresses=*",
+                "-k",
+                "/run/postgresql",
+            ]),
     );
     ns.wait_for_port("postgres", 5432);
     ns.run(
-        ns.command("runuser")
-            .args(["-u", "postgres", "--", "bash", "-ec"])
+        bundle
+            .contained(ns, "openent-postgresql", "bash")
+            .arg("-ec")
             .arg(format!(". {INIT_SCRIPT}"))
             .envs(&env),
     );
@@ -422,12 +452,16 @@ fn synapse_starts_with_the_bundles_homeserver_yaml_on_its_postgresql_database_an
     // (https://github.com/element-hq/synapse/blob/develop/docker/start.py);
     // Synapse writes the signing key it lacks into /data at start
     // (generate_missing_files), and logs to stderr without a log config.
+    // It runs as the contract's UID (the image's 991), owner of /data.
     bundle.mount(&ns, "openent-chat", true);
+    let (uid, gid) = bundle.user("openent-chat");
+    ns.chown(uid, gid, &["/data"]);
     let env = bundle.environment("openent-chat");
     let config = env["SYNAPSE_CONFIG_PATH"].clone();
     ns.start(
         "synapse",
-        ns.command(&python)
+        bundle
+            .contained(&ns, "openent-chat", &python)
             .args(["-m", "synapse.app.homeserver", "--config-path", &config])
             .envs(&env),
     );

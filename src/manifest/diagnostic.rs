@@ -129,6 +129,11 @@ codes! {
     UnlistedBundleFile = "W006", "unlisted-bundle-file", Warning, "a file in the previous bundle that its bundle.json does not list, deleted by `oent build --force`";
     UnfilledPlaceholder = "W007", "unfilled-placeholder", Warning, "a rendered file holds a `${VAR}` that nothing fills at deployment";
     PlaceholderImage = "W008", "placeholder-image", Warning, "a service's image is a placeholder at registry.example.org and `settings.images.registry` does not point it elsewhere";
+    SecurityRoot = "E061", "security-root", Error, "a deployment contract runs its image as root without a written `run-as-root` exception";
+    SecurityCapability = "E062", "security-capability", Error, "a deployment contract adds back a capability without a written `added-capabilities` exception, or one a hardened bundle never adds";
+    SecurityException = "E063", "security-exception", Error, "a deployment contract's security exception gives no reason";
+    SecuritySecretEnv = "E064", "security-secret-env", Error, "a deployment contract with `security` passes a secret by the environment without a written `secret-in-environment` exception";
+    UnusedSecurityException = "W009", "unused-security-exception", Warning, "a deployment contract's security exception excuses a rule the contract keeps";
 }
 
 impl fmt::Display for Code {

@@ -30,6 +30,10 @@ pub struct LockedModule {
     /// Features enabled, sorted.
     #[serde(default)]
     pub features: Vec<String>,
+    /// The service's image when the module pins it by digest: a reviewer
+    /// sees in the lock which bytes each container runs.
+    #[serde(default)]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -125,6 +129,10 @@ impl Lockfile {
             if !m.features.is_empty() {
                 let _ = writeln!(out, "    features: [{}]", m.features.join(", "));
             }
+            // Single-quoted: an image reference holds `:` and `@`.
+            if let Some(image) = &m.image {
+                let _ = writeln!(out, "    image: '{}'", image.replace('\'', "''"));
+            }
         }
         out
     }
@@ -146,6 +154,7 @@ mod tests {
                     sha256: "ab".repeat(32),
                     requires: vec![],
                     features: vec![],
+                    image: None,
                 },
                 LockedModule {
                     name: "openent/b".into(),
@@ -154,6 +163,10 @@ mod tests {
                     sha256: "cd".repeat(32),
                     requires: vec!["openent/a".into()],
                     features: vec!["sms".into()],
+                    image: Some(format!(
+                        "docker.io/library/postgres:16.6@sha256:{}",
+                        "ef".repeat(32)
+                    )),
                 },
             ],
         }

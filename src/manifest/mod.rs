@@ -43,6 +43,7 @@ pub mod names;
 pub mod option;
 pub mod render_context;
 pub mod scaffold;
+pub mod security;
 pub mod service;
 pub mod settings;
 pub mod sizing;

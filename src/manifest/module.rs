@@ -10,6 +10,7 @@ use super::formats;
 use super::load::{Loaded, ReadError, load_yaml};
 use super::names::{self, ModuleName, check_part};
 use super::option::ConfigOption;
+use super::security;
 use super::service;
 pub use super::service::Service;
 use super::template_check;
@@ -203,6 +204,7 @@ fn parse_module(checker: &mut Checker, root: &Node) -> Option<Module> {
         if let Some(login) = &service.login {
             super::login::check_against_module(checker, login, n, &provides, &config);
         }
+        security::check_module_secrets(checker, &service, &config);
         Some(service)
     });
 

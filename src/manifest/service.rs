@@ -60,6 +60,9 @@ pub struct Service {
     pub sizing: Option<Sizing>,
     /// How its users log in through the SSO, or what the SSO provider serves.
     pub login: Option<Login>,
+    /// How the image runs, for hardened bundles (`None`: the targets'
+    /// defaults, docs/render.md "Security").
+    pub security: Option<super::security::Security>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -149,6 +152,7 @@ const SERVICE_KEYS: &[&str] = &[
     "containers",
     "sizing",
     "login",
+    "security",
     // Schema v1 before the contract, read for one schema version: `port`
     // becomes one port, HTTP-routed at `path` when `path` or `health` is set.
     "port",
@@ -194,6 +198,9 @@ pub fn parse(
         .unwrap_or_default();
     let sizing = fields.get("sizing").and_then(|n| sizing::parse(checker, n));
     let login = fields.get("login").and_then(|n| login::parse(checker, n));
+    let security = fields
+        .get("security")
+        .and_then(|n| super::security::parse(checker, n));
     Some(Service {
         image: image?,
         command,
@@ -207,6 +214,7 @@ pub fn parse(
         containers,
         sizing,
         login,
+        security,
     })
 }
 

@@ -235,6 +235,11 @@ mod raw {
         pub origin: String,
         /// RFC 3339 UTC.
         pub published_at: String,
+        /// The service's image when the module pins it by digest
+        /// (`name@sha256:…`), for the lock (since v1, optional: absent
+        /// otherwise, and from lines written before it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub image: Option<String>,
     }
 }
 
@@ -292,6 +297,11 @@ impl IndexEntry {
             yanked: false,
             origin: origin.to_owned(),
             published_at: published_at.to_owned(),
+            image: module
+                .service
+                .as_ref()
+                .map(|s| s.image.clone())
+                .filter(|i| i.contains("@sha256:")),
         })
     }
 

@@ -163,6 +163,7 @@ mod tests {
                     sha256: "00".repeat(32),
                     requires: vec![],
                     features: vec![],
+                    image: None,
                 })
                 .collect(),
         }

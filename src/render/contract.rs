@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::bundle::Staging;
 use crate::manifest::diagnostic::Position;
+use crate::manifest::security::{self, Exception};
 use crate::manifest::service::{Container, MountedFile, Service};
 use crate::manifest::sizing::{Scale, Sizing, cpu_cores, cpu_quantity, memory_quantity};
 use crate::manifest::yaml::Span;
@@ -112,6 +113,95 @@ pub fn place(
             .collect::<Vec<_>>()
     );
     entry["provides"] = json!(module.provides);
+    // The modules this one talks to (docs/render.md, "Security"): what it
+    // `requires` or may use (`optional`); with `databases`, the clients each
+    // NetworkPolicy lets in.
+    entry["reads"] = json!(
+        module
+            .requires
+            .keys()
+            .chain(module.optional.keys())
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    );
+    entry["security"] = security_json(service);
+}
+
+/// `service.security` as the targets lay it out (docs/render.md,
+/// "Security"); a contract without it gets the defaults: not root, its UID
+/// left to the image, a read-only root with `/tmp` writable.
+fn security_json(service: &Service) -> Value {
+    let s = service.security.as_ref();
+    let root = s.is_some_and(|s| s.user == 0);
+    let writable: Vec<Value> = match s {
+        Some(s) => s.writable.iter().map(String::as_str).collect(),
+        None => vec!["/tmp"],
+    }
+    .into_iter()
+    .enumerate()
+    .map(|(i, path)| json!({ "name": format!("writable-{i}"), "path": path }))
+    .collect();
+    let mut exceptions: Vec<Exception> = s.map(|s| s.exceptions.clone()).unwrap_or_default();
+    exceptions.extend(security::stated(&service.image, s));
+    let exceptions: Vec<Value> = exceptions
+        .iter()
+        .map(|e| {
+            let rule = security::RULES.iter().find(|r| r.name == e.rule);
+            json!({
+                "rule": e.rule,
+                "reason": e.reason,
+                "asks": rule.map(|r| r.asks),
+                "checks": rule.map(|r| r.checks),
+            })
+        })
+        .collect();
+    let capabilities = s.map(|s| s.capabilities.clone()).unwrap_or_default();
+    json!({
+        "user": s.map(|s| s.user),
+        "group": s.map(|s| s.group),
+        "root": root,
+        "read_only_root": s.is_none_or(security::Security::read_only_root),
+        "writable": writable,
+        // Kubernetes' restricted Pod Security Standard allows no other.
+        "restricted": !root && capabilities.iter().all(|c| c == "NET_BIND_SERVICE"),
+        "capabilities": capabilities,
+        // A process that is not root binds a port below 1024 through this
+        // namespaced sysctl (Kubernetes' safe set, Docker's default): Kubernetes
+        // gives a non-root process no ambient NET_BIND_SERVICE.
+        "low_port": !root && service.ports.iter().any(|p| p.port < 1024),
+        "exceptions": exceptions,
+    })
+}
+
+/// Per service, the other services that may connect to it (docs/render.md,
+/// "Security"): the containers of its own module, the modules that read its
+/// module (`requires`, `optional`), and those whose `databases` it provides.
+pub fn link_clients(services: &mut [Value]) {
+    let clients: Vec<Vec<String>> = services
+        .iter()
+        .map(|target| {
+            let name = &target["name"];
+            let provides = target["provides"].as_array().cloned().unwrap_or_default();
+            let mut found: Vec<String> = services
+                .iter()
+                .filter(|client| client["slug"] != target["slug"])
+                .filter(|client| {
+                    client["name"] == *name
+                        || client["reads"].as_array().is_some_and(|r| r.contains(name))
+                        || client["databases"].as_array().is_some_and(|d| {
+                            d.iter().any(|need| provides.contains(&need["engine"]))
+                        })
+                })
+                .filter_map(|client| Some(client["slug"].as_str()?.to_owned()))
+                .collect();
+            found.sort();
+            found.dedup();
+            found
+        })
+        .collect();
+    for (service, clients) in services.iter_mut().zip(clients) {
+        service["clients"] = json!(clients);
+    }
 }
 
 /// A second container of a module (`service.containers`) as its own

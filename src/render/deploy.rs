@@ -46,6 +46,16 @@ const KUBERNETES: &[(&str, &str, &str)] = &[
         "kubernetes/ingress.yaml",
     ),
     (
+        "kubernetes/namespace.yaml.tera",
+        include_str!("../../templates/kubernetes/namespace.yaml.tera"),
+        "kubernetes/namespace.yaml",
+    ),
+    (
+        "kubernetes/network.yaml.tera",
+        include_str!("../../templates/kubernetes/network.yaml.tera"),
+        "kubernetes/network.yaml",
+    ),
+    (
         "kubernetes/kustomization.yaml.tera",
         include_str!("../../templates/kubernetes/kustomization.yaml.tera"),
         "kustomization.yaml",
@@ -185,6 +195,7 @@ pub fn render(
         .unzip();
     let placeholders =
         contract::rewrite_placeholder_images(&mut flat, shared.image_registry.as_deref());
+    contract::link_clients(&mut flat);
     let duplicates =
         contract::duplicate_environment(&flat, &distribution_dir.join(DISTRIBUTION_FILE));
     if !duplicates.is_empty() {

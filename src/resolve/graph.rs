@@ -146,6 +146,7 @@ mod tests {
             sha256: "0".repeat(64),
             requires: requires.iter().map(|r| r.parse().unwrap()).collect(),
             features: features.iter().map(|f| (*f).to_owned()).collect(),
+            image: None,
         }
     }
 

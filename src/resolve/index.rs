@@ -38,6 +38,8 @@ pub struct Contents {
     pub sha256: String,
     /// Name of the registry it comes from.
     pub source: String,
+    /// Its image, when pinned by digest.
+    pub image: Option<String>,
 }
 
 /// Why a module's versions cannot be listed.
@@ -159,6 +161,7 @@ impl Contents {
             features,
             sha256: line.sha256.to_string(),
             source: source.to_owned(),
+            image: line.image.clone(),
         })
     }
 }

@@ -311,6 +311,7 @@ pub fn to_lockfile(distribution: &str, resolution: &Resolution) -> Lockfile {
                 sha256: m.sha256.clone(),
                 requires: m.requires.iter().map(ToString::to_string).collect(),
                 features: m.features.clone(),
+                image: m.image.clone(),
             })
             .collect(),
     }

@@ -83,6 +83,8 @@ pub struct Resolved {
     pub requires: Vec<ModuleName>,
     /// Features enabled, sorted.
     pub features: Vec<String>,
+    /// Its image, when the module pins it by digest.
+    pub image: Option<String>,
 }
 
 /// The solution, sorted by module name.
@@ -225,6 +227,7 @@ pub fn resolve(request: &Request, index: &dyn ModuleIndex) -> Result<Resolution,
                     .unwrap_or_default()
                     .into_iter()
                     .collect(),
+                image: candidate.image.clone(),
             },
         );
     }

@@ -338,6 +338,97 @@ impl Namespace {
         remote
     }
 
+    /// A command run inside the namespaces as `uid:gid` with no other
+    /// group (`setpriv`), as a container runs its image under the contract's
+    /// `security.user` / `group` (docs/render.md, "Security").
+    pub fn command_as(&self, uid: u32, gid: u32, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = self.command("setpriv");
+        command
+            .arg(format!("--reuid={uid}"))
+            .arg(format!("--regid={gid}"))
+            .args(["--clear-groups", "--"])
+            .arg(program);
+        command
+    }
+
+    /// `program` as a container of the contract runs it (docs/render.md,
+    /// "Security"): as `uid:gid`, the root filesystem read-only, a fresh
+    /// tmpfs at each of `writable` that the test has not already made a
+    /// folder of its own (a socket folder its clients share stays) and that
+    /// exists here (an image's own path, `/opt/bitnami/…`, is nothing to
+    /// Debian's daemon, and is never created on the machine). In a
+    /// mount namespace of its own inside this one, so that the test itself
+    /// still writes; `unshare` and `sh` exec in place: the pid is the daemon's.
+    pub fn command_contained(
+        &self,
+        uid: u32,
+        gid: u32,
+        writable: &[String],
+        program: impl AsRef<std::ffi::OsStr>,
+    ) -> Command {
+        let mut script = String::from("set -e\n");
+        for path in writable {
+            assert!(
+                !path.contains('\''),
+                "{path}: a writable path the test cannot quote"
+            );
+            script.push_str(&format!(
+                "if [ -d '{path}' ] && ! mountpoint -q '{path}'; then mount -t tmpfs -o mode=1777 tmpfs '{path}'; fi\n"
+            ));
+        }
+        script.push_str(&format!(
+            "mount -o remount,bind,ro /\nexec setpriv --reuid={uid} --regid={gid} --clear-groups -- \"$@\"\n"
+        ));
+        let mut command = self.command("unshare");
+        command
+            .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+            .arg(script)
+            .arg("sh")
+            .arg(program);
+        command
+    }
+
+    /// Names `uid:gid` `name` inside the namespace, as the image's own
+    /// /etc/passwd and /etc/group do (the postgres image's postgres is 999,
+    /// Debian's another): copies of the namespace's files, the former lines
+    /// of that name or number replaced, bound over them. A daemon that looks up its own UID
+    /// (initdb does) finds it.
+    pub fn add_user(&self, name: &str, uid: u32, gid: u32) {
+        for (file, line) in [
+            (
+                "passwd",
+                format!("{name}:x:{uid}:{gid}:{name}:/nonexistent:/usr/sbin/nologin"),
+            ),
+            ("group", format!("{name}:x:{gid}:")),
+        ] {
+            let target = format!("/etc/{file}");
+            let current = self.run(self.command("cat").arg(&target));
+            // One name per UID (MariaDB's and PostgreSQL's images both use 999).
+            let id = line.split(':').nth(2).unwrap().to_owned();
+            let mut text: String = current
+                .lines()
+                .filter(|l| l.split(':').next() != Some(name) && l.split(':').nth(2) != Some(&id))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            text.push_str(&line);
+            text.push('\n');
+            let copy = self.scratch.path().join(format!("{file}-{name}"));
+            fs::write(&copy, text).unwrap();
+            self.bind_ro(&copy, &target);
+        }
+    }
+
+    /// Gives `targets` (folders the test made writable) to `uid:gid`, as a
+    /// volume's `fsGroup` and the image's ownership of its folders would.
+    pub fn chown(&self, uid: u32, gid: u32, targets: &[&str]) {
+        self.run(
+            self.command("chown")
+                .arg("-R")
+                .arg(format!("{uid}:{gid}"))
+                .args(targets),
+        );
+    }
+
     /// Where the scratch space is (to write a test's own files, certificates).
     pub fn scratch(&self) -> &Path {
         self.scratch.path()
