@@ -69,7 +69,7 @@ fn a_service_whose_protocols_the_provider_does_not_serve_is_refused_naming_both_
     build(with_wiki(fixture()))
         .status(1)
         .stderr_contains(
-            "error[E058/login-protocol-unserved]: ./distribution.yaml: `openent/wiki` logs users in with cas, and the SSO provider `openent/idp` only serves oidc\n \
+            "error[E053/login-protocol-unserved]: ./distribution.yaml: `openent/wiki` logs users in with cas, and the SSO provider `openent/idp` only serves oidc\n \
              = key: `modules`\n \
              = help: replace `openent/idp` in `modules:` by a provider that serves cas, e.g. `openent/lemonldap` (cas, oidc) or `openent/sso-cas` (cas); or remove `openent/wiki`",
         );
@@ -91,7 +91,7 @@ fn two_services_claiming_one_redirect_path_are_refused() {
     build(test)
         .status(1)
         .stderr_contains(
-            "error[E059/login-redirect-clash]: ./distribution.yaml: `openent/cdt` and `openent/wiki` both ask the SSO to send users back to `/cahier-de-textes`\n \
+            "error[E054/login-redirect-clash]: ./distribution.yaml: `openent/cdt` and `openent/wiki` both ask the SSO to send users back to `/cahier-de-textes`\n \
              = key: `modules`",
         );
 }
@@ -110,7 +110,7 @@ fn a_login_block_with_an_unknown_protocol_is_a_located_error() {
     .status(1)
     .stdout_is(
         "
-            error[E056/login-protocol]: `openid` is not a login protocol oent knows
+            error[E051/login-protocol]: `openid` is not a login protocol oent knows
                ┌─ modules/wiki/module.yaml:13:29
                │
             13 │   login: { protocols: [cas, openid], redirect: /wiki/ }
@@ -135,9 +135,9 @@ fn a_provider_that_does_not_provide_sso_and_a_secret_that_is_no_secret_option_ar
         .args(["lint", "modules/idp", "modules/docs"])
         .run()
         .status(1)
-        .stdout_contains("error[E057/login-block]: `service.login.serves` is for the SSO provider, and this module does not provide `sso`")
+        .stdout_contains("error[E052/login-block]: `service.login.serves` is for the SSO provider, and this module does not provide `sso`")
         .stdout_contains("= help: add `sso` to `provides:`")
-        .stdout_contains("error[E057/login-block]: `service.login.secret` names `client_id`, which is not a `secret` option of `config`")
+        .stdout_contains("error[E052/login-block]: `service.login.secret` names `client_id`, which is not a `secret` option of `config`")
         .stdout_contains("= help: declare `client_id: { type: secret, required: true }` under `config`");
 }
 
@@ -164,7 +164,7 @@ fn two_sso_providers_in_one_distribution_are_refused() {
     ))
     .status(1)
     .stderr_contains(
-        "error[E057/login-block]: ./distribution.yaml: `openent/idp` and `openent/idp2` both serve the single sign-on\n \
+        "error[E052/login-block]: ./distribution.yaml: `openent/idp` and `openent/idp2` both serve the single sign-on\n \
          = key: `modules`\n \
          = help: an ENT has one login: keep one SSO provider in `modules:`",
     );

@@ -116,11 +116,11 @@ codes! {
     DatabaseNotProvided = "E048", "database-not-provided", Error, "a module needs a database engine that no module of the distribution provides";
     UaiDepartement = "E049", "uai-departement", Error, "a UAI's département prefix is not the établissement's `departement`";
     ContractEnv = "E050", "contract-env", Error, "one container's environment would get one variable twice (a `service.environment` key, a secret option, a database variable)";
-    LoginProtocol = "E056", "login-protocol", Error, "a `service.login` names a protocol oent does not know (cas, oidc, saml)";
-    LoginBlock = "E057", "login-block", Error, "a `service.login` is inconsistent: both `serves` and `protocols`, no protocol, `serves` without `provides: [sso]`, a `secret` that is not a `secret` option; or two modules of a distribution serve the SSO";
-    LoginProtocolUnserved = "E058", "login-protocol-unserved", Error, "a service logs users in with protocols the distribution's SSO provider does not serve";
-    LoginRedirectClash = "E059", "login-redirect-clash", Error, "two services ask the SSO provider to send users back to the same path";
-    SsoSettingDerived = "E060", "sso-setting-derived", Error, "a distribution sets `settings.sso`, which oent derives from the SSO provider module";
+    LoginProtocol = "E051", "login-protocol", Error, "a `service.login` names a protocol oent does not know (cas, oidc, saml)";
+    LoginBlock = "E052", "login-block", Error, "a `service.login` is inconsistent: both `serves` and `protocols`, no protocol, `serves` without `provides: [sso]`, a `secret` that is not a `secret` option; or two modules of a distribution serve the SSO";
+    LoginProtocolUnserved = "E053", "login-protocol-unserved", Error, "a service logs users in with protocols the distribution's SSO provider does not serve";
+    LoginRedirectClash = "E054", "login-redirect-clash", Error, "two services ask the SSO provider to send users back to the same path";
+    SsoSettingDerived = "E055", "sso-setting-derived", Error, "a distribution sets `settings.sso`, which oent derives from the SSO provider module";
     MissingRepository = "W001", "missing-repository", Warning, "a module has no `repository`: nothing can be reversed upstream";
     ByteOrderMark = "W002", "byte-order-mark", Warning, "the file starts with a byte-order mark";
     CrlfLineEndings = "W003", "crlf-line-endings", Warning, "the file uses CRLF line endings";
@@ -129,10 +129,10 @@ codes! {
     UnlistedBundleFile = "W006", "unlisted-bundle-file", Warning, "a file in the previous bundle that its bundle.json does not list, deleted by `oent build --force`";
     UnfilledPlaceholder = "W007", "unfilled-placeholder", Warning, "a rendered file holds a `${VAR}` that nothing fills at deployment";
     PlaceholderImage = "W008", "placeholder-image", Warning, "a service's image is a placeholder at registry.example.org and `settings.images.registry` does not point it elsewhere";
-    SecurityRoot = "E061", "security-root", Error, "a deployment contract runs its image as root without a written `run-as-root` exception";
-    SecurityCapability = "E062", "security-capability", Error, "a deployment contract adds back a capability without a written `added-capabilities` exception, or one a hardened bundle never adds";
-    SecurityException = "E063", "security-exception", Error, "a deployment contract's security exception gives no reason";
-    SecuritySecretEnv = "E064", "security-secret-env", Error, "a deployment contract with `security` passes a secret by the environment without a written `secret-in-environment` exception";
+    SecurityRoot = "E056", "security-root", Error, "a deployment contract runs its image as root without a written `run-as-root` exception";
+    SecurityCapability = "E057", "security-capability", Error, "a deployment contract adds back a capability without a written `added-capabilities` exception, or one a hardened bundle never adds";
+    SecurityException = "E058", "security-exception", Error, "a deployment contract's security exception gives no reason";
+    SecuritySecretEnv = "E059", "security-secret-env", Error, "a deployment contract with `security` passes a secret by the environment without a written `secret-in-environment` exception";
     UnusedSecurityException = "W009", "unused-security-exception", Warning, "a deployment contract's security exception excuses a rule the contract keeps";
 }
 

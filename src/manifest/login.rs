@@ -262,8 +262,8 @@ fn login_of(module: &Module) -> Option<&Login> {
 /// Pairs each service that logs users in with the distribution's provider.
 /// `Ok(None)` when no module provides `sso` with a `login.serves`: services
 /// then keep their own login. Errors, reported against `distribution`: two
-/// modules serving the SSO (E057), a service whose protocols the provider
-/// does not serve (E058), two services sending users back to one path (E059).
+/// modules serving the SSO (E052), a service whose protocols the provider
+/// does not serve (E053), two services sending users back to one path (E054).
 pub fn plan(
     distribution: &Path,
     modules: &BTreeMap<ModuleName, Module>,
@@ -349,7 +349,7 @@ pub fn plan(
 }
 
 /// The catalogue's SSO providers and what each serves (their
-/// `login.serves`), for the help of E058.
+/// `login.serves`), for the help of E053.
 const CATALOGUE_PROVIDERS: &[(&str, &[&str])] = &[
     ("openent/lemonldap", &["cas", "oidc"]),
     ("openent/sso", &["oidc", "saml"]),
@@ -433,8 +433,8 @@ mod tests {
         assert_eq!(
             problems,
             [
-                "E056 `cass` is not a login protocol oent knows",
-                "E057 `service.login.protocols` names no protocol"
+                "E051 `cass` is not a login protocol oent knows",
+                "E052 `service.login.protocols` names no protocol"
             ]
         );
     }
@@ -443,6 +443,6 @@ mod tests {
     fn a_provider_block_does_not_also_log_users_in() {
         let (_, problems) = parse_text("{ serves: { oidc: /oidc }, redirect: /x/ }");
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].starts_with("E057 "), "{problems:?}");
+        assert!(problems[0].starts_with("E052 "), "{problems:?}");
     }
 }

@@ -308,7 +308,7 @@ fn check(checker: &mut Checker, security: &Security) {
     }
 }
 
-/// E064: a contract with `security` whose secrets reach the software by its
+/// E059: a contract with `security` whose secrets reach the software by its
 /// environment (a `secrets` entry with `env`, a secret option without entry,
 /// a database password) writes the `secret-in-environment` exception; W009
 /// when it writes it and none does.
@@ -426,9 +426,9 @@ mod tests {
         assert_eq!(
             codes,
             [
-                "E062 `SYS_ADMIN` is not a capability a hardened bundle adds back",
-                "E061 the image runs as root (UID 0) without an exception",
-                "E062 capabilities SETUID are added back without an exception",
+                "E057 `SYS_ADMIN` is not a capability a hardened bundle adds back",
+                "E056 the image runs as root (UID 0) without an exception",
+                "E057 capabilities SETUID are added back without an exception",
             ]
         );
     }
@@ -441,8 +441,8 @@ mod tests {
         assert_eq!(
             codes,
             [
-                "E063 the exception to `added-capabilities` gives no reason",
-                "E062 capabilities SETUID are added back without an exception",
+                "E058 the exception to `added-capabilities` gives no reason",
+                "E057 capabilities SETUID are added back without an exception",
             ]
         );
         assert!(security.unwrap().excuses(RUN_AS_ROOT));

@@ -27,7 +27,7 @@ pub type Setting = (&'static str, Kind, bool);
 pub const SETTINGS: &[Setting] = &[
     ("domaine", Scalar(OptionType::Hostname), false),
     // Derived from the SSO provider now and refused in a distribution
-    // (E060, [`parse_settings`]); still declared so that the templates of
+    // (E055, [`parse_settings`]); still declared so that the templates of
     // modules published before `service.login` (`{% if settings.sso is
     // defined %}`) load, and find it undefined.
     (

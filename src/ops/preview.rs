@@ -334,6 +334,7 @@ mod tests {
                     sha256: "0".repeat(64),
                     requires: Vec::new(),
                     features: Vec::new(),
+                    image: None,
                 })
                 .collect(),
         }
