@@ -263,6 +263,7 @@ cases! {
     extends_self => "extends-self",
     feature_non_optional_dependency => "feature-non-optional-dependency",
     file_too_large => "file-too-large",
+    image_digest_short => "image-digest-short",
     invalid_etablissement => "invalid-etablissement",
     invalid_requirement => "invalid-requirement",
     invalid_value => "invalid-value",

@@ -160,6 +160,31 @@ const SERVICE_KEYS: &[&str] = &[
     "path",
 ];
 
+/// An image pinned by digest must name the whole digest: the lock records it
+/// and the runtime pulls exactly those bytes, so a shortened or mistyped one
+/// would pin nothing (or fail at the first pull, on the cluster).
+fn image_digest_is_whole(checker: &mut Checker, node: &Node, image: &str) -> bool {
+    let Some((_, digest)) = image.split_once('@') else {
+        return true;
+    };
+    let whole = digest.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    });
+    if !whole {
+        checker.report(
+            Code::InvalidValue,
+            node.span,
+            "service.image",
+            format!("`service.image`: `@{digest}` is not a whole image digest"),
+            "write `name@sha256:` followed by the 64 lowercase hexadecimal digits the registry gives (`docker buildx imagetools inspect NAME:TAG`), or pin by tag only",
+        );
+    }
+    whole
+}
+
 /// Reads `service:`; `short_name` gives the default public path.
 pub fn parse(
     checker: &mut Checker,
@@ -170,7 +195,10 @@ pub fn parse(
     let fields = checker.map(node, "service", anchor, SERVICE_KEYS)?;
     let image = fields
         .required(checker, "image", "registry.example.org/openent/x:1.0.0")
-        .and_then(|n| checker.string(n, "service.image"));
+        .and_then(|n| {
+            let image = checker.string(n, "service.image")?;
+            image_digest_is_whole(checker, n, &image).then_some(image)
+        });
     let command = fields
         .get("command")
         .and_then(|n| checker.strings(n, "service.command"))
