@@ -33,29 +33,7 @@ done
 build_oent
 make_work forge-read
 chmod 755 "$WORK"
-PIDS=()
-on_exit_extra() {
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2> /dev/null || true
-        wait "$pid" 2> /dev/null || true
-    done
-}
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-# start_forge BINARY DIR: serves DIR/forge.yaml with BINARY; sets FORGE_URL.
-start_forge() {
-    local binary=$1 dir=$2
-    rm -f "$dir/serve.out"
-    (cd "$dir" && exec "$binary" forge serve --config forge.yaml > serve.out 2> forge.log) &
-    PIDS+=($!)
-    FORGE_URL=
-    for ((i = 0; i < 100; i++)); do
-        FORGE_URL=$(sed -n 's/^oent forge: serving //p' "$dir/serve.out" 2> /dev/null || true)
-        [[ -n "$FORGE_URL" ]] && return 0
-        sleep 0.05
-    done
-    die "the forge in $dir did not start: $(tail -3 "$dir/forge.log")"
-}
+source "$BENCH/forge_common.sh"
 
 step "setup: registry of $MODULES modules x $VERSIONS versions, signed"
 "$OENT" new module bench/m-000 --dir "$WORK/template" > /dev/null
@@ -74,38 +52,11 @@ signing-key: ../key
 sync-interval-seconds: 0
 EOF
 
-NG="$WORK/nginx"
-mkdir -p "$NG"
-NGINX_PORT=$(free_port)
-cat > "$NG/nginx.conf" << EOF
-worker_processes 2;
-pid $NG/nginx.pid;
-error_log $NG/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 1000000;
-    etag on;
-    client_body_temp_path $NG/body;
-    proxy_temp_path $NG/proxy;
-    fastcgi_temp_path $NG/fastcgi;
-    uwsgi_temp_path $NG/uwsgi;
-    scgi_temp_path $NG/scgi;
-    types { application/gzip gz; application/jsonl jsonl; application/yaml yaml; application/json json; }
-    server { listen 127.0.0.1:$NGINX_PORT; root $WORK/forge/registry; }
-}
-EOF
-nginx -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log" -g 'daemon off;' &
-PIDS+=($!)
-NGINX_URL="http://127.0.0.1:$NGINX_PORT"
-for ((i = 0; i < 50; i++)); do curl -sf -o /dev/null "$NGINX_URL/registry.yaml" && break; sleep 0.1; done
+start_nginx "$WORK/forge/registry"
 
 INDEX=index/bench/m-000.jsonl
 ARCHIVE=$(sed -n 's/.*"archive":"\([^"]*\)".*/\1/p' "$WORK/forge/registry/$INDEX" | head -1)
 FILES=("$INDEX" "$ARCHIVE")
-wrk_rps() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$1" | awk '/Requests\/sec/ { print $2 }'; }
 best() { printf '%s\n' "$@" | sort -g | tail -1; }
 
 # measure NAME BINARY: ROUNDS alternations of wrk against the forge run by
@@ -114,8 +65,8 @@ best() { printf '%s\n' "$@" | sort -g | tail -1; }
 declare -A RPS
 measure() {
     local name=$1 binary=$2 file r forge=() nginx=()
-    start_forge "$binary" "$WORK/forge"
-    local url=$FORGE_URL pid=${PIDS[-1]}
+    start_forge "$WORK/forge" "$binary"
+    local url=$FORGE_URL pid=$FORGE_PID
     for file in "${FILES[@]}"; do
         cmp <(curl -sS "$url/$file") <(curl -sS "$NGINX_URL/$file") || die "$file differs between the forge and nginx"
         forge=() nginx=()
