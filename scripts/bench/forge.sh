@@ -5,7 +5,7 @@
 #
 #   1. static GETs: wrk against `oent forge serve` and against nginx serving
 #      the same registry directory (one index file, one archive); the target
-#      is >= 50 % of nginx's requests per second;
+#      is >= 80 % of nginx's requests per second (issue 19; forge_read.sh measures it alone);
 #   2. publishing: `oent publish` of PUBLISHES single-version modules, one
 #      after another (each: a GET of the index, a PUT, unpack + lint, fsync of
 #      archive and index, a new signed snapshot); the target is 1,000 in
@@ -40,28 +40,8 @@ done
 build_oent
 make_work forge
 chmod 755 "$WORK"
-PIDS=()
-on_exit_extra() {
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2> /dev/null || true
-        wait "$pid" 2> /dev/null || true
-    done
-}
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source "$BENCH/forge_common.sh"
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-
-# start_forge DIR: serves DIR/forge.yaml; sets FORGE_URL.
-start_forge() {
-    local dir=$1
-    (cd "$dir" && exec "$OENT" forge serve --config forge.yaml > serve.out 2> forge.log) &
-    PIDS+=($!)
-    for ((i = 0; i < 100; i++)); do
-        FORGE_URL=$(sed -n 's/^oent forge: serving //p' "$dir/serve.out" 2> /dev/null || true)
-        [[ -n "$FORGE_URL" ]] && return 0
-        sleep 0.05
-    done
-    die "the forge in $dir did not start: $(tail -3 "$dir/forge.log")"
-}
 
 # --- setup ----------------------------------------------------------------------
 step "setup: peer registry of $MODULES modules x $VERSIONS versions, signed"
@@ -88,37 +68,10 @@ EOF
 start_forge "$WORK/peer"
 PEER_URL=$FORGE_URL
 
-NG="$WORK/nginx"
-mkdir -p "$NG"
-NGINX_PORT=$(free_port)
-cat > "$NG/nginx.conf" << EOF
-worker_processes 2;
-pid $NG/nginx.pid;
-error_log $NG/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 1000000;
-    etag on;
-    client_body_temp_path $NG/body;
-    proxy_temp_path $NG/proxy;
-    fastcgi_temp_path $NG/fastcgi;
-    uwsgi_temp_path $NG/uwsgi;
-    scgi_temp_path $NG/scgi;
-    types { application/gzip gz; application/jsonl jsonl; application/yaml yaml; application/json json; }
-    server { listen 127.0.0.1:$NGINX_PORT; root $WORK/peer/registry; }
-}
-EOF
-nginx -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log" -g 'daemon off;' &
-PIDS+=($!)
-NGINX_URL="http://127.0.0.1:$NGINX_PORT"
-for ((i = 0; i < 50; i++)); do curl -sf -o /dev/null "$NGINX_URL/registry.yaml" && break; sleep 0.1; done
+start_nginx "$WORK/peer/registry"
 
 # --- 1. static GETs ------------------------------------------------------------------
 step "1. static GETs: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s"
-wrk_rps() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$1" | awk '/Requests\/sec/ { print $2 }'; }
 INDEX=index/bench/m-000.jsonl
 ARCHIVE=$(sed -n 's/.*"archive":"\([^"]*\)".*/\1/p' "$WORK/peer/registry/$INDEX" | head -1)
 declare -A RPS
@@ -193,7 +146,7 @@ printf 'curl -K          %7.2f s  %6s MB/s   (runs: %s)\n' "$curl_s" "$(mbps "$c
 
 step "summary ($(date -u +%Y-%m-%d), $(nproc) cores, $(cpu_model), load $(load_avg))"
 for file in "$INDEX" "$ARCHIVE"; do
-    printf 'GET %-38s forge/nginx %s (target >= 0.50)\n' "${file##*/}" "$(ratio "${RPS[forge,$file]}" "${RPS[nginx,$file]}")"
+    printf 'GET %-38s forge/nginx %s (target >= 0.80, issue 19)\n' "${file##*/}" "$(ratio "${RPS[forge,$file]}" "${RPS[nginx,$file]}")"
 done
 printf '%s publishes             %s s (target < 10 s)\n' "$published" "$publish_s"
 printf 'sync %s archives        %s MB/s vs curl -K %s MB/s (sync/curl %s)\n' "$n_archives" "$(mbps "$sync_s")" "$(mbps "$curl_s")" "$(ratio "$curl_s" "$sync_s")"

@@ -102,9 +102,11 @@ impl StaticFiles {
 
     async fn load(&self, key: &str, path: &Path) -> Result<Arc<Cached>, Refusal> {
         // symlink_metadata: a link planted in the registry is not followed.
-        let meta = tokio::fs::symlink_metadata(path)
-            .await
-            .map_err(|_| Refusal::NotFound)?;
+        // A plain stat on the worker thread, not tokio::fs: a stat of a
+        // file in the page cache takes a microsecond, while tokio::fs hands
+        // it to the blocking pool and back (two thread wake-ups), which
+        // halved the requests per second of a cached file.
+        let meta = std::fs::symlink_metadata(path).map_err(|_| Refusal::NotFound)?;
         if !meta.is_file() {
             return Err(Refusal::NotFound);
         }
