@@ -214,12 +214,13 @@ fn a_peer_serving_a_tampered_archive_is_refused_and_nothing_is_mirrored() {
             .join("index/openent/portail.jsonl")
             .exists()
     );
-    assert!(
-        !region
-            .registry()
-            .join("archives/openent/portail-1.4.0.tar.gz")
-            .exists()
-    );
+    // Not the sound archive either (annuaire's, fetched beside it), nor a
+    // temporary file: a refused peer leaves the mirror as it was.
+    let archives = region.registry().join("archives/openent");
+    let left: Vec<_> = std::fs::read_dir(&archives)
+        .map(|dir| dir.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
     assert!(!region.registry().join("mirrors/openent").exists());
 }
 
@@ -261,6 +262,80 @@ fn a_rolled_back_snapshot_is_refused() {
     assert_eq!(
         std::fs::read(region.registry().join("index/openent/portail.jsonl")).unwrap(),
         before
+    );
+}
+
+/// A copy of directory `from` at `to` (a backup, as `cp -a` would make).
+fn copy_tree(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_forked_snapshot_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let (assoc, assoc_key) = association(root.path());
+    // A second forge started from a copy of the association's, with the
+    // same key: its next snapshot takes the same number as the original's.
+    let clone_dir = root.path().join("assoc-clone");
+    copy_tree(&assoc.dir, &clone_dir);
+    std::fs::remove_file(clone_dir.join("forge.log")).ok();
+    let clone = RunningForge::spawn(&clone_dir);
+    let region = mirror_forge(
+        root.path(),
+        "region",
+        "idf",
+        &peer("assoc", &assoc.url, &assoc_key, "openent"),
+    );
+    let publish = |forge: &RunningForge, version: &str| {
+        write_module(
+            &forge.dir,
+            "openent/portail",
+            version,
+            "requires: { openent/annuaire: \"^2\" }\n",
+        );
+        Test::at(&forge.dir)
+            .args(["publish", "src"])
+            .forge(forge)
+            .run()
+            .status(0);
+    };
+    let version = |forge: &RunningForge| {
+        let bytes = std::fs::read(forge.registry().join("snapshot.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        v["signed"]["version"].as_u64().unwrap()
+    };
+    // The clone publishes 1.6.0; the association publishes 1.5.x until its
+    // snapshot has the clone's number (each start and publish signs one).
+    publish(&clone, "1.6.0");
+    for patch in 0.. {
+        publish(&assoc, &format!("1.5.{patch}"));
+        if version(&assoc) >= version(&clone) {
+            break;
+        }
+    }
+    assert_eq!(version(&assoc), version(&clone));
+    sync(&region).status(0);
+    let mirrored = std::fs::read(region.registry().join("mirrors/openent/snapshot.json")).unwrap();
+
+    // The association's server now serves the clone's history.
+    std::fs::remove_dir_all(assoc.registry()).unwrap();
+    copy_tree(&clone.registry(), &assoc.registry());
+    assert_sync_refused(&region, "the registry's history forked");
+    assert_eq!(
+        std::fs::read(region.registry().join("mirrors/openent/snapshot.json")).unwrap(),
+        mirrored
+    );
+    assert!(
+        !region
+            .registry()
+            .join("archives/openent/portail-1.6.0.tar.gz")
+            .exists()
     );
 }
 

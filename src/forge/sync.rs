@@ -16,13 +16,16 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::blocking::Client;
+use reqwest::blocking::{Client, Response};
+use tempfile::TempPath;
 
 use super::config::Peer;
-use crate::package::checksum::sha256_hex;
+use crate::package::checksum::{HashingWriter, sha256_hex};
 use crate::registry::config::{Mirror, RegistryConfig};
 use crate::registry::http::{CONNECT_TIMEOUT, MAX_CONFIG_BYTES, MAX_INDEX_BYTES, USER_AGENT};
 use crate::registry::index::{self, IndexEntry};
@@ -32,8 +35,11 @@ use crate::registry::signing::PublicKey;
 use crate::registry::snapshot::{self, MAX_SNAPSHOT_BYTES, SNAPSHOT_FILE, Snapshot, SnapshotError};
 use crate::registry::{REGISTRY_FILE, RegistryError};
 
-/// Archives downloaded at once from one peer.
-pub const SYNC_JOBS: usize = 4;
+/// Archives downloaded at once from one peer: enough that each request's
+/// round trip hides behind the others' transfers (each worker keeps its
+/// connection of the shared client's pool alive), few enough for a small
+/// self-hosted peer.
+pub const SYNC_JOBS: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -98,40 +104,44 @@ impl Remote<'_> {
         format!("{}/{relative}", self.base)
     }
 
-    fn get(&self, relative: &str, limit: u64) -> Result<Option<Vec<u8>>, SyncError> {
-        let url = self.url(relative);
-        let fail = |reason: String| SyncError::Fetch {
+    fn fetch_error(&self, relative: &str, reason: impl Into<String>) -> SyncError {
+        SyncError::Fetch {
             peer: self.peer.to_owned(),
-            url: url.clone(),
-            reason,
-        };
+            url: self.url(relative),
+            reason: reason.into(),
+        }
+    }
+
+    /// The answer to a GET of `relative`, its body still unread; `None` for a 404.
+    fn open(&self, relative: &str) -> Result<Option<Response>, SyncError> {
         let response = self
             .http
-            .get(&url)
+            .get(self.url(relative))
             .send()
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| self.fetch_error(relative, e.to_string()))?;
         match response.status() {
-            StatusCode::OK => {}
-            StatusCode::NOT_FOUND => return Ok(None),
-            status => return Err(fail(format!("the server answered {status}"))),
+            StatusCode::OK => Ok(Some(response)),
+            StatusCode::NOT_FOUND => Ok(None),
+            status => Err(self.fetch_error(relative, format!("the server answered {status}"))),
         }
+    }
+
+    fn open_required(&self, relative: &str) -> Result<Response, SyncError> {
+        self.open(relative)?
+            .ok_or_else(|| self.fetch_error(relative, "not found (404)"))
+    }
+
+    fn require(&self, relative: &str, limit: u64) -> Result<Vec<u8>, SyncError> {
+        let response = self.open_required(relative)?;
         let mut bytes = Vec::new();
         response
             .take(limit + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| self.fetch_error(relative, e.to_string()))?;
         if bytes.len() as u64 > limit {
-            return Err(fail(format!("larger than {limit} bytes")));
+            return Err(self.fetch_error(relative, format!("larger than {limit} bytes")));
         }
-        Ok(Some(bytes))
-    }
-
-    fn require(&self, relative: &str, limit: u64) -> Result<Vec<u8>, SyncError> {
-        self.get(relative, limit)?.ok_or_else(|| SyncError::Fetch {
-            peer: self.peer.to_owned(),
-            url: self.url(relative),
-            reason: "not found (404)".into(),
-        })
+        Ok(bytes)
     }
 
     fn refused(&self, relative: &str, reason: impl Into<String>) -> SyncError {
@@ -321,17 +331,38 @@ fn verified(
         .join(SNAPSHOT_FILE);
     let seen = std::fs::read(&local)
         .ok()
-        .and_then(|old| snapshot::verify(&old, keys, SystemTime::UNIX_EPOCH, None).ok())
-        .map(|old| old.version);
+        .and_then(|old| snapshot::verify(&old, keys, SystemTime::UNIX_EPOCH, None).ok());
     match seen {
-        Some(seen) if fresh.version < seen => {
+        Some(seen) if fresh.version < seen.version => {
             Err(remote.snapshot_error(relative)(SnapshotError::Rollback {
                 version: fresh.version,
-                seen,
+                seen: seen.version,
             }))
+        }
+        // Each signing numbers a new version, so two different signed
+        // states under one number mean the registry's history split (a
+        // restored backup signed again, or a key showing each peer its
+        // own view): neither can be trusted to follow the other.
+        Some(seen) if fresh.version == seen.version && !same_signed_state(&fresh, &seen) => {
+            Err(remote.refused(
+                relative,
+                format!(
+                    "its version {} was already accepted from registry `{}` with other contents: the registry's history forked (a restored backup signed again, or two views signed with one number); ask its maintainers to sign a new version from the state this forge mirrors",
+                    fresh.version, fresh.registry
+                ),
+            ))
         }
         _ => Ok(fresh),
     }
+}
+
+/// Whether two snapshots sign the same state (whichever keys signed them).
+fn same_signed_state(a: &Snapshot, b: &Snapshot) -> bool {
+    a.registry == b.registry
+        && a.version == b.version
+        && a.expires == b.expires
+        && a.files == b.files
+        && a.consistent == b.consistent
 }
 
 fn parse_config(remote: &Remote<'_>, bytes: &[u8]) -> Result<RegistryConfig, SyncError> {
@@ -472,8 +503,11 @@ fn check_line(
     Ok(())
 }
 
-/// Downloads, with a few in flight, the archives this forge lacks, each
-/// checked against its line's size and sha256 before it is kept.
+/// Downloads the archives this forge lacks, [`SYNC_JOBS`] in flight over
+/// the one client, each hashed as its bytes arrive into a temporary file
+/// beside its place. Only once every one has the size and sha256 of its
+/// line are they renamed into place: a refused peer leaves nothing, and
+/// after a failure no new download starts.
 fn fetch_archives(
     registry: &LocalRegistry,
     remote: &Remote<'_>,
@@ -487,40 +521,87 @@ fn fetch_archives(
             !std::fs::metadata(&path).is_ok_and(|m| m.len() == l.size)
         })
         .collect();
-    let results: Vec<Result<u64, SyncError>> = std::thread::scope(|scope| {
-        let chunks: Vec<Vec<&IndexEntry>> = (0..SYNC_JOBS)
-            .map(|i| missing.iter().skip(i).step_by(SYNC_JOBS).copied().collect())
-            .collect();
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(move || -> Result<u64, SyncError> {
-                    let mut bytes_total = 0;
-                    for line in chunk {
-                        let bytes = remote.require(&line.archive, line.size)?;
-                        if bytes.len() as u64 != line.size || sha256_hex(&bytes) != line.sha256 {
-                            return Err(remote.refused(
-                                &line.archive,
-                                format!("the archive of {} {} does not have the size and sha256 of its index line (tampered or corrupt)", line.name, line.version),
-                            ));
-                        }
-                        write(&registry.root.join(&line.archive), &bytes, Durability::Later)?;
-                        bytes_total += bytes.len() as u64;
-                    }
-                    Ok(bytes_total)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a download thread panicked"))
-            .collect()
+    let slots: Vec<OnceLock<Result<TempPath, SyncError>>> =
+        missing.iter().map(|_| OnceLock::new()).collect();
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..SYNC_JOBS.min(missing.len()) {
+            scope.spawn(|| {
+                while !failed.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(line) = missing.get(i) else { return };
+                    let result = download(registry, remote, line);
+                    failed.fetch_or(result.is_err(), Ordering::Relaxed);
+                    let _ = slots[i].set(result);
+                }
+            });
+        }
     });
-    for result in results {
-        report.bytes += result?;
+    // Lines are taken in order and every one taken completes, so the
+    // first error in line order is the one reported; the temporary files
+    // of the others are removed as they drop.
+    let downloaded = slots
+        .into_iter()
+        .filter_map(OnceLock::into_inner)
+        .collect::<Result<Vec<TempPath>, SyncError>>()?;
+    for (temp, line) in downloaded.into_iter().zip(&missing) {
+        let path = registry.root.join(&line.archive);
+        temp.persist(&path).map_err(|e| SyncError::Io {
+            path,
+            source: e.error,
+        })?;
+        report.bytes += line.size;
     }
     report.archives += missing.len();
     Ok(())
+}
+
+/// One archive streamed into a temporary file in its directory, refused
+/// as soon as it grows past its line's size, and unless it ends with
+/// that size and sha256.
+fn download(
+    registry: &LocalRegistry,
+    remote: &Remote<'_>,
+    line: &IndexEntry,
+) -> Result<TempPath, SyncError> {
+    let path = registry.root.join(&line.archive);
+    let io = |source| SyncError::Io {
+        path: path.clone(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(&registry.root);
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let temp = crate::fsutil::public_temp()
+        .prefix(crate::fsutil::TEMP_PREFIX)
+        .suffix(crate::fsutil::TEMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(io)?;
+    let mut response = remote.open_required(&line.archive)?.take(line.size + 1);
+    let mut out = HashingWriter::new(std::io::BufWriter::with_capacity(64 * 1024, temp));
+    // A read error is the peer's; a write error is this forge's disk.
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        let n = response
+            .read(&mut buffer)
+            .map_err(|e| remote.fetch_error(&line.archive, e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        std::io::Write::write_all(&mut out, &buffer[..n]).map_err(io)?;
+    }
+    let (writer, sha256, size) = out.finish();
+    if size != line.size || sha256 != line.sha256 {
+        return Err(remote.refused(
+            &line.archive,
+            format!(
+                "the archive of {} {} does not have the size and sha256 of its index line (tampered or corrupt)",
+                line.name, line.version
+            ),
+        ));
+    }
+    let temp = writer.into_inner().map_err(|e| io(e.into_error()))?;
+    Ok(temp.into_temp_path())
 }
 
 /// Whether a write is flushed at once or by the next [`barrier`].

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Benchmark (issue 19, item 3): `oent forge sync` mirroring a peer forge's
+# MODULES x VERSIONS archives into an empty forge (snapshot signature, every
+# index file and every archive's size and sha256 checked, atomic writes,
+# syncfs barriers), side by side with curl on the same peer and the same
+# archives, checking nothing: one sequential `curl -K` process (kept-alive
+# connection) and one `curl --parallel` process. Runs alternate (sync, curl,
+# sync, ...) so that the machine's load falls on every side alike. With
+# BEFORE_BIN, that binary's `oent forge sync` runs too (the before/after).
+# A benchmark, not a test: it fails only if a step breaks.
+#
+# Usage: scripts/bench/sync.sh
+# Environment (all optional):
+#   MODULES=500 VERSIONS=10   the peer's registry (5,000 archives)
+#   RUNS=5                    timed runs of each side
+#   JOBS=8                    curl --parallel-max
+#   BEFORE_BIN=path/to/oent   an older oent to time beside this one
+#   KEEP=1                    keep the temporary directory
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/pf_common.sh"
+
+MODULES=${MODULES:-500}
+VERSIONS=${VERSIONS:-10}
+SEED=${SEED:-20261126}
+RUNS=${RUNS:-5}
+JOBS=${JOBS:-8}
+BEFORE_BIN=${BEFORE_BIN:-}
+
+command -v curl > /dev/null || die "curl is not installed (apt-get install -y curl)"
+build_oent
+make_work sync
+# The binaries are copied: a concurrent cargo build must not swap them mid-run.
+cp "$OENT" "$WORK/oent"
+OENT="$WORK/oent"
+[[ -z "$BEFORE_BIN" ]] || cp "$BEFORE_BIN" "$WORK/oent-before"
+PIDS=()
+on_exit_extra() {
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2> /dev/null || true
+        wait "$pid" 2> /dev/null || true
+    done
+}
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+step "setup: peer registry of $MODULES modules x $VERSIONS versions, signed, served by oent forge serve"
+"$OENT" new module bench/m-000 --dir "$WORK/template" > /dev/null
+python3 "$BENCH/gen_tree.py" modules "$WORK/modules" "$WORK/template" \
+    --modules "$MODULES" --versions "$VERSIONS" --seed "$SEED" > /dev/null
+"$OENT" key new "$WORK/peer-key" > /dev/null
+mkdir -p "$WORK/peer"
+"$OENT" registry init "$WORK/peer/registry" --name bench --namespace bench > /dev/null
+"$OENT" registry build "$WORK/modules" --to "$WORK/peer/registry" --sign "$WORK/peer-key" > /dev/null
+read -r n_archives n_bytes < <(python3 "$BENCH/pf_stats.py" lists "$WORK/peer/registry" "http://x" "$WORK")
+cat > "$WORK/peer/forge.yaml" << EOF
+schema: oent/forge/v1
+registry: registry
+listen: "127.0.0.1:0"
+signing-key: ../peer-key
+sync-interval-seconds: 0
+EOF
+(cd "$WORK/peer" && exec "$OENT" forge serve --config forge.yaml > serve.out 2> forge.log) &
+PIDS+=($!)
+PEER_URL=""
+for ((i = 0; i < 100; i++)); do
+    PEER_URL=$(sed -n 's/^oent forge: serving //p' "$WORK/peer/serve.out" 2> /dev/null || true)
+    [[ -n "$PEER_URL" ]] && break
+    sleep 0.05
+done
+[[ -n "$PEER_URL" ]] || die "the peer forge did not start: $(tail -3 "$WORK/peer/forge.log")"
+PEER_KEY=$(cat "$WORK/peer-key.pub")
+echo "$n_archives archives, $n_bytes bytes, served at $PEER_URL"
+
+# curl writes each archive under its name, as the mirror does.
+sed "s|^url = \"http://x/\(.*\)\"|url = \"$PEER_URL/\1\"|; s|^output = \"/dev/null\"|output = \"$WORK/curl-mirror/NEXT\"|" "$WORK/curl.cfg" \
+    | awk '/^url/ { u = $0; sub(/.*\/archives\//, "", u); sub(/"$/, "", u) } /^output/ { sub(/NEXT/, u) } { print }' > "$WORK/curl-mirror.cfg"
+
+# sync_once BINARY: a fresh mirror forge, then one timed `oent forge sync`; prints seconds.
+sync_once() {
+    rm -rf "$WORK/mirror"
+    mkdir -p "$WORK/mirror"
+    "$1" registry init "$WORK/mirror/registry" --name region --namespace region > /dev/null
+    cat > "$WORK/mirror/forge.yaml" << EOF
+schema: oent/forge/v1
+registry: registry
+sync-interval-seconds: 0
+peers: [{ name: bench, url: "$PEER_URL", keys: ["$PEER_KEY"], namespaces: [bench] }]
+EOF
+    local t0 t1
+    t0=$(date +%s.%N)
+    (cd "$WORK/mirror" && "$1" forge sync --config forge.yaml > sync.out)
+    t1=$(date +%s.%N)
+    grep -q "$n_archives archives" "$WORK/mirror/sync.out" || die "$1 did not mirror every archive: $(cat "$WORK/mirror/sync.out")"
+    elapsed "$t0" "$t1"
+}
+# curl_once ARGS...: a fresh output directory, then one timed curl; prints seconds.
+curl_once() {
+    rm -rf "$WORK/curl-mirror"
+    local t0 t1
+    t0=$(date +%s.%N)
+    curl -sSf --no-progress-meter --create-dirs "$@" -K "$WORK/curl-mirror.cfg"
+    t1=$(date +%s.%N)
+    elapsed "$t0" "$t1"
+}
+
+step "checking that every side gets every byte"
+sync_once "$OENT" > /dev/null
+got=$(find "$WORK/mirror/registry/archives" -name '*.tar.gz' -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%d %d", n, s }')
+[[ "$got" == "$n_archives $n_bytes" ]] || die "the mirror holds $got (archives bytes), not $n_archives $n_bytes"
+curl_once > /dev/null
+got=$(find "$WORK/curl-mirror" -name '*.tar.gz' -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%d %d", n, s }')
+[[ "$got" == "$n_archives $n_bytes" ]] || die "curl got $got (archives bytes), not $n_archives $n_bytes"
+echo "both: $n_archives archives, $n_bytes bytes"
+
+load_before=$(load_avg)
+step "timing: $RUNS rounds, each side once a round"
+declare -a NEW OLD SEQ PAR
+for ((r = 0; r < RUNS; r++)); do
+    NEW+=("$(sync_once "$OENT")")
+    [[ -z "$BEFORE_BIN" ]] || OLD+=("$(sync_once "$WORK/oent-before")")
+    SEQ+=("$(curl_once)")
+    PAR+=("$(curl_once --parallel --parallel-max "$JOBS")")
+    echo "round $((r + 1)): sync ${NEW[-1]} s${BEFORE_BIN:+, sync before ${OLD[-1]} s}, curl -K ${SEQ[-1]} s, curl --parallel ${PAR[-1]} s"
+done
+load_after=$(load_avg)
+
+step "summary ($(date -u +%Y-%m-%d), $(nproc) cores, $(cpu_model), load $load_before before, $load_after after)"
+new=$(median "${NEW[@]}")
+seq=$(median "${SEQ[@]}")
+par=$(median "${PAR[@]}")
+mbps() { awk -v b="$n_bytes" -v s="$1" 'BEGIN { printf "%.1f", b / 1e6 / s }'; }
+row() { printf '%-30s %7.3f s %7s MB/s   (runs: %s)\n' "$1" "$2" "$(mbps "$2")" "$3"; }
+row "oent forge sync" "$new" "${NEW[*]}"
+[[ -z "$BEFORE_BIN" ]] || row "oent forge sync (before)" "$(median "${OLD[@]}")" "${OLD[*]}"
+row "curl -K (1 process)" "$seq" "${SEQ[*]}"
+row "curl --parallel $JOBS" "$par" "${PAR[*]}"
+printf 'RATIOS  speed of sync / curl -K = %s, sync / curl --parallel %s = %s' \
+    "$(ratio "$seq" "$new")" "$JOBS" "$(ratio "$par" "$new")"
+[[ -z "$BEFORE_BIN" ]] || printf ', before: sync / curl -K = %s' "$(ratio "$seq" "$(median "${OLD[@]}")")"
+printf '  (above 1: sync is faster)\n'
