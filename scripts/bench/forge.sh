@@ -41,7 +41,6 @@ build_oent
 make_work forge
 chmod 755 "$WORK"
 source "$BENCH/forge_common.sh"
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
 # --- setup ----------------------------------------------------------------------
 step "setup: peer registry of $MODULES modules x $VERSIONS versions, signed"
@@ -137,7 +136,6 @@ for ((r = 0; r < RUNS; r++)); do
     CURL+=("$(elapsed "$t0" "$t1")")
 done
 grep -q "$n_archives archives" "$WORK/mirror/sync.out" || die "sync did not mirror every archive: $(cat "$WORK/mirror/sync.out")"
-median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 sync_s=$(median "${SYNC[@]}")
 curl_s=$(median "${CURL[@]}")
 mbps() { awk -v b="$n_bytes" -v s="$1" 'BEGIN { printf "%.1f", b / 1e6 / s }'; }

@@ -1,4 +1,4 @@
-# Shared by forge.sh and forge_read.sh (sourced after pf_common.sh and
+# Shared by forge.sh, forge_read.sh and sync.sh (sourced after pf_common.sh and
 # make_work, not run): the servers they start, stopped on exit.
 
 PIDS=()

@@ -85,6 +85,9 @@ jstat() { python3 "$BENCH/pf_stats.py" get "$2" "$3" "$1"; }
 
 # ratio A B [DIGITS]: A / B.
 ratio() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { printf "%.*f", d, a / b }'; }
+# Seconds between two `date +%s.%N` readings; the median of a list of figures.
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
 cpu_model() { sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2> /dev/null | head -1; }

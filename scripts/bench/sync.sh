@@ -33,15 +33,7 @@ make_work sync
 cp "$OENT" "$WORK/oent"
 OENT="$WORK/oent"
 [[ -z "$BEFORE_BIN" ]] || cp "$BEFORE_BIN" "$WORK/oent-before"
-PIDS=()
-on_exit_extra() {
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2> /dev/null || true
-        wait "$pid" 2> /dev/null || true
-    done
-}
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+source "$BENCH/forge_common.sh"
 
 step "setup: peer registry of $MODULES modules x $VERSIONS versions, signed, served by oent forge serve"
 "$OENT" new module bench/m-000 --dir "$WORK/template" > /dev/null
@@ -59,15 +51,8 @@ listen: "127.0.0.1:0"
 signing-key: ../peer-key
 sync-interval-seconds: 0
 EOF
-(cd "$WORK/peer" && exec "$OENT" forge serve --config forge.yaml > serve.out 2> forge.log) &
-PIDS+=($!)
-PEER_URL=""
-for ((i = 0; i < 100; i++)); do
-    PEER_URL=$(sed -n 's/^oent forge: serving //p' "$WORK/peer/serve.out" 2> /dev/null || true)
-    [[ -n "$PEER_URL" ]] && break
-    sleep 0.05
-done
-[[ -n "$PEER_URL" ]] || die "the peer forge did not start: $(tail -3 "$WORK/peer/forge.log")"
+start_forge "$WORK/peer"
+PEER_URL=$FORGE_URL
 PEER_KEY=$(cat "$WORK/peer-key.pub")
 echo "$n_archives archives, $n_bytes bytes, served at $PEER_URL"
 
