@@ -7,11 +7,10 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{Test, tools};
+use support::tools;
 
 const ROOT_DN: &str = "dc=colleges,dc=essonne,dc=fr";
 
@@ -32,21 +31,7 @@ fn slapd_loads_the_bundle_tree_and_the_accounts_imported_from_the_aaf() {
     tools::required("slapadd", "slapd");
     tools::required("ldapsearch", "ldap-utils");
     let (work, bundle) = support::build_from_modules("examples", "essonne-colleges", &[]);
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aaf");
-    let mut import = Test::at(work.path()).args(["import", "aaf"]);
-    for kind in ["EtabEducNat", "Eleve", "PersRelEleve", "PersEducNat"] {
-        import = import.arg(fixtures.join(format!("ENT_ESSONNE_Complet_20260901_{kind}_0000.xml")));
-    }
-    import
-        .args([
-            "--to",
-            "examples/essonne-colleges",
-            "--locked",
-            "-o",
-            "aaf.ldif",
-        ])
-        .run()
-        .status(0);
+    support::import_aaf_fixture(work.path(), "examples/essonne-colleges", "aaf.ldif");
 
     let slapd = work.path().join("slapd");
     std::fs::create_dir_all(slapd.join("slapd.d")).unwrap();

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use support::namespace::Namespace;
-use support::{Test, tools};
+use support::tools;
 
 const ROOT_DN: &str = "dc=colleges,dc=essonne,dc=fr";
 const DOMAIN: &str = "moncollege.essonne.fr";
@@ -284,21 +284,7 @@ fn an_aaf_account_logs_in_with_cas_and_oidc_through_the_essonne_lemonldap() {
     tools::required("nginx", "nginx");
     tools::required("openssl", "openssl");
     let (work, bundle) = support::build_from_modules("examples", "essonne-colleges", &[]);
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aaf");
-    let mut import = Test::at(work.path()).args(["import", "aaf"]);
-    for kind in ["EtabEducNat", "Eleve", "PersRelEleve", "PersEducNat"] {
-        import = import.arg(fixtures.join(format!("ENT_ESSONNE_Complet_20260901_{kind}_0000.xml")));
-    }
-    import
-        .args([
-            "--to",
-            "examples/essonne-colleges",
-            "--locked",
-            "-o",
-            "aaf.ldif",
-        ])
-        .run()
-        .status(0);
+    support::import_aaf_fixture(work.path(), "examples/essonne-colleges", "aaf.ldif");
     // The operator's signing key, as the module's option says to make it.
     let key = tools::run(std::process::Command::new("openssl").args([
         "genpkey",

@@ -117,6 +117,21 @@ pub fn build_from_modules(tree: &str, distribution: &str, args: &[&str]) -> (Tem
     (work, bundle)
 }
 
+/// Runs `oent import aaf` in `work` over the fixture export of the Essonne
+/// (tests/fixtures/aaf: its four complete files) for `distribution`, writing
+/// the accounts to `out`, as an operator does before loading the directory.
+pub fn import_aaf_fixture(work: &Path, distribution: &str, out: &str) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aaf");
+    let mut import = Test::at(work).args(["import", "aaf"]);
+    for kind in ["EtabEducNat", "Eleve", "PersRelEleve", "PersEducNat"] {
+        import = import.arg(fixtures.join(format!("ENT_ESSONNE_Complet_20260901_{kind}_0000.xml")));
+    }
+    import
+        .args(["--to", distribution, "--locked", "-o", out])
+        .run()
+        .status(0);
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
