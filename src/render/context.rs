@@ -35,6 +35,9 @@ pub struct SharedContext {
     pub scale: Scale,
     /// The single sign-on, when a module serves it.
     pub sso: Option<Sso>,
+    /// The target mounts each rendered file on its own (Kubernetes'
+    /// `k8s_mounts`); Compose mounts the module's folder and never reads them.
+    pub mounts_per_file: bool,
 }
 
 /// The single sign-on as templates see it (docs/render.md, "Single
@@ -282,6 +285,7 @@ impl SharedContext {
                 .map(|r| r.trim_end_matches('/').to_owned()),
             scale,
             sso: None,
+            mounts_per_file: target == Target::Kubernetes,
         }
     }
 

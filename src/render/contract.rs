@@ -7,6 +7,7 @@
 use serde_json::{Value, json};
 
 use super::bundle::Staging;
+use super::context::SharedContext;
 use crate::manifest::diagnostic::Position;
 use crate::manifest::security::{self, Exception};
 use crate::manifest::service::{Container, MountedFile, Service};
@@ -49,9 +50,10 @@ pub fn place(
     service: &Service,
     config_files: &[&String],
     secrets: &[Value],
-    scale: &Scale,
+    shared: &SharedContext,
     entry: &mut Value,
 ) {
+    let scale = &shared.scale;
     let slug = module.name.slug();
     match &service.sizing {
         Some(sizing) => entry["sizing"] = sized(sizing, scale, service),
@@ -88,7 +90,11 @@ pub fn place(
     entry["env"] = json!(env);
     entry["secret_files"] = json!(secret_files);
     entry["files"] = json!(files(service, &slug, config_files));
-    entry["k8s_mounts"] = json!(k8s_mounts(service, &slug, config_files));
+    // One entry per rendered file: a country's bundle has hundreds of
+    // thousands, made only for the target that reads them.
+    if shared.mounts_per_file {
+        entry["k8s_mounts"] = json!(k8s_mounts(service, &slug, config_files));
+    }
     entry["local_files"] = json!(local_files(service));
     let routes: Vec<Value> = service
         .ports
@@ -212,7 +218,7 @@ pub fn container_entry(
     main: &Value,
     container: &Container,
     config_files: &[&String],
-    scale: &Scale,
+    shared: &SharedContext,
 ) -> Value {
     let mut entry = main.clone();
     let slug = format!("{}-{}", module.name.slug(), container.name);
@@ -244,7 +250,7 @@ pub fn container_entry(
     if let Some(probe) = &s.probe {
         entry["probe"] = super::context::probe_json(probe);
     }
-    place(module, s, config_files, &[], scale, &mut entry);
+    place(module, s, config_files, &[], shared, &mut entry);
     entry
 }
 

@@ -75,7 +75,6 @@ pub fn deployment_module(
     staging: &Staging,
     shared: &SharedContext,
 ) -> Value {
-    let scale = &shared.scale;
     let slug = module.name.slug();
     let prefix = format!("conf/{slug}/");
     let config_files: Vec<&String> = staging.paths_under(&prefix).collect();
@@ -138,11 +137,11 @@ pub fn deployment_module(
         }
     }
     if let Some(service) = &module.service {
-        contract::place(module, service, &config_files, &secrets, scale, &mut entry);
+        contract::place(module, service, &config_files, &secrets, shared, &mut entry);
         let containers: Vec<Value> = service
             .containers
             .iter()
-            .map(|c| contract::container_entry(module, &entry, c, &config_files, scale))
+            .map(|c| contract::container_entry(module, &entry, c, &config_files, shared))
             .collect();
         entry["containers"] = json!(containers);
     }
