@@ -6,9 +6,8 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use base64::Engine as _;
-
 use super::{Account, PEOPLE_BRANCH, Target};
+use crate::manifest::template_filters::ldif_value;
 
 /// The LDIF of `accounts` under `target`'s root: one inetOrgPerson each,
 /// its SDET class in `employeeType`, its établissements' UAIs in `ou`.
@@ -57,22 +56,10 @@ pub fn to_ldif(accounts: &[Account], target: &Target, files: &[PathBuf]) -> Stri
 }
 
 /// `attr: value`, or `attr:: base64` when the value is not an LDIF
-/// SAFE-STRING (RFC 2849: ASCII without NUL, CR, LF, not starting with a
-/// space, `:` or `<`, and, by habit, not ending with a space).
+/// SAFE-STRING: the same encoding as the templates' `ldif` filter.
 fn line(out: &mut String, attr: &str, value: &str) {
-    let safe = value
-        .bytes()
-        .all(|b| b.is_ascii() && !matches!(b, 0 | b'\n' | b'\r'))
-        && !value.starts_with([' ', ':', '<'])
-        && !value.ends_with(' ');
     out.push_str(attr);
-    if safe {
-        out.push_str(": ");
-        out.push_str(value);
-    } else {
-        out.push_str(":: ");
-        out.push_str(&base64::engine::general_purpose::STANDARD.encode(value));
-    }
+    out.push_str(&ldif_value(value));
     out.push('\n');
 }
 
