@@ -613,6 +613,8 @@ fn the_keycloak_realm_and_the_cas_registry_write_only_fields_upstream_reads() {
     assert_eq!(realm["clients"].as_array().unwrap().len(), 10, "{realm:#}");
     assert_eq!(components, 1 + 6, "{:#}", realm["components"]);
     assert_eq!(unknown, Vec::<String>::new(), "keys Keycloak does not read");
+    // The module's session_max (10h by default), in the seconds Keycloak counts.
+    assert_eq!(realm["ssoSessionMaxLifespan"], 36_000, "{realm:#}");
 
     // CAS: its registry, for the portal, the cahier de textes and the notes.
     let (_cas, bundle) = support::build_from_modules("tests/fixtures/sso", "cas", &[]);
