@@ -291,3 +291,139 @@ fn a_distribution_without_a_directory_is_refused() {
             "error: test/mini has no directory: no module of it provides `annuaire`; add `openent/annuaire` to its modules\n",
         );
 }
+
+#[test]
+fn a_pupil_without_its_etablissement_is_refused() {
+    // The SDET's ENTEleve requires ENTPersonStructRattach: slapd would
+    // refuse the entry, so the import refuses the export first.
+    refused(
+        |name, bytes| match name {
+            ELEVE => replace(
+                &bytes,
+                "<attr name=\"ENTPersonStructRattach\"><value>1002</value></attr>\n",
+                "",
+            ),
+            _ => bytes,
+        },
+        "`aaf/ENT_ESSONNE_Complet_20260901_Eleve_0000.xml`, line 48: entry `2003` (Eleve), \
+         attribute `ENTPersonStructRattach`: missing; a pupil belongs to an établissement \
+         (the SDET's `ENTEleve` requires it)",
+    );
+}
+
+#[test]
+fn a_class_of_an_etablissement_the_export_lacks_is_refused() {
+    refused(
+        |name, bytes| match name {
+            ELEVE => replace(
+                &bytes,
+                "<value>1002$3EME 2</value>",
+                "<value>1009$3EME 2</value>",
+            ),
+            _ => bytes,
+        },
+        "`aaf/ENT_ESSONNE_Complet_20260901_Eleve_0000.xml`, line 48: entry `2003`, attribute \
+         `ENTEleveClasses`: class `3EME 2` of établissement `1009`, which no `EtabEducNat` entry \
+         defines; give the établissements' file of the same export",
+    );
+}
+
+#[test]
+fn a_birth_date_not_in_the_aaf_form_is_refused() {
+    refused(
+        |name, bytes| match name {
+            ELEVE => replace(
+                &bytes,
+                "<value>2003</value></attr>\n<attr name=\"ENTEleveStructRattachId\"><value>12345</value></attr>\n\
+                 <attr name=\"ENTPersonDateNaissance\"><value>14/03/2013",
+                "<value>2003</value></attr>\n<attr name=\"ENTEleveStructRattachId\"><value>12345</value></attr>\n\
+                 <attr name=\"ENTPersonDateNaissance\"><value>2013-03-14",
+            ),
+            _ => bytes,
+        },
+        "`aaf/ENT_ESSONNE_Complet_20260901_Eleve_0000.xml`, line 48: entry `2003` (Eleve), \
+         attribute `ENTPersonDateNaissance`: `2013-03-14` is not a date `JJ/MM/AAAA`, the form \
+         of the AAF and the SDET",
+    );
+}
+
+/// `(kind, name, oid)` of each definition of openent/annuaire's SDET schema:
+/// `olcAttributeTypes: ( OID NAME 'x'` (attribute) or `olcObjectClasses:` (class).
+fn sdet_schema() -> Vec<(&'static str, String, String)> {
+    let text = std::fs::read_to_string(
+        root().join("modules/openent/annuaire/templates/sdet-schema.ldif.tera"),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let (kind, rest) = if let Some(r) = line.strip_prefix("olcAttributeTypes: ( ") {
+            ("attribute", r)
+        } else if let Some(r) = line.strip_prefix("olcObjectClasses: ( ") {
+            ("class", r)
+        } else {
+            continue;
+        };
+        let (oid, rest) = rest.split_once(" NAME '").unwrap();
+        let name = rest.split('\'').next().unwrap();
+        out.push((kind, name.to_owned(), oid.to_owned()));
+    }
+    out
+}
+
+#[test]
+fn every_name_of_the_sdet_schema_has_a_public_source_and_an_oid_of_its_own() {
+    let listed = std::fs::read_to_string(root().join("tests/fixtures/sdet/names.tsv")).unwrap();
+    let listed: Vec<Vec<&str>> = listed
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.split('\t').collect())
+        .collect();
+    let schema = sdet_schema();
+    assert_eq!(schema.len(), 16, "{schema:?}");
+    let mut unsourced = Vec::new();
+    for (kind, name, _) in &schema {
+        let source = listed.iter().find(|row| row[0] == name);
+        match source {
+            Some(row)
+                if row.len() == 4
+                    && row[1] == *kind
+                    && row[2].contains('/')
+                    && !row[3].is_empty() => {}
+            _ => unsourced.push(format!("{kind} {name}")),
+        }
+    }
+    assert_eq!(
+        unsourced,
+        Vec::<String>::new(),
+        "names without a source in names.tsv"
+    );
+    // One arc, minted from one UUID (X.667): attributes .1.N, classes .2.N, each once.
+    let arc = "2.25.99657211248169442746255961940639804059";
+    let mut oids: Vec<&str> = schema.iter().map(|(_, _, oid)| oid.as_str()).collect();
+    for (kind, name, oid) in &schema {
+        let branch = if *kind == "attribute" { ".1." } else { ".2." };
+        let n = oid.strip_prefix(&format!("{arc}{branch}"));
+        assert!(n.is_some_and(|n| n.parse::<u32>().is_ok()), "{name}: {oid}");
+    }
+    oids.sort();
+    oids.dedup();
+    assert_eq!(oids.len(), schema.len(), "an OID is given twice");
+}
+
+#[test]
+fn the_import_writes_only_what_the_sdet_schema_defines() {
+    // Every SDET attribute and class of the import's LDIF is in the schema
+    // slapd loads (the rest is inetOrgPerson's, RFC 2798).
+    let schema: Vec<String> = sdet_schema().into_iter().map(|(_, n, _)| n).collect();
+    let ldif = std::fs::read_to_string(root().join("tests/fixtures/aaf/essonne.ldif")).unwrap();
+    let mut missing: Vec<&str> = ldif
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .flat_map(|(attr, value)| [attr, value.trim()])
+        .filter(|name| name.starts_with("ENT") && !name.contains([' ', '=']))
+        .filter(|name| !schema.iter().any(|s| s == name))
+        .collect();
+    missing.sort();
+    missing.dedup();
+    assert_eq!(missing, Vec::<&str>::new());
+}

@@ -199,15 +199,18 @@ fn secret(secrets: &[(String, String)], var: &str) -> String {
         .unwrap_or_else(|| panic!("secrets.env.example does not list {var}"))
 }
 
-/// The test account an operator's import adds: an inetOrgPerson under
-/// `ou=personnes` of the bundle's base DN, attached to the first établissement.
+/// The test account an operator's import adds: an SDET `ENTPerson` (an
+/// inetOrgPerson) under `ou=personnes` of the bundle's base DN, attached to
+/// the first établissement's structure entry.
 const ACCOUNT: &str = "jdupont";
 const ACCOUNT_PASSWORD: &str = "Mot-de-passe-2026";
 
 fn account_ldif(suffix: &str, uai: &str) -> String {
     format!(
-        "dn: uid={ACCOUNT},ou=personnes,{suffix}\nobjectClass: inetOrgPerson\nuid: {ACCOUNT}\n\
-         cn: Jeanne Dupont\nsn: Dupont\nou: {uai}\nuserPassword: {ACCOUNT_PASSWORD}\n"
+        "dn: uid={ACCOUNT},ou=personnes,{suffix}\nobjectClass: inetOrgPerson\n\
+         objectClass: ENTPerson\nobjectClass: ENTAuxEnseignant\nuid: {ACCOUNT}\n\
+         cn: Jeanne Dupont\nsn: Dupont\nENTPersonJointure: {ACCOUNT}\nENTPersonLogin: {ACCOUNT}\n\
+         ENTPersonStructRattach: ou={uai},ou=structures,{suffix}\nuserPassword: {ACCOUNT_PASSWORD}\n"
     )
 }
 
@@ -233,7 +236,8 @@ fn start_directory(
     // from LDAP_ROOT (or the file LDAP_ROOT_FILE names), the administrator
     // cn=<LDAP_ADMIN_USERNAME, admin by default>,<root> with
     // LDAP_ADMIN_PASSWORD (or the file LDAP_ADMIN_PASSWORD_FILE names), then
-    // the LDIFs of /ldifs loaded.
+    // the schemas of LDAP_CUSTOM_SCHEMA_DIR (/schemas) added to cn=config,
+    // then the LDIFs of /ldifs loaded.
     // https://github.com/bitnami/containers/blob/main/bitnami/openldap/README.md#configuration
     let annuaire = compose_service(bundle, "openent-annuaire", secrets);
     let suffix = match annuaire.env("LDAP_ROOT_FILE") {
@@ -286,6 +290,18 @@ fn start_directory(
             .args(["-n0", "-F", "/etc/ldap/slapd.d", "-l"])
             .arg(&config),
     );
+    let schemas = annuaire.env("LDAP_CUSTOM_SCHEMA_DIR").unwrap_or("/schemas");
+    for (_, schema) in annuaire
+        .mounts
+        .iter()
+        .filter(|(_, m)| m.starts_with(&format!("{schemas}/")))
+    {
+        ns.run(
+            ns.command("slapadd")
+                .args(["-n0", "-F", "/etc/ldap/slapd.d", "-l"])
+                .arg(schema),
+        );
+    }
     let ldifs: Vec<&String> = annuaire
         .mounts
         .iter()

@@ -2,8 +2,9 @@
 //! Essonne bundle's tree (`ou=structures` with one branch per
 //! établissement, `ou=personnes`, `ou=groupes`) and then the LDIF that
 //! `oent import aaf` wrote from the académie's export
-//! (tests/fixtures/aaf/); an LDAP search finds each pupil under
-//! `ou=personnes` with its SDET class and its établissement.
+//! (tests/fixtures/aaf/), both in the SDET's schema that the bundle ships
+//! (sdet-schema.ldif); an LDAP search finds each pupil under
+//! `ou=personnes` as an `ENTEleve` with its établissement.
 
 mod support;
 
@@ -45,20 +46,18 @@ fn slapd_loads_the_bundle_tree_and_the_accounts_imported_from_the_aaf() {
     );
     std::fs::write(slapd.join("config.ldif"), config).unwrap();
     let conf = slapd.join("slapd.d");
-    run(Command::new("slapadd")
-        .args(["-n0", "-F"])
-        .arg(&conf)
-        .arg("-l")
-        .arg(slapd.join("config.ldif")));
-    // The bundle's tree first (ou=personnes must exist), then the accounts:
-    // slapadd checks every entry against the schema and its parent.
-    let tree = support::walk(&bundle)
-        .into_iter()
-        .find(|p| p.ends_with("openent-annuaire/slapd.ldif"))
-        .expect("the bundle has the directory's slapd.ldif");
-    for ldif in [tree, work.path().join("aaf.ldif")] {
+    let annuaire = bundle.join("conf/openent-annuaire");
+    // cn=config (-n0) and the bundle's SDET schema; then the bundle's tree
+    // (ou=personnes must exist) and the accounts (-n1): slapadd checks every
+    // entry against the schema and its parent.
+    for (database, ldif) in [
+        ("-n0", slapd.join("config.ldif")),
+        ("-n0", annuaire.join("sdet-schema.ldif")),
+        ("-n1", annuaire.join("slapd.ldif")),
+        ("-n1", work.path().join("aaf.ldif")),
+    ] {
         run(Command::new("slapadd")
-            .args(["-n1", "-F"])
+            .args([database, "-F"])
             .arg(&conf)
             .arg("-l")
             .arg(ldif));
@@ -80,11 +79,20 @@ fn slapd_loads_the_bundle_tree_and_the_accounts_imported_from_the_aaf() {
     let found = run(Command::new("ldapsearch")
         .args(["-x", "-LLL", "-H", &url, "-b"])
         .arg(format!("ou=personnes,{ROOT_DN}"))
-        .args(["-S", "uid", "(employeeType=ENTEleve)", "uid", "ou"]));
+        .args([
+            "-S",
+            "uid",
+            "(objectClass=ENTEleve)",
+            "uid",
+            "ENTPersonStructRattach",
+        ]));
     let structures = run(Command::new("ldapsearch")
         .args(["-x", "-LLL", "-H", &url, "-s", "one", "-b"])
         .arg(format!("ou=structures,{ROOT_DN}"))
-        .args(["(ou=0911501M)", "dn"]));
+        .args([
+            "(&(objectClass=ENTEtablissement)(ENTStructureUAI=0911501M))",
+            "dn",
+        ]));
     support::stop_gracefully(&mut server);
     assert_eq!(
         found,
@@ -92,15 +100,15 @@ fn slapd_loads_the_bundle_tree_and_the_accounts_imported_from_the_aaf() {
             "
             dn: uid=2001,ou=personnes,dc=colleges,dc=essonne,dc=fr
             uid: 2001
-            ou: 0911500L
+            ENTPersonStructRattach: ou=0911500L,ou=structures,dc=colleges,dc=essonne,dc=fr
 
             dn: uid=2002,ou=personnes,dc=colleges,dc=essonne,dc=fr
             uid: 2002
-            ou: 0911500L
+            ENTPersonStructRattach: ou=0911500L,ou=structures,dc=colleges,dc=essonne,dc=fr
 
             dn: uid=2003,ou=personnes,dc=colleges,dc=essonne,dc=fr
             uid: 2003
-            ou: 0911501M
+            ENTPersonStructRattach: ou=0911501M,ou=structures,dc=colleges,dc=essonne,dc=fr
 
             "
         )

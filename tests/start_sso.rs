@@ -1,7 +1,8 @@
 //! One login for every service, proven with real servers: the Essonne's
 //! bundle (built from modules/) logs its users in with LemonLDAP::NG. In a
 //! namespace of their own (tests/support/namespace.rs): Debian's slapd with
-//! the bundle's directory tree and an account `oent import aaf` wrote from
+//! the bundle's SDET schema and directory tree, which refuses an entry
+//! breaking the schema, and an account `oent import aaf` wrote from
 //! the académie's export (tests/fixtures/aaf/), given its first password as
 //! the ENT's activation would; LemonLDAP::NG (Debian's
 //! lemonldap-ng-fastcgi-server behind Debian's nginx) with the bundle's
@@ -53,8 +54,8 @@ fn mount(bundle: &Path, slug: &str, source: &str) -> String {
         .to_owned()
 }
 
-/// Debian's slapd on openent-annuaire:1389 with the bundle's tree, the
-/// imported accounts, and the account's first password.
+/// Debian's slapd on openent-annuaire:1389 with the bundle's SDET schema
+/// and tree, the imported accounts, and the account's first password.
 fn start_directory(ns: &mut Namespace, bundle: &Path, accounts: &Path) {
     let admin = format!("cn=admin,{ROOT_DN}");
     let config = ns.scratch().join("config.ldif");
@@ -74,20 +75,23 @@ fn start_directory(ns: &mut Namespace, bundle: &Path, accounts: &Path) {
     ns.writable("/run/slapd");
     ns.bind_ro(&config, "/etc/ldap/seed/config.ldif");
     ns.bind_ro(
+        &conf(bundle, "openent-annuaire", "sdet-schema.ldif"),
+        "/etc/ldap/seed/sdet-schema.ldif",
+    );
+    ns.bind_ro(
         &conf(bundle, "openent-annuaire", "slapd.ldif"),
         "/etc/ldap/seed/tree.ldif",
     );
     ns.bind_ro(accounts, "/etc/ldap/seed/aaf.ldif");
-    ns.run(ns.command("slapadd").args([
-        "-n0",
-        "-F",
-        "/etc/ldap/slapd.d",
-        "-l",
-        "/etc/ldap/seed/config.ldif",
-    ]));
-    for ldif in ["tree", "aaf"] {
+    // cn=config (-n0) with the schema, then the tree and the accounts (-n1).
+    for (database, ldif) in [
+        ("-n0", "config"),
+        ("-n0", "sdet-schema"),
+        ("-n1", "tree"),
+        ("-n1", "aaf"),
+    ] {
         ns.run(ns.command("slapadd").args([
-            "-n1",
+            database,
             "-F",
             "/etc/ldap/slapd.d",
             "-l",
@@ -118,6 +122,61 @@ fn start_directory(ns: &mut Namespace, bundle: &Path, accounts: &Path) {
         PASSWORD,
         &format!("uid={ACCOUNT},ou=personnes,{ROOT_DN}"),
     ]));
+}
+
+/// What slapd holds of the pupil, and what it answers an entry that breaks
+/// the SDET schema: an `ENTEleve` without the `ENTPersonStructRattach` the
+/// class requires (ldapadd's exit status and message).
+fn check_directory(ns: &Namespace) -> (String, String, String) {
+    let admin = format!("cn=admin,{ROOT_DN}");
+    let search = |base: &str, filter: &str, attrs: &[&str]| {
+        let mut command = ns.command("ldapsearch");
+        command
+            .args(["-x", "-LLL", "-o", "ldif-wrap=no", "-H"])
+            .arg("ldap://openent-annuaire:1389")
+            .args(["-b", base, filter])
+            .args(attrs);
+        ns.run(&mut command)
+    };
+    let pupil = search(
+        &format!("ou=personnes,{ROOT_DN}"),
+        &format!("(&(objectClass=ENTEleve)(uid={ACCOUNT}))"),
+        &["ENTPersonProfils", "ENTPersonStructRattach"],
+    );
+    let structure_dn = pupil
+        .lines()
+        .find_map(|l| l.strip_prefix("ENTPersonStructRattach: "))
+        .unwrap_or_else(|| panic!("no ENTPersonStructRattach in {pupil}"))
+        .to_owned();
+    let structure = search(
+        &structure_dn,
+        "(objectClass=ENTEtablissement)",
+        &["ENTStructureUAI", "ENTStructureTypeStruct"],
+    );
+    let bad = ns.scratch().join("bad.ldif");
+    std::fs::write(
+        &bad,
+        format!(
+            "dn: uid=9999,ou=personnes,{ROOT_DN}\nobjectClass: inetOrgPerson\n\
+             objectClass: ENTPerson\nobjectClass: ENTEleve\nuid: 9999\ncn: Sans Etablissement\n\
+             sn: Etablissement\nENTPersonJointure: 9999\n"
+        ),
+    )
+    .unwrap();
+    ns.bind_ro(&bad, "/etc/ldap/seed/bad.ldif");
+    let refused = ns
+        .command("ldapadd")
+        .args(["-x", "-H", "ldap://openent-annuaire:1389", "-D", &admin])
+        .args(["-w", ADMIN_PASSWORD, "-f", "/etc/ldap/seed/bad.ldif"])
+        .output()
+        .unwrap();
+    let refusal = format!(
+        "{}: {}\n{}",
+        refused.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&refused.stdout).trim(),
+        String::from_utf8_lossy(&refused.stderr).trim()
+    );
+    (pupil, structure, refusal)
 }
 
 /// LemonLDAP::NG's portal from the bundle's files: llng-fastcgi-server
@@ -280,6 +339,7 @@ print(json.dumps(out, sort_keys=True))
 #[test]
 fn an_aaf_account_logs_in_with_cas_and_oidc_through_the_essonne_lemonldap() {
     tools::required("slapd", "slapd");
+    tools::required("ldapadd", "ldap-utils");
     tools::required("llng-fastcgi-server", "lemonldap-ng-fastcgi-server");
     tools::required("nginx", "nginx");
     tools::required("openssl", "openssl");
@@ -296,6 +356,31 @@ fn an_aaf_account_logs_in_with_cas_and_oidc_through_the_essonne_lemonldap() {
 
     let mut ns = Namespace::new(&["openent-annuaire", DOMAIN]);
     start_directory(&mut ns, &bundle, &work.path().join("aaf.ldif"));
+    // slapd holds the pupil in the SDET's schema, attached to an existing
+    // établissement entry, and refuses a pupil without its établissement.
+    let (pupil, structure, refusal) = check_directory(&ns);
+    assert_eq!(
+        pupil,
+        format!(
+            "dn: uid={ACCOUNT},ou=personnes,{ROOT_DN}\nENTPersonProfils: National_ELV\n\
+             ENTPersonStructRattach: ou=0911500L,ou=structures,{ROOT_DN}\n\n"
+        )
+    );
+    assert_eq!(
+        structure,
+        format!(
+            "dn: ou=0911500L,ou=structures,{ROOT_DN}\nENTStructureUAI: 0911500L\n\
+             ENTStructureTypeStruct: CLG\n\n"
+        )
+    );
+    assert_eq!(
+        refusal,
+        format!(
+            "65: adding new entry \"uid=9999,ou=personnes,{ROOT_DN}\"\n\
+             ldap_add: Object class violation (65)\n\t\
+             additional info: object class 'ENTEleve' requires attribute 'ENTPersonStructRattach'"
+        )
+    );
     start_lemonldap(&mut ns, &bundle, &key);
     let out_dir = ns.writable("/run/sso-client");
     let out: Value = serde_json::from_str(&ns.run(ns.command("/usr/bin/python3").args([
@@ -338,7 +423,10 @@ fn an_aaf_account_logs_in_with_cas_and_oidc_through_the_essonne_lemonldap() {
     );
     assert_eq!(
         out["cas_values"],
-        serde_json::json!({ "ENTPersonProfils": "ENTEleve", "ENTPersonStructRattach": "0911500L" })
+        serde_json::json!({
+            "ENTPersonProfils": "National_ELV",
+            "ENTPersonStructRattach": format!("ou=0911500L,ou=structures,{ROOT_DN}")
+        })
     );
     assert_eq!(out["cas_replay"], true, "a service ticket validates once");
     // A service outside the bundle: an error page, no ticket.
@@ -525,6 +613,8 @@ fn the_keycloak_realm_and_the_cas_registry_write_only_fields_upstream_reads() {
     assert_eq!(realm["clients"].as_array().unwrap().len(), 10, "{realm:#}");
     assert_eq!(components, 1 + 6, "{:#}", realm["components"]);
     assert_eq!(unknown, Vec::<String>::new(), "keys Keycloak does not read");
+    // The module's session_max (10h by default), in the seconds Keycloak counts.
+    assert_eq!(realm["ssoSessionMaxLifespan"], 36_000, "{realm:#}");
 
     // CAS: its registry, for the portal, the cahier de textes and the notes.
     let (_cas, bundle) = support::build_from_modules("tests/fixtures/sso", "cas", &[]);

@@ -16,6 +16,8 @@ import xml.etree.ElementTree as ET
 
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 PROFILES = {"Eleve": "ENTEleve", "PersRelEleve": "ENTAuxPersRelEleve"}
+CODES = {"ENTEleve": "National_ELV", "ENTAuxPersRelEleve": "National_TUT",
+         "ENTAuxEnseignant": "National_ENS", "ENTAuxNonEnsEtab": "National_ETA"}
 RESPONSABLES = ["ENTEleveAutoriteParentale", "ENTElevePere", "ENTEleveMere",
                 "ENTEleveParents", "ENTElevePersRelEleve"]
 
@@ -74,12 +76,19 @@ def main():
             if ident in people or not first("sn"):
                 problems.append(f"{path}: person {ident}")
                 continue
+            birth = first("ENTPersonDateNaissance")
+            if birth and not (len(birth) == 10 and birth[2] == birth[5] == "/"
+                              and (birth[:2] + birth[3:5] + birth[6:]).isdigit()):
+                problems.append(f"{path}: {ident} birth date {birth}")
+                continue
+            classes = [tuple(v.split("$", 1)) for v in attrs.get("ENTEleveClasses", [])
+                       if "$" in v and v.split("$", 1)[1]]
             resp = set()
             if cls == "ENTEleve":
                 for name in RESPONSABLES:
                     resp.update(v.split("$")[0] for v in attrs.get(name, []))
             people[ident] = dict(cls=cls, sn=first("sn"), given=first("givenName"),
-                                 mail=first("mail"),
+                                 mail=first("mail"), birth=birth, classes=classes,
                                  structures=attrs.get("ENTPersonStructRattach", []),
                                  resp=resp)
     parents = {}
@@ -94,6 +103,11 @@ def main():
                 problems.append(f"{ident}: structure {structures[s]} not served")
             uais.add(structures[s])
         p["uais"] = uais
+        if p["cls"] == "ENTEleve" and not p["structures"]:
+            problems.append(f"{ident}: pupil without ENTPersonStructRattach")
+        for s, _ in p["classes"]:
+            if s not in structures:
+                problems.append(f"{ident}: class of unknown structure {s}")
         for r in p["resp"]:
             parents.setdefault(r, set()).update(uais)
     if problems:
@@ -108,16 +122,24 @@ def main():
             uais = parents.get(ident, set()) if p["cls"] == "ENTAuxPersRelEleve" else p["uais"]
             full = f"{p['given']} {p['sn']}" if p["given"] else p["sn"]
             w.write("\n" + line("dn", f"uid={ident},ou=personnes,{base_dn}"))
-            w.write("objectClass: inetOrgPerson\n" + line("uid", ident) + line("cn", full)
+            w.write("objectClass: inetOrgPerson\nobjectClass: ENTPerson\n"
+                    + line("objectClass", p["cls"]) + line("uid", ident) + line("cn", full)
                     + line("sn", p["sn"]))
             if p["given"]:
                 w.write(line("givenName", p["given"]))
             w.write(line("displayName", full))
             if p["mail"]:
                 w.write(line("mail", p["mail"]))
-            w.write(line("employeeType", p["cls"]))
+            w.write(line("ENTPersonJointure", ident) + line("ENTPersonLogin", ident)
+                    + line("ENTPersonProfils", CODES[p["cls"]]))
             for uai in sorted(uais):
-                w.write(line("ou", uai))
+                w.write(line("ENTPersonStructRattach", f"ou={uai},ou=structures,{base_dn}"))
+            if p["birth"]:
+                w.write(line("ENTPersonDateNaissance", p["birth"]))
+            if p["cls"] == "ENTEleve":
+                for s, c in p["classes"]:
+                    dn = f"ou={structures[s]},ou=structures,{base_dn}"
+                    w.write(line("ENTEleveClasses", f"{dn}${c}"))
     os.replace(out + ".tmp", out)
 
 

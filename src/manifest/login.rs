@@ -28,25 +28,6 @@ use super::yaml::{Node, Span};
 /// The protocols oent pairs services and providers on.
 pub const PROTOCOLS: &[&str] = &["cas", "oidc", "saml"];
 
-/// Where the directory keeps the SDET attributes services ask for by their
-/// SDET name: the accounts of `oent import aaf` are `inetOrgPerson`
-/// entries (docs/accounts.md, "The national directory schema"), the SDET
-/// class in `employeeType`, the établissement's UAI in `ou`, the AAF
-/// identifier as `uid`. Any other attribute is read under its own name.
-pub const DIRECTORY_ATTRIBUTES: &[(&str, &str)] = &[
-    ("ENTPersonProfils", "employeeType"),
-    ("ENTPersonStructRattach", "ou"),
-    ("ENTPersonJointure", "uid"),
-];
-
-/// The directory attribute holding `attribute` ([`DIRECTORY_ATTRIBUTES`]).
-pub fn directory_attribute(attribute: &str) -> &str {
-    DIRECTORY_ATTRIBUTES
-        .iter()
-        .find(|(sdet, _)| *sdet == attribute)
-        .map_or(attribute, |(_, ldap)| ldap)
-}
-
 /// The capability an SSO provider module `provides`.
 pub const SSO_CAPABILITY: &str = "sso";
 

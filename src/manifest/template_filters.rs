@@ -26,6 +26,16 @@ pub fn register_escaping_filters(tera: &mut Tera) {
             shell_word(&value).map_err(tera::Error::message)
         },
     );
+    // Not an escape: a `duration` option in whole seconds, for software
+    // that counts in seconds (Keycloak's realm lifespans).
+    tera.register_filter(
+        "seconds",
+        |value: Cow<'_, str>, _: Kwargs, _: &State| -> TeraResult<String> {
+            crate::manifest::formats::parse_duration(&value)
+                .map(|s| s.to_string())
+                .map_err(tera::Error::message)
+        },
+    );
 }
 
 /// A filter of a string (numbers and booleans are written as text first).
@@ -233,5 +243,20 @@ pub(crate) mod tests {
     fn properties_values_escape_separators_and_non_ascii() {
         assert_eq!(properties_value(" a=b:c"), r"\ a\=b\:c");
         assert_eq!(properties_value("é😀\n\\"), r"\u00e9\ud83d\ude00\n\\");
+    }
+
+    #[test]
+    fn seconds_turns_a_duration_into_whole_seconds_and_refuses_anything_else() {
+        let mut tera = Tera::default();
+        register_escaping_filters(&mut tera);
+        tera.add_raw_template("t", "{{ d | seconds }}").unwrap();
+        let render = |d: &str| {
+            let mut context = tera::Context::new();
+            context.insert("d", d);
+            tera.render("t", &context)
+        };
+        assert_eq!(render("10h").unwrap(), "36000");
+        assert_eq!(render("1h30m").unwrap(), "5400");
+        assert!(render("10 heures").is_err());
     }
 }

@@ -12,7 +12,7 @@ use tera::{Context, Value as TeraValue};
 use crate::manifest::Module;
 use crate::manifest::distribution::{DistributionChain, Target};
 use crate::manifest::etablissement::Etablissement;
-use crate::manifest::login::{Plan, directory_attribute};
+use crate::manifest::login::Plan;
 use crate::manifest::names::ModuleName;
 use crate::manifest::service::{Probe, SecretDelivery};
 use crate::manifest::sizing::Scale;
@@ -124,8 +124,10 @@ impl Sso {
             "services": logins.values().collect::<Vec<_>>(),
             "by_protocol": by_protocol,
             "attributes": attributes,
-            // Per attribute, the directory's attribute that holds it.
-            "ldap": attributes.iter().map(|a| (*a, directory_attribute(a))).collect::<BTreeMap<_, _>>(),
+            // Per attribute, the directory's attribute that holds it: its own
+            // name since the annuaire holds the SDET schema (docs/accounts.md).
+            // Module versions published before read the directory's name here.
+            "ldap": attributes.iter().map(|a| (*a, *a)).collect::<BTreeMap<_, _>>(),
         });
         Sso {
             provider: plan.provider.clone(),

@@ -1,16 +1,17 @@
 //! The LDIF `oent import aaf` writes: a header naming the files read, then
-//! one `inetOrgPerson` entry per account under the directory's
-//! `ou=personnes`, sorted by identifier (RFC 2849; values that are not
-//! SAFE-STRINGs in base64).
+//! one entry per account under the directory's `ou=personnes`, sorted by
+//! identifier (RFC 2849; values that are not SAFE-STRINGs in base64), in
+//! the SDET's schema (openent/annuaire's sdet-schema.ldif): an
+//! `inetOrgPerson` and `ENTPerson` with its profile's auxiliary class, its
+//! `ENTPersonStructRattach` the DN of each établissement's structure entry.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use super::{Account, PEOPLE_BRANCH, Target};
+use super::{Account, ELEVE, PEOPLE_BRANCH, STRUCTURES_BRANCH, Target, profile_code};
 use crate::manifest::template_filters::ldif_value;
 
-/// The LDIF of `accounts` under `target`'s root: one inetOrgPerson each,
-/// its SDET class in `employeeType`, its établissements' UAIs in `ou`.
+/// The LDIF of `accounts` under `target`'s root.
 pub fn to_ldif(accounts: &[Account], target: &Target, files: &[PathBuf]) -> String {
     let mut out = String::with_capacity(accounts.len() * 256);
     let names: Vec<String> = files
@@ -32,7 +33,8 @@ pub fn to_ldif(accounts: &[Account], target: &Target, files: &[PathBuf]) -> Stri
         out.push('\n');
         let dn = format!("uid={},{PEOPLE_BRANCH},{}", a.id, target.base_dn);
         line(&mut out, "dn", &dn);
-        out.push_str("objectClass: inetOrgPerson\n");
+        out.push_str("objectClass: inetOrgPerson\nobjectClass: ENTPerson\n");
+        line(&mut out, "objectClass", a.class);
         line(&mut out, "uid", &a.id);
         let full = match &a.given_name {
             Some(g) => format!("{g} {}", a.sn),
@@ -47,12 +49,34 @@ pub fn to_ldif(accounts: &[Account], target: &Target, files: &[PathBuf]) -> Stri
         if let Some(m) = &a.mail {
             line(&mut out, "mail", m);
         }
-        line(&mut out, "employeeType", a.class);
+        // The AAF identifier is the account's join key and, until the ENT
+        // gives another, its login.
+        line(&mut out, "ENTPersonJointure", &a.id);
+        line(&mut out, "ENTPersonLogin", &a.id);
+        line(&mut out, "ENTPersonProfils", profile_code(a.class));
         for uai in &a.uais {
-            line(&mut out, "ou", uai);
+            line(
+                &mut out,
+                "ENTPersonStructRattach",
+                &structure_dn(uai, target),
+            );
+        }
+        if let Some(date) = &a.birth_date {
+            line(&mut out, "ENTPersonDateNaissance", date);
+        }
+        if a.class == ELEVE {
+            for (uai, class) in &a.classes {
+                let value = format!("{}${class}", structure_dn(uai, target));
+                line(&mut out, "ENTEleveClasses", &value);
+            }
         }
     }
     out
+}
+
+/// The DN of the structure entry of établissement `uai`.
+fn structure_dn(uai: &str, target: &Target) -> String {
+    format!("ou={uai},{STRUCTURES_BRANCH},{}", target.base_dn)
 }
 
 /// `attr: value`, or `attr:: base64` when the value is not an LDIF

@@ -38,12 +38,27 @@ pub const ELEVE: &str = "ENTEleve";
 pub const PARENT: &str = "ENTAuxPersRelEleve";
 pub const ENSEIGNANT: &str = "ENTAuxEnseignant";
 pub const NON_ENSEIGNANT: &str = "ENTAuxNonEnsEtab";
+/// The SDET's profile code (`ENTPersonProfils`) of each class of people:
+/// the national codes ENTs publish (`National_ELV`, `National_TUT` for a
+/// pupil's responsible adult, `National_ENS`, `National_ETA` for the other
+/// staff of an établissement; tests/fixtures/sdet/names.tsv).
+pub fn profile_code(class: &str) -> &'static str {
+    match class {
+        ELEVE => "National_ELV",
+        PARENT => "National_TUT",
+        ENSEIGNANT => "National_ENS",
+        _ => "National_ETA",
+    }
+}
 /// The profiles of the AAF's second-degree exports oent reads.
 pub const PROFILES: &[&str] = &["Eleve", "PersRelEleve", "PersEducNat"];
 /// The établissements' `categorieStructure`.
 pub const STRUCTURE: &str = "EtabEducNat";
 /// Where the accounts go, under the directory's root.
 pub const PEOPLE_BRANCH: &str = "ou=personnes";
+/// Where the établissements are, under the directory's root: one SDET
+/// structure `ou=<UAI>` each (openent/annuaire's slapd.ldif).
+pub const STRUCTURES_BRANCH: &str = "ou=structures";
 /// Where the LDIF goes by default, in the distribution's directory: with
 /// the operator's files (`local/`), never in the bundle.
 pub const DEFAULT_OUT: &str = "local/annuaire/aaf.ldif";
@@ -96,8 +111,13 @@ pub struct Account {
     pub sn: String,
     pub given_name: Option<String>,
     pub mail: Option<String>,
+    /// `ENTPersonDateNaissance`, as the AAF writes it (`JJ/MM/AAAA`).
+    pub birth_date: Option<String>,
     /// The UAIs of its établissements, sorted.
     pub uais: Vec<String>,
+    /// A pupil's classes (`ENTEleveClasses`): the UAI of the établissement
+    /// and the class's code, in the AAF's order.
+    pub classes: Vec<(String, String)>,
 }
 
 /// What an import read and wrote.
@@ -187,6 +207,8 @@ struct Person {
     account: Account,
     /// AAF identifiers of its établissements.
     structures: Vec<String>,
+    /// A pupil's classes: the AAF identifier of the établissement, the class.
+    classes: Vec<(String, String)>,
     /// For a pupil: the identifiers of the adults responsible for it.
     responsables: Vec<String>,
     at: (usize, u64),
@@ -265,6 +287,25 @@ pub fn read_files(files: &[PathBuf], target: &Target) -> Result<Read, AafError> 
                 None => {}
             }
         }
+        if person.account.class == ELEVE && person.structures.is_empty() {
+            problems.push(format!(
+                "  `{}`, line {}: entry `{id}` (Eleve), attribute `ENTPersonStructRattach`: missing; a pupil belongs to an établissement (the SDET's `ENTEleve` requires it): ask the académie for a new complete export",
+                files[person.at.0].display(),
+                person.at.1
+            ));
+        }
+        let mut classes = Vec::with_capacity(person.classes.len());
+        for (s, class) in &person.classes {
+            match structures.get(s) {
+                Some(structure) => classes.push((structure.uai.clone(), class.clone())),
+                None if !structures.is_empty() && !refused.contains(s) => problems.push(format!(
+                    "  `{}`, line {}: entry `{id}`, attribute `ENTEleveClasses`: class `{class}` of établissement `{s}`, which no `{STRUCTURE}` entry defines; give the établissements' file of the same export",
+                    files[person.at.0].display(),
+                    person.at.1
+                )),
+                None => {}
+            }
+        }
         for r in &person.responsables {
             parents_uais
                 .entry(r.clone())
@@ -273,6 +314,7 @@ pub fn read_files(files: &[PathBuf], target: &Target) -> Result<Read, AafError> 
         }
         let mut account = person.account.clone();
         account.uais = uais.into_iter().collect();
+        account.classes = classes;
         accounts.push(account);
     }
     for account in accounts.iter_mut().filter(|a| a.class == PARENT) {
@@ -421,13 +463,30 @@ fn entry(request: Request, at: (usize, u64), place: &str, files: &[PathBuf], fou
             } else {
                 Vec::new()
             };
+            let birth_date = request.first("ENTPersonDateNaissance").filter(|d| !d.is_empty());
+            if let Some(date) = birth_date.filter(|d| !is_sdet_date(d)) {
+                problems.push(format!(
+                    "  {place}: entry `{id}` ({category}), attribute `ENTPersonDateNaissance`: `{date}` is not a date `JJ/MM/AAAA`, the form of the AAF and the SDET; ask the académie for a new complete export"
+                ));
+                return;
+            }
+            // `ENTEleveClasses` is `<établissement's AAF id>$<class>`.
+            let classes = request
+                .values("ENTEleveClasses")
+                .iter()
+                .filter_map(|v| v.split_once('$'))
+                .filter(|(_, class)| !class.is_empty())
+                .map(|(s, class)| (s.to_owned(), class.to_owned()))
+                .collect();
             let account = Account {
                 id: id.clone(),
                 class,
                 sn,
                 given_name: request.first("givenName").map(str::to_owned),
                 mail: request.first("mail").map(str::to_owned),
+                birth_date: birth_date.map(str::to_owned),
                 uais: Vec::new(),
+                classes: Vec::new(),
             };
             let structures = request.values("ENTPersonStructRattach").to_vec();
             people.insert(
@@ -435,6 +494,7 @@ fn entry(request: Request, at: (usize, u64), place: &str, files: &[PathBuf], fou
                 Person {
                     account,
                     structures,
+                    classes,
                     responsables,
                     at,
                 },
@@ -446,5 +506,35 @@ fn entry(request: Request, at: (usize, u64), place: &str, files: &[PathBuf], fou
         _ => problems.push(format!(
             "  {place}: entry `{id}` has no `categoriePersonne` nor `categorieStructure` in `<operationalAttributes>`: this is not an AAF entry"
         )),
+    }
+}
+
+/// `JJ/MM/AAAA`: the AAF's and the SDET's date (`ENTPersonDateNaissance`).
+fn is_sdet_date(date: &str) -> bool {
+    let b = date.as_bytes();
+    b.len() == 10
+        && b[2] == b'/'
+        && b[5] == b'/'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 2 || i == 5 || c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_birth_date_is_jj_mm_aaaa() {
+        assert!(is_sdet_date("14/03/2013"));
+        for bad in [
+            "2013-03-14",
+            "14/3/2013",
+            "14/03/13",
+            "aa/bb/cccc",
+            "14/03/2013 ",
+        ] {
+            assert!(!is_sdet_date(bad), "{bad}");
+        }
     }
 }
