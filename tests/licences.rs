@@ -227,5 +227,5 @@ fn the_markdown_report_lists_every_module() {
         .run()
         .status(0)
         .stdout_contains("# Licences — idf/lilie 2026.1.0")
-        .stdout_contains("| openent/annuaire | 2.3.3 | `OLDAP-2.8` | allowed |");
+        .stdout_contains("| openent/annuaire | 2.4.0 | `OLDAP-2.8` | allowed |");
 }
