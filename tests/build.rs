@@ -522,9 +522,10 @@ fn a_fifo_as_the_etablissements_csv_is_refused_without_waiting() {
         .unwrap();
     assert!(made.success());
     // Were oent to open the FIFO, it would wait for a writer forever: this
-    // one comes after a while and writes nothing, so the test fails instead of hanging.
+    // one comes after a while and writes nothing, so the test fails instead of hanging
+    // (the while is long so that a loaded machine cannot pass for a wait).
     std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(5));
+        std::thread::sleep(std::time::Duration::from_secs(30));
         use std::os::unix::fs::OpenOptionsExt;
         let _ = std::fs::OpenOptions::new()
             .write(true)
@@ -537,7 +538,7 @@ fn a_fifo_as_the_etablissements_csv_is_refused_without_waiting() {
         .status(1)
         .stderr_contains("`dist/e.csv` is a FIFO (named pipe), not a regular file")
         .stderr_contains("give the path of a CSV file");
-    quickly(&out, 5);
+    quickly(&out, 30);
 }
 
 /// The hidden folders builds leave beside `dir`'s entries (`.out.oent-*`).
