@@ -605,3 +605,25 @@ fn a_peer_that_ignores_if_none_match_still_syncs() {
         .stdout_contains("assoc: 1 index files, 1 archives");
     assert_eq!(assert_consistent(&region.registry()), 3);
 }
+
+#[test]
+fn a_namespace_this_forge_came_to_own_is_refused_even_when_the_peer_is_unchanged() {
+    let root = tempfile::tempdir().unwrap();
+    let (assoc, assoc_key) = association(root.path());
+    let region = mirror_forge(
+        root.path(),
+        "region",
+        "idf",
+        &peer("assoc", &assoc.url, &assoc_key, "openent"),
+    );
+    sync(&region).status(0);
+    // The région's administrator makes openent its own (no longer a
+    // mirror) but leaves it trusted from the association: the association's
+    // 304 must not hide the contradiction.
+    std::fs::write(
+        region.registry().join("registry.yaml"),
+        "schema: oent/registry/v1\nname: idf\nnamespaces: [idf, openent]\n",
+    )
+    .unwrap();
+    assert_sync_refused(&region, "this forge owns it");
+}

@@ -256,6 +256,14 @@ pub fn sync_peer(
     // The peer's own snapshot, then its registry.yaml as that snapshot lists it.
     // Each file as the snapshot names it (its hashed copy, when the
     // snapshot is consistent): a publish on the peer meanwhile cannot mix.
+    // Checked before anything is asked of the peer: its 304 below says
+    // nothing of this forge's own registry.yaml.
+    if let Some(namespace) = peer.namespaces.iter().find(|n| registry.config.owns(n)) {
+        return Err(remote.refused(
+            REGISTRY_FILE,
+            format!("forge.yaml trusts namespace `{namespace}` from this peer, but this forge owns it: remove it from the peer's namespaces"),
+        ));
+    }
     // Unchanged since the last complete sync: everything it vouches for
     // (its registry.yaml, its index files, the origins' snapshots it
     // relays, which change its own at each mirrored change) is mirrored.
@@ -280,12 +288,6 @@ pub fn sync_peer(
     // Which snapshot vouches for each trusted namespace.
     let mut origins: BTreeMap<String, Origin> = BTreeMap::new();
     for namespace in &peer.namespaces {
-        if registry.config.owns(namespace) {
-            return Err(remote.refused(
-                REGISTRY_FILE,
-                format!("forge.yaml trusts namespace `{namespace}` from this peer, but this forge owns it: remove it from the peer's namespaces"),
-            ));
-        }
         if peer_config.owns(namespace) {
             origins
                 .entry(peer_config.name.clone())
