@@ -12,6 +12,10 @@
 //! line. Archives are written first, index files next, the origin's
 //! snapshot last, then the forge's own registry.yaml (its `mirrors:`) and
 //! snapshot. Nothing is taken from a namespace the forge owns itself.
+//!
+//! The snapshot is asked for with the ETag kept from the peer's last
+//! complete sync ([`super::sync_state`]): when nothing changed, the round
+//! is that one conditional request, answered 304, whatever the catalogue's size.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -253,9 +257,6 @@ pub fn sync_peer(
         ..SyncReport::default()
     };
 
-    // The peer's own snapshot, then its registry.yaml as that snapshot lists it.
-    // Each file as the snapshot names it (its hashed copy, when the
-    // snapshot is consistent): a publish on the peer meanwhile cannot mix.
     // Checked before anything is asked of the peer: its 304 below says
     // nothing of this forge's own registry.yaml.
     if let Some(namespace) = peer.namespaces.iter().find(|n| registry.config.owns(n)) {
@@ -264,9 +265,12 @@ pub fn sync_peer(
             format!("forge.yaml trusts namespace `{namespace}` from this peer, but this forge owns it: remove it from the peer's namespaces"),
         ));
     }
-    // Unchanged since the last complete sync: everything it vouches for
-    // (its registry.yaml, its index files, the origins' snapshots it
-    // relays, which change its own at each mirrored change) is mirrored.
+    // The peer's own snapshot, then its registry.yaml as that snapshot lists it.
+    // Each file as the snapshot names it (its hashed copy, when the
+    // snapshot is consistent): a publish on the peer meanwhile cannot mix.
+    // Unchanged since the last complete sync (304): everything it vouches
+    // for (its registry.yaml, its index files, the index files it relays,
+    // whose every change makes it sign again) is already mirrored.
     let Some((snapshot_bytes, snapshot_etag)) =
         remote.require_changed(SNAPSHOT_FILE, MAX_SNAPSHOT_BYTES, etag)?
     else {
