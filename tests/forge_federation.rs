@@ -237,17 +237,7 @@ fn a_rolled_back_snapshot_is_refused() {
         &peer("assoc", &assoc.url, &assoc_key, "openent"),
     );
 
-    write_module(
-        &assoc.dir,
-        "openent/portail",
-        "1.5.0",
-        "requires: { openent/annuaire: \"^2\" }\n",
-    );
-    Test::at(&assoc.dir)
-        .args(["publish", "src"])
-        .forge(&assoc)
-        .run()
-        .status(0);
+    publish_portail(&assoc, "1.5.0");
     sync(&region).status(0);
 
     // The association's server is made to serve its old, validly signed state.
@@ -292,19 +282,7 @@ fn a_forked_snapshot_is_refused() {
         "idf",
         &peer("assoc", &assoc.url, &assoc_key, "openent"),
     );
-    let publish = |forge: &RunningForge, version: &str| {
-        write_module(
-            &forge.dir,
-            "openent/portail",
-            version,
-            "requires: { openent/annuaire: \"^2\" }\n",
-        );
-        Test::at(&forge.dir)
-            .args(["publish", "src"])
-            .forge(forge)
-            .run()
-            .status(0);
-    };
+    let publish = publish_portail;
     let version = |forge: &RunningForge| {
         let bytes = std::fs::read(forge.registry().join("snapshot.json")).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
@@ -405,4 +383,247 @@ fn a_peer_cannot_inject_modules_outside_its_namespaces() {
         &peer("assoc", &assoc.url, &public, "openent"),
     );
     assert_sync_refused(&own, "this forge owns it");
+}
+
+/// The forge's access log (`oent::access` at debug), one
+/// `METHOD PATH conditional=… status=… bytes=…` per request.
+const ACCESS_LOG: (&str, &str) = ("OENT_LOG", "info,oent::access=debug");
+
+fn access_log(forge: &RunningForge) -> Vec<String> {
+    forge
+        .log()
+        .lines()
+        .filter_map(|l| {
+            l.split_once("oent::access: request method=")
+                .map(|(_, r)| r)
+        })
+        .map(|fields| fields.replacen(" path=\"", " ", 1).replacen("\" ", " ", 1))
+        .collect()
+}
+
+/// The requests `forge` answered while `run` ran.
+fn requests_during(forge: &RunningForge, run: impl FnOnce()) -> Vec<String> {
+    let before = access_log(forge).len();
+    run();
+    access_log(forge)[before..].to_vec()
+}
+
+fn publish_portail(forge: &RunningForge, version: &str) {
+    write_module(
+        &forge.dir,
+        "openent/portail",
+        version,
+        "requires: { openent/annuaire: \"^2\" }\n",
+    );
+    Test::at(&forge.dir)
+        .args(["publish", "src"])
+        .forge(forge)
+        .run()
+        .status(0);
+}
+
+#[test]
+fn an_idle_round_is_one_conditional_request_answered_304_and_a_publish_is_still_seen() {
+    let root = tempfile::tempdir().unwrap();
+    let (mut assoc, assoc_key) = association(root.path());
+    assoc.stop();
+    let assoc = RunningForge::spawn_with_env(&assoc.dir, &[ACCESS_LOG]);
+    let region = mirror_forge(
+        root.path(),
+        "region",
+        "idf",
+        &peer("assoc", &assoc.url, &assoc_key, "openent"),
+    );
+    let first = requests_during(&assoc, || {
+        sync(&region)
+            .status(0)
+            .stdout_contains("assoc: 2 index files, 2 archives");
+    });
+    assert_eq!(
+        first.iter().filter(|r| r.contains(" status=200 ")).count(),
+        6,
+        "snapshot, registry.yaml, 2 index files, 2 archives: {first:#?}"
+    );
+
+    // Nothing changed: the snapshot's ETag is revalidated, nothing else asked.
+    for _ in 0..2 {
+        let idle = requests_during(&assoc, || {
+            sync(&region).status(0);
+        });
+        assert_eq!(
+            idle,
+            ["GET /snapshot.json conditional=true status=304 bytes=0"],
+            "{}",
+            assoc.log()
+        );
+    }
+
+    // A publish after idle rounds is mirrored at the next one.
+    publish_portail(&assoc, "1.5.0");
+    let after = requests_during(&assoc, || {
+        sync(&region)
+            .status(0)
+            .stdout_contains("assoc: 1 index files, 1 archives");
+    });
+    assert!(
+        after[0].starts_with("GET /snapshot.json conditional=true status=200 "),
+        "{after:#?}"
+    );
+    assert!(
+        region
+            .registry()
+            .join("archives/openent/portail-1.5.0.tar.gz")
+            .is_file()
+    );
+    assert_eq!(assert_consistent(&region.registry()), 3);
+    let idle = requests_during(&assoc, || {
+        sync(&region).status(0);
+    });
+    assert_eq!(idle.len(), 1, "{idle:#?}");
+    assert!(idle[0].contains("status=304"), "{idle:#?}");
+}
+
+#[test]
+fn trusting_one_more_namespace_fetches_the_unchanged_peer_again() {
+    let root = tempfile::tempdir().unwrap();
+    let (assoc, assoc_key) = association(root.path());
+    // The association also owns `idf` here, published by the idf token.
+    let mut region = mirror_forge(
+        root.path(),
+        "region",
+        "region",
+        &peer("assoc", &assoc.url, &assoc_key, "openent"),
+    );
+    sync(&region).status(0);
+    sync(&region)
+        .status(0)
+        .stdout_contains("assoc: 0 index files");
+    region.stop();
+    // Same peer, one more namespace: its 304 must not hide what was never taken.
+    let config = std::fs::read_to_string(region.dir.join("forge.yaml")).unwrap();
+    std::fs::write(
+        region.dir.join("forge.yaml"),
+        config.replace(
+            "namespaces: [openent] }\nsync",
+            "namespaces: [openent, other] }\nsync",
+        ),
+    )
+    .unwrap();
+    let out = sync(&region).status(0);
+    assert!(
+        out.stdout.contains("assoc: 0 index files") && out.stdout.contains("snapshots openent v"),
+        "fetched again in full (the snapshot verified): {}",
+        out.stdout
+    );
+}
+
+/// A hand-written HTTP/1.1 server over `root` that answers every GET 200
+/// with the file and the same ETag whatever the file, ignoring
+/// If-None-Match; records each request's path and its If-None-Match.
+struct IgnoresValidators {
+    port: u16,
+    seen: Seen,
+}
+
+/// Each request's path and If-None-Match header.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, Option<String>)>>>;
+
+impl IgnoresValidators {
+    fn start(root: PathBuf) -> IgnoresValidators {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Seen::default();
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap_or_default();
+                let mut if_none_match = None;
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                        break;
+                    }
+                    if let Some((name, value)) = header.split_once(':')
+                        && name.eq_ignore_ascii_case("if-none-match")
+                    {
+                        if_none_match = Some(value.trim().to_owned());
+                    }
+                }
+                let path = line.split(' ').nth(1).unwrap_or("/").to_owned();
+                let body = std::fs::read(root.join(path.trim_start_matches('/')));
+                log.lock().unwrap().push((path, if_none_match));
+                let (status, body) = match body {
+                    Ok(body) => ("200 OK", body),
+                    Err(_) => ("404 Not Found", Vec::new()),
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nETag: \"same\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            }
+        });
+        IgnoresValidators { port, seen }
+    }
+}
+
+#[test]
+fn a_peer_that_ignores_if_none_match_still_syncs() {
+    let root = tempfile::tempdir().unwrap();
+    let (assoc, assoc_key) = association(root.path());
+    let server = IgnoresValidators::start(assoc.registry());
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let region = mirror_forge(
+        root.path(),
+        "region",
+        "idf",
+        &peer("assoc", &url, &assoc_key, "openent"),
+    );
+    sync(&region)
+        .status(0)
+        .stdout_contains("assoc: 2 index files, 2 archives");
+    // Asked conditionally, answered 200 with the same signed state: as before.
+    server.seen.lock().unwrap().clear();
+    sync(&region)
+        .status(0)
+        .stdout_contains("assoc: 0 index files, 0 archives");
+    let seen = server.seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.first(),
+        Some(&("/snapshot.json".to_owned(), Some("\"same\"".to_owned()))),
+        "{seen:#?}"
+    );
+    // Its ETag never changes, yet a publish is seen: the answer is 200.
+    publish_portail(&assoc, "1.5.0");
+    sync(&region)
+        .status(0)
+        .stdout_contains("assoc: 1 index files, 1 archives");
+    assert_eq!(assert_consistent(&region.registry()), 3);
+}
+
+#[test]
+fn a_namespace_this_forge_came_to_own_is_refused_even_when_the_peer_is_unchanged() {
+    let root = tempfile::tempdir().unwrap();
+    let (assoc, assoc_key) = association(root.path());
+    let region = mirror_forge(
+        root.path(),
+        "region",
+        "idf",
+        &peer("assoc", &assoc.url, &assoc_key, "openent"),
+    );
+    sync(&region).status(0);
+    // The région's administrator makes openent its own (no longer a
+    // mirror) but leaves it trusted from the association: the association's
+    // 304 must not hide the contradiction.
+    std::fs::write(
+        region.registry().join("registry.yaml"),
+        "schema: oent/registry/v1\nname: idf\nnamespaces: [idf, openent]\n",
+    )
+    .unwrap();
+    assert_sync_refused(&region, "this forge owns it");
 }

@@ -20,6 +20,8 @@
 //! - [`upload`] — reading a publish's body under `max-upload-mib`;
 //! - [`sync`] — federation: mirroring peers' namespaces, verified, as one
 //!   batch of the registry's publisher (signed once);
+//! - [`sync_state`] — the ETag of each peer's snapshot kept between sync
+//!   rounds: an idle round is one conditional request per peer;
 //! - [`client`] — `oent publish` and `oent yank` against a forge's API;
 //! - [`gitlab`] — `oent publish --to gitlab:…`: a GitLab project's generic
 //!   packages and releases (the Adullact forge is a GitLab).
@@ -36,6 +38,7 @@ pub mod publish;
 pub mod server;
 pub mod state;
 pub mod sync;
+pub mod sync_state;
 pub mod upload;
 
 use std::path::PathBuf;

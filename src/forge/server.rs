@@ -51,6 +51,36 @@ pub fn router(forge: Shared) -> Router {
         .merge(catalogue)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(timeout, time_limit))
+        .layer(middleware::from_fn(access_log))
+}
+
+/// The target of the access log: `OENT_LOG=info,oent::access=debug` logs
+/// one line per request (method, path, whether it was conditional, status,
+/// body bytes), which the federation benchmark counts. Off, it costs one
+/// check of the log filter per request.
+pub const ACCESS_TARGET: &str = "oent::access";
+
+async fn access_log(request: Request, next: Next) -> Response {
+    if !tracing::enabled!(target: ACCESS_TARGET, tracing::Level::DEBUG) {
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let conditional = request
+        .headers()
+        .contains_key(axum::http::header::IF_NONE_MATCH);
+    let response = next.run(request).await;
+    let bytes = axum::body::HttpBody::size_hint(response.body()).exact();
+    tracing::debug!(
+        target: ACCESS_TARGET,
+        %method,
+        path,
+        conditional,
+        status = response.status().as_u16(),
+        bytes,
+        "request"
+    );
+    response
 }
 
 /// A known path asked with another method (axum adds the `Allow` header).

@@ -12,6 +12,10 @@
 //! line. Archives are written first, index files next, the origin's
 //! snapshot last, then the forge's own registry.yaml (its `mirrors:`) and
 //! snapshot. Nothing is taken from a namespace the forge owns itself.
+//!
+//! The snapshot is asked for with the ETag kept from the peer's last
+//! complete sync ([`super::sync_state`]): when nothing changed, the round
+//! is that one conditional request, answered 304, whatever the catalogue's size.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -22,9 +26,11 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
+use reqwest::header::{ETAG, IF_NONE_MATCH};
 use tempfile::TempPath;
 
 use super::config::Peer;
+use super::sync_state::{SyncState, Validator, validator};
 use crate::package::checksum::{HashingWriter, sha256_hex};
 use crate::registry::config::{Mirror, RegistryConfig};
 use crate::registry::http::{CONNECT_TIMEOUT, MAX_CONFIG_BYTES, MAX_INDEX_BYTES, USER_AGENT};
@@ -90,7 +96,21 @@ pub struct SyncReport {
     pub bytes: u64,
     /// Trusted namespaces the peer neither owns nor mirrors.
     pub skipped_namespaces: Vec<String>,
+    /// The peer answered 304 to the ETag of its snapshot kept from the
+    /// last complete sync: nothing else was asked of it.
+    pub not_modified: bool,
 }
+
+/// What one peer's sync did, the mirrors to list in registry.yaml, and
+/// the validator to keep for the next round (`None`: keep the one there is).
+pub struct PeerSync {
+    pub report: SyncReport,
+    pub mirrors: Vec<Mirror>,
+    pub validator: Option<Validator>,
+}
+
+/// A file's bytes and the ETag the peer sent with them.
+type Tagged = (Vec<u8>, Option<String>);
 
 /// A registry whose files are read over HTTP, bounded in size.
 struct Remote<'a> {
@@ -112,13 +132,19 @@ impl Remote<'_> {
         }
     }
 
+    fn send(&self, relative: &str, etag: Option<&str>) -> Result<Response, SyncError> {
+        let mut request = self.http.get(self.url(relative));
+        if let Some(tag) = etag {
+            request = request.header(IF_NONE_MATCH, tag);
+        }
+        request
+            .send()
+            .map_err(|e| self.fetch_error(relative, e.to_string()))
+    }
+
     /// The answer to a GET of `relative`, its body still unread; `None` for a 404.
     fn open(&self, relative: &str) -> Result<Option<Response>, SyncError> {
-        let response = self
-            .http
-            .get(self.url(relative))
-            .send()
-            .map_err(|e| self.fetch_error(relative, e.to_string()))?;
+        let response = self.send(relative, None)?;
         match response.status() {
             StatusCode::OK => Ok(Some(response)),
             StatusCode::NOT_FOUND => Ok(None),
@@ -133,6 +159,36 @@ impl Remote<'_> {
 
     fn require(&self, relative: &str, limit: u64) -> Result<Vec<u8>, SyncError> {
         let response = self.open_required(relative)?;
+        self.read(relative, response, limit)
+    }
+
+    /// `relative` with the ETag it was sent with, unless the peer answers
+    /// 304 to `etag` (`None`). A peer that ignores `If-None-Match` answers
+    /// 200 with the whole file, as it would without it.
+    fn require_changed(
+        &self,
+        relative: &str,
+        limit: u64,
+        etag: Option<&str>,
+    ) -> Result<Option<Tagged>, SyncError> {
+        let response = self.send(relative, etag)?;
+        match response.status() {
+            StatusCode::NOT_MODIFIED if etag.is_some() => return Ok(None),
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Err(self.fetch_error(relative, "not found (404)")),
+            status => {
+                return Err(self.fetch_error(relative, format!("the server answered {status}")));
+            }
+        }
+        let tag = response
+            .headers()
+            .get(ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(Some((self.read(relative, response, limit)?, tag)))
+    }
+
+    fn read(&self, relative: &str, response: Response, limit: u64) -> Result<Vec<u8>, SyncError> {
         let mut bytes = Vec::new();
         response
             .take(limit + 1)
@@ -171,13 +227,15 @@ pub fn client() -> Client {
         .expect("a client with rustls builds")
 }
 
-/// Mirrors what `peer` serves of its trusted namespaces into `registry`.
-/// Returns the mirrors to list in the forge's registry.yaml.
+/// Mirrors what `peer` serves of its trusted namespaces into `registry`;
+/// with `etag` (kept from the last complete sync), only if the peer's
+/// snapshot changed since.
 pub fn sync_peer(
     registry: &LocalRegistry,
     peer: &Peer,
     http: &Client,
-) -> Result<(SyncReport, Vec<Mirror>), SyncError> {
+    etag: Option<&str>,
+) -> Result<PeerSync, SyncError> {
     let remote = Remote {
         peer: &peer.name,
         base: &peer.url,
@@ -199,10 +257,30 @@ pub fn sync_peer(
         ..SyncReport::default()
     };
 
+    // Checked before anything is asked of the peer: its 304 below says
+    // nothing of this forge's own registry.yaml.
+    if let Some(namespace) = peer.namespaces.iter().find(|n| registry.config.owns(n)) {
+        return Err(remote.refused(
+            REGISTRY_FILE,
+            format!("forge.yaml trusts namespace `{namespace}` from this peer, but this forge owns it: remove it from the peer's namespaces"),
+        ));
+    }
     // The peer's own snapshot, then its registry.yaml as that snapshot lists it.
     // Each file as the snapshot names it (its hashed copy, when the
     // snapshot is consistent): a publish on the peer meanwhile cannot mix.
-    let snapshot_bytes = remote.require(SNAPSHOT_FILE, MAX_SNAPSHOT_BYTES)?;
+    // Unchanged since the last complete sync (304): everything it vouches
+    // for (its registry.yaml, its index files, the index files it relays,
+    // whose every change makes it sign again) is already mirrored.
+    let Some((snapshot_bytes, snapshot_etag)) =
+        remote.require_changed(SNAPSHOT_FILE, MAX_SNAPSHOT_BYTES, etag)?
+    else {
+        report.not_modified = true;
+        return Ok(PeerSync {
+            report,
+            mirrors: Vec::new(),
+            validator: None,
+        });
+    };
     let peer_snapshot = verified(registry, &remote, SNAPSHOT_FILE, &snapshot_bytes, &keys)?;
     let peer_config_bytes =
         remote.require(&peer_snapshot.read_path(REGISTRY_FILE), MAX_CONFIG_BYTES)?;
@@ -214,12 +292,6 @@ pub fn sync_peer(
     // Which snapshot vouches for each trusted namespace.
     let mut origins: BTreeMap<String, Origin> = BTreeMap::new();
     for namespace in &peer.namespaces {
-        if registry.config.owns(namespace) {
-            return Err(remote.refused(
-                REGISTRY_FILE,
-                format!("forge.yaml trusts namespace `{namespace}` from this peer, but this forge owns it: remove it from the peer's namespaces"),
-            ));
-        }
         if peer_config.owns(namespace) {
             origins
                 .entry(peer_config.name.clone())
@@ -253,6 +325,7 @@ pub fn sync_peer(
     }
 
     let mut mirrors = Vec::new();
+    let mut first_expiry = peer_snapshot.expires;
     for origin in origins.values() {
         let (snapshot, bytes) = match &origin.snapshot_path {
             None => (peer_snapshot.clone(), snapshot_bytes.clone()),
@@ -273,6 +346,7 @@ pub fn sync_peer(
                 ),
             ));
         }
+        first_expiry = first_expiry.min(snapshot.expires);
         mirror_namespaces(registry, &remote, origin, &snapshot, &mut report)?;
         let local = registry
             .root
@@ -289,7 +363,11 @@ pub fn sync_peer(
             keys: origin.keys.clone(),
         });
     }
-    Ok((report, mirrors))
+    Ok(PeerSync {
+        report,
+        mirrors,
+        validator: snapshot_etag.map(|tag| validator(peer, tag, first_expiry)),
+    })
 }
 
 struct Origin {
@@ -662,6 +740,9 @@ pub fn sync_all(
     progress.start(peers.len() as u64);
     let Ok(change) = publisher.batch(|publisher| {
         let root = &publisher.registry().root;
+        let kept = SyncState::load(root);
+        let mut state = SyncState::default();
+        let now = SystemTime::now();
         let mut changed = false;
         let mut outcomes = Vec::with_capacity(peers.len());
         for peer in peers {
@@ -670,12 +751,25 @@ pub fn sync_all(
             let outcome = LocalRegistry::open(root)
                 .map_err(SyncError::from)
                 .and_then(|mut registry| {
-                    let (report, mirrors) = sync_peer(&registry, peer, &http)?;
-                    let recorded = record_mirrors(&mut registry, mirrors)?;
-                    changed |= recorded || report.index_files > 0;
-                    Ok(report)
+                    let etag = kept.etag_for(peer, now);
+                    let synced = sync_peer(&registry, peer, &http, etag)?;
+                    let recorded = record_mirrors(&mut registry, synced.mirrors)?;
+                    changed |= recorded || synced.report.index_files > 0;
+                    // Kept only once all the peer vouches for is mirrored.
+                    let validator = match synced.validator {
+                        Some(fresh) => Some(fresh),
+                        None if synced.report.not_modified => kept.peers.get(&peer.name).cloned(),
+                        None => None,
+                    };
+                    if let Some(validator) = validator {
+                        state.peers.insert(peer.name.clone(), validator);
+                    }
+                    Ok(synced.report)
                 });
             match &outcome {
+                Ok(report) if report.not_modified => {
+                    tracing::debug!(peer = peer.name, "peer unchanged (304)")
+                }
                 Ok(report) => tracing::info!(
                     peer = peer.name,
                     index_files = report.index_files,
@@ -690,6 +784,12 @@ pub fn sync_all(
             }
             outcomes.push(outcome);
             progress.advance(1);
+        }
+        // A peers' list edited meanwhile drops the entries of peers gone.
+        if state != kept
+            && let Err(e) = state.save(root)
+        {
+            tracing::warn!(path = %SyncState::path(root).display(), reason = %e, "could not keep the peers' ETags: the next round fetches them in full");
         }
         Ok::<_, std::convert::Infallible>((outcomes, changed))
     });

@@ -74,6 +74,16 @@ impl RunningForge {
     /// [`RunningForge::spawn`] with the server run by `wrapper` (e.g.
     /// `strace -f -e inject=…` to kill it at a chosen system call).
     pub fn spawn_under(dir: &Path, wrapper: &[&str]) -> RunningForge {
+        Self::spawn_with(dir, wrapper, &[])
+    }
+
+    /// [`RunningForge::spawn`] with these environment variables (e.g.
+    /// `OENT_LOG` to turn its access log on).
+    pub fn spawn_with_env(dir: &Path, env: &[(&str, &str)]) -> RunningForge {
+        Self::spawn_with(dir, &[], env)
+    }
+
+    fn spawn_with(dir: &Path, wrapper: &[&str], env: &[(&str, &str)]) -> RunningForge {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -93,6 +103,7 @@ impl RunningForge {
             // Like every run of the tests, its own cache and no token inherited.
             .env("OENT_CACHE_DIR", dir.join(PRIVATE_CACHE))
             .env_remove("OENT_TOKEN")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
