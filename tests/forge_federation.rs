@@ -111,7 +111,9 @@ fn a_departement_mirroring_a_region_mirroring_the_association_serves_the_origina
     // Nothing new: nothing fetched.
     let again = sync(&region);
     assert!(
-        again.stdout.contains("assoc: 0 index files, 0 archives"),
+        again.stdout.contains(
+            "assoc: unchanged since the last round (its snapshot.json answered 304 Not Modified)"
+        ),
         "{}",
         again.stdout
     );
@@ -448,7 +450,9 @@ fn an_idle_round_is_one_conditional_request_answered_304_and_a_publish_is_still_
     // Nothing changed: the snapshot's ETag is revalidated, nothing else asked.
     for _ in 0..2 {
         let idle = requests_during(&assoc, || {
-            sync(&region).status(0);
+            sync(&region)
+                .status(0)
+                .stdout_is("assoc: unchanged since the last round (its snapshot.json answered 304 Not Modified)\n");
         });
         assert_eq!(
             idle,
@@ -495,9 +499,9 @@ fn trusting_one_more_namespace_fetches_the_unchanged_peer_again() {
         &peer("assoc", &assoc.url, &assoc_key, "openent"),
     );
     sync(&region).status(0);
-    sync(&region)
-        .status(0)
-        .stdout_contains("assoc: 0 index files");
+    sync(&region).status(0).stdout_contains(
+        "assoc: unchanged since the last round (its snapshot.json answered 304 Not Modified)",
+    );
     region.stop();
     // Same peer, one more namespace: its 304 must not hide what was never taken.
     let config = std::fs::read_to_string(region.dir.join("forge.yaml")).unwrap();

@@ -154,23 +154,12 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
                     .map(|(origin, v)| (origin.to_string(), serde_json::json!(v)))
                     .collect();
                 if !args.format.is_json() {
-                    println!(
-                        "{}: {} index files, {} archives ({} bytes) mirrored; snapshots {}",
-                        peer.name,
-                        report.index_files,
-                        report.archives,
-                        report.bytes,
-                        report
-                            .snapshots
-                            .iter()
-                            .map(|(origin, v)| format!("{origin} v{v}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    );
+                    println!("{}", sync_line(&peer.name, &report));
                 }
                 serde_json::json!({
                     "name": peer.name,
                     "ok": true,
+                    "not_modified": report.not_modified,
                     "index_files": report.index_files,
                     "archives": report.archives,
                     "bytes": report.bytes,
@@ -330,4 +319,25 @@ pub fn run_yank(args: YankArgs) -> anyhow::Result<u8> {
         args.to
     );
     Ok(exit::OK)
+}
+
+/// What `oent forge sync` says of a peer it synced.
+fn sync_line(peer: &str, report: &oent::forge::sync::SyncReport) -> String {
+    if report.not_modified {
+        return format!(
+            "{peer}: unchanged since the last round (its snapshot.json answered 304 Not Modified)"
+        );
+    }
+    let snapshots: Vec<String> = report
+        .snapshots
+        .iter()
+        .map(|(origin, v)| format!("{origin} v{v}"))
+        .collect();
+    format!(
+        "{peer}: {} index files, {} archives ({} bytes) mirrored; snapshots {}",
+        report.index_files,
+        report.archives,
+        report.bytes,
+        snapshots.join(", ")
+    )
 }
