@@ -110,11 +110,11 @@ for file in "${FILES[@]}"; do
 done
 
 step "summary ($(date -u '+%Y-%m-%d %H:%M'), $(nproc) cores, $(cpu_model), load $(load_avg), nginx $NGINX_WORKERS workers)"
-printf '%-28s %-7s %12s %12s %22s %s\n' file side "median req/s" "nginx median" "median of round ratios" "ratios"
+printf '%-28s %-9s %12s %12s %22s %s\n' file side "median req/s" "nginx median" "median of round ratios" "ratios"
 for file in "${FILES[@]}"; do
     for side in "${SIDES[@]:1}"; do
         # shellcheck disable=SC2086 # the lists are space-separated on purpose
-        printf '%-28s %-7s %12.0f %12.0f %22s %s\n' "${file##*/} ($(stat -c %s "$WORK/forge/registry/$file") B)" "$side" \
+        printf '%-28s %-9s %12.0f %12.0f %22s %s\n' "${file##*/} ($(stat -c %s "$WORK/forge/registry/$file") B)" "$side" \
             "$(median ${RPS[$side,$file]})" "$(median ${RPS[nginx,$file]})" \
             "$(median ${RATIOS[$side,$file]})" "${RATIOS[$side,$file]# }"
     done
