@@ -100,7 +100,10 @@ pub fn serve(forge: Shared, bound: impl FnOnce(SocketAddr)) -> Result<(), ForgeO
     for (i, socket) in sockets.into_iter().enumerate() {
         let (app, mut stopped) = (app.clone(), stopped.clone());
         let (ready, ended) = (ready.clone(), ended.clone());
-        let runtime = current_thread_runtime()?;
+        let runtime = match current_thread_runtime() {
+            Ok(runtime) => runtime,
+            Err(e) => return Err(stop_and_join(&stop_all, workers).err().unwrap_or(e)),
+        };
         let worker = std::thread::Builder::new()
             .name(format!("oent-forge-{i}"))
             .spawn(move || {
