@@ -681,6 +681,57 @@ fn sigterm_finishes_and_exits_cleanly() {
     assert!(forge.log().contains("forge stopped"), "{}", forge.log());
 }
 
+/// The forge listens with `SO_REUSEPORT` (one socket per thread): a second
+/// forge on the same address must still be refused, not join the first
+/// one's sockets and take half of its connections.
+#[test]
+fn a_second_forge_on_the_same_address_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = RunningForge::start(&dir.path().join("first"), "openent", "openent", "");
+    let second = dir.path().join("second");
+    std::fs::create_dir_all(&second).unwrap();
+    std::fs::write(
+        second.join("forge.yaml"),
+        format!(
+            "schema: oent/forge/v1\nregistry: ../first/registry\nlisten: \"{}\"\n",
+            first.address()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(support::oent())
+        .current_dir(&second)
+        .args(["forge", "serve", "--config", "forge.yaml"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Bounded: a forge that wrongly starts would serve until stopped.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            support::stop_gracefully(&mut child);
+            panic!("a second forge started on {}", first.address());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "");
+    assert!(
+        stderr.contains(&format!(
+            "error: cannot listen on {}: Address already in use",
+            first.address()
+        )),
+        "{stderr}"
+    );
+    let registry = http()
+        .get(format!("{}/registry.yaml", first.url))
+        .send()
+        .unwrap();
+    assert_eq!(registry.status(), 200);
+}
+
 #[test]
 fn an_invalid_forge_yaml_names_the_line_and_key() {
     Test::new()

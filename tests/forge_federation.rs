@@ -631,3 +631,30 @@ fn a_namespace_this_forge_came_to_own_is_refused_even_when_the_peer_is_unchanged
     .unwrap();
     assert_sync_refused(&region, "this forge owns it");
 }
+
+/// `oent forge serve` mirrors its peers by itself every
+/// `sync-interval-seconds`: the sync runs beside the threads that serve.
+#[test]
+fn a_serving_forge_mirrors_its_peers_on_its_own() {
+    let root = tempfile::tempdir().unwrap();
+    let (assoc, assoc_key) = association(root.path());
+    let peers = peer("assoc", &assoc.url, &assoc_key, "openent")
+        .replace("sync-interval-seconds: 0", "sync-interval-seconds: 1");
+    let region = mirror_forge(root.path(), "region", "idf", &peers);
+    let url = format!("{}/index/openent/portail.jsonl", region.url);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = reqwest::blocking::get(&url).unwrap();
+        if answer.status() == 200 {
+            assert!(answer.text().unwrap().contains("\"1.4.0\""));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the region did not mirror the association in 30 s\n{}",
+            region.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_consistent(&region.registry());
+}

@@ -27,14 +27,14 @@ start_forge() {
     die "the forge in $dir did not start: $(tail -3 "$dir/forge.log")"
 }
 
-# start_nginx ROOT: nginx (2 workers, sendfile, etag, no access log) serving
+# start_nginx ROOT: nginx ($NGINX_WORKERS workers, 2 by default; sendfile, etag, no access log) serving
 # the registry directory ROOT from $WORK/nginx; sets NGINX_URL.
 start_nginx() {
     local root=$1 ng="$WORK/nginx" port
     mkdir -p "$ng"
     port=$(free_port)
     cat > "$ng/nginx.conf" << CONF
-worker_processes 2;
+worker_processes ${NGINX_WORKERS:-2};
 pid $ng/nginx.pid;
 error_log $ng/error.log warn;
 events { worker_connections 1024; }

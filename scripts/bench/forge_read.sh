@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
 # Benchmark (issue 19, item 2): the forge's read path against nginx, side by
 # side on 127.0.0.1. wrk (same threads, connections and duration for each)
-# asks `oent forge serve` and nginx (2 workers, sendfile, etag) for the same
-# files of the same registry directory: one index file and one archive. The
-# target is >= 0.80 of nginx's requests per second. A benchmark, not a test:
-# it fails only if a step breaks or the two servers answer different bytes.
+# asks `oent forge serve` and nginx (sendfile, etag, as many workers as the
+# forge has threads: one per core) for the same files of the same registry
+# directory: one index file and one archive. The target is >= 0.80 of nginx's
+# requests per second. A benchmark, not a test: it fails only if a step
+# breaks or the servers answer different bytes.
+#
+# On a shared machine one long run of each side measures the neighbours as
+# much as the servers, so the sides take short turns: ROUNDS rounds per file,
+# each round one wrk run against every side (the order rotating from round to
+# round), and the figure is the median of the per-round ratios. Nothing is
+# pinned to a core (nginx is not either).
 #
 # Usage: scripts/bench/forge_read.sh
 # Environment (all optional):
 #   MODULES=50 VERSIONS=4              the registry served
-#   DURATION=10 CONNECTIONS=64 THREADS=2   wrk
-#   ROUNDS=3                           forge and nginx measured alternately, ROUNDS times;
-#                                      the best of each is kept (on a shared machine, the
-#                                      slower rounds measure the neighbours)
-#   OENT_BEFORE=path/to/oent           also measure that binary (an earlier build), same files
+#   DURATION=3 CONNECTIONS=64 THREADS=2   wrk, per turn
+#   ROUNDS=9                           rounds per file (each: one turn per side)
+#   WORKERS=$(nproc)                   nginx's worker processes (the forge runs
+#                                      one runtime thread per core)
+#   OENT_BEFORE=path/to/oent           also measure that binary (an earlier build)
+#                                      in the same rounds, same files
+#   OENT_COMPARE="name=path ..."     more binaries measured the same way (candidates)
 #   KEEP=1                             keep the temporary directory
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/pf_common.sh"
@@ -21,11 +30,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/pf_common.sh"
 MODULES=${MODULES:-50}
 VERSIONS=${VERSIONS:-4}
 SEED=${SEED:-20261206}
-DURATION=${DURATION:-10}
+DURATION=${DURATION:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-9}
+NGINX_WORKERS=${WORKERS:-$(nproc)}
 OENT_BEFORE=${OENT_BEFORE:-}
+OENT_COMPARE=${OENT_COMPARE:-}
 
 for tool in nginx wrk curl; do
     command -v "$tool" > /dev/null || die "$tool is not installed (apt-get install -y $tool)"
@@ -57,47 +68,55 @@ start_nginx "$WORK/forge/registry"
 INDEX=index/bench/m-000.jsonl
 ARCHIVE=$(sed -n 's/.*"archive":"\([^"]*\)".*/\1/p' "$WORK/forge/registry/$INDEX" | head -1)
 FILES=("$INDEX" "$ARCHIVE")
-best() { printf '%s\n' "$@" | sort -g | tail -1; }
 
-# measure NAME BINARY: ROUNDS alternations of wrk against the forge run by
-# BINARY and against nginx, file by file; RPS[NAME,file] and RPS[nginx-NAME,file]
-# hold the best rounds (nginx is measured beside each binary: the machine drifts).
-declare -A RPS
-measure() {
-    local name=$1 binary=$2 file r forge=() nginx=()
-    start_forge "$WORK/forge" "$binary"
-    local url=$FORGE_URL pid=$FORGE_PID
-    for file in "${FILES[@]}"; do
-        cmp <(curl -sS "$url/$file") <(curl -sS "$NGINX_URL/$file") || die "$file differs between the forge and nginx"
-        forge=() nginx=()
-        for ((r = 0; r < ROUNDS; r++)); do
-            forge+=("$(wrk_rps "$url/$file")")
-            nginx+=("$(wrk_rps "$NGINX_URL/$file")")
-        done
-        RPS[$name,$file]=$(best "${forge[@]}")
-        RPS[nginx-$name,$file]=$(best "${nginx[@]}")
-        printf '%-8s %-44s forge %8.0f req/s (%s)   nginx %8.0f req/s (%s)   ratio %s\n' "$name" \
-            "${file##*/} ($(stat -c %s "$WORK/forge/registry/$file") B)" \
-            "${RPS[$name,$file]}" "${forge[*]}" "${RPS[nginx-$name,$file]}" "${nginx[*]}" \
-            "$(ratio "${RPS[$name,$file]}" "${RPS[nginx-$name,$file]}")"
-    done
-    kill -TERM "$pid"
-    wait "$pid" 2> /dev/null || true
+# The sides: nginx, then each forge binary, each started once on the same
+# registry (idle while the others are measured).
+SIDES=(nginx)
+declare -A URL
+URL[nginx]=$NGINX_URL
+add_forge() {
+    local name=$1 binary=$2
+    mkdir -p "$WORK/side-$name"
+    sed 's|^registry: registry|registry: ../forge/registry|' "$WORK/forge/forge.yaml" > "$WORK/side-$name/forge.yaml"
+    start_forge "$WORK/side-$name" "$binary"
+    URL[$name]=$FORGE_URL
+    SIDES+=("$name")
 }
+[[ -n "$OENT_BEFORE" ]] && add_forge before "$OENT_BEFORE"
+for named in $OENT_COMPARE; do add_forge "${named%%=*}" "${named#*=}"; done
+add_forge oent "$OENT"
 
-step "static GETs: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS alternated rounds, best of each"
-NAMES=()
-if [[ -n "$OENT_BEFORE" ]]; then
-    measure before "$OENT_BEFORE"
-    NAMES+=(before)
-fi
-measure oent "$OENT"
-NAMES+=(oent)
-
-step "summary ($(date -u +%Y-%m-%d), $(nproc) cores, $(cpu_model), load $(load_avg))"
-for name in "${NAMES[@]}"; do
-    for file in "${FILES[@]}"; do
-        printf '%-7s GET %-48s forge/nginx %s (target >= 0.80)\n' "$name" "${file##*/}" \
-            "$(ratio "${RPS[$name,$file]}" "${RPS[nginx-$name,$file]}")"
+step "static GETs: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s per turn, $ROUNDS rounds per file, sides ${SIDES[*]}, nginx with $NGINX_WORKERS workers, load $(load_avg)"
+declare -A RPS RATIOS
+for file in "${FILES[@]}"; do
+    for side in "${SIDES[@]}"; do
+        cmp <(curl -sS "${URL[$side]}/$file") "$WORK/forge/registry/$file" || die "$side answers other bytes for $file"
+    done
+    for ((r = 0; r < ROUNDS; r++)); do
+        declare -A this=()
+        # Rotate the order so that no side always runs first (or last).
+        for ((i = 0; i < ${#SIDES[@]}; i++)); do
+            side=${SIDES[(i + r) % ${#SIDES[@]}]}
+            this[$side]=$(wrk_rps "${URL[$side]}/$file")
+            RPS[$side,$file]+=" ${this[$side]}"
+        done
+        line="round $((r + 1)) $(printf '%-28s' "${file##*/}") nginx $(printf '%6.0f' "${this[nginx]}")"
+        for side in "${SIDES[@]:1}"; do
+            RATIOS[$side,$file]+=" $(ratio "${this[$side]}" "${this[nginx]}" 3)"
+            line+="  $side $(printf '%6.0f' "${this[$side]}") ($(ratio "${this[$side]}" "${this[nginx]}"))"
+        done
+        echo "$line   load $(cut -d' ' -f1 /proc/loadavg)"
     done
 done
+
+step "summary ($(date -u '+%Y-%m-%d %H:%M'), $(nproc) cores, $(cpu_model), load $(load_avg), nginx $NGINX_WORKERS workers)"
+printf '%-28s %-9s %12s %12s %22s %s\n' file side "median req/s" "nginx median" "median of round ratios" "ratios"
+for file in "${FILES[@]}"; do
+    for side in "${SIDES[@]:1}"; do
+        # shellcheck disable=SC2086 # the lists are space-separated on purpose
+        printf '%-28s %-9s %12.0f %12.0f %22s %s\n' "${file##*/} ($(stat -c %s "$WORK/forge/registry/$file") B)" "$side" \
+            "$(median ${RPS[$side,$file]})" "$(median ${RPS[nginx,$file]})" \
+            "$(median ${RATIOS[$side,$file]})" "${RATIOS[$side,$file]# }"
+    done
+done
+echo "target: forge/nginx >= 0.80"

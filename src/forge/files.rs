@@ -36,6 +36,9 @@ struct Cached {
     modified: Option<SystemTime>,
     etag: HeaderValue,
     bytes: Bytes,
+    /// The headers of a 200 for the whole file, built once per version of
+    /// the file: most GETs are answered with a clone of them and of `bytes`.
+    whole: HeaderMap,
 }
 
 /// The registry directory and its in-memory copies.
@@ -72,7 +75,7 @@ impl StaticFiles {
     ) -> Result<Response, Refusal> {
         let path = self.resolve(relative)?;
         let file = self.load(relative, &path).await?;
-        Ok(respond(relative, &file, request, head))
+        Ok(respond(&file, request, head))
     }
 
     /// The file's path under the root, refusing anything that could leave it.
@@ -124,6 +127,7 @@ impl StaticFiles {
         let file = Arc::new(Cached {
             len: bytes.len() as u64,
             modified,
+            whole: whole_file_headers(key, &etag, bytes.len()),
             etag,
             bytes,
         });
@@ -159,9 +163,10 @@ fn content_type(relative: &str) -> &'static str {
     }
 }
 
-fn respond(relative: &str, file: &Cached, request: &HeaderMap, head: bool) -> Response {
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ETAG, file.etag.clone());
+/// ETag, Content-Type, Cache-Control and Content-Length of the whole file.
+fn whole_file_headers(relative: &str, etag: &HeaderValue, len: usize) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(5);
+    headers.insert(header::ETAG, etag.clone());
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(
         header::CONTENT_TYPE,
@@ -178,7 +183,24 @@ fn respond(relative: &str, file: &Cached, request: &HeaderMap, head: bool) -> Re
         header::CACHE_CONTROL,
         HeaderValue::from_static(cache_control),
     );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    headers
+}
 
+fn respond(file: &Cached, request: &HeaderMap, head: bool) -> Response {
+    // The common GET, neither conditional nor ranged: the prepared headers.
+    if !request.contains_key(header::IF_NONE_MATCH) && !request.contains_key(header::RANGE) {
+        let body = if head {
+            Bytes::new()
+        } else {
+            file.bytes.clone()
+        };
+        let mut response = Response::new(body.into());
+        *response.headers_mut() = file.whole.clone();
+        return response;
+    }
+    let mut headers = file.whole.clone();
+    headers.remove(header::CONTENT_LENGTH);
     if let Some(tags) = request
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -316,6 +338,105 @@ mod tests {
         assert_eq!(files.resolve("index\\..\\x"), Err(Refusal::Traversal));
         assert_eq!(files.resolve("forge.yaml"), Err(Refusal::NotFound));
         assert_eq!(files.resolve("keys/forge"), Err(Refusal::NotFound));
+    }
+
+    /// Status, headers and body of one request for `relative`.
+    async fn get(
+        files: &StaticFiles,
+        relative: &str,
+        request: &[(&str, &str)],
+        head: bool,
+    ) -> (StatusCode, HeaderMap, Bytes) {
+        let request: HeaderMap = request
+            .iter()
+            .map(|(name, value)| (name.parse().unwrap(), HeaderValue::from_str(value).unwrap()))
+            .collect();
+        let answer = files.serve(relative, &request, head).await.unwrap();
+        let (parts, body) = answer.into_parts();
+        (
+            parts.status,
+            parts.headers,
+            axum::body::to_bytes(body, 1 << 20).await.unwrap(),
+        )
+    }
+
+    /// A plain GET takes the headers prepared when the file was read; they
+    /// must be those of the conditional and ranged answers, built each time.
+    #[tokio::test]
+    async fn prepared_and_built_answers_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("archives/openent")).unwrap();
+        let archive = "archives/openent/x-1.0.0.tar.gz";
+        std::fs::write(dir.path().join(archive), b"0123456789").unwrap();
+        let files = StaticFiles::new(dir.path());
+
+        let (status, plain, body) = get(&files, archive, &[], false).await;
+        assert_eq!(
+            (status, body.as_ref()),
+            (StatusCode::OK, &b"0123456789"[..])
+        );
+        let etag = plain[header::ETAG].to_str().unwrap().to_owned();
+        let names = |h: &HeaderMap| {
+            h.iter()
+                .map(|(n, v)| format!("{n}: {}", v.to_str().unwrap()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(&plain),
+            [
+                format!("etag: {etag}"),
+                "accept-ranges: bytes".into(),
+                "content-type: application/gzip".into(),
+                "cache-control: public, max-age=31536000, immutable".into(),
+                "content-length: 10".into(),
+            ]
+        );
+        // Twice: the second from the cache.
+        assert_eq!(
+            get(&files, archive, &[], false).await,
+            (
+                StatusCode::OK,
+                plain.clone(),
+                Bytes::from_static(b"0123456789")
+            )
+        );
+        let (status, head, body) = get(&files, archive, &[], true).await;
+        assert_eq!((status, &head, body.len()), (StatusCode::OK, &plain, 0));
+        // A condition that does not hold and a range that is ignored build
+        // the same answer as the prepared one.
+        let stale = get(&files, archive, &[("if-none-match", "\"other\"")], false).await;
+        assert_eq!(stale, get(&files, archive, &[], false).await);
+        let ignored = get(&files, archive, &[("range", "bytes=0-1,4-5")], false).await;
+        assert_eq!(ignored, stale);
+        let (status, ranged, body) = get(&files, archive, &[("range", "bytes=2-4")], false).await;
+        assert_eq!(
+            (status, body.as_ref()),
+            (StatusCode::PARTIAL_CONTENT, &b"234"[..])
+        );
+        assert_eq!(
+            (
+                &ranged[header::CONTENT_LENGTH],
+                &ranged[header::CONTENT_RANGE]
+            ),
+            (
+                &HeaderValue::from(3),
+                &HeaderValue::from_static("bytes 2-4/10")
+            )
+        );
+        let (status, matched, body) =
+            get(&files, archive, &[("if-none-match", &etag)], false).await;
+        assert_eq!(
+            (status, matched.get(header::ETAG), body.len()),
+            (StatusCode::NOT_MODIFIED, Some(&plain[header::ETAG]), 0)
+        );
+        // A new version of the file gets new prepared headers.
+        std::fs::write(dir.path().join(archive), b"0123456789abc").unwrap();
+        let (_, changed, body) = get(&files, archive, &[], false).await;
+        assert_eq!(
+            (&changed[header::CONTENT_LENGTH], body.len()),
+            (&HeaderValue::from(13), 13)
+        );
+        assert_ne!(changed[header::ETAG], plain[header::ETAG]);
     }
 
     #[test]

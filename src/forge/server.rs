@@ -105,25 +105,60 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
     }
 }
 
-/// Serves until `shutdown` completes, then finishes the requests in flight.
-/// First removes what an earlier run killed mid-publish left
-/// ([`publishing::recover`]), then prints the bound address (port 0 picks a
-/// free one).
+/// The listening sockets of one forge: one per runtime thread, all bound to
+/// the same address with `SO_REUSEPORT`, so that the kernel spreads the
+/// connections over the threads and a request is read, answered and written
+/// on the thread that accepted it (nginx's model: no hand-over between
+/// threads, no work stealing).
+///
+/// A plain bind first: `SO_REUSEPORT` would otherwise let this forge join the
+/// sockets of another one (same user) already listening on the address and
+/// share its traffic; the plain bind fails as before ("address in use") and,
+/// with port 0, picks the port the others then share.
+pub fn bind_per_thread(
+    address: std::net::SocketAddr,
+    threads: usize,
+) -> Result<(std::net::SocketAddr, Vec<tokio::net::TcpSocket>), ForgeError> {
+    let listen_error = |source| ForgeError::Listen { address, source };
+    let local = std::net::TcpListener::bind(address)
+        .and_then(|probe| probe.local_addr())
+        .map_err(listen_error)?;
+    let sockets = (0..threads.max(1))
+        .map(|_| {
+            let socket = if local.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            socket.set_reuseaddr(true)?;
+            socket.set_reuseport(true)?;
+            socket.bind(local)?;
+            Ok(socket)
+        })
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(listen_error)?;
+    Ok((local, sockets))
+}
+
+/// Listens on `socket` (one of [`bind_per_thread`]'s), registered with the
+/// current thread's runtime: called on that thread before the address is printed.
+pub fn listen(
+    socket: tokio::net::TcpSocket,
+    address: std::net::SocketAddr,
+) -> Result<tokio::net::TcpListener, ForgeError> {
+    socket
+        .listen(1024)
+        .map_err(|source| ForgeError::Listen { address, source })
+}
+
+/// Serves `app` (the [`router`], built once: every thread shares its
+/// catalogue) on `listener`, bound to `address`, until `shutdown`
+/// completes, then finishes the requests in flight.
 pub async fn serve(
-    forge: Shared,
+    app: Router,
+    (listener, address): (tokio::net::TcpListener, std::net::SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
-    bound: impl FnOnce(std::net::SocketAddr),
 ) -> Result<(), ForgeError> {
-    publishing::recover(forge.publisher.registry());
-    let address = forge.config.listen;
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .map_err(|source| ForgeError::Listen { address, source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| ForgeError::Listen { address, source })?;
-    bound(local);
-    tracing::info!(%local, registry = %forge.config.registry.display(), "forge listening");
     // Without TCP_NODELAY, an answer written in two parts waits for the
     // client's delayed ACK: 40 ms added to every publish.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -131,12 +166,15 @@ pub async fn serve(
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, router(forge))
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|source| ForgeError::Listen { address, source })?;
-    tracing::info!("forge stopped");
-    Ok(())
+        .map_err(|source| ForgeError::Listen { address, source })
+}
+
+/// Removes what an earlier run killed mid-publish left, before the first request.
+pub fn recover(forge: &Shared) {
+    publishing::recover(forge.publisher.registry());
 }
 
 /// Mirrors the peers every `sync-interval-seconds` (never when 0 or

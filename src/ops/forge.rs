@@ -79,13 +79,102 @@ pub fn forge(config: ForgeConfig) -> Result<Shared, ForgeOpError> {
 /// `oent forge serve`: `forge` served until SIGINT or SIGTERM (the
 /// requests in flight finished), its peers mirrored periodically;
 /// `bound` hears the address once it listens.
+///
+/// One single-threaded runtime per core, each accepting on its own socket
+/// ([`server::bind_per_thread`]): a GET never changes thread, where tokio's
+/// shared runtime moved work between its workers (context switches that
+/// held static reads below nginx on two cores). Publishes and yanks run on
+/// the blocking pool of the runtime that took them (the publisher locks
+/// across threads); the signals and the periodic sync live on this thread's
+/// own runtime, which tells the others to stop.
 pub fn serve(forge: Shared, bound: impl FnOnce(SocketAddr)) -> Result<(), ForgeOpError> {
-    let runtime = tokio::runtime::Runtime::new().map_err(ForgeOpError::Runtime)?;
-    runtime.block_on(async {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let (local, sockets) = server::bind_per_thread(forge.config.listen, threads)?;
+    server::recover(&forge);
+    let app = server::router(forge.clone());
+    let (stop_all, stopped) = tokio::sync::watch::channel(false);
+    // Each thread says once it listens (or why it cannot), then once it ends.
+    let (ready, listening) = std::sync::mpsc::channel();
+    let (ended, mut any_ended) = tokio::sync::mpsc::unbounded_channel();
+    let mut workers = Vec::with_capacity(sockets.len());
+    for (i, socket) in sockets.into_iter().enumerate() {
+        let (app, mut stopped) = (app.clone(), stopped.clone());
+        let (ready, ended) = (ready.clone(), ended.clone());
+        let runtime = match current_thread_runtime() {
+            Ok(runtime) => runtime,
+            Err(e) => return Err(stop_and_join(&stop_all, workers).err().unwrap_or(e)),
+        };
+        let worker = std::thread::Builder::new()
+            .name(format!("oent-forge-{i}"))
+            .spawn(move || {
+                let listener = {
+                    let _inside = runtime.enter();
+                    server::listen(socket, local)
+                };
+                let _ = ready.send(listener.is_ok());
+                drop(ready);
+                let stop = async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                };
+                let served = listener.and_then(|listener| {
+                    runtime.block_on(server::serve(app, (listener, local), stop))
+                });
+                let _ = ended.send(());
+                served
+            })
+            .map_err(ForgeOpError::Runtime);
+        match worker {
+            Ok(worker) => workers.push(worker),
+            Err(e) => return Err(stop_and_join(&stop_all, workers).err().unwrap_or(e)),
+        }
+    }
+    drop(ready);
+    // A thread that cannot listen returns why: stop_and_join passes it on.
+    if !listening.iter().all(|listens| listens) {
+        return stop_and_join(&stop_all, workers);
+    }
+    let control = current_thread_runtime()?;
+    let signals = control.block_on(async {
         let stop = server::shutdown_signal().map_err(ForgeOpError::Signals)?;
+        bound(local);
+        tracing::info!(%local, threads, registry = %forge.config.registry.display(), "forge listening");
         server::spawn_periodic_sync(forge.clone());
-        Ok(server::serve(forge, stop, bound).await?)
-    })
+        // A thread that ends on its own (an accept error) stops the forge.
+        tokio::select! {
+            () = stop => {},
+            _ = any_ended.recv() => {},
+        }
+        Ok(())
+    });
+    let served = stop_and_join(&stop_all, workers);
+    tracing::info!("forge stopped");
+    signals.and(served)
+}
+
+fn current_thread_runtime() -> Result<tokio::runtime::Runtime, ForgeOpError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ForgeOpError::Runtime)
+}
+
+/// Tells every serving thread to finish its requests and stop, waits for
+/// them, and returns the first error one of them met.
+fn stop_and_join(
+    stop_all: &tokio::sync::watch::Sender<bool>,
+    workers: Vec<std::thread::JoinHandle<Result<(), ForgeError>>>,
+) -> Result<(), ForgeOpError> {
+    let _ = stop_all.send(true);
+    let mut outcome = Ok(());
+    for worker in workers {
+        let served = worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        if outcome.is_ok() {
+            outcome = served.map_err(ForgeOpError::from);
+        }
+    }
+    outcome
 }
 
 /// One mirroring pass: what each peer gave, in the order of forge.yaml, and
