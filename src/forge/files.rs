@@ -103,6 +103,22 @@ impl StaticFiles {
         Ok(path)
     }
 
+    /// Refuses `path` when a directory between the root and the file is a
+    /// symbolic link.
+    fn check_no_linked_directory(&self, path: &Path) -> Result<(), Refusal> {
+        let mut dir = path.parent();
+        while let Some(d) = dir
+            && d != self.root
+        {
+            let meta = std::fs::symlink_metadata(d).map_err(|_| Refusal::NotFound)?;
+            if !meta.is_dir() {
+                return Err(Refusal::NotFound);
+            }
+            dir = d.parent();
+        }
+        Ok(())
+    }
+
     async fn load(&self, key: &str, path: &Path) -> Result<Arc<Cached>, Refusal> {
         // symlink_metadata: a link planted in the registry is not followed.
         // A plain stat on the worker thread, not tokio::fs: a stat of a
@@ -120,6 +136,11 @@ impl StaticFiles {
         {
             return Ok(hit.clone());
         }
+        // A miss reads the disk: first make sure no directory on the way is
+        // a link either (`symlink_metadata` looked at the last component
+        // only), so that a `mirrors -> /` planted in the registry serves
+        // nothing. Hits skip it: the file was checked when it was read.
+        self.check_no_linked_directory(path)?;
         let bytes = Bytes::from(tokio::fs::read(path).await.map_err(|_| Refusal::NotFound)?);
         let digest = crate::package::checksum::sha256_hex(&bytes);
         let etag = HeaderValue::from_str(&format!("\"{}\"", &digest[..32]))
@@ -338,6 +359,32 @@ mod tests {
         assert_eq!(files.resolve("index\\..\\x"), Err(Refusal::Traversal));
         assert_eq!(files.resolve("forge.yaml"), Err(Refusal::NotFound));
         assert_eq!(files.resolve("keys/forge"), Err(Refusal::NotFound));
+    }
+
+    #[tokio::test]
+    async fn a_linked_directory_in_the_registry_is_not_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.jsonl"), "not a registry file").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("index/openent")).unwrap();
+        std::fs::write(root.path().join("index/openent/portail.jsonl"), "{}\n").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("index/linked")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("mirrors")).unwrap();
+        let files = StaticFiles::new(root.path());
+        let headers = HeaderMap::new();
+        assert!(
+            files
+                .serve("index/openent/portail.jsonl", &headers, false)
+                .await
+                .is_ok()
+        );
+        for linked in ["index/linked/secret.jsonl", "mirrors/secret.jsonl"] {
+            assert_eq!(
+                files.serve(linked, &headers, false).await.err(),
+                Some(Refusal::NotFound),
+                "{linked}"
+            );
+        }
     }
 
     /// Status, headers and body of one request for `relative`.
