@@ -8,9 +8,10 @@ every collège and lycée of France, public and private, with the whole catalogu
 writes
 
     OUT/distribution.yaml     the 27 modules of the catalogue that go together
-                              (`openent/sso` rather than `sso-cas`, `messagerie-interne`
-                              rather than `messagerie`: each pair provides the same
-                              service), settings, a few overrides, --target
+                              (`openent/lemonldap` rather than `sso` or `sso-cas`,
+                              `messagerie-interne` rather than `messagerie`: each set
+                              provides the same service), settings, a few overrides,
+                              --target
     OUT/etablissements.csv    --etabs établissements (default: all of them, about 11,000)
 
 The country (about 11,040 établissements, the order of magnitude of the
@@ -114,14 +115,23 @@ PATRONS = [
 ]
 
 # The catalogue, as it goes together: every module of registry/ but one of
-# each pair that provides the same service (sso-cas, messagerie).
+# those that provide the same service: LemonLDAP::NG for the SSO (it serves CAS
+# and OIDC, which the services ask for; Keycloak serves no CAS), messagerie-interne.
+# No `settings.sso`: each service's login is derived from the provider (E055).
 MODULES = """\
   openent/portail: { version: "^1.4", config: { titre: "ENT national (banc d'essai)" } }
-  openent/sso: { version: "^3.1", config: { admin_password: { env: KEYCLOAK_ADMIN_PASSWORD } } }
+  openent/lemonldap:
+    version: "^2.16"
+    config:
+      ldap_base_dn: "dc=ent,dc=education,dc=fr"
+      ldap_bind_dn: "cn=admin,dc=ent,dc=education,dc=fr"
+      ldap_bind_password: { env: LDAP_ADMIN_PASSWORD }
+      cle_chiffrement: { env: LEMONLDAP_KEY }
+      oidc_signing_key: { env: LEMONLDAP_OIDC_KEY }
   openent/postgresql: { version: "^16.6", config: { admin_password: { env: POSTGRES_PASSWORD } } }
   openent/mariadb: { version: "^11.4", config: { root_password: { env: MARIADB_ROOT_PASSWORD } } }
   openent/annuaire:
-    version: "^2.3"
+    version: "^2.4"
     config: { base_dn: "dc=ent,dc=education,dc=fr", admin_password: { env: LDAP_ADMIN_PASSWORD } }
   openent/actualites: "^1.0"
   openent/agenda: "^1.0"
@@ -228,7 +238,6 @@ def main() -> None:
         f"modules:\n{MODULES}"
         "settings:\n"
         "  domaine: ent.education.example.fr\n"
-        '  sso: { type: cas, url: "https://cas.ent.education.example.fr/cas" }\n'
         "  smtp: { host: smtp.ent.education.example.fr, from: ne-pas-repondre@ent.education.example.fr }\n"
         "  contact: assistance@ent.education.example.fr\n"
         f"scale: {{ etablissements: {len(rows)} }}\n"
