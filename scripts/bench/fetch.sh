@@ -40,8 +40,7 @@ JOBS=${JOBS:-8}
 RUNS=${RUNS:-5}
 WARMUP=${WARMUP:-1}
 
-command -v nginx > /dev/null || die "nginx is not installed (apt-get install -y nginx-light)"
-command -v curl > /dev/null || die "curl is not installed"
+need nginx curl
 
 build_oent
 ensure_hyperfine

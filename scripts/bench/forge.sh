@@ -34,9 +34,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 RUNS=${RUNS:-3}
 
-for tool in nginx wrk curl; do
-    command -v "$tool" > /dev/null || die "$tool is not installed (apt-get install -y $tool)"
-done
+need nginx wrk curl
 build_oent
 make_work forge
 chmod 755 "$WORK"

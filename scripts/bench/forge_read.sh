@@ -38,9 +38,7 @@ NGINX_WORKERS=${WORKERS:-$(nproc)}
 OENT_BEFORE=${OENT_BEFORE:-}
 OENT_COMPARE=${OENT_COMPARE:-}
 
-for tool in nginx wrk curl; do
-    command -v "$tool" > /dev/null || die "$tool is not installed (apt-get install -y $tool)"
-done
+need nginx wrk curl
 build_oent
 make_work forge-read
 chmod 755 "$WORK"

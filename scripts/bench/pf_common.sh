@@ -1,6 +1,6 @@
-# Shared by package.sh and fetch.sh (sourced, not run): messages, the
-# release build, temporary directories and timing with hyperfine (or a
-# date +%s.%N loop when hyperfine is missing). Every timing lands in a
+# Shared by the benchmarks that source it (not run): messages, the release
+# build (or OENT_BIN), the tools a script needs, temporary directories and
+# timing with hyperfine (or a date +%s.%N loop when hyperfine is missing). Every timing lands in a
 # hyperfine-style JSON file that pf_stats.py reads.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -10,11 +10,31 @@ OENT="$ROOT/target/release/oent"
 step() { printf '\n== %s\n' "$*"; }
 die() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 
-# build_oent: the release binary, built from this tree.
+# build_oent: the release binary, built from this tree, or OENT_BIN when
+# it is set (an earlier or a debug build: no build then).
 build_oent() {
-    step "cargo build --release"
-    (cd "$ROOT" && cargo build --release --quiet)
+    if [[ -n "${OENT_BIN:-}" ]]; then
+        OENT=$(realpath "$OENT_BIN")
+    else
+        step "cargo build --release"
+        (cd "$ROOT" && cargo build --release --quiet)
+    fi
     "$OENT" --version
+}
+
+# need TOOL...: dies naming the first TOOL missing and how to install it.
+need() {
+    local tool
+    for tool; do
+        command -v "$tool" > /dev/null || die "$tool is not installed (apt-get install -y $tool)"
+    done
+}
+
+# pin_oent: points OENT at a copy of it in $WORK (make_work first): a
+# concurrent cargo build must not swap the binary mid-run.
+pin_oent() {
+    cp "$OENT" "$WORK/oent"
+    OENT="$WORK/oent"
 }
 
 # make_work NAME: a fresh temporary directory in $WORK, removed on exit

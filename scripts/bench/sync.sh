@@ -26,12 +26,11 @@ RUNS=${RUNS:-5}
 JOBS=${JOBS:-8}
 BEFORE_BIN=${BEFORE_BIN:-}
 
-command -v curl > /dev/null || die "curl is not installed (apt-get install -y curl)"
+need curl
 build_oent
 make_work sync
-# The binaries are copied: a concurrent cargo build must not swap them mid-run.
-cp "$OENT" "$WORK/oent"
-OENT="$WORK/oent"
+# BEFORE_BIN is copied too: see pin_oent.
+pin_oent
 [[ -z "$BEFORE_BIN" ]] || cp "$BEFORE_BIN" "$WORK/oent-before"
 source "$BENCH/forge_common.sh"
 
