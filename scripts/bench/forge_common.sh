@@ -1,14 +1,16 @@
-# Shared by forge.sh, forge_read.sh and sync.sh (sourced after pf_common.sh and
+# Shared by forge.sh, forge_read.sh, sync.sh and fetch.sh (sourced after pf_common.sh and
 # make_work, not run): the servers they start, stopped on exit, and the
 # peer forge and mirrors that forge.sh and sync.sh time.
 
 PIDS=()
-on_exit_extra() {
+# A script with more to clean up redefines on_exit_extra and calls stop_servers.
+stop_servers() {
     for pid in "${PIDS[@]}"; do
         kill -TERM "$pid" 2> /dev/null || true
         wait "$pid" 2> /dev/null || true
     done
 }
+on_exit_extra() { stop_servers; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # start_forge DIR [BINARY]: serves DIR/forge.yaml with BINARY ($OENT by
@@ -58,6 +60,7 @@ CONF
     PIDS+=($!)
     NGINX_URL="http://127.0.0.1:$port"
     for ((i = 0; i < 50; i++)); do curl -sf -o /dev/null "$NGINX_URL/registry.yaml" && break; sleep 0.1; done
+    curl -sSf -o /dev/null "$NGINX_URL/registry.yaml" || die "nginx does not serve $NGINX_URL/registry.yaml: $(tail -3 "$ng/error.log")"
 }
 
 # wrk_rps URL: requests per second of one wrk run ($THREADS, $CONNECTIONS, $DURATION).
