@@ -19,12 +19,7 @@ RUNS=${RUNS:-5}
 
 build_oent
 make_work aaf
-# The example and its registry side by side, as in the repository.
-mkdir -p "$WORK/examples"
-cp -r "$ROOT/examples/essonne-colleges" "$WORK/examples/"
-ln -s "$ROOT/registry" "$WORK/registry"
-DIST="$WORK/examples/essonne-colleges"
-export OENT_CACHE_DIR="$WORK/cache"
+copy_example essonne-colleges
 
 step "export of $N people ($WORK/aaf)"
 python3 "$BENCH/gen_aaf.py" "$DIST/etablissements.csv" "$WORK/aaf" "$N"

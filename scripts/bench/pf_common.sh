@@ -64,6 +64,17 @@ ensure_hyperfine() {
     if command -v hyperfine > /dev/null; then HYPERFINE=1; fi
 }
 
+# copy_example NAME: examples/NAME and the registry beside it in $WORK (make_work
+# first), as in the repository, so that oent writes nothing into the tree;
+# sets DIST and OENT_CACHE_DIR.
+copy_example() {
+    mkdir -p "$WORK/examples"
+    cp -r "$ROOT/examples/$1" "$WORK/examples/"
+    ln -s "$ROOT/registry" "$WORK/registry"
+    DIST="$WORK/examples/$1"
+    export OENT_CACHE_DIR="$WORK/cache"
+}
+
 # bench JSON WARMUP RUNS PREPARE NAME CMD [NAME CMD]...: times each shell
 # command CMD (run by bash) after PREPARE (a shell command, may be ":"),
 # and writes hyperfine's JSON to JSON. With NO_SHELL=1, hyperfine runs each
