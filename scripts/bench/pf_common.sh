@@ -75,6 +75,35 @@ copy_example() {
     export OENT_CACHE_DIR="$WORK/cache"
 }
 
+# venv_python IMPORTS PACKAGE...: sets VENV (OENT_BENCH_VENV, default
+# ${TMPDIR:-/tmp}/oent-bench-venv), the benchmarks' Python side, and PY its
+# python; creates it and pip-installs the PACKAGEs when `import IMPORTS` fails.
+venv_python() {
+    local imports=$1
+    shift
+    VENV=${OENT_BENCH_VENV:-${TMPDIR:-/tmp}/oent-bench-venv}
+    PY="$VENV/bin/python"
+    step "Python venv ($VENV)"
+    if ! "$PY" -c "import $imports" 2> /dev/null; then
+        [[ -x "$PY" ]] || python3 -m venv "$VENV"
+        "$VENV/bin/pip" install --quiet "$@"
+    fi
+}
+
+# bundle_dir FALLBACK: where a benchmark writes many small files: OUT_DIR
+# (created), else /dev/shm when it is a writable tmpfs (an ext4 is slow to
+# create files just after deleting many: see README.md), else FALLBACK.
+bundle_dir() {
+    if [[ -n "${OUT_DIR:-}" ]]; then
+        mkdir -p "$OUT_DIR"
+        echo "$OUT_DIR"
+    elif [[ -w /dev/shm ]] && [[ "$(stat -f -c %T /dev/shm 2> /dev/null)" == tmpfs ]]; then
+        echo /dev/shm
+    else
+        echo "$1"
+    fi
+}
+
 # bench JSON WARMUP RUNS PREPARE NAME CMD [NAME CMD]...: times each shell
 # command CMD (run by bash) after PREPARE (a shell command, may be ":"),
 # and writes hyperfine's JSON to JSON. With NO_SHELL=1, hyperfine runs each
