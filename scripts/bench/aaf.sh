@@ -12,32 +12,14 @@
 #   OENT_BIN=PATH     time this oent binary instead of building target/release/oent
 #   KEEP=1            keep the generated export (the path is printed)
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/pf_common.sh"
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BENCH="$ROOT/scripts/bench"
 N=${N:-100000}
 RUNS=${RUNS:-5}
 
-step() { printf '\n== %s\n' "$*"; }
-die() { printf 'aaf.sh: %s\n' "$*" >&2; exit 1; }
-
-step "oent binary"
-if [ -n "${OENT_BIN:-}" ]; then
-    OENT=$OENT_BIN
-else
-    (cd "$ROOT" && cargo build --release --quiet)
-    OENT="$ROOT/target/release/oent"
-fi
-"$OENT" --version
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/oent-bench-aaf.XXXXXX")
-[ -n "${KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
-# The example and its registry side by side, as in the repository.
-mkdir -p "$WORK/examples"
-cp -r "$ROOT/examples/essonne-colleges" "$WORK/examples/"
-ln -s "$ROOT/registry" "$WORK/registry"
-DIST="$WORK/examples/essonne-colleges"
-export OENT_CACHE_DIR="$WORK/cache"
+build_oent
+make_work aaf
+copy_example essonne-colleges
 
 step "export of $N people ($WORK/aaf)"
 python3 "$BENCH/gen_aaf.py" "$DIST/etablissements.csv" "$WORK/aaf" "$N"
@@ -58,14 +40,14 @@ grep -c '^dn: ' "$WORK/oent.ldif" | sed 's/$/ entries/'
 
 # Median of RUNS wall-clock times (seconds), after one warm-up run.
 time_of() {
-    "$1" >/dev/null
+    "$1" > /dev/null
+    local times=() t0
     for _ in $(seq "$RUNS"); do
-        local start end
-        start=$(date +%s.%N)
-        "$1" >/dev/null
-        end=$(date +%s.%N)
-        echo "$end - $start" | bc
-    done | sort -n | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }'
+        t0=$(date +%s.%N)
+        "$1" > /dev/null
+        times+=("$(elapsed "$t0" "$(date +%s.%N)")")
+    done
+    median "${times[@]}"
 }
 
 step "timing ($RUNS runs each, median)"
@@ -73,4 +55,4 @@ T_OENT=$(time_of oent_run)
 T_PY=$(time_of py_run)
 printf 'oent import aaf : %6.2f s\n' "$T_OENT"
 printf 'py_aaf.py       : %6.2f s\n' "$T_PY"
-printf 'ratio           : %6.1f x (Python time / oent time)\n' "$(echo "$T_PY / $T_OENT" | bc -l)"
+printf 'ratio           : %6.1f x (Python time / oent time)\n' "$(ratio "$T_PY" "$T_OENT" 3)"

@@ -29,21 +29,18 @@ WINDOW=${WINDOW:-10}
 CATCHUP=${CATCHUP:-20}
 TIMEOUT=${TIMEOUT:-3000}
 
-for tool in curl nginx python3; do
-    command -v "$tool" > /dev/null || die "$tool is not installed (apt-get install -y $tool)"
-done
-if [[ -n "${OENT_BIN:-}" ]]; then OENT=$(realpath "$OENT_BIN"); else build_oent; fi
+need curl nginx python3
+build_oent
 [[ -d /dev/shm && -w /dev/shm ]] && export TMPDIR=/dev/shm
 make_work federation
 # nginx's workers run as another user: let them through to the registries.
 chmod 755 "$WORK"
-# The binary is copied: a concurrent cargo build must not swap it mid-run.
-cp "$OENT" "$WORK/oent"
+pin_oent
 ulimit -n 65536 2> /dev/null || true
 
 load_before=$(load_avg)
 step "$FORGES forges, sync every $INTERVAL s, catalogue $SIZES modules ($(date -u '+%Y-%m-%d %H:%M'), $(nproc) cores, $(cpu_model), load $load_before)"
 timeout --signal=TERM --kill-after=30 "$TIMEOUT" python3 "$BENCH/federation.py" \
-    --oent "$WORK/oent" --work "$WORK/fed" --forges "$FORGES" --interval "$INTERVAL" \
+    --oent "$OENT" --work "$WORK/fed" --forges "$FORGES" --interval "$INTERVAL" \
     --sizes "$SIZES" --window "$WINDOW" --catchup "$CATCHUP"
 echo "load $load_before before, $(load_avg) after"

@@ -40,8 +40,7 @@ JOBS=${JOBS:-8}
 RUNS=${RUNS:-5}
 WARMUP=${WARMUP:-1}
 
-command -v nginx > /dev/null || die "nginx is not installed (apt-get install -y nginx-light)"
-command -v curl > /dev/null || die "curl is not installed"
+need nginx curl
 
 build_oent
 ensure_hyperfine
@@ -49,13 +48,10 @@ make_work fetch
 # nginx's workers drop to an unprivileged user when started as root: they
 # must be able to walk into the registry.
 chmod 755 "$WORK"
+source "$BENCH/forge_common.sh"
 SHM=""
-NGINX_PID=""
 on_exit_extra() {
-    if [[ -n "$NGINX_PID" ]] && kill -0 "$NGINX_PID" 2> /dev/null; then
-        kill -TERM "$NGINX_PID" 2> /dev/null || true
-        wait "$NGINX_PID" 2> /dev/null || true
-    fi
+    stop_servers
     [[ -z "$SHM" ]] || rm -rf "$SHM"
 }
 
@@ -77,42 +73,9 @@ echo "generated in $gen_s s, registry build in $build_s s ($(grep -c '^published
 
 # --- nginx -------------------------------------------------------------------------
 step "nginx"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-NG="$WORK/nginx"
-mkdir -p "$NG"
-cat > "$NG/nginx.conf" << EOF
-worker_processes 2;
-pid $NG/nginx.pid;
-error_log $NG/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000;
-    client_body_temp_path $NG/body;
-    proxy_temp_path $NG/proxy;
-    fastcgi_temp_path $NG/fastcgi;
-    uwsgi_temp_path $NG/uwsgi;
-    scgi_temp_path $NG/scgi;
-    types { application/gzip gz; text/plain jsonl yaml; }
-    default_type application/octet-stream;
-    server {
-        listen 127.0.0.1:$PORT;
-        root $REG;
-    }
-}
-EOF
-nginx -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log" -g 'daemon off;' &
-NGINX_PID=$!
-URL="http://127.0.0.1:$PORT"
-for ((i = 0; i < 50; i++)); do
-    curl -sf -o /dev/null "$URL/registry.yaml" && break
-    kill -0 "$NGINX_PID" 2> /dev/null || die "nginx stopped: $(tail -3 "$NG/error.log")"
-    sleep 0.1
-done
-curl -sSf -o /dev/null "$URL/registry.yaml" || die "nginx does not serve $URL/registry.yaml: $(tail -3 "$NG/error.log")"
-echo "$(nginx -v 2>&1) serving $REG at $URL (pid $NGINX_PID)"
+start_nginx "$REG"
+URL=$NGINX_URL
+echo "$(nginx -v 2>&1) serving $REG at $URL"
 
 read -r n_archives n_bytes < <(python3 "$BENCH/pf_stats.py" lists "$REG" "$URL" "$WORK")
 n_modules=$(wc -l < "$WORK/modules.txt")

@@ -34,9 +34,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 RUNS=${RUNS:-3}
 
-for tool in nginx wrk curl; do
-    command -v "$tool" > /dev/null || die "$tool is not installed (apt-get install -y $tool)"
-done
+need nginx wrk curl
 build_oent
 make_work forge
 chmod 755 "$WORK"
@@ -45,27 +43,9 @@ source "$BENCH/forge_common.sh"
 # --- setup ----------------------------------------------------------------------
 step "setup: peer registry of $MODULES modules x $VERSIONS versions, signed"
 t0=$(date +%s.%N)
-"$OENT" new module bench/m-000 --dir "$WORK/template" > /dev/null
-python3 "$BENCH/gen_tree.py" modules "$WORK/modules" "$WORK/template" \
-    --modules "$MODULES" --versions "$VERSIONS" --seed "$SEED"
-"$OENT" key new "$WORK/peer-key" > /dev/null
-mkdir -p "$WORK/peer"
-"$OENT" registry init "$WORK/peer/registry" --name bench --namespace bench > /dev/null
-"$OENT" registry build "$WORK/modules" --to "$WORK/peer/registry" --sign "$WORK/peer-key" > /dev/null
-chmod -R a+rX "$WORK/peer"
+start_peer
 t1=$(date +%s.%N)
 echo "setup in $(elapsed "$t0" "$t1") s"
-read -r n_archives n_bytes < <(python3 "$BENCH/pf_stats.py" lists "$WORK/peer/registry" "http://x" "$WORK")
-PEER_KEY=$(cat "$WORK/peer-key.pub")
-cat > "$WORK/peer/forge.yaml" << EOF
-schema: oent/forge/v1
-registry: registry
-listen: "127.0.0.1:0"
-signing-key: ../peer-key
-sync-interval-seconds: 0
-EOF
-start_forge "$WORK/peer"
-PEER_URL=$FORGE_URL
 
 start_nginx "$WORK/peer/registry"
 
@@ -109,33 +89,11 @@ echo "$published published in $publish_s s ($(awk -v s="$publish_s" -v n="$publi
 
 # --- 3. federation ----------------------------------------------------------------------
 step "3. mirroring $n_archives archives ($(awk -v b="$n_bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB): oent forge sync vs curl -K"
-reset_mirror() {
-    rm -rf "$WORK/mirror"
-    mkdir -p "$WORK/mirror"
-    "$OENT" registry init "$WORK/mirror/registry" --name region --namespace region > /dev/null
-    cat > "$WORK/mirror/forge.yaml" << EOF
-schema: oent/forge/v1
-registry: registry
-sync-interval-seconds: 0
-peers: [{ name: bench, url: "$PEER_URL", keys: ["$PEER_KEY"], namespaces: [bench] }]
-EOF
-}
-sed "s|^url = \"http://x/\(.*\)\"|url = \"$PEER_URL/\1\"|; s|^output = \"/dev/null\"|output = \"$WORK/curl-mirror/NEXT\"|" "$WORK/curl.cfg" \
-    | awk '/^url/ { u = $0; sub(/.*\/archives\//, "", u); sub(/"$/, "", u) } /^output/ { sub(/NEXT/, u) } { print }' > "$WORK/curl-mirror.cfg"
 declare -a SYNC CURL
 for ((r = 0; r < RUNS; r++)); do
-    reset_mirror
-    t0=$(date +%s.%N)
-    (cd "$WORK/mirror" && "$OENT" forge sync --config forge.yaml > sync.out)
-    t1=$(date +%s.%N)
-    SYNC+=("$(elapsed "$t0" "$t1")")
-    rm -rf "$WORK/curl-mirror"
-    t0=$(date +%s.%N)
-    curl -sS --create-dirs -K "$WORK/curl-mirror.cfg"
-    t1=$(date +%s.%N)
-    CURL+=("$(elapsed "$t0" "$t1")")
+    SYNC+=("$(sync_once "$OENT")")
+    CURL+=("$(curl_once)")
 done
-grep -q "$n_archives archives" "$WORK/mirror/sync.out" || die "sync did not mirror every archive: $(cat "$WORK/mirror/sync.out")"
 sync_s=$(median "${SYNC[@]}")
 curl_s=$(median "${CURL[@]}")
 mbps() { awk -v b="$n_bytes" -v s="$1" 'BEGIN { printf "%.1f", b / 1e6 / s }'; }

@@ -38,30 +38,14 @@ NGINX_WORKERS=${WORKERS:-$(nproc)}
 OENT_BEFORE=${OENT_BEFORE:-}
 OENT_COMPARE=${OENT_COMPARE:-}
 
-for tool in nginx wrk curl; do
-    command -v "$tool" > /dev/null || die "$tool is not installed (apt-get install -y $tool)"
-done
+need nginx wrk curl
 build_oent
 make_work forge-read
 chmod 755 "$WORK"
 source "$BENCH/forge_common.sh"
 
 step "setup: registry of $MODULES modules x $VERSIONS versions, signed"
-"$OENT" new module bench/m-000 --dir "$WORK/template" > /dev/null
-python3 "$BENCH/gen_tree.py" modules "$WORK/modules" "$WORK/template" \
-    --modules "$MODULES" --versions "$VERSIONS" --seed "$SEED"
-"$OENT" key new "$WORK/key" > /dev/null
-mkdir -p "$WORK/forge"
-"$OENT" registry init "$WORK/forge/registry" --name bench --namespace bench > /dev/null
-"$OENT" registry build "$WORK/modules" --to "$WORK/forge/registry" --sign "$WORK/key" > /dev/null
-chmod -R a+rX "$WORK/forge"
-cat > "$WORK/forge/forge.yaml" << EOF
-schema: oent/forge/v1
-registry: registry
-listen: "127.0.0.1:0"
-signing-key: ../key
-sync-interval-seconds: 0
-EOF
+signed_registry "$WORK/forge"
 
 start_nginx "$WORK/forge/registry"
 

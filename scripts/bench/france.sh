@@ -31,41 +31,19 @@
 #                                     the ext4 /tmp is slow with many small files, see README.md)
 #   KEEP=1                            keep the work directories
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/pf_common.sh"
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BENCH="$ROOT/scripts/bench"
 SIZES=${SIZES:-100 300 1000 3000 11178}
 RUNS=${RUNS:-3}
 SEED=${SEED:-1}
-VENV=${OENT_BENCH_VENV:-${TMPDIR:-/tmp}/oent-bench-venv}
 JOBS_ARGS=()
 [[ -z "${JOBS:-}" ]] || JOBS_ARGS=(--jobs "$JOBS")
 
-step() { printf '\n== %s\n' "$*"; }
-die() { printf 'france.sh: %s\n' "$*" >&2; exit 1; }
-
-if [[ -n "${OUT_DIR:-}" ]]; then
-    mkdir -p "$OUT_DIR"
-    WORK=$(mktemp -d "$OUT_DIR/oent-bench-france.XXXXXX")
-elif [[ -w /dev/shm ]] && [[ "$(stat -f -c %T /dev/shm 2>/dev/null)" == tmpfs ]]; then
-    WORK=$(mktemp -d /dev/shm/oent-bench-france.XXXXXX)
-else
-    WORK=$(mktemp -d "${TMPDIR:-/tmp}/oent-bench-france.XXXXXX")
-fi
-if [[ "${KEEP:-0}" == 1 ]]; then echo "keeping $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
-
-if [[ -n "${OENT_BIN:-}" ]]; then
-    SRC_BIN=$OENT_BIN
-else
-    step "cargo build --release"
-    (cd "$ROOT" && cargo build --release --quiet)
-    SRC_BIN="$ROOT/target/release/oent"
-fi
-mkdir -p "$WORK/bin"
-cp "$SRC_BIN" "$WORK/bin/oent" # a concurrent cargo build must not swap it mid-run
-OENT="$WORK/bin/oent"
+build_oent
+TMPDIR=$(bundle_dir "${TMPDIR:-/tmp}") make_work france
+pin_oent
 export OENT_CACHE_DIR="$WORK/cache"
-echo "$("$OENT" --version), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), bundles on $(stat -f -c %T "$WORK")"
+echo "$("$OENT" --version), $(nproc) cores, load $(load_avg), bundles on $(stat -f -c %T "$WORK")"
 
 # timed NAME CMD...: runs CMD under /usr/bin/time -v, appends
 # "wall user+sys maxrss_kib" to $WORK/NAME.times.
@@ -79,7 +57,8 @@ timed() {
         /User time/ { u = $2 } /System time/ { s = $2 } /Maximum resident/ { r = $2 }
         END { printf "%.3f %.3f %d\n", w, u + s, r }' "$WORK/$name.time" >> "$WORK/$name.times"
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# median_lines: the median of the numbers on stdin (the mean of the middle two when even).
+median_lines() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 column_of() { awk -v c="$2" '{ print $c }' "$WORK/$1.times"; }
 max_of() { column_of "$1" "$2" | sort -g | tail -1; }
 
@@ -89,12 +68,7 @@ COUNTRY_ETABS=$(($(wc -l < "$WORK/country/etablissements.csv") - 1))
 
 # --- A. oent vs Jinja2, same files ------------------------------------------
 if [[ "${ONLY:-A}" == A || -z "${ONLY:-}" ]]; then
-    step "A. Python venv ($VENV)"
-    if ! "$VENV/bin/python" -c 'import yaml, jinja2' 2>/dev/null; then
-        [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-        "$VENV/bin/pip" install --quiet pyyaml jinja2
-    fi
-    PY="$VENV/bin/python"
+    venv_python "yaml, jinja2" pyyaml jinja2
     "$PY" -c 'import sys, jinja2; print("Python", sys.version.split()[0], "| Jinja2", jinja2.__version__)'
     A="$WORK/synthetic"
     "$PY" "$BENCH/gen_render.py" "$A" --modules 27 --seed "$SEED" --oent "$OENT" \
@@ -116,12 +90,12 @@ if [[ "${ONLY:-A}" == A || -z "${ONLY:-}" ]]; then
     step "A. results ($RUNS runs each, alternating; medians; RSS: the largest)"
     printf '%-26s %9s %11s %12s\n' side 'wall s' 'CPU s' 'peak MiB'
     for side in a-oent a-oent1 a-py; do
-        printf '%-26s %9.2f %11.2f %12.1f\n' "$side" "$(column_of $side 1 | median)" \
-            "$(column_of $side 2 | median)" "$(max_of $side 3 | awk '{ print $1 / 1024 }')"
+        printf '%-26s %9.2f %11.2f %12.1f\n' "$side" "$(column_of $side 1 | median_lines)" \
+            "$(column_of $side 2 | median_lines)" "$(max_of $side 3 | awk '{ print $1 / 1024 }')"
     done
-    awk -v o="$(column_of a-oent 1 | median)" -v o1="$(column_of a-oent1 1 | median)" \
-        -v p="$(column_of a-py 1 | median)" -v oc="$(column_of a-oent1 2 | median)" \
-        -v pc="$(column_of a-py 2 | median)" \
+    awk -v o="$(column_of a-oent 1 | median_lines)" -v o1="$(column_of a-oent1 1 | median_lines)" \
+        -v p="$(column_of a-py 1 | median_lines)" -v oc="$(column_of a-oent1 2 | median_lines)" \
+        -v pc="$(column_of a-py 2 | median_lines)" \
         'BEGIN { printf "Jinja2 / oent: %.1fx wall (default jobs), %.1fx wall (-j1), %.1fx CPU (-j1) (target >= 5x)\n", p / o, p / o1, pc / oc }'
 fi
 

@@ -34,8 +34,9 @@ import argparse
 import random
 from pathlib import Path
 
+from gen_render import uai as uai7  # the UAI check letter, as the render benchmark writes it
+
 ROOT = Path(__file__).resolve().parents[2]
-LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 
 # (code, préfecture, population in thousands, académie), INSEE 2021 rounded.
 DEPARTEMENTS = [
@@ -172,7 +173,7 @@ MODULES = """\
 def uai(prefix: str, n: int) -> str:
     number = int(prefix) * 10_000 + n
     assert n < 10_000
-    return f"{number:07d}{LETTERS[number % 23]}"
+    return uai7(number)
 
 
 def country(seed: int) -> list[tuple[str, str, str, str, str, str, str]]:

@@ -15,49 +15,25 @@
 #   KEEP=1            keep the generated modules (the path is printed)
 #   NO_HYPERFINE=1    time with the date +%s.%N loop even if hyperfine is installed
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/pf_common.sh"
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BENCH="$ROOT/scripts/bench"
 N=${N:-1000}
 SEED=${SEED:-20260101}
 RUNS_OENT=${RUNS_OENT:-10}
 RUNS_PY=${RUNS_PY:-5}
 WARMUP_OENT=${WARMUP_OENT:-3}
 WARMUP_PY=${WARMUP_PY:-1}
-VENV=${OENT_BENCH_VENV:-${TMPDIR:-/tmp}/oent-bench-venv}
-
-step() { printf '\n== %s\n' "$*"; }
-die() { printf 'lint.sh: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. Python side: a venv with PyYAML, jsonschema and Jinja2 ---------------
-step "Python venv ($VENV)"
-if ! "$VENV/bin/python" -c 'import yaml, jsonschema, jinja2' 2>/dev/null; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet pyyaml jsonschema jinja2
-fi
-PY="$VENV/bin/python"
+venv_python "yaml, jsonschema, jinja2" pyyaml jsonschema jinja2
 "$PY" --version
 
 # --- 2. oent, release build ---------------------------------------------------
-if [[ -n "${OENT_BIN:-}" ]]; then
-    step "using OENT_BIN=$OENT_BIN (no build)"
-    OENT=$OENT_BIN
-else
-    step "cargo build --release"
-    (cd "$ROOT" && cargo build --release --quiet)
-    OENT="$ROOT/target/release/oent"
-fi
-[[ -x "$OENT" ]] || die "no oent binary at $OENT"
-"$OENT" --version 2>/dev/null || true
+build_oent
 
 # --- 3. N modules in a temporary directory -----------------------------------
 step "generating $N modules (seed $SEED)"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/oent-bench.XXXXXX")
-if [[ "${KEEP:-0}" == 1 ]]; then
-    echo "keeping $WORK"
-else
-    trap 'rm -rf "$WORK"' EXIT
-fi
+make_work lint
 "$PY" "$BENCH/gen_modules.py" "$WORK" "$N" --seed "$SEED"
 MODULES="$WORK/modules"
 

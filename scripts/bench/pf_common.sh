@@ -1,6 +1,6 @@
-# Shared by package.sh and fetch.sh (sourced, not run): messages, the
-# release build, temporary directories and timing with hyperfine (or a
-# date +%s.%N loop when hyperfine is missing). Every timing lands in a
+# Shared by the benchmarks that source it (not run): messages, the release
+# build (or OENT_BIN), the tools a script needs, temporary directories and
+# timing with hyperfine (or a date +%s.%N loop when hyperfine is missing). Every timing lands in a
 # hyperfine-style JSON file that pf_stats.py reads.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -10,11 +10,31 @@ OENT="$ROOT/target/release/oent"
 step() { printf '\n== %s\n' "$*"; }
 die() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 
-# build_oent: the release binary, built from this tree.
+# build_oent: the release binary, built from this tree, or OENT_BIN when
+# it is set (an earlier or a debug build: no build then).
 build_oent() {
-    step "cargo build --release"
-    (cd "$ROOT" && cargo build --release --quiet)
+    if [[ -n "${OENT_BIN:-}" ]]; then
+        OENT=$(realpath "$OENT_BIN")
+    else
+        step "cargo build --release"
+        (cd "$ROOT" && cargo build --release --quiet)
+    fi
     "$OENT" --version
+}
+
+# need TOOL...: dies naming the first TOOL missing and how to install it.
+need() {
+    local tool
+    for tool; do
+        command -v "$tool" > /dev/null || die "$tool is not installed (apt-get install -y $tool)"
+    done
+}
+
+# pin_oent: points OENT at a copy of it in $WORK (make_work first): a
+# concurrent cargo build must not swap the binary mid-run.
+pin_oent() {
+    cp "$OENT" "$WORK/oent"
+    OENT="$WORK/oent"
 }
 
 # make_work NAME: a fresh temporary directory in $WORK, removed on exit
@@ -42,6 +62,46 @@ ensure_hyperfine() {
             || true
     fi
     if command -v hyperfine > /dev/null; then HYPERFINE=1; fi
+}
+
+# copy_example NAME: examples/NAME and the registry beside it in $WORK (make_work
+# first), as in the repository, so that oent writes nothing into the tree;
+# sets DIST and OENT_CACHE_DIR.
+copy_example() {
+    mkdir -p "$WORK/examples"
+    cp -r "$ROOT/examples/$1" "$WORK/examples/"
+    ln -s "$ROOT/registry" "$WORK/registry"
+    DIST="$WORK/examples/$1"
+    export OENT_CACHE_DIR="$WORK/cache"
+}
+
+# venv_python IMPORTS PACKAGE...: sets VENV (OENT_BENCH_VENV, default
+# ${TMPDIR:-/tmp}/oent-bench-venv), the benchmarks' Python side, and PY its
+# python; creates it and pip-installs the PACKAGEs when `import IMPORTS` fails.
+venv_python() {
+    local imports=$1
+    shift
+    VENV=${OENT_BENCH_VENV:-${TMPDIR:-/tmp}/oent-bench-venv}
+    PY="$VENV/bin/python"
+    step "Python venv ($VENV)"
+    if ! "$PY" -c "import $imports" 2> /dev/null; then
+        [[ -x "$PY" ]] || python3 -m venv "$VENV"
+        "$VENV/bin/pip" install --quiet "$@"
+    fi
+}
+
+# bundle_dir FALLBACK: where a benchmark writes many small files: OUT_DIR
+# (created), else /dev/shm when it is a writable tmpfs (an ext4 is slow to
+# create files just after deleting many: see README.md), else FALLBACK.
+bundle_dir() {
+    if [[ -n "${OUT_DIR:-}" ]]; then
+        mkdir -p "$OUT_DIR"
+        echo "$OUT_DIR"
+    elif [[ -w /dev/shm ]] && [[ "$(stat -f -c %T /dev/shm 2> /dev/null)" == tmpfs ]]; then
+        echo /dev/shm
+    else
+        echo "$1"
+    fi
 }
 
 # bench JSON WARMUP RUNS PREPARE NAME CMD [NAME CMD]...: times each shell

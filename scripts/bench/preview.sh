@@ -9,7 +9,7 @@
 #
 # Usage: scripts/bench/preview.sh
 # Environment (all optional):
-#   OENT_BIN=PATH   the oent to time (default: target/release/oent, built if missing)
+#   OENT_BIN=PATH   the oent to time (default: target/release/oent, built from this tree)
 #   RUNS=5          timed runs of each command
 #   TMPDIR=DIR      where the previews render (default: /dev/shm when it is a
 #                   writable tmpfs: on a busy ext4, creating thousands of files
@@ -17,23 +17,15 @@
 #                   inode allocation, not by oent; see README.md)
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RUNS=${RUNS:-5}
 if [[ -z "${TMPDIR:-}" && -w /dev/shm ]]; then
     export TMPDIR=/dev/shm
 fi
-BIN=${OENT_BIN:-$ROOT/target/release/oent}
-if [[ ! -x "$BIN" ]]; then
-    (cd "$ROOT" && cargo build --release --quiet)
-fi
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/examples"
-cp -r "$ROOT/examples/ile-de-france" "$work/examples/"
-ln -s "$ROOT/registry" "$work/registry"
-export OENT_CACHE_DIR="$work/cache"
-cd "$work"
+source "$(dirname "${BASH_SOURCE[0]}")/pf_common.sh"
+build_oent
+make_work preview
+copy_example ile-de-france
+cd "$WORK"
 
 # The lock one version behind on openent/portail (1.4.0, as the catalogue
 # still publishes it): `oent update` would move it to the newest.
@@ -57,21 +49,19 @@ measure() {
     shift
     local times=()
     for _ in $(seq "$RUNS"); do
-        /usr/bin/time -f "%e %M" -o "$work/time" "$BIN" "$@" >/dev/null 2>"$work/err" \
-            || { cat "$work/err" >&2; exit 1; }
-        times+=("$(cut -d' ' -f1 "$work/time")")
+        /usr/bin/time -f "%e %M" -o "$WORK/time" "$OENT" "$@" >/dev/null 2>"$WORK/err" \
+            || { cat "$WORK/err" >&2; exit 1; }
+        times+=("$(cut -d' ' -f1 "$WORK/time")")
     done
-    local median
-    median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    printf '%-44s median %6.2f s   peak RSS %6d KB\n' "$label" "$median" "$(cut -d' ' -f2 "$work/time")"
+    printf '%-44s median %6.2f s   peak RSS %6d KB\n' "$label" "$(median "${times[@]}")" "$(cut -d' ' -f2 "$WORK/time")"
 }
 
 dist=examples/ile-de-france
-"$BIN" build "$dist" --offline -o "$TMPDIR/oent-preview-bench" >/dev/null 2>&1
-measure "oent build (471 établissements)" build "$dist" --offline -o "$TMPDIR/oent-preview-bench"
+"$OENT" build "$dist" --offline -o "$WORK/bundle" >/dev/null 2>&1
+measure "oent build (471 établissements)" build "$dist" --offline -o "$WORK/bundle"
 measure "oent update --dry-run (portail moves)" update --dry-run --dist "$dist" --offline
-measure "oent build --diff (bundle up to date)" build "$dist" --offline -o "$TMPDIR/oent-preview-bench" --diff
-"$BIN" update --dist "$dist" --offline >/dev/null 2>&1
+measure "oent build --diff (bundle up to date)" build "$dist" --offline -o "$WORK/bundle" --diff
+"$OENT" update --dist "$dist" --offline >/dev/null 2>&1
 measure "oent update --dry-run (nothing moves)" update --dry-run --dist "$dist" --offline
-measure "oent build --diff (portail moved)" build "$dist" --offline -o "$TMPDIR/oent-preview-bench" --diff
-rm -rf "$TMPDIR/oent-preview-bench"
+measure "oent build --diff (portail moved)" build "$dist" --offline -o "$WORK/bundle" --diff
+rm -rf "$WORK/bundle"

@@ -27,9 +27,8 @@
 #   SCALE_ONLY=1                    only the scale runs (no Python venv, no Jinja2)
 #   NO_HYPERFINE=1                  time with a `date +%s.%N` loop even if hyperfine exists
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/pf_common.sh"
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BENCH="$ROOT/scripts/bench"
 ETABS=${ETABS:-732}
 MODULES=${MODULES:-20}
 SEED=${SEED:-1}
@@ -38,27 +37,19 @@ WARMUP_OENT=${WARMUP_OENT:-2}
 RUNS_PY=${RUNS_PY:-5}
 WARMUP_PY=${WARMUP_PY:-1}
 ANSIBLE_ETABS=${ANSIBLE_ETABS:-10}
-VENV=${OENT_BENCH_VENV:-${TMPDIR:-/tmp}/oent-bench-venv}
 TARGET_S=2
 TARGET_MB=200
 TARGET_RATIO=3
 
-step() { printf '\n== %s\n' "$*"; }
-die() { printf 'render.sh: %s\n' "$*" >&2; exit 1; }
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 fstype() { findmnt -n -o FSTYPE -T "$1" 2>/dev/null | awk 'NR == 1' | grep . || stat -f -c %T "$1"; }
 
 # --- 1. Python side: a venv with PyYAML, Jinja2 and ansible-core ------------
 if [[ "${SCALE_ONLY:-0}" != 1 ]]; then
-step "Python venv ($VENV)"
-want=(pyyaml jinja2)
-[[ "${NO_ANSIBLE:-0}" == 1 ]] || want+=(ansible-core)
-if ! "$VENV/bin/python" -c 'import yaml, jinja2' 2>/dev/null \
-    || { [[ "${NO_ANSIBLE:-0}" != 1 ]] && [[ ! -x "$VENV/bin/ansible-playbook" ]]; }; then
-    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet "${want[@]}"
+if [[ "${NO_ANSIBLE:-0}" == 1 ]]; then
+    venv_python "yaml, jinja2" pyyaml jinja2
+else
+    venv_python "yaml, jinja2, ansible" pyyaml jinja2 ansible-core
 fi
-PY="$VENV/bin/python"
 "$PY" -c 'import sys, jinja2, yaml; print("Python", sys.version.split()[0], "| Jinja2", jinja2.__version__, "| PyYAML", yaml.__version__, "(libyaml)" if hasattr(yaml, "CSafeLoader") else "")'
 fi
 
@@ -69,33 +60,15 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/oent-bench-render.XXXXXX")
 # takes 20-40 s, and creating files right after deleting many costs seconds
 # of kernel time (ext4 `recently_deleted`), for oent and Python alike. The
 # benchmark then measures the file system, not the renderers.
-if [[ -n "${OUT_DIR:-}" ]]; then
-    mkdir -p "$OUT_DIR"
-    TOUT=$(mktemp -d "$OUT_DIR/oent-bench-render-out.XXXXXX")
-elif [[ -w /dev/shm ]] && [[ "$(stat -f -c %T /dev/shm 2>/dev/null)" == tmpfs ]]; then
-    TOUT=$(mktemp -d /dev/shm/oent-bench-render-out.XXXXXX)
-else
-    TOUT=$WORK
-fi
+TOUT=$(bundle_dir "")
+if [[ -n "$TOUT" ]]; then TOUT=$(mktemp -d "$TOUT/oent-bench-render-out.XXXXXX"); else TOUT=$WORK; fi
 if [[ "${KEEP:-0}" == 1 ]]; then
     echo "keeping $WORK and $TOUT"
 else
     trap 'echo "cleaning up (removing bundles from an ext4 with discard can take a minute)"; rm -rf "$WORK" "$TOUT"' EXIT
 fi
-if [[ -n "${OENT_BIN:-}" ]]; then
-    step "using OENT_BIN=$OENT_BIN (no build)"
-    SRC_BIN=$OENT_BIN
-else
-    step "cargo build --release"
-    (cd "$ROOT" && cargo build --release --quiet)
-    SRC_BIN="$ROOT/target/release/oent"
-fi
-[[ -x "$SRC_BIN" ]] || die "no oent binary at $SRC_BIN"
-# A copy: a concurrent `cargo build` in the tree must not swap the binary mid-run.
-mkdir -p "$WORK/bin"
-cp "$SRC_BIN" "$WORK/bin/oent"
-OENT="$WORK/bin/oent"
-"$OENT" --version 2>/dev/null || true
+build_oent
+pin_oent
 
 # --- 2b. the per-établissement cost (SCALE_ETABS) ------------------------------
 # One build of each size into a new folder, after a first build that fills
@@ -180,7 +153,7 @@ time_runs() { # NAME WARMUP RUNS OUTDIR CMD...
 }
 oent_cmd=("$OENT" build "$DIST" -o "$TOUT/t-oent" --offline)
 py_cmd=("$PY" "$BENCH/jinja_render.py" "$DIST" "$WORK/modules" "$TOUT/t-py")
-load_before=$(load)
+load_before=$(load_avg)
 if [[ "${NO_HYPERFINE:-0}" != 1 ]] && command -v hyperfine > /dev/null; then
     step "timing with $(hyperfine --version)"
     hyperfine -N --style basic --warmup "$WARMUP_OENT" --runs "$RUNS_OENT" \
@@ -198,7 +171,7 @@ else
     time_runs oent "$WARMUP_OENT" "$RUNS_OENT" "$TOUT/t-oent" "${oent_cmd[@]}"
     time_runs py "$WARMUP_PY" "$RUNS_PY" "$TOUT/t-py" "${py_cmd[@]}"
 fi
-load_after=$(load)
+load_after=$(load_avg)
 oent_med=$(median_of "$WORK/oent.times")
 py_med=$(median_of "$WORK/py.times")
 
@@ -221,7 +194,7 @@ if [[ "${NO_DISK:-0}" != 1 ]] && [[ "$TOUT" != "$WORK" ]]; then
         shift
         /usr/bin/time -f '%e %U %S' -o "$WORK/disk.time" "$@" > /dev/null 2>&1 || die "$label failed"
         read -r w u s < "$WORK/disk.time"
-        printf '%-44s %7.2f s wall  %5.2f s user  %5.2f s sys  (load %s)\n' "$label:" "$w" "$u" "$s" "$(load)"
+        printf '%-44s %7.2f s wall  %5.2f s user  %5.2f s sys  (load %s)\n' "$label:" "$w" "$u" "$s" "$(load_avg)"
     }
     disk_run "oent build, new directory" "$OENT" build "$DIST" -o "$WORK/d-oent" --offline | tee "$WORK/disk.out"
     disk_run "jinja_render.py, new directory" "${py_cmd[@]:0:4}" "$WORK/d-py" | tee -a "$WORK/disk.out"
@@ -236,7 +209,7 @@ if [[ "${NO_ANSIBLE:-0}" != 1 ]]; then
     "$VENV/bin/ansible-playbook" --version > "$WORK/ansible.version"
     head -1 "$WORK/ansible.version"
     mkdir -p "$WORK/ansible-home" "$TOUT/out-ansible"
-    ans_load_before=$(load)
+    ans_load_before=$(load_avg)
     /usr/bin/time -f '%e %U %S' -o "$WORK/ansible.time" \
         env PATH="$VENV/bin:$PATH" ANSIBLE_HOME="$WORK/ansible-home" ANSIBLE_LOCAL_TEMP="$WORK/ansible-home/tmp" ANSIBLE_REMOTE_TEMP="$WORK/ansible-home/remote-tmp" \
         ANSIBLE_LOG_PATH="$WORK/ansible.log" ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 \
@@ -244,7 +217,7 @@ if [[ "${NO_ANSIBLE:-0}" != 1 ]]; then
         -e "ansible_python_interpreter=$PY" -e "bench_vars=$WORK/ansible-vars.json" -e "bench_out=$TOUT/out-ansible" \
         "$BENCH/ansible/render.yml" > "$WORK/ansible.out" 2>&1 \
         || { tail -30 "$WORK/ansible.out" >&2; die "ansible-playbook failed"; }
-    ans_load_after=$(load)
+    ans_load_after=$(load_avg)
     tail -3 "$WORK/ansible.out"
     read -r ans_wall ans_user ans_sys < "$WORK/ansible.time"
     ans_files=$(find "$TOUT/out-ansible" -type f | wc -l)

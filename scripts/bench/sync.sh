@@ -26,67 +26,17 @@ RUNS=${RUNS:-5}
 JOBS=${JOBS:-8}
 BEFORE_BIN=${BEFORE_BIN:-}
 
-command -v curl > /dev/null || die "curl is not installed (apt-get install -y curl)"
+need curl
 build_oent
 make_work sync
-# The binaries are copied: a concurrent cargo build must not swap them mid-run.
-cp "$OENT" "$WORK/oent"
-OENT="$WORK/oent"
+# BEFORE_BIN is copied too: see pin_oent.
+pin_oent
 [[ -z "$BEFORE_BIN" ]] || cp "$BEFORE_BIN" "$WORK/oent-before"
 source "$BENCH/forge_common.sh"
 
 step "setup: peer registry of $MODULES modules x $VERSIONS versions, signed, served by oent forge serve"
-"$OENT" new module bench/m-000 --dir "$WORK/template" > /dev/null
-python3 "$BENCH/gen_tree.py" modules "$WORK/modules" "$WORK/template" \
-    --modules "$MODULES" --versions "$VERSIONS" --seed "$SEED" > /dev/null
-"$OENT" key new "$WORK/peer-key" > /dev/null
-mkdir -p "$WORK/peer"
-"$OENT" registry init "$WORK/peer/registry" --name bench --namespace bench > /dev/null
-"$OENT" registry build "$WORK/modules" --to "$WORK/peer/registry" --sign "$WORK/peer-key" > /dev/null
-read -r n_archives n_bytes < <(python3 "$BENCH/pf_stats.py" lists "$WORK/peer/registry" "http://x" "$WORK")
-cat > "$WORK/peer/forge.yaml" << EOF
-schema: oent/forge/v1
-registry: registry
-listen: "127.0.0.1:0"
-signing-key: ../peer-key
-sync-interval-seconds: 0
-EOF
-start_forge "$WORK/peer"
-PEER_URL=$FORGE_URL
-PEER_KEY=$(cat "$WORK/peer-key.pub")
+start_peer
 echo "$n_archives archives, $n_bytes bytes, served at $PEER_URL"
-
-# curl writes each archive under its name, as the mirror does.
-sed "s|^url = \"http://x/\(.*\)\"|url = \"$PEER_URL/\1\"|; s|^output = \"/dev/null\"|output = \"$WORK/curl-mirror/NEXT\"|" "$WORK/curl.cfg" \
-    | awk '/^url/ { u = $0; sub(/.*\/archives\//, "", u); sub(/"$/, "", u) } /^output/ { sub(/NEXT/, u) } { print }' > "$WORK/curl-mirror.cfg"
-
-# sync_once BINARY: a fresh mirror forge, then one timed `oent forge sync`; prints seconds.
-sync_once() {
-    rm -rf "$WORK/mirror"
-    mkdir -p "$WORK/mirror"
-    "$1" registry init "$WORK/mirror/registry" --name region --namespace region > /dev/null
-    cat > "$WORK/mirror/forge.yaml" << EOF
-schema: oent/forge/v1
-registry: registry
-sync-interval-seconds: 0
-peers: [{ name: bench, url: "$PEER_URL", keys: ["$PEER_KEY"], namespaces: [bench] }]
-EOF
-    local t0 t1
-    t0=$(date +%s.%N)
-    (cd "$WORK/mirror" && "$1" forge sync --config forge.yaml > sync.out)
-    t1=$(date +%s.%N)
-    grep -q "$n_archives archives" "$WORK/mirror/sync.out" || die "$1 did not mirror every archive: $(cat "$WORK/mirror/sync.out")"
-    elapsed "$t0" "$t1"
-}
-# curl_once ARGS...: a fresh output directory, then one timed curl; prints seconds.
-curl_once() {
-    rm -rf "$WORK/curl-mirror"
-    local t0 t1
-    t0=$(date +%s.%N)
-    curl -sSf --no-progress-meter --create-dirs "$@" -K "$WORK/curl-mirror.cfg"
-    t1=$(date +%s.%N)
-    elapsed "$t0" "$t1"
-}
 
 step "checking that every side gets every byte"
 sync_once "$OENT" > /dev/null
