@@ -547,6 +547,43 @@ pub fn venv_tool(name: &str) -> PathBuf {
     path
 }
 
+/// Runs the `script` of `job` of a GitLab CI file (`ci`, parsed) in a shell
+/// as a GitLab runner does: in the checkout `project`, with `CI`,
+/// `CI_PROJECT_DIR`, `OENT_DIST=dist`, the cache in `project/.oent-cache`,
+/// and `oent` on PATH as the image has it. Fails with the script and its
+/// output unless every line succeeds.
+pub fn run_gitlab_job(ci: &serde_json::Value, job: &str, project: &Path, dist: &str) {
+    let lines: Vec<&str> = ci[job]["script"]
+        .as_array()
+        .unwrap_or_else(|| panic!("the CI file has no {job}.script"))
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    let script = format!("set -e\n{}\n", lines.join("\n"));
+    let path = format!(
+        "{}:{}",
+        oent().parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(project)
+        .env("PATH", path)
+        .env("CI", "true")
+        .env("CI_PROJECT_DIR", project)
+        .env("OENT_DIST", dist)
+        .env("OENT_CACHE_DIR", project.join(".oent-cache"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{job}:\n{script}\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Every file under `dir` (recursively), sorted.
 pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
