@@ -7,7 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use support::namespace::{Namespace, REMOTE_SERVER};
-use support::{copy_dir, tools};
+use support::{copy_dir, slapd, tools};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -269,38 +269,15 @@ fn start_directory(
             .expect("the directory's service gets neither LDAP_ADMIN_PASSWORD_FILE nor LDAP_ADMIN_PASSWORD")
             .to_owned(),
     };
-    let config = ns.scratch().join("config.ldif");
-    std::fs::write(
-        &config,
-        tools::slapd_config(
-            &suffix,
-            &admin,
-            &admin_password,
-            "/var/lib/ldap",
-            "/run/slapd",
-        ),
-    )
-    .unwrap();
-    ns.writable("/etc/ldap/slapd.d");
-    ns.writable("/var/lib/ldap");
-    ns.writable("/run/slapd");
+    slapd::configure(ns, &suffix, &admin, &admin_password);
     annuaire.mount_all(ns);
-    ns.run(
-        ns.command("slapadd")
-            .args(["-n0", "-F", "/etc/ldap/slapd.d", "-l"])
-            .arg(&config),
-    );
     let schemas = annuaire.env("LDAP_CUSTOM_SCHEMA_DIR").unwrap_or("/schemas");
     for (_, schema) in annuaire
         .mounts
         .iter()
         .filter(|(_, m)| m.starts_with(&format!("{schemas}/")))
     {
-        ns.run(
-            ns.command("slapadd")
-                .args(["-n0", "-F", "/etc/ldap/slapd.d", "-l"])
-                .arg(schema),
-        );
+        slapd::slapadd(ns, "-n0", schema);
     }
     let ldifs: Vec<&String> = annuaire
         .mounts
@@ -310,39 +287,21 @@ fn start_directory(
         .collect();
     assert!(!ldifs.is_empty(), "compose.yaml mounts no LDIF in /ldifs");
     for ldif in ldifs {
-        ns.run(
-            ns.command("slapadd")
-                .args(["-n1", "-F", "/etc/ldap/slapd.d", "-l"])
-                .arg(ldif),
-        );
+        slapd::slapadd(ns, "-n1", ldif);
     }
     // slapd runs as the image's user (Bitnami's 1001), owner of what it writes.
     let (uid, gid) = annuaire
         .user
         .expect("compose.yaml runs the directory as no `user`");
-    ns.chown(
-        uid,
-        gid,
-        &["/etc/ldap/slapd.d", "/var/lib/ldap", "/run/slapd"],
-    );
-    ns.start(
-        "slapd",
-        annuaire.contained(ns, "slapd").args([
-            "-d",
-            "0",
-            "-F",
-            "/etc/ldap/slapd.d",
-            "-h",
-            "ldap://openent-annuaire:1389/",
-        ]),
-    );
-    ns.wait_for_port("slapd", 1389);
+    ns.chown(uid, gid, &slapd::FOLDERS);
+    let mut daemon = annuaire.contained(ns, "slapd");
+    slapd::start(ns, &mut daemon);
 
     let found = ns.run(ns.command("ldapsearch").args([
         "-x",
         "-LLL",
         "-H",
-        "ldap://openent-annuaire:1389",
+        slapd::URL,
         "-b",
         &format!("ou=structures,{suffix}"),
         "-s",
@@ -393,14 +352,7 @@ fn the_essonne_directory_and_mail_start_with_the_bundle_files() {
     std::fs::write(&account, account_ldif(&suffix, &uais[0])).unwrap();
     ns.run(
         ns.command("ldapadd")
-            .args([
-                "-x",
-                "-H",
-                "ldap://openent-annuaire:1389",
-                "-D",
-                &admin,
-                "-w",
-            ])
+            .args(["-x", "-H", slapd::URL, "-D", &admin, "-w"])
             .arg(&admin_password)
             .arg("-f")
             .arg(&account),

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use support::namespace::Namespace;
-use support::tools;
+use support::{slapd, tools};
 
 const ROOT_DN: &str = "dc=colleges,dc=essonne,dc=fr";
 const DOMAIN: &str = "moncollege.essonne.fr";
@@ -58,62 +58,22 @@ fn mount(bundle: &Path, slug: &str, source: &str) -> String {
 /// and tree, the imported accounts, and the account's first password.
 fn start_directory(ns: &mut Namespace, bundle: &Path, accounts: &Path) {
     let admin = format!("cn=admin,{ROOT_DN}");
-    let config = ns.scratch().join("config.ldif");
-    std::fs::write(
-        &config,
-        tools::slapd_config(
-            ROOT_DN,
-            &admin,
-            ADMIN_PASSWORD,
-            "/var/lib/ldap",
-            "/run/slapd",
-        ),
-    )
-    .unwrap();
-    ns.writable("/etc/ldap/slapd.d");
-    ns.writable("/var/lib/ldap");
-    ns.writable("/run/slapd");
-    ns.bind_ro(&config, "/etc/ldap/seed/config.ldif");
-    ns.bind_ro(
-        &conf(bundle, "openent-annuaire", "sdet-schema.ldif"),
-        "/etc/ldap/seed/sdet-schema.ldif",
-    );
-    ns.bind_ro(
-        &conf(bundle, "openent-annuaire", "slapd.ldif"),
-        "/etc/ldap/seed/tree.ldif",
-    );
-    ns.bind_ro(accounts, "/etc/ldap/seed/aaf.ldif");
-    // cn=config (-n0) with the schema, then the tree and the accounts (-n1).
+    slapd::configure(ns, ROOT_DN, &admin, ADMIN_PASSWORD);
+    // The schema into cn=config (-n0), then the tree and the accounts (-n1).
+    let annuaire = |file| conf(bundle, "openent-annuaire", file);
     for (database, ldif) in [
-        ("-n0", "config"),
-        ("-n0", "sdet-schema"),
-        ("-n1", "tree"),
-        ("-n1", "aaf"),
+        ("-n0", annuaire("sdet-schema.ldif")),
+        ("-n1", annuaire("slapd.ldif")),
+        ("-n1", accounts.to_path_buf()),
     ] {
-        ns.run(ns.command("slapadd").args([
-            database,
-            "-F",
-            "/etc/ldap/slapd.d",
-            "-l",
-            &format!("/etc/ldap/seed/{ldif}.ldif"),
-        ]));
+        slapd::slapadd(ns, database, ldif);
     }
-    ns.start(
-        "slapd",
-        ns.command("slapd").args([
-            "-d",
-            "0",
-            "-F",
-            "/etc/ldap/slapd.d",
-            "-h",
-            "ldap://openent-annuaire:1389/",
-        ]),
-    );
-    ns.wait_for_port("slapd", 1389);
+    let mut daemon = ns.command("slapd");
+    slapd::start(ns, &mut daemon);
     ns.run(ns.command("ldappasswd").args([
         "-x",
         "-H",
-        "ldap://openent-annuaire:1389",
+        slapd::URL,
         "-D",
         &admin,
         "-w",
@@ -133,7 +93,7 @@ fn check_directory(ns: &Namespace) -> (String, String, String) {
         let mut command = ns.command("ldapsearch");
         command
             .args(["-x", "-LLL", "-o", "ldif-wrap=no", "-H"])
-            .arg("ldap://openent-annuaire:1389")
+            .arg(slapd::URL)
             .args(["-b", base, filter])
             .args(attrs);
         ns.run(&mut command)
@@ -166,7 +126,7 @@ fn check_directory(ns: &Namespace) -> (String, String, String) {
     ns.bind_ro(&bad, "/etc/ldap/seed/bad.ldif");
     let refused = ns
         .command("ldapadd")
-        .args(["-x", "-H", "ldap://openent-annuaire:1389", "-D", &admin])
+        .args(["-x", "-H", slapd::URL, "-D", &admin])
         .args(["-w", ADMIN_PASSWORD, "-f", "/etc/ldap/seed/bad.ldif"])
         .output()
         .unwrap();

@@ -41,6 +41,7 @@
 
 pub mod namespace;
 pub mod registry;
+pub mod slapd;
 pub mod tools;
 
 use std::ffi::{OsStr, OsString};
