@@ -143,14 +143,10 @@ impl ComposeService {
     /// `program` as compose runs the service's image: as its `user`, with
     /// `read_only` on a read-only root but its `tmpfs` folders.
     fn contained(&self, ns: &Namespace, program: &str) -> std::process::Command {
-        let (uid, gid) = self
+        let user = self
             .user
             .expect("compose.yaml runs the service as no `user`");
-        if self.read_only {
-            ns.command_contained(uid, gid, &self.tmpfs, program)
-        } else {
-            ns.command_as(uid, gid, program)
-        }
+        ns.command_of_service(user, self.read_only, &self.tmpfs, program)
     }
 
     /// Where the bundle mounts a file at `mount`, or fails naming it.

@@ -130,13 +130,8 @@ impl Bundle {
         name: &str,
         program: impl AsRef<std::ffi::OsStr>,
     ) -> Command {
-        let (uid, gid) = self.user(name);
         let service = self.service(name);
-        if service.read_only {
-            ns.command_contained(uid, gid, &service.tmpfs, program)
-        } else {
-            ns.command_as(uid, gid, program)
-        }
+        ns.command_of_service(self.user(name), service.read_only, &service.tmpfs, program)
     }
 
     /// A service's environment as compose gives it: `${VAR:?…}` replaced by
