@@ -22,6 +22,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use support::compose::{compose_service, secrets_env};
 use support::namespace::Namespace;
 use support::{slapd, tools};
 
@@ -38,20 +39,6 @@ fn conf(bundle: &Path, slug: &str, path: &str) -> PathBuf {
     let file = bundle.join("conf").join(slug).join(path);
     assert!(file.exists(), "the bundle has no {}", file.display());
     file
-}
-
-/// The mount of `source` in `slug`'s deployment contract, read from the
-/// bundle's compose.yaml (`../conf/<slug>/<source>:<mount>:ro`).
-fn mount(bundle: &Path, slug: &str, source: &str) -> String {
-    let compose = std::fs::read_to_string(bundle.join("compose/compose.yaml")).unwrap();
-    let prefix = format!("'../conf/{slug}/{source}:");
-    let line = compose
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("- ")?.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("compose.yaml mounts no {prefix}"));
-    line.trim_end_matches('\'')
-        .trim_end_matches(":ro")
-        .to_owned()
 }
 
 /// Debian's slapd on openent-annuaire:1389 with the bundle's SDET schema
@@ -143,11 +130,8 @@ fn check_directory(ns: &Namespace) -> (String, String, String) {
 /// (as www-data: it refuses root) with the secrets in its environment, and
 /// nginx with the module's vhost on port 8080.
 fn start_lemonldap(ns: &mut Namespace, bundle: &Path, key: &str) {
-    let slug = "openent-lemonldap";
-    for source in ["lemonldap-ng.ini", "conf/", "portal-nginx.conf"] {
-        let target = mount(bundle, slug, source);
-        ns.bind_ro(&conf(bundle, slug, source), target.trim_end_matches('/'));
-    }
+    let lemonldap = compose_service(bundle, "openent-lemonldap", &secrets_env(bundle));
+    lemonldap.mount_all(ns);
     for folder in [
         "/var/lib/lemonldap-ng/sessions",
         "/var/lib/lemonldap-ng/psessions",
@@ -179,7 +163,7 @@ fn start_lemonldap(ns: &mut Namespace, bundle: &Path, key: &str) {
     );
     let nginx = ns.scratch().join("nginx");
     std::fs::create_dir_all(&nginx).unwrap();
-    let vhost = mount(bundle, slug, "portal-nginx.conf");
+    let vhost = lemonldap.target("portal-nginx.conf");
     std::fs::write(
         nginx.join("nginx.conf"),
         format!(

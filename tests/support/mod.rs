@@ -39,6 +39,7 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod compose;
 pub mod namespace;
 pub mod registry;
 pub mod slapd;
