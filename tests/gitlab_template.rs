@@ -172,27 +172,8 @@ fn reports_name_files_relative_to_the_repository_root() {
          summary: casse\ncategory: pedagogy\naudiences: [eleve]\nservce: {}\n",
     )
     .unwrap();
-    let lines: Vec<&str> = ci["oent-lint"]["script"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_str().unwrap())
-        .collect();
-    let path = format!(
-        "{}:{}",
-        oent().parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(lines.join("\n"))
-        .current_dir(project.path())
-        .env("PATH", &path)
-        .env("CI", "true")
-        .env("CI_PROJECT_DIR", project.path())
-        .env("OENT_DIST", project.path())
-        .output()
-        .unwrap();
+    let (_, mut job) = support::gitlab_job(&ci, "oent-lint", project.path(), project.path());
+    let output = job.output().unwrap();
     // The JUnit run decides the job: the module has errors.
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let issues: Vec<Value> = serde_json::from_str(

@@ -549,12 +549,17 @@ pub fn venv_tool(name: &str) -> PathBuf {
     path
 }
 
-/// Runs the `script` of `job` of a GitLab CI file (`ci`, parsed) in a shell
-/// as a GitLab runner does: in the checkout `project`, with `CI`,
-/// `CI_PROJECT_DIR`, `OENT_DIST=dist`, the cache in `project/.oent-cache`,
-/// and `oent` on PATH as the image has it. Fails with the script and its
-/// output unless every line succeeds.
-pub fn run_gitlab_job(ci: &serde_json::Value, job: &str, project: &Path, dist: &str) {
+/// The `script` of `job` of a GitLab CI file (`ci`, parsed), and the shell
+/// that runs it as a GitLab runner does (stopping at the first line that
+/// fails): in the checkout `project`, with `CI`, `CI_PROJECT_DIR`,
+/// `OENT_DIST=dist`, the cache in `project/.oent-cache` as the template's
+/// variables say, and `oent` on PATH as the image has it.
+pub fn gitlab_job(
+    ci: &serde_json::Value,
+    job: &str,
+    project: &Path,
+    dist: impl AsRef<OsStr>,
+) -> (String, Command) {
     let lines: Vec<&str> = ci[job]["script"]
         .as_array()
         .unwrap_or_else(|| panic!("the CI file has no {job}.script"))
@@ -567,7 +572,8 @@ pub fn run_gitlab_job(ci: &serde_json::Value, job: &str, project: &Path, dist: &
         oent().parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let output = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg(&script)
         .current_dir(project)
@@ -575,9 +581,15 @@ pub fn run_gitlab_job(ci: &serde_json::Value, job: &str, project: &Path, dist: &
         .env("CI", "true")
         .env("CI_PROJECT_DIR", project)
         .env("OENT_DIST", dist)
-        .env("OENT_CACHE_DIR", project.join(".oent-cache"))
-        .output()
-        .unwrap();
+        .env("OENT_CACHE_DIR", project.join(".oent-cache"));
+    (script, command)
+}
+
+/// Runs [`gitlab_job`]; fails with the script and its output unless every
+/// line succeeds.
+pub fn run_gitlab_job(ci: &serde_json::Value, job: &str, project: &Path, dist: &str) {
+    let (script, mut command) = gitlab_job(ci, job, project, dist);
+    let output = command.output().unwrap();
     assert!(
         output.status.success(),
         "{job}:\n{script}\n{}\n{}",
