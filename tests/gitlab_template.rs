@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::{Test, oent, venv_tool};
+use support::{Test, oent, tools, venv_tool};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -73,18 +73,13 @@ fn containerfile() -> Vec<(String, Vec<String>, Vec<String>)> {
 import json, sys, dockerfile
 print(json.dumps([[c.cmd, list(c.flags), list(c.value)] for c in dockerfile.parse_file(sys.argv[1])]))
 "#;
-    let output = Command::new(venv_tool("python"))
-        .arg("-c")
-        .arg(script)
-        .arg(Path::new(ROOT).join("Containerfile"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let parsed = tools::run(
+        Command::new(venv_tool("python"))
+            .arg("-c")
+            .arg(script)
+            .arg(Path::new(ROOT).join("Containerfile")),
     );
-    serde_json::from_slice(&output.stdout).unwrap()
+    serde_json::from_str(&parsed).unwrap()
 }
 
 #[test]
