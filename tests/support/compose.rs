@@ -3,6 +3,7 @@
 //! operator's secrets.env filled in from secrets.env.example: what the
 //! start tests run Debian's daemons with in a [`Namespace`].
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::namespace::Namespace;
@@ -13,6 +14,8 @@ pub struct ComposeService {
     /// Each bind mount: the file in the bundle and where the container sees it
     /// (named volumes are left out: the test gives each an empty folder).
     pub mounts: Vec<(PathBuf, String)>,
+    /// Where each named volume is mounted.
+    pub volumes: Vec<String>,
     /// The environment, each `${VAR:?…}` read from the operator's secrets.env.
     pub environment: Vec<(String, String)>,
     /// `command`, with Compose's `$$` read back as `$`.
@@ -30,29 +33,65 @@ pub struct ComposeService {
 /// Service `name` of `bundle`'s compose.yaml, its `${VAR}`s read from
 /// `secrets` (see [`secrets_env`]); fails when there is no such service.
 pub fn compose_service(bundle: &Path, name: &str, secrets: &[(String, String)]) -> ComposeService {
-    let path = bundle.join("compose/compose.yaml");
-    let compose: serde_json::Value =
-        serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let (path, compose) = read_compose(bundle);
     let service = &compose["services"][name];
     assert!(
         service.is_object(),
         "{}: no service `{name}`",
         path.display()
     );
+    read_service(bundle, &compose, service, secrets)
+}
+
+fn read_compose(bundle: &Path) -> (PathBuf, serde_json::Value) {
+    let path = bundle.join("compose/compose.yaml");
+    let compose = serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    (path, compose)
+}
+
+/// Every service of `bundle`'s compose.yaml by name (see [`compose_service`]).
+pub fn compose_services(
+    bundle: &Path,
+    secrets: &[(String, String)],
+) -> BTreeMap<String, ComposeService> {
+    let (path, compose) = read_compose(bundle);
+    compose["services"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{}: no services", path.display()))
+        .iter()
+        .map(|(name, service)| {
+            let read = read_service(bundle, &compose, service, secrets);
+            (name.clone(), read)
+        })
+        .collect()
+}
+
+fn read_service(
+    bundle: &Path,
+    compose: &serde_json::Value,
+    service: &serde_json::Value,
+    secrets: &[(String, String)],
+) -> ComposeService {
     let strings = |key: &str| -> Vec<String> {
         service[key]
             .as_array()
             .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
             .unwrap_or_default()
     };
-    let mounts = strings("volumes")
+    let (files, named): (Vec<String>, Vec<String>) = strings("volumes")
+        .into_iter()
+        .partition(|v| v.starts_with('.'));
+    let mounts = files
         .iter()
-        .filter(|v| v.starts_with('.'))
         .map(|v| {
             let mut parts = v.split(':');
             let host = bundle.join("compose").join(parts.next().unwrap());
             (host, parts.next().unwrap().to_owned())
         })
+        .collect();
+    let volumes = named
+        .iter()
+        .map(|v| v.split(':').nth(1).expect("`name:/path`").to_owned())
         .collect();
     let environment = service["environment"]
         .as_object()
@@ -95,6 +134,7 @@ pub fn compose_service(bundle: &Path, name: &str, secrets: &[(String, String)]) 
     });
     ComposeService {
         mounts,
+        volumes,
         environment,
         command,
         user,
@@ -107,7 +147,11 @@ pub fn compose_service(bundle: &Path, name: &str, secrets: &[(String, String)]) 
 impl ComposeService {
     /// `program` as compose runs the service's image: as its `user`, with
     /// `read_only` on a read-only root but its `tmpfs` folders.
-    pub fn contained(&self, ns: &Namespace, program: &str) -> std::process::Command {
+    pub fn contained(
+        &self,
+        ns: &Namespace,
+        program: impl AsRef<std::ffi::OsStr>,
+    ) -> std::process::Command {
         let user = self
             .user
             .expect("compose.yaml runs the service as no `user`");
