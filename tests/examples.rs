@@ -32,7 +32,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 use support::tools;
-use support::{Test, copy_dir, oent, venv_tool, walk};
+use support::{Test, copy_dir, venv_tool, walk};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -611,37 +611,8 @@ fn the_gitlab_ci_snippet_is_valid_gitlab_ci() {
 fn the_gitlab_ci_jobs_run_against_an_example() {
     let (_, ci) = gitlab_ci();
     let work = workspace();
-    let bin_dir = oent().parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     for job in ["oent-lint", "oent-build"] {
-        let lines: Vec<&str> = ci[job]["script"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l.as_str().unwrap())
-            .collect();
-        let script = format!("set -e\n{}\n", lines.join("\n"));
-        let output = Command::new("sh")
-            .arg("-c")
-            .arg(&script)
-            .current_dir(work.path())
-            .env("PATH", &path)
-            .env("CI", "true")
-            .env("CI_PROJECT_DIR", work.path())
-            .env("OENT_DIST", "examples/e-lyco/mayenne")
-            .env("OENT_CACHE_DIR", work.path().join(".oent-cache"))
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{job}:\n{script}\n{}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        support::run_gitlab_job(&ci, job, work.path(), "examples/e-lyco/mayenne");
         let artifacts = &ci[job]["artifacts"];
         let mut declared: Vec<&str> = artifacts["reports"]
             .as_object()

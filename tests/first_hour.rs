@@ -478,30 +478,8 @@ fn a_new_distribution_has_the_ci_template_and_its_jobs_pass() {
     );
     let ci: serde_json::Value = serde_saphyr::from_str(&ci).unwrap();
     let dir = out.path().join("colleges");
-    let path = format!(
-        "{}:{}",
-        support::oent().parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     for job in ["oent-lint", "oent-build"] {
-        let lines: Vec<&str> = ci[job]["script"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l.as_str().unwrap())
-            .collect();
-        let output = Command::new("sh")
-            .arg("-c")
-            .arg(format!("set -e\n{}", lines.join("\n")))
-            .current_dir(&dir)
-            .env("PATH", &path)
-            .env("CI", "true")
-            .env("CI_PROJECT_DIR", &dir)
-            .env("OENT_DIST", ".")
-            .env("OENT_CACHE_DIR", dir.join(".oent-cache"))
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{job}: {output:?}");
+        support::run_gitlab_job(&ci, job, &dir, ".");
     }
     assert!(dir.join("gl-code-quality.json").is_file());
     assert!(dir.join("bundle/bundle.json").is_file());

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use forge_support::{RunningForge, assert_consistent};
 use support::registry::write_module;
-use support::{Output, Test};
+use support::{Output, Test, copy_dir};
 
 /// An ed25519 key pair made by ssh-keygen: (private key path, public key line).
 fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
@@ -257,17 +257,6 @@ fn a_rolled_back_snapshot_is_refused() {
     );
 }
 
-/// A copy of directory `from` at `to` (a backup, as `cp -a` would make).
-fn copy_tree(from: &Path, to: &Path) {
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 #[test]
 fn a_forked_snapshot_is_refused() {
     let root = tempfile::tempdir().unwrap();
@@ -275,7 +264,7 @@ fn a_forked_snapshot_is_refused() {
     // A second forge started from a copy of the association's, with the
     // same key: its next snapshot takes the same number as the original's.
     let clone_dir = root.path().join("assoc-clone");
-    copy_tree(&assoc.dir, &clone_dir);
+    copy_dir(&assoc.dir, &clone_dir);
     std::fs::remove_file(clone_dir.join("forge.log")).ok();
     let clone = RunningForge::spawn(&clone_dir);
     let region = mirror_forge(
@@ -305,7 +294,7 @@ fn a_forked_snapshot_is_refused() {
 
     // The association's server now serves the clone's history.
     std::fs::remove_dir_all(assoc.registry()).unwrap();
-    copy_tree(&clone.registry(), &assoc.registry());
+    copy_dir(&clone.registry(), &assoc.registry());
     assert_sync_refused(&region, "the registry's history forked");
     assert_eq!(
         std::fs::read(region.registry().join("mirrors/openent/snapshot.json")).unwrap(),

@@ -9,8 +9,6 @@ mod http_support;
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
@@ -27,27 +25,15 @@ use support::registry::write_module;
 const MODULES: usize = 24;
 const BATCH: usize = 4;
 
-/// A plain HTTP/1.1 GET through nginx: the status and the body.
+/// A GET through nginx: the status and the body.
 fn get(port: u16, path: &str) -> (u16, Vec<u8>) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "GET /{path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).unwrap();
-    let end = answer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("GET /{path}: no header end in the answer"));
-    let head = String::from_utf8_lossy(&answer[..end]);
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("GET /{path}: no status in {head}"));
-    (status, answer[end + 4..].to_vec())
+    let answer = reqwest::blocking::get(format!("http://127.0.0.1:{port}/{path}"))
+        .unwrap_or_else(|e| panic!("GET /{path}: {e}"));
+    let status = answer.status().as_u16();
+    let body = answer
+        .bytes()
+        .unwrap_or_else(|e| panic!("GET /{path}: {e}"));
+    (status, body.to_vec())
 }
 
 /// The body of `path`, which must be served (200).

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::{Test, oent, venv_tool};
+use support::{Test, oent, tools, venv_tool};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -73,18 +73,13 @@ fn containerfile() -> Vec<(String, Vec<String>, Vec<String>)> {
 import json, sys, dockerfile
 print(json.dumps([[c.cmd, list(c.flags), list(c.value)] for c in dockerfile.parse_file(sys.argv[1])]))
 "#;
-    let output = Command::new(venv_tool("python"))
-        .arg("-c")
-        .arg(script)
-        .arg(Path::new(ROOT).join("Containerfile"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let parsed = tools::run(
+        Command::new(venv_tool("python"))
+            .arg("-c")
+            .arg(script)
+            .arg(Path::new(ROOT).join("Containerfile")),
     );
-    serde_json::from_slice(&output.stdout).unwrap()
+    serde_json::from_str(&parsed).unwrap()
 }
 
 #[test]
@@ -172,27 +167,8 @@ fn reports_name_files_relative_to_the_repository_root() {
          summary: casse\ncategory: pedagogy\naudiences: [eleve]\nservce: {}\n",
     )
     .unwrap();
-    let lines: Vec<&str> = ci["oent-lint"]["script"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l.as_str().unwrap())
-        .collect();
-    let path = format!(
-        "{}:{}",
-        oent().parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(lines.join("\n"))
-        .current_dir(project.path())
-        .env("PATH", &path)
-        .env("CI", "true")
-        .env("CI_PROJECT_DIR", project.path())
-        .env("OENT_DIST", project.path())
-        .output()
-        .unwrap();
+    let (_, mut job) = support::gitlab_job(&ci, "oent-lint", project.path(), project.path());
+    let output = job.output().unwrap();
     // The JUnit run decides the job: the module has errors.
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let issues: Vec<Value> = serde_json::from_str(

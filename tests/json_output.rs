@@ -92,14 +92,12 @@ fn project() -> Test {
              settings: { domaine: ent.example.fr }\ntarget: compose\netablissements:\n\
              \x20 - { uai: \"0750655E\", nom: A, type: lycee, commune: Paris, departement: \"75\", secteur: public }\n",
         )
-        .env("OENT_CACHE_DIR", "cache")
 }
 
 fn run<const N: usize>(test: &Output, args: [&str; N]) -> Output {
     Test::at(test.path())
         .args(args)
         .args(["--format", "json"])
-        .env("OENT_CACHE_DIR", "cache")
         .run()
 }
 

@@ -6,8 +6,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use support::compose::{compose_service, secrets_env};
 use support::namespace::{Namespace, REMOTE_SERVER};
-use support::{copy_dir, tools};
+use support::{copy_dir, slapd, tools};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -42,161 +43,6 @@ fn uais(example: &str) -> Vec<String> {
         .collect();
     uais.sort();
     uais
-}
-
-/// One service of the bundle's compose/compose.yaml, read as a container
-/// runtime reads it.
-struct ComposeService {
-    /// Each bind mount: the file in the bundle and where the container sees it
-    /// (named volumes are left out: the test gives each an empty folder).
-    mounts: Vec<(PathBuf, String)>,
-    /// The environment, each `${VAR:?…}` read from the operator's secrets.env.
-    environment: Vec<(String, String)>,
-    /// `command`, with Compose's `$$` read back as `$`.
-    command: Vec<String>,
-    /// `user: UID:GID` (the contract's `security`), and whether the root
-    /// filesystem is read-only but the `tmpfs` folders.
-    user: Option<(u32, u32)>,
-    read_only: bool,
-    tmpfs: Vec<String>,
-    /// Each Compose secret the service mounts: where, and the value its
-    /// variable holds in the operator's secrets.env.
-    secret_files: Vec<(String, String)>,
-}
-
-fn compose_service(bundle: &Path, name: &str, secrets: &[(String, String)]) -> ComposeService {
-    let path = bundle.join("compose/compose.yaml");
-    let compose: serde_json::Value =
-        serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let service = &compose["services"][name];
-    assert!(
-        service.is_object(),
-        "{}: no service `{name}`",
-        path.display()
-    );
-    let strings = |key: &str| -> Vec<String> {
-        service[key]
-            .as_array()
-            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
-            .unwrap_or_default()
-    };
-    let mounts = strings("volumes")
-        .iter()
-        .filter(|v| v.starts_with('.'))
-        .map(|v| {
-            let mut parts = v.split(':');
-            let host = bundle.join("compose").join(parts.next().unwrap());
-            (host, parts.next().unwrap().to_owned())
-        })
-        .collect();
-    let environment = service["environment"]
-        .as_object()
-        .map(|env| {
-            env.iter()
-                .map(|(k, v)| {
-                    let v = v.as_str().unwrap();
-                    let value = match v.strip_prefix("${") {
-                        Some(rest) => {
-                            let var = rest.split([':', '}']).next().unwrap();
-                            secret(secrets, var)
-                        }
-                        None => v.to_owned(),
-                    };
-                    (k.clone(), value)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let command = strings("command")
-        .iter()
-        .map(|c| c.replace("$$", "$"))
-        .collect();
-    let secret_files = service["secrets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|s| {
-            let source = s["source"].as_str().unwrap();
-            let var = compose["secrets"][source]["environment"].as_str().unwrap();
-            (
-                s["target"].as_str().unwrap().to_owned(),
-                secret(secrets, var),
-            )
-        })
-        .collect();
-    let user = service["user"].as_str().map(|u| {
-        let (uid, gid) = u.split_once(':').expect("`user: UID:GID`");
-        (uid.parse().unwrap(), gid.parse().unwrap())
-    });
-    ComposeService {
-        mounts,
-        environment,
-        command,
-        user,
-        read_only: service["read_only"] == true,
-        tmpfs: strings("tmpfs"),
-        secret_files,
-    }
-}
-
-impl ComposeService {
-    /// `program` as compose runs the service's image: as its `user`, with
-    /// `read_only` on a read-only root but its `tmpfs` folders.
-    fn contained(&self, ns: &Namespace, program: &str) -> std::process::Command {
-        let (uid, gid) = self
-            .user
-            .expect("compose.yaml runs the service as no `user`");
-        if self.read_only {
-            ns.command_contained(uid, gid, &self.tmpfs, program)
-        } else {
-            ns.command_as(uid, gid, program)
-        }
-    }
-
-    /// Where the bundle mounts a file at `mount`, or fails naming it.
-    fn source(&self, mount: &str) -> &Path {
-        self.mounts
-            .iter()
-            .find(|(_, m)| m == mount)
-            .map(|(h, _)| h.as_path())
-            .unwrap_or_else(|| panic!("compose.yaml mounts nothing at {mount}: {:?}", self.mounts))
-    }
-
-    fn env(&self, name: &str) -> Option<&str> {
-        self.environment
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Every bind mount of the service, read-only, as the runtime mounts it.
-    fn mount_all(&self, ns: &Namespace) {
-        for (host, mount) in &self.mounts {
-            ns.bind_ro(host, mount);
-        }
-    }
-}
-
-/// The operator's secrets.env, written from the bundle's secrets.env.example:
-/// each variable gets a value of its own.
-fn secrets_env(bundle: &Path) -> Vec<(String, String)> {
-    let example = std::fs::read_to_string(bundle.join("secrets.env.example")).unwrap();
-    let secrets: Vec<(String, String)> = example
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.strip_suffix('='))
-        .map(|var| (var.to_owned(), format!("test-{}", var.to_lowercase())))
-        .collect();
-    assert!(!secrets.is_empty(), "secrets.env.example lists no variable");
-    secrets
-}
-
-fn secret(secrets: &[(String, String)], var: &str) -> String {
-    secrets
-        .iter()
-        .find(|(k, _)| k == var)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("secrets.env.example does not list {var}"))
 }
 
 /// The test account an operator's import adds: an SDET `ENTPerson` (an
@@ -269,38 +115,15 @@ fn start_directory(
             .expect("the directory's service gets neither LDAP_ADMIN_PASSWORD_FILE nor LDAP_ADMIN_PASSWORD")
             .to_owned(),
     };
-    let config = ns.scratch().join("config.ldif");
-    std::fs::write(
-        &config,
-        tools::slapd_config(
-            &suffix,
-            &admin,
-            &admin_password,
-            "/var/lib/ldap",
-            "/run/slapd",
-        ),
-    )
-    .unwrap();
-    ns.writable("/etc/ldap/slapd.d");
-    ns.writable("/var/lib/ldap");
-    ns.writable("/run/slapd");
+    slapd::configure(ns, &suffix, &admin, &admin_password);
     annuaire.mount_all(ns);
-    ns.run(
-        ns.command("slapadd")
-            .args(["-n0", "-F", "/etc/ldap/slapd.d", "-l"])
-            .arg(&config),
-    );
     let schemas = annuaire.env("LDAP_CUSTOM_SCHEMA_DIR").unwrap_or("/schemas");
     for (_, schema) in annuaire
         .mounts
         .iter()
         .filter(|(_, m)| m.starts_with(&format!("{schemas}/")))
     {
-        ns.run(
-            ns.command("slapadd")
-                .args(["-n0", "-F", "/etc/ldap/slapd.d", "-l"])
-                .arg(schema),
-        );
+        slapd::slapadd(ns, "-n0", schema);
     }
     let ldifs: Vec<&String> = annuaire
         .mounts
@@ -310,39 +133,21 @@ fn start_directory(
         .collect();
     assert!(!ldifs.is_empty(), "compose.yaml mounts no LDIF in /ldifs");
     for ldif in ldifs {
-        ns.run(
-            ns.command("slapadd")
-                .args(["-n1", "-F", "/etc/ldap/slapd.d", "-l"])
-                .arg(ldif),
-        );
+        slapd::slapadd(ns, "-n1", ldif);
     }
     // slapd runs as the image's user (Bitnami's 1001), owner of what it writes.
     let (uid, gid) = annuaire
         .user
         .expect("compose.yaml runs the directory as no `user`");
-    ns.chown(
-        uid,
-        gid,
-        &["/etc/ldap/slapd.d", "/var/lib/ldap", "/run/slapd"],
-    );
-    ns.start(
-        "slapd",
-        annuaire.contained(ns, "slapd").args([
-            "-d",
-            "0",
-            "-F",
-            "/etc/ldap/slapd.d",
-            "-h",
-            "ldap://openent-annuaire:1389/",
-        ]),
-    );
-    ns.wait_for_port("slapd", 1389);
+    ns.chown(uid, gid, &slapd::FOLDERS);
+    let mut daemon = annuaire.contained(ns, "slapd");
+    slapd::start(ns, &mut daemon);
 
     let found = ns.run(ns.command("ldapsearch").args([
         "-x",
         "-LLL",
         "-H",
-        "ldap://openent-annuaire:1389",
+        slapd::URL,
         "-b",
         &format!("ou=structures,{suffix}"),
         "-s",
@@ -393,14 +198,7 @@ fn the_essonne_directory_and_mail_start_with_the_bundle_files() {
     std::fs::write(&account, account_ldif(&suffix, &uais[0])).unwrap();
     ns.run(
         ns.command("ldapadd")
-            .args([
-                "-x",
-                "-H",
-                "ldap://openent-annuaire:1389",
-                "-D",
-                &admin,
-                "-w",
-            ])
+            .args(["-x", "-H", slapd::URL, "-D", &admin, "-w"])
             .arg(&admin_password)
             .arg("-f")
             .arg(&account),

@@ -12,10 +12,10 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use serde::Deserialize;
+use support::compose::{ComposeService, compose_services};
 use support::namespace::Namespace;
 use support::tools;
 
@@ -24,50 +24,11 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// Where both database modules mount their init script.
 const INIT_SCRIPT: &str = "/docker-entrypoint-initdb.d/oent-databases.sh";
 
-/// The compose file's services, as far as a container runtime reads them.
-#[derive(Deserialize)]
-struct Compose {
-    services: BTreeMap<String, Service>,
-    #[serde(default)]
-    secrets: BTreeMap<String, Secret>,
-}
-
-/// A top-level Compose secret, read from the operator's variable.
-#[derive(Deserialize)]
-struct Secret {
-    environment: String,
-}
-
-/// A service's use of a secret: mounted as a file at `target`.
-#[derive(Deserialize)]
-struct SecretFile {
-    source: String,
-    target: String,
-}
-
-#[derive(Deserialize)]
-struct Service {
-    /// `UID:GID`, the contract's `security.user` and `group`.
-    user: Option<String>,
-    /// The root filesystem read-only, but `tmpfs`.
-    #[serde(default)]
-    read_only: bool,
-    #[serde(default)]
-    tmpfs: Vec<String>,
-    #[serde(default)]
-    environment: BTreeMap<String, String>,
-    #[serde(default)]
-    volumes: Vec<String>,
-    #[serde(default)]
-    secrets: Vec<SecretFile>,
-}
-
-/// A built bundle and the secrets an operator filled in for it.
+/// A built bundle's compose file services, read with the secrets an
+/// operator filled in for it.
 struct Bundle {
     _work: tempfile::TempDir,
-    dir: PathBuf,
-    compose: Compose,
-    secrets: BTreeMap<String, String>,
+    services: BTreeMap<String, ComposeService>,
 }
 
 /// `oent build` of `distribution` in the repository's folder `tree`
@@ -76,21 +37,17 @@ struct Bundle {
 /// the secrets an operator would fill.
 fn built_from_modules(tree: &str, distribution: &str) -> Bundle {
     let (work, dir) = support::build_from_modules(tree, distribution, &[]);
-    let compose = std::fs::read_to_string(dir.join("compose/compose.yaml")).unwrap();
-    let compose: Compose = serde_saphyr::from_str(&compose).unwrap();
     let secrets = filled_secrets(&dir.join("secrets.env.example"));
     Bundle {
         _work: work,
-        dir,
-        compose,
-        secrets,
+        services: compose_services(&dir, &secrets),
     }
 }
 
 /// secrets.env as an operator fills it from the bundle's example: every
 /// variable gets a value, each with a quote and a backslash, which the init
 /// scripts and the settings must carry intact.
-fn filled_secrets(example: &Path) -> BTreeMap<String, String> {
+fn filled_secrets(example: &Path) -> Vec<(String, String)> {
     let text = std::fs::read_to_string(example).unwrap();
     text.lines()
         .filter(|l| !l.starts_with('#'))
@@ -105,9 +62,8 @@ fn filled_secrets(example: &Path) -> BTreeMap<String, String> {
 }
 
 impl Bundle {
-    fn service(&self, name: &str) -> &Service {
-        self.compose
-            .services
+    fn service(&self, name: &str) -> &ComposeService {
+        self.services
             .get(name)
             .unwrap_or_else(|| panic!("the bundle's compose.yaml has no service {name}"))
     }
@@ -115,77 +71,46 @@ impl Bundle {
     /// The UID and GID compose runs a service as (`user:`, from the contract's
     /// `security`): the test runs its daemon as them.
     fn user(&self, name: &str) -> (u32, u32) {
-        let user = self.service(name).user.as_deref();
-        let (uid, gid) = user
-            .and_then(|u| u.split_once(':'))
-            .unwrap_or_else(|| panic!("compose.yaml runs {name} as no `user: UID:GID`"));
-        (uid.parse().unwrap(), gid.parse().unwrap())
+        self.service(name)
+            .user
+            .unwrap_or_else(|| panic!("compose.yaml runs {name} as no `user: UID:GID`"))
     }
 
-    /// A command of `name`'s image as compose runs it: as its `user`, and
-    /// with `read_only` on a read-only root but its `tmpfs` folders.
+    /// A command of `name`'s image as compose runs it (see
+    /// [`ComposeService::contained`]).
     fn contained(
         &self,
         ns: &Namespace,
         name: &str,
         program: impl AsRef<std::ffi::OsStr>,
     ) -> Command {
-        let (uid, gid) = self.user(name);
-        let service = self.service(name);
-        if service.read_only {
-            ns.command_contained(uid, gid, &service.tmpfs, program)
-        } else {
-            ns.command_as(uid, gid, program)
-        }
+        self.service(name).contained(ns, program)
     }
 
     /// A service's environment as compose gives it: `${VAR:?…}` replaced by
     /// secrets.env's value.
     fn environment(&self, name: &str) -> BTreeMap<String, String> {
-        self.service(name)
-            .environment
-            .iter()
-            .map(|(key, value)| {
-                let value = match value.strip_prefix("${") {
-                    Some(rest) => {
-                        let var = rest.split([':', '}']).next().unwrap();
-                        self.secrets
-                            .get(var)
-                            .unwrap_or_else(|| {
-                                panic!(
-                                    "{name}'s {key} reads ${var}, which secrets.env.example lacks"
-                                )
-                            })
-                            .clone()
-                    }
-                    None => value.clone(),
-                };
-                (key.clone(), value)
-            })
-            .collect()
+        self.service(name).environment.iter().cloned().collect()
     }
 
-    /// Mounts a service's files (`../conf/…:/path:ro`) and secrets (a file
-    /// holding the secret's variable) where compose mounts them, and with
+    /// Mounts a service's secrets (a file holding the secret's variable)
+    /// and files (`../conf/…:/path:ro`) where compose mounts them, and with
     /// `data` its named volumes as empty writable folders.
     fn mount(&self, ns: &Namespace, name: &str, data: bool) {
-        for secret in &self.service(name).secrets {
-            let var = &self.compose.secrets[&secret.source].environment;
-            let file = ns.scratch().join(&secret.source);
-            std::fs::write(&file, &self.secrets[var]).unwrap();
-            ns.bind_ro(&file, &secret.target);
+        let service = self.service(name);
+        for (target, value) in &service.secret_files {
+            let file = ns
+                .scratch()
+                .join(target.trim_start_matches('/').replace('/', "_"));
+            std::fs::write(&file, value).unwrap();
+            ns.bind_ro(&file, target);
         }
-        for volume in &self.service(name).volumes {
-            let mut parts = volume.split(':');
-            let (source, target) = (parts.next().unwrap(), parts.next().unwrap());
-            match source.strip_prefix("../") {
-                Some(file) => ns.bind_ro(&self.dir.join(file), target.trim_end_matches('/')),
-                None if data => {
-                    ns.writable(target);
-                }
-                None => {}
+        if data {
+            for volume in &service.volumes {
+                ns.writable(volume);
             }
         }
+        service.mount_all(ns);
     }
 }
 

@@ -15,17 +15,6 @@ use support::tools;
 
 const ROOT_DN: &str = "dc=colleges,dc=essonne,dc=fr";
 
-fn run(command: &mut Command) -> String {
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 #[test]
 fn slapd_loads_the_bundle_tree_and_the_accounts_imported_from_the_aaf() {
     tools::required("slapd", "slapd");
@@ -56,11 +45,13 @@ fn slapd_loads_the_bundle_tree_and_the_accounts_imported_from_the_aaf() {
         ("-n1", annuaire.join("slapd.ldif")),
         ("-n1", work.path().join("aaf.ldif")),
     ] {
-        run(Command::new("slapadd")
-            .args([database, "-F"])
-            .arg(&conf)
-            .arg("-l")
-            .arg(ldif));
+        tools::run(
+            Command::new("slapadd")
+                .args([database, "-F"])
+                .arg(&conf)
+                .arg("-l")
+                .arg(ldif),
+        );
     }
 
     let port = support::free_port();
@@ -76,23 +67,27 @@ fn slapd_loads_the_bundle_tree_and_the_accounts_imported_from_the_aaf() {
         assert!(Instant::now() < deadline, "slapd does not listen on {url}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let found = run(Command::new("ldapsearch")
-        .args(["-x", "-LLL", "-H", &url, "-b"])
-        .arg(format!("ou=personnes,{ROOT_DN}"))
-        .args([
-            "-S",
-            "uid",
-            "(objectClass=ENTEleve)",
-            "uid",
-            "ENTPersonStructRattach",
-        ]));
-    let structures = run(Command::new("ldapsearch")
-        .args(["-x", "-LLL", "-H", &url, "-s", "one", "-b"])
-        .arg(format!("ou=structures,{ROOT_DN}"))
-        .args([
-            "(&(objectClass=ENTEtablissement)(ENTStructureUAI=0911501M))",
-            "dn",
-        ]));
+    let found = tools::run(
+        Command::new("ldapsearch")
+            .args(["-x", "-LLL", "-H", &url, "-b"])
+            .arg(format!("ou=personnes,{ROOT_DN}"))
+            .args([
+                "-S",
+                "uid",
+                "(objectClass=ENTEleve)",
+                "uid",
+                "ENTPersonStructRattach",
+            ]),
+    );
+    let structures = tools::run(
+        Command::new("ldapsearch")
+            .args(["-x", "-LLL", "-H", &url, "-s", "one", "-b"])
+            .arg(format!("ou=structures,{ROOT_DN}"))
+            .args([
+                "(&(objectClass=ENTEtablissement)(ENTStructureUAI=0911501M))",
+                "dn",
+            ]),
+    );
     support::stop_gracefully(&mut server);
     assert_eq!(
         found,

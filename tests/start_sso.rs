@@ -22,8 +22,9 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use support::compose::{compose_service, secrets_env};
 use support::namespace::Namespace;
-use support::tools;
+use support::{slapd, tools};
 
 const ROOT_DN: &str = "dc=colleges,dc=essonne,dc=fr";
 const DOMAIN: &str = "moncollege.essonne.fr";
@@ -40,80 +41,26 @@ fn conf(bundle: &Path, slug: &str, path: &str) -> PathBuf {
     file
 }
 
-/// The mount of `source` in `slug`'s deployment contract, read from the
-/// bundle's compose.yaml (`../conf/<slug>/<source>:<mount>:ro`).
-fn mount(bundle: &Path, slug: &str, source: &str) -> String {
-    let compose = std::fs::read_to_string(bundle.join("compose/compose.yaml")).unwrap();
-    let prefix = format!("'../conf/{slug}/{source}:");
-    let line = compose
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("- ")?.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("compose.yaml mounts no {prefix}"));
-    line.trim_end_matches('\'')
-        .trim_end_matches(":ro")
-        .to_owned()
-}
-
 /// Debian's slapd on openent-annuaire:1389 with the bundle's SDET schema
 /// and tree, the imported accounts, and the account's first password.
 fn start_directory(ns: &mut Namespace, bundle: &Path, accounts: &Path) {
     let admin = format!("cn=admin,{ROOT_DN}");
-    let config = ns.scratch().join("config.ldif");
-    std::fs::write(
-        &config,
-        tools::slapd_config(
-            ROOT_DN,
-            &admin,
-            ADMIN_PASSWORD,
-            "/var/lib/ldap",
-            "/run/slapd",
-        ),
-    )
-    .unwrap();
-    ns.writable("/etc/ldap/slapd.d");
-    ns.writable("/var/lib/ldap");
-    ns.writable("/run/slapd");
-    ns.bind_ro(&config, "/etc/ldap/seed/config.ldif");
-    ns.bind_ro(
-        &conf(bundle, "openent-annuaire", "sdet-schema.ldif"),
-        "/etc/ldap/seed/sdet-schema.ldif",
-    );
-    ns.bind_ro(
-        &conf(bundle, "openent-annuaire", "slapd.ldif"),
-        "/etc/ldap/seed/tree.ldif",
-    );
-    ns.bind_ro(accounts, "/etc/ldap/seed/aaf.ldif");
-    // cn=config (-n0) with the schema, then the tree and the accounts (-n1).
+    slapd::configure(ns, ROOT_DN, &admin, ADMIN_PASSWORD);
+    // The schema into cn=config (-n0), then the tree and the accounts (-n1).
+    let annuaire = |file| conf(bundle, "openent-annuaire", file);
     for (database, ldif) in [
-        ("-n0", "config"),
-        ("-n0", "sdet-schema"),
-        ("-n1", "tree"),
-        ("-n1", "aaf"),
+        ("-n0", annuaire("sdet-schema.ldif")),
+        ("-n1", annuaire("slapd.ldif")),
+        ("-n1", accounts.to_path_buf()),
     ] {
-        ns.run(ns.command("slapadd").args([
-            database,
-            "-F",
-            "/etc/ldap/slapd.d",
-            "-l",
-            &format!("/etc/ldap/seed/{ldif}.ldif"),
-        ]));
+        slapd::slapadd(ns, database, ldif);
     }
-    ns.start(
-        "slapd",
-        ns.command("slapd").args([
-            "-d",
-            "0",
-            "-F",
-            "/etc/ldap/slapd.d",
-            "-h",
-            "ldap://openent-annuaire:1389/",
-        ]),
-    );
-    ns.wait_for_port("slapd", 1389);
+    let mut daemon = ns.command("slapd");
+    slapd::start(ns, &mut daemon);
     ns.run(ns.command("ldappasswd").args([
         "-x",
         "-H",
-        "ldap://openent-annuaire:1389",
+        slapd::URL,
         "-D",
         &admin,
         "-w",
@@ -133,7 +80,7 @@ fn check_directory(ns: &Namespace) -> (String, String, String) {
         let mut command = ns.command("ldapsearch");
         command
             .args(["-x", "-LLL", "-o", "ldif-wrap=no", "-H"])
-            .arg("ldap://openent-annuaire:1389")
+            .arg(slapd::URL)
             .args(["-b", base, filter])
             .args(attrs);
         ns.run(&mut command)
@@ -166,7 +113,7 @@ fn check_directory(ns: &Namespace) -> (String, String, String) {
     ns.bind_ro(&bad, "/etc/ldap/seed/bad.ldif");
     let refused = ns
         .command("ldapadd")
-        .args(["-x", "-H", "ldap://openent-annuaire:1389", "-D", &admin])
+        .args(["-x", "-H", slapd::URL, "-D", &admin])
         .args(["-w", ADMIN_PASSWORD, "-f", "/etc/ldap/seed/bad.ldif"])
         .output()
         .unwrap();
@@ -183,11 +130,8 @@ fn check_directory(ns: &Namespace) -> (String, String, String) {
 /// (as www-data: it refuses root) with the secrets in its environment, and
 /// nginx with the module's vhost on port 8080.
 fn start_lemonldap(ns: &mut Namespace, bundle: &Path, key: &str) {
-    let slug = "openent-lemonldap";
-    for source in ["lemonldap-ng.ini", "conf/", "portal-nginx.conf"] {
-        let target = mount(bundle, slug, source);
-        ns.bind_ro(&conf(bundle, slug, source), target.trim_end_matches('/'));
-    }
+    let lemonldap = compose_service(bundle, "openent-lemonldap", &secrets_env(bundle));
+    lemonldap.mount_all(ns);
     for folder in [
         "/var/lib/lemonldap-ng/sessions",
         "/var/lib/lemonldap-ng/psessions",
@@ -219,7 +163,7 @@ fn start_lemonldap(ns: &mut Namespace, bundle: &Path, key: &str) {
     );
     let nginx = ns.scratch().join("nginx");
     std::fs::create_dir_all(&nginx).unwrap();
-    let vhost = mount(bundle, slug, "portal-nginx.conf");
+    let vhost = lemonldap.target("portal-nginx.conf");
     std::fs::write(
         nginx.join("nginx.conf"),
         format!(

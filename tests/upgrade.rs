@@ -32,7 +32,7 @@ fn agenda(test: Test, version: &str, jours: u32, titre: &str) -> Test {
 /// bundle/ written. Then agenda 1.1.0 is published, with new defaults for
 /// both options.
 fn built_then_upgraded() -> support::Output {
-    let test = agenda(Test::new(), "1.0.0", 5, "Agenda").env("OENT_CACHE_DIR", "cache");
+    let test = agenda(Test::new(), "1.0.0", 5, "Agenda");
     let built = test
         .write(
             "dist/distribution.yaml",
@@ -46,7 +46,6 @@ fn built_then_upgraded() -> support::Output {
         .run()
         .status(0);
     agenda(built.then(), "1.1.0", 7, "Agenda 2")
-        .env("OENT_CACHE_DIR", "cache")
         .args(["--version"])
         .run()
         .status(0)
@@ -59,7 +58,6 @@ fn update_dry_run_shows_modules_defaults_and_files_and_writes_nothing() {
     let out = out
         .then()
         .args(["update", "--dry-run", "--dist", "dist"])
-        .env("OENT_CACHE_DIR", "cache")
         .run()
         .status(0)
         .stderr_contains("nothing was written");
@@ -103,7 +101,6 @@ fn update_dry_run_as_json() {
     let out = built_then_upgraded()
         .then()
         .args(["update", "--dry-run", "--dist", "dist", "--format", "json"])
-        .env("OENT_CACHE_DIR", "cache")
         .run()
         .status(0);
     let report = out.json();
@@ -137,14 +134,12 @@ fn build_diff_compares_with_the_bundle_and_writes_nothing() {
     let out = built_then_upgraded()
         .then()
         .args(["update", "--dist", "dist"])
-        .env("OENT_CACHE_DIR", "cache")
         .run()
         .status(0);
     // The lock is now the newest: nothing left to move, nothing rendered.
     let out = out
         .then()
         .args(["update", "--dry-run", "--dist", "dist"])
-        .env("OENT_CACHE_DIR", "cache")
         .run()
         .status(0)
         .stdout_is("")
@@ -153,7 +148,6 @@ fn build_diff_compares_with_the_bundle_and_writes_nothing() {
     let out = out
         .then()
         .args(["build", "dist", "--diff"])
-        .env("OENT_CACHE_DIR", "cache")
         .run()
         .status(0)
         .stderr_contains("nothing was written");
@@ -176,12 +170,10 @@ fn build_diff_compares_with_the_bundle_and_writes_nothing() {
     // Once built, there is nothing left to show.
     out.then()
         .args(["build", "dist"])
-        .env("OENT_CACHE_DIR", "cache")
         .run()
         .status(0)
         .then()
         .args(["build", "dist", "--diff", "--format", "json"])
-        .env("OENT_CACHE_DIR", "cache")
         .run()
         .status(0)
         .stdout_is(
@@ -203,7 +195,6 @@ fn update_dry_run_without_a_lock_says_what_to_do() {
     std::fs::remove_file(out.path().join("dist/oent.lock")).unwrap();
     out.then()
         .args(["update", "--dry-run", "--dist", "dist"])
-        .env("OENT_CACHE_DIR", "cache")
         .run()
         .status(2)
         .stderr_is(

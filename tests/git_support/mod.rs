@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::tools::{NGINX, start_nginx};
+use crate::support::tools::{self, NGINX, start_nginx};
 use crate::support::{free_port, stop_gracefully};
 
 /// Where Debian's `fcgiwrap` package installs it.
@@ -394,17 +394,11 @@ http {{
 pub fn test_tls(dir: &Path, user: &str, password: &str) -> (Tls, PathBuf) {
     std::fs::create_dir_all(dir).unwrap();
     let openssl = |args: &[&str]| {
-        let output = Command::new(crate::support::tools::required("openssl", "openssl"))
-            .current_dir(dir)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        tools::run(
+            Command::new(tools::required("openssl", "openssl"))
+                .current_dir(dir)
+                .args(args),
+        )
     };
     let ec = [
         "-newkey",

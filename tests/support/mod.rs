@@ -39,8 +39,10 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod compose;
 pub mod namespace;
 pub mod registry;
+pub mod slapd;
 pub mod tools;
 
 use std::ffi::{OsStr, OsString};
@@ -545,6 +547,55 @@ pub fn venv_tool(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The `script` of `job` of a GitLab CI file (`ci`, parsed), and the shell
+/// that runs it as a GitLab runner does (stopping at the first line that
+/// fails): in the checkout `project`, with `CI`, `CI_PROJECT_DIR`,
+/// `OENT_DIST=dist`, the cache in `project/.oent-cache` as the template's
+/// variables say, and `oent` on PATH as the image has it.
+pub fn gitlab_job(
+    ci: &serde_json::Value,
+    job: &str,
+    project: &Path,
+    dist: impl AsRef<OsStr>,
+) -> (String, Command) {
+    let lines: Vec<&str> = ci[job]["script"]
+        .as_array()
+        .unwrap_or_else(|| panic!("the CI file has no {job}.script"))
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    let script = format!("set -e\n{}\n", lines.join("\n"));
+    let path = format!(
+        "{}:{}",
+        oent().parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(&script)
+        .current_dir(project)
+        .env("PATH", path)
+        .env("CI", "true")
+        .env("CI_PROJECT_DIR", project)
+        .env("OENT_DIST", dist)
+        .env("OENT_CACHE_DIR", project.join(".oent-cache"));
+    (script, command)
+}
+
+/// Runs [`gitlab_job`]; fails with the script and its output unless every
+/// line succeeds.
+pub fn run_gitlab_job(ci: &serde_json::Value, job: &str, project: &Path, dist: &str) {
+    let (script, mut command) = gitlab_job(ci, job, project, dist);
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{job}:\n{script}\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// Every file under `dir` (recursively), sorted.

@@ -338,10 +338,28 @@ impl Namespace {
         remote
     }
 
+    /// `program` as compose runs a service's image (docs/render.md,
+    /// "Security"): as its `user` `uid:gid`, and with `read_only` on a
+    /// read-only root but its `tmpfs` folders ([`Namespace::command_contained`]),
+    /// else on this namespace's root ([`Namespace::command_as`]).
+    pub fn command_of_service(
+        &self,
+        (uid, gid): (u32, u32),
+        read_only: bool,
+        tmpfs: &[String],
+        program: impl AsRef<std::ffi::OsStr>,
+    ) -> Command {
+        if read_only {
+            self.command_contained(uid, gid, tmpfs, program)
+        } else {
+            self.command_as(uid, gid, program)
+        }
+    }
+
     /// A command run inside the namespaces as `uid:gid` with no other
     /// group (`setpriv`), as a container runs its image under the contract's
     /// `security.user` / `group` (docs/render.md, "Security").
-    pub fn command_as(&self, uid: u32, gid: u32, program: impl AsRef<std::ffi::OsStr>) -> Command {
+    fn command_as(&self, uid: u32, gid: u32, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut command = self.command("setpriv");
         command
             .arg(format!("--reuid={uid}"))
@@ -359,7 +377,7 @@ impl Namespace {
     /// Debian's daemon, and is never created on the machine). In a
     /// mount namespace of its own inside this one, so that the test itself
     /// still writes; `unshare` and `sh` exec in place: the pid is the daemon's.
-    pub fn command_contained(
+    fn command_contained(
         &self,
         uid: u32,
         gid: u32,
