@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -228,17 +228,15 @@ pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 's
     })
 }
 
+/// Takes the request itself, not its `HeaderMap` and `Method` (each
+/// extractor a clone): the headers are only read.
 async fn static_file(
     State(forge): State<Shared>,
     UrlPath(path): UrlPath<String>,
-    method: Method,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    match forge
-        .files
-        .serve(&path, &headers, method == Method::HEAD)
-        .await
-    {
+    let head = request.method() == Method::HEAD;
+    match forge.files.serve(&path, request.headers(), head).await {
         Ok(response) => Ok(response),
         Err(files::Refusal::Traversal) => {
             tracing::warn!(path, "refused: path leaves the registry");
@@ -379,7 +377,7 @@ mod tests {
     use std::path::Path;
 
     use axum::body::Body;
-    use axum::http::{Request, header};
+    use axum::http::{HeaderMap, Request, header};
     use serde_json::{Value, json as value};
     use tower::ServiceExt;
 
