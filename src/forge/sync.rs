@@ -796,3 +796,101 @@ pub fn sync_all(
     progress.finish();
     change
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    /// A peer on loopback that answers each GET with the status line
+    /// `statuses` gives for its path (`200 OK` with a body and an ETag),
+    /// whatever `If-None-Match` says: a server that is not a registry.
+    fn peer(statuses: &'static [(&'static str, &'static str)]) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
+                // The headers, up to the blank line.
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap() <= 2 {
+                        break;
+                    }
+                }
+                let status = statuses
+                    .iter()
+                    .find(|(p, _)| path == format!("/{p}"))
+                    .map_or("404 Not Found", |(_, s)| s);
+                let body = if status.starts_with("200") {
+                    "hello"
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nETag: \"v1\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        base
+    }
+
+    #[test]
+    fn a_peer_answers_200_or_the_sync_fails_saying_what_it_answered() {
+        let base = peer(&[
+            ("ok", "200 OK"),
+            ("broken", "500 Internal Server Error"),
+            ("same", "304 Not Modified"),
+        ]);
+        let http = client();
+        let remote = Remote {
+            peer: "assoc",
+            base: &base,
+            http: &http,
+        };
+        assert_eq!(remote.require("ok", 5).unwrap(), b"hello");
+        let message = |e: SyncError| e.to_string().replace(&base, "[PEER]");
+        assert_eq!(
+            message(remote.require("ok", 4).unwrap_err()),
+            "peer `assoc`: cannot fetch [PEER]/ok: larger than 4 bytes"
+        );
+        assert_eq!(
+            message(remote.require("missing", 5).unwrap_err()),
+            "peer `assoc`: cannot fetch [PEER]/missing: not found (404)"
+        );
+        assert_eq!(
+            message(remote.require("broken", 5).unwrap_err()),
+            "peer `assoc`: cannot fetch [PEER]/broken: the server answered 500 Internal Server Error"
+        );
+        // A 304 is an answer only to a conditional GET.
+        assert!(
+            remote
+                .require_changed("same", 5, Some("\"v1\""))
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            message(remote.require_changed("same", 5, None).unwrap_err()),
+            "peer `assoc`: cannot fetch [PEER]/same: the server answered 304 Not Modified"
+        );
+        assert_eq!(
+            remote.require_changed("ok", 5, Some("\"v0\"")).unwrap(),
+            Some((b"hello".to_vec(), Some("\"v1\"".to_owned())))
+        );
+        assert_eq!(
+            message(
+                remote
+                    .require_changed("missing", 5, Some("\"v0\""))
+                    .unwrap_err()
+            ),
+            "peer `assoc`: cannot fetch [PEER]/missing: not found (404)"
+        );
+    }
+}
