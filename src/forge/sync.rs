@@ -142,23 +142,24 @@ impl Remote<'_> {
             .map_err(|e| self.fetch_error(relative, e.to_string()))
     }
 
-    /// The answer to a GET of `relative`, its body still unread; `None` for a 404.
-    fn open(&self, relative: &str) -> Result<Option<Response>, SyncError> {
-        let response = self.send(relative, None)?;
+    /// `response` if it is a 200; anything else is a failure (every file
+    /// a sync asks for must exist), the 304 of a conditional GET aside,
+    /// which its caller handles first.
+    fn ok(&self, relative: &str, response: Response) -> Result<Response, SyncError> {
         match response.status() {
-            StatusCode::OK => Ok(Some(response)),
-            StatusCode::NOT_FOUND => Ok(None),
+            StatusCode::OK => Ok(response),
+            StatusCode::NOT_FOUND => Err(self.fetch_error(relative, "not found (404)")),
             status => Err(self.fetch_error(relative, format!("the server answered {status}"))),
         }
     }
 
-    fn open_required(&self, relative: &str) -> Result<Response, SyncError> {
-        self.open(relative)?
-            .ok_or_else(|| self.fetch_error(relative, "not found (404)"))
+    /// The answer to a GET of `relative`, its body still unread.
+    fn open(&self, relative: &str) -> Result<Response, SyncError> {
+        self.ok(relative, self.send(relative, None)?)
     }
 
     fn require(&self, relative: &str, limit: u64) -> Result<Vec<u8>, SyncError> {
-        let response = self.open_required(relative)?;
+        let response = self.open(relative)?;
         self.read(relative, response, limit)
     }
 
@@ -172,14 +173,10 @@ impl Remote<'_> {
         etag: Option<&str>,
     ) -> Result<Option<Tagged>, SyncError> {
         let response = self.send(relative, etag)?;
-        match response.status() {
-            StatusCode::NOT_MODIFIED if etag.is_some() => return Ok(None),
-            StatusCode::OK => {}
-            StatusCode::NOT_FOUND => return Err(self.fetch_error(relative, "not found (404)")),
-            status => {
-                return Err(self.fetch_error(relative, format!("the server answered {status}")));
-            }
+        if etag.is_some() && response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(None);
         }
+        let response = self.ok(relative, response)?;
         let tag = response
             .headers()
             .get(ETAG)
@@ -655,7 +652,7 @@ fn download(
         .suffix(crate::fsutil::TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(io)?;
-    let mut response = remote.open_required(&line.archive)?.take(line.size + 1);
+    let mut response = remote.open(&line.archive)?.take(line.size + 1);
     let mut out = HashingWriter::new(std::io::BufWriter::with_capacity(64 * 1024, temp));
     // A read error is the peer's; a write error is this forge's disk.
     let mut buffer = vec![0; 64 * 1024];
