@@ -144,7 +144,8 @@ pub fn bind_per_thread(
 }
 
 /// Listens on `socket` (one of [`bind_per_thread`]'s), registered with the
-/// current thread's runtime: called on that thread before the address is printed.
+/// runtime entered when it is called (the one its thread then drives),
+/// before the address is printed.
 pub fn listen(
     socket: tokio::net::TcpSocket,
     address: std::net::SocketAddr,
