@@ -646,12 +646,7 @@ fn download(
         source,
     };
     let dir = path.parent().unwrap_or(&registry.root);
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let temp = crate::fsutil::public_temp()
-        .prefix(crate::fsutil::TEMP_PREFIX)
-        .suffix(crate::fsutil::TEMP_SUFFIX)
-        .tempfile_in(dir)
-        .map_err(io)?;
+    let temp = crate::fsutil::temp_in(dir).map_err(io)?;
     let mut response = remote.open(&line.archive)?.take(line.size + 1);
     let mut out = HashingWriter::new(std::io::BufWriter::with_capacity(64 * 1024, temp));
     // A read error is the peer's; a write error is this forge's disk.
