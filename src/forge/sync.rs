@@ -32,7 +32,7 @@ use tempfile::TempPath;
 use super::config::Peer;
 use super::sync_state::{SyncState, Validator, validator};
 use crate::package::checksum::{HashingWriter, sha256_hex};
-use crate::registry::config::{Mirror, RegistryConfig};
+use crate::registry::config::{Mirror, RegistryConfig, mirror_snapshot_path};
 use crate::registry::http::{CONNECT_TIMEOUT, MAX_CONFIG_BYTES, MAX_INDEX_BYTES, USER_AGENT};
 use crate::registry::index::{self, IndexEntry};
 use crate::registry::local::LocalRegistry;
@@ -345,11 +345,7 @@ pub fn sync_peer(
         }
         first_expiry = first_expiry.min(snapshot.expires);
         mirror_namespaces(registry, &remote, origin, &snapshot, &mut report)?;
-        let local = registry
-            .root
-            .join("mirrors")
-            .join(&origin.name)
-            .join(SNAPSHOT_FILE);
+        let local = registry.root.join(mirror_snapshot_path(&origin.name));
         write(&local, &bytes, Durability::Now)?;
         report
             .snapshots
@@ -399,11 +395,7 @@ fn verified(
         .map_err(remote.snapshot_error(relative))?;
     // The copy mirrored before is found by the registry name the fresh
     // snapshot gives, so the rollback check comes after its signature check.
-    let local = registry
-        .root
-        .join("mirrors")
-        .join(&fresh.registry)
-        .join(SNAPSHOT_FILE);
+    let local = registry.root.join(mirror_snapshot_path(&fresh.registry));
     let seen = std::fs::read(&local)
         .ok()
         .and_then(|old| snapshot::verify(&old, keys, SystemTime::UNIX_EPOCH, None).ok());
