@@ -102,7 +102,8 @@ pub struct SyncReport {
 }
 
 /// What one peer's sync did, the mirrors to list in registry.yaml, and
-/// the validator to keep for the next round (`None`: keep the one there is).
+/// the validator its snapshot came with, to keep for the next round
+/// (`None` after a 304, or when the peer sent no ETag).
 pub struct PeerSync {
     pub report: SyncReport,
     pub mirrors: Vec<Mirror>,
@@ -739,11 +740,12 @@ pub fn sync_all(
                     let synced = sync_peer(&registry, peer, &http, etag)?;
                     let recorded = record_mirrors(&mut registry, synced.mirrors)?;
                     changed |= recorded || synced.report.index_files > 0;
-                    // Kept only once all the peer vouches for is mirrored.
-                    let validator = match synced.validator {
-                        Some(fresh) => Some(fresh),
-                        None if synced.report.not_modified => kept.peers.get(&peer.name).cloned(),
-                        None => None,
+                    // Kept only once all the peer vouches for is mirrored;
+                    // a 304 keeps the one that was sent.
+                    let validator = if synced.report.not_modified {
+                        kept.peers.get(&peer.name).cloned()
+                    } else {
+                        synced.validator
                     };
                     if let Some(validator) = validator {
                         state.peers.insert(peer.name.clone(), validator);
