@@ -78,6 +78,18 @@ pub fn is_temporary(file_name: &str) -> bool {
     file_name.starts_with(TEMP_PREFIX) && file_name.ends_with(TEMP_SUFFIX)
 }
 
+/// A new temporary file in `dir` (created if missing), named as oent's
+/// temporaries are ([`is_temporary`]) and with an ordinary file's mode
+/// ([`public_temp`]): renamed over its target once complete, removed if
+/// dropped before.
+pub fn temp_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    std::fs::create_dir_all(dir)?;
+    public_temp()
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+}
+
 fn write_replacing(path: &Path, contents: &[u8], flush: bool) -> std::io::Result<()> {
     if std::fs::read(path).is_ok_and(|existing| existing == contents) {
         return Ok(());
@@ -86,11 +98,7 @@ fn write_replacing(path: &Path, contents: &[u8], flush: bool) -> std::io::Result
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir)?;
-    let mut temp = public_temp()
-        .prefix(TEMP_PREFIX)
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)?;
+    let mut temp = temp_in(dir)?;
     temp.write_all(contents)?;
     if flush {
         temp.as_file().sync_all()?;

@@ -13,7 +13,6 @@ use oent::forge::client::Published;
 use oent::forge::config::ForgeConfig;
 use oent::forge::gitlab::{self, Step};
 use oent::ops::publish::{PublishOptions, Report};
-use oent::registry::fetch::{NoProgress, Progress};
 
 #[derive(Debug, Subcommand)]
 pub enum ForgeCommand {
@@ -137,11 +136,7 @@ fn sync(args: SyncArgs) -> anyhow::Result<u8> {
     let Some(config) = load_config(&args.config)? else {
         return Ok(exit::FAILURE);
     };
-    let bar: Box<dyn Progress> = if args.format.is_json() {
-        Box::new(NoProgress)
-    } else {
-        super::progress::bar("syncing", "peers")
-    };
+    let bar = super::progress::bar_for(args.format, "syncing", "peers");
     let synced = oent::ops::forge::sync(&config, bar.as_ref())?;
     let mut failed = false;
     let mut peers = Vec::new();
@@ -218,11 +213,7 @@ pub fn run_publish(args: PublishArgs) -> anyhow::Result<u8> {
         git_ref: args.git_ref,
     };
     let json = args.format.is_json();
-    let bar: Box<dyn Progress> = if json {
-        Box::new(NoProgress)
-    } else {
-        super::progress::bar("publishing", "modules")
-    };
+    let bar = super::progress::bar_for(args.format, "publishing", "modules");
     let mut modules = Vec::new();
     let summary = oent::ops::publish::publish(options, bar.as_ref(), |report| {
         let (line, value) = published(report);

@@ -7,6 +7,8 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressStyle};
 use oent::registry::fetch::{NoProgress, Progress};
 
+use super::output::Format;
+
 /// A bar labelled `{verb} … {pos}/{len} {unit}`, or nothing where it would be noise.
 pub fn bar(verb: &'static str, unit: &'static str) -> Box<dyn Progress> {
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
@@ -18,6 +20,16 @@ pub fn bar(verb: &'static str, unit: &'static str) -> Box<dyn Progress> {
         verb,
         unit,
     })
+}
+
+/// [`bar`], or nothing when `format` is JSON (the bar would be noise
+/// beside a document meant for a program).
+pub fn bar_for(format: Format, verb: &'static str, unit: &'static str) -> Box<dyn Progress> {
+    if format.is_json() {
+        Box::new(NoProgress)
+    } else {
+        bar(verb, unit)
+    }
 }
 
 struct Bar {

@@ -32,13 +32,22 @@ const SERVED_ROOTS: &[&str] = &[
 
 #[derive(Debug)]
 struct Cached {
-    len: u64,
     modified: Option<SystemTime>,
-    etag: HeaderValue,
     bytes: Bytes,
-    /// The headers of a 200 for the whole file, built once per version of
-    /// the file: most GETs are answered with a clone of them and of `bytes`.
+    /// The headers of a 200 for the whole file (its ETag among them),
+    /// built once per version of the file: most GETs are answered with a
+    /// clone of them and of `bytes`.
     whole: HeaderMap,
+}
+
+impl Cached {
+    fn len(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    fn etag(&self) -> &HeaderValue {
+        &self.whole[header::ETAG]
+    }
 }
 
 /// The registry directory and its in-memory copies.
@@ -131,7 +140,7 @@ impl StaticFiles {
         }
         let modified = meta.modified().ok();
         if let Some(hit) = self.cache.read().expect("cache lock").get(key)
-            && hit.len == meta.len()
+            && hit.len() == meta.len()
             && hit.modified == modified
         {
             return Ok(hit.clone());
@@ -146,24 +155,24 @@ impl StaticFiles {
         let etag = HeaderValue::from_str(&format!("\"{}\"", &digest[..32]))
             .expect("hex is a valid header");
         let file = Arc::new(Cached {
-            len: bytes.len() as u64,
             modified,
-            whole: whole_file_headers(key, &etag, bytes.len()),
-            etag,
+            whole: whole_file_headers(key, etag, bytes.len()),
             bytes,
         });
-        if file.len <= MAX_CACHED_FILE {
+        if file.len() <= MAX_CACHED_FILE {
             use std::sync::atomic::Ordering;
             let total = self.cached_total.load(Ordering::Relaxed);
-            if total + file.len <= MAX_CACHED_TOTAL {
+            if total + file.len() <= MAX_CACHED_TOTAL {
                 let previous = self
                     .cache
                     .write()
                     .expect("cache lock")
                     .insert(key.to_owned(), file.clone());
-                let freed = previous.map_or(0, |p| p.len);
-                self.cached_total
-                    .store((total + file.len).saturating_sub(freed), Ordering::Relaxed);
+                let freed = previous.map_or(0, |p| p.len());
+                self.cached_total.store(
+                    (total + file.len()).saturating_sub(freed),
+                    Ordering::Relaxed,
+                );
             }
         }
         Ok(file)
@@ -185,9 +194,9 @@ fn content_type(relative: &str) -> &'static str {
 }
 
 /// ETag, Content-Type, Cache-Control and Content-Length of the whole file.
-fn whole_file_headers(relative: &str, etag: &HeaderValue, len: usize) -> HeaderMap {
+fn whole_file_headers(relative: &str, etag: HeaderValue, len: usize) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(5);
-    headers.insert(header::ETAG, etag.clone());
+    headers.insert(header::ETAG, etag);
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(
         header::CONTENT_TYPE,
@@ -225,27 +234,27 @@ fn respond(file: &Cached, request: &HeaderMap, head: bool) -> Response {
     if let Some(tags) = request
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        && etag_matches(tags, &file.etag)
+        && etag_matches(tags, file.etag())
     {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
     let range = request
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
-        .filter(|_| if_range_holds(request, &file.etag));
-    let (status, body) = match range.map(|r| parse_range(r, file.len)) {
+        .filter(|_| if_range_holds(request, file.etag()));
+    let (status, body) = match range.map(|r| parse_range(r, file.len())) {
         None | Some(RangeAnswer::Ignore) => (StatusCode::OK, file.bytes.clone()),
         Some(RangeAnswer::Unsatisfiable) => {
             headers.insert(
                 header::CONTENT_RANGE,
-                HeaderValue::from_str(&format!("bytes */{}", file.len)).expect("digits"),
+                HeaderValue::from_str(&format!("bytes */{}", file.len())).expect("digits"),
             );
             return (StatusCode::RANGE_NOT_SATISFIABLE, headers).into_response();
         }
         Some(RangeAnswer::Bytes(start, end)) => {
             headers.insert(
                 header::CONTENT_RANGE,
-                HeaderValue::from_str(&format!("bytes {start}-{end}/{}", file.len))
+                HeaderValue::from_str(&format!("bytes {start}-{end}/{}", file.len()))
                     .expect("digits"),
             );
             (

@@ -32,7 +32,7 @@ use tempfile::TempPath;
 use super::config::Peer;
 use super::sync_state::{SyncState, Validator, validator};
 use crate::package::checksum::{HashingWriter, sha256_hex};
-use crate::registry::config::{Mirror, RegistryConfig};
+use crate::registry::config::{Mirror, RegistryConfig, mirror_snapshot_path};
 use crate::registry::http::{CONNECT_TIMEOUT, MAX_CONFIG_BYTES, MAX_INDEX_BYTES, USER_AGENT};
 use crate::registry::index::{self, IndexEntry};
 use crate::registry::local::LocalRegistry;
@@ -102,7 +102,8 @@ pub struct SyncReport {
 }
 
 /// What one peer's sync did, the mirrors to list in registry.yaml, and
-/// the validator to keep for the next round (`None`: keep the one there is).
+/// the validator its snapshot came with, to keep for the next round
+/// (`None` after a 304, or when the peer sent no ETag).
 pub struct PeerSync {
     pub report: SyncReport,
     pub mirrors: Vec<Mirror>,
@@ -142,23 +143,24 @@ impl Remote<'_> {
             .map_err(|e| self.fetch_error(relative, e.to_string()))
     }
 
-    /// The answer to a GET of `relative`, its body still unread; `None` for a 404.
-    fn open(&self, relative: &str) -> Result<Option<Response>, SyncError> {
-        let response = self.send(relative, None)?;
+    /// `response` if it is a 200; anything else is a failure (every file
+    /// a sync asks for must exist), the 304 of a conditional GET aside,
+    /// which its caller handles first.
+    fn ok(&self, relative: &str, response: Response) -> Result<Response, SyncError> {
         match response.status() {
-            StatusCode::OK => Ok(Some(response)),
-            StatusCode::NOT_FOUND => Ok(None),
+            StatusCode::OK => Ok(response),
+            StatusCode::NOT_FOUND => Err(self.fetch_error(relative, "not found (404)")),
             status => Err(self.fetch_error(relative, format!("the server answered {status}"))),
         }
     }
 
-    fn open_required(&self, relative: &str) -> Result<Response, SyncError> {
-        self.open(relative)?
-            .ok_or_else(|| self.fetch_error(relative, "not found (404)"))
+    /// The answer to a GET of `relative`, its body still unread.
+    fn open(&self, relative: &str) -> Result<Response, SyncError> {
+        self.ok(relative, self.send(relative, None)?)
     }
 
     fn require(&self, relative: &str, limit: u64) -> Result<Vec<u8>, SyncError> {
-        let response = self.open_required(relative)?;
+        let response = self.open(relative)?;
         self.read(relative, response, limit)
     }
 
@@ -172,14 +174,10 @@ impl Remote<'_> {
         etag: Option<&str>,
     ) -> Result<Option<Tagged>, SyncError> {
         let response = self.send(relative, etag)?;
-        match response.status() {
-            StatusCode::NOT_MODIFIED if etag.is_some() => return Ok(None),
-            StatusCode::OK => {}
-            StatusCode::NOT_FOUND => return Err(self.fetch_error(relative, "not found (404)")),
-            status => {
-                return Err(self.fetch_error(relative, format!("the server answered {status}")));
-            }
+        if etag.is_some() && response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(None);
         }
+        let response = self.ok(relative, response)?;
         let tag = response
             .headers()
             .get(ETAG)
@@ -348,11 +346,7 @@ pub fn sync_peer(
         }
         first_expiry = first_expiry.min(snapshot.expires);
         mirror_namespaces(registry, &remote, origin, &snapshot, &mut report)?;
-        let local = registry
-            .root
-            .join("mirrors")
-            .join(&origin.name)
-            .join(SNAPSHOT_FILE);
+        let local = registry.root.join(mirror_snapshot_path(&origin.name));
         write(&local, &bytes, Durability::Now)?;
         report
             .snapshots
@@ -402,11 +396,7 @@ fn verified(
         .map_err(remote.snapshot_error(relative))?;
     // The copy mirrored before is found by the registry name the fresh
     // snapshot gives, so the rollback check comes after its signature check.
-    let local = registry
-        .root
-        .join("mirrors")
-        .join(&fresh.registry)
-        .join(SNAPSHOT_FILE);
+    let local = registry.root.join(mirror_snapshot_path(&fresh.registry));
     let seen = std::fs::read(&local)
         .ok()
         .and_then(|old| snapshot::verify(&old, keys, SystemTime::UNIX_EPOCH, None).ok());
@@ -649,13 +639,8 @@ fn download(
         source,
     };
     let dir = path.parent().unwrap_or(&registry.root);
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let temp = crate::fsutil::public_temp()
-        .prefix(crate::fsutil::TEMP_PREFIX)
-        .suffix(crate::fsutil::TEMP_SUFFIX)
-        .tempfile_in(dir)
-        .map_err(io)?;
-    let mut response = remote.open_required(&line.archive)?.take(line.size + 1);
+    let temp = crate::fsutil::temp_in(dir).map_err(io)?;
+    let mut response = remote.open(&line.archive)?.take(line.size + 1);
     let mut out = HashingWriter::new(std::io::BufWriter::with_capacity(64 * 1024, temp));
     // A read error is the peer's; a write error is this forge's disk.
     let mut buffer = vec![0; 64 * 1024];
@@ -755,11 +740,12 @@ pub fn sync_all(
                     let synced = sync_peer(&registry, peer, &http, etag)?;
                     let recorded = record_mirrors(&mut registry, synced.mirrors)?;
                     changed |= recorded || synced.report.index_files > 0;
-                    // Kept only once all the peer vouches for is mirrored.
-                    let validator = match synced.validator {
-                        Some(fresh) => Some(fresh),
-                        None if synced.report.not_modified => kept.peers.get(&peer.name).cloned(),
-                        None => None,
+                    // Kept only once all the peer vouches for is mirrored;
+                    // a 304 keeps the one that was sent.
+                    let validator = if synced.report.not_modified {
+                        kept.peers.get(&peer.name).cloned()
+                    } else {
+                        synced.validator
                     };
                     if let Some(validator) = validator {
                         state.peers.insert(peer.name.clone(), validator);
@@ -795,4 +781,102 @@ pub fn sync_all(
     });
     progress.finish();
     change
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    /// A peer on loopback that answers each GET with the status line
+    /// `statuses` gives for its path (`200 OK` with a body and an ETag),
+    /// whatever `If-None-Match` says: a server that is not a registry.
+    fn peer(statuses: &'static [(&'static str, &'static str)]) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
+                // The headers, up to the blank line.
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap() <= 2 {
+                        break;
+                    }
+                }
+                let status = statuses
+                    .iter()
+                    .find(|(p, _)| path == format!("/{p}"))
+                    .map_or("404 Not Found", |(_, s)| s);
+                let body = if status.starts_with("200") {
+                    "hello"
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nETag: \"v1\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        base
+    }
+
+    #[test]
+    fn a_peer_answers_200_or_the_sync_fails_saying_what_it_answered() {
+        let base = peer(&[
+            ("ok", "200 OK"),
+            ("broken", "500 Internal Server Error"),
+            ("same", "304 Not Modified"),
+        ]);
+        let http = client();
+        let remote = Remote {
+            peer: "assoc",
+            base: &base,
+            http: &http,
+        };
+        assert_eq!(remote.require("ok", 5).unwrap(), b"hello");
+        let message = |e: SyncError| e.to_string().replace(&base, "[PEER]");
+        assert_eq!(
+            message(remote.require("ok", 4).unwrap_err()),
+            "peer `assoc`: cannot fetch [PEER]/ok: larger than 4 bytes"
+        );
+        assert_eq!(
+            message(remote.require("missing", 5).unwrap_err()),
+            "peer `assoc`: cannot fetch [PEER]/missing: not found (404)"
+        );
+        assert_eq!(
+            message(remote.require("broken", 5).unwrap_err()),
+            "peer `assoc`: cannot fetch [PEER]/broken: the server answered 500 Internal Server Error"
+        );
+        // A 304 is an answer only to a conditional GET.
+        assert!(
+            remote
+                .require_changed("same", 5, Some("\"v1\""))
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            message(remote.require_changed("same", 5, None).unwrap_err()),
+            "peer `assoc`: cannot fetch [PEER]/same: the server answered 304 Not Modified"
+        );
+        assert_eq!(
+            remote.require_changed("ok", 5, Some("\"v0\"")).unwrap(),
+            Some((b"hello".to_vec(), Some("\"v1\"".to_owned())))
+        );
+        assert_eq!(
+            message(
+                remote
+                    .require_changed("missing", 5, Some("\"v0\""))
+                    .unwrap_err()
+            ),
+            "peer `assoc`: cannot fetch [PEER]/missing: not found (404)"
+        );
+    }
 }

@@ -93,45 +93,35 @@ pub fn serve(forge: Shared, bound: impl FnOnce(SocketAddr)) -> Result<(), ForgeO
     server::recover(&forge);
     let app = server::router(forge.clone());
     let (stop_all, stopped) = tokio::sync::watch::channel(false);
-    // Each thread says once it listens (or why it cannot), then once it ends.
-    let (ready, listening) = std::sync::mpsc::channel();
+    // Each thread says when it ends.
     let (ended, mut any_ended) = tokio::sync::mpsc::unbounded_channel();
     let mut workers = Vec::with_capacity(sockets.len());
     for (i, socket) in sockets.into_iter().enumerate() {
-        let (app, mut stopped) = (app.clone(), stopped.clone());
-        let (ready, ended) = (ready.clone(), ended.clone());
-        let runtime = match current_thread_runtime() {
-            Ok(runtime) => runtime,
-            Err(e) => return Err(stop_and_join(&stop_all, workers).err().unwrap_or(e)),
-        };
-        let worker = std::thread::Builder::new()
-            .name(format!("oent-forge-{i}"))
-            .spawn(move || {
-                let listener = {
-                    let _inside = runtime.enter();
-                    server::listen(socket, local)
-                };
-                let _ = ready.send(listener.is_ok());
-                drop(ready);
-                let stop = async move {
-                    let _ = stopped.wait_for(|stop| *stop).await;
-                };
-                let served = listener.and_then(|listener| {
-                    runtime.block_on(server::serve(app, (listener, local), stop))
-                });
-                let _ = ended.send(());
-                served
-            })
-            .map_err(ForgeOpError::Runtime);
+        let (app, mut stopped, ended) = (app.clone(), stopped.clone(), ended.clone());
+        // Each socket listens here, registered with the runtime its thread
+        // will drive: every one listens before the address is printed, and
+        // one that cannot stops the start with its reason.
+        let worker = current_thread_runtime().and_then(|runtime| {
+            let listener = {
+                let _inside = runtime.enter();
+                server::listen(socket, local)?
+            };
+            std::thread::Builder::new()
+                .name(format!("oent-forge-{i}"))
+                .spawn(move || {
+                    let stop = async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    };
+                    let served = runtime.block_on(server::serve(app, (listener, local), stop));
+                    let _ = ended.send(());
+                    served
+                })
+                .map_err(ForgeOpError::Runtime)
+        });
         match worker {
             Ok(worker) => workers.push(worker),
             Err(e) => return Err(stop_and_join(&stop_all, workers).err().unwrap_or(e)),
         }
-    }
-    drop(ready);
-    // A thread that cannot listen returns why: stop_and_join passes it on.
-    if !listening.iter().all(|listens| listens) {
-        return stop_and_join(&stop_all, workers);
     }
     let control = current_thread_runtime()?;
     let signals = control.block_on(async {

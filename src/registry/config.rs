@@ -54,8 +54,14 @@ pub struct Mirror {
 impl Mirror {
     /// Where the mirror keeps the peer's own signed snapshot.
     pub fn snapshot_path(&self) -> String {
-        format!("mirrors/{}/{}", self.name, super::SNAPSHOT_FILE)
+        mirror_snapshot_path(&self.name)
     }
+}
+
+/// Where a registry keeps the signed snapshot of registry `name` it
+/// mirrors, relative to its root.
+pub fn mirror_snapshot_path(name: &str) -> String {
+    format!("mirrors/{name}/{}", super::SNAPSHOT_FILE)
 }
 
 impl RegistryConfig {
