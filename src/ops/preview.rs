@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::build::{BuildError, BuildOptions, WriteOptions, distribution_dir, render_workspace};
+use super::build::{BuildError, BuildOptions, WriteOptions, render_workspace};
 use crate::manifest::lockfile::{LOCK_FILE, Lockfile};
 use crate::manifest::names::ModuleName;
 use crate::manifest::{Module, module::MODULE_FILE};
@@ -133,10 +133,7 @@ pub fn build_preview(
     write: &WriteOptions,
     progress: &dyn Progress,
 ) -> Result<Preview, PreviewError> {
-    let out = options
-        .out
-        .clone()
-        .unwrap_or_else(|| distribution_dir(&options.workspace.distribution).join("bundle"));
+    let out = options.out_dir();
     let old_bundle = out
         .join(crate::render::bundle::BUNDLE_MANIFEST)
         .is_file()
@@ -162,7 +159,7 @@ pub fn build_preview(
 }
 
 fn lock_path(options: &BuildOptions) -> PathBuf {
-    distribution_dir(&options.workspace.distribution).join(LOCK_FILE)
+    options.distribution_dir().join(LOCK_FILE)
 }
 
 /// The workspace with `update`, its lock computed and never written.
@@ -181,7 +178,7 @@ fn render(
     out: &Path,
     progress: &dyn Progress,
 ) -> Result<PathBuf, PreviewError> {
-    let dist_dir = distribution_dir(&options.workspace.distribution);
+    let dist_dir = options.distribution_dir();
     let checked = out_dir::check(out, &dist_dir, false).map_err(BuildError::from)?;
     render_workspace(workspace, options, checked, write, progress)?;
     Ok(out.to_path_buf())
