@@ -19,17 +19,9 @@ use crate::registry::fetch::Progress;
 use crate::render::diff::{DiffError, FileChange, compare};
 use crate::render::out_dir;
 use crate::resolve::lock::Update;
+pub use crate::resolve::lock::{ModuleChange, lock_changes};
 use crate::workspace::values::{Provenance, module_values};
 use crate::workspace::{Workspace, WorkspaceError, fetch_module_dir};
-
-/// A module whose locked version would change (`None`: not there before, or
-/// no longer there).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ModuleChange {
-    pub name: String,
-    pub old: Option<String>,
-    pub new: Option<String>,
-}
 
 /// An option of a module that moves whose default is not the same in both
 /// versions (`None`: no default, or no such option in that version).
@@ -184,29 +176,6 @@ fn render(
     Ok(out.to_path_buf())
 }
 
-/// The modules whose locked version differs between `previous` (none: no
-/// lock yet, every module is new) and `new`, sorted by name.
-pub fn lock_changes(previous: Option<&Lockfile>, new: &Lockfile) -> Vec<ModuleChange> {
-    let versions = |lock: &Lockfile| -> BTreeMap<String, String> {
-        lock.modules
-            .iter()
-            .map(|m| (m.name.clone(), m.version.clone()))
-            .collect()
-    };
-    let before = previous.map(versions).unwrap_or_default();
-    let after = versions(new);
-    let names: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
-    names
-        .into_iter()
-        .filter(|name| before.get(*name) != after.get(*name))
-        .map(|name| ModuleChange {
-            name: name.clone(),
-            old: before.get(name).cloned(),
-            new: after.get(name).cloned(),
-        })
-        .collect()
-}
-
 /// The modules whose version differs between `previous` and `new`'s lock,
 /// and the defaults that differ between their two versions. A module's
 /// previous manifest is taken from `known` when there, else fetched (from
@@ -311,64 +280,4 @@ fn default_changes(
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::manifest::lockfile::{LOCK_VERSION, LockedModule};
-
-    fn lock(modules: &[(&str, &str)]) -> Lockfile {
-        Lockfile {
-            lock: LOCK_VERSION,
-            distribution: "idf/test".into(),
-            modules: modules
-                .iter()
-                .map(|(name, version)| LockedModule {
-                    name: (*name).into(),
-                    version: (*version).into(),
-                    source: "openent".into(),
-                    sha256: "0".repeat(64),
-                    requires: Vec::new(),
-                    features: Vec::new(),
-                    image: None,
-                })
-                .collect(),
-        }
-    }
-
-    fn change(name: &str, old: Option<&str>, new: Option<&str>) -> ModuleChange {
-        ModuleChange {
-            name: name.into(),
-            old: old.map(Into::into),
-            new: new.map(Into::into),
-        }
-    }
-
-    #[test]
-    fn a_module_that_moves_arrives_or_leaves_is_a_change_and_one_that_stays_is_not() {
-        let before = lock(&[
-            ("openent/a", "1.0.0"),
-            ("openent/b", "2.0.0"),
-            ("openent/c", "1.0.0"),
-        ]);
-        let after = lock(&[
-            ("openent/a", "1.1.0"),
-            ("openent/b", "2.0.0"),
-            ("openent/d", "0.1.0"),
-        ]);
-        assert_eq!(
-            lock_changes(Some(&before), &after),
-            [
-                change("openent/a", Some("1.0.0"), Some("1.1.0")),
-                change("openent/c", Some("1.0.0"), None),
-                change("openent/d", None, Some("0.1.0")),
-            ]
-        );
-        assert_eq!(
-            lock_changes(None, &before)[0],
-            change("openent/a", None, Some("1.0.0"))
-        );
-        assert!(lock_changes(Some(&after), &after).is_empty());
-    }
 }
