@@ -134,31 +134,11 @@ impl Notes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::lockfile::LockedModule;
-
-    fn lock(modules: &[(&str, &str)]) -> Lockfile {
-        Lockfile {
-            lock: 1,
-            distribution: "idf/lilie".into(),
-            modules: modules
-                .iter()
-                .map(|(n, v)| LockedModule {
-                    name: (*n).into(),
-                    version: (*v).into(),
-                    source: "local".into(),
-                    sha256: "00".repeat(32),
-                    requires: vec![],
-                    features: vec![],
-                    image: None,
-                })
-                .collect(),
-        }
-    }
 
     #[test]
     fn added_removed_upgraded() {
-        let old = lock(&[("openent/a", "1.0.0"), ("openent/b", "1.0.0")]);
-        let new = lock(&[("openent/a", "1.2.0"), ("openent/c", "2.0.0")]);
+        let old = Lockfile::of_versions(&[("openent/a", "1.0.0"), ("openent/b", "1.0.0")]);
+        let new = Lockfile::of_versions(&[("openent/a", "1.2.0"), ("openent/c", "2.0.0")]);
         let notes = compare(Some(&old), &new, &|_, _| None);
         assert_eq!(notes.added, [("openent/c".into(), "2.0.0".into())]);
         assert_eq!(notes.removed, [("openent/b".into(), "1.0.0".into())]);

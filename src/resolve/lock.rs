@@ -376,25 +376,6 @@ fn describe_changes(moved: &[ModuleChange]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn lock(modules: &[(&str, &str)]) -> Lockfile {
-        Lockfile {
-            lock: LOCK_VERSION,
-            distribution: "idf/test".into(),
-            modules: modules
-                .iter()
-                .map(|(name, version)| LockedModule {
-                    name: (*name).into(),
-                    version: (*version).into(),
-                    source: "openent".into(),
-                    sha256: "0".repeat(64),
-                    requires: Vec::new(),
-                    features: Vec::new(),
-                    image: None,
-                })
-                .collect(),
-        }
-    }
-
     fn change(name: &str, old: Option<&str>, new: Option<&str>) -> ModuleChange {
         ModuleChange {
             name: name.into(),
@@ -405,12 +386,12 @@ mod tests {
 
     #[test]
     fn a_module_that_moves_arrives_or_leaves_is_a_change_and_one_that_stays_is_not() {
-        let before = lock(&[
+        let before = Lockfile::of_versions(&[
             ("openent/a", "1.0.0"),
             ("openent/b", "2.0.0"),
             ("openent/c", "1.0.0"),
         ]);
-        let after = lock(&[
+        let after = Lockfile::of_versions(&[
             ("openent/a", "1.1.0"),
             ("openent/b", "2.0.0"),
             ("openent/d", "0.1.0"),
