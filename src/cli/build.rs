@@ -166,18 +166,15 @@ pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
     };
     super::report::print_diagnostics(&outcome.warnings, Sources::default());
     match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({
-                "version": JSON_VERSION,
-                "bundle": outcome.out,
-                "target": outcome.target,
-                "files": outcome.files,
-                "modules": outcome.modules,
-                "etablissements": outcome.etablissements,
-                "lock_changed": outcome.lock_changed,
-            }))?
-        ),
+        Format::Json => print_json(&json!({
+            "version": JSON_VERSION,
+            "bundle": outcome.out,
+            "target": outcome.target,
+            "files": outcome.files,
+            "modules": outcome.modules,
+            "etablissements": outcome.etablissements,
+            "lock_changed": outcome.lock_changed,
+        }))?,
         Format::Human => eprintln!(
             "built {} ({}): {} modules, {} établissements, {} files",
             outcome.out.display(),

@@ -7,10 +7,9 @@ use serde_json::{Value, json};
 
 use super::exit;
 use super::output::{Format, JSON_VERSION, print_json};
-use oent::manifest::lockfile::{LockedModule, Lockfile};
+use oent::manifest::lockfile::LockedModule;
 use oent::manifest::names::ModuleName;
 use oent::ops::BuildOptions;
-use oent::ops::preview::{ModuleChange, lock_changes};
 use oent::ops::resolve::TreeError;
 use oent::resolve::lock::{LockOpError, LockOptions, LockOutcome, Update};
 use oent::workspace::WorkspaceOptions;
@@ -76,28 +75,12 @@ fn lock_options(update: Update, common: &Common) -> anyhow::Result<LockOptions> 
     Ok(LockOptions::new(update, common.locked, common.offline)?)
 }
 
-/// The lock resolved (and written when it changes), with the modules that
-/// moved from the lock it replaces.
 fn lock(
     distribution: PathBuf,
     update: Update,
     common: &Common,
-) -> anyhow::Result<Result<(LockOutcome, Vec<ModuleChange>), LockOpError>> {
-    let file = oent::workspace::distribution_file(&distribution);
-    let lock_path = file
-        .parent()
-        .unwrap_or(std::path::Path::new("."))
-        .join(oent::manifest::lockfile::LOCK_FILE);
-    // Unreadable: resolving reads it again and says why.
-    let previous = Lockfile::read_with_text(&lock_path)
-        .ok()
-        .flatten()
-        .map(|(lock, _)| lock);
-    let options = lock_options(update, common)?;
-    Ok(oent::ops::resolve(&distribution, &options).map(|locked| {
-        let moved = lock_changes(previous.as_ref(), &locked.lock.lock);
-        (locked.lock, moved)
-    }))
+) -> anyhow::Result<Result<LockOutcome, LockOpError>> {
+    Ok(oent::ops::resolve(&distribution, &lock_options(update, common)?).map(|l| l.lock))
 }
 
 /// A locked module as every JSON document shows it.
@@ -112,17 +95,17 @@ fn module_json(m: &LockedModule) -> Value {
     })
 }
 
-fn summary(outcome: &LockOutcome, moved: &[ModuleChange], format: Format) -> anyhow::Result<()> {
+fn summary(outcome: &LockOutcome, format: Format) -> anyhow::Result<()> {
     if format.is_json() {
         return print_json(&json!({
             "version": JSON_VERSION,
             "lock": outcome.path,
             "changed": outcome.changed,
-            "changes": moved,
+            "changes": outcome.moved,
             "modules": outcome.lock.modules.iter().map(module_json).collect::<Vec<_>>(),
         }));
     }
-    for change in &outcome.changes {
+    for change in outcome.changes() {
         eprintln!("  {change}");
     }
     let verb = if outcome.changed {
@@ -140,8 +123,8 @@ fn summary(outcome: &LockOutcome, moved: &[ModuleChange], format: Format) -> any
 
 pub fn run_resolve(args: ResolveArgs) -> anyhow::Result<u8> {
     match lock(args.distribution, Update::Nothing, &args.common)? {
-        Ok((outcome, moved)) => {
-            summary(&outcome, &moved, args.common.format)?;
+        Ok(outcome) => {
+            summary(&outcome, args.common.format)?;
             Ok(exit::OK)
         }
         Err(e) => super::report::lock_failure(e),
@@ -158,11 +141,11 @@ pub fn run_update(args: UpdateArgs) -> anyhow::Result<u8> {
         return dry_run(args, modules);
     }
     match lock(args.distribution, Update::Modules(modules), &args.common)? {
-        Ok((outcome, moved)) => {
-            if outcome.changes.is_empty() && !args.common.format.is_json() {
+        Ok(outcome) => {
+            if outcome.moved.is_empty() && !args.common.format.is_json() {
                 eprintln!("everything is already at the newest allowed version");
             }
-            summary(&outcome, &moved, args.common.format)?;
+            summary(&outcome, args.common.format)?;
             Ok(exit::OK)
         }
         Err(e) => super::report::lock_failure(e),

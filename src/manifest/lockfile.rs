@@ -64,6 +64,30 @@ pub enum LockError {
     UnsupportedVersion { path: PathBuf, found: u32 },
 }
 
+#[cfg(test)]
+impl Lockfile {
+    /// A lock of `modules` (name, version) only, for tests that compare
+    /// versions.
+    pub(crate) fn of_versions(modules: &[(&str, &str)]) -> Lockfile {
+        Lockfile {
+            lock: LOCK_VERSION,
+            distribution: "idf/test".into(),
+            modules: modules
+                .iter()
+                .map(|(name, version)| LockedModule {
+                    name: (*name).into(),
+                    version: (*version).into(),
+                    source: "openent".into(),
+                    sha256: "0".repeat(64),
+                    requires: Vec::new(),
+                    features: Vec::new(),
+                    image: None,
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Lockfile {
     /// Reads a lock file; `Ok(None)` when there is none.
     pub fn read(path: &Path) -> Result<Option<Lockfile>, LockError> {

@@ -39,6 +39,20 @@ pub struct BuildOptions {
     pub checks: Vec<Arc<dyn BuildCheck>>,
 }
 
+impl BuildOptions {
+    /// The folder holding the distribution (see [`distribution_dir`]).
+    pub(crate) fn distribution_dir(&self) -> PathBuf {
+        distribution_dir(&self.workspace.distribution)
+    }
+
+    /// The bundle's folder: `out`, or `bundle/` beside the distribution.
+    pub(crate) fn out_dir(&self) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| self.distribution_dir().join("bundle"))
+    }
+}
+
 /// How the bundle is written (`oent build` only: other commands that
 /// resolve as build does never write one).
 #[derive(Debug, Clone, Default)]
@@ -102,7 +116,7 @@ pub fn build(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildOut
 
 /// The folder holding the distribution named on the command line (a
 /// distribution.yaml or its directory).
-pub(crate) fn distribution_dir(distribution: &std::path::Path) -> PathBuf {
+fn distribution_dir(distribution: &std::path::Path) -> PathBuf {
     if distribution.is_dir() {
         distribution.to_path_buf()
     } else {
@@ -119,12 +133,7 @@ pub fn build_with(
     progress: &dyn Progress,
 ) -> Result<BuildOutcome, BuildError> {
     // Before anything else: a refused output folder costs the user nothing.
-    let dist_dir = distribution_dir(&options.workspace.distribution);
-    let out = options
-        .out
-        .clone()
-        .unwrap_or_else(|| dist_dir.join("bundle"));
-    let out = out_dir::check(&out, &dist_dir, write.force)?;
+    let out = out_dir::check(&options.out_dir(), &options.distribution_dir(), write.force)?;
     let workspace = Workspace::load(&options.workspace)?;
     render_workspace(&workspace, options, out, write, progress)
 }

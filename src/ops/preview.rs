@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::build::{BuildError, BuildOptions, WriteOptions, distribution_dir, render_workspace};
+use super::build::{BuildError, BuildOptions, WriteOptions, render_workspace};
 use crate::manifest::lockfile::{LOCK_FILE, Lockfile};
 use crate::manifest::names::ModuleName;
 use crate::manifest::{Module, module::MODULE_FILE};
@@ -19,17 +19,9 @@ use crate::registry::fetch::Progress;
 use crate::render::diff::{DiffError, FileChange, compare};
 use crate::render::out_dir;
 use crate::resolve::lock::Update;
+pub use crate::resolve::lock::{ModuleChange, lock_changes};
 use crate::workspace::values::{Provenance, module_values};
 use crate::workspace::{Workspace, WorkspaceError, fetch_module_dir};
-
-/// A module whose locked version would change (`None`: not there before, or
-/// no longer there).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ModuleChange {
-    pub name: String,
-    pub old: Option<String>,
-    pub new: Option<String>,
-}
 
 /// An option of a module that moves whose default is not the same in both
 /// versions (`None`: no default, or no such option in that version).
@@ -133,10 +125,7 @@ pub fn build_preview(
     write: &WriteOptions,
     progress: &dyn Progress,
 ) -> Result<Preview, PreviewError> {
-    let out = options
-        .out
-        .clone()
-        .unwrap_or_else(|| distribution_dir(&options.workspace.distribution).join("bundle"));
+    let out = options.out_dir();
     let old_bundle = out
         .join(crate::render::bundle::BUNDLE_MANIFEST)
         .is_file()
@@ -162,7 +151,7 @@ pub fn build_preview(
 }
 
 fn lock_path(options: &BuildOptions) -> PathBuf {
-    distribution_dir(&options.workspace.distribution).join(LOCK_FILE)
+    options.distribution_dir().join(LOCK_FILE)
 }
 
 /// The workspace with `update`, its lock computed and never written.
@@ -181,33 +170,10 @@ fn render(
     out: &Path,
     progress: &dyn Progress,
 ) -> Result<PathBuf, PreviewError> {
-    let dist_dir = distribution_dir(&options.workspace.distribution);
+    let dist_dir = options.distribution_dir();
     let checked = out_dir::check(out, &dist_dir, false).map_err(BuildError::from)?;
     render_workspace(workspace, options, checked, write, progress)?;
     Ok(out.to_path_buf())
-}
-
-/// The modules whose locked version differs between `previous` (none: no
-/// lock yet, every module is new) and `new`, sorted by name.
-pub fn lock_changes(previous: Option<&Lockfile>, new: &Lockfile) -> Vec<ModuleChange> {
-    let versions = |lock: &Lockfile| -> BTreeMap<String, String> {
-        lock.modules
-            .iter()
-            .map(|m| (m.name.clone(), m.version.clone()))
-            .collect()
-    };
-    let before = previous.map(versions).unwrap_or_default();
-    let after = versions(new);
-    let names: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
-    names
-        .into_iter()
-        .filter(|name| before.get(*name) != after.get(*name))
-        .map(|name| ModuleChange {
-            name: name.clone(),
-            old: before.get(name).cloned(),
-            new: after.get(name).cloned(),
-        })
-        .collect()
 }
 
 /// The modules whose version differs between `previous` and `new`'s lock,
@@ -314,64 +280,4 @@ fn default_changes(
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::manifest::lockfile::{LOCK_VERSION, LockedModule};
-
-    fn lock(modules: &[(&str, &str)]) -> Lockfile {
-        Lockfile {
-            lock: LOCK_VERSION,
-            distribution: "idf/test".into(),
-            modules: modules
-                .iter()
-                .map(|(name, version)| LockedModule {
-                    name: (*name).into(),
-                    version: (*version).into(),
-                    source: "openent".into(),
-                    sha256: "0".repeat(64),
-                    requires: Vec::new(),
-                    features: Vec::new(),
-                    image: None,
-                })
-                .collect(),
-        }
-    }
-
-    fn change(name: &str, old: Option<&str>, new: Option<&str>) -> ModuleChange {
-        ModuleChange {
-            name: name.into(),
-            old: old.map(Into::into),
-            new: new.map(Into::into),
-        }
-    }
-
-    #[test]
-    fn a_module_that_moves_arrives_or_leaves_is_a_change_and_one_that_stays_is_not() {
-        let before = lock(&[
-            ("openent/a", "1.0.0"),
-            ("openent/b", "2.0.0"),
-            ("openent/c", "1.0.0"),
-        ]);
-        let after = lock(&[
-            ("openent/a", "1.1.0"),
-            ("openent/b", "2.0.0"),
-            ("openent/d", "0.1.0"),
-        ]);
-        assert_eq!(
-            lock_changes(Some(&before), &after),
-            [
-                change("openent/a", Some("1.0.0"), Some("1.1.0")),
-                change("openent/c", Some("1.0.0"), None),
-                change("openent/d", None, Some("0.1.0")),
-            ]
-        );
-        assert_eq!(
-            lock_changes(None, &before)[0],
-            change("openent/a", None, Some("1.0.0"))
-        );
-        assert!(lock_changes(Some(&after), &after).is_empty());
-    }
 }

@@ -3,10 +3,9 @@
 //! removed, upgraded (or downgraded) — and, for each module whose version
 //! moved, every option whose default changed between the two versions.
 
-use std::collections::BTreeMap;
-
 use crate::manifest::Module;
 use crate::manifest::lockfile::Lockfile;
+use crate::resolve::lock::{ModuleChange, lock_changes};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Notes {
@@ -29,44 +28,31 @@ pub fn compare(
     new: &Lockfile,
     manifest: &dyn Fn(&str, &str) -> Option<Module>,
 ) -> Notes {
-    let versions = |lock: Option<&Lockfile>| -> BTreeMap<String, String> {
-        lock.map(|l| {
-            l.modules
-                .iter()
-                .map(|m| (m.name.clone(), m.version.clone()))
-                .collect()
-        })
-        .unwrap_or_default()
-    };
-    let (before, after) = (versions(old), versions(Some(new)));
     let mut notes = Notes::default();
-    for (name, version) in &after {
-        match before.get(name) {
-            None => notes.added.push((name.clone(), version.clone())),
-            Some(old_version) if old_version != version => {
-                let older = semver::Version::parse(old_version)
+    for change in lock_changes(old, new) {
+        let ModuleChange { name, old, new } = change;
+        match (old, new) {
+            (None, Some(version)) => notes.added.push((name, version)),
+            (Some(version), None) => notes.removed.push((name, version)),
+            (Some(old_version), Some(version)) => {
+                let older = semver::Version::parse(&old_version)
                     .ok()
-                    .zip(semver::Version::parse(version).ok())
+                    .zip(semver::Version::parse(&version).ok())
                     .is_some_and(|(o, n)| o < n);
-                let entry = (name.clone(), old_version.clone(), version.clone());
+                match (manifest(&name, &old_version), manifest(&name, &version)) {
+                    (Some(o), Some(n)) => defaults(&name, &o, &n, &mut notes.defaults_changed),
+                    _ => notes
+                        .unchecked
+                        .push(format!("{name} {old_version} → {version}")),
+                }
+                let entry = (name, old_version, version);
                 if older {
                     notes.upgraded.push(entry);
                 } else {
                     notes.downgraded.push(entry);
                 }
-                match (manifest(name, old_version), manifest(name, version)) {
-                    (Some(o), Some(n)) => defaults(name, &o, &n, &mut notes.defaults_changed),
-                    _ => notes
-                        .unchecked
-                        .push(format!("{name} {old_version} → {version}")),
-                }
             }
-            Some(_) => {}
-        }
-    }
-    for (name, version) in &before {
-        if !after.contains_key(name) {
-            notes.removed.push((name.clone(), version.clone()));
+            (None, None) => {}
         }
     }
     notes
@@ -148,31 +134,11 @@ impl Notes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::lockfile::LockedModule;
-
-    fn lock(modules: &[(&str, &str)]) -> Lockfile {
-        Lockfile {
-            lock: 1,
-            distribution: "idf/lilie".into(),
-            modules: modules
-                .iter()
-                .map(|(n, v)| LockedModule {
-                    name: (*n).into(),
-                    version: (*v).into(),
-                    source: "local".into(),
-                    sha256: "00".repeat(32),
-                    requires: vec![],
-                    features: vec![],
-                    image: None,
-                })
-                .collect(),
-        }
-    }
 
     #[test]
     fn added_removed_upgraded() {
-        let old = lock(&[("openent/a", "1.0.0"), ("openent/b", "1.0.0")]);
-        let new = lock(&[("openent/a", "1.2.0"), ("openent/c", "2.0.0")]);
+        let old = Lockfile::of_versions(&[("openent/a", "1.0.0"), ("openent/b", "1.0.0")]);
+        let new = Lockfile::of_versions(&[("openent/a", "1.2.0"), ("openent/c", "2.0.0")]);
         let notes = compare(Some(&old), &new, &|_, _| None);
         assert_eq!(notes.added, [("openent/c".into(), "2.0.0".into())]);
         assert_eq!(notes.removed, [("openent/b".into(), "1.0.0".into())]);

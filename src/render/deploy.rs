@@ -329,11 +329,11 @@ fn shared_values(
     flat: Vec<Value>,
     origins: &[Origin],
 ) -> (TeraValue, TeraValue) {
-    // A service the checks left as its module's entry (or container) is
-    // that entry; one they rewrote (a placeholder image) is converted on its
-    // own. The others are dropped before anything is converted: each copy
-    // lists every file of its module.
-    let rewritten: Vec<Option<Value>> = flat
+    // What the checks changed in each service (every service gets its
+    // `clients`; a container may get its placeholder image rewritten): only
+    // those fields are converted on their own, the others are its module's
+    // entry's (or container's), which list every file of the module.
+    let changed: Vec<Vec<(String, Value)>> = flat
         .into_iter()
         .zip(origins)
         .map(|(s, &(i, j))| {
@@ -341,7 +341,7 @@ fn shared_values(
                 None => &entries[i],
                 Some(j) => &entries[i]["containers"][j],
             };
-            (s != *original).then_some(s)
+            changed_fields(s, original)
         })
         .collect();
     let mut containers: Vec<Vec<TeraValue>> = Vec::new();
@@ -361,21 +361,15 @@ fn shared_values(
         converted.push(with_mounts(&entry, mounts.main.as_ref(), list));
         containers.push(own);
     }
-    let services: Vec<TeraValue> = rewritten
+    let services: Vec<TeraValue> = changed
         .into_iter()
         .zip(origins)
-        .map(|(s, &(i, j))| {
-            let (shared, mounts) = match j {
-                None => (&converted[i], mounts[i].main.as_ref()),
-                Some(j) => (
-                    &containers[i][j],
-                    mounts[i].containers.get(j).and_then(Option::as_ref),
-                ),
+        .map(|(changed, &(i, j))| {
+            let shared = match j {
+                None => &converted[i],
+                Some(j) => &containers[i][j],
             };
-            match s {
-                None => shared.clone(),
-                Some(s) => with_mounts(&s, mounts, None),
-            }
+            overlay(shared, changed)
         })
         .collect();
     let modules: tera::Map = names
@@ -384,6 +378,39 @@ fn shared_values(
         .zip(converted)
         .collect();
     (TeraValue::from(services), TeraValue::from(modules))
+}
+
+/// The fields of `service` (an object, as [`deployment_module`] makes them)
+/// that are not the same in `original`, moved out of it.
+fn changed_fields(service: Value, original: &Value) -> Vec<(String, Value)> {
+    let Value::Object(fields) = service else {
+        return Vec::new();
+    };
+    fields
+        .into_iter()
+        .filter(|(k, v)| original.get(k) != Some(v))
+        .collect()
+}
+
+/// `shared` (a converted entry) with `changed` put in it, keys in
+/// serde_json's (sorted) order as [`with_mounts`] leaves them; the fields
+/// left as they were are shared, not copied.
+fn overlay(shared: &TeraValue, changed: Vec<(String, Value)>) -> TeraValue {
+    let Some(map) = shared.as_map().filter(|_| !changed.is_empty()) else {
+        return shared.clone();
+    };
+    let mut fields: Vec<(tera::value::Key<'static>, TeraValue)> = map
+        .iter()
+        .filter(|(k, _)| !changed.iter().any(|(c, _)| k.as_str() == Some(c)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    fields.extend(
+        changed
+            .into_iter()
+            .map(|(k, v)| (tera::value::Key::from(k), TeraValue::from_serializable(&v))),
+    );
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
+    TeraValue::from(fields.into_iter().collect::<tera::Map>())
 }
 
 /// The variables `secrets.env.example` lists, sorted.
@@ -435,4 +462,79 @@ fn secrets_example(services: &[&Value], database_passwords: &[(String, String)])
         text.push_str(&format!("\n# {}\n{env}=\n", uses.join(" ; ")));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field<'v>(value: &'v TeraValue, key: &'static str) -> &'v TeraValue {
+        &value.as_map().expect("an object")[&tera::value::Key::from(key)]
+    }
+
+    /// Where a list's items are: the same for a list shared, not for a copy.
+    fn items(value: &TeraValue, key: &'static str) -> *const TeraValue {
+        field(value, key).as_array().expect("a list").as_ptr()
+    }
+
+    #[test]
+    fn services_share_their_modules_fields_but_those_the_checks_changed() {
+        let name: ModuleName = "openent/a".parse().unwrap();
+        let mut entry = json!({
+            "name": "openent/a",
+            "slug": "a",
+            "image": "docker.io/a:1",
+            "config_files": ["conf/a/x", "conf/a/y"],
+            "k8s_mounts": [{ "key": "x" }],
+            "containers": [{
+                "name": "openent/a",
+                "slug": "a-worker",
+                "image": "registry.example.org/worker:1",
+                "config_files": ["conf/a/x"],
+            }],
+        });
+        let mounts = take_mounts(&mut entry);
+        let mut flat = vec![entry.clone(), entry["containers"][0].clone()];
+        contract::rewrite_placeholder_images(&mut flat, Some("r.test"));
+        contract::link_clients(&mut flat);
+        let origins = [(0, None), (0, Some(0))];
+        let (services, modules) = shared_values(&[name], vec![entry], vec![mounts], flat, &origins);
+        let services = services.as_array().unwrap();
+        let module = field(&modules, "openent/a");
+        let worker = &field(module, "containers").as_array().unwrap()[0];
+        // What the checks added or rewrote is the service's own...
+        assert_eq!(
+            field(&services[0], "clients").to_string(),
+            r#"["a-worker"]"#
+        );
+        assert_eq!(field(&services[1], "image").to_string(), "r.test/worker:1");
+        assert!(
+            !module
+                .as_map()
+                .unwrap()
+                .contains_key(&tera::value::Key::from("clients"))
+        );
+        // ...the rest is its module's entry, not a copy of it.
+        assert_eq!(
+            items(&services[0], "config_files"),
+            items(module, "config_files")
+        );
+        assert_eq!(
+            items(&services[0], "k8s_mounts"),
+            items(module, "k8s_mounts")
+        );
+        assert_eq!(
+            items(&services[1], "config_files"),
+            items(worker, "config_files")
+        );
+        let keys: Vec<String> = services[0]
+            .as_map()
+            .unwrap()
+            .keys()
+            .map(ToString::to_string)
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+    }
 }

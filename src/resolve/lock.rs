@@ -55,8 +55,8 @@ pub struct LockOutcome {
     pub resolution: Resolution,
     /// Whether the file's bytes changed.
     pub changed: bool,
-    /// What moved, for the summary (`openent/x 1.0.0 -> 1.1.0`).
-    pub changes: Vec<String>,
+    /// The modules that moved from the lock it replaces, sorted by name.
+    pub moved: Vec<ModuleChange>,
     /// The registries, opened once; they cache the index files already read.
     pub sources: SourceSet,
 }
@@ -137,10 +137,10 @@ pub fn lock_chain_with(
 
     let lock = to_lockfile(&request.distribution, &resolution);
     let text = lock.to_text();
-    let changes = describe_changes(previous.as_ref(), &lock);
+    let moved = lock_changes(previous.as_ref(), &lock);
     let changed = previous_text.as_deref() != Some(text.as_str());
     if changed && options.locked {
-        let mut changes = changes;
+        let mut changes = describe_changes(&moved);
         if changes.is_empty() {
             changes.push(if previous.is_none() {
                 "- there is no lock file yet".into()
@@ -166,7 +166,7 @@ pub fn lock_chain_with(
         lock,
         resolution,
         changed,
-        changes,
+        moved,
         sources,
     })
 }
@@ -317,33 +317,106 @@ pub fn to_lockfile(distribution: &str, resolution: &Resolution) -> Lockfile {
     }
 }
 
-/// `+ openent/x 1.0.0`, `- openent/y 2.0.0`, `~ openent/z 1.0.0 -> 1.1.0`.
-fn describe_changes(previous: Option<&Lockfile>, lock: &Lockfile) -> Vec<String> {
-    let old: BTreeMap<&str, &str> = previous
-        .map(|p| {
-            p.modules
-                .iter()
-                .map(|m| (m.name.as_str(), m.version.as_str()))
-                .collect()
+impl LockOutcome {
+    /// What moved, for the summary: `+ openent/x 1.0.0` and `~ openent/z
+    /// 1.0.0 -> 1.1.0` by name, then `- openent/y 2.0.0`.
+    pub fn changes(&self) -> Vec<String> {
+        describe_changes(&self.moved)
+    }
+}
+
+/// A module whose locked version changes (`None`: not there before, or no
+/// longer there).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ModuleChange {
+    pub name: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// The modules whose locked version differs between `previous` (none: no
+/// lock yet, every module is new) and `new`, sorted by name.
+pub fn lock_changes(previous: Option<&Lockfile>, new: &Lockfile) -> Vec<ModuleChange> {
+    let versions = |lock: &Lockfile| -> BTreeMap<String, String> {
+        lock.modules
+            .iter()
+            .map(|m| (m.name.clone(), m.version.clone()))
+            .collect()
+    };
+    let before = previous.map(versions).unwrap_or_default();
+    let after = versions(new);
+    let names: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    names
+        .into_iter()
+        .filter(|name| before.get(*name) != after.get(*name))
+        .map(|name| ModuleChange {
+            name: name.clone(),
+            old: before.get(name).cloned(),
+            new: after.get(name).cloned(),
         })
-        .unwrap_or_default();
-    let new: BTreeMap<&str, &str> = lock
-        .modules
-        .iter()
-        .map(|m| (m.name.as_str(), m.version.as_str()))
-        .collect();
-    let mut changes = Vec::new();
-    for (name, version) in &new {
-        match old.get(name) {
-            None => changes.push(format!("+ {name} {version}")),
-            Some(v) if v != version => changes.push(format!("~ {name} {v} -> {version}")),
-            _ => {}
+        .collect()
+}
+
+/// `+ openent/x 1.0.0`, `- openent/y 2.0.0`, `~ openent/z 1.0.0 -> 1.1.0`:
+/// the modules there now first, then those removed, each by name.
+fn describe_changes(moved: &[ModuleChange]) -> Vec<String> {
+    let (now, removed): (Vec<&ModuleChange>, Vec<&ModuleChange>) =
+        moved.iter().partition(|c| c.new.is_some());
+    now.into_iter()
+        .chain(removed)
+        .map(|c| match (&c.old, &c.new) {
+            (Some(v), Some(version)) => format!("~ {} {v} -> {version}", c.name),
+            (None, Some(version)) => format!("+ {} {version}", c.name),
+            (old, None) => format!("- {} {}", c.name, old.as_deref().unwrap_or_default()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(name: &str, old: Option<&str>, new: Option<&str>) -> ModuleChange {
+        ModuleChange {
+            name: name.into(),
+            old: old.map(Into::into),
+            new: new.map(Into::into),
         }
     }
-    for (name, version) in &old {
-        if !new.contains_key(name) {
-            changes.push(format!("- {name} {version}"));
-        }
+
+    #[test]
+    fn a_module_that_moves_arrives_or_leaves_is_a_change_and_one_that_stays_is_not() {
+        let before = Lockfile::of_versions(&[
+            ("openent/a", "1.0.0"),
+            ("openent/b", "2.0.0"),
+            ("openent/c", "1.0.0"),
+        ]);
+        let after = Lockfile::of_versions(&[
+            ("openent/a", "1.1.0"),
+            ("openent/b", "2.0.0"),
+            ("openent/d", "0.1.0"),
+        ]);
+        assert_eq!(
+            lock_changes(Some(&before), &after),
+            [
+                change("openent/a", Some("1.0.0"), Some("1.1.0")),
+                change("openent/c", Some("1.0.0"), None),
+                change("openent/d", None, Some("0.1.0")),
+            ]
+        );
+        assert_eq!(
+            lock_changes(None, &before)[0],
+            change("openent/a", None, Some("1.0.0"))
+        );
+        assert!(lock_changes(Some(&after), &after).is_empty());
+        // The summary: what is there now by name, then what left.
+        assert_eq!(
+            describe_changes(&lock_changes(Some(&before), &after)),
+            [
+                "~ openent/a 1.0.0 -> 1.1.0",
+                "+ openent/d 0.1.0",
+                "- openent/c 1.0.0"
+            ]
+        );
     }
-    changes
 }

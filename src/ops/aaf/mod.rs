@@ -22,7 +22,7 @@ pub mod xml;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 // The identifiers come from the académie's export, not from a peer on the
 // network: the faster FxHash (already used by the resolver) is enough.
@@ -30,7 +30,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::manifest::formats::check_uai;
 use crate::workspace::values::module_values;
-use crate::workspace::{Workspace, WorkspaceError, WorkspaceOptions, distribution_file};
+use crate::workspace::{Workspace, WorkspaceError, WorkspaceOptions};
 use xml::{AafReader, Request};
 
 /// The SDET's classes of people, from the AAF's `categoriePersonne`.
@@ -134,10 +134,10 @@ pub struct AafOutcome {
 pub fn import_aaf(options: &AafOptions) -> Result<AafOutcome, AafError> {
     let workspace = Workspace::load(&options.workspace)?;
     let target = target(&workspace)?;
-    let out = options.out.clone().unwrap_or_else(|| {
-        let file = distribution_file(&options.workspace.distribution);
-        file.parent().unwrap_or(Path::new(".")).join(DEFAULT_OUT)
-    });
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| workspace.chain().top().dir().join(DEFAULT_OUT));
     let read = read_files(&options.files, &target)?;
     let text = ldif::to_ldif(&read.accounts, &target, &options.files);
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
