@@ -306,7 +306,7 @@ fn token(checker: &mut Checker, node: &Node, key: &str) -> Option<Token> {
         .required(checker, "sha256", "<output of `oent forge token`>")
         .and_then(|n| {
             let s = checker.string(n, &fields.key("sha256"))?;
-            if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            if crate::package::checksum::is_sha256_hex(&s) {
                 Some(s)
             } else {
                 checker.report(

@@ -18,6 +18,13 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
 
+/// Whether `s` is a sha256 as [`sha256_hex`] writes it: 64 lowercase hex digits.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// `<hash>  <file name>\n`, as `sha256sum` writes it (two spaces: text mode).
 pub fn sha256sum_line(hash: &str, file_name: &str) -> String {
     format!("{hash}  {file_name}\n")

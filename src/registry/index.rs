@@ -43,11 +43,7 @@ impl TryFrom<String> for Sha256 {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, String> {
-        let hex = value.len() == 64
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        match hex {
+        match crate::package::checksum::is_sha256_hex(&value) {
             true => Ok(Sha256(value)),
             false => Err(format!(
                 "sha256 `{value}` is not 64 lowercase hexadecimal digits"

@@ -39,7 +39,7 @@ use serde_json::value::RawValue;
 use super::config::RegistryConfig;
 use super::signing::{PublicKey, SNAPSHOT_NAMESPACE, SecretKey, SigningError, signer_of};
 use super::{REGISTRY_FILE, RegistryError, time};
-use crate::package::checksum::sha256_hex;
+use crate::package::checksum::{is_sha256_hex, sha256_hex};
 
 pub use super::SNAPSHOT_FILE;
 /// The schema oent writes: a consistent snapshot, whose files all have
@@ -434,12 +434,6 @@ fn plain_relative(path: &str) -> bool {
         && Path::new(path)
             .components()
             .all(|c| matches!(c, Component::Normal(_)))
-}
-
-fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Signs the registry at `dir`: hashes `registry.yaml` and every index file
