@@ -11,7 +11,7 @@ use oent::manifest::diagnostic::render::Sources;
 use oent::manifest::distribution::Target;
 use oent::ops::{BuildOptions, WriteOptions, build_with};
 use oent::ops::{RenderLimits, parse_size};
-use oent::registry::fetch::{NoProgress, Progress};
+use oent::registry::fetch::Progress;
 use oent::workspace::WorkspaceOptions;
 use oent::workspace::values::{CommandLineValue, parse_set};
 
@@ -127,11 +127,7 @@ pub fn command_line(sets: &[CommandLineValue]) -> Sources {
 
 /// The build's progress bar, none for JSON output.
 pub fn rendering(format: Format) -> Box<dyn Progress> {
-    if format.is_json() {
-        Box::new(NoProgress)
-    } else {
-        super::progress::bar("rendering", "files")
-    }
+    super::progress::bar_for(format, "rendering", "files")
 }
 
 pub fn run_build(args: BuildArgs) -> anyhow::Result<u8> {
