@@ -161,13 +161,13 @@ impl StaticFiles {
         });
         if file.len() <= MAX_CACHED_FILE {
             use std::sync::atomic::Ordering;
+            // The total is read and written under the map's write lock: two
+            // misses on two threads would otherwise each add to the total
+            // they read, and the cap would drift.
+            let mut cache = self.cache.write().expect("cache lock");
             let total = self.cached_total.load(Ordering::Relaxed);
             if total + file.len() <= MAX_CACHED_TOTAL {
-                let previous = self
-                    .cache
-                    .write()
-                    .expect("cache lock")
-                    .insert(key.to_owned(), file.clone());
+                let previous = cache.insert(key.to_owned(), file.clone());
                 let freed = previous.map_or(0, |p| p.len());
                 self.cached_total.store(
                     (total + file.len()).saturating_sub(freed),
